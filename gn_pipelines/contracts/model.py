@@ -1,0 +1,100 @@
+"""The shape of a dataset contract: what a provider delivers and how each column is treated.
+
+A contract is data, not code: collection, quality and de-identification all read it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PrivacyClass(StrEnum):
+    """How a column is treated on its way out of the restricted zone."""
+
+    DIRECT_IDENTIFIER = "direct_identifier"  # deleted or pseudonymised (이름, 주민등록번호, ...)
+    QUASI_IDENTIFIER = "quasi_identifier"  # generalised until k-anonymous (area, age, dates)
+    SENSITIVE = "sensitive"  # kept, l-diverse within each quasi-identifier group
+    FREE_TEXT = "free_text"  # scrubbed of identifiers
+    NON_PERSONAL = "non_personal"  # published as is
+
+
+class ColumnType(StrEnum):
+    TEXT = "text"
+    CODE = "code"  # fixed-length digit code, e.g. the 5-digit 시군구코드
+    TIMESTAMP = "timestamp"
+    DATE = "date"
+    MONTH = "month"  # a calendar month, kept as 'YYYY-MM'
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+
+
+_PARENTHESISED_TAIL = re.compile(r"\([^()]*\)$")
+
+
+def header_key(header: str) -> str:
+    """Normalise a header for matching: NFKC, no BOM or spaces, case-folded, units dropped.
+
+    `BOD(mg/L)`, `BOD (mg/L)`, ` BOD ` and `\\ufeffBOD` all become `bod`; the spec allows
+    a unit with or without its parentheses, so every trailing parenthesised group goes.
+    """
+    text = unicodedata.normalize("NFKC", header).replace("\ufeff", "")
+    text = re.sub(r"\s+", "", text).casefold()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _PARENTHESISED_TAIL.sub("", text)
+    return text
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # the header of the drop spec, in Korean
+    name: str  # canonical name used everywhere after collection
+    type: ColumnType
+    privacy: PrivacyClass
+    required: bool = False
+    aliases: tuple[str, ...] = ()  # tolerated header variants besides `header` and `name`
+    allowed_values: tuple[str, ...] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    length: int | None = None  # for CODE columns
+    below_detection: bool = False  # may be written `<0.1`, `ND`, `불검출`
+    description: str = ""
+
+    @property
+    def header_keys(self) -> frozenset[str]:
+        return frozenset(header_key(h) for h in (self.header, self.name, *self.aliases))
+
+
+@dataclass(frozen=True)
+class DatasetContract:
+    name: str
+    title_ko: str
+    title_en: str
+    columns: tuple[Column, ...]
+    # how often each provider is expected to deliver (used by freshness checks)
+    cadence: str
+    # the column that must carry the provider's own code (rows of another 시군 are rejected)
+    provider_code_column: str | None = None
+    # sets of columns unique within a provider
+    unique_within_provider: tuple[tuple[str, ...], ...] = ()
+    # providers allowed to deliver this dataset; None means every provider
+    providers: frozenset[str] | None = None
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+    def columns_of(self, privacy: PrivacyClass) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.privacy == privacy)

@@ -1,0 +1,37 @@
+"""수질 측정 자료: one row per station and date, from 48000 and the 시군 on the Nakdong."""
+
+from gn_pipelines.contracts.model import Column, ColumnType as T, DatasetContract, PrivacyClass as P
+
+
+def _measure(header: str, name: str, *aliases: str, low: float | None = 0.0,
+             high: float | None = None) -> Column:
+    return Column(header, name, T.DECIMAL, P.NON_PERSONAL, aliases=aliases,
+                  min_value=low, max_value=high, below_detection=True)
+
+
+CONTRACT = DatasetContract(
+    name="water_quality",
+    title_ko="수질 측정 자료",
+    title_en="Water quality measurements",
+    cadence="weekly",
+    provider_code_column=None,  # rows carry a station, not a 시군 code
+    unique_within_provider=(("station_code", "measured_on"),),
+    columns=(
+        Column("측정소코드", "station_code", T.TEXT, P.NON_PERSONAL, required=True),
+        Column("측정소명", "station_name", T.TEXT, P.NON_PERSONAL, required=True),
+        Column("수계", "basin", T.TEXT, P.NON_PERSONAL),
+        Column("측정일자", "measured_on", T.DATE, P.NON_PERSONAL, required=True),
+        _measure("수온(℃)", "water_temp_c", low=-5, high=40),
+        _measure("수소이온농도(pH)", "ph", "pH", "수소이온농도 pH", low=0, high=14),
+        _measure("용존산소(DO)(mg/L)", "do_mg_l", "DO", "용존산소 DO"),
+        _measure("생물화학적산소요구량(BOD)(mg/L)", "bod_mg_l", "BOD", "생물화학적산소요구량 BOD"),
+        _measure("화학적산소요구량(COD)(mg/L)", "cod_mg_l", "COD", "화학적산소요구량 COD"),
+        _measure("부유물질(SS)(mg/L)", "ss_mg_l", "SS", "부유물질 SS"),
+        _measure("총질소(T-N)(mg/L)", "tn_mg_l", "T-N", "TN", "총질소 T-N"),
+        _measure("총인(T-P)(mg/L)", "tp_mg_l", "T-P", "TP", "총인 T-P"),
+        _measure("총유기탄소(TOC)(mg/L)", "toc_mg_l", "TOC", "총유기탄소 TOC"),
+        _measure("총대장균군(총대장균군수/100mL)", "total_coliform_100ml", "총대장균군수"),
+        _measure("클로로필-a(mg/㎥)", "chlorophyll_a_mg_m3", "클로로필a", "Chl-a",
+                 "클로로필a Chlorophyll-a", "Chlorophyll-a"),
+    ),
+)
