@@ -1,0 +1,314 @@
+"""Collect one archived drop: decode, map headers, type in DuckDB, stage accepted and
+rejected rows as Parquet in the restricted zone.
+
+Each drop runs in its own in-memory DuckDB (spilling to the scratch zone), so drops from
+different providers never contend for a database file and can run on different machines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from gn_pipelines.contracts import DatasetContract, PrivacyClass
+from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
+from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
+from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
+from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
+from gn_pipelines.reference import PROVIDERS_BY_CODE, PROVINCE_CODE, codes_allowed_for
+from gn_pipelines.settings import DataZones
+
+LINEAGE_COLUMNS = ("provider_code", "source_file", "content_sha256", "source_row_number", "collected_at")
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+class DropRejected(Exception):
+    """The whole file is rejected; the message is the reason shown to the data engineer."""
+
+
+@dataclass
+class DropOutcome:
+    dataset: str
+    provider_code: str
+    source_file: str
+    content_sha256: str
+    status: str  # "collected" or "rejected"
+    reason: str | None = None
+    file_format: str | None = None  # csv or xlsx
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    blank_rows: int = 0
+    rejections_by_reason: dict[str, int] = field(default_factory=dict)
+    unknown_columns: list[str] = field(default_factory=list)
+    collected_path: Path | None = None
+    rejected_rows_path: Path | None = None
+    preview: list[dict] = field(default_factory=list)  # masked sample of accepted rows
+
+    @property
+    def summary(self) -> str:
+        if self.status == "rejected":
+            return f"rejected: {self.reason}"
+        return f"{self.rows_accepted} rows accepted, {self.rows_rejected} rejected"
+
+
+def staged_name(file_name: str) -> str:
+    """A file-system-safe stem for a drop's staged files (Hangul kept, readable)."""
+    return re.sub(r"[^\w.\-]", "_", file_name)
+
+
+def collected_path(zones: DataZones, dataset: str, provider: str, file_name: str) -> Path:
+    return zones.restricted / "collected" / dataset / provider / f"{staged_name(file_name)}.parquet"
+
+
+def rejected_rows_path(zones: DataZones, dataset: str, provider: str, file_name: str) -> Path:
+    return zones.restricted / "rejected_rows" / dataset / provider / f"{staged_name(file_name)}.parquet"
+
+
+def collect_drop(
+    archived: Path,
+    *,
+    contract: DatasetContract,
+    provider_code: str,
+    source_file: str,
+    content_sha256: str,
+    zones: DataZones,
+    collected_at: dt.datetime,
+) -> DropOutcome:
+    """Collect `archived` (an immutable copy of the drop) into the restricted zone."""
+    file_name = Path(source_file).name
+    outcome = DropOutcome(contract.name, provider_code, source_file, content_sha256, "collected")
+    zones.scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
+        work_dir = Path(work)
+        try:
+            csv_path = _as_utf8_csv(archived, work_dir, outcome)
+            mapping = _mapped_headers(contract, csv_path)
+        except DropRejected as rejection:
+            outcome.status, outcome.reason = "rejected", str(rejection)
+            return outcome
+        outcome.unknown_columns = list(mapping.unknown)
+        targets = (collected_path(zones, contract.name, provider_code, file_name),
+                   rejected_rows_path(zones, contract.name, provider_code, file_name))
+        lineage = {"provider_code": provider_code, "source_file": source_file,
+                   "content_sha256": content_sha256, "collected_at": collected_at}
+        _type_and_stage(csv_path, contract, mapping, lineage, work_dir, targets, outcome)
+    return outcome
+
+
+def _as_utf8_csv(archived: Path, work_dir: Path, outcome: DropOutcome) -> Path:
+    suffix = archived.suffix.lower()
+    if archived.stat().st_size == 0:
+        raise DropRejected("the file is empty (0 bytes)")
+    if suffix == ".xlsx":
+        outcome.file_format, outcome.encoding = "xlsx", "xlsx"
+        try:
+            return xlsx_to_csv(archived, work_dir / "sheet1.csv")
+        except UnreadableWorkbook as error:
+            raise DropRejected(str(error)) from error
+    outcome.file_format = "csv"
+    try:
+        outcome.encoding = detect_encoding(archived)
+    except UndecodableFile as error:
+        raise DropRejected(str(error)) from error
+    if outcome.encoding == "cp949":
+        return transcode_to_utf8(archived, work_dir / "utf8.csv", "cp949")
+    return archived
+
+
+def _mapped_headers(contract: DatasetContract, csv_path: Path) -> HeaderMapping:
+    header_rows = read_header_rows(csv_path)
+    if not header_rows or not any(h.strip() for h in header_rows[0]):
+        raise DropRejected("the file has no header row (it is blank)")
+    mapping = map_headers(contract, header_rows)
+    if not mapping.acceptable:
+        raise DropRejected("; ".join(mapping.problems))
+    return mapping
+
+
+def _connect(work_dir: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(config={
+        "memory_limit": DUCKDB_MEMORY_LIMIT,
+        "temp_directory": str(work_dir / "duckdb_spill"),
+        "preserve_insertion_order": True,
+    })
+
+
+def _type_and_stage(csv_path: Path, contract: DatasetContract, mapping: HeaderMapping,
+                    lineage: dict, work_dir: Path, targets: tuple[Path, Path],
+                    outcome: DropOutcome) -> None:
+    connection = _connect(work_dir)
+    try:
+        _load_raw(connection, csv_path, len(mapping.headers))
+        connection.execute(_typed_view_sql(contract, mapping, lineage["provider_code"]))
+        outcome.rows_read, outcome.blank_rows = connection.execute(
+            "SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank) FROM typed"
+        ).fetchone()
+        _copy_atomically(connection, _accepted_sql(contract), lineage, targets[0])
+        _copy_atomically(connection, REJECTED_ROWS_SQL, lineage | {"dataset": contract.name}, targets[1])
+        reasons = connection.execute(
+            "SELECT code, count(*) FROM (SELECT unnest(reason_codes) AS code FROM typed "
+            "WHERE NOT blank AND reason IS NOT NULL) GROUP BY code ORDER BY 2 DESC, 1"
+        ).fetchall()
+        outcome.rejections_by_reason = {code: count for code, count in reasons}
+        outcome.rows_rejected = connection.execute(
+            "SELECT count(*) FROM typed WHERE NOT blank AND reason IS NOT NULL").fetchone()[0]
+        outcome.rows_accepted = outcome.rows_read - outcome.rows_rejected
+        outcome.preview = _masked_preview(connection, contract)
+        outcome.collected_path, outcome.rejected_rows_path = targets
+    finally:
+        connection.close()
+
+
+def _load_raw(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int) -> None:
+    # Every cell as text. One extra column catches rows with too many fields; null padding
+    # (with an impossible NULL string, so empty cells stay '') marks rows with too few.
+    # parallel=false: the parallel reader cannot pad rows with quoted newlines.
+    columns = {f"c{i}": "VARCHAR" for i in range(width)} | {"overflow": "VARCHAR"}
+    columns_sql = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in columns) + "}"
+    connection.execute(
+        f"""CREATE TABLE raw AS SELECT * FROM read_csv($path, header = true, auto_detect = false,
+            columns = {columns_sql}, delim = ',', quote = '"', escape = '"',
+            null_padding = true, strict_mode = false, nullstr = '\x01', parallel = false,
+            max_line_size = 10000000)""",
+        {"path": str(csv_path)},
+    )
+
+
+def _typed_view_sql(contract: DatasetContract, mapping: HeaderMapping, provider_code: str) -> str:
+    position_of = {name: pos for pos, name in mapping.canonical_by_position.items()}
+    width = len(mapping.headers)
+    selects, problems = [], []
+    for column in contract.columns:
+        raw = f"c{position_of[column.name]}" if column.name in position_of else "CAST(NULL AS VARCHAR)"
+        sql = column_sql(column, f"({cleaned_cell(raw)})")
+        selects += [f"{expression} AS {name}" for expression, name in sql.outputs]
+        problems += sql.problems
+    problems += _shape_problems(width, max(position_of.values()))
+    if contract.provider_code_column:
+        problems += _provider_problems(contract, position_of, provider_code)
+    reason = "NULLIF(concat_ws('; ', " + ", ".join(
+        f"CASE WHEN {condition} THEN {text} END" for condition, text, _ in problems) + "), '')"
+    codes = "[code FOR code IN [" + ", ".join(
+        f"CASE WHEN {condition} THEN {sql_text(code)} END" for condition, _, code in problems
+    ) + "] IF code IS NOT NULL]"
+    cells = [f"c{i}" for i in range(width)]
+    blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in cells + ["overflow"])
+    raw_json = "json_object(" + ", ".join(
+        f"{sql_text(h.strip() or f'column {i + 1}')}, c{i}" for i, h in enumerate(mapping.headers)) + ")"
+    return f"""CREATE VIEW typed AS SELECT rowid + 2 AS source_row_number, ({blank}) AS blank,
+        {reason} AS reason, {codes} AS reason_codes, {raw_json} AS raw_values,
+        {", ".join(selects)} FROM raw"""
+
+
+def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
+    # A short row only matters when it lacks a contract column; trailing extras may be cut.
+    return [
+        (f"c{last_mapped} IS NULL", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
+        ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields"),
+    ]
+
+
+def _provider_problems(contract: DatasetContract, position_of: dict[str, int],
+                       provider_code: str) -> list[tuple[str, str, str]]:
+    column = contract.column(contract.provider_code_column)
+    value = cleaned_cell(f"c{position_of[column.name]}")
+    allowed = ", ".join(sql_text(code) for code in sorted(codes_allowed_for(provider_code)))
+    provider = PROVIDERS_BY_CODE[provider_code]
+    own = f"{provider.code} {provider.name}"
+    return [
+        (f"({value}) IS NULL", sql_text(f"{column.header} is missing: every row must carry the provider's code ({own})"),
+         f"missing_provider_code:{column.name}"),
+        (f"({value}) NOT IN ({allowed})",
+         f"{sql_text(column.header + ' ')} || ({value}) || {sql_text(f' is not the provider' + chr(39) + f's own code ({own})')}",
+         f"other_provider_code:{column.name}"),
+    ]
+
+
+def _accepted_sql(contract: DatasetContract) -> str:
+    columns = ", ".join(output_column_names(contract))
+    return f"""SELECT {columns}, $provider_code AS provider_code, $source_file AS source_file,
+        $content_sha256 AS content_sha256, source_row_number,
+        CAST($collected_at AS TIMESTAMPTZ) AS collected_at
+        FROM typed WHERE NOT blank AND reason IS NULL ORDER BY source_row_number"""
+
+
+REJECTED_ROWS_SQL = """SELECT $dataset AS dataset, $provider_code AS provider_code,
+    $source_file AS source_file, $content_sha256 AS content_sha256, source_row_number,
+    reason, reason_codes, raw_values, CAST($collected_at AS TIMESTAMPTZ) AS collected_at
+    FROM typed WHERE NOT blank AND reason IS NOT NULL ORDER BY source_row_number"""
+
+
+def _copy_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict,
+                     target: Path) -> None:
+    """Write `query` as Parquet next to `target`, then rename: readers never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    used = {k: v for k, v in parameters.items() if f"${k}" in query}
+    connection.execute(f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+                       used | {"target": str(partial)})
+    os.replace(partial, target)
+
+
+def mask_value(value: object) -> str | None:
+    """Keep the first character of a personal value, mask the rest (for previews only)."""
+    if value is None:
+        return None
+    text = str(value)
+    return text[:1] + "*" * max(len(text) - 1, 0)
+
+
+def _masked_preview(connection: duckdb.DuckDBPyConnection, contract: DatasetContract,
+                    rows: int = 5) -> list[dict]:
+    personal = {c.name for c in contract.columns_of(PrivacyClass.DIRECT_IDENTIFIER)}
+    free_text = {c.name for c in contract.columns_of(PrivacyClass.FREE_TEXT)}
+    names = [c.name for c in contract.columns]
+    records = connection.execute(
+        f"SELECT {', '.join(names)} FROM typed WHERE NOT blank AND reason IS NULL "
+        f"ORDER BY source_row_number LIMIT {rows}").fetchall()
+    preview = []
+    for record in records:
+        row = {}
+        for name, value in zip(names, record):
+            if name in personal:
+                value = mask_value(value)
+            elif name in free_text and value is not None:
+                value = f"<{len(str(value))} characters>"
+            row[name] = value if value is None or isinstance(value, (str, int, float)) else str(value)
+        preview.append(row)
+    return preview
+
+
+
+def write_empty_collected(contract: DatasetContract, target: Path) -> Path:
+    """A zero-row Parquet file with exactly the schema collection writes for `contract`."""
+    return _write_empty(contract, _accepted_sql(contract), target)
+
+
+def write_empty_rejected_rows(contract: DatasetContract, target: Path) -> Path:
+    """A zero-row Parquet file with the schema of rejected rows."""
+    return _write_empty(contract, REJECTED_ROWS_SQL, target)
+
+
+def _write_empty(contract: DatasetContract, query: str, target: Path) -> Path:
+    # Run the real typing SQL over an empty table, so the schema can never drift from it.
+    headers = tuple(column.header for column in contract.columns)
+    mapping = HeaderMapping(headers, {i: c.name for i, c in enumerate(contract.columns)})
+    connection = duckdb.connect()
+    try:
+        columns = ", ".join(f"CAST(NULL AS VARCHAR) AS c{i}" for i in range(len(headers)))
+        connection.execute(f"CREATE TABLE raw AS SELECT {columns}, CAST(NULL AS VARCHAR) AS overflow LIMIT 0")
+        connection.execute(_typed_view_sql(contract, mapping, PROVINCE_CODE))
+        lineage = {"provider_code": "", "source_file": "", "content_sha256": "",
+                   "collected_at": dt.datetime.now(dt.timezone.utc), "dataset": contract.name}
+        _copy_atomically(connection, query, lineage, target)
+    finally:
+        connection.close()
+    return target

@@ -1,0 +1,43 @@
+"""The drop log: one JSON record per handled file (collected or rejected), never overwritten.
+
+Records are small files in the restricted zone, so runs on any machine can append without
+touching a shared database; the restricted warehouse reads them as the `drop_log` view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from pathlib import Path
+
+DROP_LOG_FIELDS = (
+    "event_id", "recorded_at", "dataset", "provider_code", "source_file", "file_name",
+    "partition_key", "content_sha256", "size_bytes", "archive_path", "status", "reason",
+    "file_format", "encoding", "rows_read", "rows_accepted", "rows_rejected", "unknown_columns",
+    "run_id",
+)
+
+
+def drop_log_dir(restricted_root: Path) -> Path:
+    return restricted_root / "drop_log"
+
+
+def record_drop(restricted_root: Path, **fields) -> dict:
+    """Append one record; unknown fields are refused so the table keeps one shape."""
+    unexpected = set(fields) - set(DROP_LOG_FIELDS)
+    if unexpected:
+        raise ValueError(f"unknown drop-log fields: {sorted(unexpected)}")
+    recorded_at = dt.datetime.now(dt.timezone.utc)
+    record = {name: None for name in DROP_LOG_FIELDS} | fields
+    record["event_id"] = record["event_id"] or uuid.uuid4().hex
+    record["recorded_at"] = recorded_at.isoformat()
+    record["unknown_columns"] = list(record["unknown_columns"] or [])
+    directory = drop_log_dir(restricted_root)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{recorded_at:%Y%m%dT%H%M%S%f}_{record['event_id'][:12]}.json"
+    partial = target.with_suffix(".partial")
+    partial.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, target)
+    return record

@@ -1,0 +1,81 @@
+"""Map a drop's header row onto a contract's canonical column names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gn_pipelines.contracts import DatasetContract, header_key
+
+_MONTH_LABEL = re.compile(r"^\d{4}[.\-]\d{2}$")
+
+
+@dataclass(frozen=True)
+class HeaderMapping:
+    headers: tuple[str, ...]  # as written in the file
+    canonical_by_position: dict[int, str]
+    unknown: tuple[str, ...] = ()
+    missing_required: tuple[str, ...] = ()  # Korean headers of the contract
+    duplicated: tuple[str, ...] = ()
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def acceptable(self) -> bool:
+        return not self.problems
+
+
+def read_header_rows(path: Path, rows: int = 2) -> list[list[str]]:
+    """The first `rows` CSV records of a UTF-8 file (the header and what follows it)."""
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        head = handle.read(1 << 16)
+    reader = csv.reader(io.StringIO(head))
+    return [record for _, record in zip(range(rows), reader)]
+
+
+def map_headers(contract: DatasetContract, header_rows: list[list[str]]) -> HeaderMapping:
+    """Match each header to a contract column; report unknown, missing and duplicated ones."""
+    headers = tuple(header_rows[0]) if header_rows else ()
+    by_key = {key: column for column in contract.columns for key in column.header_keys}
+    canonical: dict[int, str] = {}
+    unknown, seen, duplicated = [], {}, []
+    for position, header in enumerate(headers):
+        column = by_key.get(header_key(header))
+        if column is None:
+            if header.strip():
+                unknown.append(header.strip())
+        elif column.name in seen:
+            duplicated.append(f"{seen[column.name]!r} and {header.strip()!r} both mean {column.header}")
+        else:
+            seen[column.name] = header.strip()
+            canonical[position] = column.name
+    missing = tuple(c.header for c in contract.required_columns if c.name not in seen)
+    problems = []
+    if missing:
+        problems.append(_missing_headers_reason(contract, missing, header_rows))
+    if duplicated:
+        problems.append("ambiguous headers: " + "; ".join(duplicated))
+    return HeaderMapping(headers, canonical, tuple(unknown), missing, tuple(duplicated), problems)
+
+
+def _missing_headers_reason(contract: DatasetContract, missing: tuple[str, ...],
+                            header_rows: list[list[str]]) -> str:
+    reason = f"required headers missing for {contract.name}: {', '.join(missing)}"
+    if len(header_rows) > 1 and _looks_like_two_row_header(contract, header_rows):
+        reason += (
+            ". The file has a two-row header (row 1 holds months such as "
+            f"{next(h for h in header_rows[0] if _MONTH_LABEL.match(h.strip()))!r}, row 2 the "
+            "parameter names), as in a 물환경정보시스템 export: convert it to one row per station "
+            "and date with one header row before dropping it"
+        )
+    return reason
+
+
+def _looks_like_two_row_header(contract: DatasetContract, header_rows: list[list[str]]) -> bool:
+    first, second = header_rows[0], header_rows[1]
+    months = sum(bool(_MONTH_LABEL.match(h.strip())) for h in first)
+    known = {key for column in contract.columns for key in column.header_keys}
+    parameters = sum(header_key(h) in known for h in second)
+    return months >= 2 and parameters >= 2

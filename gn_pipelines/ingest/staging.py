@@ -1,0 +1,69 @@
+"""The restricted warehouse's views over staged files, and the seed files that keep them valid.
+
+A view over a glob fails when nothing matches, so each glob gets a zero-row seed file with the
+exact schema collection writes; new drops then show up in the views without a rebuild.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.collect import write_empty_collected, write_empty_rejected_rows
+from gn_pipelines.ingest.drop_log import drop_log_dir
+from gn_pipelines.settings import DataZones
+
+SEED_FOLDER = "_schema"
+DROP_LOG_COLUMNS = {
+    "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "dataset": "VARCHAR",
+    "provider_code": "VARCHAR", "source_file": "VARCHAR", "file_name": "VARCHAR",
+    "partition_key": "VARCHAR", "content_sha256": "VARCHAR", "size_bytes": "BIGINT",
+    "archive_path": "VARCHAR", "status": "VARCHAR", "reason": "VARCHAR", "file_format": "VARCHAR",
+    "encoding": "VARCHAR", "rows_read": "BIGINT", "rows_accepted": "BIGINT",
+    "rows_rejected": "BIGINT", "unknown_columns": "VARCHAR[]", "run_id": "VARCHAR",
+}
+
+
+def collected_glob(zones: DataZones, dataset: str) -> Path:
+    return zones.restricted / "collected" / dataset / "*" / "*.parquet"
+
+
+def rejected_rows_glob(zones: DataZones) -> Path:
+    return zones.restricted / "rejected_rows" / "*" / "*" / "*.parquet"
+
+
+def seed_staging(zones: DataZones) -> None:
+    """Write the zero-row seed files (idempotent: rewritten each time, schema from the code)."""
+    for dataset, contract in CONTRACTS.items():
+        write_empty_collected(contract, zones.restricted / "collected" / dataset / SEED_FOLDER / "empty.parquet")
+        write_empty_rejected_rows(contract, zones.restricted / "rejected_rows" / dataset / SEED_FOLDER / "empty.parquet")
+    log = drop_log_dir(zones.restricted)
+    log.mkdir(parents=True, exist_ok=True)
+    (log / f"{SEED_FOLDER}.json").touch()
+
+
+def _columns_literal(columns: dict[str, str]) -> str:
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+
+
+def create_restricted_views(connection, zones: DataZones) -> list[str]:
+    """(Re)create the views; returns their names."""
+    seed_staging(zones)
+    views = []
+    for dataset in CONTRACTS:
+        name = f"collected_{dataset}"
+        connection.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({sql_text(str(collected_glob(zones, dataset)))}, "
+            "union_by_name = true)")
+        views.append(name)
+    connection.execute(
+        f"CREATE OR REPLACE VIEW rejected_rows AS SELECT * FROM read_parquet({sql_text(str(rejected_rows_glob(zones)))}, "
+        "union_by_name = true)")
+    connection.execute(
+        f"CREATE OR REPLACE VIEW drop_log AS SELECT * FROM read_json({sql_text(str(drop_log_dir(zones.restricted) / '*.json'))}, "
+        f"columns = {_columns_literal(DROP_LOG_COLUMNS)}, format = 'newline_delimited')")
+    connection.execute(
+        "CREATE OR REPLACE VIEW drop_rejections AS SELECT recorded_at, provider_code, dataset, source_file, "
+        "reason, content_sha256, archive_path FROM drop_log WHERE status = 'rejected'")
+    return views + ["rejected_rows", "drop_log", "drop_rejections"]
