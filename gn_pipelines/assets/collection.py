@@ -1,0 +1,139 @@
+"""Collection: one partitioned asset per dataset, one partition per dropped file.
+
+A partition key is `<provider code>/<file name>`: the same name delivered again (a correction)
+re-materialises the same partition and replaces its rows. Every file is archived first.
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from gn_pipelines.assets.metadata import markdown_table
+from gn_pipelines.contracts import CONTRACTS, ColumnType, DatasetContract
+from gn_pipelines.resources import DataZonesResource
+
+COLLECTION_GROUP = "collection"
+DROP_ACCEPTED_CHECK = "drop_accepted"
+
+_DAGSTER_TYPES = {
+    ColumnType.TEXT: "VARCHAR", ColumnType.CODE: "VARCHAR", ColumnType.MONTH: "VARCHAR",
+    ColumnType.TIMESTAMP: "TIMESTAMP", ColumnType.DATE: "DATE", ColumnType.INTEGER: "BIGINT",
+    ColumnType.DECIMAL: "DOUBLE",
+}
+
+
+def collected_asset_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(f"collected_{dataset}")
+
+
+def drop_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
+    return dg.DynamicPartitionsDefinition(name=f"{dataset}_drops")
+
+
+def collection_job_name(dataset: str) -> str:
+    return f"collect_{dataset}"
+
+
+def column_schema(contract: DatasetContract) -> dg.TableSchema:
+    columns = [
+        dg.TableColumn(c.name, _DAGSTER_TYPES[c.type],
+                       description=f"{c.header} · {c.privacy.value}" + (f" · {c.description}" if c.description else ""),
+                       constraints=dg.TableColumnConstraints(nullable=not c.required))
+        for c in contract.columns
+    ]
+    lineage = [("provider_code", "VARCHAR"), ("source_file", "VARCHAR"), ("content_sha256", "VARCHAR"),
+               ("source_row_number", "BIGINT"), ("collected_at", "TIMESTAMPTZ")]
+    columns += [dg.TableColumn(name, kind, description="lineage") for name, kind in lineage]
+    return dg.TableSchema(columns=columns)
+
+
+def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
+    """The collection asset of one dataset, with a blocking check that the file was accepted."""
+
+    @dg.asset(
+        key=collected_asset_key(contract.name),
+        partitions_def=drop_partitions(contract.name),
+        group_name=COLLECTION_GROUP,
+        kinds={"duckdb", "parquet"},
+        description=f"{contract.title_ko} ({contract.title_en}) as delivered, typed, one partition "
+                    "per dropped file (<provider code>/<file name>), in the restricted zone.",
+        metadata={"dagster/column_schema": column_schema(contract), "dataset": contract.name},
+        check_specs=[dg.AssetCheckSpec(
+            DROP_ACCEPTED_CHECK, asset=collected_asset_key(contract.name), blocking=True,
+            description="The file could be read as this dataset: known type, decodable, not empty, "
+                        "required headers present. A failed check stops later stages for the file.")],
+    )
+    def collected(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
+        from gn_pipelines.ingest.archive import archive_file
+        from gn_pipelines.ingest.collect import collect_drop
+        from gn_pipelines.ingest.drop_log import record_drop
+
+        data_zones = zones.zones
+        provider_code, file_name = context.partition_key.split("/", 1)
+        relative = f"{provider_code}/{contract.name}/{file_name}"
+        landed = data_zones.landing / relative
+        if not landed.is_file():
+            raise dg.Failure(f"{relative} is no longer in the landing zone; nothing was collected")
+        sha256, archived = archive_file(landed, data_zones.archive)
+        context.log.info(f"archived {relative} as {archived.name}")
+        outcome = collect_drop(archived, contract=contract, provider_code=provider_code,
+                               source_file=relative, content_sha256=sha256, zones=data_zones,
+                               collected_at=dt.datetime.now(dt.timezone.utc))
+        record_drop(data_zones.restricted, dataset=contract.name, provider_code=provider_code,
+                    source_file=relative, file_name=file_name, partition_key=context.partition_key,
+                    content_sha256=sha256, size_bytes=archived.stat().st_size,
+                    archive_path=str(archived.relative_to(data_zones.root)), status=outcome.status,
+                    reason=outcome.reason, file_format=outcome.file_format, encoding=outcome.encoding,
+                    rows_read=outcome.rows_read, rows_accepted=outcome.rows_accepted,
+                    rows_rejected=outcome.rows_rejected, unknown_columns=outcome.unknown_columns,
+                    run_id=context.run_id)
+        if outcome.status == "rejected":
+            context.log.warning(f"{relative} rejected: {outcome.reason}")
+        return dg.MaterializeResult(
+            metadata=collection_metadata(outcome, archived.relative_to(data_zones.root).as_posix()),
+            check_results=[dg.AssetCheckResult(
+                check_name=DROP_ACCEPTED_CHECK, passed=outcome.status == "collected",
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"reason": outcome.reason or "accepted", "source_file": relative})],
+        )
+
+    return collected
+
+
+def collection_metadata(outcome, archive_path: str) -> dict:
+    """What a data engineer reads on the asset page: counts, reasons, and a masked preview."""
+    metadata = {
+        "status": outcome.status,
+        "source_file": outcome.source_file,
+        "provider_code": outcome.provider_code,
+        "content_sha256": outcome.content_sha256,
+        "archive_path": archive_path,
+        "dagster/row_count": outcome.rows_accepted,
+        "rows_read": outcome.rows_read,
+        "rows_rejected": outcome.rows_rejected,
+    }
+    if outcome.reason:
+        metadata["rejection_reason"] = outcome.reason
+    if outcome.file_format:
+        metadata["file_format"] = outcome.file_format
+    if outcome.encoding:
+        metadata["encoding"] = outcome.encoding
+    if outcome.status == "collected":
+        metadata["unknown_columns"] = ", ".join(outcome.unknown_columns) or "none"
+        metadata["rejections_by_reason"] = dg.MetadataValue.json(outcome.rejections_by_reason)
+        metadata["collected_parquet"] = dg.MetadataValue.path(str(outcome.collected_path))
+        metadata["rejected_rows_parquet"] = dg.MetadataValue.path(str(outcome.rejected_rows_path))
+        metadata["preview (personal values masked)"] = dg.MetadataValue.md(markdown_table(outcome.preview))
+    return metadata
+
+
+COLLECTION_ASSETS = [build_collection_asset(contract) for contract in CONTRACTS.values()]
+COLLECTION_JOBS = [
+    dg.define_asset_job(
+        collection_job_name(dataset),
+        selection=dg.AssetSelection.assets(collected_asset_key(dataset)),
+        partitions_def=drop_partitions(dataset),
+        description=f"Collect one dropped {dataset} file (a partition: <provider code>/<file name>).",
+    )
+    for dataset in CONTRACTS
+]

@@ -1,0 +1,59 @@
+"""Files rejected before collection: misplaced, of an unknown type, or empty.
+
+Each rejected file is archived and recorded (drop log), and materialises this asset once, so
+its history in the UI is the list of rejected files with their reasons.
+"""
+
+import dagster as dg
+
+from gn_pipelines.resources import DataZonesResource
+
+LANDING_REJECTIONS_KEY = dg.AssetKey("landing_rejections")
+REJECT_JOB_NAME = "record_landing_rejection"
+
+
+class LandingRejectionConfig(dg.Config):
+    landing_path: str  # relative to the landing root
+    reason: str
+
+
+@dg.asset(
+    key=LANDING_REJECTIONS_KEY,
+    group_name="collection",
+    kinds={"parquet"},
+    description="Files rejected as a whole before collection (wrong place, unknown type, empty). "
+                "Each materialisation is one rejected file; the file is archived and kept.",
+)
+def landing_rejections(context: dg.AssetExecutionContext, config: LandingRejectionConfig,
+                       zones: DataZonesResource) -> dg.MaterializeResult:
+    from gn_pipelines.ingest.archive import archive_file
+    from gn_pipelines.ingest.drop_log import record_drop
+    from gn_pipelines.ingest.landing import address_of
+
+    data_zones = zones.zones
+    landed = data_zones.landing / config.landing_path
+    if not landed.is_file():
+        raise dg.Failure(f"{config.landing_path} is no longer in the landing zone")
+    sha256, archived = archive_file(landed, data_zones.archive)
+    address = address_of(config.landing_path)
+    archive_path = archived.relative_to(data_zones.root).as_posix()
+    record_drop(data_zones.restricted, dataset=address.dataset, provider_code=address.provider_code,
+                source_file=config.landing_path, file_name=address.file_name, content_sha256=sha256,
+                size_bytes=archived.stat().st_size, archive_path=archive_path, status="rejected",
+                reason=config.reason, run_id=context.run_id)
+    context.log.warning(f"{config.landing_path} rejected: {config.reason}")
+    return dg.MaterializeResult(metadata={
+        "status": "rejected",
+        "source_file": config.landing_path,
+        "rejection_reason": config.reason,
+        "content_sha256": sha256,
+        "archive_path": archive_path,
+        "provider_code": address.provider_code or "",
+        "dataset": address.dataset or "",
+    })
+
+
+reject_landing_file_job = dg.define_asset_job(
+    REJECT_JOB_NAME, selection=dg.AssetSelection.assets(LANDING_REJECTIONS_KEY),
+    description="Archive and record one file rejected before collection.",
+)

@@ -1,0 +1,31 @@
+"""The Dagster instance the platform's commands share with `dagster dev` (DAGSTER_HOME)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from gn_pipelines.settings import DataZones
+
+# Pools guard the shared DuckDB files: one writer at a time (see resources/warehouse.py).
+DAGSTER_YAML = """\
+# Written by gn-pipelines; edit freely, it is not overwritten.
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    max_concurrent_runs: 4
+telemetry:
+  enabled: false
+"""
+
+
+def ensure_dagster_home(zones: DataZones) -> Path:
+    """Use DAGSTER_HOME, or `<data root>/dagster_home`; give it our dagster.yaml if it has none."""
+    home = Path(os.environ.get("DAGSTER_HOME") or zones.root / "dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home

@@ -1,0 +1,124 @@
+"""`gn-pipelines process`: handle everything waiting in the landing zone now.
+
+It evaluates the landing sensor itself and executes the runs it requests with the same jobs,
+recorded in the Dagster instance (so they appear in the UI), tagged like the daemon's runs so
+neither ever loads the same bytes again.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass
+from typing import Callable
+
+import dagster as dg
+
+from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    label: str  # the landing path, or the job for a set-up run
+    success: bool
+    line: str
+
+
+def _definitions() -> dg.Definitions:
+    from gn_pipelines.definitions import defs
+
+    return defs
+
+
+def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[dg.RunRequest], str]:
+    """Evaluate the landing sensor from an empty cursor; register the partitions it adds."""
+    sensor = defs.resolve_sensor_def(LANDING_SENSOR_NAME)
+    with dg.build_sensor_context(instance=instance, resources=defs.resources,
+                                 sensor_name=LANDING_SENSOR_NAME) as context:
+        result: dg.SensorResult = sensor(context)
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    return list(result.run_requests or []), str(result.skip_reason or "")
+
+
+def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
+    runs = instance.get_run_records(
+        filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME},
+                              statuses=[dg.DagsterRunStatus.SUCCESS]),
+        limit=1,
+    )
+    return bool(runs)
+
+
+def execute_request(request: dg.RunRequest) -> RunOutcome:
+    """Execute one run request in this process, against the instance in DAGSTER_HOME."""
+    defs = _definitions()
+    instance = dg.DagsterInstance.get()
+    tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}
+    job = defs.resolve_job_def(request.job_name)
+    label = request.tags.get("gn/source_file", request.job_name)
+    result = job.execute_in_process(
+        run_config=request.run_config, instance=instance, partition_key=request.partition_key,
+        tags=tags, raise_on_error=False)
+    if not result.success:
+        failure = next((e for e in result.all_events if e.is_step_failure), None)
+        return RunOutcome(label, False, f"{label}: FAILED ({_root_cause(failure)})")
+    return RunOutcome(label, True, f"{label}: {_describe(result)}")
+
+
+def _root_cause(failure) -> str:
+    if failure is None:
+        return "run failed"
+    error = failure.step_failure_data.error
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0]
+
+
+def _describe(result: dg.ExecuteInProcessResult) -> str:
+    materializations = result.get_asset_materialization_events()
+    if not materializations:
+        return "done"
+    metadata = {k: v.value for k, v in materializations[-1].materialization.metadata.items()}
+    if metadata.get("status") == "rejected":
+        return f"rejected: {metadata.get('rejection_reason')}"
+    if "rows_read" not in metadata:
+        return "done"
+    rejected = metadata.get("rows_rejected", 0)
+    line = f"{metadata.get('dagster/row_count', 0)} rows accepted, {rejected} rows rejected"
+    reasons = metadata.get("rejections_by_reason") or {}
+    if reasons:
+        line += " (" + ", ".join(f"{code} ×{count}" for code, count in reasons.items()) + ")"
+    return line
+
+
+def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
+                    echo: Callable[[str], None] = print) -> list[RunOutcome]:
+    """Plan and execute every pending run; returns one outcome per executed run."""
+    defs = _definitions()
+    requests, skip_message = plan_runs(defs, instance)
+    pending = []
+    for request in requests:
+        if already_succeeded(instance, request.run_key):
+            if "gn/source_file" in request.tags:
+                echo(f"{request.tags['gn/source_file']}: already loaded (same bytes)")
+            continue
+        pending.append(request)
+    if not pending and skip_message:
+        echo(f"nothing to do: {skip_message}")
+    outcomes: list[RunOutcome] = []
+    # set-up runs first (the warehouse views), then the drops, in parallel where asked
+    setup = [r for r in pending if "gn/source_file" not in r.tags]
+    drops = [r for r in pending if "gn/source_file" in r.tags]
+    for request in setup:
+        outcomes.append(execute_request(request))
+        echo(outcomes[-1].line)
+    if workers > 1 and len(drops) > 1:
+        with multiprocessing.get_context("spawn").Pool(min(workers, len(drops))) as pool:
+            for outcome in pool.imap(execute_request, drops):
+                outcomes.append(outcome)
+                echo(outcome.line)
+    else:
+        for request in drops:
+            outcomes.append(execute_request(request))
+            echo(outcomes[-1].line)
+    return outcomes

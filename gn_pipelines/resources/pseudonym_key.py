@@ -1,0 +1,40 @@
+"""The pseudonymisation secret (`GN_PSEUDONYM_KEY`): read at run time, never stored or logged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+
+import dagster as dg
+
+from gn_pipelines.settings import PSEUDONYM_KEY_ENV
+
+logger = logging.getLogger(__name__)
+
+
+def warn_if_pseudonym_key_missing() -> bool:
+    """Say loudly, once per process that loads the platform, that the key is unset."""
+    if os.environ.get(PSEUDONYM_KEY_ENV):
+        return False
+    logger.warning(
+        "%s is not set. Collection works, but de-identification will refuse to run until it is: "
+        "set it to a long random secret outside the repository (e.g. `export %s=$(openssl rand -hex 32)`).",
+        PSEUDONYM_KEY_ENV, PSEUDONYM_KEY_ENV,
+    )
+    return True
+
+
+class PseudonymKeyResource(dg.ConfigurableResource):
+    """Gives the secret to the de-identification stage, and a key id that is safe to record."""
+
+    def secret(self) -> bytes:
+        value = os.environ.get(PSEUDONYM_KEY_ENV)
+        if not value:
+            raise dg.Failure(f"{PSEUDONYM_KEY_ENV} is not set: refusing to pseudonymise without a secret")
+        return value.encode("utf-8")
+
+    def key_id(self) -> str:
+        """A short public fingerprint of the key (HMAC of a constant), recorded with releases."""
+        return hmac.new(self.secret(), b"gn-pipelines key id", hashlib.sha256).hexdigest()[:12]

@@ -1,0 +1,28 @@
+"""The restricted warehouse: one DuckDB file, written only by assets in its single-writer pool."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import dagster as dg
+
+from gn_pipelines.resources.zones import DataZonesResource
+
+# Every asset that writes warehouse/restricted.duckdb runs in this pool; the instance limits it
+# to one step at a time, because DuckDB allows a single writing process per database file.
+RESTRICTED_WAREHOUSE_POOL = "restricted_warehouse"
+
+
+class RestrictedWarehouseResource(dg.ConfigurableResource):
+    zones: DataZonesResource
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator["duckdb.DuckDBPyConnection"]:  # noqa: F821
+        from dagster_duckdb import DuckDBResource
+
+        path = self.zones.zones.restricted_db
+        path.parent.mkdir(parents=True, exist_ok=True)
+        resource = DuckDBResource(database=str(path), connection_config={"access_mode": "READ_ONLY"} if read_only else {})
+        with resource.get_connection() as connection:
+            yield connection

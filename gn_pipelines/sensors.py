@@ -1,0 +1,100 @@
+"""The landing sensor: watches the landing zone and requests one run per complete new file.
+
+Run keys come from file contents (the same bytes never load twice); the cursor remembers each
+file's size, mtime and hash, so a tick with nothing new only lists and stats files.
+"""
+
+import hashlib
+from collections import defaultdict
+
+import dagster as dg
+
+from gn_pipelines.assets.collection import COLLECTION_JOBS, collection_job_name, drop_partitions
+from gn_pipelines.assets.landing_rejections import (
+    REJECT_JOB_NAME,
+    LANDING_REJECTIONS_KEY,
+    reject_landing_file_job,
+)
+from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB, setup_restricted_warehouse_job
+from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection, dump_state, load_state, plan_landing
+from gn_pipelines.resources import DataZonesResource
+
+LANDING_SENSOR_NAME = "landing_drop_sensor"
+RUN_KEY_TAG = "dagster/run_key"
+SENSOR_NAME_TAG = "dagster/sensor_name"
+
+
+def warehouse_version() -> str:
+    """Changes whenever a contract changes, so the warehouse views are rebuilt once for it."""
+    signature = repr(sorted((name, c.columns) for name, c in CONTRACTS.items()))
+    return hashlib.sha256(signature.encode()).hexdigest()[:16]
+
+
+def collection_request(planned: PlannedCollection) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=f"sha256:{planned.sha256}",
+        job_name=collection_job_name(planned.dataset),
+        partition_key=planned.partition_key,
+        tags={"gn/provider": planned.provider_code, "gn/dataset": planned.dataset,
+              "gn/source_file": planned.relative, "gn/content_sha256": planned.sha256},
+    )
+
+
+def rejection_request(rejected: PlannedRejection) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=f"rejected:{rejected.relative}:{rejected.sha256}",
+        job_name=REJECT_JOB_NAME,
+        run_config={"ops": {LANDING_REJECTIONS_KEY.to_python_identifier(): {
+            "config": {"landing_path": rejected.relative, "reason": rejected.reason}}}},
+        tags={"gn/source_file": rejected.relative, "gn/content_sha256": rejected.sha256,
+              "gn/rejected": "true"},
+    )
+
+
+def warehouse_setup_request(version: str) -> dg.RunRequest:
+    return dg.RunRequest(run_key=f"warehouse:{version}", job_name=WAREHOUSE_SETUP_JOB)
+
+
+def partition_requests(plan: LandingPlan) -> list[dg.AddDynamicPartitionsRequest]:
+    keys: dict[str, list[str]] = defaultdict(list)
+    for planned in plan.collections:
+        keys[planned.dataset].append(planned.partition_key)
+    return [dg.AddDynamicPartitionsRequest(drop_partitions(dataset).name, sorted(set(k)))
+            for dataset, k in keys.items()]
+
+
+def describe_plan(plan: LandingPlan) -> str:
+    parts = [f"{plan.unchanged} unchanged file(s)"]
+    if plan.waiting:
+        parts.append("waiting for " + ", ".join(f"{path} ({why})" for path, why in plan.waiting[:5]))
+    if plan.duplicates:
+        parts.append("same bytes as an earlier file: " + ", ".join(f"{a} = {b}" for a, b in plan.duplicates[:5]))
+    return "; ".join(parts)
+
+
+@dg.sensor(
+    name=LANDING_SENSOR_NAME,
+    jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *COLLECTION_JOBS],
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests a collection run for every complete new or corrected file in the landing "
+                "zone, and a rejection run for files in the wrong place, of an unknown type or empty.",
+)
+def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesResource) -> dg.SensorResult:
+    files, extra = load_state(context.cursor)
+    plan = plan_landing(zones.zones.landing, files, zones.settle)
+    version = warehouse_version()
+    requests = [] if extra.get("warehouse") == version else [warehouse_setup_request(version)]
+    requests += [collection_request(p) for p in plan.collections]
+    requests += [rejection_request(r) for r in plan.rejections]
+    for relative, why in plan.waiting:
+        context.log.info(f"waiting for {relative}: {why}")
+    for relative, same_as in plan.duplicates:
+        context.log.info(f"{relative} has the same bytes as {same_as}: loaded once")
+    return dg.SensorResult(
+        run_requests=requests,
+        dynamic_partitions_requests=partition_requests(plan),
+        cursor=dump_state(plan.state, warehouse=version),
+        skip_reason=None if requests else describe_plan(plan),
+    )
