@@ -96,13 +96,10 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
     """Plan and execute every pending run; returns one outcome per executed run."""
     defs = _definitions()
     requests, skip_message = plan_runs(defs, instance)
-    pending = []
-    for request in requests:
-        if already_succeeded(instance, request.run_key):
-            if "gn/source_file" in request.tags:
-                echo(f"{request.tags['gn/source_file']}: already loaded (same bytes)")
-            continue
-        pending.append(request)
+    pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
+    loaded = sum("gn/source_file" in r.tags for r in requests) - sum("gn/source_file" in r.tags for r in pending)
+    if loaded:
+        echo(f"{loaded} file(s) already loaded earlier (same bytes): skipped")
     if not pending and skip_message:
         echo(f"nothing to do: {skip_message}")
     outcomes: list[RunOutcome] = []

@@ -59,9 +59,11 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
                     "per dropped file (<provider code>/<file name>), in the restricted zone.",
         metadata={"dagster/column_schema": column_schema(contract), "dataset": contract.name},
         check_specs=[dg.AssetCheckSpec(
-            DROP_ACCEPTED_CHECK, asset=collected_asset_key(contract.name), blocking=True,
-            description="The file could be read as this dataset: known type, decodable, not empty, "
-                        "required headers present. A failed check stops later stages for the file.")],
+            DROP_ACCEPTED_CHECK, asset=collected_asset_key(contract.name),
+            description="The file could be read as this dataset: decodable, not empty, required "
+                        "headers present. A rejected file is an outcome, not a run failure: the run "
+                        "succeeds, this check fails (ERROR) and names the reason, and nothing of the "
+                        "file reaches the collected rows.")],
     )
     def collected(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
         from gn_pipelines.ingest.archive import archive_file

@@ -57,9 +57,10 @@ class LandingPlan:
 
 def plan_landing(landing_root: Path, previous: LandingState, settle_seconds: float,
                  now: float | None = None,
-                 hasher: Callable[[Path], str] = content_sha256) -> LandingPlan:
+                 hasher: Callable[[Path], str] | None = None) -> LandingPlan:
     """Plan one pass over the landing zone, given the state the previous pass left."""
     now = time.time() if now is None else now
+    hasher = hasher or content_sha256
     plan = LandingPlan()
     planned_hashes: dict[str, str] = {}
     for landed in scan_landing(landing_root):

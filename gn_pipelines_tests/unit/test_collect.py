@@ -1,0 +1,157 @@
+"""collect_drop against real files and real DuckDB, without Dagster."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from gn_pipelines.contracts import get_contract
+from gn_pipelines.ingest.collect import collect_drop
+from gn_pipelines_tests.drops import csv_bytes, sample_rows, xlsx_bytes
+
+COLLECTED_AT = dt.datetime(2025, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def collect(zones, dataset, payload, provider="48740", name="drop.csv"):
+    path = zones.scratch / name
+    path.write_bytes(payload)
+    return collect_drop(path, contract=get_contract(dataset), provider_code=provider,
+                        source_file=f"{provider}/{dataset}/{name}", content_sha256="0" * 64,
+                        zones=zones, collected_at=COLLECTED_AT)
+
+
+def rows_of(path, columns="*"):
+    return duckdb.sql(f"SELECT {columns} FROM read_parquet('{path}') ORDER BY source_row_number").fetchall()
+
+
+def test_timestamps_dates_null_tokens_and_lineage(zones):
+    rows = sample_rows("civil_complaints", 4)
+    rows[1]["접수일시"] = "2025.03.01 14:05:09"
+    rows[2]["접수일시"] = "20250301140509"
+    rows[3].update({"휴대전화번호": "-", "주민등록번호": "NULL", "처리완료일": "", "처리상태": "접수"})
+    outcome = collect(zones, "civil_complaints", csv_bytes(rows))
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("collected", 4, 0)
+    got = rows_of(outcome.collected_path, "received_at, phone, resident_reg_no, completed_on, "
+                                          "provider_code, source_row_number, content_sha256")
+    assert [r[0] for r in got] == [dt.datetime(2025, 3, 1, 14, 5), dt.datetime(2025, 3, 1, 14, 5, 9),
+                                   dt.datetime(2025, 3, 1, 14, 5, 9), dt.datetime(2025, 3, 1, 14, 5)]
+    assert got[3][1:4] == (None, None, None)
+    assert got[0][3] == dt.date(2025, 3, 3)
+    assert [r[5] for r in got] == [2, 3, 4, 5]  # spreadsheet rows: the header is row 1
+    assert {r[4] for r in got} == {"48740"} and got[0][6] == "0" * 64
+
+
+def test_unparseable_cells_and_other_sigungu_become_row_rejections_with_reasons(zones):
+    rows = sample_rows("civil_complaints", 5)
+    rows[1]["접수일시"] = "2025-13-45"
+    rows[2]["시군구코드"] = "48170"
+    rows[3]["처리완료일"] = "어제"
+    outcome = collect(zones, "civil_complaints", csv_bytes(rows))
+    assert (outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected) == (5, 2, 3)
+    rejected = rows_of(outcome.rejected_rows_path, "source_row_number, reason, reason_codes, raw_values")
+    assert [r[0] for r in rejected] == [3, 4, 5]
+    assert rejected[0][1] == "접수일시: '2025-13-45' is not a date and time such as 2025-03-01 14:05"
+    assert rejected[1][1] == "시군구코드 48170 is not the provider's own code (48740 창녕군)"
+    assert rejected[2][2] == ["invalid_date:completed_on"]
+    assert '"민원인성명":"홍길동"' in rejected[0][3]  # the engineer sees the row as delivered
+    assert outcome.rejections_by_reason == {
+        "invalid_timestamp:received_at": 1, "other_provider_code:sigungu_code": 1, "invalid_date:completed_on": 1}
+
+
+def test_changwon_rows_may_carry_a_district_code(zones):
+    rows = sample_rows("civil_complaints", 3, 시군구코드="48120")
+    rows[1]["시군구코드"] = "48125"  # 마산합포구
+    rows[2]["시군구코드"] = "48170"
+    outcome = collect(zones, "civil_complaints", csv_bytes(rows), provider="48120")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (2, 1)
+
+
+def test_numbers_with_separators_and_below_detection_values(zones):
+    rows = sample_rows("water_quality", 3)
+    rows[1]["총인(T-P)(mg/L)"] = "ND"
+    rows[2]["클로로필-a(mg/㎥)"] = "불검출"
+    rows[2]["생물화학적산소요구량(BOD)(mg/L)"] = "abc"
+    outcome = collect(zones, "water_quality", csv_bytes(rows), provider="48000")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (2, 1)
+    got = rows_of(outcome.collected_path, "total_coliform_100ml, chlorophyll_a_mg_m3, "
+                  "chlorophyll_a_mg_m3_below_detection, chlorophyll_a_mg_m3_detection_limit, "
+                  "tp_mg_l, tp_mg_l_below_detection, tp_mg_l_detection_limit")
+    assert got[0] == (1200.0, None, True, 0.1, 0.035, False, None)
+    assert got[1][4:] == (None, True, None)  # ND: below detection, limit unknown, never zero
+
+
+def test_welfare_month_formats_and_amounts(zones):
+    rows = sample_rows("welfare_recipients", 2, 시군구코드="48170")
+    rows[1]["기준년월"] = "202503"
+    outcome = collect(zones, "welfare_recipients", csv_bytes(rows), provider="48170")
+    got = rows_of(outcome.collected_path, "reference_month, monthly_amount_krw, household_size")
+    assert got == [("2025-03", 713102, 2), ("2025-03", 713102, 2)]
+
+
+def test_header_variants_extra_columns_and_column_order(zones):
+    rows = [{"비고": "x", " 측정일자 ": "2025.03.04", "BOD (mg/L)": "1.9", "측정소명": "남지",
+             "측정소코드": "2020A10", "T-P": "0.041", "수온": "9.5"}]
+    outcome = collect(zones, "water_quality", csv_bytes(rows, "utf-8-sig"), provider="48000")
+    assert outcome.status == "collected" and outcome.unknown_columns == ["비고"]
+    assert rows_of(outcome.collected_path, "measured_on, bod_mg_l, tp_mg_l, water_temp_c, ph") == [
+        (dt.date(2025, 3, 4), 1.9, 0.041, 9.5, None)]
+
+
+def test_malformed_rows_are_rejected_not_the_file(zones):
+    rows = sample_rows("water_quality", 3)
+    payload = csv_bytes(rows).decode()
+    lines = payload.split("\r\n")
+    lines[2] = ",".join(lines[2].split(",")[:5])  # too few fields
+    lines[3] += ",extra"  # too many
+    outcome = collect(zones, "water_quality", "\r\n".join(lines).encode(), provider="48000")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 2)
+    assert outcome.rejections_by_reason == {"too_few_fields": 1, "too_many_fields": 1}
+
+
+def test_xlsx_and_cp949_give_the_same_rows_as_utf8(zones):
+    rows = sample_rows("welfare_recipients", 3, 시군구코드="48170")
+    outcomes = [collect(zones, "welfare_recipients", payload, provider="48170", name=name)
+                for name, payload in [("a.csv", csv_bytes(rows)), ("b.csv", csv_bytes(rows, "cp949")),
+                                      ("c.xlsx", xlsx_bytes(rows))]]
+    assert [o.encoding for o in outcomes] == ["utf_8", "cp949", "xlsx"]
+    columns = "reference_month, recipient_no, name, eup_myeon_dong, monthly_amount_krw, enrolled_on"
+    assert rows_of(outcomes[0].collected_path, columns) == rows_of(outcomes[1].collected_path, columns) \
+        == rows_of(outcomes[2].collected_path, columns)
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b"", "empty"),
+    (b"\r\n\r\n", "no header row"),
+    (bytes(range(0x80, 0x100)) * 4, "neither valid UTF-8 nor CP949"),
+    (bytes(range(256)) * 4, "binary"),
+    ("접수번호,접수일시\r\n1,2025-03-01 10:00\r\n".encode("cp949"), "required headers missing for civil_complaints"),
+])
+def test_whole_file_rejections(zones, payload, reason):
+    outcome = collect(zones, "civil_complaints", payload)
+    assert outcome.status == "rejected" and reason in outcome.reason
+    assert outcome.collected_path is None
+
+
+def test_broken_xlsx_is_rejected(zones):
+    outcome = collect(zones, "civil_complaints", b"PK\x03\x04 not really a workbook", name="x.xlsx")
+    assert outcome.status == "rejected" and "xlsx" in outcome.reason
+
+
+def test_real_nier_export_is_rejected_naming_its_two_row_header(zones, real_data):
+    payload = (real_data / "nier_wq_download_hangang_tributaries_2025_cp949.csv").read_bytes()
+    outcome = collect(zones, "water_quality", payload, provider="48000")
+    assert outcome.status == "rejected" and outcome.encoding == "cp949"
+    assert "two-row header" in outcome.reason and "'2025.03'" in outcome.reason
+
+
+def test_real_parks_file_is_not_mistaken_for_a_dataset(zones, real_data):
+    payload = (real_data / "gyeongnam_parks_by_sigun_20240731_cp949.csv").read_bytes()
+    outcome = collect(zones, "welfare_recipients", payload, provider="48000")
+    assert outcome.status == "rejected" and "required headers missing" in outcome.reason
+
+
+def test_preview_masks_personal_values(zones):
+    outcome = collect(zones, "civil_complaints", csv_bytes(sample_rows("civil_complaints", 2)))
+    first = outcome.preview[0]
+    assert first["complainant_name"] == "홍**" and "1234567" not in first["resident_reg_no"]
+    assert first["body"].startswith("<") and first["category"] == "환경·위생"
