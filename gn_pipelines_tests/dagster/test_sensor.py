@@ -1,0 +1,73 @@
+"""The landing sensor, evaluated as the daemon does (build_sensor_context, real instance)."""
+
+import dagster as dg
+
+from gn_pipelines.definitions import defs
+from gn_pipelines.ingest import planning
+from gn_pipelines.sensors import LANDING_SENSOR_NAME, warehouse_version
+from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
+
+
+def tick(instance, cursor=None) -> dg.SensorResult:
+    sensor = defs.resolve_sensor_def(LANDING_SENSOR_NAME)
+    with dg.build_sensor_context(instance=instance, cursor=cursor, resources=defs.resources) as context:
+        return sensor(context)
+
+
+def test_requests_runs_keyed_by_content_with_partitions_and_tags(zones, instance):
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(sample_rows("civil_complaints", 2)))
+    drop(zones.landing, "48170/welfare_recipients/2025-03.xlsx", b"bytes of a workbook")
+    drop(zones.landing, "48740/civil_complaints/notes.docx", b"not a drop")
+    result = tick(instance)
+    by_job = {r.job_name: r for r in result.run_requests}
+    assert set(by_job) == {"setup_restricted_warehouse", "collect_civil_complaints",
+                           "collect_welfare_recipients", "record_landing_rejection"}
+    complaint = by_job["collect_civil_complaints"]
+    assert complaint.partition_key == "48740/2025-03-01.csv"
+    assert complaint.run_key == f"sha256:{complaint.tags['gn/content_sha256']}"
+    assert complaint.tags["gn/provider"] == "48740"
+    rejection = by_job["record_landing_rejection"]
+    config = rejection.run_config["ops"]["landing_rejections"]["config"]
+    assert config["landing_path"] == "48740/civil_complaints/notes.docx" and "unknown file type" in config["reason"]
+    assert {(r.partitions_def_name, tuple(r.partition_keys)) for r in result.dynamic_partitions_requests} == {
+        ("civil_complaints_drops", ("48740/2025-03-01.csv",)), ("welfare_recipients_drops", ("48170/2025-03.xlsx",))}
+
+
+def test_cursor_survives_restarts_and_a_quiet_tick_reads_no_contents(zones, instance, monkeypatch):
+    drop(zones.landing, "48740/civil_complaints/a.csv", csv_bytes(sample_rows("civil_complaints", 2)))
+    first = tick(instance)
+    reads = []
+    monkeypatch.setattr(planning, "content_sha256", lambda path: reads.append(path) or "x")
+    # a new context from the stored cursor string, as after a daemon restart
+    second = tick(instance, cursor=first.cursor)
+    assert second.run_requests == [] and reads == []
+    assert "1 unchanged file(s)" in second.skip_reason.skip_message
+    assert warehouse_version() in first.cursor
+
+
+def test_corrected_file_gets_a_new_run_for_the_same_partition(zones, instance):
+    drop(zones.landing, "48740/civil_complaints/a.csv", csv_bytes(sample_rows("civil_complaints", 2)))
+    first = tick(instance)
+    drop(zones.landing, "48740/civil_complaints/a.csv", csv_bytes(sample_rows("civil_complaints", 3)),
+         mtime=1_700_000_000)
+    [again] = tick(instance, cursor=first.cursor).run_requests
+    [before] = [r for r in first.run_requests if r.partition_key]
+    assert again.partition_key == before.partition_key and again.run_key != before.run_key
+
+
+def test_partial_file_waits_for_a_later_tick(zones, instance):
+    part = drop(zones.landing, "48740/civil_complaints/a.csv.part", b"half a file")
+    first = tick(instance)
+    assert [r.job_name for r in first.run_requests] == ["setup_restricted_warehouse"]
+    part.rename(part.with_name("a.csv"))
+    [request] = tick(instance, cursor=first.cursor).run_requests
+    assert request.partition_key == "48740/a.csv"
+
+
+def test_sensor_never_errors_on_a_strange_landing_zone(zones, instance):
+    (zones.landing / "48740" / "civil_complaints").mkdir(parents=True)
+    (zones.landing / "stray.csv").write_bytes(b"x")
+    (zones.landing / ".hidden").write_bytes(b"x")
+    (zones.landing / "48740" / "civil_complaints" / "unreadable.csv").symlink_to(zones.root / "missing")
+    result = tick(instance)
+    assert [r.tags.get("gn/source_file") for r in result.run_requests if r.tags.get("gn/rejected")] == ["stray.csv"]
