@@ -66,4 +66,9 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
     connection.execute(
         "CREATE OR REPLACE VIEW drop_rejections AS SELECT recorded_at, provider_code, dataset, source_file, "
         "reason, content_sha256, archive_path FROM drop_log WHERE status = 'rejected'")
-    return views + ["rejected_rows", "drop_log", "drop_rejections"]
+    # what arrived, per provider and dataset, and the state of its latest version
+    connection.execute(
+        "CREATE OR REPLACE VIEW drop_status AS SELECT provider_code, dataset, source_file, status, reason, "
+        "rows_accepted, rows_rejected, recorded_at AS last_event_at, content_sha256 FROM drop_log "
+        "QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY recorded_at DESC) = 1")
+    return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status"]

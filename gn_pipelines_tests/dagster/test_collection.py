@@ -60,6 +60,8 @@ def test_corrected_file_replaces_its_rows(zones, process, warehouse):
     # both versions stay in the archive and the drop log
     assert warehouse("SELECT count(DISTINCT content_sha256) FROM drop_log WHERE file_name = '2025-03-01.csv'") == [(2,)]
     assert len(list(zones.archive.rglob("*.csv"))) == 3
+    assert warehouse("SELECT source_file, rows_accepted FROM drop_status ORDER BY 1") == [
+        ("48740/civil_complaints/2025-03-01.csv", 3), ("48740/civil_complaints/2025-03-02.csv", 2)]
 
 
 def test_partial_file_is_ignored_until_complete(zones, process, warehouse):
