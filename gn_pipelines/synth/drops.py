@@ -1,0 +1,104 @@
+"""Every drop of a date range: which providers deliver which dataset, when, under which name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.reference.providers import PROVIDERS_BY_CODE, PROVINCE_CODE, SIGUN_CODES
+from gn_pipelines.synth import civil_complaints, water_quality, welfare_recipients
+from gn_pipelines.synth.model import SynthFile, check_defects
+
+DEFAULT_SEED = 20251125
+DATASETS = (civil_complaints.DATASET, welfare_recipients.DATASET, water_quality.DATASET)
+
+
+def providers_for(dataset: str, providers: Sequence[str] | None) -> list[str]:
+    """The providers that deliver `dataset`, among `providers` (None: its default providers)."""
+    if dataset == water_quality.DATASET:
+        valid, default = water_quality.STATION_PROVIDERS, (PROVINCE_CODE,)
+    else:
+        valid = default = frozenset(SIGUN_CODES)
+    if providers is None:
+        return sorted(default)
+    unknown = sorted(set(providers) - set(PROVIDERS_BY_CODE))
+    if unknown:
+        raise ValueError(f"unknown provider code(s) {', '.join(unknown)}")
+    return sorted(p for p in set(providers) if p in valid)
+
+
+def days(start: date, end: date) -> Iterator[date]:
+    for offset in range((end - start).days + 1):
+        yield start + timedelta(offset)
+
+
+def months(start: date, end: date) -> Iterator[date]:
+    month = start.replace(day=1)
+    while month <= end:
+        yield month
+        month = (month + timedelta(days=32)).replace(day=1)
+
+
+def weeks(start: date, end: date) -> Iterator[date]:
+    monday = water_quality.week_monday(start)
+    while monday <= end:
+        yield monday
+        monday += timedelta(days=7)
+
+
+def _complaint_drops(folder: Path, provider: str, start: date, end: date, seed: int,
+                     defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
+    for day in days(start, end):
+        yield civil_complaints.write_civil_complaints_drop(
+            folder / f"{day:%Y-%m-%d}.csv", provider=provider, day=day, rows=rows, seed=seed,
+            defects=defects)
+
+
+def _welfare_drops(folder: Path, provider: str, start: date, end: date, seed: int,
+                   defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
+    for month in months(start, end):
+        yield welfare_recipients.write_welfare_recipients_drop(
+            folder / f"{month:%Y-%m}.csv", provider=provider, month=month, rows=rows, seed=seed,
+            defects=defects)
+
+
+def _water_drops(folder: Path, provider: str, start: date, end: date, seed: int,
+                 defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
+    for monday in weeks(start, end):
+        if water_quality.measurements(provider, monday, start, end, rows):
+            yield water_quality.write_water_quality_drop(
+                folder / water_quality.water_file_name(provider, monday), provider=provider,
+                week=monday, seed=seed, defects=defects, rows=rows, start=start, end=end)
+
+
+_WRITERS = {
+    civil_complaints.DATASET: _complaint_drops,
+    welfare_recipients.DATASET: _welfare_drops,
+    water_quality.DATASET: _water_drops,
+}
+
+
+def synthesize_drops(landing_root: Path, *, datasets: Sequence[str],
+                     providers: Sequence[str] | None = None, start: date, end: date,
+                     seed: int = DEFAULT_SEED, defects: Sequence[str] = (),
+                     rows_per_file: int | None = None) -> list[SynthFile]:
+    """Write every drop of `datasets` from `providers` between `start` and `end` (inclusive).
+
+    Layout `<landing_root>/<provider>/<dataset>/<file>`; each defect applies to every file.
+    Complaints are daily, welfare snapshots monthly, water quality weekly (named by its Monday).
+    """
+    check_defects(defects)
+    unknown = sorted(set(datasets) - set(CONTRACTS))
+    if unknown:
+        raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(DATASETS)}")
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    written: list[SynthFile] = []
+    for dataset in datasets:
+        for provider in providers_for(dataset, providers):
+            folder = Path(landing_root) / provider / dataset
+            write = _WRITERS[dataset]
+            written.extend(write(folder, provider, start, end, seed, defects, rows_per_file))
+    return written
