@@ -8,6 +8,7 @@ neither ever loads the same bytes again.
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -99,7 +100,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
     pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
     loaded = sum("gn/source_file" in r.tags for r in requests) - sum("gn/source_file" in r.tags for r in pending)
     if loaded:
-        echo(f"{loaded} file(s) already loaded earlier (same bytes): skipped")
+        echo(f"{loaded} file(s) skipped: already loaded or rejected earlier with the same bytes")
     if not pending and skip_message:
         echo(f"nothing to do: {skip_message}")
     outcomes: list[RunOutcome] = []
@@ -110,8 +111,11 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
         outcomes.append(execute_request(request))
         echo(outcomes[-1].line)
     if workers > 1 and len(drops) > 1:
-        with multiprocessing.get_context("spawn").Pool(min(workers, len(drops))) as pool:
-            for outcome in pool.imap(execute_request, drops):
+        # spawn: each worker loads the definitions afresh; a worker that dies raises
+        # BrokenProcessPool here instead of leaving the command waiting forever
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(drops)), mp_context=context) as pool:
+            for outcome in pool.map(execute_request, drops):
                 outcomes.append(outcome)
                 echo(outcome.line)
     else:

@@ -1,0 +1,79 @@
+"""The `gn-pipelines` command: synthesise drops, process the landing zone, run the platform."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from gn_pipelines.settings import DataZones
+
+
+def _process(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from gn_pipelines.instance import ensure_dagster_home
+    from gn_pipelines.processing import process_landing
+
+    zones = DataZones.from_env().ensure()
+    ensure_dagster_home(zones)
+    with dg.DagsterInstance.get() as instance:
+        outcomes = process_landing(instance, workers=args.workers)
+    failed = [o for o in outcomes if not o.success]
+    print(f"{len(outcomes)} run(s), {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    """Sample drops (if the landing zone is empty), process them, then start `dagster dev`."""
+    from gn_pipelines.instance import ensure_dagster_home
+
+    zones = DataZones.from_env().ensure()
+    home = ensure_dagster_home(zones)
+    if args.sample and not any(zones.landing.iterdir()):
+        from gn_pipelines.synth.command import write_sample_drops
+
+        write_sample_drops(zones.landing)
+    status = _process(argparse.Namespace(workers=args.workers))
+    if status:
+        print("some runs failed: see the Runs page in the UI", file=sys.stderr)
+    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}, data root {zones.root})")
+    os.execvp("dagster", ["dagster", "dev", "-m", "gn_pipelines.definitions",
+                          "-h", args.host, "-p", str(args.port)])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gn-pipelines", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    # listed for --help; `main` hands its arguments to the generator's own parser
+    commands.add_parser("synth", add_help=False,
+                        help="write seeded synthetic drops into the landing zone (see synth --help)")
+
+    process = commands.add_parser("process", help="collect everything waiting in the landing zone now")
+    process.add_argument("--workers", type=int, default=1, help="runs executed in parallel (processes)")
+    process.set_defaults(handler=_process)
+
+    dev = commands.add_parser("dev", help="sample drops, process them, and start the Dagster UI")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument("--workers", type=int, default=2)
+    dev.add_argument("--no-sample", dest="sample", action="store_false",
+                     help="do not write sample drops into an empty landing zone")
+    dev.set_defaults(handler=_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["synth"]:
+        # imported only here: the generator's pools (Faker, pyarrow) cost other commands nothing
+        from gn_pipelines.synth.command import main as synth_main
+
+        return synth_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The commands a data engineer types: `dagster definitions validate`, importing the code
+location, and `gn-pipelines process` on a landing zone of hand-made drops."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gn_pipelines.sensors import RUN_KEY_TAG
+from gn_pipelines_tests.e2e.conftest import Platform
+from gn_pipelines_tests.e2e.drops import (
+    MISPLACED_REASON,
+    OTHER_PROVIDER_REASON,
+    SampleDrop,
+    complaints_48740,
+    deliver,
+    misplaced,
+    welfare_48170_cp949,
+)
+
+pytestmark = pytest.mark.e2e
+
+IMPORT_BOUND_SECONDS = 5.0  # generous: bench/ measures the real figure
+COMMAND_TIMEOUT = 120
+
+
+def run(platform: Platform, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=platform.env, cwd=cwd, capture_output=True, text=True,
+                          timeout=COMMAND_TIMEOUT)
+
+
+def explain(result: subprocess.CompletedProcess) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr[-4000:]}"
+
+
+def test_definitions_validate(platform, tmp_path):
+    result = run(platform, platform.command("dagster"), "definitions", "validate",
+                 "-m", "gn_pipelines.definitions", cwd=tmp_path)
+    assert result.returncode == 0, explain(result)
+
+
+def test_code_location_imports_quickly(platform, tmp_path):
+    started = time.perf_counter()
+    result = run(platform, sys.executable, "-c", "import gn_pipelines.definitions", cwd=tmp_path)
+    elapsed = time.perf_counter() - started
+    print(f"python -c 'import gn_pipelines.definitions': {elapsed:.2f} s")
+    assert result.returncode == 0, explain(result)
+    assert elapsed < IMPORT_BOUND_SECONDS, f"importing the code location took {elapsed:.2f} s"
+
+
+@dataclass(frozen=True)
+class Processed:
+    platform: Platform
+    drops: dict[str, SampleDrop]  # by landing path
+    temporary: str  # a landing path still under its upload name
+    first: subprocess.CompletedProcess
+    second: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory) -> Processed:
+    """`gn-pipelines process`, twice, over two providers' drops, a misplaced file and an upload
+    still under its temporary name."""
+    root = tmp_path_factory.mktemp("process")
+    platform = Platform.under(root)
+    drops = [complaints_48740(), welfare_48170_cp949(), misplaced()]
+    for drop in drops:
+        deliver(platform.zones.landing, drop.relative, drop.content, outgoing=platform.outgoing)
+    uploading = complaints_48740("20250302.csv.part", first_receipt=101)
+    deliver(platform.zones.landing, uploading.relative, uploading.content, outgoing=platform.outgoing)
+    process = (platform.command("gn-pipelines"), "process")
+    first = run(platform, *process, cwd=root)
+    second = run(platform, *process, cwd=root)
+    return Processed(platform, {d.relative: d for d in drops}, uploading.relative, first, second)
+
+
+def test_process_prints_one_line_per_file(processed):
+    result = processed.first
+    assert result.returncode == 0, explain(result)
+    lines = result.stdout.splitlines()
+    complaints, welfare, stray = processed.drops.values()
+    expected = {
+        complaints.relative: f"{complaints.relative}: 3 rows accepted, 1 rows rejected "
+                             "(other_provider_code:sigungu_code ×1)",
+        welfare.relative: f"{welfare.relative}: 4 rows accepted, 0 rows rejected",
+        stray.relative: f"{stray.relative}: rejected: {MISPLACED_REASON}",
+    }
+    for relative, line in expected.items():
+        printed = [printed for printed in lines if printed.startswith(f"{relative}: ")]
+        assert len(printed) == 1, explain(result)
+        assert printed[0].startswith(line), explain(result)
+    assert not any(processed.temporary in line for line in lines), explain(result)
+    # the warehouse set-up run, then one run per file
+    assert lines[-1] == "4 run(s), 0 failed", explain(result)
+
+    counts = processed.platform.row_counts(
+        "collected_civil_complaints", "collected_welfare_recipients", "rejected_rows", "drop_rejections")
+    assert counts == {"collected_civil_complaints": 3, "collected_welfare_recipients": 4,
+                      "rejected_rows": 1, "drop_rejections": 1}
+    with processed.platform.restricted_warehouse() as warehouse:
+        assert warehouse.execute("SELECT source_file, reason FROM rejected_rows").fetchall() == [
+            (complaints.relative, OTHER_PROVIDER_REASON)]
+
+
+def test_second_process_loads_nothing_again(processed):
+    result = processed.second
+    assert result.returncode == 0, explain(result)
+    lines = result.stdout.splitlines()
+    assert "already loaded" in result.stdout, explain(result)
+    assert not any("rows accepted" in line or ": rejected: " in line for line in lines), explain(result)
+    assert lines[-1] == "0 run(s), 0 failed", explain(result)
+    counts = processed.platform.row_counts("collected_civil_complaints", "collected_welfare_recipients",
+                                           "rejected_rows")
+    assert counts == {"collected_civil_complaints": 3, "collected_welfare_recipients": 4,
+                      "rejected_rows": 1}
+
+
+def test_process_records_runs_in_the_dagster_instance(processed):
+    assert processed.first.returncode == 0, explain(processed.first)
+    with processed.platform.instance() as instance:
+        records = Platform.landing_runs(instance)
+    runs = [record.dagster_run for record in records]
+    assert all(run.is_success for run in runs), [(run.job_name, run.status) for run in runs]
+    by_file = {run.tags.get("gn/source_file"): run for run in runs}
+    # one run per file, plus the warehouse set-up (no source file); none for the second call
+    assert len(runs) == 4 and set(by_file) == {None, *processed.drops}, sorted(map(str, by_file))
+    assert by_file[None].job_name == "setup_restricted_warehouse"
+    for relative, drop in processed.drops.items():
+        sha256 = hashlib.sha256(drop.content).hexdigest()
+        run = by_file[relative]
+        if relative.startswith("99999/"):
+            assert run.job_name == "record_landing_rejection"
+            assert run.tags[RUN_KEY_TAG] == f"rejected:{relative}:{sha256}"
+            assert "gn/provider" not in run.tags
+        else:
+            assert run.tags[RUN_KEY_TAG] == f"sha256:{sha256}"
+            assert run.tags["gn/provider"] == drop.provider_code

@@ -1,0 +1,166 @@
+"""`dagster dev` end to end: files dropped in the landing zone are picked up by the landing
+sensor in the daemon, collected by the runs it requests, and readable in the warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from gn_pipelines.sensors import RUN_KEY_TAG
+from gn_pipelines.settings import SETTLE_SECONDS_ENV
+from gn_pipelines_tests.e2e.conftest import Platform
+from gn_pipelines_tests.e2e.drops import (
+    MISPLACED_REASON,
+    OTHER_PROVIDER_REASON,
+    complaints_48740,
+    deliver,
+    misplaced,
+    welfare_48170_cp949,
+)
+
+DEADLINE_SECONDS = 150  # the whole scenario; the sensor ticks every 15 s
+POLL_SECONDS = 0.5
+UPLOAD_NAME = "20250302.csv"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class DagsterDev:
+    """`dagster dev` in its own process group, logging to a file, stopped as a whole."""
+
+    def __init__(self, platform: Platform, log_path: Path, cwd: Path):
+        self.port = free_port()
+        self.log_path = log_path
+        self.started = time.monotonic()
+        self.deadline = self.started + DEADLINE_SECONDS
+        with log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [platform.command("dagster"), "dev", "-m", "gn_pipelines.definitions",
+                 "-h", "127.0.0.1", "-p", str(self.port)],
+                env=platform.env | {SETTLE_SECONDS_ENV: "1"}, cwd=cwd,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait(self, what: str, condition):
+        """Poll `condition` until it returns something truthy; fail past the deadline."""
+        while True:
+            assert self.process.poll() is None, f"dagster dev exited ({self.process.returncode}) " \
+                                                f"while waiting for {what}\n{self.log_tail()}"
+            result = condition()
+            if result:
+                print(f"{what}: after {time.monotonic() - self.started:.1f} s")
+                return result
+            assert time.monotonic() < self.deadline, f"timed out waiting for {what}\n{self.log_tail()}"
+            time.sleep(POLL_SECONDS)
+
+    def serving(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/server_info", timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM to the group, then SIGKILL whatever of it is left after a grace period."""
+        group = self.process.pid
+        try:
+            os.killpg(group, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        grace = time.monotonic() + 10
+        while time.monotonic() < grace:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+        os.killpg(group, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def log_tail(self, characters: int = 6000) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return f"--- dagster dev log (last {characters} characters)\n{text[-characters:]}"
+
+
+def settled_runs(instance, source_files: set[str]) -> dict | None:
+    """The landing sensor's runs by source file once those of `source_files` (and the
+    warehouse set-up) all finished; None while any is missing or unfinished."""
+    runs = [record.dagster_run for record in Platform.landing_runs(instance)]
+    failed = [run for run in runs if run.is_finished and not run.is_success]
+    assert not failed, "runs did not succeed: " + ", ".join(
+        f"{run.job_name} {run.tags.get('gn/source_file', '')} {run.status.value} ({run.run_id})" for run in failed)
+    by_file = {run.tags.get("gn/source_file"): run for run in runs}
+    if not source_files | {None} <= set(by_file) or not all(run.is_finished for run in runs):
+        return None
+    return by_file
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(DEADLINE_SECONDS + 60)
+def test_dagster_dev_collects_drops_from_the_landing_zone(platform, tmp_path):
+    landing = platform.zones.landing
+    complaints, welfare, stray = complaints_48740(), welfare_48170_cp949(), misplaced()
+    uploading = complaints_48740(UPLOAD_NAME, valid_rows=2, first_receipt=101)
+    upload_path = f"{uploading.relative}.part"
+
+    dev = DagsterDev(platform, tmp_path / "dagster_dev.log", cwd=tmp_path)
+    try:
+        dev.wait("the webserver", dev.serving)
+        # the unfinished upload lands first: any tick that sees the others has seen it too
+        deliver(landing, upload_path, uploading.content, outgoing=platform.outgoing)
+        for drop in (complaints, welfare, stray):
+            deliver(landing, drop.relative, drop.content, outgoing=platform.outgoing)
+
+        with platform.instance() as instance:
+            expected = {complaints.relative, welfare.relative, stray.relative}
+            by_file = dev.wait("the runs of the dropped files", lambda: settled_runs(instance, expected))
+        assert by_file[None].job_name == "setup_restricted_warehouse"
+        assert by_file[complaints.relative].tags["gn/provider"] == "48740"
+        assert by_file[welfare.relative].tags["gn/provider"] == "48170"
+        assert by_file[stray.relative].job_name == "record_landing_rejection"
+        assert len(by_file) == 4, sorted(map(str, by_file))  # nothing for the upload in progress
+
+        assert platform.row_counts(
+            "collected_civil_complaints", "collected_welfare_recipients", "rejected_rows") == {
+            "collected_civil_complaints": 3, "collected_welfare_recipients": 4, "rejected_rows": 1}
+        with platform.restricted_warehouse() as warehouse:
+            assert warehouse.execute(
+                "SELECT DISTINCT provider_code, source_file FROM collected_civil_complaints").fetchall() == [
+                ("48740", complaints.relative)]
+            assert warehouse.execute("SELECT source_file, reason FROM rejected_rows").fetchall() == [
+                (complaints.relative, OTHER_PROVIDER_REASON)]
+            rejections = warehouse.execute("SELECT source_file, reason FROM drop_rejections").fetchall()
+            assert len(rejections) == 1 and rejections[0][0] == stray.relative, rejections
+            assert rejections[0][1].startswith(MISPLACED_REASON), rejections
+        # the upload under its temporary name was seen, but neither archived nor collected
+        upload_sha256 = hashlib.sha256(uploading.content).hexdigest()
+        assert (landing / upload_path).is_file()
+        assert not list(platform.zones.archive.rglob(f"{upload_sha256}*"))
+
+        # the provider renames the finished upload: the next tick collects it
+        os.replace(landing / upload_path, landing / uploading.relative)
+        with platform.instance() as instance:
+            by_file = dev.wait("the run of the renamed upload",
+                               lambda: settled_runs(instance, expected | {uploading.relative}))
+        assert by_file[uploading.relative].tags[RUN_KEY_TAG] == f"sha256:{upload_sha256}"
+        assert platform.row_counts("collected_civil_complaints", "rejected_rows") == {
+            "collected_civil_complaints": 3 + 2, "rejected_rows": 1 + 1}
+    finally:
+        dev.stop()
+        print(dev.log_tail())
