@@ -62,7 +62,9 @@ def main() -> None:
               f"in {time.perf_counter() - started:.1f} s")
 
         core = subprocess.run([sys.executable, "-c", CORE, str(root / "core"), str(drop)],
-                              check=True, capture_output=True, text=True)
+                              capture_output=True, text=True)
+        if core.returncode:
+            sys.exit(f"collection failed:\n{core.stderr[-3000:]}")
         figures = json.loads(core.stdout.strip().splitlines()[-1])
         print(f"core: {figures['accepted'] + figures['rejected']:,} rows in {figures['seconds']:.1f} s = "
               f"{(figures['accepted'] + figures['rejected']) / figures['seconds']:,.0f} rows/s; "

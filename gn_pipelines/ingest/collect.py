@@ -134,11 +134,13 @@ def _mapped_headers(contract: DatasetContract, csv_path: Path) -> HeaderMapping:
 
 
 def _connect(work_dir: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(config={
+    connection = duckdb.connect(config={
         "memory_limit": DUCKDB_MEMORY_LIMIT,
         "temp_directory": str(work_dir / "duckdb_spill"),
         "preserve_insertion_order": True,
     })
+    connection.execute("SET enable_progress_bar = false")  # it would print into the run's stdout
+    return connection
 
 
 def _type_and_stage(csv_path: Path, contract: DatasetContract, mapping: HeaderMapping,
@@ -147,7 +149,8 @@ def _type_and_stage(csv_path: Path, contract: DatasetContract, mapping: HeaderMa
     connection = _connect(work_dir)
     try:
         _load_raw(connection, csv_path, len(mapping.headers))
-        connection.execute(_typed_view_sql(contract, mapping, lineage["provider_code"]))
+        connection.execute(_typed_table_sql(contract, mapping, lineage["provider_code"]))
+        connection.execute("DROP TABLE raw")
         outcome.rows_read, outcome.blank_rows = connection.execute(
             "SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank) FROM typed"
         ).fetchone()
@@ -182,7 +185,7 @@ def _load_raw(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int)
     )
 
 
-def _typed_view_sql(contract: DatasetContract, mapping: HeaderMapping, provider_code: str) -> str:
+def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider_code: str) -> str:
     position_of = {name: pos for pos, name in mapping.canonical_by_position.items()}
     width = len(mapping.headers)
     selects, problems = [], []
@@ -194,18 +197,21 @@ def _typed_view_sql(contract: DatasetContract, mapping: HeaderMapping, provider_
     problems += _shape_problems(width, max(position_of.values()))
     if contract.provider_code_column:
         problems += _provider_problems(contract, position_of, provider_code)
-    reason = "NULLIF(concat_ws('; ', " + ", ".join(
-        f"CASE WHEN {condition} THEN {text} END" for condition, text, _ in problems) + "), '')"
-    codes = "[code FOR code IN [" + ", ".join(
-        f"CASE WHEN {condition} THEN {sql_text(code)} END" for condition, _, code in problems
-    ) + "] IF code IS NOT NULL]"
+    # each condition is evaluated once: the row's problems as a list of (code, text) structs
+    problem_list = "[p FOR p IN [" + ", ".join(
+        f"CASE WHEN {condition} THEN {{'code': {sql_text(code)}, 'text': {text}}} END"
+        for condition, text, code in problems) + "] IF p IS NOT NULL]"
     cells = [f"c{i}" for i in range(width)]
     blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in cells + ["overflow"])
     raw_json = "json_object(" + ", ".join(
         f"{sql_text(h.strip() or f'column {i + 1}')}, c{i}" for i, h in enumerate(mapping.headers)) + ")"
-    return f"""CREATE VIEW typed AS SELECT rowid + 2 AS source_row_number, ({blank}) AS blank,
-        {reason} AS reason, {codes} AS reason_codes, {raw_json} AS raw_values,
-        {", ".join(selects)} FROM raw"""
+    # a table, not a view: the typing is computed in one pass, then the raw text is dropped
+    return f"""CREATE TABLE typed AS SELECT * EXCLUDE (problems) FROM (
+        SELECT rowid + 2 AS source_row_number, ({blank}) AS blank, {problem_list} AS problems,
+        NULLIF(array_to_string([p.text FOR p IN problems], '; '), '') AS reason,
+        [p.code FOR p IN problems] AS reason_codes,
+        CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw_values,
+        {", ".join(selects)} FROM raw ORDER BY rowid)"""
 
 
 def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
@@ -305,7 +311,7 @@ def _write_empty(contract: DatasetContract, query: str, target: Path) -> Path:
     try:
         columns = ", ".join(f"CAST(NULL AS VARCHAR) AS c{i}" for i in range(len(headers)))
         connection.execute(f"CREATE TABLE raw AS SELECT {columns}, CAST(NULL AS VARCHAR) AS overflow LIMIT 0")
-        connection.execute(_typed_view_sql(contract, mapping, PROVINCE_CODE))
+        connection.execute(_typed_table_sql(contract, mapping, PROVINCE_CODE))
         lineage = {"provider_code": "", "source_file": "", "content_sha256": "",
                    "collected_at": dt.datetime.now(dt.timezone.utc), "dataset": contract.name}
         _copy_atomically(connection, query, lineage, target)
