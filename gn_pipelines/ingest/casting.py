@@ -70,7 +70,11 @@ def column_sql(column: Column, value: str) -> ColumnSql:
             return ColumnSql(outputs, ((bad, reason, f"invalid_code:{name}"),))
         return ColumnSql(outputs, ())
     if kind == ColumnType.TIMESTAMP:
-        typed = f"try_strptime({value}, {_formats(TIMESTAMP_FORMATS)})"
+        formats = _formats(TIMESTAMP_FORMATS)
+        # `24:00` (or `2400`) is midnight at the end of the day, as Korean systems write it
+        midnight = f"regexp_replace({value}, '24(:?00(:?00)?)$', '00\\1')"
+        typed = (f"coalesce(try_strptime({value}, {formats}), "
+                 f"try_strptime({midnight}, {formats}) + INTERVAL 1 DAY)")
     elif kind == ColumnType.DATE:
         typed = f"CAST(try_strptime({value}, {_formats(DATE_FORMATS)}) AS DATE)"
     elif kind == ColumnType.MONTH:

@@ -41,6 +41,17 @@ def test_timestamps_dates_null_tokens_and_lineage(zones):
     assert {r[4] for r in got} == {"48740"} and got[0][6] == "0" * 64
 
 
+def test_midnight_written_as_24_00_is_the_next_day(zones):
+    rows = sample_rows("civil_complaints", 3)
+    rows[0]["접수일시"] = "2025-03-31 24:00"
+    rows[1]["접수일시"] = "20250301240000"
+    rows[2]["접수일시"] = "2025-03-01 24:30"  # not a time
+    outcome = collect(zones, "civil_complaints", csv_bytes(rows))
+    assert rows_of(outcome.collected_path, "received_at") == [
+        (dt.datetime(2025, 4, 1, 0, 0),), (dt.datetime(2025, 3, 2, 0, 0),)]
+    assert outcome.rejections_by_reason == {"invalid_timestamp:received_at": 1}
+
+
 def test_unparseable_cells_and_other_sigungu_become_row_rejections_with_reasons(zones):
     rows = sample_rows("civil_complaints", 5)
     rows[1]["접수일시"] = "2025-13-45"
