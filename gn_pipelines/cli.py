@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from gn_pipelines.settings import DataZones
+from gn_pipelines.settings import SETTLE_SECONDS_ENV, DataZones
 
 
 def _process(args: argparse.Namespace) -> int:
@@ -30,16 +31,28 @@ def _dev(args: argparse.Namespace) -> int:
 
     zones = DataZones.from_env().ensure()
     home = ensure_dagster_home(zones)
+    settle = os.environ.get(SETTLE_SECONDS_ENV)
     if args.sample and not any(zones.landing.iterdir()):
         from gn_pipelines.synth.command import write_sample_drops
 
         write_sample_drops(zones.landing)
+        os.environ[SETTLE_SECONDS_ENV] = "0"  # our own sample files are complete: no need to wait
     status = _process(argparse.Namespace(workers=args.workers))
+    _restore_env(SETTLE_SECONDS_ENV, settle)  # the daemon's sensor waits as configured
     if status:
         print("some runs failed: see the Runs page in the UI", file=sys.stderr)
-    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}, data root {zones.root})")
-    os.execvp("dagster", ["dagster", "dev", "-m", "gn_pipelines.definitions",
-                          "-h", args.host, "-p", str(args.port)])
+    print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}, data root {zones.root})",
+          flush=True)
+    dagster = Path(sys.executable).with_name("dagster")  # the venv's, even when it is not activated
+    os.execv(dagster, [str(dagster), "dev", "-m", "gn_pipelines.definitions",
+                       "-h", args.host, "-p", str(args.port)])
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def build_parser() -> argparse.ArgumentParser:
