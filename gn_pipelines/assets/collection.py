@@ -35,10 +35,11 @@ def collection_job_name(dataset: str) -> str:
 
 
 def column_schema(contract: DatasetContract) -> dg.TableSchema:
+    # "required" is a quality rule checked later, not a constraint collection enforces
     columns = [
-        dg.TableColumn(c.name, _DAGSTER_TYPES[c.type],
-                       description=f"{c.header} · {c.privacy.value}" + (f" · {c.description}" if c.description else ""),
-                       constraints=dg.TableColumnConstraints(nullable=not c.required))
+        dg.TableColumn(c.name, _DAGSTER_TYPES[c.type], description=" · ".join(
+            part for part in (c.header, c.privacy.value, "required" if c.required else "",
+                              c.description) if part))
         for c in contract.columns
     ]
     lineage = [("provider_code", "VARCHAR"), ("source_file", "VARCHAR"), ("content_sha256", "VARCHAR"),

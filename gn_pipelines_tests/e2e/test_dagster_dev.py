@@ -41,17 +41,21 @@ def free_port() -> int:
 class DagsterDev:
     """`dagster dev` in its own process group, logging to a file, stopped as a whole."""
 
-    def __init__(self, platform: Platform, log_path: Path, cwd: Path):
+    def __init__(self, platform: Platform, log_path: Path, cwd: Path, via_gn_pipelines: bool = False):
         self.port = free_port()
         self.log_path = log_path
         self.started = time.monotonic()
         self.deadline = self.started + DEADLINE_SECONDS
+        address = ["-h", "127.0.0.1", "-p", str(self.port)]
+        if via_gn_pipelines:  # the README's first command: sample drops, process, dagster dev
+            command = [platform.command("gn-pipelines"), "dev", "--host", "127.0.0.1", "--port", str(self.port)]
+            env = {k: v for k, v in platform.env.items() if k != SETTLE_SECONDS_ENV}
+        else:
+            command = [platform.command("dagster"), "dev", "-m", "gn_pipelines.definitions", *address]
+            env = platform.env | {SETTLE_SECONDS_ENV: "1"}
         with log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [platform.command("dagster"), "dev", "-m", "gn_pipelines.definitions",
-                 "-h", "127.0.0.1", "-p", str(self.port)],
-                env=platform.env | {SETTLE_SECONDS_ENV: "1"}, cwd=cwd,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait(self, what: str, condition):
         """Poll `condition` until it returns something truthy; fail past the deadline."""
@@ -161,6 +165,30 @@ def test_dagster_dev_collects_drops_from_the_landing_zone(platform, tmp_path):
         assert by_file[uploading.relative].tags[RUN_KEY_TAG] == f"sha256:{upload_sha256}"
         assert platform.row_counts("collected_civil_complaints", "rejected_rows") == {
             "collected_civil_complaints": 3 + 2, "rejected_rows": 1 + 1}
+    finally:
+        dev.stop()
+        print(dev.log_tail())
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(DEADLINE_SECONDS + 60)
+def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tmp_path):
+    """The README's first command, on an empty data root (default settle time)."""
+    dev = DagsterDev(platform, tmp_path / "gn_pipelines_dev.log", cwd=tmp_path, via_gn_pipelines=True)
+    try:
+        dev.wait("the webserver", dev.serving)
+        landed = sorted(p for p in platform.zones.landing.rglob("*") if p.is_file())
+        assert len(landed) >= 20
+        with platform.restricted_warehouse() as warehouse:
+            status = dict(warehouse.execute(
+                "SELECT status, count(*) FROM drop_status GROUP BY 1").fetchall())
+            collected = warehouse.execute("SELECT count(*) FROM collected_civil_complaints").fetchall()[0][0]
+        assert status["collected"] >= 20 and status.get("rejected", 0) >= 1, status  # the sample's defects
+        assert sum(status.values()) == len(landed)  # every sample file was handled before the UI came up
+        assert collected > 500
+        with platform.instance() as instance:
+            runs = [r.dagster_run for r in Platform.landing_runs(instance)]
+        assert runs and all(run.is_success for run in runs)
     finally:
         dev.stop()
         print(dev.log_tail())
