@@ -63,6 +63,10 @@ def map_headers(contract: DatasetContract, header_rows: list[list[str]]) -> Head
 def _missing_headers_reason(contract: DatasetContract, missing: tuple[str, ...],
                             header_rows: list[list[str]]) -> str:
     reason = f"required headers missing for {contract.name}: {', '.join(missing)}"
+    first = header_rows[0] if header_rows else []
+    separator = next((s for s in (";", "\t", "|") if len(first) == 1 and s in first[0]), None)
+    if separator:
+        reason += f". The header looks separated by {separator!r}: drops must be comma-separated CSV"
     if len(header_rows) > 1 and _looks_like_two_row_header(contract, header_rows):
         reason += (
             ". The file has a two-row header (row 1 holds months such as "

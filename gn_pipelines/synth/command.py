@@ -71,10 +71,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# A mistake providers really make: a 한글 (.hwp) document dropped beside the data.
+STRAY_SAMPLE = Path("48740/civil_complaints/민원처리지침.hwp")
+
+
 def write_sample_drops(landing: Path, seed: int = DEFAULT_SEED) -> list[SynthFile]:
-    """Fill `landing` with the small sample of SAMPLE_DROPS (for a first look at the platform)."""
-    return [file for drops in SAMPLE_DROPS
-            for file in synthesize_drops(landing, seed=seed, **drops)]
+    """Fill `landing` with the small sample of SAMPLE_DROPS (for a first look at the platform),
+    plus one stray document the platform rejects before collection (not in the returned list)."""
+    files = [file for drops in SAMPLE_DROPS for file in synthesize_drops(landing, seed=seed, **drops)]
+    stray = landing / STRAY_SAMPLE
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"HWP Document File V5.00 (sample stray file)")
+    return files
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -183,7 +183,7 @@ def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tm
             status = dict(warehouse.execute(
                 "SELECT status, count(*) FROM drop_status GROUP BY 1").fetchall())
             collected = warehouse.execute("SELECT count(*) FROM collected_civil_complaints").fetchall()[0][0]
-        assert status["collected"] >= 20 and status.get("rejected", 0) >= 1, status  # the sample's defects
+        assert status["collected"] >= 20 and status.get("rejected", 0) >= 2, status  # the sample's defects
         assert sum(status.values()) == len(landed)  # every sample file was handled before the UI came up
         assert collected > 500
         with platform.instance() as instance:

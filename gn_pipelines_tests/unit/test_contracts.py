@@ -44,3 +44,8 @@ def test_missing_required_headers_are_named_in_korean():
 def test_below_detection_only_on_measurements():
     water = get_contract("water_quality")
     assert all(c.below_detection == (c.type == ColumnType.DECIMAL) for c in water.columns)
+
+
+def test_a_semicolon_separated_file_is_explained():
+    mapping = map_headers(get_contract("civil_complaints"), [["접수번호;접수일시;시군구코드"]])
+    assert "separated by ';'" in mapping.problems[0]
