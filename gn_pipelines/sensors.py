@@ -9,7 +9,12 @@ from collections import defaultdict
 
 import dagster as dg
 
-from gn_pipelines.assets.collection import COLLECTION_JOBS, collection_job_name, drop_partitions
+from gn_pipelines.assets.collection import (
+    COLLECTION_JOBS,
+    collection_job_name,
+    drop_partition_key,
+    file_partitions,
+)
 from gn_pipelines.assets.landing_rejections import (
     REJECT_JOB_NAME,
     LANDING_REJECTIONS_KEY,
@@ -35,7 +40,7 @@ def collection_request(planned: PlannedCollection) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=f"sha256:{planned.sha256}",
         job_name=collection_job_name(planned.dataset),
-        partition_key=planned.partition_key,
+        partition_key=drop_partition_key(planned.provider_code, planned.file_name),
         tags={"gn/provider": planned.provider_code, "gn/dataset": planned.dataset,
               "gn/source_file": planned.relative, "gn/content_sha256": planned.sha256},
     )
@@ -57,11 +62,11 @@ def warehouse_setup_request(version: str) -> dg.RunRequest:
 
 
 def partition_requests(plan: LandingPlan) -> list[dg.AddDynamicPartitionsRequest]:
-    keys: dict[str, list[str]] = defaultdict(list)
+    names_by_dataset: dict[str, list[str]] = defaultdict(list)
     for planned in plan.collections:
-        keys[planned.dataset].append(planned.partition_key)
-    return [dg.AddDynamicPartitionsRequest(drop_partitions(dataset).name, sorted(set(k)))
-            for dataset, k in keys.items()]
+        names_by_dataset[planned.dataset].append(planned.file_name)
+    return [dg.AddDynamicPartitionsRequest(file_partitions(dataset).name, sorted(set(names)))
+            for dataset, names in names_by_dataset.items()]
 
 
 def describe_plan(plan: LandingPlan) -> str:

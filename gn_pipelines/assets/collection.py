@@ -1,6 +1,7 @@
 """Collection: one partitioned asset per dataset, one partition per dropped file.
 
-A partition key is `<provider code>/<file name>`: the same name delivered again (a correction)
+Partitions are two-dimensional, provider × file name, so the UI shows a grid of which 시군
+delivered which file and in what state. The same name delivered again (a correction)
 re-materialises the same partition and replaces its rows. Every file is archived first.
 """
 
@@ -10,6 +11,7 @@ import dagster as dg
 
 from gn_pipelines.assets.metadata import markdown_table
 from gn_pipelines.contracts import CONTRACTS, ColumnType, DatasetContract
+from gn_pipelines.reference import PROVIDERS_BY_CODE
 from gn_pipelines.resources import DataZonesResource
 
 COLLECTION_GROUP = "collection"
@@ -26,8 +28,26 @@ def collected_asset_key(dataset: str) -> dg.AssetKey:
     return dg.AssetKey(f"collected_{dataset}")
 
 
-def drop_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
-    return dg.DynamicPartitionsDefinition(name=f"{dataset}_drops")
+# Dimension names sort "provider" first, so keys read `<provider>|<file name>`.
+PROVIDER_DIMENSION = "provider"
+FILE_DIMENSION = "source_file"
+
+
+def file_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
+    """The file names that arrived for a dataset (any provider), added by the landing sensor."""
+    return dg.DynamicPartitionsDefinition(name=f"{dataset}_files")
+
+
+def drop_partitions(contract: DatasetContract) -> dg.MultiPartitionsDefinition:
+    providers = sorted(contract.providers or PROVIDERS_BY_CODE)
+    return dg.MultiPartitionsDefinition({
+        PROVIDER_DIMENSION: dg.StaticPartitionsDefinition(providers),
+        FILE_DIMENSION: file_partitions(contract.name),
+    })
+
+
+def drop_partition_key(provider_code: str, file_name: str) -> dg.MultiPartitionKey:
+    return dg.MultiPartitionKey({PROVIDER_DIMENSION: provider_code, FILE_DIMENSION: file_name})
 
 
 def collection_job_name(dataset: str) -> str:
@@ -53,11 +73,11 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=collected_asset_key(contract.name),
-        partitions_def=drop_partitions(contract.name),
+        partitions_def=drop_partitions(contract),
         group_name=COLLECTION_GROUP,
         kinds={"duckdb", "parquet"},
-        description=f"{contract.title_ko} ({contract.title_en}) as delivered, typed, one partition "
-                    "per dropped file (<provider code>/<file name>), in the restricted zone.",
+        description=f"{contract.title_ko} ({contract.title_en}) as delivered, typed, in the restricted "
+                    "zone: one partition per dropped file (provider × file name).",
         metadata={"dagster/column_schema": column_schema(contract), "dataset": contract.name},
         check_specs=[dg.AssetCheckSpec(
             DROP_ACCEPTED_CHECK, asset=collected_asset_key(contract.name),
@@ -72,7 +92,8 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         from gn_pipelines.ingest.drop_log import record_drop
 
         data_zones = zones.zones
-        provider_code, file_name = context.partition_key.split("/", 1)
+        keys = context.partition_key.keys_by_dimension
+        provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
         relative = f"{provider_code}/{contract.name}/{file_name}"
         landed = data_zones.landing / relative
         if not landed.is_file():
@@ -135,8 +156,8 @@ COLLECTION_JOBS = [
     dg.define_asset_job(
         collection_job_name(dataset),
         selection=dg.AssetSelection.assets(collected_asset_key(dataset)),
-        partitions_def=drop_partitions(dataset),
-        description=f"Collect one dropped {dataset} file (a partition: <provider code>/<file name>).",
+        partitions_def=drop_partitions(contract),
+        description=f"Collect one dropped {dataset} file (a partition: provider × file name).",
     )
-    for dataset in CONTRACTS
+    for dataset, contract in CONTRACTS.items()
 ]

@@ -1,6 +1,7 @@
 """민원 접수 자료: one row per complaint, delivered daily by each 시군."""
 
 from gn_pipelines.contracts.model import Column, ColumnType as T, DatasetContract, PrivacyClass as P
+from gn_pipelines.reference.providers import SIGUN_CODES
 
 COMPLAINT_CATEGORIES = (
     "도로·교통", "환경·위생", "복지", "건축·주택", "세무·재정",
@@ -13,6 +14,7 @@ CONTRACT = DatasetContract(
     title_ko="민원 접수 자료",
     title_en="Civil complaints received",
     cadence="daily",
+    providers=frozenset(SIGUN_CODES),
     provider_code_column="sigungu_code",
     unique_within_provider=(("receipt_no",),),
     columns=(

@@ -1,6 +1,7 @@
 """수질 측정 자료: one row per station and date, from 48000 and the 시군 on the Nakdong."""
 
 from gn_pipelines.contracts.model import Column, ColumnType as T, DatasetContract, PrivacyClass as P
+from gn_pipelines.reference.providers import NAKDONG_SIGUN_CODES, PROVINCE_CODE
 
 
 def _measure(header: str, name: str, *aliases: str, low: float | None = 0.0,
@@ -14,6 +15,7 @@ CONTRACT = DatasetContract(
     title_ko="수질 측정 자료",
     title_en="Water quality measurements",
     cadence="weekly",
+    providers=frozenset({PROVINCE_CODE, *NAKDONG_SIGUN_CODES}),
     provider_code_column=None,  # rows carry a station, not a 시군 code
     unique_within_provider=(("station_code", "measured_on"),),
     columns=(

@@ -1,6 +1,7 @@
 """기초생활보장 수급자 현황: one row per recipient and month, delivered monthly by each 시군."""
 
 from gn_pipelines.contracts.model import Column, ColumnType as T, DatasetContract, PrivacyClass as P
+from gn_pipelines.reference.providers import SIGUN_CODES
 
 BENEFIT_TYPES = ("생계급여", "의료급여", "주거급여", "교육급여")
 
@@ -9,6 +10,7 @@ CONTRACT = DatasetContract(
     title_ko="기초생활보장 수급자 현황",
     title_en="Basic livelihood security recipients",
     cadence="monthly",
+    providers=frozenset(SIGUN_CODES),
     provider_code_column="sigungu_code",
     unique_within_provider=(("recipient_no", "reference_month"),),
     columns=(

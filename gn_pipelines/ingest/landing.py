@@ -17,6 +17,8 @@ from gn_pipelines.reference import PROVIDERS_BY_CODE
 # Providers upload under a temporary name and rename when done.
 TEMPORARY_SUFFIXES = (".part", ".tmp", ".crdownload")
 ACCEPTED_EXTENSIONS = (".csv", ".xlsx")
+# A file name is a partition key: Dagster reserves these characters in multi-partition keys.
+FORBIDDEN_NAME_CHARACTERS = "|,[]"
 _HASH_CHUNK = 1 << 20
 
 
@@ -42,10 +44,6 @@ class DropAddress:
     dataset: str | None
     file_name: str
     problem: str | None = None
-
-    @property
-    def partition_key(self) -> str:
-        return f"{self.provider_code}/{self.file_name}"
 
 
 def scan_landing(landing_root: Path) -> list[LandedFile]:
@@ -99,8 +97,10 @@ def address_of(relative: str) -> DropAddress:
     if extension not in ACCEPTED_EXTENSIONS:
         return DropAddress(provider, dataset, name,
                            f"unknown file type {extension or '(no extension)'!r}: only .csv and .xlsx are accepted")
-    if "..." in name:
-        return DropAddress(provider, dataset, name, "file names may not contain '...'")
+    forbidden = sorted(c for c in FORBIDDEN_NAME_CHARACTERS if c in name)
+    if forbidden or "..." in name:
+        shown = ", ".join(repr(c) for c in forbidden or ["..."])
+        return DropAddress(provider, dataset, name, f"file names may not contain {shown}: rename the file")
     return DropAddress(provider, dataset, name)
 
 

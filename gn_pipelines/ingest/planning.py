@@ -32,10 +32,6 @@ class PlannedCollection:
     file_name: str
     sha256: str
 
-    @property
-    def partition_key(self) -> str:
-        return f"{self.provider_code}/{self.file_name}"
-
 
 @dataclass(frozen=True)
 class PlannedRejection:

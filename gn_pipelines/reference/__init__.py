@@ -3,6 +3,7 @@
 from gn_pipelines.reference.providers import (
     CHANGWON_CODE,
     CHANGWON_DISTRICTS,
+    NAKDONG_SIGUN_CODES,
     PROVIDERS,
     PROVIDERS_BY_CODE,
     PROVINCE_CODE,
@@ -12,5 +13,5 @@ from gn_pipelines.reference.providers import (
     provider_of_sigungu,
 )
 
-__all__ = ["CHANGWON_CODE", "CHANGWON_DISTRICTS", "PROVIDERS", "PROVIDERS_BY_CODE",
+__all__ = ["CHANGWON_CODE", "CHANGWON_DISTRICTS", "NAKDONG_SIGUN_CODES", "PROVIDERS", "PROVIDERS_BY_CODE",
            "PROVINCE_CODE", "SIGUN_CODES", "Provider", "codes_allowed_for", "provider_of_sigungu"]

@@ -40,6 +40,8 @@ PROVIDERS: tuple[Provider, ...] = (
 
 PROVIDERS_BY_CODE: dict[str, Provider] = {p.code: p for p in PROVIDERS}
 SIGUN_CODES: tuple[str, ...] = tuple(p.code for p in PROVIDERS if p.kind != "province")
+# 시군 along the Nakdong mainstream in 경남: with 48000, they deliver water quality.
+NAKDONG_SIGUN_CODES: tuple[str, ...] = ("48120", "48250", "48270", "48330", "48720", "48730", "48740", "48890")
 
 # 창원시 delivers under 48120; a row may carry one of these district codes instead.
 CHANGWON_DISTRICTS: dict[str, str] = {

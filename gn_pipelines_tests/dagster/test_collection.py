@@ -29,9 +29,10 @@ def test_each_dataset_is_collected_from_every_encoding_and_xlsx(zones, process, 
         (f"{provider}/{dataset}/{name}", 3 + i) for i, name in enumerate(FORMATS))
     assert warehouse("SELECT DISTINCT encoding FROM drop_log WHERE dataset = ? ORDER BY 1", dataset) == [
         ("cp949",), ("utf-8-sig",), ("utf_8",), ("xlsx",)]
-    # the UI shows one partition per file, materialised, with its check passed
-    partitions = instance.get_dynamic_partitions(f"{dataset}_drops")
-    assert sorted(partitions) == sorted(f"{provider}/{name}" for name in FORMATS)
+    # the UI shows a provider × file grid: every file name, materialised for its provider
+    assert sorted(instance.get_dynamic_partitions(f"{dataset}_files")) == sorted(FORMATS)
+    materialized = instance.get_materialized_partitions(collected_asset_key(dataset))
+    assert materialized == {f"{provider}|{name}" for name in FORMATS}
     event = instance.get_latest_materialization_event(collected_asset_key(dataset))
     assert event.asset_materialization.metadata["status"].value == "collected"
 

@@ -23,14 +23,14 @@ def test_requests_runs_keyed_by_content_with_partitions_and_tags(zones, instance
     assert set(by_job) == {"setup_restricted_warehouse", "collect_civil_complaints",
                            "collect_welfare_recipients", "record_landing_rejection"}
     complaint = by_job["collect_civil_complaints"]
-    assert complaint.partition_key == "48740/2025-03-01.csv"
+    assert complaint.partition_key == "48740|2025-03-01.csv"  # provider × file name
     assert complaint.run_key == f"sha256:{complaint.tags['gn/content_sha256']}"
     assert complaint.tags["gn/provider"] == "48740"
     rejection = by_job["record_landing_rejection"]
     config = rejection.run_config["ops"]["landing_rejections"]["config"]
     assert config["landing_path"] == "48740/civil_complaints/notes.docx" and "unknown file type" in config["reason"]
     assert {(r.partitions_def_name, tuple(r.partition_keys)) for r in result.dynamic_partitions_requests} == {
-        ("civil_complaints_drops", ("48740/2025-03-01.csv",)), ("welfare_recipients_drops", ("48170/2025-03.xlsx",))}
+        ("civil_complaints_files", ("2025-03-01.csv",)), ("welfare_recipients_files", ("2025-03.xlsx",))}
 
 
 def test_cursor_survives_restarts_and_a_quiet_tick_reads_no_contents(zones, instance, monkeypatch):
@@ -61,7 +61,7 @@ def test_partial_file_waits_for_a_later_tick(zones, instance):
     assert [r.job_name for r in first.run_requests] == ["setup_restricted_warehouse"]
     part.rename(part.with_name("a.csv"))
     [request] = tick(instance, cursor=first.cursor).run_requests
-    assert request.partition_key == "48740/a.csv"
+    assert request.partition_key == "48740|a.csv"
 
 
 def test_sensor_never_errors_on_a_strange_landing_zone(zones, instance):

@@ -31,8 +31,8 @@ def test_complete_files_are_planned_by_content(zones):
     drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", COMPLAINTS)
     plan = plan_landing(zones.landing, {}, settle_seconds=0)
     [planned] = plan.collections
-    assert (planned.provider_code, planned.dataset, planned.partition_key) == (
-        "48740", "civil_complaints", "48740/2025-03-01.csv")
+    assert (planned.provider_code, planned.dataset, planned.file_name) == (
+        "48740", "civil_complaints", "2025-03-01.csv")
     assert len(planned.sha256) == 64 and not plan.rejections
 
 
@@ -72,7 +72,7 @@ def test_corrected_file_is_planned_again_under_the_same_partition(zones):
          mtime=time.time() - 1)
     second = plan_landing(zones.landing, first.state, settle_seconds=0)
     [again] = second.collections
-    assert again.partition_key == first.collections[0].partition_key
+    assert (again.provider_code, again.file_name) == (first.collections[0].provider_code, "a.csv")
     assert again.sha256 != first.collections[0].sha256
 
 
@@ -90,6 +90,9 @@ def test_same_bytes_under_two_names_are_planned_once(zones):
     ("48740/civil_complaints/README", "unknown file type '(no extension)'"),
     ("48740/a.csv", "misplaced"),
     ("48740/civil_complaints/deep/a.csv", "misplaced"),
+    ("48740/civil_complaints/민원[수정].csv", "file names may not contain '[', ']'"),
+    ("48000/civil_complaints/a.csv", "provider 48000 does not deliver civil_complaints"),
+    ("48170/water_quality/a.csv", "provider 48170 does not deliver water_quality"),
 ])
 def test_misplaced_and_unknown_files_are_rejections(zones, relative, reason):
     drop(zones.landing, relative, COMPLAINTS)
