@@ -6,6 +6,7 @@ file's size, mtime and hash, so a tick with nothing new only lists and stats fil
 
 import hashlib
 from collections import defaultdict
+from pathlib import Path
 
 import dagster as dg
 
@@ -30,9 +31,10 @@ RUN_KEY_TAG = "dagster/run_key"
 SENSOR_NAME_TAG = "dagster/sensor_name"
 
 
-def warehouse_version() -> str:
-    """Changes whenever a contract changes, so the warehouse views are rebuilt once for it."""
-    signature = repr(sorted((name, c.columns) for name, c in CONTRACTS.items()))
+def warehouse_version(data_root: Path) -> str:
+    """Changes when a contract or the data root changes (the views hold absolute paths), so
+    the warehouse views are rebuilt once for each."""
+    signature = repr((str(data_root), sorted((name, c.columns) for name, c in CONTRACTS.items())))
     return hashlib.sha256(signature.encode()).hexdigest()[:16]
 
 
@@ -88,8 +90,9 @@ def describe_plan(plan: LandingPlan) -> str:
 )
 def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesResource) -> dg.SensorResult:
     files, extra = load_state(context.cursor)
-    plan = plan_landing(zones.zones.landing, files, zones.settle)
-    version = warehouse_version()
+    data_zones = zones.zones
+    plan = plan_landing(data_zones.landing, files, zones.settle)
+    version = warehouse_version(data_zones.root)
     requests = [] if extra.get("warehouse") == version else [warehouse_setup_request(version)]
     requests += [collection_request(p) for p in plan.collections]
     requests += [rejection_request(r) for r in plan.rejections]

@@ -42,7 +42,8 @@ def test_cursor_survives_restarts_and_a_quiet_tick_reads_no_contents(zones, inst
     second = tick(instance, cursor=first.cursor)
     assert second.run_requests == [] and reads == []
     assert "1 unchanged file(s)" in second.skip_reason.skip_message
-    assert warehouse_version() in first.cursor
+    assert warehouse_version(zones.root) in first.cursor
+    assert warehouse_version(zones.root / "moved") != warehouse_version(zones.root)
 
 
 def test_corrected_file_gets_a_new_run_for_the_same_partition(zones, instance):
