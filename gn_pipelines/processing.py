@@ -38,7 +38,8 @@ def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[
         result: dg.SensorResult = sensor(context)
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    return list(result.run_requests or []), str(result.skip_reason or "")
+    skipped = result.skip_reason.skip_message if result.skip_reason else ""
+    return list(result.run_requests or []), skipped or ""
 
 
 def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
@@ -52,8 +53,12 @@ def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
 
 def execute_request(request: dg.RunRequest) -> RunOutcome:
     """Execute one run request in this process, against the instance in DAGSTER_HOME."""
+    with dg.DagsterInstance.get() as instance:
+        return execute_request_in(instance, request)
+
+
+def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest) -> RunOutcome:
     defs = _definitions()
-    instance = dg.DagsterInstance.get()
     tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}
     job = defs.resolve_job_def(request.job_name)
     label = request.tags.get("gn/source_file", request.job_name)
@@ -92,23 +97,27 @@ def _describe(result: dg.ExecuteInProcessResult) -> str:
     return line
 
 
+def _is_drop(request: dg.RunRequest) -> bool:
+    return "gn/source_file" in request.tags
+
+
 def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
                     echo: Callable[[str], None] = print) -> list[RunOutcome]:
     """Plan and execute every pending run; returns one outcome per executed run."""
     defs = _definitions()
     requests, skip_message = plan_runs(defs, instance)
     pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
-    loaded = sum("gn/source_file" in r.tags for r in requests) - sum("gn/source_file" in r.tags for r in pending)
-    if loaded:
-        echo(f"{loaded} file(s) skipped: already loaded or rejected earlier with the same bytes")
+    # set-up runs first (the warehouse views), then the drops, in parallel where asked
+    setup = [r for r in pending if not _is_drop(r)]
+    drops = [r for r in pending if _is_drop(r)]
+    skipped = sum(map(_is_drop, requests)) - len(drops)
+    if skipped:
+        echo(f"{skipped} file(s) skipped: already loaded or rejected earlier with the same bytes")
     if not pending and skip_message:
         echo(f"nothing to do: {skip_message}")
     outcomes: list[RunOutcome] = []
-    # set-up runs first (the warehouse views), then the drops, in parallel where asked
-    setup = [r for r in pending if "gn/source_file" not in r.tags]
-    drops = [r for r in pending if "gn/source_file" in r.tags]
     for request in setup:
-        outcomes.append(execute_request(request))
+        outcomes.append(execute_request_in(instance, request))
         echo(outcomes[-1].line)
     if workers > 1 and len(drops) > 1:
         # spawn: each worker loads the definitions afresh; a worker that dies raises
@@ -120,6 +129,6 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
                 echo(outcome.line)
     else:
         for request in drops:
-            outcomes.append(execute_request(request))
+            outcomes.append(execute_request_in(instance, request))
             echo(outcomes[-1].line)
     return outcomes
