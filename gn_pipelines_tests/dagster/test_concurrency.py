@@ -1,11 +1,14 @@
 """Drops from several providers collected by parallel runs: no DuckDB lock error, exact counts."""
 
+import pytest
+
 from gn_pipelines.processing import process_landing
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
 
 PROVIDERS = ["48120", "48170", "48250", "48740", "48890"]
 
 
+@pytest.mark.timeout(180)
 def test_parallel_runs_from_several_providers(zones, instance, warehouse):
     expected = {}
     for index, provider in enumerate(PROVIDERS):
