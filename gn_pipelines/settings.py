@@ -6,7 +6,6 @@ Plain Python: no Dagster here. Paths are computed when asked for, never at impor
 from __future__ import annotations
 
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,27 +25,6 @@ def data_root_from_env() -> Path:
 def settle_seconds_from_env() -> float:
     value = os.environ.get(SETTLE_SECONDS_ENV)
     return float(value) if value else DEFAULT_SETTLE_SECONDS
-
-
-class PseudonymKeyMissing(UserWarning):
-    """GN_PSEUDONYM_KEY is unset: pseudonyms would not be protected by a secret."""
-
-
-def pseudonym_key_from_env() -> bytes | None:
-    """The pseudonymisation secret, or None (with a loud warning) where it is unset.
-
-    The key is returned, never logged or stored; callers record only its key id.
-    """
-    value = os.environ.get(PSEUDONYM_KEY_ENV)
-    if not value:
-        warnings.warn(
-            f"{PSEUDONYM_KEY_ENV} is not set: de-identification will refuse to run. "
-            "Set it to a long random secret (never commit it).",
-            PseudonymKeyMissing,
-            stacklevel=2,
-        )
-        return None
-    return value.encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -84,7 +84,6 @@ class DatasetContract:
     # providers allowed to deliver this dataset; None means every provider
     providers: frozenset[str] | None = None
     description: str = ""
-    extra: dict = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
         for column in self.columns:
