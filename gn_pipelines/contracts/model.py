@@ -31,21 +31,30 @@ class ColumnType(StrEnum):
     DECIMAL = "decimal"
 
 
-_PARENTHESISED_TAIL = re.compile(r"\([^()]*\)$")
+_PARENTHESISED_TAIL = re.compile(r"\(([^()]*)\)$")
+# What a unit looks like once NFKC-normalised and case-folded: mg/l, °c (from ℃), m3 (from ㎥)...
+_UNIT = re.compile(r".*[/°%].*|(mg|g|kg|m|m2|m3|km|ha|ppm|ppb|원|천원|백만원|개|개소|명|건|세|미터|제곱미터|톤)")
 
 
 def header_key(header: str) -> str:
-    """Normalise a header for matching: NFKC, no BOM or spaces, case-folded, units dropped.
+    """Normalise a header for matching: NFKC, no BOM or spaces, case-folded, trailing units dropped.
 
-    `BOD(mg/L)`, `BOD (mg/L)`, ` BOD ` and `\\ufeffBOD` all become `bod`; the spec allows
-    a unit with or without its parentheses, so every trailing parenthesised group goes.
+    `BOD(mg/L)`, `BOD (mg/L)`, ` BOD ` and `\\ufeffBOD` all become `bod` (the spec allows a
+    unit with or without its parentheses); other parentheses stay, so `좌표(X)` is not `좌표(Y)`.
     """
     text = unicodedata.normalize("NFKC", header).replace("\ufeff", "")
     text = re.sub(r"\s+", "", text).casefold()
-    previous = None
-    while previous != text:
-        previous = text
-        text = _PARENTHESISED_TAIL.sub("", text)
+    while (tail := _PARENTHESISED_TAIL.search(text)) and _UNIT.fullmatch(tail.group(1)):
+        text = text[:tail.start()]
+    return text
+
+
+def bare_header_key(header: str) -> str:
+    """A contract header without any trailing parentheses: `수소이온농도(pH)` also answers to
+    `수소이온농도`. Applied to the contract's own headers only, never to a file's."""
+    text = header_key(header)
+    while tail := _PARENTHESISED_TAIL.search(text):
+        text = text[:tail.start()]
     return text
 
 
@@ -66,7 +75,8 @@ class Column:
 
     @property
     def header_keys(self) -> frozenset[str]:
-        return frozenset(header_key(h) for h in (self.header, self.name, *self.aliases))
+        variants = (self.header, self.name, *self.aliases)
+        return frozenset(key(h) for h in variants for key in (header_key, bare_header_key))
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,14 @@ def test_below_detection_only_on_measurements():
 def test_a_semicolon_separated_file_is_explained():
     mapping = map_headers(get_contract("civil_complaints"), [["접수번호;접수일시;시군구코드"]])
     assert "separated by ';'" in mapping.problems[0]
+
+
+def test_only_units_are_optional_in_parentheses():
+    water = get_contract("water_quality")
+    mapping = map_headers(water, [["측정소코드", "측정소명", "측정일자", "생물화학적산소요구량", "수소이온농도",
+                                   "총대장균군 (총대장균군수/100㎖)", "수온 (℃ )"]])
+    assert mapping.acceptable and set(mapping.canonical_by_position.values()) >= {
+        "bod_mg_l", "ph", "total_coliform_100ml", "water_temp_c"}
+    # a parenthesised word that is not a unit keeps two headers apart (real LOCALDATA file)
+    assert header_key("좌표정보(X)") != header_key("좌표정보(Y)")
+    assert header_key("면적(제곱미터)") == header_key("면적") == "면적"
