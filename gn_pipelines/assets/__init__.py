@@ -1,0 +1,1 @@
+"""Dagster assets, one module per stage of a drop's path (collection first)."""
