@@ -69,7 +69,7 @@ def column_schema(contract: DatasetContract) -> dg.TableSchema:
 
 
 def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
-    """The collection asset of one dataset, with a blocking check that the file was accepted."""
+    """The collection asset of one dataset, with a check that the file was accepted whole."""
 
     @dg.asset(
         key=collected_asset_key(contract.name),
@@ -87,7 +87,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
                         "file reaches the collected rows.")],
     )
     def collected(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
-        from gn_pipelines.ingest.archive import archive_file
+        from gn_pipelines.ingest.archive import archive_landed
         from gn_pipelines.ingest.collect import collect_drop
         from gn_pipelines.ingest.drop_log import record_drop
 
@@ -95,10 +95,8 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         keys = context.partition_key.keys_by_dimension
         provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
         relative = f"{provider_code}/{contract.name}/{file_name}"
-        landed = data_zones.landing / relative
-        if not landed.is_file():
-            raise dg.Failure(f"{relative} is no longer in the landing zone; nothing was collected")
-        sha256, archived = archive_file(landed, data_zones.archive)
+        sha256, archived = archive_landed(data_zones.landing, data_zones.archive, relative)
+        archive_path = archived.relative_to(data_zones.root).as_posix()
         context.log.info(f"archived {relative} as {archived.name}")
         outcome = collect_drop(archived, contract=contract, provider_code=provider_code,
                                source_file=relative, content_sha256=sha256, zones=data_zones,
@@ -106,7 +104,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         record_drop(data_zones.restricted, dataset=contract.name, provider_code=provider_code,
                     source_file=relative, file_name=file_name, partition_key=context.partition_key,
                     content_sha256=sha256, size_bytes=archived.stat().st_size,
-                    archive_path=str(archived.relative_to(data_zones.root)), status=outcome.status,
+                    archive_path=archive_path, status=outcome.status,
                     reason=outcome.reason, file_format=outcome.file_format, encoding=outcome.encoding,
                     rows_read=outcome.rows_read, rows_accepted=outcome.rows_accepted,
                     rows_rejected=outcome.rows_rejected, unknown_columns=outcome.unknown_columns,
@@ -114,7 +112,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         if outcome.status == "rejected":
             context.log.warning(f"{relative} rejected: {outcome.reason}")
         return dg.MaterializeResult(
-            metadata=collection_metadata(outcome, archived.relative_to(data_zones.root).as_posix()),
+            metadata=collection_metadata(outcome, archive_path),
             check_results=[dg.AssetCheckResult(
                 check_name=DROP_ACCEPTED_CHECK, passed=outcome.status == "collected",
                 severity=dg.AssetCheckSeverity.ERROR,

@@ -26,15 +26,12 @@ class LandingRejectionConfig(dg.Config):
 )
 def landing_rejections(context: dg.AssetExecutionContext, config: LandingRejectionConfig,
                        zones: DataZonesResource) -> dg.MaterializeResult:
-    from gn_pipelines.ingest.archive import archive_file
+    from gn_pipelines.ingest.archive import archive_landed
     from gn_pipelines.ingest.drop_log import record_drop
     from gn_pipelines.ingest.landing import address_of
 
     data_zones = zones.zones
-    landed = data_zones.landing / config.landing_path
-    if not landed.is_file():
-        raise dg.Failure(f"{config.landing_path} is no longer in the landing zone")
-    sha256, archived = archive_file(landed, data_zones.archive)
+    sha256, archived = archive_landed(data_zones.landing, data_zones.archive, config.landing_path)
     address = address_of(config.landing_path)
     archive_path = archived.relative_to(data_zones.root).as_posix()
     record_drop(data_zones.restricted, dataset=address.dataset, provider_code=address.provider_code,

@@ -15,6 +15,14 @@ def archived_path(archive_root: Path, sha256: str, extension: str) -> Path:
     return archive_root / "sha256" / sha256[:2] / f"{sha256}{extension.lower()}"
 
 
+def archive_landed(landing_root: Path, archive_root: Path, relative: str) -> tuple[str, Path]:
+    """Archive the landed file at `relative`; say plainly if it has gone since it was seen."""
+    landed = landing_root / relative
+    if not landed.is_file():
+        raise FileNotFoundError(f"{relative} is no longer in the landing zone; nothing was collected")
+    return archive_file(landed, archive_root)
+
+
 def archive_file(source: Path, archive_root: Path) -> tuple[str, Path]:
     """Copy `source` into the archive while hashing it; return (sha256, archived path).
 
