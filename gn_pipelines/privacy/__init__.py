@@ -1,0 +1,1 @@
+"""De-identification core (no Dagster): identifier rules, scrubbing, pseudonyms, generalisation, k-anonymity."""

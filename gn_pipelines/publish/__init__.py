@@ -1,0 +1,1 @@
+"""Publication core (no Dagster): published-table definitions, atomic publication, suppression, open data."""

@@ -1,0 +1,1 @@
+"""Quality core (no Dagster): rules from the contracts, Great Expectations suites, quarantine, scorecard."""
