@@ -8,7 +8,6 @@ different providers never contend for a database file and can run on different m
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -20,12 +19,12 @@ from gn_pipelines.contracts import DatasetContract, PrivacyClass
 from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
 from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
 from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
+from gn_pipelines.ingest.parquet_io import copy_atomically, work_connection
 from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
 from gn_pipelines.reference import PROVIDERS_BY_CODE, PROVINCE_CODE, codes_allowed_for
 from gn_pipelines.settings import DataZones
 
 LINEAGE_COLUMNS = ("provider_code", "source_file", "content_sha256", "source_row_number", "collected_at")
-DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 class DropRejected(Exception):
@@ -133,20 +132,10 @@ def _mapped_headers(contract: DatasetContract, csv_path: Path) -> HeaderMapping:
     return mapping
 
 
-def _connect(work_dir: Path) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect(config={
-        "memory_limit": DUCKDB_MEMORY_LIMIT,
-        "temp_directory": str(work_dir / "duckdb_spill"),
-        "preserve_insertion_order": True,
-    })
-    connection.execute("SET enable_progress_bar = false")  # it would print into the run's stdout
-    return connection
-
-
 def _type_and_stage(csv_path: Path, contract: DatasetContract, mapping: HeaderMapping,
                     lineage: dict, work_dir: Path, targets: tuple[Path, Path],
                     outcome: DropOutcome) -> None:
-    connection = _connect(work_dir)
+    connection = work_connection(work_dir)
     try:
         _load_raw(connection, csv_path, len(mapping.headers))
         connection.execute(_typed_table_sql(contract, mapping, lineage["provider_code"]))
@@ -154,8 +143,8 @@ def _type_and_stage(csv_path: Path, contract: DatasetContract, mapping: HeaderMa
         outcome.rows_read, outcome.blank_rows = connection.execute(
             "SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank) FROM typed"
         ).fetchone()
-        _copy_atomically(connection, _accepted_sql(contract), lineage, targets[0])
-        _copy_atomically(connection, REJECTED_ROWS_SQL, lineage | {"dataset": contract.name}, targets[1])
+        copy_atomically(connection, _accepted_sql(contract), lineage, targets[0])
+        copy_atomically(connection, REJECTED_ROWS_SQL, lineage | {"dataset": contract.name}, targets[1])
         reasons = connection.execute(
             "SELECT code, count(*) FROM (SELECT unnest(reason_codes) AS code FROM typed "
             "WHERE NOT blank AND reason IS NOT NULL) GROUP BY code ORDER BY 2 DESC, 1"
@@ -252,17 +241,6 @@ REJECTED_ROWS_SQL = """SELECT $dataset AS dataset, $provider_code AS provider_co
     FROM typed WHERE NOT blank AND reason IS NOT NULL ORDER BY source_row_number"""
 
 
-def _copy_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict,
-                     target: Path) -> None:
-    """Write `query` as Parquet next to `target`, then rename: readers never see half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    used = {k: v for k, v in parameters.items() if f"${k}" in query}
-    connection.execute(f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
-                       used | {"target": str(partial)})
-    os.replace(partial, target)
-
-
 def mask_value(value: object) -> str | None:
     """Keep the first character of a personal value, mask the rest (for previews only)."""
     if value is None:
@@ -314,7 +292,7 @@ def _write_empty(contract: DatasetContract, query: str, target: Path) -> Path:
         connection.execute(_typed_table_sql(contract, mapping, PROVINCE_CODE))
         lineage = {"provider_code": "", "source_file": "", "content_sha256": "",
                    "collected_at": dt.datetime.now(dt.timezone.utc), "dataset": contract.name}
-        _copy_atomically(connection, query, lineage, target)
+        copy_atomically(connection, query, lineage, target)
     finally:
         connection.close()
     return target

@@ -1,0 +1,39 @@
+"""The two DuckDB habits every stage shares: a bounded, spilling connection per piece of work,
+and Parquet written beside its target and renamed into place."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+# Per-stage memory cap: DuckDB spills to the work folder beyond it, so memory does not grow
+# with the size of a drop.
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+def work_connection(work_dir: Path, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to `work_dir` and keeps row order."""
+    connection = duckdb.connect(config={
+        "memory_limit": memory_limit,
+        "temp_directory": str(work_dir / "duckdb_spill"),
+        "preserve_insertion_order": True,
+    })
+    connection.execute("SET enable_progress_bar = false")  # it would print into the run's stdout
+    return connection
+
+
+def used_parameters(query: str, parameters: dict) -> dict:
+    """DuckDB refuses named parameters a statement does not use."""
+    return {name: value for name, value in parameters.items() if f"${name}" in query}
+
+
+def copy_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict,
+                    target: Path) -> None:
+    """Write `query` as Parquet next to `target`, then rename: readers never see half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    connection.execute(f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
+                       used_parameters(query, parameters) | {"target": str(partial)})
+    os.replace(partial, target)
