@@ -1,0 +1,213 @@
+"""Open-data exports under `open/`: Parquet and Excel-ready CSV per published table, the catalog
+(`catalog.json`) and a static `index.html`, each file written atomically (temp file + rename).
+
+Reads only the published warehouse, through a read-only attach, so it runs beside analysts.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import duckdb
+
+from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.publish.catalog import CATALOG_PUBLISHER
+from gn_pipelines.publish.tables import CATALOG_TABLE, LICENCE, PUBLISHED_TABLES, published_table
+
+# Korean Excel reads a CSV as CP949 unless it starts with a UTF-8 byte order mark.
+UTF8_BOM = b"\xef\xbb\xbf"
+# Timestamps in the exports are local time for the public.
+EXPORT_TIME_ZONE = "Asia/Seoul"
+TEMP_MARKER = ".tmp-"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An extra file published with a table (e.g. the 남지 chart PNG)."""
+
+    path: Path
+    title: str
+
+
+@dataclass(frozen=True)
+class OpenDataExport:
+    open_dir: Path
+    files: tuple[Path, ...]  # every file written, catalog.json and index.html last
+    catalog: tuple[dict, ...]  # catalog.json's dataset entries
+    catalog_rows: tuple[dict, ...]  # the same entries as rows of the `data_catalog` table
+
+
+def export_open_data(published_db: Path, open_dir: Path, *,
+                     attachments: Mapping[str, Sequence[Path | Attachment]] | None = None) -> OpenDataExport:
+    """Export every published table to `open_dir` and write its catalog and index page."""
+    open_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp_files(open_dir)
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"SET TimeZone = {sql_text(EXPORT_TIME_ZONE)}")
+        connection.execute(f"ATTACH {sql_text(str(published_db))} AS published (READ_ONLY)")
+        rows = _catalog_rows(connection)
+        files, entries = [], []
+        for row in rows:
+            table_files = _export_table(connection, row["table_name"], open_dir)
+            extra = _attach(open_dir, (attachments or {}).get(row["table_name"], ()))
+            files += table_files + [a.path for a in extra]
+            entries.append(_entry(row, table_files, extra))
+    finally:
+        connection.close()
+    generated_at = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    files.append(_write_text(open_dir / "catalog.json", catalog_json(entries, generated_at)))
+    files.append(_write_text(open_dir / "index.html", index_html(entries, generated_at)))
+    return OpenDataExport(open_dir, tuple(files), tuple(entries), tuple(rows))
+
+
+def _catalog_rows(connection) -> list[dict]:
+    present = {n for (n,) in connection.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'published' AND schema_name = 'main'").fetchall()}
+    if CATALOG_TABLE not in present:
+        raise FileNotFoundError(f"the published warehouse has no {CATALOG_TABLE} table: publish first")
+    cursor = connection.execute(f'SELECT * FROM published.main."{CATALOG_TABLE}"')
+    names = [d[0] for d in cursor.description]
+    rows = [dict(zip(names, values)) for values in cursor.fetchall()]
+    order = [t.name for t in PUBLISHED_TABLES]
+    return sorted((r for r in rows if r["table_name"] in present), key=lambda r: order.index(r["table_name"]))
+
+
+def _export_table(connection, table: str, open_dir: Path) -> list[Path]:
+    source = f'SELECT * FROM published.main."{table}"'
+    parquet = _atomic(open_dir / f"{table}.parquet", lambda temp: connection.execute(
+        f"COPY ({source}) TO {sql_text(str(temp))} (FORMAT parquet, COMPRESSION zstd)"))
+    csv = _atomic(open_dir / f"{table}.csv", lambda temp: _write_csv_with_bom(connection, source, temp))
+    return [parquet, csv]
+
+
+def _write_csv_with_bom(connection, source: str, target: Path) -> None:
+    body = target.with_name(target.name + ".body")
+    try:
+        connection.execute(f"COPY ({source}) TO {sql_text(str(body))} (FORMAT csv, HEADER true)")
+        with open(target, "wb") as out, open(body, "rb") as data:
+            out.write(UTF8_BOM)
+            shutil.copyfileobj(data, out, 1 << 20)
+    finally:
+        body.unlink(missing_ok=True)
+
+
+def _attach(open_dir: Path, files: Sequence[Path | Attachment]) -> list[Attachment]:
+    copied = []
+    for item in files:
+        attachment = item if isinstance(item, Attachment) else Attachment(Path(item), Path(item).name)
+        target = open_dir / attachment.path.name
+        _atomic(target, lambda temp, source=attachment.path: shutil.copyfile(source, temp))
+        copied.append(Attachment(target, attachment.title))
+    return copied
+
+
+def _entry(row: dict, files: list[Path], attachments: list[Attachment]) -> dict:
+    table = published_table(row["table_name"])
+    return {
+        "table_name": table.name, "title_ko": table.title_ko, "title_en": table.title_en,
+        "description_ko": table.description_ko, "description_en": table.description_en, "grain": table.grain,
+        "columns": json.loads(row["columns"]), "row_count": row["row_count"],
+        "last_updated": row["last_updated"].isoformat(timespec="seconds"),
+        "providers": row["providers"], "licence": row["licence"], "privacy_treatment": row["privacy_treatment"],
+        "downloads": [{"format": p.suffix.lstrip("."), "href": p.name, "bytes": p.stat().st_size} for p in files],
+        "attachments": [{"title": a.title, "href": a.path.name} for a in attachments],
+    }
+
+
+def catalog_json(entries: list[dict], generated_at: str) -> str:
+    """The machine-readable catalog: publisher, licence and one entry per dataset."""
+    return json.dumps({"publisher": CATALOG_PUBLISHER, "licence": LICENCE, "generated_at": generated_at,
+                       "datasets": entries}, ensure_ascii=False, indent=2) + "\n"
+
+
+def index_html(entries: list[dict], generated_at: str) -> str:
+    """A static Korean page listing the datasets with their download links (no external assets)."""
+    sections = "\n".join(_dataset_html(e) for e in entries)
+    return f"""<!DOCTYPE html>
+<html lang="ko">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>경상남도 공공데이터 개방 목록</title>
+<style>
+body {{ font-family: "Malgun Gothic", "Apple SD Gothic Neo", "Noto Sans KR", sans-serif; max-width: 60rem;
+       margin: 2rem auto; padding: 0 1rem; line-height: 1.6; color: #222; }}
+section {{ border-top: 1px solid #ccc; padding: 0.5rem 0 1rem; }}
+dt {{ font-weight: bold; }} dd {{ margin: 0 0 0.4rem 0; }}
+table {{ border-collapse: collapse; font-size: 0.9rem; }} td, th {{ border: 1px solid #ddd; padding: 0.2rem 0.5rem; }}
+a.download {{ display: inline-block; margin-right: 1rem; }}
+</style>
+</head>
+<body>
+<h1>경상남도 공공데이터 개방 목록</h1>
+<p>{html.escape(CATALOG_PUBLISHER)}가 개방하는 데이터입니다. 이용허락: <strong>{html.escape(LICENCE)}</strong>
+(출처를 표시하면 상업적 이용과 변경을 포함해 자유롭게 이용할 수 있습니다).
+CSV는 UTF-8(BOM)로 저장되어 엑셀에서 바로 열립니다. 기계 판독용 목록: <a href="catalog.json">catalog.json</a>.</p>
+<p>갱신 시각: {html.escape(generated_at)}</p>
+{sections}
+</body>
+</html>
+"""
+
+
+def _dataset_html(entry: dict) -> str:
+    e = {k: html.escape(str(v)) for k, v in entry.items() if isinstance(v, (str, int))}
+    links = " ".join(f'<a class="download" href="{html.escape(d["href"])}">{d["format"].upper()} 내려받기</a>'
+                     for d in entry["downloads"])
+    links += " ".join(f'<a class="download" href="{html.escape(a["href"])}">{html.escape(a["title"])}</a>'
+                      for a in entry["attachments"])
+    columns = "".join(f"<tr><td><code>{html.escape(c['name'])}</code></td><td>{html.escape(c['type'])}</td>"
+                      f"<td>{html.escape(c['comment_ko'])}</td></tr>" for c in entry["columns"])
+    return f"""<section id="{e['table_name']}">
+<h2>{e['title_ko']} <small>({e['title_en']})</small></h2>
+<p>{e['description_ko']}</p>
+<dl>
+<dt>단위</dt><dd>{e['grain']}</dd>
+<dt>행 수</dt><dd>{entry['row_count']:,}</dd>
+<dt>최종 갱신</dt><dd>{e['last_updated']}</dd>
+<dt>제공 기관</dt><dd>{e['providers']}</dd>
+<dt>개인정보 처리</dt><dd>{e['privacy_treatment']}</dd>
+<dt>이용허락</dt><dd>{e['licence']}</dd>
+</dl>
+<p>{links}</p>
+<details><summary>컬럼 {len(entry['columns'])}개</summary>
+<table><tr><th>이름</th><th>형식</th><th>설명</th></tr>{columns}</table>
+</details>
+</section>"""
+
+
+def _write_text(path: Path, text: str) -> Path:
+    return _atomic(path, lambda temp: temp.write_text(text, encoding="utf-8"))
+
+
+def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write through a sibling temp file, fsync it and rename it over `path` (never half a file)."""
+    temp = path.with_name(f".{path.name}{TEMP_MARKER}{uuid.uuid4().hex[:12]}")
+    try:
+        write(temp)
+        descriptor = os.open(temp, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path
+
+
+def remove_stale_temp_files(open_dir: Path) -> list[Path]:
+    """Remove temp files of an export that was killed (one exporter at a time, as the publisher)."""
+    stale = [p for p in open_dir.glob(f".*{TEMP_MARKER}*") if p.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
