@@ -85,11 +85,12 @@ def _export_table(connection, table: str, open_dir: Path) -> list[Path]:
     source = f'SELECT * FROM published.main."{table}"'
     parquet = _atomic(open_dir / f"{table}.parquet", lambda temp: connection.execute(
         f"COPY ({source}) TO {sql_text(str(temp))} (FORMAT parquet, COMPRESSION zstd)"))
-    csv = _atomic(open_dir / f"{table}.csv", lambda temp: _write_csv_with_bom(connection, source, temp))
+    csv = _atomic(open_dir / f"{table}.csv", lambda temp: write_csv_with_bom(connection, source, temp))
     return [parquet, csv]
 
 
-def _write_csv_with_bom(connection, source: str, target: Path) -> None:
+def write_csv_with_bom(connection, source: str, target: Path) -> None:
+    """COPY a query to CSV behind a UTF-8 BOM (streamed, so big tables never sit in memory)."""
     body = target.with_name(target.name + ".body")
     try:
         connection.execute(f"COPY ({source}) TO {sql_text(str(body))} (FORMAT csv, HEADER true)")
