@@ -1,0 +1,122 @@
+"""Data-lab extracts over small hand-made published tables: refusals, suppression, files, audit."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from gn_pipelines.datalab.extract import audit_db, run_extract
+from gn_pipelines.datalab.request import load_request, parse_request
+from gn_pipelines.publish.warehouse import publish
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "gn_pipelines" / "datalab" / "example_request.yaml"
+
+
+def complaints(rows: int = 400, seed: int = 5) -> pd.DataFrame:
+    rng = random.Random(seed)
+    pick = lambda *values: [rng.choice(values) for _ in range(rows)]  # noqa: E731
+    return pd.DataFrame({
+        "complaint_key": [f"c{i:04d}" for i in range(rows)], "complainant_key": [f"p{i:04d}" for i in range(rows)],
+        "received_month": pick("2025-01", "2025-02", "2025-03", "2025-04"), "sigungu_code": ["48740"] * rows,
+        "sigungu_name": pick("창녕군", "창녕군", "창원시", "의령군"), "district": pick("남지읍", "창녕읍"),
+        "category": pick("환경·위생", "환경·위생", "복지"), "status": pick("처리완료", "처리완료", "처리중", "반려"),
+        "days_to_completion": [rng.randint(0, 30) for _ in range(rows)], "age_band": pick("30대", "40대"),
+        "sex": pick("남", "여"), "title": ["제목"] * rows, "body": ["내용"] * rows})
+
+
+@pytest.fixture
+def published(zones):
+    frame = complaints()
+    monthly = pd.DataFrame({
+        "sigungu_code": ["48740"], "sigungu_name": ["창녕군"], "month": ["2025-03"], "category": ["복지"],
+        "complaints": [12], "completed": [9], "completion_rate": [0.75], "median_days_to_completion": [3.0],
+        "p90_days_to_completion": [8.0], "suppressed": [False], "suppression": [None]})
+    publish(zones.published_db, {"civil_complaints": frame, "civil_complaints_monthly": monthly})
+    return zones, frame
+
+
+def request(**fields):
+    return parse_request({"requester": "김분석", "purpose": "시험", "table": "civil_complaints", **fields})
+
+
+def audit(zones):
+    with duckdb.connect(str(audit_db(zones)), read_only=True) as connection:
+        return connection.execute(
+            "SELECT request_id, decision, reason, rows FROM extract_requests ORDER BY recorded_at").fetchall()
+
+
+@pytest.mark.parametrize("fields, reason", [
+    ({"group_by": ["complainant_key"]}, "complainant_key may not be grouped by"),
+    ({"columns": ["body"], "group_by": ["status"]}, "body may not be selected"),
+    ({"columns": ["status", "sex"]}, "civil_complaints is record-level personal data"),
+    ({"group_by": ["status"], "filters": [{"column": "title", "operator": "=", "value": "x"}]},
+     "title may not be filtered on"),
+    ({"group_by": ["status"], "filters": [{"column": "status", "operator": "like", "value": "%"}]},
+     "operator 'like' is not one of"),
+    ({"group_by": ["status"], "filters": [["days_to_completion", "between", [3]]]}, "takes a list of two values"),
+    ({"group_by": ["status"], "filters": [["days_to_completion", ">", "soon"]]}, "does not fit its column"),
+    ({"table": "restricted_complaints", "group_by": ["status"]}, "is not a published table"),
+    ({"group_by": ["no_such_column"]}, "has no column no_such_column"),
+])
+def test_disallowed_requests_are_refused_and_audited(published, fields, reason):
+    zones, _ = published
+    outcome = run_extract(request(**fields), zones)
+    assert not outcome.granted and reason in outcome.reason
+    assert audit(zones) == [(outcome.request_id, "refused", outcome.reason, 0)]
+    assert not (zones.datalab / outcome.request_id).exists()
+
+
+def test_a_request_without_requester_is_refused_and_audited(published):
+    zones, _ = published
+    outcome = run_extract(parse_request({"table": "civil_complaints", "group_by": "status"}), zones)
+    assert not outcome.granted and "requester" in outcome.reason
+    assert [row[1] for row in audit(zones)] == ["refused"]
+
+
+def test_grouped_extract_suppresses_small_cells_and_protects_margins(published):
+    zones, frame = published
+    group_by = ["sigungu_name", "received_month", "status"]
+    outcome = run_extract(request(group_by=group_by, filters=[
+        {"column": "category", "operator": "=", "value": "환경·위생"},
+        {"column": "received_month", "operator": "in", "value": ["2025-01", "2025-02", "2025-03"]}]), zones)
+    assert outcome.granted and outcome.suppressed_cells > outcome.secondary_suppressed_cells > 0
+    result = pd.read_csv(outcome.directory / "extract.csv", encoding="utf-8-sig", dtype={"received_month": str})
+    expected = (frame[(frame.category == "환경·위생") & frame.received_month.isin(["2025-01", "2025-02", "2025-03"])]
+                .groupby(group_by).size().rename("true_count").reset_index())
+    merged = result.merge(expected, on=group_by, how="outer", validate="one_to_one")
+    assert len(merged) == len(result) == outcome.rows
+    visible = merged[~merged.suppressed]
+    assert (visible["count"] == visible.true_count).all() and (visible["count"] >= 5).all()
+    assert merged[merged.true_count < 5].suppressed.all()
+    # No margin (total over one group-by column, the others fixed) holds exactly one hidden cell.
+    for varying in group_by:
+        others = [c for c in group_by if c != varying]
+        hidden = merged.groupby(others).suppressed.agg(["sum", "size"])
+        assert not ((hidden["sum"] == 1) & (hidden["size"] > 1)).any(), varying
+    assert int(merged.suppressed.sum()) == outcome.suppressed_cells
+    assert pd.read_parquet(outcome.directory / "extract.parquet").shape == result.shape
+    note = (outcome.directory / "privacy_note.md").read_text(encoding="utf-8")
+    assert "김분석" in note and "category = '환경·위생'" in note and f"secondary {outcome.secondary_suppressed_cells}" in note
+    assert audit(zones) == [(outcome.request_id, "granted", None, outcome.rows)]
+
+
+def test_record_level_extract_from_an_allowed_table(published):
+    zones, _ = published
+    outcome = run_extract(request(table="civil_complaints_monthly", columns=["sigungu_name", "complaints"],
+                                  filters=[["month", "between", ["2025-01", "2025-12"]]]), zones)
+    assert outcome.granted and outcome.rows == 1 and outcome.suppressed_cells == 0
+    assert (outcome.directory / "extract.csv").read_bytes() == "\ufeffsigungu_name,complaints\n창녕군,12\n".encode()
+
+
+def test_the_example_request_runs_and_its_id_is_deterministic(published):
+    zones, _ = published
+    first, again = load_request(EXAMPLE), load_request(EXAMPLE)
+    assert first.request_id == again.request_id and len(first.request_id) == len("20250101-") + 10
+    assert run_extract(first, zones).granted and run_extract(again, zones).granted
+    assert [row[1] for row in audit(zones)] == ["granted", "granted"]  # every request, appended
+    given = run_extract(request(request_id="../../etc", group_by=["status"]), zones)
+    assert not given.granted and "not a safe folder name" in given.reason
