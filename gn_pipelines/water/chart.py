@@ -38,8 +38,8 @@ def _panel(axes, monthly: pd.DataFrame, column: str, parameter: str, label: str,
     axes.plot(series["month"], series[column], marker="o", markersize=3, color="black", linewidth=1)
     top = max([float(series[column].max()) if len(series) else 0.0] + [0.0])
     for grade, limit in _thresholds(parameter):
-        if limit > top * 1.6 and grade != TARGET_GRADE:
-            continue  # keep the scale readable: thresholds far above the data are left out
+        if limit > top * 1.6 and grade not in (TARGET_GRADE, GRADES[GRADES.index(TARGET_GRADE) + 1]):
+            continue  # keep the scale readable: thresholds far above the data (beyond II) are left out
         target = grade == TARGET_GRADE
         axes.axhline(limit, color="tab:red" if target else "tab:gray", linestyle="-" if target else "--",
                      linewidth=2.0 if target else 0.8)
