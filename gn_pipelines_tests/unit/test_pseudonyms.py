@@ -85,11 +85,11 @@ def test_the_same_person_links_across_datasets_and_a_new_key_breaks_the_link():
     con.execute("CREATE TABLE welfare AS SELECT '9001011234567' AS rrn")
     linked = con.execute(
         "SELECT count(*) FROM complaints c JOIN welfare w "
-        "ON pseudonym('person_rrn', c.rrn) = pseudonym('person_rrn', w.rrn)").fetchone()[0]
+        "ON pseudonym('person_rrn', c.rrn) = pseudonym('person_rrn', w.rrn)").fetchall()[0][0]
     assert linked == 1
     crossed = con.execute(
         "SELECT count(*) FROM complaints c JOIN welfare w "
-        "ON pseudonym('person_rrn', c.rrn) = pseudonym_other('person_rrn', w.rrn)").fetchone()[0]
+        "ON pseudonym('person_rrn', c.rrn) = pseudonym_other('person_rrn', w.rrn)").fetchall()[0][0]
     assert crossed == 0
 
 
@@ -100,7 +100,7 @@ def test_many_rows_mixed_domains_are_vectorised_and_distinct():
         SELECT count(DISTINCT p), count(*), count(*) - count(p) FROM (
           SELECT pseudonym(CASE WHEN i % 2 = 0 THEN 'phone' ELSE 'person_rrn' END,
                            CASE WHEN i % 1000 = 0 THEN NULL ELSE lpad(CAST(i AS VARCHAR), 11, '0') END) AS p
-          FROM range(200000) t(i))""").fetchone()
+          FROM range(200000) t(i))""").fetchall()[0]
     assert rows == 200_000
     assert nulls == 200
     assert distinct == rows - nulls
