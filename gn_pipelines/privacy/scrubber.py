@@ -168,10 +168,13 @@ def _replace_own(text: str, value: str | None, kind: str, found: Counter) -> str
     return text.replace(value, PLACEHOLDERS[kind])
 
 
+_NOT_DIGIT = re.compile(r"[^0-9]")
+
+
 def _replace_own_phone(text: str, phone: str | None, found: Counter) -> str:
-    """The record's own phone in any spacing, found cheaply: only if its last 4 digits occur."""
+    """The record's own phone in any spacing; the regex runs only if its last 4 digits occur."""
     digits = re.sub(r"[^0-9]", "", phone or "")
-    if len(digits) < 7 or digits[-4:] not in text:
+    if len(digits) < 7 or digits[-4:] not in _NOT_DIGIT.sub("", text):
         return text
     spaced = r"[\s.\-()]{0,3}".join(digits)
     text, count = re.subn(f"(?<![0-9]){spaced}(?![0-9])", PLACEHOLDERS["phone"], text)

@@ -18,8 +18,10 @@ SURNAMES = ("김이박최정강조윤장임한오서신권황안송류유전홍�
             "경봉사부가복태목형피두감음빈동온호범좌팽승간상갈시단견당화창")
 NAME = rf"(?:남궁|황보|제갈|선우|독고|사공|서문|[{SURNAMES}])[가-힣]{{1,2}}"
 NAME_END = r"(?=씨|님|께|이[가-힣]|가|은|는|의|에게|을|를|과|와|입니다|이고|이며|[^가-힣]|$)"
-COUNTER = (r"\s?(?:곳|개|건|차|회|명|대|년|월|일|시|분|초|%|세|살|만|천|억|원|km|m|미터|층|호|"
-           r"번|가지|킬로|톤|kg|리터|L|마리|채|가구|세대|동|평|장|주|배|cm|mm|거리|개월|시간)")
+# Counters after a number make it a count, not a building number: attached ("2곳"), or a unit
+# after a space ("500 m"); a Hangul word after a space ("5 주택") is not a counter.
+COUNTER = (r"(?:곳|개|건|차|회|명|대|년|월|일|시|분|초|세|살|만|천|억|원|층|호|번|가지|킬로|톤|리터|"
+           r"마리|채|가구|세대|동|평|장|주|배|거리|개월|시간|미터)|\s?(?:%|km|m|kg|cm|mm|L)(?![A-Za-z])")
 ADDRESS_NUMBER_END = rf"(?![0-9]|{COUNTER})(?=$|[^0-9가-힣A-Za-z%]|에|의|이고|이며|입니다|인데|앞|옆|뒤)"
 # Common words that the name patterns would otherwise take for names (surname + 1–2 syllables).
 NOT_NAMES = frozenset("""
