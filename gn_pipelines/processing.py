@@ -42,13 +42,19 @@ def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[
     return list(result.run_requests or []), skipped or ""
 
 
+OUTCOME_TAG = "gn/outcome"
+QUARANTINED = "quarantined"
+
+
 def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
-    runs = instance.get_run_records(
-        filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME},
-                              statuses=[dg.DagsterRunStatus.SUCCESS]),
-        limit=1,
-    )
-    return bool(runs)
+    """A run key is done when its run succeeded, or failed only because its data was stopped by
+    a blocking check (that verdict would not change on a retry)."""
+    tags = {RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}
+    succeeded = instance.get_run_records(
+        filters=dg.RunsFilter(tags=tags, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    stopped = instance.get_run_records(
+        filters=dg.RunsFilter(tags=tags | {OUTCOME_TAG: QUARANTINED}), limit=1)
+    return bool(succeeded or stopped)
 
 
 def execute_request(request: dg.RunRequest) -> RunOutcome:
@@ -65,10 +71,23 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest) -> 
     result = job.execute_in_process(
         run_config=request.run_config, instance=instance, partition_key=request.partition_key,
         tags=tags, raise_on_error=False)
+    if not result.success and _stopped_by_blocking_check(result):
+        # the data was stopped, as designed: an outcome to report, not a platform failure
+        instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})
+        return RunOutcome(label, True, f"{label}: {_describe(result)}")
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         return RunOutcome(label, False, f"{label}: FAILED ({_root_cause(failure)})")
     return RunOutcome(label, True, f"{label}: {_describe(result)}")
+
+
+def _stopped_by_blocking_check(result: dg.ExecuteInProcessResult) -> bool:
+    """True when every failed step failed only because a blocking ERROR check failed."""
+    failures = [e for e in result.all_events if e.is_step_failure]
+    blocked = [e for e in result.get_asset_check_evaluations()
+               if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    return bool(blocked) and all(
+        "DagsterAssetCheckFailedError" in (f.step_failure_data.error.cls_name or "") for f in failures)
 
 
 def _root_cause(failure) -> str:
@@ -81,20 +100,38 @@ def _root_cause(failure) -> str:
 
 
 def _describe(result: dg.ExecuteInProcessResult) -> str:
-    materializations = result.get_asset_materialization_events()
-    if not materializations:
+    """One line per file: what collection accepted, then what validation passed and stopped."""
+    by_asset = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        by_asset[materialization.asset_key.path[-1]] = {
+            k: v.value for k, v in materialization.metadata.items()}
+    collected = next((m for name, m in by_asset.items() if name.startswith("collected_")), None)
+    validated = next((m for name, m in by_asset.items() if name.startswith("validated_")), None)
+    rejected = next((m for m in by_asset.values() if m.get("status") == "rejected"), None)
+    if collected is None and rejected is not None:
+        return f"rejected: {rejected.get('rejection_reason')}"
+    if collected is None:
         return "done"
-    metadata = {k: v.value for k, v in materializations[-1].materialization.metadata.items()}
-    if metadata.get("status") == "rejected":
-        return f"rejected: {metadata.get('rejection_reason')}"
-    if "rows_read" not in metadata:
-        return "done"
-    rejected = metadata.get("rows_rejected", 0)
-    line = f"{metadata.get('dagster/row_count', 0)} rows accepted, {rejected} rows rejected"
-    reasons = metadata.get("rejections_by_reason") or {}
+    if collected.get("status") == "rejected":
+        return f"rejected: {collected.get('rejection_reason')}"
+    line = f"{collected.get('dagster/row_count', 0)} rows accepted, {collected.get('rows_rejected', 0)} rows rejected"
+    reasons = collected.get("rejections_by_reason") or {}
     if reasons:
         line += " (" + ", ".join(f"{code} ×{count}" for code, count in reasons.items()) + ")"
+    if validated is not None:
+        line += "; " + _validation_line(result, validated)
     return line
+
+
+def _validation_line(result: dg.ExecuteInProcessResult, validated: dict) -> str:
+    failed = sorted({e.check_name for e in result.get_asset_check_evaluations()
+                     if not e.passed and e.asset_key.path[-1].startswith("validated_")})
+    if validated.get("quarantined_whole"):
+        line = f"QUARANTINED WHOLE ({validated.get('quarantine_reason')})"
+    else:
+        line = f"{validated.get('rows_passed', 0)} rows passed, {validated.get('rows_quarantined', 0)} quarantined"
+    return line + f"; failed checks: {', '.join(failed) or 'none'}"
 
 
 def _is_drop(request: dg.RunRequest) -> bool:

@@ -10,18 +10,14 @@ from pathlib import Path
 
 import dagster as dg
 
-from gn_pipelines.assets.collection import (
-    COLLECTION_JOBS,
-    collection_job_name,
-    drop_partition_key,
-    file_partitions,
-)
+from gn_pipelines.assets.collection import drop_partition_key, file_partitions
 from gn_pipelines.assets.landing_rejections import (
     REJECT_JOB_NAME,
     LANDING_REJECTIONS_KEY,
     reject_landing_file_job,
 )
 from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB, setup_restricted_warehouse_job
+from gn_pipelines.assets.validation import INGEST_JOBS, ingest_job_name
 from gn_pipelines.contracts import CONTRACTS
 from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection, dump_state, load_state, plan_landing
 from gn_pipelines.resources import DataZonesResource
@@ -41,7 +37,7 @@ def warehouse_version(data_root: Path) -> str:
 def collection_request(planned: PlannedCollection) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=f"sha256:{planned.sha256}",
-        job_name=collection_job_name(planned.dataset),
+        job_name=ingest_job_name(planned.dataset),
         partition_key=drop_partition_key(planned.provider_code, planned.file_name),
         tags={"gn/provider": planned.provider_code, "gn/dataset": planned.dataset,
               "gn/source_file": planned.relative, "gn/content_sha256": planned.sha256},
@@ -82,7 +78,7 @@ def describe_plan(plan: LandingPlan) -> str:
 
 @dg.sensor(
     name=LANDING_SENSOR_NAME,
-    jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *COLLECTION_JOBS],
+    jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS],
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests a collection run for every complete new or corrected file in the landing "

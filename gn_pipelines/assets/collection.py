@@ -50,10 +50,6 @@ def drop_partition_key(provider_code: str, file_name: str) -> dg.MultiPartitionK
     return dg.MultiPartitionKey({PROVIDER_DIMENSION: provider_code, FILE_DIMENSION: file_name})
 
 
-def collection_job_name(dataset: str) -> str:
-    return f"collect_{dataset}"
-
-
 def column_schema(contract: DatasetContract) -> dg.TableSchema:
     # "required" is a quality rule checked later, not a constraint collection enforces
     columns = [
@@ -95,6 +91,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         keys = context.partition_key.keys_by_dimension
         provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
         relative = f"{provider_code}/{contract.name}/{file_name}"
+        delivered_at = landed_at(data_zones.landing / relative)
         sha256, archived = archive_landed(data_zones.landing, data_zones.archive, relative)
         archive_path = archived.relative_to(data_zones.root).as_posix()
         context.log.info(f"archived {relative} as {archived.name}")
@@ -108,7 +105,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
                     reason=outcome.reason, file_format=outcome.file_format, encoding=outcome.encoding,
                     rows_read=outcome.rows_read, rows_accepted=outcome.rows_accepted,
                     rows_rejected=outcome.rows_rejected, unknown_columns=outcome.unknown_columns,
-                    run_id=context.run_id)
+                    run_id=context.run_id, delivered_at=delivered_at)
         if outcome.status == "rejected":
             context.log.warning(f"{relative} rejected: {outcome.reason}")
         return dg.MaterializeResult(
@@ -120,6 +117,14 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         )
 
     return collected
+
+
+def landed_at(path) -> str | None:
+    """When the file arrived in the landing zone (its modification time), for on-time checks."""
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat()
+    except FileNotFoundError:
+        return None
 
 
 def collection_metadata(outcome, archive_path: str) -> dict:
@@ -150,12 +155,3 @@ def collection_metadata(outcome, archive_path: str) -> dict:
 
 
 COLLECTION_ASSETS = [build_collection_asset(contract) for contract in CONTRACTS.values()]
-COLLECTION_JOBS = [
-    dg.define_asset_job(
-        collection_job_name(dataset),
-        selection=dg.AssetSelection.assets(collected_asset_key(dataset)),
-        partitions_def=drop_partitions(contract),
-        description=f"Collect one dropped {dataset} file (a partition: provider × file name).",
-    )
-    for dataset, contract in CONTRACTS.items()
-]

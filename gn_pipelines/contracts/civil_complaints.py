@@ -1,6 +1,8 @@
 """민원 접수 자료: one row per complaint, delivered daily by each 시군."""
 
-from gn_pipelines.contracts.model import Column, ColumnType as T, DatasetContract, PrivacyClass as P
+from gn_pipelines.contracts.model import (
+    Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
+)
 from gn_pipelines.reference.providers import SIGUN_CODES
 
 COMPLAINT_CATEGORIES = (
@@ -25,9 +27,10 @@ CONTRACT = DatasetContract(
                description="provider code, or a 창원시 district code"),
         Column("민원인성명", "complainant_name", T.TEXT, P.DIRECT_IDENTIFIER, required=True,
                aliases=("성명", "민원인")),
-        Column("주민등록번호", "resident_reg_no", T.TEXT, P.DIRECT_IDENTIFIER,
+        Column("주민등록번호", "resident_reg_no", T.TEXT, P.DIRECT_IDENTIFIER, identifier_format="rrn",
                description="birth year and sex are derived, then the number is deleted"),
-        Column("휴대전화번호", "phone", T.TEXT, P.DIRECT_IDENTIFIER, aliases=("전화번호", "연락처")),
+        Column("휴대전화번호", "phone", T.TEXT, P.DIRECT_IDENTIFIER, aliases=("전화번호", "연락처"),
+               identifier_format="phone"),
         Column("주소", "address", T.TEXT, P.DIRECT_IDENTIFIER, required=True,
                description="generalised to 읍면동, then deleted"),
         Column("민원분야", "category", T.TEXT, P.NON_PERSONAL, required=True,
@@ -39,5 +42,19 @@ CONTRACT = DatasetContract(
                allowed_values=COMPLAINT_STATUSES),
         Column("처리완료일", "completed_on", T.DATE, P.QUASI_IDENTIFIER,
                description="not before the receipt date; required when 처리완료"),
+    ),
+    rules=(
+        QualityRule(
+            "completed_not_before_received", RuleKind.NOT_BEFORE, ("completed_on", "received_on"),
+            "처리완료일 is not before the day the complaint was received",
+            derived=(("received_on", "CAST(received_at AS DATE)"),)),
+        QualityRule(
+            "completed_on_present_when_done", RuleKind.REQUIRED_WHEN, ("completed_on",),
+            "처리완료일 is given when 처리상태 is 처리완료", when=("status", "처리완료")),
+        QualityRule(
+            "completed_on_only_when_closed", RuleKind.HOLDS, ("completed_on", "status"),
+            "a 처리완료일 on a complaint still 접수 or 처리중 suggests a stale status",
+            severity=Severity.WARN,
+            sql="completed_on IS NULL OR status NOT IN ('접수', '처리중')"),
     ),
 )

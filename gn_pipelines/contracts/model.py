@@ -71,12 +71,55 @@ class Column:
     max_value: float | None = None
     length: int | None = None  # for CODE columns
     below_detection: bool = False  # may be written `<0.1`, `ND`, `불검출`
+    # a Korean identifier format the values must follow: "rrn" or "phone" (quality rules)
+    identifier_format: str | None = None
     description: str = ""
 
     @property
     def header_keys(self) -> frozenset[str]:
         variants = (self.header, self.name, *self.aliases)
         return frozenset(key(h) for h in variants for key in (header_key, bare_header_key))
+
+
+class Severity(StrEnum):
+    """ERROR: the row is quarantined (and too many such rows quarantine the drop); WARN informs."""
+
+    ERROR = "ERROR"
+    WARN = "WARN"
+
+
+class RuleKind(StrEnum):
+    NOT_NULL = "not_null"
+    IN_SET = "in_set"
+    BETWEEN = "between"
+    MATCHES = "matches"  # an anchored regular expression valid in both Python and RE2
+    UNIQUE = "unique"  # the columns together are unique within the drop
+    NOT_BEFORE = "not_before"  # columns[0] >= columns[1] where both are present
+    REQUIRED_WHEN = "required_when"  # columns[0] present when `when` = (column, value)
+    HOLDS = "holds"  # `sql` (a boolean over the row) is not FALSE
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    """One expectation on a drop, stated once; quality renders it to GX and to SQL.
+
+    SQL may use the bound parameters `$today` (DATE), `$provider_codes` (VARCHAR[]: the codes
+    the delivering provider may use) and `$known_eup_myeon_dong` (VARCHAR[] of `시군구코드 읍면동`).
+    """
+
+    name: str
+    kind: RuleKind
+    columns: tuple[str, ...]
+    description: str
+    severity: Severity = Severity.ERROR
+    values: tuple[str, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    pattern: str | None = None
+    when: tuple[str, str] | None = None
+    sql: str | None = None
+    # columns computed before validation, as (name, SQL expression), e.g. a date from a timestamp
+    derived: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +137,12 @@ class DatasetContract:
     # providers allowed to deliver this dataset; None means every provider
     providers: frozenset[str] | None = None
     description: str = ""
+    # dataset-specific quality rules, besides those derived from the columns
+    rules: tuple[QualityRule, ...] = ()
+    # a drop with a larger share of bad rows is quarantined whole
+    quarantine_threshold: float = 0.05
+    # how late a provider's next delivery may be before its freshness check fails
+    delivery_interval_hours: float | None = None
 
     def column(self, name: str) -> Column:
         for column in self.columns:

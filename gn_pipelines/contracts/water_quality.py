@@ -1,6 +1,8 @@
 """수질 측정 자료: one row per station and date, from 48000 and the 시군 on the Nakdong."""
 
-from gn_pipelines.contracts.model import Column, ColumnType as T, DatasetContract, PrivacyClass as P
+from gn_pipelines.contracts.model import (
+    Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
+)
 from gn_pipelines.reference.providers import NAKDONG_SIGUN_CODES, PROVINCE_CODE
 
 
@@ -35,5 +37,19 @@ CONTRACT = DatasetContract(
         _measure("총대장균군(총대장균군수/100mL)", "total_coliform_100ml", "총대장균군수"),
         _measure("클로로필-a(mg/㎥)", "chlorophyll_a_mg_m3", "클로로필a", "Chl-a",
                  "클로로필a Chlorophyll-a", "Chlorophyll-a"),
+    ),
+    rules=(
+        QualityRule(
+            "measured_on_since_1990", RuleKind.HOLDS, ("measured_on",),
+            "측정일자 is not before 1990: earlier dates are keying errors in this network",
+            sql="measured_on >= DATE '1990-01-01'"),
+        QualityRule(
+            "tp_not_above_tn", RuleKind.HOLDS, ("tp_mg_l", "tn_mg_l"),
+            "총인 above 총질소 is almost never seen in river water: swapped columns are likely",
+            severity=Severity.WARN, sql="tp_mg_l <= tn_mg_l"),
+        QualityRule(
+            "do_plausible", RuleKind.BETWEEN, ("do_mg_l",),
+            "용존산소 above 20 mg/L exceeds supersaturation seen in rivers: likely a unit error",
+            severity=Severity.WARN, max_value=20),
     ),
 )

@@ -1,6 +1,8 @@
 """기초생활보장 수급자 현황: one row per recipient and month, delivered monthly by each 시군."""
 
-from gn_pipelines.contracts.model import Column, ColumnType as T, DatasetContract, PrivacyClass as P
+from gn_pipelines.contracts.model import (
+    Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
+)
 from gn_pipelines.reference.providers import SIGUN_CODES
 
 BENEFIT_TYPES = ("생계급여", "의료급여", "주거급여", "교육급여")
@@ -18,7 +20,7 @@ CONTRACT = DatasetContract(
         Column("수급자번호", "recipient_no", T.TEXT, P.DIRECT_IDENTIFIER, required=True),
         Column("성명", "name", T.TEXT, P.DIRECT_IDENTIFIER, required=True, aliases=("수급자성명",)),
         Column("주민등록번호", "resident_reg_no", T.TEXT, P.DIRECT_IDENTIFIER, required=True,
-               description="birth year and sex are derived, then the number is deleted"),
+               identifier_format="rrn", description="birth year and sex are derived, then the number is deleted"),
         Column("시군구코드", "sigungu_code", T.CODE, P.QUASI_IDENTIFIER, required=True, length=5),
         Column("읍면동", "eup_myeon_dong", T.TEXT, P.QUASI_IDENTIFIER, required=True,
                aliases=("읍면동명",)),
@@ -32,5 +34,20 @@ CONTRACT = DatasetContract(
         Column("장애여부", "disability", T.TEXT, P.SENSITIVE, required=True,
                allowed_values=("Y", "N")),
         Column("선정일자", "enrolled_on", T.DATE, P.QUASI_IDENTIFIER, required=True),
+    ),
+    rules=(
+        QualityRule(
+            "enrolled_by_reference_month", RuleKind.HOLDS, ("enrolled_on", "reference_month"),
+            "선정일자 falls before the end of 기준년월: a recipient can not be listed before selection",
+            sql="enrolled_on < CAST(reference_month || '-01' AS DATE) + INTERVAL 1 MONTH"),
+        QualityRule(
+            "eup_myeon_dong_known", RuleKind.HOLDS, ("sigungu_code", "eup_myeon_dong"),
+            "읍면동 is an existing 법정동 of the row's 시군구 (행정동 names are reported, not rejected)",
+            severity=Severity.WARN,
+            sql="list_contains($known_eup_myeon_dong, sigungu_code || ' ' || eup_myeon_dong)"),
+        QualityRule(
+            "monthly_amount_plausible", RuleKind.BETWEEN, ("monthly_amount_krw",),
+            "월지급액 up to 5,000,000원: larger amounts are usually a unit or keying error",
+            severity=Severity.WARN, max_value=5_000_000),
     ),
 )

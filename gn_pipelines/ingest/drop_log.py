@@ -16,7 +16,7 @@ DROP_LOG_FIELDS = (
     "event_id", "recorded_at", "dataset", "provider_code", "source_file", "file_name",
     "partition_key", "content_sha256", "size_bytes", "archive_path", "status", "reason",
     "file_format", "encoding", "rows_read", "rows_accepted", "rows_rejected", "unknown_columns",
-    "run_id",
+    "run_id", "delivered_at",
 )
 
 
@@ -29,12 +29,16 @@ def record_drop(restricted_root: Path, **fields) -> dict:
     unexpected = set(fields) - set(DROP_LOG_FIELDS)
     if unexpected:
         raise ValueError(f"unknown drop-log fields: {sorted(unexpected)}")
-    recorded_at = dt.datetime.now(dt.timezone.utc)
     record = {name: None for name in DROP_LOG_FIELDS} | fields
-    record["event_id"] = record["event_id"] or uuid.uuid4().hex
-    record["recorded_at"] = recorded_at.isoformat()
     record["unknown_columns"] = list(record["unknown_columns"] or [])
-    directory = drop_log_dir(restricted_root)
+    return append_record(drop_log_dir(restricted_root), record)
+
+
+def append_record(directory: Path, record: dict) -> dict:
+    """Write `record` as a new JSON file in `directory` (atomically), stamped and given an id."""
+    recorded_at = dt.datetime.now(dt.timezone.utc)
+    record["event_id"] = record.get("event_id") or uuid.uuid4().hex
+    record["recorded_at"] = recorded_at.isoformat()
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{recorded_at:%Y%m%dT%H%M%S%f}_{record['event_id'][:12]}.json"
     partial = target.with_suffix(".partial")

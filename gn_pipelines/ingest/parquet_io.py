@@ -35,5 +35,5 @@ def copy_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameter
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     connection.execute(f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
-                       used_parameters(query, parameters) | {"target": str(partial)})
+                       used_parameters(query, parameters) | {"target": str(partial)}).fetchall()
     os.replace(partial, target)

@@ -12,6 +12,7 @@ from gn_pipelines.contracts import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.collect import write_empty_collected, write_empty_rejected_rows
 from gn_pipelines.ingest.drop_log import drop_log_dir
+from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validation_log_dir
 from gn_pipelines.settings import DataZones
 
 SEED_FOLDER = "_schema"
@@ -22,25 +23,31 @@ DROP_LOG_COLUMNS = {
     "archive_path": "VARCHAR", "status": "VARCHAR", "reason": "VARCHAR", "file_format": "VARCHAR",
     "encoding": "VARCHAR", "rows_read": "BIGINT", "rows_accepted": "BIGINT",
     "rows_rejected": "BIGINT", "unknown_columns": "VARCHAR[]", "run_id": "VARCHAR",
+    "delivered_at": "TIMESTAMPTZ",
 }
-
-
-def collected_glob(zones: DataZones, dataset: str) -> Path:
-    return zones.restricted / "collected" / dataset / "*" / "*.parquet"
 
 
 def rejected_rows_glob(zones: DataZones) -> Path:
     return zones.restricted / "rejected_rows" / "*" / "*" / "*.parquet"
 
 
+def staged_glob(zones: DataZones, stage: str, dataset: str) -> Path:
+    """Every staged file of a stage (collected, validated, quarantine, ...) of a dataset."""
+    return zones.restricted / stage / dataset / "*" / "*.parquet"
+
+
 def seed_staging(zones: DataZones) -> None:
     """Write the zero-row seed files (idempotent: rewritten each time, schema from the code)."""
+    from gn_pipelines.quality.validate import write_empty_quarantine
+
     for dataset, contract in CONTRACTS.items():
-        write_empty_collected(contract, zones.restricted / "collected" / dataset / SEED_FOLDER / "empty.parquet")
+        seed = write_empty_collected(contract, zones.restricted / "collected" / dataset / SEED_FOLDER / "empty.parquet")
+        write_empty_collected(contract, zones.restricted / "validated" / dataset / SEED_FOLDER / "empty.parquet")
+        write_empty_quarantine(seed, zones.restricted / "quarantine" / dataset / SEED_FOLDER / "empty.parquet")
         write_empty_rejected_rows(contract, zones.restricted / "rejected_rows" / dataset / SEED_FOLDER / "empty.parquet")
-    log = drop_log_dir(zones.restricted)
-    log.mkdir(parents=True, exist_ok=True)
-    (log / f"{SEED_FOLDER}.json").touch()
+    for log in (drop_log_dir(zones.restricted), validation_log_dir(zones)):
+        log.mkdir(parents=True, exist_ok=True)
+        (log / f"{SEED_FOLDER}.json").touch()
 
 
 def _columns_literal(columns: dict[str, str]) -> str:
@@ -52,11 +59,12 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
     seed_staging(zones)
     views = []
     for dataset in CONTRACTS:
-        name = f"collected_{dataset}"
-        connection.execute(
-            f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet({sql_text(str(collected_glob(zones, dataset)))}, "
-            "union_by_name = true)")
-        views.append(name)
+        for stage in ("collected", "validated", "quarantine"):
+            name = f"{stage}_{dataset}"
+            connection.execute(
+                f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet("
+                f"{sql_text(str(staged_glob(zones, stage, dataset)))}, union_by_name = true)")
+            views.append(name)
     connection.execute(
         f"CREATE OR REPLACE VIEW rejected_rows AS SELECT * FROM read_parquet({sql_text(str(rejected_rows_glob(zones)))}, "
         "union_by_name = true)")
@@ -71,4 +79,8 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
         "CREATE OR REPLACE VIEW drop_status AS SELECT provider_code, dataset, source_file, status, reason, "
         "rows_accepted, rows_rejected, recorded_at AS last_event_at, content_sha256 FROM drop_log "
         "QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY recorded_at DESC) = 1")
-    return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status"]
+    connection.execute(
+        f"CREATE OR REPLACE VIEW validation_log AS SELECT * FROM read_json("
+        f"{sql_text(str(validation_log_dir(zones) / '*.json'))}, "
+        f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
+    return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log"]

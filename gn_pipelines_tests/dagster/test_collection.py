@@ -24,7 +24,8 @@ def test_each_dataset_is_collected_from_every_encoding_and_xlsx(zones, process, 
         drop(zones.landing, f"{provider}/{dataset}/{name}", encode(rows))
     lines = process()
     assert sorted(line.split(": ", 1)[1] for line in lines if dataset in line) == sorted(
-        f"{3 + i} rows accepted, 0 rows rejected" for i in range(4))
+        f"{3 + i} rows accepted, 0 rows rejected; {3 + i} rows passed, 0 quarantined; failed checks: none"
+        for i in range(4))
     assert warehouse(f"SELECT source_file, count(*) FROM collected_{dataset} GROUP BY 1 ORDER BY 1") == sorted(
         (f"{provider}/{dataset}/{name}", 3 + i) for i, name in enumerate(FORMATS))
     assert warehouse("SELECT DISTINCT encoding FROM drop_log WHERE dataset = ? ORDER BY 1", dataset) == [
@@ -55,7 +56,7 @@ def test_corrected_file_replaces_its_rows(zones, process, warehouse):
     process()
     corrected = sample_rows("civil_complaints", 3, 처리상태="처리중", 처리완료일="")
     drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(corrected))
-    assert process()[-1] == "48740/civil_complaints/2025-03-01.csv: 3 rows accepted, 0 rows rejected"
+    assert process()[-1].startswith("48740/civil_complaints/2025-03-01.csv: 3 rows accepted, 0 rows rejected;")
     assert warehouse("SELECT source_file, status, count(*) FROM collected_civil_complaints GROUP BY ALL ORDER BY 1") == [
         ("48740/civil_complaints/2025-03-01.csv", "처리중", 3), ("48740/civil_complaints/2025-03-02.csv", "처리완료", 2)]
     # both versions stay in the archive and the drop log
@@ -71,7 +72,7 @@ def test_partial_file_is_ignored_until_complete(zones, process, warehouse):
     part.write_bytes(csv_bytes(sample_rows("civil_complaints", 2)))
     assert not any("2025-03-01" in line for line in process())
     part.rename(part.with_suffix(""))
-    assert process()[-1] == "48740/civil_complaints/2025-03-01.csv: 2 rows accepted, 0 rows rejected"
+    assert process()[-1].startswith("48740/civil_complaints/2025-03-01.csv: 2 rows accepted, 0 rows rejected;")
 
 
 def test_rows_of_another_sigungu_are_rejected_row_by_row(zones, process, warehouse):
@@ -106,7 +107,7 @@ def test_every_rejection_case_is_recorded_with_its_reason(zones, process, wareho
         drop(zones.landing, relative, PAYLOADS[payload])
     lines = process()
     for relative, _, reason in REJECTIONS:
-        assert any(line.startswith(relative) and "rejected" in line and reason in line for line in lines), relative
+        assert any(line.startswith(relative) and "rejected" in line and reason in line for line in lines), lines
     recorded = dict(warehouse("SELECT source_file, reason FROM drop_rejections"))
     assert set(recorded) == {relative for relative, _, _ in REJECTIONS}
     for relative, _, reason in REJECTIONS:

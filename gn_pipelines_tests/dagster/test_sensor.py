@@ -20,9 +20,9 @@ def test_requests_runs_keyed_by_content_with_partitions_and_tags(zones, instance
     drop(zones.landing, "48740/civil_complaints/notes.docx", b"not a drop")
     result = tick(instance)
     by_job = {r.job_name: r for r in result.run_requests}
-    assert set(by_job) == {"setup_restricted_warehouse", "collect_civil_complaints",
-                           "collect_welfare_recipients", "record_landing_rejection"}
-    complaint = by_job["collect_civil_complaints"]
+    assert set(by_job) == {"setup_restricted_warehouse", "ingest_civil_complaints",
+                           "ingest_welfare_recipients", "record_landing_rejection"}
+    complaint = by_job["ingest_civil_complaints"]
     assert complaint.partition_key == "48740|2025-03-01.csv"  # provider × file name
     assert complaint.run_key == f"sha256:{complaint.tags['gn/content_sha256']}"
     assert complaint.tags["gn/provider"] == "48740"

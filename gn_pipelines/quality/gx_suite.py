@@ -1,0 +1,157 @@
+"""Great Expectations: the suite of a dataset, its validation on one drop, and the rendered page.
+
+Imported only inside the validation step (GX costs seconds to import). The frame handed to GX
+holds only the columns the rules read, as Arrow-backed pandas columns, and GX's whole-frame
+hashing is switched off: together that keeps a 1M-row drop within the stage's time and memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import pandas as pd
+
+from gn_pipelines.contracts.model import QualityRule, RuleKind
+from gn_pipelines.ingest.collect import mask_value
+
+RULE_META_KEY = "gn_rule"
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class ExpectationOutcome:
+    rule: str
+    success: bool
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    sample: list  # partial unexpected values, masked later where personal
+    error: str | None  # a metric that raised: not a data problem
+
+
+def _quiet_gx() -> None:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def expectation_for(rule: QualityRule):
+    """The GX 1.x expectation that states `rule` (HOLDS rules read their SQL verdict column)."""
+    import great_expectations.expectations as gxe
+
+    meta = {RULE_META_KEY: rule.name, "severity": rule.severity.value, "notes": rule.description}
+    first = rule.columns[0]
+    if rule.kind == RuleKind.NOT_NULL:
+        return gxe.ExpectColumnValuesToNotBeNull(column=first, meta=meta)
+    if rule.kind == RuleKind.IN_SET:
+        return gxe.ExpectColumnValuesToBeInSet(column=first, value_set=list(rule.values), meta=meta)
+    if rule.kind == RuleKind.BETWEEN:
+        return gxe.ExpectColumnValuesToBeBetween(column=first, min_value=rule.min_value,
+                                                 max_value=rule.max_value, meta=meta)
+    if rule.kind == RuleKind.MATCHES:
+        # GX's pandas engine searches; anchoring makes it a full match like the SQL side
+        return gxe.ExpectColumnValuesToMatchRegex(column=first, regex=f"^(?:{rule.pattern})$", meta=meta)
+    if rule.kind == RuleKind.UNIQUE:
+        if len(rule.columns) == 1:
+            return gxe.ExpectColumnValuesToBeUnique(column=first, meta=meta)
+        return gxe.ExpectCompoundColumnsToBeUnique(column_list=list(rule.columns), meta=meta)
+    if rule.kind == RuleKind.NOT_BEFORE:
+        later, earlier = rule.columns
+        return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=later, column_B=earlier, or_equal=True,
+            ignore_row_if="either_value_is_missing", meta=meta)
+    if rule.kind == RuleKind.REQUIRED_WHEN:
+        column, value = rule.when
+        return gxe.ExpectColumnValuesToNotBeNull(
+            column=first, row_condition=f'{column}=="{value}"', condition_parser="pandas", meta=meta)
+    if rule.kind == RuleKind.HOLDS:
+        return gxe.ExpectColumnValuesToBeInSet(column=rule.name, value_set=[True], meta=meta)
+    raise ValueError(f"no expectation for {rule.kind}")
+
+
+def frame_columns(rules: tuple[QualityRule, ...]) -> list[str]:
+    """The columns GX reads: the rules' own, plus one verdict column per HOLDS rule."""
+    names: list[str] = []
+    for rule in rules:
+        wanted = [rule.name] if rule.kind == RuleKind.HOLDS else list(rule.columns)
+        if rule.kind == RuleKind.REQUIRED_WHEN:
+            wanted.append(rule.when[0])
+        names.extend(n for n in wanted if n not in names)
+    return names
+
+
+def validate_frame(frame: pd.DataFrame, rules: tuple[QualityRule, ...], suite_name: str):
+    """Run the suite on `frame`; returns (GX validation result, outcomes by rule name)."""
+    _quiet_gx()
+    import great_expectations as gx
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    # GX would hash the whole frame to name the batch: seconds at 1M rows, for nothing here.
+    pandas_execution_engine.HASH_THRESHOLD = 0
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    batch_definition = (context.data_sources.add_pandas("drop")
+                        .add_dataframe_asset(suite_name)
+                        .add_batch_definition_whole_dataframe("whole drop"))
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+    for rule in rules:
+        suite.add_expectation(expectation_for(rule))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite))
+    result = validation.run(batch_parameters={"dataframe": frame},
+                            result_format={"result_format": "SUMMARY",
+                                           "partial_unexpected_count": SAMPLE_SIZE})
+    return result, {outcome.rule: outcome for outcome in map(_outcome, result.results)}
+
+
+def _outcome(expectation_result) -> ExpectationOutcome:
+    result = expectation_result.result or {}
+    exception = expectation_result.exception_info or {}
+    raised = exception.get("raised_exception") if isinstance(exception, dict) else None
+    count = result.get("unexpected_count")
+    percent = result.get("unexpected_percent")
+    return ExpectationOutcome(
+        rule=expectation_result.expectation_config.meta[RULE_META_KEY],
+        success=bool(expectation_result.success),
+        unexpected_count=None if count is None else int(count),
+        unexpected_percent=None if percent is None else float(percent),
+        sample=[_plain(v) for v in result.get("partial_unexpected_list") or []][:SAMPLE_SIZE],
+        error=str(exception.get("exception_message")) if raised else None,
+    )
+
+
+def _plain(value):
+    """numpy scalars and timestamps become JSON-able Python values."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def render_page(result, masked_columns: set[str]) -> str:
+    """The Data Docs page of one validation, with personal values masked first."""
+    _quiet_gx()
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    for expectation_result in result.results:
+        kwargs = expectation_result.expectation_config.kwargs
+        columns = {kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"),
+                   *(kwargs.get("column_list") or [])}
+        if columns & masked_columns and expectation_result.result:
+            _mask_result(expectation_result.result)
+    document = ValidationResultsPageRenderer().render(result)
+    return DefaultJinjaPageView().render(document)
+
+
+def _mask_result(result: dict) -> None:
+    if result.get("partial_unexpected_list"):
+        result["partial_unexpected_list"] = [mask_value(v) for v in result["partial_unexpected_list"]]
+    if result.get("partial_unexpected_counts"):
+        result["partial_unexpected_counts"] = [
+            {"value": mask_value(item.get("value")), "count": item.get("count")}
+            for item in result["partial_unexpected_counts"]]
