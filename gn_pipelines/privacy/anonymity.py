@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from gn_pipelines.privacy.generalisation import Ladder, exact_ladder, quote
+from gn_pipelines.privacy.generalisation import KEPT, Ladder, exact_ladder, quote
 
 SUPPRESSED = "데이터 삭제"
 SIZE_BUCKETS = ((1, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, None))
@@ -95,7 +95,8 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
     sensitives = [s if isinstance(s, Ladder) else exact_ladder(s) for s in sensitive]
     steps = [tuple(s) for s in schedule] if schedule else default_schedule(ladders)
     _check_schedule(steps, ladders)
-    plan = _Plan(ladders, steps, list(partition_by), _sensitive_outputs(sensitives), k, l)
+    plan = _Plan(ladders, steps, list(partition_by), _sensitive_outputs(sensitives), k, l,
+                 _fixed_techniques(partition_by, sensitives))
 
     connection.execute(plan.work_sql(source, sensitives, keep))
     try:
@@ -136,6 +137,14 @@ def _sensitive_outputs(sensitives: list[Ladder]) -> list[str]:
     return [out for ladder in sensitives for out in ladder.outputs]
 
 
+def _fixed_techniques(partition_by: Sequence[str], sensitives: list[Ladder]) -> dict[str, list[str]]:
+    """Columns the engine does not climb: partitions kept, sensitive values at their one level."""
+    techniques = {p: [KEPT] for p in partition_by}
+    for ladder in sensitives:
+        techniques.update({out: [ladder.levels[0].technique] for out in ladder.outputs})
+    return techniques
+
+
 @dataclass
 class _Plan:
     """The SQL of one anonymisation; column names of the work table are generated here."""
@@ -146,6 +155,7 @@ class _Plan:
     sensitive: list[str]
     k: int
     l: int
+    fixed_techniques: dict[str, list[str]]
 
     def level_column(self, i: int, level: int, out: int) -> str:
         return quote(f"_q{i}_{level}_{out}")
@@ -308,7 +318,7 @@ def _levels_used(connection, plan: _Plan) -> dict[str, dict[str, int]]:
 
 def _techniques(connection, plan: _Plan, suppressed: int) -> dict[str, list[str]]:
     used = _step_counts(connection)
-    techniques: dict[str, list[str]] = {}
+    techniques = dict(plan.fixed_techniques)
     for i, ladder in enumerate(plan.ladders):
         names = {ladder.levels[plan.steps[s][i]].technique for s in used}
         for out in ladder.outputs:

@@ -112,10 +112,20 @@ def test_report_accounts_for_every_record_and_suppression_is_small(con, k5):
     assert sum(k5.class_sizes.values()) == k5.equivalence_classes
     assert "1-4" not in k5.class_sizes
     assert k5.k_required == 5 and k5.l_required == 2
-    assert set(k5.techniques) == {"sigungu_code", "eup_myeon_dong", "age_band",
-                                  "household_size_band", "sex"}
+    assert set(k5.techniques) == {"reference_month", "sigungu_code", "eup_myeon_dong", "age_band",
+                                  "household_size_band", "sex", *SENSITIVE}
+    assert k5.techniques["amount_band"] == ["데이터 범주화"]
+    assert k5.techniques["reference_month"] == k5.techniques["disability"] == ["원본 유지"]
     import json
     json.dumps(k5.to_dict(), ensure_ascii=False)  # plain values only
+
+
+def test_the_output_is_deterministic(con, k5):
+    again = _anonymise_welfare(con, "welfare_again")
+    assert again == k5
+    differ = con.execute("SELECT count(*) FROM (SELECT * FROM welfare_k5 EXCEPT ALL "
+                         "SELECT * FROM welfare_again)").fetchall()[0][0]
+    assert differ == 0
 
 
 def test_our_own_check_agrees(con, k5):
