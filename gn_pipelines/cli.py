@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from gn_pipelines.settings import SETTLE_SECONDS_ENV, DataZones
+from gn_pipelines.settings import PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZones
 
 
 def _process(args: argparse.Namespace) -> int:
@@ -19,7 +19,7 @@ def _process(args: argparse.Namespace) -> int:
     zones = DataZones.from_env().ensure()
     ensure_dagster_home(zones)
     with dg.DagsterInstance.get() as instance:
-        outcomes = process_landing(instance, workers=args.workers)
+        outcomes = process_landing(instance, workers=args.workers, publish=args.publish)
     failed = [o for o in outcomes if not o.success]
     print(f"{len(outcomes)} run(s), {len(failed)} failed")
     return 1 if failed else 0
@@ -31,13 +31,14 @@ def _dev(args: argparse.Namespace) -> int:
 
     zones = DataZones.from_env().ensure()
     home = ensure_dagster_home(zones)
+    ensure_session_key()
     settle = os.environ.get(SETTLE_SECONDS_ENV)
     if args.sample and not any(zones.landing.iterdir()):
         from gn_pipelines.synth.command import write_sample_drops
 
         write_sample_drops(zones.landing)
         os.environ[SETTLE_SECONDS_ENV] = "0"  # our own sample files are complete: no need to wait
-    status = _process(argparse.Namespace(workers=args.workers))
+    status = _process(argparse.Namespace(workers=args.workers, publish=False))
     _restore_env(SETTLE_SECONDS_ENV, settle)  # the daemon's sensor waits as configured
     if status:
         print("some runs failed: see the Runs page in the UI", file=sys.stderr)
@@ -46,6 +47,57 @@ def _dev(args: argparse.Namespace) -> int:
     dagster = Path(sys.executable).with_name("dagster")  # the venv's, even when it is not activated
     os.execv(dagster, [str(dagster), "dev", "-m", "gn_pipelines.definitions",
                        "-h", args.host, "-p", str(args.port)])
+
+
+def _extract(args: argparse.Namespace) -> int:
+    """Run the data-lab job on a request file, recorded in the Dagster instance like a UI run."""
+    import dagster as dg
+    import yaml
+
+    from gn_pipelines.definitions import defs
+    from gn_pipelines.instance import ensure_dagster_home
+
+    zones = DataZones.from_env().ensure()
+    ensure_dagster_home(zones)
+    request = yaml.safe_load(Path(args.request).read_text(encoding="utf-8")) or {}
+    if "request_id" in request:
+        request["request_id"] = str(request["request_id"])
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_job_def("datalab_extract").execute_in_process(
+            run_config={"ops": {"extract_for_datalab": {"config": request}}}, instance=instance,
+            raise_on_error=False)
+    if not result.success:
+        print("the extract run failed: see the Runs page in the UI", file=sys.stderr)
+        return 1
+    event = next(e for e in result.all_events if e.event_type_value == "STEP_OUTPUT")
+    metadata = {k: v.value for k, v in event.step_output_data.metadata.items()}
+    if metadata["granted"]:
+        print(f"granted {metadata['request_id']}: {metadata['rows']} rows, "
+              f"{metadata['suppressed_cells']} cells suppressed, in {metadata['folder']}")
+        return 0
+    print(f"refused {metadata['request_id']}: {metadata['refusal_reason']}")
+    return 2
+
+
+def _tributary(args: argparse.Namespace) -> int:
+    """Convert the real NIER tributary workbook into water_quality drops in the landing zone."""
+    from gn_pipelines.water.tributary import convert_tributary_workbook
+
+    zones = DataZones.from_env().ensure()
+    files = convert_tributary_workbook(Path(args.workbook), zones.landing)
+    print(f"{len(files)} water_quality drop(s) written under {zones.landing / '48000' / 'water_quality'}")
+    return 0
+
+
+def ensure_session_key() -> None:
+    """`dev` only: without GN_PSEUDONYM_KEY, use a random key for this session (never stored),
+    so the sample platform runs end to end; pseudonyms then change between sessions."""
+    if not os.environ.get(PSEUDONYM_KEY_ENV):
+        import secrets
+
+        os.environ[PSEUDONYM_KEY_ENV] = secrets.token_hex(32)
+        print(f"{PSEUDONYM_KEY_ENV} is not set: using a random key for this session only; "
+              "pseudonyms will differ in the next session. Set it for stable keys.", file=sys.stderr)
 
 
 def _restore_env(name: str, value: str | None) -> None:
@@ -65,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     process = commands.add_parser("process", help="collect everything waiting in the landing zone now")
     process.add_argument("--workers", type=int, default=1, help="runs executed in parallel (processes)")
+    process.add_argument("--publish", action="store_true",
+                         help="rebuild the published tables and exports even if no new file arrived")
     process.set_defaults(handler=_process)
 
     dev = commands.add_parser("dev", help="sample drops, process them, and start the Dagster UI")
@@ -74,6 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-sample", dest="sample", action="store_false",
                      help="do not write sample drops into an empty landing zone")
     dev.set_defaults(handler=_dev)
+    extract = commands.add_parser("extract", help="run a data-lab extract request (YAML) through Dagster")
+    extract.add_argument("request", help="e.g. gn_pipelines/datalab/example_request.yaml")
+    extract.set_defaults(handler=_extract)
+    tributary = commands.add_parser(
+        "tributary", help="convert the real NIER tributary workbook (1992-2016) into water_quality drops")
+    tributary.add_argument("workbook", help="gyeongnam_tributary_water_quality_1992_2016.xlsx")
+    tributary.set_defaults(handler=_tributary)
     return parser
 
 

@@ -9,7 +9,17 @@ from gn_pipelines.assets.restricted_warehouse import (
     restricted_warehouse_views,
     setup_restricted_warehouse_job,
 )
-from gn_pipelines.assets.validation import INGEST_JOBS, VALIDATION_ASSETS
+from gn_pipelines.assets.scorecard import (
+    FRESHNESS_CHECKS,
+    check_provider_freshness_job,
+    provider_freshness_schedule,
+    provider_scorecard,
+)
+from gn_pipelines.assets.datalab import datalab_extract_job
+from gn_pipelines.assets.deidentification import DEIDENTIFIED_ASSETS, PSEUDONYMISED_ASSETS
+from gn_pipelines.assets.publication import PUBLISHED_TABLE_ASSETS, open_data_export
+from gn_pipelines.assets.validation import VALIDATION_ASSETS
+from gn_pipelines.jobs import INGEST_JOBS, nightly_publication_schedule, publish_job
 from gn_pipelines.resources import (
     DataZonesResource,
     PseudonymKeyResource,
@@ -24,8 +34,12 @@ _zones = DataZonesResource()
 
 defs = dg.Definitions(
     assets=[*REFERENCE_ASSETS, restricted_warehouse_views, *COLLECTION_ASSETS, *VALIDATION_ASSETS,
-            landing_rejections],
-    jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS],
+            provider_scorecard, *PSEUDONYMISED_ASSETS, *DEIDENTIFIED_ASSETS, *PUBLISHED_TABLE_ASSETS,
+            open_data_export, landing_rejections],
+    asset_checks=[*FRESHNESS_CHECKS],
+    jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS,
+          check_provider_freshness_job, publish_job, datalab_extract_job],
+    schedules=[provider_freshness_schedule, nightly_publication_schedule],
     sensors=[landing_drop_sensor],
     resources={
         "zones": _zones,

@@ -14,6 +14,7 @@ from typing import Callable
 
 import dagster as dg
 
+from gn_pipelines.settings import DataZones
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
 
 
@@ -138,7 +139,7 @@ def _is_drop(request: dg.RunRequest) -> bool:
     return "gn/source_file" in request.tags
 
 
-def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
+def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: bool = False,
                     echo: Callable[[str], None] = print) -> list[RunOutcome]:
     """Plan and execute every pending run; returns one outcome per executed run."""
     defs = _definitions()
@@ -168,4 +169,29 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1,
         for request in drops:
             outcomes.append(execute_request_in(instance, request))
             echo(outcomes[-1].line)
+    published_db = DataZones.from_env().published_db
+    ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
+    if publish or ran_drops or not published_db.exists():
+        outcomes.append(publish_in(instance))
+        echo(outcomes[-1].line)
     return outcomes
+
+
+def publish_in(instance: dg.DagsterInstance) -> RunOutcome:
+    """Rebuild the releases, the published warehouse and the open data (as the nightly run does)."""
+    from gn_pipelines.jobs import PUBLISH_JOB_NAME
+
+    job = _definitions().resolve_job_def(PUBLISH_JOB_NAME)
+    result = job.execute_in_process(instance=instance, tags={"gn/trigger": "gn-pipelines process"},
+                                    raise_on_error=False)
+    if result.success:
+        tables = sum(1 for e in result.get_asset_materialization_events()
+                     if e.materialization.asset_key.path[0] == "published")
+        return RunOutcome(PUBLISH_JOB_NAME, True, f"{PUBLISH_JOB_NAME}: {tables} published tables, open data exported")
+    stopped = _stopped_by_blocking_check(result)
+    failed = sorted({f"{e.asset_key.to_user_string()}:{e.check_name}"
+                     for e in result.get_asset_check_evaluations() if not e.passed
+                     and e.severity == dg.AssetCheckSeverity.ERROR})
+    failure = next((e for e in result.all_events if e.is_step_failure), None)
+    reason = f"stopped by {', '.join(failed)}" if stopped else _root_cause(failure)
+    return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: FAILED ({reason}); the published zone is unchanged")

@@ -17,7 +17,7 @@ from gn_pipelines.assets.landing_rejections import (
     reject_landing_file_job,
 )
 from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB, setup_restricted_warehouse_job
-from gn_pipelines.assets.validation import INGEST_JOBS, ingest_job_name
+from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name
 from gn_pipelines.contracts import CONTRACTS
 from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection, dump_state, load_state, plan_landing
 from gn_pipelines.resources import DataZonesResource

@@ -183,17 +183,3 @@ def _describe(result, whole: bool) -> str | None:
 
 VALIDATION_ASSETS = [build_validation_asset(contract) for contract in CONTRACTS.values()]
 
-
-def ingest_job_name(dataset: str) -> str:
-    return f"ingest_{dataset}"
-
-
-INGEST_JOBS = [
-    dg.define_asset_job(
-        ingest_job_name(dataset),
-        selection=dg.AssetSelection.assets(collected_asset_key(dataset), validated_asset_key(dataset)),
-        partitions_def=drop_partitions(contract),
-        description=f"Collect and validate one dropped {dataset} file (a partition: provider × file name).",
-    )
-    for dataset, contract in CONTRACTS.items()
-]

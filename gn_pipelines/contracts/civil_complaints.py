@@ -15,6 +15,7 @@ CONTRACT = DatasetContract(
     name="civil_complaints",
     title_ko="민원 접수 자료",
     title_en="Civil complaints received",
+    period_column="received_at",
     cadence="daily",
     providers=frozenset(SIGUN_CODES),
     provider_code_column="sigungu_code",

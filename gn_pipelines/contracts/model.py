@@ -122,6 +122,12 @@ class QualityRule:
     derived: tuple[tuple[str, str], ...] = ()
 
 
+# A daily file is due the day after; a weekly one within a week; a monthly one by the 15th of
+# the next month. A provider is late when nothing came for one cadence plus that grace.
+CADENCE_GRACE_HOURS = {"daily": 24.0, "weekly": 7 * 24.0, "monthly": 15 * 24.0}
+CADENCE_INTERVAL_HOURS = {"daily": 48.0, "weekly": 14 * 24.0, "monthly": 46 * 24.0}
+
+
 @dataclass(frozen=True)
 class DatasetContract:
     name: str
@@ -141,8 +147,20 @@ class DatasetContract:
     rules: tuple[QualityRule, ...] = ()
     # a drop with a larger share of bad rows is quarantined whole
     quarantine_threshold: float = 0.05
-    # how late a provider's next delivery may be before its freshness check fails
+    # the column that dates a row's period (a day, a month): files are on time or late against it
+    period_column: str | None = None
+    # hours after the end of a file's period by which it is due; None: from the cadence
+    delivery_grace_hours: float | None = None
+    # hours without any delivery after which a provider is late; None: from the cadence
     delivery_interval_hours: float | None = None
+
+    @property
+    def grace_hours(self) -> float:
+        return self.delivery_grace_hours or CADENCE_GRACE_HOURS[self.cadence]
+
+    @property
+    def interval_hours(self) -> float:
+        return self.delivery_interval_hours or CADENCE_INTERVAL_HOURS[self.cadence]
 
     def column(self, name: str) -> Column:
         for column in self.columns:

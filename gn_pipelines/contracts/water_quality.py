@@ -16,6 +16,7 @@ CONTRACT = DatasetContract(
     name="water_quality",
     title_ko="수질 측정 자료",
     title_en="Water quality measurements",
+    period_column="measured_on",
     cadence="weekly",
     providers=frozenset({PROVINCE_CODE, *NAKDONG_SIGUN_CODES}),
     provider_code_column=None,  # rows carry a station, not a 시군 code

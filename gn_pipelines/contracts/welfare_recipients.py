@@ -11,6 +11,7 @@ CONTRACT = DatasetContract(
     name="welfare_recipients",
     title_ko="기초생활보장 수급자 현황",
     title_en="Basic livelihood security recipients",
+    period_column="reference_month",
     cadence="monthly",
     providers=frozenset(SIGUN_CODES),
     provider_code_column="sigungu_code",

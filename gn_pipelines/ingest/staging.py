@@ -83,4 +83,8 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
         f"CREATE OR REPLACE VIEW validation_log AS SELECT * FROM read_json("
         f"{sql_text(str(validation_log_dir(zones) / '*.json'))}, "
         f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
-    return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log"]
+    from gn_pipelines.quality.scorecard import scorecard_sql
+
+    connection.execute(f"CREATE OR REPLACE VIEW provider_scorecard AS {scorecard_sql()}")
+    return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log",
+                    "provider_scorecard"]

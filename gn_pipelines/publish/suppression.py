@@ -37,12 +37,12 @@ class SuppressionSpec:
     dimensions: tuple[str, ...]
 
 
-# The two published aggregates of the contract (column names as their builders define them).
+# The two published aggregates of the contract (columns as in gn_pipelines/publish/tables.py).
 WELFARE_SUMMARY = SuppressionSpec(
     "recipients", ("amount_total_krw",),
-    ("sigungu_code", "month", "benefit_type", "age_band", "sex"))
+    ("sigungu_code", "reference_month", "benefit_type", "age_band", "sex"))
 CIVIL_COMPLAINTS_MONTHLY = SuppressionSpec(
-    "complaints", ("completed", "completion_rate", "median_days_to_complete", "p90_days_to_complete"),
+    "complaints", ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
     ("sigungu_code", "month", "category"))
 
 

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gn_pipelines.contracts import DatasetContract, PrivacyClass
+from gn_pipelines.contracts import ColumnType, DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
 from gn_pipelines.ingest.collect import collected_path, mask_value, staged_name
 from gn_pipelines.ingest.parquet_io import copy_atomically, used_parameters, work_connection
@@ -53,6 +53,7 @@ class ValidationOutcome:
     rows_quarantined: int = 0
     rows_with_warnings: int = 0
     rows_quarantined_for_errors: int = 0  # rows failing an ERROR rule, whole drop or not
+    period_end: dt.date | None = None  # the last day the drop's rows are about
     threshold: float = 0.05
     quarantined_whole: bool = False
     reason: str | None = None
@@ -113,6 +114,7 @@ def validate_drop(contract: DatasetContract, *, provider_code: str, file_name: s
         try:
             _check_rows(connection, source, rules, parameters)
             _count(connection, rules, outcome)
+            outcome.period_end = _period_end(connection, contract)
             _split(connection, contract, rules, zones, outcome, file_name, run_id)
             frame = _gx_frame(connection, rules)
             _samples(connection, contract, rules, outcome)
@@ -160,6 +162,16 @@ def _count(connection, rules: tuple[QualityRule, ...], outcome: ValidationOutcom
         outcome.reason = (f"{outcome.bad_share:.1%} of the delivered rows are bad (limit "
                           f"{outcome.threshold:.0%}): {bad} failed ERROR checks, "
                           f"{outcome.rows_rejected_at_collection} could not be read")
+
+
+def _period_end(connection, contract: DatasetContract) -> dt.date | None:
+    """The last day of the period the drop covers (for on-time / late in the scorecard)."""
+    column = contract.period_column
+    if column is None:
+        return None
+    kind = contract.column(column).type
+    day = f"last_day(CAST({column} || '-01' AS DATE))" if kind == ColumnType.MONTH else f"CAST({column} AS DATE)"
+    return connection.execute(f"SELECT max({day}) FROM checked").fetchall()[0][0]
 
 
 _QUARANTINE_SQL = """SELECT c.* EXCLUDE ({internal}), v.failed_checks, v.warnings,

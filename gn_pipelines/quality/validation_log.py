@@ -14,7 +14,7 @@ VALIDATION_LOG_COLUMNS = {
     "rows_validated": "BIGINT", "rows_passed": "BIGINT", "rows_quarantined": "BIGINT",
     "rows_rejected_at_collection": "BIGINT", "rows_with_warnings": "BIGINT",
     "quarantined_whole": "BOOLEAN", "reason": "VARCHAR", "failed_checks": "VARCHAR[]",
-    "report_path": "VARCHAR", "run_id": "VARCHAR",
+    "report_path": "VARCHAR", "run_id": "VARCHAR", "period_end": "DATE",
 }
 
 
@@ -33,4 +33,5 @@ def record_validation(zones: DataZones, outcome, *, content_sha256: str | None, 
         "quarantined_whole": outcome.quarantined_whole, "reason": outcome.reason,
         "failed_checks": outcome.failed_rules,
         "report_path": str(outcome.report_path) if outcome.report_path else None, "run_id": run_id,
+        "period_end": outcome.period_end.isoformat() if outcome.period_end else None,
     })

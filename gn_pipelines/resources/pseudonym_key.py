@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import os
 
@@ -37,4 +35,6 @@ class PseudonymKeyResource(dg.ConfigurableResource):
 
     def key_id(self) -> str:
         """A short public fingerprint of the key (HMAC of a constant), recorded with releases."""
-        return hmac.new(self.secret(), b"gn-pipelines key id", hashlib.sha256).hexdigest()[:12]
+        from gn_pipelines.privacy.pseudonyms import key_id
+
+        return key_id(self.secret())

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import zlib
 from collections.abc import Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+
+import numpy as np
 
 from gn_pipelines.contracts import CONTRACTS
 from gn_pipelines.reference.providers import PROVIDERS_BY_CODE, PROVINCE_CODE, SIGUN_CODES
@@ -51,26 +55,45 @@ def weeks(start: date, end: date) -> Iterator[date]:
 def _complaint_drops(folder: Path, provider: str, start: date, end: date, seed: int,
                      defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
     for day in days(start, end):
-        yield civil_complaints.write_civil_complaints_drop(
+        yield _delivered(civil_complaints.write_civil_complaints_drop(
             folder / f"{day:%Y-%m-%d}.csv", provider=provider, day=day, rows=rows, seed=seed,
-            defects=defects)
+            defects=defects), period_end=day, due_days=1, seed=seed)
 
 
 def _welfare_drops(folder: Path, provider: str, start: date, end: date, seed: int,
                    defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
     for month in months(start, end):
-        yield welfare_recipients.write_welfare_recipients_drop(
+        month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        yield _delivered(welfare_recipients.write_welfare_recipients_drop(
             folder / f"{month:%Y-%m}.csv", provider=provider, month=month, rows=rows, seed=seed,
-            defects=defects)
+            defects=defects), period_end=month_end, due_days=15, seed=seed)
 
 
 def _water_drops(folder: Path, provider: str, start: date, end: date, seed: int,
                  defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
     for monday in weeks(start, end):
         if water_quality.measurements(provider, monday, start, end, rows):
-            yield water_quality.write_water_quality_drop(
+            yield _delivered(water_quality.write_water_quality_drop(
                 folder / water_quality.water_file_name(provider, monday), provider=provider,
-                week=monday, seed=seed, defects=defects, rows=rows, start=start, end=end)
+                week=monday, seed=seed, defects=defects, rows=rows, start=start, end=end),
+                period_end=monday + timedelta(days=6), due_days=7, seed=seed)
+
+
+LATE_SHARE = 0.08  # about one file in twelve arrives after it was due
+_KST = timezone(timedelta(hours=9))
+
+
+def _delivered(file: SynthFile, *, period_end: date, due_days: int, seed: int) -> SynthFile:
+    """Date the file's arrival (its mtime) as a provider would upload it: within its due time,
+    or a few days late for a seeded share of files, so the scorecard has something to say."""
+    key = zlib.crc32(f"{seed}:{file.path.parent.parent.name}:{file.path.name}".encode())
+    rng = np.random.default_rng(key)
+    hours = rng.uniform(8, 18) + (due_days - 1) * 24 * rng.uniform(0, 1)
+    if rng.random() < LATE_SHARE:
+        hours += due_days * 24 + rng.uniform(24, 72)
+    arrived = datetime.combine(period_end + timedelta(days=1), time(0), _KST) + timedelta(hours=hours)
+    os.utime(file.path, (arrived.timestamp(), arrived.timestamp()))
+    return file
 
 
 _WRITERS = {

@@ -1,0 +1,154 @@
+"""De-identification: per drop (pseudonyms, derived values, scrubbed text), then per dataset
+(generalised until k-anonymous and l-diverse), each guarded by a blocking residual scan.
+
+The per-drop asset runs in the same job as collection and validation, so a drop stopped by a
+blocking validation check never reaches it. The dataset release refreshes when its drops change.
+"""
+
+import dagster as dg
+
+from gn_pipelines.assets.collection import FILE_DIMENSION, PROVIDER_DIMENSION, drop_partitions
+from gn_pipelines.assets.validation import validated_asset_key
+from gn_pipelines.contracts import CONTRACTS, DatasetContract
+from gn_pipelines.resources import DataZonesResource, PseudonymKeyResource
+
+DEIDENTIFICATION_GROUP = "deidentification"
+RESIDUAL_CHECK = "no_residual_identifiers"
+K_CHECK = "k_anonymous"
+L_CHECK = "l_diverse"
+PRIVACY_REPORT_LOG = "privacy_reports"
+
+# Refresh when an input changed, but not while inputs are still being written; unlike eager(),
+# a provider × file grid with unfilled cells (most providers never send most file names) does
+# not count as "missing inputs".
+REFRESH_WHEN_INPUTS_CHANGE = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("refresh when inputs change")
+
+
+def pseudonymised_asset_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(f"pseudonymised_{dataset}")
+
+
+def deidentified_asset_key(dataset: str) -> dg.AssetKey:
+    return dg.AssetKey(f"deidentified_{dataset}")
+
+
+def build_pseudonymised_asset(contract: DatasetContract) -> dg.AssetsDefinition:
+    key = pseudonymised_asset_key(contract.name)
+
+    @dg.asset(
+        key=key,
+        partitions_def=drop_partitions(contract),
+        deps=[validated_asset_key(contract.name)],
+        group_name=DEIDENTIFICATION_GROUP,
+        kinds={"duckdb", "parquet"},
+        description=f"{contract.title_ko}, one drop at a time: keyed pseudonyms (가명처리), birth "
+                    "year and sex derived then the 주민등록번호 deleted (데이터 삭제), free text scrubbed "
+                    "(데이터 마스킹). Restricted zone.",
+        check_specs=[dg.AssetCheckSpec(
+            RESIDUAL_CHECK, asset=key, blocking=True,
+            description="No identifier survives in the free text; a drop that fails is not written.")],
+    )
+    def pseudonymised(context: dg.AssetExecutionContext, zones: DataZonesResource,
+                      pseudonym_key: PseudonymKeyResource):
+        from gn_pipelines.privacy.deidentify import deidentify_drop, pseudonymised_path
+        from gn_pipelines.quality.validate import validated_path
+
+        keys = context.partition_key.keys_by_dimension
+        provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
+        data_zones = zones.zones
+        source = validated_path(data_zones, contract.name, provider_code, file_name)
+        if not source.exists():
+            raise dg.Failure(f"{provider_code}/{file_name} has no validated rows to de-identify")
+        outcome = deidentify_drop(contract, source=source, zones=data_zones, secret=pseudonym_key.secret(),
+                                  target=pseudonymised_path(data_zones, contract.name, provider_code, file_name))
+        yield dg.MaterializeResult(metadata={
+            "dagster/row_count": outcome.rows,
+            "key_id": outcome.key_id,
+            "identifiers_replaced_in_text": dg.MetadataValue.json(outcome.replaced_in_text),
+            "written": outcome.target is not None,
+        })
+        yield dg.AssetCheckResult(
+            check_name=RESIDUAL_CHECK, passed=not outcome.residual, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"residual_identifiers": dg.MetadataValue.json(outcome.residual)})
+
+    return pseudonymised
+
+
+def build_deidentified_asset(contract: DatasetContract) -> dg.AssetsDefinition:
+    key = deidentified_asset_key(contract.name)
+    specs = [dg.AssetCheckSpec(RESIDUAL_CHECK, asset=key, blocking=True,
+                               description="The final scan finds no identifier in any text column; "
+                                           "otherwise nothing is released and publication stops.")]
+    if contract.name != "water_quality":
+        specs += [
+            dg.AssetCheckSpec(K_CHECK, asset=key, blocking=True,
+                              description="Every equivalence class over the quasi-identifiers has ≥ k records."),
+            dg.AssetCheckSpec(L_CHECK, asset=key, blocking=True,
+                              description="Every class has ≥ l distinct values of each sensitive attribute."),
+        ]
+
+    @dg.asset(
+        key=key,
+        deps=[pseudonymised_asset_key(contract.name)],
+        group_name=DEIDENTIFICATION_GROUP,
+        kinds={"duckdb", "parquet"},
+        automation_condition=REFRESH_WHEN_INPUTS_CHANGE,
+        description=f"{contract.title_ko}, every drop, ready for publication: generalised along "
+                    "hierarchies and suppressed where still needed (k-anonymity, l-diversity), with a "
+                    "privacy report. Restricted zone.",
+        check_specs=specs,
+    )
+    def deidentified(context: dg.AssetExecutionContext, zones: DataZonesResource):
+        from gn_pipelines.ingest.drop_log import append_record
+        from gn_pipelines.privacy.deidentify import release
+
+        data_zones = zones.zones
+        result = release(contract, zones=data_zones)
+        report = result.report()
+        append_record(data_zones.restricted / PRIVACY_REPORT_LOG, {"run_id": context.run_id, **report})
+        anonymity = result.anonymity or {}
+        metadata = {
+            "dagster/row_count": result.rows,
+            "key_id": result.key_id or "none",
+            "released": result.target is not None,
+            "privacy_report": dg.MetadataValue.json(report),
+            "identifiers_replaced_in_text": dg.MetadataValue.json(result.replaced_in_text),
+            "deleted_columns (데이터 삭제)": ", ".join(result.deleted_columns) or "none",
+        }
+        if anonymity:
+            metadata.update({
+                "k_reached": anonymity["k_reached"], "l_reached": dg.MetadataValue.json(anonymity["l_reached"]),
+                "records_suppressed": anonymity["records_suppressed"],
+                "suppression_rate": anonymity["suppression_rate"],
+                "class_sizes": dg.MetadataValue.json(anonymity["class_sizes"]),
+            })
+        yield dg.MaterializeResult(metadata=metadata)
+        yield dg.AssetCheckResult(
+            check_name=RESIDUAL_CHECK, passed=not result.residual, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"residual_identifiers": dg.MetadataValue.json(result.residual)})
+        if contract.name != "water_quality":
+            yield from _anonymity_checks(anonymity)
+
+    return deidentified
+
+
+def _anonymity_checks(anonymity: dict):
+    released = anonymity.get("records_out", 0)
+    k_ok = released == 0 or anonymity["k_reached"] >= anonymity["k_required"]
+    yield dg.AssetCheckResult(
+        check_name=K_CHECK, passed=k_ok, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"k_required": anonymity.get("k_required"), "k_reached": anonymity.get("k_reached"),
+                  "records_suppressed": anonymity.get("records_suppressed")})
+    l_reached = anonymity.get("l_reached") or {}
+    l_ok = released == 0 or all(v >= anonymity["l_required"] for v in l_reached.values())
+    yield dg.AssetCheckResult(
+        check_name=L_CHECK, passed=l_ok, severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"l_required": anonymity.get("l_required"), "l_reached": dg.MetadataValue.json(l_reached)})
+
+
+PSEUDONYMISED_ASSETS = [build_pseudonymised_asset(c) for c in CONTRACTS.values()]
+DEIDENTIFIED_ASSETS = [build_deidentified_asset(c) for c in CONTRACTS.values()]

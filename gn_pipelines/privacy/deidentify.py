@@ -1,0 +1,236 @@
+"""The de-identification engine: a recipe applied to one drop, then to all drops for release.
+
+Both steps run in DuckDB (pseudonyms and the scrubber are vectorised UDFs), write Parquet next
+to the target and rename it into place only after the residual-identifier scan came back
+clean, so a file with a surviving identifier never reaches the de-identified zone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gn_pipelines.contracts import DatasetContract, PrivacyClass
+from gn_pipelines.ingest.collect import LINEAGE_COLUMNS, staged_name
+from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.parquet_io import copy_atomically, used_parameters, work_connection
+from gn_pipelines.privacy.anonymity import anonymise
+from gn_pipelines.privacy.pseudonyms import register_pseudonym_function
+from gn_pipelines.privacy.recipes import RECIPES, Recipe
+from gn_pipelines.privacy.scrubber import (
+    count_residual_identifiers,
+    placeholder_counts,
+    register_scrubber,
+)
+from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
+from gn_pipelines.settings import DataZones
+
+MEMORY_LIMIT = "1500MB"  # the stage's DuckDB budget; it spills beyond (target: < 2 GB peak)
+
+
+class ResidualIdentifiers(Exception):
+    """The final scan found identifiers: nothing is written."""
+
+    def __init__(self, found: dict[str, int]):
+        self.found = found
+        super().__init__("identifiers survived de-identification: "
+                         + ", ".join(f"{kind} ×{n}" for kind, n in found.items()))
+
+
+@dataclass
+class DropDeidentification:
+    rows: int
+    replaced_in_text: dict[str, int]  # identifiers found and replaced in free text, per kind
+    residual: dict[str, int]
+    key_id: str
+    target: Path | None = None
+
+
+@dataclass
+class Release:
+    dataset: str
+    rows: int
+    key_id: str | None
+    anonymity: dict | None
+    techniques: dict[str, str]
+    replaced_in_text: dict[str, int]
+    residual: dict[str, int]
+    target: Path | None = None
+    deleted_columns: list[str] = field(default_factory=list)
+
+    def report(self) -> dict:
+        """The privacy report of this release: plain JSON, never the key itself."""
+        return {"dataset": self.dataset, "rows_released": self.rows, "key_id": self.key_id,
+                "techniques": self.techniques, "deleted_columns": self.deleted_columns,
+                "anonymity": self.anonymity, "identifiers_replaced_in_text": self.replaced_in_text,
+                "residual_identifiers": self.residual}
+
+
+def pseudonymised_path(zones: DataZones, dataset: str, provider: str, file_name: str) -> Path:
+    return zones.restricted / "pseudonymised" / dataset / provider / f"{staged_name(file_name)}.parquet"
+
+
+def pseudonymised_glob(zones: DataZones, dataset: str) -> Path:
+    return zones.restricted / "pseudonymised" / dataset / "*" / "*.parquet"
+
+
+def deidentified_path(zones: DataZones, dataset: str) -> Path:
+    return zones.restricted / "deidentified" / f"{dataset}.parquet"
+
+
+def _text_columns(contract: DatasetContract) -> list[str]:
+    return [c.name for c in contract.columns_of(PrivacyClass.FREE_TEXT)]
+
+
+def deleted_columns(contract: DatasetContract, recipe: Recipe) -> list[str]:
+    """Contract columns that do not survive under their own name (데이터 삭제)."""
+    derived = {d.name for d in recipe.per_drop}
+    return [c.name for c in contract.columns if c.name not in derived]
+
+
+def _reference_parameters() -> dict:
+    from gn_pipelines.reference.legal_dong import build_eup_myeon_dong
+
+    dongs = build_eup_myeon_dong()
+    return {"known_eup_myeon_dong": sorted(dongs["sigungu_code"] + " " + dongs["eup_myeon_dong"])}
+
+
+def deidentify_drop(contract: DatasetContract, *, source: Path, target: Path, secret: bytes,
+                    zones: DataZones) -> DropDeidentification:
+    """Pseudonymise, derive and scrub one validated drop into `target` (restricted zone)."""
+    recipe = RECIPES[contract.name]
+    text_columns = _text_columns(contract)
+    zones.scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="deidentify-") as work:
+        connection = work_connection(Path(work), MEMORY_LIMIT)
+        try:
+            key_id = register_pseudonym_function(connection, secret)
+            register_scrubber(connection)
+            columns = [f"{d.sql} AS {d.name}" for d in recipe.per_drop]
+            columns += [c for c in LINEAGE_COLUMNS if c not in {d.name for d in recipe.per_drop}]
+            query = f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(str(source))})"
+            staged = Path(work) / "deidentified.parquet"
+            copy_atomically(connection, query, _reference_parameters(), staged)
+            connection.execute(f"CREATE VIEW source AS SELECT * FROM read_parquet({sql_text(str(source))})")
+            connection.execute(f"CREATE VIEW scrubbed AS SELECT * FROM read_parquet({sql_text(str(staged))})")
+            rows = connection.execute("SELECT count(*) FROM scrubbed").fetchall()[0][0]
+            replaced = _replaced(connection, text_columns)
+            residual = _nonzero(count_residual_identifiers(connection, "scrubbed", text_columns)) if text_columns else {}
+            outcome = DropDeidentification(rows, replaced, residual, key_id)
+            if residual:
+                return outcome  # the file stays out of the de-identified zone
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+            target.with_suffix(".privacy.json").write_text(json.dumps(
+                {"rows": rows, "replaced_in_text": replaced, "key_id": key_id}), encoding="utf-8")
+            outcome.target = target
+            return outcome
+        finally:
+            connection.close()
+
+
+def _replaced(connection, text_columns: list[str]) -> dict[str, int]:
+    if not text_columns:
+        return {}
+    after = placeholder_counts(connection, "scrubbed", text_columns)
+    before = placeholder_counts(connection, "source", text_columns)
+    return _nonzero({kind: after.get(kind, 0) - before.get(kind, 0) for kind in after})
+
+
+def _nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {kind: int(n) for kind, n in counts.items() if n}
+
+
+def write_empty_pseudonymised(contract: DatasetContract, collected_seed: Path, target: Path,
+                              zones: DataZones) -> Path:
+    """A zero-row file with the per-drop output schema (the release's glob always matches)."""
+    outcome = deidentify_drop(contract, source=collected_seed, target=target,
+                              secret=b"schema seed: no rows are hashed", zones=zones)
+    target.with_suffix(".privacy.json").unlink(missing_ok=True)
+    return outcome.target
+
+
+def _seed_pseudonymised(contract: DatasetContract, zones: DataZones) -> None:
+    from gn_pipelines.ingest.collect import write_empty_collected
+
+    seed = zones.restricted / "pseudonymised" / contract.name / "_schema" / "empty.parquet"
+    zones.scratch.mkdir(parents=True, exist_ok=True)
+    if not seed.exists():
+        with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="seed-") as work:
+            collected = write_empty_collected(contract, Path(work) / "collected.parquet")
+            write_empty_pseudonymised(contract, collected, seed, zones)
+
+
+def _area_names(connection) -> None:
+    rows = [(code, p.name) for code, p in PROVIDERS_BY_CODE.items()]
+    changwon = PROVIDERS_BY_CODE["48120"].name
+    rows += [(code, f"{changwon} {name}") for code, name in CHANGWON_DISTRICTS.items()]
+    connection.execute("CREATE TABLE providers (code VARCHAR, name VARCHAR)")
+    connection.executemany("INSERT INTO providers VALUES (?, ?)", rows)
+
+
+def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None,
+            l: int | None = None) -> Release:
+    """All drops of a dataset, generalised until k-anonymous and l-diverse, shaped for
+    publication and scanned; written to the de-identified zone only when the scan is clean."""
+    recipe = RECIPES[contract.name]
+    settings = recipe.release
+    target = deidentified_path(zones, contract.name)
+    _seed_pseudonymised(contract, zones)
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="release-") as work:
+        connection = work_connection(Path(work), MEMORY_LIMIT)
+        try:
+            glob = sql_text(str(pseudonymised_glob(zones, contract.name)))
+            connection.execute(f"CREATE VIEW drops AS SELECT * FROM read_parquet({glob}, union_by_name = true)")
+            connection.execute(f"CREATE TABLE prepared AS {settings.prepare_sql}")
+            _area_names(connection)
+            anonymity = None
+            if settings.quasi_identifiers:
+                report = anonymise(
+                    connection, "prepared", "anonymised", quasi_identifiers=list(settings.quasi_identifiers),
+                    sensitive=list(settings.sensitive), k=k or settings.k, l=l or settings.l,
+                    partition_by=list(settings.partition_by), keep=list(settings.keep),
+                    max_suppression=1.0)  # a small release suppresses much: reported, not refused
+                anonymity = report.to_dict()
+            else:
+                connection.execute("CREATE TABLE anonymised AS SELECT * FROM prepared")
+            query = settings.publish_sql
+            connection.execute(f"CREATE TABLE released AS {query}", used_parameters(query, {}))
+            rows = connection.execute("SELECT count(*) FROM released").fetchall()[0][0]
+            scanned = [c for c in settings.text_columns]
+            residual = _nonzero(count_residual_identifiers(connection, "released", scanned)) if scanned else {}
+            result = Release(contract.name, rows, _key_id_of_drops(zones, contract.name), anonymity,
+                             recipe.techniques, _replaced_in_drops(zones, contract.name), residual,
+                             deleted_columns=deleted_columns(contract, recipe))
+            if not residual:
+                copy_atomically(connection, "SELECT * FROM released", {}, target)
+                result.target = target
+            return result
+        finally:
+            connection.close()
+
+
+def _sidecars(zones: DataZones, dataset: str) -> list[dict]:
+    folder = zones.restricted / "pseudonymised" / dataset
+    records = []
+    for sidecar in folder.glob("*/*.privacy.json"):
+        if sidecar.with_suffix("").with_suffix(".parquet").exists():
+            records.append(json.loads(sidecar.read_text(encoding="utf-8")))
+    return records
+
+
+def _replaced_in_drops(zones: DataZones, dataset: str) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for record in _sidecars(zones, dataset):
+        for kind, n in record["replaced_in_text"].items():
+            totals[kind] = totals.get(kind, 0) + n
+    return totals
+
+
+def _key_id_of_drops(zones: DataZones, dataset: str) -> str | None:
+    """The key id every current drop was pseudonymised with; 'mixed' if the key changed."""
+    ids = {record["key_id"] for record in _sidecars(zones, dataset)}
+    return ids.pop() if len(ids) == 1 else ("mixed: re-run the drops with one key" if ids else None)

@@ -1,0 +1,162 @@
+"""How each dataset is de-identified, column by column, in the PIPC guideline's terms.
+
+A recipe has two steps. `per_drop`: run on each validated drop as it arrives — keyed
+pseudonyms (가명처리), values derived from identifiers then deleted (데이터 삭제), free text
+scrubbed (데이터 마스킹). `release`: run over all drops — generalisation and suppression until
+k-anonymous and l-diverse (데이터 범주화), shaped as the published table. Columns of the contract
+not named here are deleted: a new direct identifier can never slip through by omission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gn_pipelines.privacy.generalisation import (
+    age_ladder,
+    amount_ladder,
+    area_ladder,
+    household_ladder,
+    sex_ladder,
+)
+from gn_pipelines.privacy.identifiers import rrn_birth_year_sql, rrn_sex_sql
+
+PSEUDONYMISED = "가명처리"
+DELETED = "데이터 삭제"
+MASKED = "데이터 마스킹"
+GENERALISED = "데이터 범주화"
+KEPT = "원본 유지"
+
+# 읍면동 named in a free-form address: the first word ending in 읍, 면, 동 or 가 (before the road
+# name or lot number); checked against the reference 읍면동 of the row's 시군구 before use.
+_EUP_MYEON_DONG_IN_ADDRESS = r"(?:^|\s)([가-힣0-9·]+(?:읍|면|동|가))(?:\s|$)"
+
+
+@dataclass(frozen=True)
+class Derived:
+    name: str
+    sql: str  # over the validated drop's columns; may call pseudonym() and scrub()
+    technique: str
+    from_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Release:
+    """The all-drops step: k-anonymity over quasi-identifiers, l-diversity over sensitive ones."""
+
+    quasi_identifiers: tuple = ()
+    sensitive: tuple = ()
+    partition_by: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    prepare_sql: str = "SELECT * FROM drops"  # shapes the union of drops before anonymising
+    publish_sql: str = "SELECT * FROM anonymised"  # shapes the result as the published table
+    text_columns: tuple[str, ...] = ()  # scanned for residual identifiers
+    k: int = 5
+    l: int = 2
+
+
+@dataclass(frozen=True)
+class Recipe:
+    dataset: str
+    per_drop: tuple[Derived, ...]
+    release: Release = field(default_factory=Release)
+
+    @property
+    def techniques(self) -> dict[str, str]:
+        return {d.name: f"{d.technique} ({', '.join(d.from_columns)})" for d in self.per_drop}
+
+
+def _eup_myeon_dong_of(address: str) -> str:
+    extracted = f"regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1)"
+    return (f"CASE WHEN list_contains($known_eup_myeon_dong, sigungu_code || ' ' || {extracted}) "
+            f"THEN {extracted} END")
+
+
+def _scrubbed(column: str, name: str, phone: str | None, address: str) -> Derived:
+    own_phone = phone or "NULL"
+    return Derived(column, f"scrub({column}, {name}, {own_phone}, {address})", MASKED,
+                   tuple(c for c in (column, name, phone, address) if c))
+
+
+_AREA_NAMES = "providers"  # a relation (code, name) of 시군 and 창원 구, bound by the engine
+
+CIVIL_COMPLAINTS = Recipe(
+    "civil_complaints",
+    per_drop=(
+        Derived("complaint_key", "pseudonym('complaint', provider_code || ':' || receipt_no)",
+                PSEUDONYMISED, ("receipt_no",)),
+        Derived("complainant_key",
+                "coalesce(pseudonym('person_rrn', resident_reg_no), pseudonym('phone', phone))",
+                PSEUDONYMISED, ("resident_reg_no", "phone")),
+        Derived("received_at", "received_at", KEPT, ("received_at",)),
+        Derived("sigungu_code", "sigungu_code", KEPT, ("sigungu_code",)),
+        Derived("eup_myeon_dong", _eup_myeon_dong_of("address"), GENERALISED, ("address",)),
+        Derived("birth_year", rrn_birth_year_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("sex", rrn_sex_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("category", "category", KEPT, ("category",)),
+        Derived("status", "status", KEPT, ("status",)),
+        Derived("completed_on", "completed_on", KEPT, ("completed_on",)),
+        _scrubbed("title", "complainant_name", "phone", "address"),
+        _scrubbed("body", "complainant_name", "phone", "address"),
+    ),
+    release=Release(
+        quasi_identifiers=(area_ladder(changwon_districts=True),
+                           age_ladder(at="received_month").from_level(1), sex_ladder()),
+        partition_by=("received_month",),
+        keep=("complaint_key", "complainant_key", "category", "status", "days_to_completion",
+              "title", "body"),
+        prepare_sql="""SELECT *, strftime(received_at, '%Y-%m') AS received_month,
+            CAST(date_diff('day', CAST(received_at AS DATE), completed_on) AS INTEGER) AS days_to_completion
+            FROM drops""",
+        publish_sql=f"""SELECT complaint_key, complainant_key, received_month, a.sigungu_code,
+            n.name AS sigungu_name, nullif(a.eup_myeon_dong, '*') AS district, category, status,
+            days_to_completion, age_band, sex, title, body
+            FROM anonymised a LEFT JOIN {_AREA_NAMES} n ON n.code = a.sigungu_code""",
+        text_columns=("title", "body", "district"),
+    ),
+)
+
+WELFARE_RECIPIENTS = Recipe(
+    "welfare_recipients",
+    per_drop=(
+        Derived("recipient_key", "pseudonym('person_rrn', resident_reg_no)", PSEUDONYMISED,
+                ("resident_reg_no",)),
+        Derived("reference_month", "reference_month", KEPT, ("reference_month",)),
+        Derived("sigungu_code", "sigungu_code", KEPT, ("sigungu_code",)),
+        Derived("eup_myeon_dong", "eup_myeon_dong", GENERALISED, ("eup_myeon_dong",)),
+        Derived("birth_year", rrn_birth_year_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("sex", rrn_sex_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("household_size", "household_size", GENERALISED, ("household_size",)),
+        Derived("benefit_type", "benefit_type", KEPT, ("benefit_type",)),
+        Derived("monthly_amount_krw", "monthly_amount_krw", GENERALISED, ("monthly_amount_krw",)),
+        Derived("disability", "disability", KEPT, ("disability",)),
+    ),
+    release=Release(
+        quasi_identifiers=(area_ladder(), age_ladder(at="reference_month").from_level(1),
+                           household_ladder(), sex_ladder()),
+        sensitive=("benefit_type", amount_ladder().until_level(0), "disability"),
+        partition_by=("reference_month",),
+        keep=("recipient_key",),
+        publish_sql=f"""SELECT recipient_key, reference_month, a.sigungu_code, n.name AS sigungu_name,
+            CASE WHEN a.eup_myeon_dong <> '*' THEN a.eup_myeon_dong ELSE n.name END AS area,
+            CASE WHEN a.eup_myeon_dong <> '*' THEN '읍면동' WHEN a.sigungu_code = '48000' THEN '도'
+                 ELSE '시군구' END AS area_level,
+            age_band, sex, household_size_band, benefit_type, amount_band, disability
+            FROM anonymised a LEFT JOIN {_AREA_NAMES} n ON n.code = a.sigungu_code""",
+        text_columns=("area",),
+    ),
+)
+
+_WATER_MEASURES = ("water_temp_c", "ph", "do_mg_l", "bod_mg_l", "cod_mg_l", "ss_mg_l", "tn_mg_l",
+                   "tp_mg_l", "toc_mg_l", "total_coliform_100ml", "chlorophyll_a_mg_m3")
+
+# Water quality holds no personal data: every column is kept as measured.
+WATER_QUALITY = Recipe(
+    "water_quality",
+    per_drop=tuple(
+        Derived(name, name, KEPT, (name,))
+        for name in ("station_code", "station_name", "basin", "measured_on", *_WATER_MEASURES, *(f"{m}_below_detection" for m in _WATER_MEASURES),
+                     *(f"{m}_detection_limit" for m in _WATER_MEASURES))),
+    release=Release(text_columns=("station_name", "basin")),
+)
+
+RECIPES: dict[str, Recipe] = {r.dataset: r for r in (CIVIL_COMPLAINTS, WELFARE_RECIPIENTS, WATER_QUALITY)}

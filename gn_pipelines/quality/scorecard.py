@@ -1,0 +1,108 @@
+"""The provider scorecard and the freshness verdicts, from the drop and validation logs.
+
+No personal data: only counts, file states and the names of failed checks. The SQL runs on a
+connection where the restricted warehouse views `drop_log` and `validation_log` exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from gn_pipelines.contracts import CONTRACTS, DatasetContract
+from gn_pipelines.reference import PROVIDERS_BY_CODE
+
+TOP_CHECKS = 3
+
+
+def _dataset_terms() -> str:
+    """A VALUES list of (dataset, grace hours), from the contracts."""
+    rows = ", ".join(f"('{name}', {contract.grace_hours})" for name, contract in CONTRACTS.items())
+    return f"(VALUES {rows}) AS t(dataset, grace_hours)"
+
+
+def _provider_names() -> str:
+    rows = ", ".join(f"('{code}', '{p.name}')" for code, p in PROVIDERS_BY_CODE.items())
+    return f"(VALUES {rows}) AS p(provider_code, provider_name)"
+
+
+def scorecard_sql() -> str:
+    """One row per provider × dataset × month (the month the data is about)."""
+    return f"""
+WITH deliveries AS (
+    SELECT provider_code, dataset, source_file, content_sha256, status, delivered_at,
+           coalesce(rows_rejected, 0) AS rows_rejected
+    FROM drop_log WHERE status IN ('collected', 'rejected') AND dataset IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY source_file, content_sha256 ORDER BY recorded_at DESC) = 1),
+validations AS (
+    SELECT source_file, content_sha256, rows_passed, rows_quarantined, quarantined_whole,
+           failed_checks, period_end
+    FROM validation_log
+    QUALIFY row_number() OVER (PARTITION BY source_file, content_sha256 ORDER BY recorded_at DESC) = 1),
+files AS (
+    SELECT d.*, v.rows_passed, v.rows_quarantined, v.quarantined_whole, v.failed_checks,
+           coalesce(strftime(v.period_end, '%Y-%m'),
+                    strftime(timezone('Asia/Seoul', d.delivered_at), '%Y-%m')) AS month,
+           CASE WHEN v.period_end IS NOT NULL AND d.delivered_at IS NOT NULL THEN
+                timezone('Asia/Seoul', d.delivered_at) <=
+                CAST(v.period_end + INTERVAL 1 DAY AS TIMESTAMP) + to_hours(CAST(t.grace_hours AS BIGINT))
+           END AS on_time
+    FROM deliveries d LEFT JOIN validations v USING (source_file, content_sha256)
+    JOIN {_dataset_terms()} ON t.dataset = d.dataset),
+check_counts AS (
+    SELECT provider_code, dataset, month, failed_check, count(*) AS files
+    FROM (SELECT provider_code, dataset, month, unnest(failed_checks) AS failed_check FROM files)
+    GROUP BY ALL),
+top_checks AS (
+    SELECT provider_code, dataset, month,
+           array_to_string(list_slice(list(failed_check || ' ×' || files ORDER BY files DESC, failed_check),
+                                      1, {TOP_CHECKS}), ', ') AS top_failed_checks
+    FROM check_counts GROUP BY ALL)
+SELECT f.provider_code, p.provider_name, f.dataset, f.month,
+       CAST(count(*) FILTER (WHERE on_time) AS INTEGER) AS files_on_time,
+       CAST(count(*) FILTER (WHERE NOT on_time OR on_time IS NULL) AS INTEGER) AS files_late,
+       CAST(coalesce(sum(rows_passed), 0) AS BIGINT) AS rows_accepted,
+       CAST(coalesce(sum(rows_quarantined), 0) + sum(rows_rejected) AS BIGINT) AS rows_quarantined,
+       CAST(count(*) FILTER (WHERE quarantined_whole OR status = 'rejected') AS INTEGER) AS files_quarantined,
+       any_value(c.top_failed_checks) AS top_failed_checks
+FROM files f
+JOIN {_provider_names()} ON p.provider_code = f.provider_code
+LEFT JOIN top_checks c ON c.provider_code = f.provider_code AND c.dataset = f.dataset AND c.month = f.month
+GROUP BY f.provider_code, p.provider_name, f.dataset, f.month
+ORDER BY f.dataset, f.provider_code, f.month"""
+
+
+@dataclass(frozen=True)
+class Freshness:
+    dataset: str
+    late: dict[str, str]  # provider code → when it last delivered ("never" if it has not)
+    checked_at: dt.datetime
+    interval_hours: float
+
+    @property
+    def passed(self) -> bool:
+        return not self.late
+
+    def describe(self) -> str:
+        if self.passed:
+            return f"every provider delivered {self.dataset} within {self.interval_hours:g} h"
+        names = ", ".join(f"{code} {PROVIDERS_BY_CODE[code].name} (last: {last})"
+                          for code, last in sorted(self.late.items()))
+        return f"late for {self.dataset} (nothing for {self.interval_hours:g} h): {names}"
+
+
+def provider_freshness(connection, contract: DatasetContract, now: dt.datetime) -> Freshness:
+    """Which providers of a dataset have not delivered within its interval, as of `now`."""
+    last = dict(connection.execute(
+        "SELECT provider_code, max(coalesce(delivered_at, recorded_at)) FROM drop_log "
+        "WHERE dataset = ? AND status IN ('collected', 'rejected') GROUP BY 1", [contract.name]).fetchall())
+    deadline = now - dt.timedelta(hours=contract.interval_hours)
+    expected = sorted(contract.providers or PROVIDERS_BY_CODE)
+    late = {}
+    for code in expected:
+        delivered = last.get(code)
+        if delivered is None:
+            late[code] = "never"
+        elif delivered < deadline:
+            late[code] = delivered.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M KST")
+    return Freshness(contract.name, late, now, contract.interval_hours)
