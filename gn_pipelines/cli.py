@@ -38,7 +38,7 @@ def _dev(args: argparse.Namespace) -> int:
 
         write_sample_drops(zones.landing)
         os.environ[SETTLE_SECONDS_ENV] = "0"  # our own sample files are complete: no need to wait
-    status = _process(argparse.Namespace(workers=args.workers, publish=False))
+    status = _process(argparse.Namespace(workers=args.workers, publish=None))
     _restore_env(SETTLE_SECONDS_ENV, settle)  # the daemon's sensor waits as configured
     if status:
         print("some runs failed: see the Runs page in the UI", file=sys.stderr)
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     process = commands.add_parser("process", help="collect everything waiting in the landing zone now")
     process.add_argument("--workers", type=int, default=1, help="runs executed in parallel (processes)")
-    process.add_argument("--publish", action="store_true",
+    process.add_argument("--publish", action="store_true", default=None,
                          help="rebuild the published tables and exports even if no new file arrived")
     process.set_defaults(handler=_process)
 

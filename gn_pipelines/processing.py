@@ -139,9 +139,10 @@ def _is_drop(request: dg.RunRequest) -> bool:
     return "gn/source_file" in request.tags
 
 
-def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: bool = False,
+def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: bool | None = None,
                     echo: Callable[[str], None] = print) -> list[RunOutcome]:
-    """Plan and execute every pending run; returns one outcome per executed run."""
+    """Plan and execute every pending run, then publish (`publish` None: when a drop ran or
+    nothing was published yet; True: always; False: never). One outcome per executed run."""
     defs = _definitions()
     requests, skip_message = plan_runs(defs, instance)
     pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
@@ -171,7 +172,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             echo(outcomes[-1].line)
     published_db = DataZones.from_env().published_db
     ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
-    if publish or ran_drops or not published_db.exists():
+    if publish or (publish is None and (ran_drops or not published_db.exists())):
         outcomes.append(publish_in(instance))
         echo(outcomes[-1].line)
     return outcomes

@@ -10,6 +10,7 @@ from gn_pipelines.settings import DataZones
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
+TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-3f9a1c"
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +26,7 @@ def zones(tmp_path, monkeypatch) -> DataZones:
     root = tmp_path / "data"
     monkeypatch.setenv("GN_DATA_ROOT", str(root))
     monkeypatch.setenv("GN_SETTLE_SECONDS", "0")
+    monkeypatch.setenv("GN_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
     return DataZones(root).ensure()
 
 

@@ -8,11 +8,12 @@ from gn_pipelines.processing import process_landing
 
 @pytest.fixture
 def process(instance):
-    """Run everything waiting in the landing zone; returns the printed lines."""
+    """Run everything waiting in the landing zone; returns the printed lines. Publication is
+    left out unless asked for: most tests are about one stage, and it costs seconds each time."""
 
-    def run() -> list[str]:
+    def run(publish: bool = False) -> list[str]:
         lines: list[str] = []
-        outcomes = process_landing(instance, echo=lines.append)
+        outcomes = process_landing(instance, echo=lines.append, publish=None if publish else False)
         assert all(o.success for o in outcomes), lines
         return lines
 

@@ -22,9 +22,12 @@ def test_missing_key_is_said_loudly_when_the_code_location_loads():
 def test_the_key_never_reaches_the_data_root_or_the_instance(zones, instance, process, monkeypatch):
     monkeypatch.setenv("GN_PSEUDONYM_KEY", SECRET)
     drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(sample_rows("civil_complaints", 3)))
-    process()
+    process(publish=True)  # through de-identification, publication and the open-data export
     key_id = PseudonymKeyResource().key_id()
     assert len(key_id) == 12 and key_id not in SECRET
+    # the key id, not the key, is what a release records
+    reports = list((zones.restricted / "privacy_reports").glob("*.json"))
+    assert any(key_id in r.read_text(encoding="utf-8") for r in reports)
     needle = SECRET.encode()
     files = [p for p in zones.root.rglob("*") if p.is_file()]  # zones, DuckDB files, DAGSTER_HOME
     assert files and not [p for p in files if needle in p.read_bytes()]

@@ -1,0 +1,116 @@
+"""The quality stage through real Dagster runs: clean drops go on, a few bad rows go to
+quarantine, a defective drop is stopped by a blocking check before de-identification."""
+
+import dagster as dg
+import duckdb
+
+from gn_pipelines.assets.deidentification import pseudonymised_asset_key
+from gn_pipelines.assets.scorecard import FRESHNESS_CHECKS, freshness_check_name
+from gn_pipelines.assets.validation import validated_asset_key
+from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK
+from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
+
+DATASET = "civil_complaints"
+VALIDATED, PSEUDONYMISED = validated_asset_key(DATASET), pseudonymised_asset_key(DATASET)
+
+
+def _complaints(count: int, bad: dict[int, dict[str, str]] | None = None) -> bytes:
+    rows = sample_rows(DATASET, count)
+    for index, changes in (bad or {}).items():
+        rows[index].update(changes)
+    return csv_bytes(rows)
+
+
+def _latest_check(instance, key, name):
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(key, name)])
+    return next(iter(record.values())).event.dagster_event.event_specific_data
+
+
+def test_clean_drop_passes_every_check_and_reaches_deidentification(zones, process, warehouse, instance):
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", _complaints(40))
+    [line] = [line for line in process() if DATASET in line]
+    assert line.endswith("40 rows passed, 0 quarantined; failed checks: none")
+    assert warehouse(f"SELECT count(*) FROM validated_{DATASET}") == [(40,)]
+    assert instance.get_materialized_partitions(PSEUDONYMISED) == {"48740|2025-03-01.csv"}
+    assert _latest_check(instance, VALIDATED, "category_allowed_value").passed
+
+
+def test_a_few_bad_rows_go_to_quarantine_and_the_rest_goes_on(zones, process, warehouse, instance):
+    bad = {10: {"민원분야": "기타민원"}, 55: {"처리완료일": "2025-02-20"}}  # 2 of 100 rows
+    drop(zones.landing, "48740/civil_complaints/2025-03-02.csv", _complaints(100, bad))
+    [line] = [line for line in process() if DATASET in line]
+    assert "98 rows passed, 2 quarantined" in line
+    assert "category_allowed_value" in line and "completed_not_before_received" in line
+    quarantined = warehouse(f"SELECT source_row_number, failed_checks, quarantine_reason, source_file "
+                            f"FROM quarantine_{DATASET} ORDER BY 1")
+    assert [(r[0], r[1]) for r in quarantined] == [
+        (12, ["category_allowed_value"]), (57, ["completed_not_before_received"])]  # header = row 1
+    assert all(r[2].startswith("failed: ") and r[3] == "48740/civil_complaints/2025-03-02.csv"
+               for r in quarantined)
+    assert warehouse(f"SELECT count(*) FROM validated_{DATASET}") == [(98,)]
+    # the check fails, at WARN: the rows were handled, the drop goes on to de-identification
+    evaluation = _latest_check(instance, VALIDATED, "category_allowed_value")
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.metadata["unexpected_count"].value == 1
+    assert evaluation.metadata["gx_unexpected_count"].value == 1
+    assert instance.get_materialized_partitions(PSEUDONYMISED) == {"48740|2025-03-02.csv"}
+
+
+def test_a_defective_drop_is_stopped_before_deidentification(zones, process, warehouse, instance):
+    bad = {i: {"처리상태": "보류"} for i in range(0, 20, 2)}  # half the rows
+    drop(zones.landing, "48740/civil_complaints/2025-03-03.csv", _complaints(20, bad))
+    [line] = [line for line in process() if DATASET in line]
+    assert "QUARANTINED WHOLE" in line and BAD_ROW_SHARE_CHECK in line
+    evaluation = _latest_check(instance, VALIDATED, BAD_ROW_SHARE_CHECK)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert _latest_check(instance, VALIDATED, "status_allowed_value").severity == dg.AssetCheckSeverity.ERROR
+    # the blocking check stopped the run before the de-identification step
+    assert instance.get_materialized_partitions(PSEUDONYMISED) == set()
+    run = instance.get_runs(limit=1)[0]
+    assert run.status == dg.DagsterRunStatus.FAILURE and run.tags["gn/outcome"] == "quarantined"
+    assert warehouse(f"SELECT count(*) FROM validated_{DATASET}") == [(0,)]
+    assert warehouse(f"SELECT count(*), bool_and(whole_drop_quarantined) FROM quarantine_{DATASET}") == [(20, True)]
+    # a second pass does not retry a verdict that would not change
+    assert not [line for line in process() if DATASET in line]
+
+
+def test_reports_exist_and_are_linked_from_the_checks(zones, process, instance):
+    rrn = "901301-1234567"  # an impossible birth date: quarantined, and never shown unmasked
+    drop(zones.landing, "48740/civil_complaints/2025-03-04.csv", _complaints(60, {3: {"주민등록번호": rrn}}))
+    process()
+    materialization = instance.get_latest_materialization_event(VALIDATED).asset_materialization
+    report = materialization.metadata["report"].value
+    assert report.startswith("file://")
+    page = zones.root / report.split(str(zones.root), 1)[1].lstrip("/")
+    assert page.is_file() and "<html" in page.read_text(encoding="utf-8").lower()
+    assert rrn not in page.read_text(encoding="utf-8")
+    check = _latest_check(instance, VALIDATED, "resident_reg_no_valid")
+    assert check.metadata["report"].value == report
+    sample = check.metadata["sample (personal values masked)"].value
+    assert sample and rrn not in str(sample) and sample[0]["resident_reg_no"].startswith("9*")
+    index = (zones.restricted / "quality" / "reports" / "index.html").read_text(encoding="utf-8")
+    assert page.relative_to(zones.restricted / "quality" / "reports").as_posix() in index
+
+
+def test_scorecard_and_freshness_name_providers(zones, process, instance):
+    import time
+
+    drop(zones.landing, "48740/civil_complaints/2025-03-05.csv", _complaints(30), mtime=time.time())
+    drop(zones.landing, "48720/civil_complaints/2025-03-05.csv",
+         csv_bytes(sample_rows(DATASET, 30, 시군구코드="48720")), mtime=time.time() - 10 * 86400)
+    process(publish=True)
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        rows = connection.execute("SELECT provider_code, files_on_time + files_late, rows_accepted "
+                                  "FROM provider_scorecard WHERE dataset = ? ORDER BY 1", [DATASET]).fetchall()
+    assert rows == [("48720", 1, 30), ("48740", 1, 30)]
+    from gn_pipelines.definitions import defs
+
+    result = defs.resolve_job_def("check_provider_freshness").execute_in_process(instance=instance)
+    evaluation = next(e for e in result.get_asset_check_evaluations()
+                      if e.check_name == freshness_check_name(DATASET))
+    assert not evaluation.passed
+    late = evaluation.metadata["late_providers"].value
+    assert "48740" not in late and late["48720"].endswith("KST")  # 10 days ago: late
+    assert late["48170"] == "never" and "진주시" in evaluation.description
+    assert len(FRESHNESS_CHECKS) == 3
