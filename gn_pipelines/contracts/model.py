@@ -58,6 +58,13 @@ def bare_header_key(header: str) -> str:
     return text
 
 
+class Severity(StrEnum):
+    """ERROR: the row is quarantined (and too many such rows quarantine the drop); WARN informs."""
+
+    ERROR = "ERROR"
+    WARN = "WARN"
+
+
 @dataclass(frozen=True)
 class Column:
     header: str  # the header of the drop spec, in Korean
@@ -73,19 +80,14 @@ class Column:
     below_detection: bool = False  # may be written `<0.1`, `ND`, `불검출`
     # a Korean identifier format the values must follow: "rrn" or "phone" (quality rules)
     identifier_format: str | None = None
+    # what a value outside [min_value, max_value] costs its row
+    range_severity: Severity = Severity.ERROR
     description: str = ""
 
     @property
     def header_keys(self) -> frozenset[str]:
         variants = (self.header, self.name, *self.aliases)
         return frozenset(key(h) for h in variants for key in (header_key, bare_header_key))
-
-
-class Severity(StrEnum):
-    """ERROR: the row is quarantined (and too many such rows quarantine the drop); WARN informs."""
-
-    ERROR = "ERROR"
-    WARN = "WARN"
 
 
 class RuleKind(StrEnum):

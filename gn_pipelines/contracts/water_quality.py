@@ -8,8 +8,11 @@ from gn_pipelines.reference.providers import NAKDONG_SIGUN_CODES, PROVINCE_CODE
 
 def _measure(header: str, name: str, *aliases: str, low: float | None = 0.0,
              high: float | None = None) -> Column:
+    # One impossible reading (a 74 ℃ water temperature in the real 1992-2016 series) must not
+    # discard the other measurements of that station and day: out-of-range values are reported
+    # (WARN) and left out of the means by the grading, not quarantined with their row.
     return Column(header, name, T.DECIMAL, P.NON_PERSONAL, aliases=aliases,
-                  min_value=low, max_value=high, below_detection=True)
+                  min_value=low, max_value=high, below_detection=True, range_severity=Severity.WARN)
 
 
 CONTRACT = DatasetContract(

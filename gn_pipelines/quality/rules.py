@@ -53,6 +53,7 @@ def _column_rules(column) -> list[QualityRule]:
     if column.min_value is not None or column.max_value is not None:
         rules.append(QualityRule(f"{name}_in_range", RuleKind.BETWEEN, (name,),
                                  f"{column.header} within {_range_text(column)}",
+                                 severity=column.range_severity,
                                  min_value=column.min_value, max_value=column.max_value))
     if column.type == ColumnType.CODE and column.length:
         rules.append(QualityRule(f"{name}_format", RuleKind.MATCHES, (name,),

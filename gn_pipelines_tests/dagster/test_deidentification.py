@@ -1,0 +1,122 @@
+"""De-identification through real runs: no direct identifier leaves the restricted zone,
+pseudonyms are stable and keyed, the welfare release is k-anonymous and l-diverse (checked
+with pycanon), and a planted identifier stops publication."""
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+import pytest
+from pycanon import anonymity as pycanon
+
+from gn_pipelines.assets.deidentification import RESIDUAL_CHECK, deidentified_asset_key
+from gn_pipelines.synth import synthesize_drops
+from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
+
+WELFARE_QI = ["reference_month", "sigungu_code", "area", "age_band", "household_size_band", "sex"]
+WELFARE_SENSITIVE = ["benefit_type", "amount_band", "disability"]
+
+
+def _values(parquet_glob: str, columns: list[str]) -> set[str]:
+    selects = " UNION ".join(f"SELECT CAST({c} AS VARCHAR) AS v FROM read_parquet('{parquet_glob}', union_by_name = true)"
+                             for c in columns)
+    return {row[0] for row in duckdb.sql(selects).fetchall() if row[0]}
+
+
+def _published_text(zones) -> str:
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        tables = [r[0] for r in connection.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+        return "\n".join(str(connection.execute(f"SELECT * FROM {t}").fetchall()) for t in tables)
+
+
+@pytest.fixture
+def synthetic_platform(zones, process):
+    synthesize_drops(zones.landing, datasets=["civil_complaints", "welfare_recipients"],
+                     providers=["48120", "48740"], start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 2))
+    process(publish=True)
+    return zones
+
+
+def test_no_direct_identifier_survives_anywhere_downstream(synthetic_platform):
+    zones = synthetic_platform
+    collected = zones.restricted / "collected"
+    identifiers = (_values(str(collected / "civil_complaints" / "*" / "*.parquet"),
+                           ["complainant_name", "resident_reg_no", "phone", "address", "receipt_no"])
+                   | _values(str(collected / "welfare_recipients" / "*" / "*.parquet"),
+                             ["name", "resident_reg_no", "address", "recipient_no"]))
+    assert len(identifiers) > 1000
+    released = [zones.restricted / "deidentified" / f"{d}.parquet" for d in ("civil_complaints", "welfare_recipients")]
+    text = "\n".join(str(duckdb.sql(f"SELECT * FROM read_parquet('{p}')").fetchall()) for p in released)
+    text += _published_text(zones)
+    for folder in (zones.open_data,):
+        text += "\n".join(p.read_text(encoding="utf-8-sig") for p in folder.glob("*.csv"))
+    # names are short and may be a substring of ordinary words: check them as whole values
+    leaked = sorted(v for v in identifiers if len(v) >= 6 and v in text)
+    assert not leaked, leaked[:5]
+
+
+def test_pseudonyms_are_stable_across_drops_and_datasets_and_depend_on_the_key(zones, process, monkeypatch):
+    rrn = "850315-1234567"
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv",
+         csv_bytes(sample_rows("civil_complaints", 3, 주민등록번호=rrn)))
+    drop(zones.landing, "48740/civil_complaints/2025-03-02.csv",
+         csv_bytes(sample_rows("civil_complaints", 2, 주민등록번호=rrn.replace("-", ""))))
+    drop(zones.landing, "48740/welfare_recipients/2025-03.csv",
+         csv_bytes(sample_rows("welfare_recipients", 2, 시군구코드="48740", 읍면동="남지읍", 주민등록번호=rrn)))
+    process()
+    pseudonymised = zones.restricted / "pseudonymised"
+    complainant = _values(str(pseudonymised / "civil_complaints" / "*" / "*.parquet"), ["complainant_key"])
+    recipient = _values(str(pseudonymised / "welfare_recipients" / "*" / "*.parquet"), ["recipient_key"])
+    assert len(complainant) == 1 and complainant == recipient  # one person, one key, everywhere
+    # a different key gives different pseudonyms
+    monkeypatch.setenv("GN_PSEUDONYM_KEY", "another-key-entirely-7d2e")
+    drop(zones.landing, "48740/civil_complaints/2025-03-03.csv",
+         csv_bytes(sample_rows("civil_complaints", 2, 주민등록번호=rrn)))
+    process()
+    latest = _values(str(pseudonymised / "civil_complaints" / "48740" / "2025-03-03.csv.parquet"), ["complainant_key"])
+    assert latest and latest.isdisjoint(complainant)
+
+
+def test_welfare_release_is_k_anonymous_and_l_diverse_checked_independently(synthetic_platform, instance):
+    zones = synthetic_platform
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        frame = connection.execute("SELECT * FROM welfare_recipients").df()
+    assert len(frame) > 1000
+    assert pycanon.k_anonymity(frame, WELFARE_QI) >= 5
+    assert pycanon.l_diversity(frame, WELFARE_QI, WELFARE_SENSITIVE) >= 2
+    metadata = instance.get_latest_materialization_event(
+        deidentified_asset_key("welfare_recipients")).asset_materialization.metadata
+    assert metadata["k_reached"].value >= 5 and "records_suppressed" in metadata
+    report = metadata["privacy_report"].value
+    assert report["anonymity"]["records_in"] == len(frame) + report["anonymity"]["records_suppressed"]
+    assert set(report["deleted_columns"]) >= {"name", "resident_reg_no", "address", "recipient_no"}
+
+
+def test_a_planted_identifier_fails_the_residual_scan_and_blocks_publication(zones, process, instance):
+    rows = sample_rows("welfare_recipients", 12, 시군구코드="48740", 읍면동="남지읍")
+    for i, row in enumerate(rows):  # varied enough to pass k and l as one class
+        row["급여종류"] = ("생계급여", "의료급여")[i % 2]
+        row["장애여부"] = "YN"[i % 2]
+        row["월지급액"] = ("713,102", "212,000")[i % 2]
+    drop(zones.landing, "48740/welfare_recipients/2025-03.csv", csv_bytes(rows))
+    process(publish=True)
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        before = connection.execute("SELECT * FROM welfare_recipients ORDER BY ALL").fetchall()
+    assert before
+    # a provider types a phone number into the 읍면동 column of every row (a WARN rule only)
+    for row in rows:
+        row["읍면동"] = "남지읍 010-2345-6789"
+    drop(zones.landing, "48740/welfare_recipients/2025-03.csv", csv_bytes(rows))
+    from gn_pipelines.processing import process_landing
+
+    printed = []
+    process_landing(instance, echo=printed.append, publish=True)
+    assert any("publish_all: FAILED" in line and RESIDUAL_CHECK in line for line in printed), printed
+    check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(deidentified_asset_key("welfare_recipients"), RESIDUAL_CHECK)])
+    evaluation = next(iter(check.values())).event.dagster_event.event_specific_data
+    assert not evaluation.passed and evaluation.metadata["residual_identifiers"].value == {"phone": 12}
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        after = connection.execute("SELECT * FROM welfare_recipients ORDER BY ALL").fetchall()
+    assert after == before  # the published zone is as it was
+    assert "010-2345-6789" not in _published_text(zones)
