@@ -22,13 +22,13 @@ FOREIGNER_GENDER_DIGITS = frozenset("5678")
 
 RRN_FORMAT_REGEX = r"[0-9]{6}-?[0-9]{7}"
 # 010 numbers have a 4-digit middle block starting 2–9; the old 011/016–019 had 3 or 4 digits.
-MOBILE_FORMAT_REGEX = r"(010-?[2-9][0-9]{3}|01[16789]-?[0-9]{3,4})-?[0-9]{4}"
+MOBILE_FORMAT_REGEX = r"(?:010-?[2-9][0-9]{3}|01[16789]-?[0-9]{3,4})-?[0-9]{4}"
 # Area codes 02, 031–033, 041–044, 051–055 (경남 055), 061–064; 070 internet, 0502–0508 virtual.
 # 15xx/16xx/18xx are business numbers, not a person's: deliberately not phones.
 LANDLINE_FORMAT_REGEX = (
-    r"(02|03[1-3]|04[1-4]|05[1-5]|06[1-4]|070|050[2-8])-?[2-9][0-9]{2,3}-?[0-9]{4}"
+    r"(?:02|03[1-3]|04[1-4]|05[1-5]|06[1-4]|070|050[2-8])-?[2-9][0-9]{2,3}-?[0-9]{4}"
 )
-PHONE_FORMAT_REGEX = f"({MOBILE_FORMAT_REGEX})|({LANDLINE_FORMAT_REGEX})"
+PHONE_FORMAT_REGEX = f"(?:{MOBILE_FORMAT_REGEX})|(?:{LANDLINE_FORMAT_REGEX})"
 
 _RRN = re.compile(RRN_FORMAT_REGEX)
 _MOBILE = re.compile(MOBILE_FORMAT_REGEX)

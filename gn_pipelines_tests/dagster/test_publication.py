@@ -1,0 +1,144 @@
+"""Publication through real runs: grades on the real tributary series match an independent
+calculation, aggregates leave no small cell and no recoverable one, the data lab refuses and
+grants with an audit trail, and the nightly schedule is at 02:00 in Seoul."""
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from gn_pipelines.synth import synthesize_drops
+from gn_pipelines.water.tributary import convert_tributary_workbook
+from gn_pipelines_tests.unit.test_water_grading import WORKBOOK, independent_grades
+
+
+def _published(zones, sql: str, *params):
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        return connection.execute(sql, list(params)).df()
+
+
+def test_real_tributary_series_goes_through_the_platform_and_grades_match(zones, process, real_data):
+    convert_tributary_workbook(real_data / WORKBOOK, zones.landing)
+    lines = process(publish=True)
+    assert sum("water_quality/tributary_" in line for line in lines) == 25
+    got = _published(zones, "SELECT * FROM water_quality_station_grades WHERE parameter <> 'overall'")
+    expected = independent_grades(real_data / WORKBOOK)
+    merged = got.merge(expected, on=["station_name", "year", "parameter"], how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all() and len(merged) == 9_747
+    assert (merged["annual_mean"] - merged["expected_mean"]).abs().max() < 1e-9
+    assert (merged["grade"] == merged["expected_grade"]).all()
+    assert (merged["samples"] == merged["expected_samples"]).all()
+
+
+@pytest.fixture(scope="module")
+def published_platform(tmp_path_factory):
+    """One platform for the module: nine days of three datasets, processed and published."""
+    import dagster as dg
+
+    from gn_pipelines.instance import ensure_dagster_home
+    from gn_pipelines.processing import process_landing
+    from gn_pipelines.settings import DataZones
+    from gn_pipelines_tests.conftest import TEST_PSEUDONYM_KEY
+
+    root = tmp_path_factory.mktemp("published") / "data"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GN_DATA_ROOT", str(root))
+        patch.setenv("GN_SETTLE_SECONDS", "0")
+        patch.setenv("GN_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
+        patch.delenv("DAGSTER_HOME", raising=False)
+        zones = DataZones(root).ensure()
+        patch.setenv("DAGSTER_HOME", str(ensure_dagster_home(zones)))
+        synthesize_drops(zones.landing, datasets=["civil_complaints", "welfare_recipients", "water_quality"],
+                         providers=["48120", "48720", "48740", "48000"],
+                         start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 9))
+        with dg.DagsterInstance.get() as instance:
+            outcomes = process_landing(instance, echo=lambda line: None, publish=True)
+            assert all(o.success for o in outcomes), [o.line for o in outcomes if not o.success]
+            yield zones, instance
+
+
+@pytest.fixture
+def published_sample(published_platform):
+    return published_platform[0]
+
+
+def _recoverable(frame, count: str, dimensions: list[str]) -> list:
+    """Margin groups (all dimensions but one fixed) of several cells holding exactly one
+    suppressed cell: given the group's total, that cell would be its difference. (A group of
+    one cell has nothing to subtract: its total is the cell, and is not published.)"""
+    found = []
+    for free in dimensions:
+        fixed = [d for d in dimensions if d != free]
+        for key, group in frame.groupby(fixed, dropna=False):
+            if len(group) > 1 and group["suppressed"].sum() == 1:
+                found.append((free, key))
+    return found
+
+
+def test_aggregates_have_no_small_and_no_recoverable_cells(published_sample):
+    zones = published_sample
+    for table, count, dims in (
+            ("civil_complaints_monthly", "complaints", ["sigungu_code", "month", "category"]),
+            ("welfare_summary", "recipients", ["sigungu_code", "reference_month", "benefit_type", "age_band", "sex"])):
+        frame = _published(zones, f"SELECT * FROM {table}")
+        assert len(frame), table
+        if table == "welfare_summary":  # age × sex × benefit cells of small counties are small
+            assert frame["suppressed"].sum() > 10
+        shown = frame[~frame["suppressed"]]
+        assert (shown[count] >= 5).all(), table
+        assert frame.loc[frame["suppressed"], count].isna().all(), table
+        assert _recoverable(frame, count, dims) == [], table
+
+
+def test_every_contract_table_and_export_exists_with_the_namji_chart(published_sample):
+    from gn_pipelines.publish.tables import PUBLISHED_TABLES
+
+    zones = published_sample
+    for table in PUBLISHED_TABLES:
+        columns = list(_published(zones, f"SELECT * FROM {table.name} LIMIT 0").columns)
+        assert columns == [c.name for c in table.columns], table.name
+        for suffix in (".parquet", ".csv"):
+            assert (zones.open_data / f"{table.name}{suffix}").is_file()
+        assert (zones.open_data / f"{table.name}.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert (zones.open_data / "catalog.json").is_file() and (zones.open_data / "index.html").is_file()
+    assert (zones.open_data / "nakdong_namji_bod_tp.png").read_bytes()[:4] == b"\x89PNG"
+    assert len(_published(zones, "SELECT * FROM nakdong_namji_target"))
+    catalog = _published(zones, "SELECT table_name, licence FROM data_catalog")
+    assert set(catalog["licence"]) == {"공공누리 제1유형"}
+
+
+def test_datalab_refuses_and_grants_with_an_audit_trail(published_platform):
+    from gn_pipelines.definitions import defs
+
+    zones, instance = published_platform
+    job = defs.resolve_job_def("datalab_extract")
+
+    def run(request: dict):
+        result = job.execute_in_process(run_config={"ops": {"extract_for_datalab": {"config": request}}},
+                                        instance=instance)
+        return result.output_for_node("extract_for_datalab")
+
+    refused = {"requester": "연구자", "purpose": "test", "table": "civil_complaints",
+               "columns": ["complainant_key"], "group_by": ["complainant_key"], "request_id": "refused-1"}
+    granted = {"requester": "연구자", "purpose": "시군별 민원", "table": "civil_complaints",
+               "columns": ["sigungu_name", "status"], "group_by": ["sigungu_name", "status"],
+               "filters": [{"column": "received_month", "operator": "=", "value": "2025-03"}],
+               "request_id": "granted-1"}
+    assert run(refused) is False
+    assert run(granted) is True
+    folder = zones.datalab / "granted-1"
+    assert (folder / "extract.csv").is_file() and (folder / "privacy_note.md").is_file()
+    extract = duckdb.sql(f"SELECT * FROM read_parquet('{folder / 'extract.parquet'}')").df()
+    assert (extract.loc[~extract["suppressed"], "count"] >= 5).all()
+    assert not (zones.datalab / "refused-1").exists()
+    with duckdb.connect(str(zones.datalab / "audit.duckdb"), read_only=True) as connection:
+        audit = dict(connection.execute("SELECT request_id, decision FROM extract_requests").fetchall())
+    assert audit == {"refused-1": "refused", "granted-1": "granted"}
+
+
+def test_nightly_schedule_is_at_two_in_seoul():
+    from gn_pipelines.definitions import defs
+
+    schedule = defs.resolve_schedule_def("nightly_publication")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Seoul"
+    assert schedule.job_name == "publish_all"
