@@ -19,6 +19,7 @@ from gn_pipelines.assets.landing_rejections import (
 from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB, setup_restricted_warehouse_job
 from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name
 from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.ingest.staging import VIEWS_VERSION
 from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection, dump_state, load_state, plan_landing
 from gn_pipelines.resources import DataZonesResource
 
@@ -28,9 +29,9 @@ SENSOR_NAME_TAG = "dagster/sensor_name"
 
 
 def warehouse_version(data_root: Path) -> str:
-    """Changes when a contract or the data root changes (the views hold absolute paths), so
-    the warehouse views are rebuilt once for each."""
-    signature = repr((str(data_root), sorted((name, c.columns) for name, c in CONTRACTS.items())))
+    """Changes when a contract, the views' definitions or the data root change (the views hold
+    absolute paths), so the warehouse views are rebuilt once for each."""
+    signature = repr((str(data_root), VIEWS_VERSION, sorted((name, c.columns) for name, c in CONTRACTS.items())))
     return hashlib.sha256(signature.encode()).hexdigest()[:16]
 
 

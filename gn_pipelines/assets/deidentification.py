@@ -16,7 +16,6 @@ DEIDENTIFICATION_GROUP = "deidentification"
 RESIDUAL_CHECK = "no_residual_identifiers"
 K_CHECK = "k_anonymous"
 L_CHECK = "l_diverse"
-PRIVACY_REPORT_LOG = "privacy_reports"
 
 # Refresh when an input changed, but not while inputs are still being written; unlike eager(),
 # a provider × file grid with unfilled cells (most providers never send most file names) does
@@ -104,12 +103,13 @@ def build_deidentified_asset(contract: DatasetContract) -> dg.AssetsDefinition:
     )
     def deidentified(context: dg.AssetExecutionContext, zones: DataZonesResource):
         from gn_pipelines.ingest.drop_log import append_record
+        from gn_pipelines.ingest.staging import privacy_report_dir
         from gn_pipelines.privacy.deidentify import release
 
         data_zones = zones.zones
         result = release(contract, zones=data_zones)
         report = result.report()
-        append_record(data_zones.restricted / PRIVACY_REPORT_LOG, {"run_id": context.run_id, **report})
+        append_record(privacy_report_dir(data_zones), {"run_id": context.run_id, **report})
         anonymity = result.anonymity or {}
         metadata = {
             "dagster/row_count": result.rows,

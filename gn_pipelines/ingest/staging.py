@@ -16,6 +16,7 @@ from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validati
 from gn_pipelines.settings import DataZones
 
 SEED_FOLDER = "_schema"
+VIEWS_VERSION = 2  # bump when a view changes: the sensor then rebuilds the warehouse views
 DROP_LOG_COLUMNS = {
     "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "dataset": "VARCHAR",
     "provider_code": "VARCHAR", "source_file": "VARCHAR", "file_name": "VARCHAR",
@@ -29,6 +30,18 @@ DROP_LOG_COLUMNS = {
 
 def rejected_rows_glob(zones: DataZones) -> Path:
     return zones.restricted / "rejected_rows" / "*" / "*" / "*.parquet"
+
+
+# one row per release of a de-identified table (see privacy/deidentify.py, Release.report)
+PRIVACY_REPORT_COLUMNS = {
+    "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "run_id": "VARCHAR", "dataset": "VARCHAR",
+    "rows_released": "BIGINT", "key_id": "VARCHAR", "techniques": "JSON", "deleted_columns": "VARCHAR[]",
+    "anonymity": "JSON", "identifiers_replaced_in_text": "JSON", "residual_identifiers": "JSON",
+}
+
+
+def privacy_report_dir(zones: DataZones) -> Path:
+    return zones.restricted / "privacy_reports"
 
 
 def staged_glob(zones: DataZones, stage: str, dataset: str) -> Path:
@@ -45,7 +58,7 @@ def seed_staging(zones: DataZones) -> None:
         write_empty_collected(contract, zones.restricted / "validated" / dataset / SEED_FOLDER / "empty.parquet")
         write_empty_quarantine(seed, zones.restricted / "quarantine" / dataset / SEED_FOLDER / "empty.parquet")
         write_empty_rejected_rows(contract, zones.restricted / "rejected_rows" / dataset / SEED_FOLDER / "empty.parquet")
-    for log in (drop_log_dir(zones.restricted), validation_log_dir(zones)):
+    for log in (drop_log_dir(zones.restricted), validation_log_dir(zones), privacy_report_dir(zones)):
         log.mkdir(parents=True, exist_ok=True)
         (log / f"{SEED_FOLDER}.json").touch()
 
@@ -85,6 +98,11 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
         f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
     from gn_pipelines.quality.scorecard import scorecard_sql
 
+    connection.execute(
+        f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM read_json("
+        f"{sql_text(str(privacy_report_dir(zones) / '*.json'))}, "
+        f"columns = {_columns_literal(PRIVACY_REPORT_COLUMNS)}, format = 'newline_delimited')")
+
     connection.execute(f"CREATE OR REPLACE VIEW provider_scorecard AS {scorecard_sql()}")
     return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log",
-                    "provider_scorecard"]
+                    "privacy_reports", "provider_scorecard"]

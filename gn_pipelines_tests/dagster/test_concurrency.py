@@ -22,7 +22,9 @@ def test_parallel_runs_from_several_providers(zones, instance, warehouse):
     lines: list[str] = []
     outcomes = process_landing(instance, workers=3, echo=lines.append)
 
-    assert len(outcomes) == 1 + 2 * len(PROVIDERS)  # the warehouse set-up, then every drop
+    # the warehouse set-up, every drop (collect, validate, pseudonymise), then one publication
+    assert len(outcomes) == 1 + 2 * len(PROVIDERS) + 1
+    assert outcomes[-1].label == "publish_all"
     assert all(o.success for o in outcomes), lines
     assert not any("lock" in line.lower() for line in lines)
     complaints = dict(warehouse("SELECT provider_code, count(*) FROM collected_civil_complaints GROUP BY 1"))

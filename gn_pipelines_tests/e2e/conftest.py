@@ -19,6 +19,7 @@ import pytest
 from gn_pipelines.instance import DAGSTER_YAML
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, SENSOR_NAME_TAG
 from gn_pipelines.settings import DATA_ROOT_ENV, PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZones
+from gn_pipelines_tests.conftest import TEST_PSEUDONYM_KEY
 
 # the console scripts of the venv running the tests (not whatever comes first on PATH)
 VENV_BIN = Path(sys.executable).parent
@@ -45,6 +46,7 @@ class Platform:
             DATA_ROOT_ENV: str(zones.root),
             "DAGSTER_HOME": str(home),
             SETTLE_SECONDS_ENV: "0",
+            PSEUDONYM_KEY_ENV: TEST_PSEUDONYM_KEY,  # never the developer's own key
             "PYTHONUNBUFFERED": "1",
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
         }

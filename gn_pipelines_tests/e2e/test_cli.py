@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from gn_pipelines.sensors import RUN_KEY_TAG
@@ -86,9 +87,12 @@ def test_process_prints_one_line_per_file(processed):
     lines = result.stdout.splitlines()
     complaints, welfare, stray = processed.drops.values()
     expected = {
+        # one row of four is another provider's: 25 % bad, so the drop is quarantined whole
         complaints.relative: f"{complaints.relative}: 3 rows accepted, 1 rows rejected "
-                             "(other_provider_code:sigungu_code ×1)",
-        welfare.relative: f"{welfare.relative}: 4 rows accepted, 0 rows rejected",
+                             "(other_provider_code:sigungu_code ×1); QUARANTINED WHOLE (25.0% of the "
+                             "delivered rows are bad (limit 5%)",
+        welfare.relative: f"{welfare.relative}: 4 rows accepted, 0 rows rejected; 4 rows passed, "
+                          "0 quarantined; failed checks: none",
         stray.relative: f"{stray.relative}: rejected: {MISPLACED_REASON}",
     }
     for relative, line in expected.items():
@@ -96,8 +100,13 @@ def test_process_prints_one_line_per_file(processed):
         assert len(printed) == 1, explain(result)
         assert printed[0].startswith(line), explain(result)
     assert not any(processed.temporary in line for line in lines), explain(result)
-    # the warehouse set-up run, then one run per file
-    assert lines[-1] == "4 run(s), 0 failed", explain(result)
+    # the warehouse set-up run, one run per file, then the publication
+    assert lines[-2].startswith("publish_all: 8 published tables"), explain(result)
+    assert lines[-1] == "5 run(s), 0 failed", explain(result)
+    with duckdb.connect(str(processed.platform.zones.published_db), read_only=True) as published:
+        tables = {r[0] for r in published.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        recipients = published.execute("SELECT count(*) FROM welfare_recipients").fetchall()[0][0]
+    assert len(tables) == 9 and recipients == 0  # four recipients can not make a class of five
 
     counts = processed.platform.row_counts(
         "collected_civil_complaints", "collected_welfare_recipients", "rejected_rows", "drop_rejections")
@@ -126,8 +135,11 @@ def test_process_records_runs_in_the_dagster_instance(processed):
     with processed.platform.instance() as instance:
         records = Platform.landing_runs(instance)
     runs = [record.dagster_run for record in records]
-    assert all(run.is_success for run in runs), [(run.job_name, run.status) for run in runs]
     by_file = {run.tags.get("gn/source_file"): run for run in runs}
+    complaints = next(relative for relative in processed.drops if "civil_complaints" in relative)
+    # every run succeeded but the quarantined drop's, stopped by its blocking check
+    assert all(run.is_success for relative, run in by_file.items() if relative != complaints)
+    assert by_file[complaints].tags["gn/outcome"] == "quarantined"
     # one run per file, plus the warehouse set-up (no source file); none for the second call
     assert len(runs) == 4 and set(by_file) == {None, *processed.drops}, sorted(map(str, by_file))
     assert by_file[None].job_name == "setup_restricted_warehouse"

@@ -106,7 +106,7 @@ def test_published_total_rows_take_part_in_the_reasoning():
 
 def welfare_like(seed: int) -> pd.DataFrame:
     rng = random.Random(seed)
-    levels = {"sigungu_code": ["48720", "48740", "48890"], "month": ["2025-01", "2025-02"],
+    levels = {"sigungu_code": ["48720", "48740", "48890"], "reference_month": ["2025-01", "2025-02"],
               "benefit_type": ["생계급여", "의료급여"], "age_band": ["20-39", "40-64", "65+"], "sex": ["F", "M"]}
     rows = []
     for combo in itertools.product(*levels.values()):
@@ -133,15 +133,15 @@ def test_a_published_coarser_total_is_a_margin_too():
                           "category": ["복지", "기타", "환경·위생"] * 2,
                           "complaints": [3, 40, 50, 30, 20, 10], "completed": [3, 30, 40, 25, 15, 9],
                           "completion_rate": [1.0, 0.75, 0.8, 0.83, 0.75, 0.9],
-                          "median_days_to_complete": [2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
-                          "p90_days_to_complete": [5.0, 8.0, 9.0, 9.0, 9.0, 9.0]})
+                          "median_days_to_completion": [2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+                          "p90_days_to_completion": [5.0, 8.0, 9.0, 9.0, 9.0, 9.0]})
     load(connection, "civil_complaints_monthly", frame)
     dims = list(CIVIL_COMPLAINTS_MONTHLY.dimensions)
     groups = default_margin_groups(dims) + [("month",)]  # a province-wide monthly total is published
     suppress_aggregate(connection, "civil_complaints_monthly", CIVIL_COMPLAINTS_MONTHLY, margin_groups=groups)
     cells = assert_protected(connection, "civil_complaints_monthly", "complaints", dims, groups)
     hidden = cells[cells["suppressed"]]
-    assert hidden[["completed", "completion_rate", "median_days_to_complete"]].isna().all().all()
+    assert hidden[["completed", "completion_rate", "median_days_to_completion"]].isna().all().all()
     assert len(hidden) >= 2 and (hidden["sigungu_code"] == "48720").any()
 
 
