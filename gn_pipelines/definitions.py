@@ -19,7 +19,12 @@ from gn_pipelines.assets.datalab import datalab_extract_job
 from gn_pipelines.assets.deidentification import DEIDENTIFIED_ASSETS, PSEUDONYMISED_ASSETS
 from gn_pipelines.assets.publication import PUBLISHED_TABLE_ASSETS, open_data_export
 from gn_pipelines.assets.validation import VALIDATION_ASSETS
-from gn_pipelines.jobs import INGEST_JOBS, nightly_publication_schedule, publish_job
+from gn_pipelines.jobs import (
+    INGEST_JOBS,
+    nightly_publication_schedule,
+    publication_automation_sensor,
+    publish_job,
+)
 from gn_pipelines.resources import (
     DataZonesResource,
     PseudonymKeyResource,
@@ -40,7 +45,7 @@ defs = dg.Definitions(
     jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS,
           check_provider_freshness_job, publish_job, datalab_extract_job],
     schedules=[provider_freshness_schedule, nightly_publication_schedule],
-    sensors=[landing_drop_sensor],
+    sensors=[landing_drop_sensor, publication_automation_sensor],
     resources={
         "zones": _zones,
         "warehouse": RestrictedWarehouseResource(zones=_zones),

@@ -48,3 +48,15 @@ nightly_publication_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="02:00 Asia/Seoul: rebuild every published table and export.",
 )
+
+# Declarative automation: the releases, the scorecard, the published tables and the open data
+# refresh when their inputs change (see REFRESH_WHEN_INPUTS_CHANGE), one dataset's chain at a
+# time; running by default so a new deployment needs no click in the UI.
+publication_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "refresh_published_on_new_data",
+    target=dg.AssetSelection.groups(DEIDENTIFICATION_GROUP, PUBLISHED_GROUP, OPEN_DATA_GROUP)
+    | dg.AssetSelection.assets("provider_scorecard"),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=60,
+    description="Refresh de-identified releases, published tables and exports after new drops.",
+)
