@@ -108,12 +108,46 @@ def _account_kind(match: re.Match, text: str) -> str | None:
     return "account" if len(re.sub(r"[^0-9]", "", number)) >= 10 else None
 
 
+def _rrn_part_kind(match: re.Match, text: str) -> str | None:
+    """A half of an RRN after 앞자리/뒷자리: six digits must be a date, seven any G digit."""
+    digits = match.group("rrn_part_no")
+    if len(digits) == 6:
+        if birth_date_of(digits, "1") is None and birth_date_of(digits, "3") is None:
+            return None
+        foreign = "외국인" in _before(text, match.start(), 40)
+    else:
+        foreign = digits[0] in FOREIGNER_GENDER_DIGITS
+    # Without 자리 ("앞번호 850315") the text must speak of an RRN.
+    if "자리" not in match.group("rrn_part_kw") and not p.RRN_KEYWORD.search(
+            _before(text, match.start(), 40)):
+        return None
+    return "foreign_rrn" if foreign else "rrn"
+
+
+def _hangul_digits_kind(match: re.Match, text: str) -> str | None:
+    """Digits spelt in Hangul, read one syllable for one digit (same length), must then be a
+    phone, an RRN or a card number."""
+    value = match.group("hangul_digits")
+    if not p.HANGUL_DIGIT_RUN.search(value):
+        return None
+    inner = p.STRUCTURED.fullmatch(value.translate(p.HANGUL_DIGIT_VALUE))
+    return None if inner is None else _kind_of(inner, text)[0]
+
+
 def _name_kind(match: re.Match, text: str) -> str | None:
     return None if match.group(p.NAME_GROUPS[match.lastgroup]) in p.NOT_NAMES else "name"
 
 
+def _name_in_context_kind(match: re.Match, text: str) -> str | None:
+    """A full name before a title or after a kin word: also not a department or an adnominal."""
+    name = match.group(p.NAME_GROUPS[match.lastgroup])
+    return None if name in p.NOT_NAMES or name[-1] in p.NOT_NAME_ENDINGS else "name"
+
+
 _CHECKS = {"rrn": _rrn_kind, "card": _card_kind, "account": _account_kind,
-           **{group: _name_kind for group in p.NAME_GROUPS}}
+           "rrn_part": _rrn_part_kind, "hangul_digits": _hangul_digits_kind,
+           **{group: _name_kind for group in p.NAME_GROUPS},
+           "name_title": _name_in_context_kind, "name_kin": _name_in_context_kind}
 
 
 def _kind_of(match: re.Match, text: str) -> tuple[str | None, int, int]:

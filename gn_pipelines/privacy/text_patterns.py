@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 NB, NA = r"(?<![0-9])", r"(?![0-9])"  # digit boundaries: `\b` fails next to Hangul
-SEP = r"(?:\s?[-.]\s?|\s)?"  # between digit blocks: hyphen, dot, space or nothing
+SEP = r"(?:\s?[-.ㅡ]\s?|\s)?"  # between digit blocks: hyphen (or the jamo ㅡ), dot, space or nothing
 MASKED = r"[0-9*●xX]"
 # 차량 등록번호 class letters (자동차 등록번호판 등의 기준에 관한 고시): private, commercial, rental.
 PLATE_LETTERS = "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주바사아자배하허호"
@@ -17,6 +17,11 @@ SURNAMES = ("김이박최정강조윤장임한오서신권황안송류유전홍�
             "나지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예"
             "경봉사부가복태목형피두감음빈동온호범좌팽승간상갈시단견당화창")
 NAME = rf"(?:남궁|황보|제갈|선우|독고|사공|서문|[{SURNAMES}])[가-힣]{{1,2}}"
+# Digits spelt in Hangul (공일공-1234-5678, 팔오공삼일오 일이삼사오육칠): read by _hangul_digits_kind.
+HANGUL_DIGITS = "공영일이삼사오육륙칠팔구"
+HANGUL_DIGIT_VALUE = str.maketrans("공영일이삼사오육륙칠팔구", "001234566789")
+# What every Hangul-digit match holds (also the gate): three digit characters, one in Hangul.
+HANGUL_DIGIT_RUN = re.compile(f"[{HANGUL_DIGITS}][{HANGUL_DIGITS}0-9]{{2}}|[0-9][{HANGUL_DIGITS}][{HANGUL_DIGITS}0-9]")
 NAME_END = r"(?=씨|님|께|이[가-힣]|가|은|는|의|에게|을|를|과|와|입니다|이고|이며|[^가-힣]|$)"
 # Counters after a number make it a count, not a building number: attached ("2곳"), or a unit
 # after a space ("500 m"); a Hangul word after a space ("5 주택") is not a counter.
@@ -32,27 +37,54 @@ NOT_NAMES = frozenset("""
 고등학 조카 손자 손녀 사위 며느리 형님 누님 오빠 언니 동생 선배 후배 사촌 삼촌 이모부 고모부
 동네 동료 주인 건물주 세입자 집주인 관리자 담당 담당자 위원 의원 위원장 회원 조합 교수 박사 원님
 전문가 도우미 간호사 의사 변호사 기자 사회 복지사 사회복지사 요양보호사 보호사 상담사 방문자 차주
+사는 어떤 모든 다른 같은 우리 저희 시골 마을 전임 신임 후임 해당 소속 전직 현직 여자 남자 고등 중등
+초등 대학 임산부 상인 한부모 차상위 세대주 가장 방문객 피해자 대리인 배우자 노부부 부부 주무 과장
+팀장 계장 실장 국장 선생님 학생 사장님 어르신 할머니 할아버지 여사 반장님 통장 이장님 경로 노인회
+신규 현장 민원 도로 조경 안전 복지 문화 세무 하수 상수 공원 기획 감사 위생 경제 주택 지적 허가 정보
+전산 홍보 유치원 복지원 연구원 방과후 경비 관리 청소 배달 택배 요양원 고등학 중학 초등학
 """.split())
+# Titles, honorifics and kinship words that follow a name (박민수 주무관님, 김영희 어르신).
+TITLES = ("주무관|과장|팀장|주임|계장|국장|실장|부장|차장|대리|소장|원장|반장|통장|이장|면장|동장|"
+          "교장|교감|기사님|어르신|할머니|할아버지|선생|학생|사장|여사|어머님|아버님|대표님")
+# Glued to the name only these (공영주차장, 대리점 hold 차장 and 대리 inside words).
+TITLES_GLUED = "주무관|팀장|계장|주임|과장님|어르신|할머니|할아버지|선생님|사장님|여사|기사님"
+# Last syllables of words (not names) before a title: departments (도시과 과장), adnominals.
+NOT_NAME_ENDINGS = frozenset("과실팀국청처계부단는던된할될의에를을로도만께서와관당터집소님씨분들")
+# Words after which a full name (three syllables) follows: kin, spouse, agent.
+KIN = ("어머니|아버지|어머님|아버님|엄마|아빠|남편|아내|부인|와이프|아들|딸|손자|손녀|배우자|"
+       "남동생|여동생|동생|오빠|언니|누나|며느리|사위|시어머니|시아버지|장모|장인|조카|대리인|"
+       "담당자|담당 공무원|할머니|할아버지")
+FULL_NAME = rf"(?:(?:남궁|황보|제갈|선우|독고|사공|서문)[가-힣]{{1,2}}|[{SURNAMES}][가-힣]{{2}})"
 
 RRN_KEYWORD = re.compile(r"주민|등록번호|생년|외국인")
 CARD_KEYWORD = re.compile(r"카드|card|CARD|Card")
 
 GROUPS: dict[str, str] = {  # group name → regular expression, in order of priority
     "email": r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+    # Written to dodge spam filters: spaces around @, (at), [at], 골뱅이, a space after a dot.
+    "email_spelt": r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*[A-Za-z0-9]"
+                   r"(?:\s?@\s?|\s*[(\[][Aa][Tt][)\]]\s*|\s골뱅이\s)"
+                   r"[A-Za-z0-9\-]+(?:\s?\.\s?[A-Za-z0-9\-]+)*\s?\.\s?[A-Za-z]{2,}(?![A-Za-z])",
     "card": rf"{NB}(?:[0-9]{{4}}(?P<card_sep>[- ]?)[0-9*]{{4}}(?P=card_sep)[0-9*]{{4}}(?P=card_sep)[0-9]{{4}}"
             rf"|[0-9]{{4}}[- ]?[0-9]{{6}}[- ]?[0-9]{{5}}){NA}",
     "rrn": rf"{NB}[0-9]{{2}}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01]){SEP}"
            rf"(?:[0-9]{{7}}|[0-9]{MASKED}{{6}}|[*●xX]{{7}}){NA}",
     "driver_licence": rf"{NB}(?:(?:1[1-9]|2[0-6]|28){SEP}[0-9]{{2}}{SEP}[0-9]{{6}}{SEP}[0-9]{{2}}"
                       rf"|[0-9]{{2}}-[0-9]{{6}}-[0-9]{{2}}){NA}",
-    "phone": rf"{NB}(?:\+82{SEP}(?:\(0\))?{SEP}0?|\(?0)"
+    "phone": rf"{NB}(?:\+82{SEP}(?:\(0\))?{SEP}0?|\((?=0[0-9]{{1,2}}\))0|0)"
              rf"(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70|50[2-8])(?:\)\s?|{SEP})"
              rf"{MASKED}{{3,4}}{SEP}{MASKED}{{4}}{NA}",
     "account": rf"(?P<account_kw>(?:계좌|통장|입금|송금|환불|환급|예금주|은행|농협|국민|신한|우리|하나|"
                rf"기업|새마을금고|우체국|카카오뱅크|케이뱅크|토스|수협|신협|SC제일|씨티)[^0-9\n]{{0,15}}?)"
                rf"{NB}(?P<account_no>[0-9](?:[0-9-]|\s(?=[0-9])){{8,24}}){NA}",
     "phone_local": rf"(?P<phone_kw>(?:전화|연락처|연락|번호|핸드폰|휴대폰|폰|[Tt]el|TEL|☎)[^0-9\n]{{0,8}}?)"
-                   rf"{NB}(?!1[5-8][0-9]{{2}})[2-9][0-9]{{2,3}}-[0-9]{{4}}{NA}",
+                   rf"{NB}(?!1[5-8][0-9]{{2}})[2-9][0-9]{{2,3}}-[0-9]{{4}}{NA}(?!\s?[-.]\s?[0-9])",
+    # 주민번호 앞자리 850315 뒷자리 1234567: each half after its word (checked by _rrn_part_kind).
+    "rrn_part": rf"(?P<rrn_part_kw>(?:앞|뒷|뒤)\s?(?:[67]\s?)?(?:자리|번호)(?:는|은|가|이)?\s*:?\s*)"
+                rf"{NB}(?P<rrn_part_no>[0-9]{{6,7}}){NA}",
+    # 공일공-1234-5678, 팔오공삼일오 일이삼사오육칠: read as digits, then as a phone or RRN.
+    "hangul_digits": rf"(?<![가-힣0-9])[0-9{HANGUL_DIGITS}]{{2,7}}(?:{SEP}[0-9{HANGUL_DIGITS}]{{3,8}}){{1,3}}"
+                     rf"(?![0-9])",
     "passport": r"(?<![A-Za-z0-9])[MSRODmsrod](?:[0-9]{8}|[0-9]{3}[A-Za-z][0-9]{4})(?![0-9A-Za-z])",
     "plate": rf"(?<![0-9제])[0-9]{{2,3}}\s?[{PLATE_LETTERS}]\s?[0-9]{{4}}"
              rf"(?![0-9]|\s?[만천억원])",
@@ -63,8 +95,8 @@ GROUPS: dict[str, str] = {  # group name → regular expression, in order of pri
                     r"(?=\s?(?:생(?![산활각기선수명태])|출생|에 태어|태생))",
     "address_unit": rf"(?:[가-힣A-Za-z0-9]+(?:아파트|빌라|맨션|오피스텔|APT|타운|하이츠|빌리지)\s*)?"
                     rf"{NB}[0-9]{{1,4}}\s*동\s*[0-9]{{1,5}}\s*호(?![0-9선])",
-    "address_unit_dash": rf"{NB}[0-9]{{3,4}}-[0-9]{{3,4}}\s*호(?![0-9선])",
-    "address_room": rf"(?<![0-9제])[0-9]{{3,5}}\s*호(?![0-9선기])",
+    "address_unit_dash": rf"(?<![0-9제])[0-9]{{3,4}}-[0-9]{{3,4}}\s*호(?![0-9선])",
+    "address_room": rf"(?<![0-9제-])[0-9]{{3,5}}\s*호(?![0-9선기])",
     "address_lot": rf"{NB}(?:산\s?)?[0-9]{{1,5}}(?:-[0-9]{{1,4}})?\s*번지",
     "address_road": rf"(?<![가-힣0-9])[가-힣][가-힣0-9]{{0,15}}?(?:로|길)"
                     rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?"
@@ -73,36 +105,45 @@ GROUPS: dict[str, str] = {  # group name → regular expression, in order of pri
                   rf"세|주|대|다|보|도|기)리)[가-힣]{{1,5}}리\s{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?"
                   rf"{ADDRESS_NUMBER_END}",
     "name_label": rf"(?P<name_label_kw>(?:성명|이름|성함|민원인|신청인|작성자|제보자|신고인|신고자|청구인|"
-                  rf"보호자|대표자|예금주|수취인|피해자|고객명|환자명?|의뢰인|세대주|본인)\s*"
+                  rf"보호자|대표자|예금주|수취인|피해자|고객명|환자명?|의뢰인|세대주|본인|대리인)\s*"
                   rf"(?:은|는|이|:|-)?\s*)(?P<name_v1>{NAME}){NAME_END}",
-    "name_self": rf"(?P<name_self_kw>(?:저는|제 이름은|본인은|사는|살고 있는|거주하는)\s+)"
-                 rf"(?P<name_v2>{NAME})(?=입니다|이라고|라고|이고|이며|예요|이에요|\s?씨|\s?님)",
+    "name_self": rf"(?P<name_self_kw>(?:저는|저|제 이름은|제 이름|본인은|사는|살고 있는|거주하는)\s+)"
+                 rf"(?P<name_v2>{NAME})(?=입니다|이라고|라고|이고|이며|예요|이에요|인데|\s?씨|\s?님)",
+    "name_kin": rf"(?P<name_kin_kw>(?<![가-힣])(?:{KIN})(?:은|는|:)?\s+)(?P<name_v5>{FULL_NAME})"
+                rf"(?=이[가는를의]?(?![가-힣])|[은는가의을를과와](?![가-힣])|에게|\s?씨|\s?님|[(,)]|\s명의|$)",
+    "name_title": rf"(?<![가-힣])(?P<name_v4>{FULL_NAME})(?:\s(?={TITLES})|(?={TITLES_GLUED}))",
     "name_hon": rf"(?<![가-힣])(?P<name_v3>{NAME})(?=\s?(?:씨|님))",
 }
 KIND_OF_GROUP = {
     "email": "email", "card": "card", "rrn": "rrn", "driver_licence": "driver_licence",
     "phone": "phone", "account": "account", "phone_local": "phone", "passport": "passport",
+    "email_spelt": "email", "rrn_part": "rrn", "hangul_digits": "phone",
     "plate": "plate", "birth_kw": "birth_date", "birth_suffix": "birth_date",
     **{g: "address" for g in GROUPS if g.startswith("address_")},
     **{g: "name" for g in GROUPS if g.startswith("name_")},
 }
-NAME_GROUPS = {"name_label": "name_v1", "name_self": "name_v2", "name_hon": "name_v3"}
+NAME_GROUPS = {"name_label": "name_v1", "name_self": "name_v2", "name_hon": "name_v3",
+               "name_kin": "name_v5", "name_title": "name_v4"}
 # Groups whose leading keyword stays in the text; only what follows it is replaced.
 KEPT_PREFIX = {"account": "account_kw", "phone_local": "phone_kw", "birth_kw": "birth_prefix",
-               "name_label": "name_label_kw", "name_self": "name_self_kw"}
+               "name_label": "name_label_kw", "name_self": "name_self_kw",
+               "rrn_part": "rrn_part_kw", "name_kin": "name_kin_kw"}
 
 # Each group is its own pass, in GROUPS order: one alternation of all of them is 3–4× slower in
 # Python `re` (measured: it defeats the engine's first-character scan). A pass runs only if its
 # cheap gate finds what every match needs.
-LONG_DIGITS = re.compile(r"[0-9*●xX](?:[-. ]?[0-9*●xX]){6}")
+LONG_DIGITS = re.compile(r"[0-9*●xX](?:(?:\s?[-.ㅡ]\s?|\s)?[0-9*●xX]){6}")
+SPELT_EMAIL = re.compile(r"@|[(\[][Aa][Tt][)\]]|골뱅이")
 GATES = {
-    "email": lambda t: "@" in t,
+    "email": lambda t: "@" in t, "email_spelt": SPELT_EMAIL.search,
+    "rrn_part": lambda t: "자리" in t or "번호" in t, "hangul_digits": HANGUL_DIGIT_RUN.search,
     **{g: LONG_DIGITS.search for g in ("card", "rrn", "driver_licence", "phone", "account",
                                         "phone_local")},
     "birth_suffix": lambda t: "생" in t,
     "address_unit": lambda t: "호" in t, "address_unit_dash": lambda t: "호" in t,
     "address_room": lambda t: "호" in t, "address_lot": lambda t: "번지" in t,
     "name_hon": lambda t: "씨" in t or "님" in t,
+    "name_title": re.compile(TITLES).search, "name_kin": re.compile(KIN).search,
 }
 PASSES = tuple((name, GATES.get(name), re.compile(f"(?P<{name}>{regex})"))
                for name, regex in GROUPS.items())
@@ -114,12 +155,14 @@ STRUCTURED = re.compile("|".join(f"(?P<{name}>{GROUPS[name]})"
 # identifier, so the residual scan hands only the rest to the Python passes.
 _D = "[0-9０-９]"
 _DM = "[0-9０-９*●xXｘＸ＊]"
-_DASH = "[-. ‐‑‒–—―−﹣－．　]"
+_DASH = "[-. ‐‑‒–—―−﹣－．　ㅡ]"
+_H = HANGUL_DIGITS
 CANDIDATE_RE2 = "|".join([
-    "[@＠]", f"{_DM}({_DASH}?{_DM}){{6}}", f"[A-Za-zＡ-Ｚａ-ｚ]{_D}{{3}}",
+    "[@＠]|[(\\[][Aa][Tt][)\\]]|골뱅이", f"{_DM}(\\s?{_DASH}?\\s?{_DM}){{6}}",
+    f"[{_H}][{_H}0-9０-９]{{2}}|{_D}[{_H}][{_H}0-9０-９]", "자리|번호", TITLES, KIN, f"[A-Za-zＡ-Ｚａ-ｚ]{_D}{{3}}",
     f"{_D}\\s?[{PLATE_LETTERS}]\\s?{_D}{{4}}", "생년월일|생일|출생|DOB",
     f"{_D}\\s*일?\\s?(생|출생|에 태어|태생)", f"{_D}\\s*호", "번지",
     f"(로|길)\\s?{_D}", f"리\\s{_D}", "씨|님",
     "성명|이름|성함|민원인|신청인|작성자|제보자|신고인|신고자|청구인|보호자|대표자|예금주|수취인|"
-    "피해자|고객명|환자|의뢰인|세대주|본인|저는|제 이름은|사는|살고 있는|거주하는",
+    "피해자|고객명|환자|의뢰인|세대주|본인|대리인|저는|저\\s|제 이름|사는|살고 있는|거주하는",
 ])
