@@ -108,6 +108,11 @@ def _account_kind(match: re.Match, text: str) -> str | None:
     return "account" if len(re.sub(r"[^0-9]", "", number)) >= 10 else None
 
 
+def _phone_kind(match: re.Match, text: str) -> str:
+    """A fourth block (010-1234-5678-90) makes it an account number (기업은행 평생계좌)."""
+    return "account" if match.group("phone_tail") else "phone"
+
+
 def _rrn_part_kind(match: re.Match, text: str) -> str | None:
     """A half of an RRN after 앞자리/뒷자리: six digits must be a date, seven any G digit."""
     digits = match.group("rrn_part_no")
@@ -144,7 +149,7 @@ def _name_in_context_kind(match: re.Match, text: str) -> str | None:
     return None if name in p.NOT_NAMES or name[-1] in p.NOT_NAME_ENDINGS else "name"
 
 
-_CHECKS = {"rrn": _rrn_kind, "card": _card_kind, "account": _account_kind,
+_CHECKS = {"rrn": _rrn_kind, "card": _card_kind, "account": _account_kind, "phone": _phone_kind,
            "rrn_part": _rrn_part_kind, "hangul_digits": _hangul_digits_kind,
            **{group: _name_kind for group in p.NAME_GROUPS},
            "name_title": _name_in_context_kind, "name_kin": _name_in_context_kind}

@@ -73,7 +73,7 @@ GROUPS: dict[str, str] = {  # group name → regular expression, in order of pri
                       rf"|[0-9]{{2}}-[0-9]{{6}}-[0-9]{{2}}){NA}",
     "phone": rf"{NB}(?:\+82{SEP}(?:\(0\))?{SEP}0?|\((?=0[0-9]{{1,2}}\))0|0)"
              rf"(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70|50[2-8])(?:\)\s?|{SEP})"
-             rf"{MASKED}{{3,4}}{SEP}{MASKED}{{4}}{NA}",
+             rf"{MASKED}{{3,4}}{SEP}{MASKED}{{4}}(?P<phone_tail>-[0-9]{{2,3}})?{NA}",
     "account": rf"(?P<account_kw>(?:계좌|통장|입금|송금|환불|환급|예금주|은행|농협|국민|신한|우리|하나|"
                rf"기업|새마을금고|우체국|카카오뱅크|케이뱅크|토스|수협|신협|SC제일|씨티)[^0-9\n]{{0,15}}?)"
                rf"{NB}(?P<account_no>[0-9](?:[0-9-]|\s(?=[0-9])){{8,24}}){NA}",
@@ -111,7 +111,7 @@ GROUPS: dict[str, str] = {  # group name → regular expression, in order of pri
                  rf"(?P<name_v2>{NAME})(?=입니다|이라고|라고|이고|이며|예요|이에요|인데|\s?씨|\s?님)",
     "name_kin": rf"(?P<name_kin_kw>(?<![가-힣])(?:{KIN})(?:은|는|:)?\s+)(?P<name_v5>{FULL_NAME})"
                 rf"(?=이[가는를의]?(?![가-힣])|[은는가의을를과와](?![가-힣])|에게|\s?씨|\s?님|[(,)]|\s명의|$)",
-    "name_title": rf"(?<![가-힣])(?P<name_v4>{FULL_NAME})(?:\s(?={TITLES})|(?={TITLES_GLUED}))",
+    "name_title": rf"(?<![가-힣])(?P<name_v4>{FULL_NAME})(?=\s(?:{TITLES})|{TITLES_GLUED})",
     "name_hon": rf"(?<![가-힣])(?P<name_v3>{NAME})(?=\s?(?:씨|님))",
 }
 KIND_OF_GROUP = {
