@@ -11,6 +11,7 @@ from pycanon import anonymity as pycanon
 
 from gn_pipelines.assets.deidentification import RESIDUAL_CHECK, deidentified_asset_key
 from gn_pipelines.synth import synthesize_drops
+from gn_pipelines_tests.dagster.conftest import isolated_platform, process_and_publish
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
 
 WELFARE_QI = ["reference_month", "sigungu_code", "area", "age_band", "household_size_band", "sex"]
@@ -29,12 +30,18 @@ def _published_text(zones) -> str:
         return "\n".join(str(connection.execute(f"SELECT * FROM {t}").fetchall()) for t in tables)
 
 
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    with isolated_platform(tmp_path_factory.mktemp("deidentified") / "data") as (zones, instance):
+        synthesize_drops(zones.landing, datasets=["civil_complaints", "welfare_recipients"],
+                         providers=["48120", "48740"], start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 2))
+        process_and_publish(instance)
+        yield zones, instance
+
+
 @pytest.fixture
-def synthetic_platform(zones, process):
-    synthesize_drops(zones.landing, datasets=["civil_complaints", "welfare_recipients"],
-                     providers=["48120", "48740"], start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 2))
-    process(publish=True)
-    return zones
+def synthetic_platform(synthetic):
+    return synthetic[0]
 
 
 def test_no_direct_identifier_survives_anywhere_downstream(synthetic_platform):
@@ -77,8 +84,8 @@ def test_pseudonyms_are_stable_across_drops_and_datasets_and_depend_on_the_key(z
     assert latest and latest.isdisjoint(complainant)
 
 
-def test_welfare_release_is_k_anonymous_and_l_diverse_checked_independently(synthetic_platform, instance):
-    zones = synthetic_platform
+def test_welfare_release_is_k_anonymous_and_l_diverse_checked_independently(synthetic):
+    zones, instance = synthetic
     with duckdb.connect(str(zones.published_db), read_only=True) as connection:
         frame = connection.execute("SELECT * FROM welfare_recipients").df()
     assert len(frame) > 1000

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from gn_pipelines.synth import synthesize_drops
+from gn_pipelines_tests.dagster.conftest import isolated_platform, process_and_publish
 from gn_pipelines.water.tributary import convert_tributary_workbook
 from gn_pipelines_tests.unit.test_water_grading import WORKBOOK, independent_grades
 
@@ -32,29 +33,13 @@ def test_real_tributary_series_goes_through_the_platform_and_grades_match(zones,
 
 @pytest.fixture(scope="module")
 def published_platform(tmp_path_factory):
-    """One platform for the module: nine days of three datasets, processed and published."""
-    import dagster as dg
-
-    from gn_pipelines.instance import ensure_dagster_home
-    from gn_pipelines.processing import process_landing
-    from gn_pipelines.settings import DataZones
-    from gn_pipelines_tests.conftest import TEST_PSEUDONYM_KEY
-
-    root = tmp_path_factory.mktemp("published") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GN_DATA_ROOT", str(root))
-        patch.setenv("GN_SETTLE_SECONDS", "0")
-        patch.setenv("GN_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
-        patch.delenv("DAGSTER_HOME", raising=False)
-        zones = DataZones(root).ensure()
-        patch.setenv("DAGSTER_HOME", str(ensure_dagster_home(zones)))
+    """One platform for the module: five days of three datasets, processed and published."""
+    with isolated_platform(tmp_path_factory.mktemp("published") / "data") as (zones, instance):
         synthesize_drops(zones.landing, datasets=["civil_complaints", "welfare_recipients", "water_quality"],
                          providers=["48120", "48720", "48740", "48000"],
-                         start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 9))
-        with dg.DagsterInstance.get() as instance:
-            outcomes = process_landing(instance, echo=lambda line: None, publish=True)
-            assert all(o.success for o in outcomes), [o.line for o in outcomes if not o.success]
-            yield zones, instance
+                         start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 5))
+        process_and_publish(instance)
+        yield zones, instance
 
 
 @pytest.fixture
