@@ -153,3 +153,23 @@ def test_process_records_runs_in_the_dagster_instance(processed):
         else:
             assert run.tags[RUN_KEY_TAG] == f"sha256:{sha256}"
             assert run.tags["gn/provider"] == drop.provider_code
+
+
+def test_extract_command_refuses_and_grants_with_an_audit_trail(processed, tmp_path):
+    platform = processed.platform
+    refused = tmp_path / "refused.yaml"
+    refused.write_text("requester: 연구자\npurpose: test\ntable: welfare_recipients\n"
+                       "columns: [recipient_key]\ngroup_by: [recipient_key]\nrequest_id: cli-refused\n",
+                       encoding="utf-8")
+    result = run(platform, platform.command("gn-pipelines"), "extract", str(refused), cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout.startswith("refused cli-refused: "), explain(result)
+    granted = tmp_path / "granted.yaml"
+    granted.write_text("requester: 연구자\npurpose: 자료 목록\ntable: data_catalog\n"
+                       "columns: [licence]\ngroup_by: [licence]\nrequest_id: cli-granted\n", encoding="utf-8")
+    result = run(platform, platform.command("gn-pipelines"), "extract", str(granted), cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("granted cli-granted: "), explain(result)
+    folder = platform.zones.datalab / "cli-granted"
+    assert (folder / "extract.csv").is_file() and (folder / "privacy_note.md").is_file()
+    with duckdb.connect(str(platform.zones.datalab / "audit.duckdb"), read_only=True) as audit:
+        decisions = dict(audit.execute("SELECT request_id, decision FROM extract_requests").fetchall())
+    assert decisions == {"cli-refused": "refused", "cli-granted": "granted"}
