@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from gn_pipelines_tests.e2e.drops import (
 
 pytestmark = pytest.mark.e2e
 
-IMPORT_BOUND_SECONDS = 5.0  # generous: bench/ measures the real figure
 COMMAND_TIMEOUT = 120
 
 
@@ -46,13 +44,18 @@ def test_definitions_validate(platform, tmp_path):
     assert result.returncode == 0, explain(result)
 
 
-def test_code_location_imports_quickly(platform, tmp_path):
-    started = time.perf_counter()
-    result = run(platform, sys.executable, "-c", "import gn_pipelines.definitions", cwd=tmp_path)
-    elapsed = time.perf_counter() - started
-    print(f"python -c 'import gn_pipelines.definitions': {elapsed:.2f} s")
+# What keeps the code location loading in about a second: none of these is imported at load
+# (bench/bench_load.py measures the seconds; a test of wall-clock time would only be flaky).
+IMPORTED_ONLY_BY_STEPS = ("great_expectations", "pandas", "pyarrow", "numpy", "faker", "matplotlib",
+                          "openpyxl", "python_calamine", "charset_normalizer")
+
+
+def test_code_location_imports_no_heavy_library(platform, tmp_path):
+    probe = ("import sys, gn_pipelines.definitions; "
+             f"print(','.join(m for m in {IMPORTED_ONLY_BY_STEPS!r} if m in sys.modules))")
+    result = run(platform, sys.executable, "-c", probe, cwd=tmp_path)
     assert result.returncode == 0, explain(result)
-    assert elapsed < IMPORT_BOUND_SECONDS, f"importing the code location took {elapsed:.2f} s"
+    assert result.stdout.strip() == "", f"imported at load: {result.stdout.strip()}"
 
 
 @dataclass(frozen=True)
