@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from gn_pipelines.datalab.request import ExtractRequest
+from gn_pipelines.ingest.parquet_io import PORTABLE_STORAGE
 
 AUDIT_TABLE = "extract_requests"
 _CREATE = f"""
@@ -37,7 +38,7 @@ def record_request(audit_db: Path, request: ExtractRequest, *, decision: str, re
     deadline = time.monotonic() + _LOCK_WAIT_SECONDS
     while True:
         try:
-            with duckdb.connect(str(audit_db)) as connection:
+            with duckdb.connect(str(audit_db), config=PORTABLE_STORAGE) as connection:
                 connection.execute(_CREATE)
                 connection.execute(f"INSERT INTO {AUDIT_TABLE} VALUES ({', '.join('?' * len(values))})", values)
             return

@@ -1,5 +1,5 @@
-"""The two DuckDB habits every stage shares: a bounded, spilling connection per piece of work,
-and Parquet written beside its target and renamed into place."""
+"""The DuckDB habits every stage shares: a bounded, spilling connection per piece of work,
+Parquet written beside its target and renamed into place, and database files others can open."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ import duckdb
 # Per-stage memory cap: DuckDB spills to the work folder beyond it, so memory does not grow
 # with the size of a drop.
 DUCKDB_MEMORY_LIMIT = "1GB"
+
+# DuckDB files that people open with their own DuckDB (analysts, the data lab, engineers' CLI)
+# are created in the oldest storage format DuckDB still writes: a file in DuckDB 2's own format
+# is refused by every 1.x release, the current DuckDB CLI (1.5.6) included.
+PORTABLE_STORAGE = {"storage_compatibility_version": "v0.10.2"}
 
 
 def work_connection(work_dir: Path, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> duckdb.DuckDBPyConnection:

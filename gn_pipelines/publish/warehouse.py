@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterator, Mapping
 import duckdb
 
 from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.parquet_io import PORTABLE_STORAGE
 from gn_pipelines.publish.catalog import catalog_rows
 from gn_pipelines.publish.tables import CATALOG_TABLE, PUBLISHED_TABLES, PublishedTable, published_table
 
@@ -84,7 +85,7 @@ def _declared(name: str) -> PublishedTable:
 
 def _build(temp: Path, previous: Path, tables: Mapping[str, TableSource],
            connection_setup: ConnectionSetup | None, now: datetime) -> tuple[dict[str, int], tuple[str, ...]]:
-    connection = duckdb.connect(str(temp))
+    connection = duckdb.connect(str(temp), config=PORTABLE_STORAGE)
     try:
         if connection_setup is not None:
             connection_setup(connection)

@@ -7,6 +7,7 @@ from typing import Iterator
 
 import dagster as dg
 
+from gn_pipelines.ingest.parquet_io import PORTABLE_STORAGE
 from gn_pipelines.resources.zones import DataZonesResource
 
 # Every asset that writes warehouse/restricted.duckdb runs in this pool; the instance limits it
@@ -23,6 +24,7 @@ class RestrictedWarehouseResource(dg.ConfigurableResource):
 
         path = self.zones.zones.restricted_db
         path.parent.mkdir(parents=True, exist_ok=True)
-        resource = DuckDBResource(database=str(path), connection_config={"access_mode": "READ_ONLY"} if read_only else {})
+        config = {"access_mode": "READ_ONLY"} if read_only else dict(PORTABLE_STORAGE)
+        resource = DuckDBResource(database=str(path), connection_config=config)
         with resource.get_connection() as connection:
             yield connection
