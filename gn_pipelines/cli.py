@@ -56,6 +56,7 @@ def _extract(args: argparse.Namespace) -> int:
 
     from gn_pipelines.definitions import defs
     from gn_pipelines.instance import ensure_dagster_home
+    from gn_pipelines.processing import QUIET_CONSOLE
 
     zones = DataZones.from_env().ensure()
     ensure_dagster_home(zones)
@@ -64,7 +65,7 @@ def _extract(args: argparse.Namespace) -> int:
         request["request_id"] = str(request["request_id"])
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def("datalab_extract").execute_in_process(
-            run_config={"ops": {"extract_for_datalab": {"config": request}}}, instance=instance,
+            run_config={"ops": {"extract_for_datalab": {"config": request}}, **QUIET_CONSOLE}, instance=instance,
             raise_on_error=False)
     if not result.success:
         print("the extract run failed: see the Runs page in the UI", file=sys.stderr)

@@ -43,6 +43,10 @@ def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[
     return list(result.run_requests or []), skipped or ""
 
 
+# The console shows only warnings and errors: the one line per file is the report, and every
+# event is still recorded in the instance (the Runs page of the UI).
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
 OUTCOME_TAG = "gn/outcome"
 QUARANTINED = "quarantined"
 
@@ -70,7 +74,8 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest) -> 
     job = defs.resolve_job_def(request.job_name)
     label = request.tags.get("gn/source_file", request.job_name)
     result = job.execute_in_process(
-        run_config=request.run_config, instance=instance, partition_key=request.partition_key,
+        run_config={**(request.run_config or {}), **QUIET_CONSOLE}, instance=instance,
+        partition_key=request.partition_key,
         tags=tags, raise_on_error=False)
     if not result.success and _stopped_by_blocking_check(result):
         # the data was stopped, as designed: an outcome to report, not a platform failure
@@ -183,12 +188,13 @@ def publish_in(instance: dg.DagsterInstance) -> RunOutcome:
     from gn_pipelines.jobs import PUBLISH_JOB_NAME
 
     job = _definitions().resolve_job_def(PUBLISH_JOB_NAME)
-    result = job.execute_in_process(instance=instance, tags={"gn/trigger": "gn-pipelines process"},
-                                    raise_on_error=False)
+    result = job.execute_in_process(run_config=QUIET_CONSOLE, instance=instance,
+                                    tags={"gn/trigger": "gn-pipelines process"}, raise_on_error=False)
     if result.success:
         tables = sum(1 for e in result.get_asset_materialization_events()
                      if e.materialization.asset_key.path[0] == "published")
-        return RunOutcome(PUBLISH_JOB_NAME, True, f"{PUBLISH_JOB_NAME}: {tables} published tables, open data exported")
+        return RunOutcome(PUBLISH_JOB_NAME, True, f"{PUBLISH_JOB_NAME}: {tables} tables and data_catalog "
+                                                           "published, open data exported")
     stopped = _stopped_by_blocking_check(result)
     failed = sorted({f"{e.asset_key.to_user_string()}:{e.check_name}"
                      for e in result.get_asset_check_evaluations() if not e.passed
