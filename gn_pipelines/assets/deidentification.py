@@ -7,6 +7,7 @@ blocking validation check never reaches it. The dataset release refreshes when i
 
 import dagster as dg
 
+from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
 from gn_pipelines.assets.collection import FILE_DIMENSION, PROVIDER_DIMENSION, drop_partitions
 from gn_pipelines.assets.validation import validated_asset_key
 from gn_pipelines.contracts import CONTRACTS, DatasetContract
@@ -16,15 +17,6 @@ DEIDENTIFICATION_GROUP = "deidentification"
 RESIDUAL_CHECK = "no_residual_identifiers"
 K_CHECK = "k_anonymous"
 L_CHECK = "l_diverse"
-
-# Refresh when an input changed, but not while inputs are still being written; unlike eager(),
-# a provider × file grid with unfilled cells (most providers never send most file names) does
-# not count as "missing inputs".
-REFRESH_WHEN_INPUTS_CHANGE = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("refresh when inputs change")
 
 
 def pseudonymised_asset_key(dataset: str) -> dg.AssetKey:

@@ -9,8 +9,8 @@ import base64
 
 import dagster as dg
 
+from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
 from gn_pipelines.assets.deidentification import (
-    REFRESH_WHEN_INPUTS_CHANGE,
     RESIDUAL_CHECK,
     deidentified_asset_key,
     pseudonymised_asset_key,

@@ -8,6 +8,7 @@ import datetime as dt
 
 import dagster as dg
 
+from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
 from gn_pipelines.assets.metadata import markdown_table
 from gn_pipelines.assets.validation import VALIDATION_GROUP, validated_asset_key
 from gn_pipelines.contracts import CONTRACTS, DatasetContract
@@ -36,7 +37,7 @@ def _log_views(zones):
     group_name=VALIDATION_GROUP,
     deps=[validated_asset_key(dataset) for dataset in CONTRACTS],
     kinds={"duckdb", "parquet"},
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=REFRESH_WHEN_INPUTS_CHANGE,
     description="Each provider's deliveries per dataset and month: files on time and late, rows "
                 "accepted, rows and files quarantined, the most frequent failed checks. No personal "
                 "data; published as `provider_scorecard`.",
