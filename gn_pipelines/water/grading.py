@@ -99,10 +99,12 @@ FROM annual a JOIN wq_reporting_digits d USING (parameter)"""
 GRADED_SQL = """
 CREATE OR REPLACE TEMP TABLE wq_graded AS
 SELECT a.*, a.months >= $min_months AS enough_samples,
-  (SELECT arg_min(s.grade, s.rank) FROM wq_standards s
-    WHERE s.parameter = a.parameter
-      AND (s.lower IS NULL OR a.annual_mean >= s.lower)
-      AND (s.upper IS NULL OR a.annual_mean <= s.upper)) AS grade
+  -- no mean (every value below an unknown detection limit), no grade: VI would match it
+  CASE WHEN a.annual_mean IS NOT NULL THEN
+    (SELECT arg_min(s.grade, s.rank) FROM wq_standards s
+      WHERE s.parameter = a.parameter
+        AND (s.lower IS NULL OR a.annual_mean >= s.lower)
+        AND (s.upper IS NULL OR a.annual_mean <= s.upper)) END AS grade
 FROM wq_annual a"""
 
 STATION_GRADES_SQL = """
@@ -124,7 +126,10 @@ WITH names AS (
   SELECT station_code, year, 'overall' AS parameter, CAST(NULL AS DOUBLE) AS annual_mean,
     least(b.samples, p.samples) AS samples,
     coalesce(b.below_detection_samples, 0) + coalesce(p.below_detection_samples, 0) AS below_detection_samples,
-    CASE WHEN list_position($grades, b.grade) >= list_position($grades, p.grade) THEN b.grade ELSE p.grade END AS grade,
+    -- the worse of the two; without both there is no overall grade
+    CASE WHEN b.grade IS NULL OR p.grade IS NULL THEN NULL
+         WHEN list_position($grades, b.grade) >= list_position($grades, p.grade) THEN b.grade
+         ELSE p.grade END AS grade,
     coalesce(b.enough_samples AND p.enough_samples, false) AS enough_samples,
     format('worse of BOD ({}) and T-P ({})', coalesce(b.grade, 'no data'), coalesce(p.grade, 'no data')) AS note
   FROM (SELECT * FROM parameters WHERE parameter = 'bod_mg_l') b

@@ -142,11 +142,6 @@ def test_cleaning_drops_impossible_temperatures_and_station_codes_are_stable(rea
     assert day == 15
 
 
-def test_real_workbook_runs_fast_enough(real_tables):
-    _, _, timings, _ = real_tables
-    assert sum(timings.values()) < 60, timings
-
-
 # ---- synthetic cases ---------------------------------------------------------------------
 
 def source_table(connection, rows: list[dict]) -> str:
@@ -222,6 +217,20 @@ def test_grade_boundaries_ib_and_ii():
     assert [grade_of("bod_mg_l", v) for v in (1.0, 2.0, 2.1, 10.0, 10.1)] == ["Ia", "Ib", "II", "V", "VI"]
     assert [grade_of("tp_mg_l", v) for v in (0.04, 0.041)] == ["Ib", "II"]
     assert grade_of("ss_mg_l", 250) == "V" and grade_of("bod_mg_l", None) is None
+
+
+def test_no_mean_no_grade_and_no_overall_grade_without_both_parameters():
+    connection = duckdb.connect()
+    rows = (monthly_rows("ND", 2024, bod_mg_l=1.0, tp_mg_l_below_detection=True)  # T-P all ND, no limit
+            + monthly_rows("NOBOD", 2024, tp_mg_l=0.03)
+            + monthly_rows("NOTP", 2024, bod_mg_l=1.0))
+    build_water_tables(connection, source_table(connection, rows))
+    got = grades(connection)
+    mean, samples, below, grade, enough, note = got[("ND", "tp_mg_l")]
+    assert (mean, samples, below, grade, enough) == (None, 0, 12, None, False)  # not VI
+    assert "12 ND/불검출 value(s) without a limit left out of the mean" in note
+    assert got[("ND", "overall")][3] is None and "T-P (no data)" in got[("ND", "overall")][5]
+    assert got[("NOBOD", "overall")][3] is None and got[("NOTP", "overall")][3] is None
 
 
 def test_namji_target_table_on_a_synthetic_series():
