@@ -65,10 +65,14 @@ class Recipe:
         return {d.name: f"{d.technique} ({', '.join(d.from_columns)})" for d in self.per_drop}
 
 
+def _known_eup_myeon_dong(value: str) -> str:
+    """`value` if the reference knows it as a 읍면동 of the row's 시군구, else NULL (the area then
+    falls to the 시군구): a provider's 리, apartment or lot number never passes as a 읍면동."""
+    return f"CASE WHEN list_contains($known_eup_myeon_dong, sigungu_code || ' ' || {value}) THEN {value} END"
+
+
 def _eup_myeon_dong_of(address: str) -> str:
-    extracted = f"regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1)"
-    return (f"CASE WHEN list_contains($known_eup_myeon_dong, sigungu_code || ' ' || {extracted}) "
-            f"THEN {extracted} END")
+    return _known_eup_myeon_dong(f"regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1)")
 
 
 def _scrubbed(column: str, name: str, phone: str | None, address: str) -> Derived:
@@ -122,7 +126,7 @@ WELFARE_RECIPIENTS = Recipe(
                 ("resident_reg_no",)),
         Derived("reference_month", "reference_month", KEPT, ("reference_month",)),
         Derived("sigungu_code", "sigungu_code", KEPT, ("sigungu_code",)),
-        Derived("eup_myeon_dong", "eup_myeon_dong", GENERALISED, ("eup_myeon_dong",)),
+        Derived("eup_myeon_dong", _known_eup_myeon_dong("eup_myeon_dong"), GENERALISED, ("eup_myeon_dong",)),
         Derived("birth_year", rrn_birth_year_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
         Derived("sex", rrn_sex_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
         Derived("household_size", "household_size", GENERALISED, ("household_size",)),

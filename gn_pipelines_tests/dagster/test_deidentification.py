@@ -99,6 +99,23 @@ def test_welfare_release_is_k_anonymous_and_l_diverse_checked_independently(synt
     assert set(report["deleted_columns"]) >= {"name", "resident_reg_no", "address", "recipient_no"}
 
 
+def test_an_area_finer_than_eup_myeon_dong_falls_to_the_sigungu(zones, process):
+    rows = sample_rows("welfare_recipients", 12, 시군구코드="48740", 읍면동="남지읍 신전리")  # a 리
+    for i, row in enumerate(rows):  # varied enough to pass k and l as one class
+        row["급여종류"] = ("생계급여", "의료급여")[i % 2]
+        row["장애여부"] = "YN"[i % 2]
+        row["월지급액"] = ("713,102", "212,000")[i % 2]
+    rows[0]["읍면동"] = "남지주공아파트"
+    drop(zones.landing, "48740/welfare_recipients/2025-03.csv", csv_bytes(rows))
+    process(publish=True)
+    pseudonymised = _values(str(zones.restricted / "pseudonymised" / "welfare_recipients" / "*" / "*.parquet"),
+                            ["eup_myeon_dong"])
+    assert pseudonymised == set()  # neither is a 읍면동 of 창녕군 in the reference
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        areas = connection.execute("SELECT DISTINCT area, area_level FROM welfare_recipients").fetchall()
+    assert areas == [("창녕군", "시군구")]
+
+
 def test_a_planted_identifier_fails_the_residual_scan_and_blocks_publication(zones, process, instance):
     rows = sample_rows("welfare_recipients", 12, 시군구코드="48740", 읍면동="남지읍")
     for i, row in enumerate(rows):  # varied enough to pass k and l as one class
