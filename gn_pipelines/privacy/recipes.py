@@ -15,6 +15,7 @@ from gn_pipelines.privacy.generalisation import (
     age_ladder,
     amount_ladder,
     area_ladder,
+    exact_ladder,
     household_ladder,
     sex_ladder,
 )
@@ -103,17 +104,19 @@ CIVIL_COMPLAINTS = Recipe(
         _scrubbed("body", "complainant_name", "phone", "address"),
     ),
     release=Release(
+        # 처리완료일 is a quasi-identifier of the contract: the days it gives stay exact where the
+        # class allows and are withheld ('*', published NULL) only after area, age and sex climbed
         quasi_identifiers=(area_ladder(changwon_districts=True),
-                           age_ladder(at="received_month").from_level(1), sex_ladder()),
+                           age_ladder(at="received_month").from_level(1), sex_ladder(),
+                           exact_ladder("days_to_completion")),
         partition_by=("received_month",),
-        keep=("complaint_key", "complainant_key", "category", "status", "days_to_completion",
-              "title", "body"),
+        keep=("complaint_key", "complainant_key", "category", "status", "title", "body"),
         prepare_sql="""SELECT *, strftime(received_at, '%Y-%m') AS received_month,
             CAST(date_diff('day', CAST(received_at AS DATE), completed_on) AS INTEGER) AS days_to_completion
             FROM drops""",
         publish_sql=f"""SELECT complaint_key, complainant_key, received_month, a.sigungu_code,
             n.name AS sigungu_name, nullif(a.eup_myeon_dong, '*') AS district, category, status,
-            days_to_completion, age_band, sex, title, body
+            CAST(nullif(days_to_completion, '*') AS INTEGER) AS days_to_completion, age_band, sex, title, body
             FROM anonymised a LEFT JOIN {_AREA_NAMES} n ON n.code = a.sigungu_code""",
         text_columns=("title", "body", "district"),
     ),

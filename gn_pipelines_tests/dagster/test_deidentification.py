@@ -99,6 +99,21 @@ def test_welfare_release_is_k_anonymous_and_l_diverse_checked_independently(synt
     assert set(report["deleted_columns"]) >= {"name", "resident_reg_no", "address", "recipient_no"}
 
 
+def test_complaint_release_is_k_anonymous_over_every_contract_quasi_identifier(synthetic):
+    zones, instance = synthetic
+    with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+        frame = connection.execute("SELECT * FROM civil_complaints").df()
+    assert len(frame) > 200
+    # 접수일시 → month, 시군구코드 and 주소 → area, 주민등록번호 → age and sex, 처리완료일 → days
+    quasi = ["received_month", "sigungu_code", "district", "age_band", "sex", "days_to_completion"]
+    # pandas drops NULL keys from groups: a NULL is a value here (not completed, no 읍면동)
+    assert pycanon.k_anonymity(frame[quasi].astype(object).fillna("NULL"), quasi) >= 5
+    report = instance.get_latest_materialization_event(deidentified_asset_key(
+        "civil_complaints")).asset_materialization.metadata["privacy_report"].value
+    levels = report["anonymity"]["levels"]["days_to_completion"]  # reported: exact or withheld
+    assert sum(levels.values()) == len(frame) and set(levels) <= {"kept", "masked"}
+
+
 def test_an_area_finer_than_eup_myeon_dong_falls_to_the_sigungu(zones, process):
     rows = sample_rows("welfare_recipients", 12, 시군구코드="48740", 읍면동="남지읍 신전리")  # a 리
     for i, row in enumerate(rows):  # varied enough to pass k and l as one class
@@ -117,30 +132,27 @@ def test_an_area_finer_than_eup_myeon_dong_falls_to_the_sigungu(zones, process):
 
 
 def test_a_planted_identifier_fails_the_residual_scan_and_blocks_publication(zones, process, instance):
-    rows = sample_rows("welfare_recipients", 12, 시군구코드="48740", 읍면동="남지읍")
-    for i, row in enumerate(rows):  # varied enough to pass k and l as one class
-        row["급여종류"] = ("생계급여", "의료급여")[i % 2]
-        row["장애여부"] = "YN"[i % 2]
-        row["월지급액"] = ("713,102", "212,000")[i % 2]
-    drop(zones.landing, "48740/welfare_recipients/2025-03.csv", csv_bytes(rows))
+    rows = sample_rows("water_quality", 12)
+    drop(zones.landing, "48000/water_quality/20250331_weekly.csv", csv_bytes(rows))
     process(publish=True)
     with duckdb.connect(str(zones.published_db), read_only=True) as connection:
-        before = connection.execute("SELECT * FROM welfare_recipients ORDER BY ALL").fetchall()
+        before = connection.execute("SELECT * FROM water_quality_measurements ORDER BY ALL").fetchall()
     assert before
-    # a provider types a phone number into the 읍면동 column of every row (a WARN rule only)
+    # a provider types a contact number into the station name (water has no personal columns,
+    # so nothing scrubs it: only the residual scan stands between it and the public)
     for row in rows:
-        row["읍면동"] = "남지읍 010-2345-6789"
-    drop(zones.landing, "48740/welfare_recipients/2025-03.csv", csv_bytes(rows))
+        row["측정소명"] = "남지 담당 010-2345-6789"
+    drop(zones.landing, "48000/water_quality/20250331_weekly.csv", csv_bytes(rows))
     from gn_pipelines.processing import process_landing
 
     printed = []
     process_landing(instance, echo=printed.append, publish=True)
     assert any("publish_all: FAILED" in line and RESIDUAL_CHECK in line for line in printed), printed
     check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        [dg.AssetCheckKey(deidentified_asset_key("welfare_recipients"), RESIDUAL_CHECK)])
+        [dg.AssetCheckKey(deidentified_asset_key("water_quality"), RESIDUAL_CHECK)])
     evaluation = next(iter(check.values())).event.dagster_event.event_specific_data
     assert not evaluation.passed and evaluation.metadata["residual_identifiers"].value == {"phone": 12}
     with duckdb.connect(str(zones.published_db), read_only=True) as connection:
-        after = connection.execute("SELECT * FROM welfare_recipients ORDER BY ALL").fetchall()
+        after = connection.execute("SELECT * FROM water_quality_measurements ORDER BY ALL").fetchall()
     assert after == before  # the published zone is as it was
     assert "010-2345-6789" not in _published_text(zones)
