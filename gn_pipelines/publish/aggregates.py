@@ -33,7 +33,7 @@ _AGE_BAND = age_ladder(at="reference_month").levels[2].sql[0]
 
 WELFARE_SUMMARY_SQL = f"""
 CREATE OR REPLACE TABLE welfare_summary AS
-SELECT sigungu_code, reference_month, benefit_type, {_AGE_BAND} AS age_band, coalesce(sex, '*') AS sex,
+SELECT {_SIGUN} AS sigungu_code, reference_month, benefit_type, {_AGE_BAND} AS age_band, coalesce(sex, '*') AS sex,
        count(DISTINCT recipient_key) AS recipients, sum(monthly_amount_krw) AS amount_total_krw
 FROM welfare_drops GROUP BY ALL"""
 

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Mapping
 
+from gn_pipelines.contracts import get_contract
 from gn_pipelines.publish.tables import CATALOG_TABLE, LICENCE, PUBLISHED_TABLES, PublishedTable
 from gn_pipelines.reference.providers import PROVIDERS_BY_CODE, provider_of_sigungu
 
@@ -24,7 +25,10 @@ def _provider_codes(connection, table: PublishedTable, present: set[str]) -> lis
     rows = connection.execute(
         f'SELECT DISTINCT "{table.provider_column}" FROM main."{table.name}" '
         f'WHERE "{table.provider_column}" IS NOT NULL').fetchall()
-    return sorted({provider_of_sigungu(str(code)) for (code,) in rows})
+    codes = {provider_of_sigungu(str(code)) for (code,) in rows}
+    # a row generalised to the province carries 48000, which names no provider of that dataset
+    allowed = {code for d in table.source_datasets for code in (get_contract(d).providers or PROVIDERS_BY_CODE)}
+    return sorted(codes & allowed if allowed else codes)
 
 
 def providers_of(connection, table: PublishedTable, present: set[str]) -> list[str]:

@@ -71,6 +71,16 @@ def test_the_file_opens_in_duckdb_1x_as_well(db):
     assert storage_version(db) == 64
 
 
+def test_catalog_names_the_providers_of_a_table_not_its_generalised_areas(tmp_path):
+    columns = published_table("welfare_recipients").column_names
+    rows = [dict.fromkeys(columns, "x") | {"sigungu_code": code} for code in ("48121", "48000", "48740")]
+    path = tmp_path / "published.duckdb"
+    publish(path, {"welfare_recipients": pd.DataFrame(rows)})
+    (providers,) = read(path, "SELECT providers FROM data_catalog WHERE table_name = 'welfare_recipients'")[0]
+    # 창원's 구 is 창원시's row; 48000 is a row generalised to the province, not a provider
+    assert providers == "48120 창원시, 48740 창녕군"
+
+
 def test_unknown_table_or_columns_are_refused_and_previous_is_kept(db):
     with pytest.raises(PublicationError, match="not a published table"):
         publish(db, {"complaints_raw": "SELECT 1 AS x"})
