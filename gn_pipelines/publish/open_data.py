@@ -82,7 +82,9 @@ def _catalog_rows(connection) -> list[dict]:
 
 
 def _export_table(connection, table: str, open_dir: Path) -> list[Path]:
-    source = f'SELECT * FROM published.main."{table}"'
+    withheld = ", ".join(f'"{c}"' for c in published_table(table).open_data_withheld)
+    excluded = f"EXCLUDE ({withheld})" if withheld else ""
+    source = f'SELECT * {excluded} FROM published.main."{table}"'
     parquet = _atomic(open_dir / f"{table}.parquet", lambda temp: connection.execute(
         f"COPY ({source}) TO {sql_text(str(temp))} (FORMAT parquet, COMPRESSION zstd)"))
     csv = _atomic(open_dir / f"{table}.csv", lambda temp: write_csv_with_bom(connection, source, temp))
@@ -116,7 +118,8 @@ def _entry(row: dict, files: list[Path], attachments: list[Attachment]) -> dict:
     return {
         "table_name": table.name, "title_ko": table.title_ko, "title_en": table.title_en,
         "description_ko": table.description_ko, "description_en": table.description_en, "grain": table.grain,
-        "columns": json.loads(row["columns"]), "row_count": row["row_count"],
+        "columns": [c for c in json.loads(row["columns"]) if c["name"] not in table.open_data_withheld],
+        "withheld_columns": list(table.open_data_withheld), "row_count": row["row_count"],
         "last_updated": row["last_updated"].isoformat(timespec="seconds"),
         "providers": row["providers"], "licence": row["licence"], "privacy_treatment": row["privacy_treatment"],
         "downloads": [{"format": p.suffix.lstrip("."), "href": p.name, "bytes": p.stat().st_size} for p in files],
@@ -176,7 +179,7 @@ def _dataset_html(entry: dict) -> str:
 <dt>행 수</dt><dd>{entry['row_count']:,}</dd>
 <dt>최종 갱신</dt><dd>{e['last_updated']}</dd>
 <dt>제공 기관</dt><dd>{e['providers']}</dd>
-<dt>개인정보 처리</dt><dd>{e['privacy_treatment']}</dd>
+<dt>개인정보 처리</dt><dd>{e['privacy_treatment']}{_withheld_html(entry)}</dd>
 <dt>이용허락</dt><dd>{e['licence']}</dd>
 </dl>
 <p>{links}</p>
@@ -184,6 +187,13 @@ def _dataset_html(entry: dict) -> str:
 <table><tr><th>이름</th><th>형식</th><th>설명</th></tr>{columns}</table>
 </details>
 </section>"""
+
+
+def _withheld_html(entry: dict) -> str:
+    if not entry["withheld_columns"]:
+        return ""
+    names = ", ".join(f"<code>{html.escape(c)}</code>" for c in entry["withheld_columns"])
+    return f" 공개 파일에는 가명키({names})를 싣지 않습니다."
 
 
 def _write_text(path: Path, text: str) -> Path:

@@ -40,6 +40,10 @@ class PublishedTable:
     filterable: tuple[str, ...] = ()
     groupable: tuple[str, ...] = ()
     record_level_allowed: bool = False  # may the data lab return ungrouped rows?
+    # Left out of the public open-data copy: the linkage keys of 가명정보 (PIPC guideline: a
+    # pseudonymised dataset goes to analysts, not to everyone; without its keys, a k-anonymous
+    # and scrubbed table links no person across months, tables or drops).
+    open_data_withheld: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -224,7 +228,7 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         f"주소→읍면동 이상, 자유기재 항목의 개인정보 마스킹; {_K_ANON}.",
         provider_column="sigungu_code",
         selectable=_COMPLAINT_DIMENSIONS, filterable=_COMPLAINT_DIMENSIONS,
-        groupable=_COMPLAINT_DIMENSIONS),
+        groupable=_COMPLAINT_DIMENSIONS, open_data_withheld=("complaint_key", "complainant_key")),
     PublishedTable(
         "civil_complaints_monthly", "시군별 월별 민원 통계", "Civil complaints by 시군, month and category",
         "시군 × 월 × 민원분야별 접수 건수, 처리완료 건수와 비율, 처리 소요일수 중앙값과 90백분위.",
@@ -247,7 +251,7 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         provider_column="sigungu_code",
         selectable=_everything_but(_WELFARE_COLUMNS, "recipient_key"),
         filterable=_everything_but(_WELFARE_COLUMNS, "recipient_key"),
-        groupable=_everything_but(_WELFARE_COLUMNS, "recipient_key")),
+        groupable=_everything_but(_WELFARE_COLUMNS, "recipient_key"), open_data_withheld=("recipient_key",)),
     PublishedTable(
         "welfare_summary", "복지 수급자 통계", "Welfare recipients summary",
         "시군 × 월 × 급여종류 × 연령대 × 성별 수급자 수와 지급액 합계.",

@@ -84,3 +84,22 @@ def test_index_page_lists_the_datasets_in_korean_without_external_assets(export)
         assert f'href="{table}.csv"' in page and f'href="{table}.parquet"' in page
     assert "시군별 월별 민원 통계" in page and 'href="catalog.json"' in page
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page
+
+
+def test_the_public_copy_of_pseudonymised_records_has_no_linkage_keys(tmp_path):
+    from gn_pipelines.publish.tables import published_table
+
+    columns = published_table("welfare_recipients").column_names
+    rows = pd.DataFrame([dict.fromkeys(columns, "x") | {"recipient_key": "a1b2c3d4e5f6", "sigungu_code": "48740"}])
+    db = tmp_path / "published.duckdb"
+    publish(db, {"welfare_recipients": rows})
+    result = export_open_data(db, tmp_path / "open")
+    with duckdb.connect() as connection:
+        exported = [r[0] for r in connection.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{result.open_dir / 'welfare_recipients.parquet'}')").fetchall()]
+    assert exported == [c for c in columns if c != "recipient_key"]  # the analysts' table keeps it
+    assert "a1b2c3d4e5f6" not in (result.open_dir / "welfare_recipients.csv").read_text(encoding="utf-8-sig")
+    entry = next(e for e in result.catalog if e["table_name"] == "welfare_recipients")
+    assert entry["withheld_columns"] == ["recipient_key"]
+    assert "recipient_key" not in [c["name"] for c in entry["columns"]]
+    assert "<code>recipient_key</code>" in (result.open_dir / "index.html").read_text(encoding="utf-8")
