@@ -8,14 +8,17 @@ from pathlib import Path
 
 def write_cases(cases, path: Path) -> int:
     """Rewrite `path` from (text, [(kind, value)], [decoy]) cases, checking every label is in
-    its text; returns the number of cases."""
+    its text; a fourth element, if any, holds the record's own values (scrub_text keywords).
+    Returns the number of cases."""
     with path.open("w", encoding="utf-8") as out:
-        for text, identifiers, decoys in cases:
+        for text, identifiers, decoys, *own in cases:
             for _, value in identifiers:
                 assert value in text, value
             for decoy in decoys:
                 assert decoy in text, decoy
-            out.write(json.dumps({"text": text, "identifiers": [{"kind": k, "value": v}
-                                                                for k, v in identifiers],
-                                  "decoys": decoys}, ensure_ascii=False) + "\n")
+            row = {"text": text, "identifiers": [{"kind": k, "value": v} for k, v in identifiers],
+                   "decoys": decoys}
+            if own:
+                row["own"] = own[0]
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return len(cases)

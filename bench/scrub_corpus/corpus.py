@@ -1,4 +1,5 @@
-"""The scrubber's labelled corpus: hand-written hard cases plus texts from the synth generator.
+"""The scrubber's labelled corpus: hand-written hard cases, blind and audit cases written by
+others, plus texts from the synth generator.
 
 A case is a text, the identifiers that must go (kind, value) and the decoys that must stay.
 The generated part is rebuilt from a seed: the synth generator plants the complainant's own data.
@@ -21,13 +22,14 @@ from gn_pipelines.synth.texts import _AMOUNTS, _ARTICLES, _ROUTES
 
 HARD_CASES = Path(__file__).with_name("hard_cases.jsonl")
 BLIND_CASES = Path(__file__).with_name("blind_cases.jsonl")  # written before the fixes they drove
+AUDIT_CASES = Path(__file__).with_name("audit_cases.jsonl")  # an independent privacy audit's misses
 TRUTH_KIND = {"name": "name", "phone": "phone", "rrn": "rrn", "email": "email",
               "plate": "plate", "address": "address"}
 
 
 @dataclass(frozen=True)
 class Case:
-    """One labelled text; `own` holds the record's name, phone and address (generated cases)."""
+    """One labelled text; `own` holds the record's own values (scrub_text's own_* keywords)."""
 
     text: str
     identifiers: tuple[tuple[str, str], ...]
@@ -39,13 +41,19 @@ def hard_cases(path: Path = HARD_CASES) -> list[Case]:
     """The hand-written cases of hard_cases.jsonl (or of another file in its format)."""
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     return [Case(r["text"], tuple((i["kind"], i["value"]) for i in r["identifiers"]),
-                 tuple(r["decoys"])) for r in rows]
+                 tuple(r["decoys"]), r.get("own", {})) for r in rows]
 
 
 def blind_cases() -> list[Case]:
     """The blind cases of blind_cases.jsonl: written before reading the rules, then used to fix
     them; a second opinion on recall next to hard_cases (written by the rules' author)."""
     return hard_cases(BLIND_CASES)
+
+
+def audit_cases() -> list[Case]:
+    """The cases of audit_cases.jsonl: an independent privacy auditor's misses and over-scrubbed
+    strings, written before the fixes they drove; a third opinion on recall."""
+    return hard_cases(AUDIT_CASES)
 
 
 _PLANTED = {  # how each planted kind reads in the synth sentences (gn_pipelines/synth/texts.py)
@@ -84,7 +92,7 @@ def generated_cases(seed: int = 20250303, rows: int = 4000,
         for row in planted + clean.to_pylist():
             kinds = (row["personal_data_in_text"] or "").split(",")
             own = {"own_name": row["complainant_name"], "own_phone": row["phone"],
-                   "own_address": row["address"]}
+                   "own_address": row["address"], "own_rrn": row["resident_reg_no"]}
             for text in (row["title"], row["body"]):
                 found = tuple((TRUTH_KIND[k], v) for k in kinds if k
                               for v in _planted_values(k, text, row))
