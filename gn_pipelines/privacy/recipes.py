@@ -76,10 +76,11 @@ def _eup_myeon_dong_of(address: str) -> str:
     return _known_eup_myeon_dong(f"regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1)")
 
 
-def _scrubbed(column: str, name: str, phone: str | None, address: str) -> Derived:
-    own_phone = phone or "NULL"
-    return Derived(column, f"scrub({column}, {name}, {own_phone}, {address})", MASKED,
-                   tuple(c for c in (column, name, phone, address) if c))
+def _scrubbed(column: str, name: str, phone: str | None, address: str, rrn: str | None) -> Derived:
+    """`column` scrubbed, the record's own name, phone, address and 주민등록번호 included."""
+    own_phone, own_rrn = phone or "NULL", rrn or "NULL"
+    return Derived(column, f"scrub({column}, {name}, {own_phone}, {address}, {own_rrn})", MASKED,
+                   tuple(c for c in (column, name, phone, address, rrn) if c))
 
 
 _AREA_NAMES = "providers"  # a relation (code, name) of 시군 and 창원 구, bound by the engine
@@ -100,8 +101,8 @@ CIVIL_COMPLAINTS = Recipe(
         Derived("category", "category", KEPT, ("category",)),
         Derived("status", "status", KEPT, ("status",)),
         Derived("completed_on", "completed_on", KEPT, ("completed_on",)),
-        _scrubbed("title", "complainant_name", "phone", "address"),
-        _scrubbed("body", "complainant_name", "phone", "address"),
+        _scrubbed("title", "complainant_name", "phone", "address", "resident_reg_no"),
+        _scrubbed("body", "complainant_name", "phone", "address", "resident_reg_no"),
     ),
     release=Release(
         # 처리완료일 is a quasi-identifier of the contract: the days it gives stay exact where the

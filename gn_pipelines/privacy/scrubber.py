@@ -78,6 +78,10 @@ def _before(text: str, start: int, width: int = 20) -> str:
 def _rrn_kind(match: re.Match, text: str) -> str | None:
     value = match.group("rrn")
     digits = re.sub(r"[^0-9*●xX]", "", value)
+    # A back block split in two (850315-1234 567) must hold seven digits and follow a keyword.
+    if match.group("rrn_split") and (len(digits) != 13 or not p.RRN_NUMBER_KEYWORD.search(
+            _before(text, match.start()))):
+        return None
     gender = digits[6]
     if digits.isdigit():
         if birth_date_of(digits[:6], gender) is None:
@@ -88,6 +92,21 @@ def _rrn_kind(match: re.Match, text: str) -> str | None:
                 and not p.RRN_KEYWORD.search(_before(text, match.start()))):
             return None
     return "foreign_rrn" if gender in FOREIGNER_GENDER_DIGITS else "rrn"
+
+
+def _rrn_short_kind(match: re.Match, text: str) -> str | None:
+    """Birth date and sex digit (850315-1): a real date in that century, after a keyword."""
+    gender = match.group("rrn_short_g")
+    if (birth_date_of(match.group("rrn_short_date"), gender) is None
+            or not p.RRN_NUMBER_KEYWORD.search(_before(text, match.start(), 15))):
+        return None
+    return "foreign_rrn" if gender in FOREIGNER_GENDER_DIGITS else "rrn"
+
+
+def _room_kind(match: re.Match, text: str) -> str | None:
+    """A unit number, unless a room of a public building is named beside it (501호 회의실)."""
+    around = text[max(0, match.start() - 6):match.end() + 6]
+    return None if p.ROOMS.search(around) else "address"
 
 
 def _card_kind(match: re.Match, text: str) -> str | None:
@@ -149,10 +168,27 @@ def _name_in_context_kind(match: re.Match, text: str) -> str | None:
     return None if name in p.NOT_NAMES or name[-1] in p.NOT_NAME_ENDINGS else "name"
 
 
+_BESIDE_AN_IDENTIFIER = frozenset({"name_by_id", "name_after_id"})
+
+
+def _name_beside_kind(match: re.Match, text: str) -> str | None:
+    """A full name found by its place (a signature, brackets, beside an identifier): also not a
+    kin word (어머니(75세)) nor a place (상남동)."""
+    name = match.group(p.NAME_GROUPS[match.lastgroup])
+    places = p.AREA_ENDINGS if match.lastgroup in _BESIDE_AN_IDENTIFIER else p.PLACE_ENDINGS
+    if name in p.KIN_WORDS or name[-1] in places:
+        return None
+    return _name_in_context_kind(match, text)
+
+
 _CHECKS = {"rrn": _rrn_kind, "card": _card_kind, "account": _account_kind, "phone": _phone_kind,
            "rrn_part": _rrn_part_kind, "hangul_digits": _hangul_digits_kind,
            **{group: _name_kind for group in p.NAME_GROUPS},
-           "name_title": _name_in_context_kind, "name_kin": _name_in_context_kind}
+           "name_title": _name_in_context_kind, "name_kin": _name_in_context_kind,
+           "name_role": _name_in_context_kind,
+           **{group: _name_beside_kind for group in ("name_sign", "name_closing", "name_by_id",
+                                                     "name_after_id")},
+           "rrn_short": _rrn_short_kind, "address_room": _room_kind}
 
 
 def _kind_of(match: re.Match, text: str) -> tuple[str | None, int, int]:
@@ -168,20 +204,26 @@ def _kind_of(match: re.Match, text: str) -> tuple[str | None, int, int]:
 # ---------------------------------------------------------------- the public API
 
 
-_FILLER = "§"  # stands in for a found span, same length, so later passes see no identifier there
-
-
 def _findings(folded: str) -> list[Finding]:
-    """Identifiers of a folded text, pass by pass; spans never overlap."""
-    findings = []
-    for _, gate, regex in p.PASSES:
-        if gate is not None and not gate(folded):
-            continue
+    """Identifiers of a folded text, pass by pass; spans never overlap. A found span is written
+    over with a filler of its length (personal kinds with their own, see text_patterns.FILLER)."""
+    findings, shared = [], {}
+    for _, gate, regex, shared_gate in p.PASSES:
+        if gate is not None:
+            if shared_gate:
+                passes = shared.get(gate)
+                if passes is None:
+                    passes = shared[gate] = bool(gate(folded))
+            else:
+                passes = gate(folded)
+            if not passes:
+                continue
         for match in regex.finditer(folded):
             kind, start, end = _kind_of(match, folded)
             if kind is not None:
                 findings.append(Finding(kind, start, end))
-                folded = folded[:start] + _FILLER * (end - start) + folded[end:]
+                filler = p.PERSONAL_FILLER if kind in p.PERSONAL_KINDS else p.FILLER
+                folded = folded[:start] + filler * (end - start) + folded[end:]
     return sorted(findings, key=lambda f: f.start)
 
 
@@ -208,21 +250,75 @@ def _replace_own(text: str, value: str | None, kind: str, found: Counter) -> str
 
 
 _NOT_DIGIT = re.compile(r"[^0-9]")
+# Digits with short runs of neither digits nor letters between them (spaces, dots, hyphens,
+# underscores, slashes, brackets, '=', the jamo ㅡ): where the record's own numbers are looked for
+# (010_3333_4444, 900202 / 2234562). One static pattern: a regex per record costs its compilation.
+_DIGIT_RUN = re.compile(r"[0-9](?:[^0-9A-Za-z가-힣]{0,3}[0-9])*")
+_COUNTRY_CODE_BEFORE = re.compile(r"\(?\+?$")
 
 
-def _replace_own_phone(text: str, phone: str | None, found: Counter) -> str:
-    """The record's own phone in any spacing; the regex runs only if its last 4 digits occur."""
-    digits = re.sub(r"[^0-9]", "", phone or "")
-    if len(digits) < 7 or digits[-4:] not in _NOT_DIGIT.sub("", text):
+def _own_targets(phone_digits: str, rrn_digits: str) -> list[tuple[str, str]]:
+    """(digits, kind) to look for, longest first: the whole RRN, its date with the sex digit, each
+    half; the phone, also after the country code (+82 10 …, 0082 (0)10 …)."""
+    targets = []
+    if len(rrn_digits) == 13:
+        targets += [(rrn_digits, "rrn"), (rrn_digits[:7], "rrn"), (rrn_digits[6:], "rrn"),
+                    (rrn_digits[:6], "rrn")]
+    if len(phone_digits) >= 7:
+        national = phone_digits[1:] if phone_digits.startswith("0") else phone_digits
+        targets += [(phone_digits, "phone")] + [(prefix + national, "phone")
+                                                 for prefix in ("82", "820", "0082", "00820")]
+    return sorted(targets, key=lambda t: -len(t[0]))
+
+
+def _own_spans(text: str, targets: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
+    """Spans of the targets in the text's digit runs, each between non-digits (not inside a
+    longer number), never overlapping."""
+    spans = []
+    for run in _DIGIT_RUN.finditer(text):
+        positions = [i for i in range(run.start(), run.end()) if "0" <= text[i] <= "9"]
+        digits = "".join(text[i] for i in positions)
+        taken = [False] * len(digits)
+        for value, kind in targets:
+            at = digits.find(value)
+            while at != -1:
+                end = at + len(value)
+                if ((at == 0 or positions[at] - positions[at - 1] > 1)
+                        and (end == len(digits) or positions[end] - positions[end - 1] > 1)
+                        and not any(taken[at:end])):
+                    taken[at:end] = [True] * (end - at)
+                    start, stop = positions[at], positions[end - 1] + 1
+                    if kind == "phone" and value.startswith(("82", "0082")):
+                        start -= len(_COUNTRY_CODE_BEFORE.search(text, 0, start).group())
+                    elif kind == "phone" and text[start - 1:start] == "(" and ")" in text[start:stop]:
+                        start -= 1  # (010)3333-4444: the bracket of the area code goes too
+                    spans.append((start, stop, kind))
+                at = digits.find(value, at + 1)
+    return sorted(spans)
+
+
+def _replace_own_numbers(text: str, phone: str | None, rrn: str | None, found: Counter) -> str:
+    """The record's own RRN and phone with any separators; looked for only if a telling part of
+    their digits (the last four, or the RRN's date) occurs among the text's digits."""
+    phone_digits = _NOT_DIGIT.sub("", phone) if phone else ""
+    rrn_digits = _NOT_DIGIT.sub("", rrn) if rrn else ""
+    if len(phone_digits) < 7 and len(rrn_digits) != 13:
         return text
-    spaced = r"[\s.\-()]{0,3}".join(digits)
-    text, count = re.subn(f"(?<![0-9]){spaced}(?![0-9])", PLACEHOLDERS["phone"], text)
-    found["phone"] += count
-    return text
+    text_digits = _NOT_DIGIT.sub("", text)
+    if not ((len(phone_digits) >= 7 and phone_digits[-4:] in text_digits)
+            or (len(rrn_digits) == 13 and (rrn_digits[:6] in text_digits
+                                           or rrn_digits[-4:] in text_digits))):
+        return text
+    parts, last = [], 0
+    for start, end, kind in _own_spans(text, _own_targets(phone_digits, rrn_digits)):
+        parts += [text[last:start], PLACEHOLDERS[kind]]
+        found[kind] += 1
+        last = end
+    return "".join(parts) + text[last:]
 
 
 def scrub_text(text: str | None, *, own_name: str | None = None, own_phone: str | None = None,
-               own_address: str | None = None) -> ScrubResult:
+               own_address: str | None = None, own_rrn: str | None = None) -> ScrubResult:
     """Replace personal data in `text` by typed placeholders; also the record's own values."""
     if not text:
         return ScrubResult(text or "", {})
@@ -230,7 +326,7 @@ def scrub_text(text: str | None, *, own_name: str | None = None, own_phone: str 
     folded = fold_text(text)
     # The record's own address first, whole, before its parts are replaced piecemeal.
     folded = _replace_own(folded, fold_text(own_address) if own_address else None, "address", found)
-    folded = _replace_own_phone(folded, own_phone, found)
+    folded = _replace_own_numbers(folded, own_phone, own_rrn, found)
     folded = _replace_own(folded, own_name, "name", found)
 
     scrubbed = _apply(folded, _findings(folded), found)
@@ -242,22 +338,24 @@ def scrub_text(text: str | None, *, own_name: str | None = None, own_phone: str 
 SCRUB_FUNCTION = "scrub"
 
 
-def _scrub_batch(texts: pa.Array, names: pa.Array, phones: pa.Array,
-                 addresses: pa.Array) -> pa.Array:
-    rows = zip(texts.to_pylist(), names.to_pylist(), phones.to_pylist(), addresses.to_pylist())
+def _scrub_batch(texts: pa.Array, names: pa.Array, phones: pa.Array, addresses: pa.Array,
+                 rrns: pa.Array) -> pa.Array:
+    rows = zip(texts.to_pylist(), names.to_pylist(), phones.to_pylist(), addresses.to_pylist(),
+               rrns.to_pylist())
     return pa.array([None if text is None else
-                     scrub_text(text, own_name=name, own_phone=phone, own_address=address).text
-                     for text, name, phone, address in rows], pa.string())
+                     scrub_text(text, own_name=name, own_phone=phone, own_address=address,
+                                own_rrn=rrn).text
+                     for text, name, phone, address, rrn in rows], pa.string())
 
 
 def register_scrubber(connection: duckdb.DuckDBPyConnection, name: str = SCRUB_FUNCTION) -> None:
-    """Create the vectorised UDF `scrub(text, own_name, own_phone, own_address) -> VARCHAR`.
+    """Create the vectorised UDF `scrub(text, own_name, own_phone, own_address, own_rrn) -> VARCHAR`.
 
     It streams batch by batch (arrow), so `CREATE TABLE … AS SELECT scrub(body, …)` over a
     million rows never holds the table in Python; NULL text stays NULL, NULL own values are ignored.
     """
     varchar = duckdb.sqltype("VARCHAR")
-    connection.create_function(name, _scrub_batch, [varchar] * 4, varchar, type="arrow",
+    connection.create_function(name, _scrub_batch, [varchar] * 5, varchar, type="arrow",
                                null_handling="special", side_effects=False)
 
 

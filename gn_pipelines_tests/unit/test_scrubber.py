@@ -79,6 +79,59 @@ BLIND_DECOYS = [
 ]
 
 
+# Forms found by the privacy audit (bench/scrub_corpus/audit_cases.jsonl): text → expected output.
+AUDIT_FORMS = [
+    ("답변 기다리겠습니다. 김민지 드림", "답변 기다리겠습니다. [이름] 드림"),
+    ("김철수 올림", "[이름] 올림"),
+    ("감사합니다. 김철수", "감사합니다. [이름]"),
+    ("잘 부탁드립니다 (김철수)", "잘 부탁드립니다 ([이름])"),
+    ("민원인(김철수)이 방문", "민원인([이름])이 방문"),
+    ("담당자(이수진)에게", "담당자([이름])에게"),
+    ("담당자는 이수진입니다", "담당자는 [이름]입니다"),
+    ("이수진 담당자가", "[이름] 담당자가"),
+    ("담당: 이수진", "담당: [이름]"),
+    ("앞집 사는 김영수가 쓰레기 투기", "앞집 사는 [이름]가 쓰레기 투기"),
+    ("마을 이장 박영수가", "마을 이장 [이름]가"),
+    ("홍길동(010-1234-5678)", "[이름]([전화번호])"),
+    ("농협 352-1234-5678-13 (홍길동)", "농협 [계좌번호] ([이름])"),
+    ("김영수(남, 65세) 방문", "[이름](남, 65세) 방문"),
+    ("윤서연 고객님", "[이름] 고객님"),
+    ("성명 : 송 승 현", "성명 : [이름]"), ("김 철 수 씨", "[이름] 씨"),
+    ("성명: Kim Minsu", "성명: [이름]"), ("제 이름은 강다니엘", "제 이름은 [이름]"),
+    ("010_1234_5678", "[전화번호]"), ("010/1234/5678", "[전화번호]"),
+    ("010~1234~5678", "[전화번호]"), ("82-10-1234-5678", "[전화번호]"),
+    ("82 10 1234 5678", "[전화번호]"), ("0082-10-1234-5678", "[전화번호]"),
+    ("(+82)10-1234-5678", "[전화번호]"),
+    ("주민번호 850315_1234567", "주민번호 [주민등록번호]"),
+    ("주민번호 850315/1234567", "주민번호 [주민등록번호]"),
+    ("주민번호 850315-1 입니다", "주민번호 [주민등록번호] 입니다"),
+    ("주민등록번호 850315-1234 567", "주민등록번호 [주민등록번호]"),
+    ("상남동 55-2 앞", "상남동 [주소] 앞"),
+    ("경남 창원시 의창구 사림동 1-1", "경남 창원시 의창구 사림동 [주소]"),
+    ("남지읍 남지리 산 12", "남지읍 [주소]"), ("남지리 산12-3", "[주소]"),
+    ("마산합포구 3.15대로 123", "마산합포구 [주소]"),
+    ("한신아파트 109-1101 누수", "[주소] 누수"), ("101동 1203 에서", "[주소] 에서"),
+    ("한신아파트 109동 앞", "[주소] 앞"), ("지하 B01호", "지하 [주소]"),
+    ("hong@naver,com", "[이메일]"), ("hong 골뱅이 naver 닷컴", "[이메일]"),
+    ("hong(at)naver(dot)com", "[이메일]"), ("hong at naver.com", "[이메일]"),
+    ("12가-3456 차량", "[차량번호] 차량"), ("12-가-3456 차량", "[차량번호] 차량"),
+    ("1985년 3월 15일에 태어났습니다", "[생년월일]에 태어났습니다"),
+    ("850315생", "[생년월일]생"), ("19850315생", "[생년월일]생"),
+    ("IBK 123-456789-01-012", "IBK [계좌번호]"),
+]
+# Decoys of the audit and look-alikes of the new forms: kept as they are.
+AUDIT_DECOYS = [
+    "501호 회의실", "203호 강의실", "회의실 301호", "대회의실 203호", "1,234,567원", "국도 2호선",
+    "지방도 1080호선", "제15조", "2025년 3월 15일에 공사", "2025/03/15 집회", "3.15 의거",
+    "(25.03.15~25.04.30)", "창녕함안보 2020A32", "102번 버스", "1588-1234", "IBK 고객센터 1566-2566",
+    "담당자는 전화를 받지 않습니다", "담당자는 부재중입니다", "담당: 도로과", "담당자 연락이 없습니다",
+    "마을 이장 선거", "앞집 사는 주민들이", "옆집 강아지가 짖습니다", "어머니(75세)",
+    "소중한 고객님", "관련 안내문 드림", "B1층 주차장", "상남동 2곳", "중앙동 3-4 구역",
+    "김 모 씨가", "(월요일)", "여권 재발급 (신여권)",
+    "82 대 10", "100101~1000000원", "주민 의견 250315-1 번 안건", "이름은 모릅니다.",
+]
+
+
 def _corpus():
     path = REPO_ROOT / "bench" / "scrub_corpus" / "corpus.py"
     spec = importlib.util.spec_from_file_location("scrub_corpus", path)
@@ -124,15 +177,58 @@ def test_blind_corpus_decoys_survive(text):
     assert scrub_text(text).text == text
 
 
-def test_residual_scan_sees_the_blind_forms():
+@pytest.mark.parametrize("forms", [BLIND_FORMS, AUDIT_FORMS], ids=["blind", "audit"])
+def test_residual_scan_sees_the_new_forms(forms):
     """The RE2 pre-filter lets every new form through to the detector."""
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT unnest($texts) AS body",
-                {"texts": [text for text, _ in BLIND_FORMS]})
+                {"texts": [text for text, _ in forms]})
     residual = count_residual_identifiers(con, "t", ["body"])
-    expected = sum((Counter(scrub_text(text).found) for text, _ in BLIND_FORMS), Counter())
+    expected = sum((Counter(scrub_text(text).found) for text, _ in forms), Counter())
     assert residual == {k: expected.get(k, 0) for k in residual}
-    assert sum(residual.values()) >= len(BLIND_FORMS)
+    assert sum(residual.values()) >= len(forms)
+
+
+@pytest.mark.parametrize("text,expected", AUDIT_FORMS)
+def test_audit_corpus_forms(text, expected):
+    assert scrub_text(text).text == expected
+
+
+@pytest.mark.parametrize("text", AUDIT_DECOYS)
+def test_audit_corpus_decoys_survive(text):
+    assert scrub_text(text).text == text
+
+
+def test_a_car_before_its_plate_is_no_name():
+    """Only identifiers one person holds (a phone, not a plate) make the word before them a name."""
+    assert scrub_text("소나타 (12가 3456) 신고").text == "소나타 ([차량번호]) 신고"
+
+
+@pytest.mark.parametrize("separator", ["-", "_", "/", ".", " ", "", " - ", "ㅡ"])
+def test_digit_separators(separator):
+    phone = separator.join(("010", "2345", "6789"))
+    rrn = separator.join(("850315", "1234567"))
+    assert scrub_text(f"연락 {phone} 주민번호 {rrn}").text == "연락 [전화번호] 주민번호 [주민등록번호]"
+
+
+def test_own_rrn_is_replaced_with_any_separators_and_in_halves():
+    own = {"own_rrn": "900202-2234562"}
+    for typed in ("900202_2234562", "9 0 0 2 0 2 - 2 2 3 4 5 6 2", "900202 / 2234562",
+                  "９００２０２－２２３４５６２", "900202-2"):
+        assert scrub_text(f"주민번호 {typed} 입니다", **own).text == "주민번호 [주민등록번호] 입니다"
+    assert scrub_text("뒷자리만 2234562 적습니다", **own).text == "뒷자리만 [주민등록번호] 적습니다"
+    assert scrub_text("주민 900202-2234562, 900202 생", **own).found == {"rrn": 2}
+    # Not inside a longer number, and nothing when the record has no valid RRN.
+    assert scrub_text("관리번호 19002022234562", **own).text == "관리번호 19002022234562"
+    assert scrub_text("번호 9002022", own_rrn="900202-2******").text == "번호 9002022"
+
+
+def test_own_phone_is_replaced_with_any_separators_and_country_codes():
+    own = {"own_phone": "010-3333-4444"}
+    for typed in ("010_3333_4444", "010 = 3333 = 4444", "(010)3333.4444", "+82 10 3333 4444",
+                  "(+82)10-3333-4444", "0082 (0)10 3333 4444"):
+        assert scrub_text(f"제 번호는 {typed} 입니다", **own).text == "제 번호는 [전화번호] 입니다"
+    assert scrub_text("1010-3333-4444 번", **own).text == "1010-3333-4444 번"
 
 
 @pytest.fixture(scope="module")
@@ -144,11 +240,12 @@ def test_duckdb_path_equals_python_path(complaints):
     con = duckdb.connect()
     con.register("src", complaints)
     register_scrubber(con)
-    rows = con.execute("SELECT title, body, complainant_name, phone, address, "
-                       "scrub(title, complainant_name, phone, address), "
-                       "scrub(body, complainant_name, phone, address) FROM src").fetchall()
-    for title, body, name, phone, address, title_out, body_out in rows:
-        own = {"own_name": name, "own_phone": phone, "own_address": address}
+    rows = con.execute("SELECT title, body, complainant_name, phone, address, resident_reg_no, "
+                       "scrub(title, complainant_name, phone, address, resident_reg_no), "
+                       "scrub(body, complainant_name, phone, address, resident_reg_no) FROM src"
+                       ).fetchall()
+    for title, body, name, phone, address, rrn, title_out, body_out in rows:
+        own = {"own_name": name, "own_phone": phone, "own_address": address, "own_rrn": rrn}
         assert (title_out, body_out) == (scrub_text(title, **own).text, scrub_text(body, **own).text)
 
 
@@ -157,7 +254,8 @@ def test_replacement_counts_and_residual_scan(complaints):
     con.register("src", complaints)
     register_scrubber(con)
     con.execute("CREATE TABLE deid AS SELECT receipt_no, scrub(title, complainant_name, phone, "
-                "address) AS title, scrub(body, complainant_name, phone, address) AS body FROM src")
+                "address, resident_reg_no) AS title, scrub(body, complainant_name, phone, address, "
+                "resident_reg_no) AS body FROM src")
     counts = placeholder_counts(con, "deid", ["title", "body"])
     planted = sum(1 for k in complaints["personal_data_in_text"].to_pylist() if k)
     assert sum(counts.values()) >= planted > 0
@@ -172,10 +270,20 @@ def test_corpus_meets_the_recall_targets():
     corpus = _corpus()
     structured = ("rrn", "foreign_rrn", "phone", "email", "card", "account", "passport",
                   "driver_licence", "plate")
-    for cases in (corpus.hard_cases(), corpus.blind_cases(), corpus.generated_cases(rows=1500)):
+    audit = [c for c in corpus.audit_cases() if not c.own]  # those need the record's own values
+    for cases in (corpus.hard_cases(), corpus.blind_cases(), audit, corpus.generated_cases(rows=1500)):
         score = corpus.score(cases, lambda c: scrub_text(c.text).text)
         for kind in structured:
             assert score.recall(kind) in (None, 1.0), (kind, score.misses)
         assert score.recall("name") >= 0.95, score.misses
         assert score.decoy_survival >= 0.95, score.destroyed
     assert len(corpus.hard_cases()) >= 120
+
+
+def test_audit_corpus_with_own_values():
+    """Every audit decoy kept; with the record's own values, all but the forms left on purpose
+    (a bare (김철수), a bare 109-1101, a bracketed (85.03.15)) caught."""
+    corpus = _corpus()
+    score = corpus.score(corpus.audit_cases(), lambda c: scrub_text(c.text, **c.own).text)
+    assert score.decoy_survival == 1.0, score.destroyed
+    assert sorted(v for _, v, _ in score.misses) == ["109-1101", "85.03.15", "김철수"]
