@@ -85,7 +85,8 @@ def _small_cell_result(key, frame, count_column: str, report) -> dg.AssetCheckRe
     return dg.AssetCheckResult(
         asset_key=key, check_name=SMALL_CELL_CHECK, passed=small == 0, severity=dg.AssetCheckSeverity.ERROR,
         metadata={"cells_under_5": small, "primary_suppressed": report.primary,
-                  "secondary_suppressed": report.secondary, "cells": report.cells})
+                  "secondary_suppressed": report.secondary,
+                  **{k: v for k, v in report.as_metadata().items() if k not in ("primary", "secondary")}})
 
 
 def _checks(table: str, small_cells: bool = False) -> list[dg.AssetCheckSpec]:

@@ -28,3 +28,24 @@ def test_changwon_districts_roll_up_to_one_sigun_in_both_aggregates():
                               "FROM welfare_summary").fetchall() == [("48120", 6, 3_000_000, False)]
     assert connection.execute("SELECT sigungu_code, complaints, suppressed "
                               "FROM civil_complaints_monthly").fetchall() == [("48120", 6, False)]
+
+
+def test_the_welfare_cube_is_completed_within_the_delivered_months_only():
+    connection = duckdb.connect()
+    # 48740 delivered March (two benefit types, one of them only for the over-80s), 48720 April
+    connection.execute("""
+        CREATE VIEW welfare_drops AS
+        SELECT 'k' || i AS recipient_key, CASE WHEN i < 40 THEN '2025-03' ELSE '2025-04' END AS reference_month,
+               CASE WHEN i < 40 THEN '48740' ELSE '48720' END AS sigungu_code,
+               CASE WHEN i < 30 THEN '생계급여' ELSE '의료급여' END AS benefit_type,
+               CASE WHEN i < 20 OR i >= 30 THEN 1940 ELSE 1970 END AS birth_year, 'F' AS sex,
+               500000 AS monthly_amount_krw
+        FROM range(50) t(i)""")
+    report = build_welfare_summary(connection)
+    cells = connection.execute("SELECT sigungu_code, reference_month, benefit_type, age_band, recipients, suppressed "
+                               "FROM welfare_summary ORDER BY ALL").fetchall()
+    assert {(c[0], c[1]) for c in cells} == {("48740", "2025-03"), ("48720", "2025-04")}  # no made-up months
+    assert len(cells) == 2 * 2 * 2  # each delivered 시군-month × 2 benefit types × 2 age bands
+    empty = [c for c in cells if (c[0], c[2], c[3]) == ("48740", "의료급여", "50-59")]
+    assert empty == [("48740", "2025-03", "의료급여", "50-59", None, True)] and report.empty_cells == 4
+    assert report.determined_by_margins == 0
