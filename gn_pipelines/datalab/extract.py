@@ -16,12 +16,13 @@ from gn_pipelines.datalab.privacy_note import privacy_note
 from gn_pipelines.datalab.request import ExtractRequest, refusal_reason
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.publish.open_data import write_csv_with_bom
+from gn_pipelines.publish.suppression import possible_cells, suppress_small_cells
 from gn_pipelines.publish.tables import SMALL_CELL_THRESHOLD, PublishedTable, published_table
 from gn_pipelines.settings import DataZones
 
 AUDIT_DB_NAME = "audit.duckdb"
-# Secondary suppression repeats until no margin exposes a single hidden cell; it converges fast.
-_MAX_SECONDARY_ROUNDS = 20
+# A grouped extract is completed with its empty cells (so that they hide too): bounded.
+MAX_GROUPED_CELLS = 200_000
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def _extract(request: ExtractRequest, zones: DataZones, table: PublishedTable) -
         connection.execute(f"SET temp_directory = {sql_text(str(zones.scratch / 'datalab'))}")
         connection.execute(f"ATTACH {sql_text(str(zones.published_db))} AS published (READ_ONLY)")
         _materialise(connection, request, table)
-        primary, secondary = suppress_small_cells(connection, request.group_by) if request.group_by else (0, 0)
+        primary, secondary = suppress_grouped(connection, request.group_by) if request.group_by else (0, 0)
         rows = connection.execute("SELECT count(*) FROM extract").fetchone()[0]
         directory, files = _write_outputs(connection, request, zones, table, rows, primary, secondary)
     finally:
@@ -114,52 +115,29 @@ def _materialise(connection, request: ExtractRequest, table: PublishedTable) -> 
     else:
         sql = f'SELECT {", ".join(chr(34) + c + chr(34) for c in request.columns)} FROM {source}{where}'
     try:
-        connection.execute(f"CREATE TEMP TABLE extract AS {sql}", params)
+        connection.execute(f"CREATE TABLE extract AS {sql}", params)  # in memory
     except (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException) as error:
         raise _Refused(f"a filter value does not fit its column: {str(error).splitlines()[0]}") from error
 
 
-def suppress_small_cells(connection, group_by: tuple[str, ...]) -> tuple[int, int]:
-    """Hide counts under 5 (primary), then, wherever a margin (the total over one group-by column,
-    all else fixed) would hold exactly one hidden cell, also hide its smallest visible cell
-    (secondary), so no hidden count is recovered as margin minus the visible cells.
+def suppress_grouped(connection, group_by: tuple[str, ...]) -> tuple[int, int]:
+    """Complete the grouped cube with its empty cells, then suppress as the published aggregates
+    are (cells under 5, complements, the linear audit; `publish/suppression.py`).
     Returns (primary, secondary) numbers of suppressed cells."""
-    connection.execute("ALTER TABLE extract ADD COLUMN suppression VARCHAR")
-    connection.execute("UPDATE extract SET suppression = 'primary' WHERE count < ?", [SMALL_CELL_THRESHOLD])
-    for _ in range(_MAX_SECONDARY_ROUNDS):
-        changed = sum(_secondary_round(connection, group_by, column) for column in group_by)
-        if not changed:
-            break
-    counts = dict(connection.execute(
-        "SELECT suppression, count(*) FROM extract WHERE suppression IS NOT NULL GROUP BY ALL").fetchall())
-    return counts.get("primary", 0), counts.get("secondary", 0)
-
-
-def _secondary_round(connection, group_by: tuple[str, ...], varying: str) -> int:
-    others = [f'"{c}"' for c in group_by if c != varying]
-    partition = f"PARTITION BY {', '.join(others)}" if others else ""
-    rank_partition = f"PARTITION BY {', '.join(others + ['suppression IS NULL'])}"
-    order = ", ".join(['count'] + [f'"{c}"' for c in group_by])
-    before = connection.execute("SELECT count(*) FROM extract WHERE suppression IS NOT NULL").fetchone()[0]
-    connection.execute(f"""
-        UPDATE extract SET suppression = 'secondary' WHERE rowid IN (
-            SELECT cell FROM (
-                SELECT rowid AS cell, suppression,
-                       count(suppression) OVER ({partition}) AS hidden,
-                       count(*) OVER ({partition}) AS cells,
-                       row_number() OVER ({rank_partition} ORDER BY {order}) AS rank
-                FROM extract)
-            WHERE hidden = 1 AND cells > 1 AND suppression IS NULL AND rank = 1)""")
-    after = connection.execute("SELECT count(*) FROM extract WHERE suppression IS NOT NULL").fetchone()[0]
-    return after - before
+    cells = possible_cells(connection, "extract", group_by)
+    if cells > MAX_GROUPED_CELLS:
+        raise _Refused(f"grouping by {', '.join(group_by)} gives {cells:,} possible cells, more than "
+                       f"{MAX_GROUPED_CELLS:,}: group by fewer or coarser columns, or filter")
+    report = suppress_small_cells(connection, "extract", count_column="count", value_columns=(),
+                                  dimensions=group_by, threshold=SMALL_CELL_THRESHOLD, complete_within=())
+    return report.primary, report.secondary
 
 
 def _output_select(request: ExtractRequest) -> str:
     if not request.group_by:
         return "SELECT * FROM extract"
     keys = ", ".join(f'"{c}"' for c in request.group_by)
-    return (f"SELECT {keys}, CASE WHEN suppression IS NULL THEN count END AS count, "
-            f"suppression IS NOT NULL AS suppressed, suppression FROM extract ORDER BY {keys}")
+    return f"SELECT {keys}, count, suppressed, suppression FROM extract ORDER BY {keys}"
 
 
 def _write_outputs(connection, request: ExtractRequest, zones: DataZones, table: PublishedTable,

@@ -120,3 +120,22 @@ def test_the_example_request_runs_and_its_id_is_deterministic(published):
     assert [row[1] for row in audit(zones)] == ["granted", "granted"]  # every request, appended
     given = run_extract(request(request_id="../../etc", group_by=["status"]), zones)
     assert not given.granted and "not a safe folder name" in given.reason
+
+
+def test_empty_combinations_are_shown_suppressed_and_too_many_cells_are_refused(published, monkeypatch):
+    zones, frame = published
+    group_by = ["received_month", "days_to_completion"]
+    outcome = run_extract(request(group_by=group_by), zones)
+    result = pd.read_parquet(outcome.directory / "extract.parquet")
+    months, days = frame.received_month.nunique(), frame.days_to_completion.nunique()
+    assert outcome.granted and len(result) == months * days  # every combination, empty ones too
+    present = set(frame.groupby(group_by).size().index)
+    empty = result[[(m, d) not in present for m, d in zip(result.received_month, result.days_to_completion)]]
+    assert len(empty) and empty.suppressed.all()  # a missing row would have told its count is 0
+
+    from gn_pipelines.datalab import extract
+
+    monkeypatch.setattr(extract, "MAX_GROUPED_CELLS", months * days - 1)
+    refused = run_extract(request(group_by=group_by, request_id="too-many"), zones)
+    assert not refused.granted and f"{months * days:,} possible cells" in refused.reason
+    assert audit(zones)[-1][:2] == ("too-many", "refused")
