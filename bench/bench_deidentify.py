@@ -22,11 +22,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from gn_pipelines.privacy.deidentify import DERIVE_PROCESSES
+
 PROVIDER, DATASET, FILE_NAME = "48120", "civil_complaints", "2025-03-04.csv"
 
 PREPARE = """
 import datetime as dt, json, sys
 from pathlib import Path
+
+from gn_pipelines.privacy.deidentify import DERIVE_PROCESSES
 from gn_pipelines.contracts import get_contract
 from gn_pipelines.ingest.collect import collect_drop
 from gn_pipelines.quality.validate import validate_drop
@@ -46,6 +50,8 @@ import time
 started = time.perf_counter()
 import json, resource, sys
 from pathlib import Path
+
+from gn_pipelines.privacy.deidentify import DERIVE_PROCESSES
 from gn_pipelines.contracts import get_contract
 from gn_pipelines.privacy.deidentify import deidentify_drop, pseudonymised_path
 from gn_pipelines.quality.validate import validated_path
@@ -58,6 +64,7 @@ outcome = deidentify_drop(get_contract("civil_complaints"), zones=zones, secret=
 finished = time.perf_counter()
 print(json.dumps({"rows": outcome.rows, "seconds": finished - called, "process_seconds": finished - started,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "worker_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                   "replaced": outcome.replaced_in_text, "residual": outcome.residual}))
 """
 
@@ -66,6 +73,8 @@ import time
 started = time.perf_counter()
 import json, resource, sys
 from pathlib import Path
+
+from gn_pipelines.privacy.deidentify import DERIVE_PROCESSES
 from gn_pipelines.contracts import get_contract
 from gn_pipelines.privacy.deidentify import release
 from gn_pipelines.settings import DataZones
@@ -104,7 +113,8 @@ def main() -> None:
         per_drop = run_child(DROP, root, PROVIDER, FILE_NAME)
         texts = 2 * per_drop["rows"]
         print(f"deidentify_drop: {per_drop['rows']:,} rows, {texts:,} texts in {per_drop['seconds']:.1f} s "
-              f"= {texts / per_drop['seconds']:,.0f} texts/s; peak RSS {per_drop['peak_mib']:,.0f} MiB "
+              f"= {texts / per_drop['seconds']:,.0f} texts/s; peak RSS {per_drop['peak_mib']:,.0f} MiB, "
+              f"each of its {DERIVE_PROCESSES} derivation processes at most {per_drop['worker_peak_mib']:,.0f} MiB "
               f"(process incl. imports {per_drop['process_seconds']:.1f} s)")
         print(f"  identifiers replaced in text: {per_drop['replaced']}; residual: {per_drop['residual'] or 'none'}")
         released = run_child(RELEASE, root)

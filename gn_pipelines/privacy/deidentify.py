@@ -28,7 +28,13 @@ from gn_pipelines.privacy.scrubber import (
 from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
 from gn_pipelines.settings import DataZones
 
-MEMORY_LIMIT = "1500MB"  # the stage's DuckDB budget; it spills beyond (target: < 2 GB peak)
+MEMORY_LIMIT_MB = 1500  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
+MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
+# The scrubber is Python (one core, whatever DuckDB's threads): a large drop is derived in this
+# many processes, each on every n-th row, then put back in row order. Below PARALLEL_FROM_ROWS
+# a process would cost more to start (about 2 s) than it saves.
+DERIVE_PROCESSES = min(2, os.cpu_count() or 1)
+PARALLEL_FROM_ROWS = 100_000
 
 
 class ResidualIdentifiers(Exception):
@@ -101,35 +107,77 @@ def _reference_parameters() -> dict:
 def deidentify_drop(contract: DatasetContract, *, source: Path, target: Path, secret: bytes,
                     zones: DataZones) -> DropDeidentification:
     """Pseudonymise, derive and scrub one validated drop into `target` (restricted zone)."""
-    recipe = RECIPES[contract.name]
     text_columns = _text_columns(contract)
     zones.scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="deidentify-") as work:
+        staged = Path(work) / "deidentified.parquet"
+        key_id = _derive(contract.name, source, staged, secret, Path(work))
         connection = work_connection(Path(work), MEMORY_LIMIT)
         try:
-            key_id = register_pseudonym_function(connection, secret)
-            register_scrubber(connection)
-            columns = [f"{d.sql} AS {d.name}" for d in recipe.per_drop]
-            columns += [c for c in LINEAGE_COLUMNS if c not in {d.name for d in recipe.per_drop}]
-            query = f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(str(source))})"
-            staged = Path(work) / "deidentified.parquet"
-            copy_atomically(connection, query, _reference_parameters(), staged)
             connection.execute(f"CREATE VIEW source AS SELECT * FROM read_parquet({sql_text(str(source))})")
             connection.execute(f"CREATE VIEW scrubbed AS SELECT * FROM read_parquet({sql_text(str(staged))})")
             rows = connection.execute("SELECT count(*) FROM scrubbed").fetchall()[0][0]
             replaced = _replaced(connection, text_columns)
             residual = _nonzero(count_residual_identifiers(connection, "scrubbed", text_columns)) if text_columns else {}
-            outcome = DropDeidentification(rows, replaced, residual, key_id)
-            if residual:
-                return outcome  # the file stays out of the de-identified zone
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, target)
-            target.with_suffix(".privacy.json").write_text(json.dumps(
-                {"rows": rows, "replaced_in_text": replaced, "key_id": key_id}), encoding="utf-8")
-            outcome.target = target
-            return outcome
         finally:
             connection.close()
+        outcome = DropDeidentification(rows, replaced, residual, key_id)
+        if residual:
+            return outcome  # the file stays out of the de-identified zone
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target)
+        target.with_suffix(".privacy.json").write_text(json.dumps(
+            {"rows": rows, "replaced_in_text": replaced, "key_id": key_id}), encoding="utf-8")
+        outcome.target = target
+        return outcome
+
+
+def _derive(dataset: str, source: Path, staged: Path, secret: bytes, work: Path) -> str:
+    """The recipe's per-drop columns of `source` into `staged`, in one process or several."""
+    import duckdb
+
+    with duckdb.connect() as counter:  # Parquet metadata only
+        rows = counter.execute(f"SELECT count(*) FROM read_parquet({sql_text(str(source))})").fetchall()[0][0]
+    processes = DERIVE_PROCESSES if rows >= PARALLEL_FROM_ROWS else 1
+    if processes == 1:
+        return derive_part(dataset, str(source), str(staged), secret, str(work), 0, 1, MEMORY_LIMIT)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    parts = [work / f"part-{i}.parquet" for i in range(processes)]
+    memory = f"{MEMORY_LIMIT_MB // (processes + 1)}MB"  # the parts, then their merge
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        key_ids = set(pool.map(derive_part, *zip(*[
+            (dataset, str(source), str(part), secret, str(work), i, processes, memory)
+            for i, part in enumerate(parts)])))
+    connection = work_connection(work, memory)
+    try:
+        files = ", ".join(sql_text(str(part)) for part in parts)
+        copy_atomically(connection, f"SELECT * FROM read_parquet([{files}]) ORDER BY source_row_number",
+                        {}, staged)
+    finally:
+        connection.close()
+    (key_id,) = key_ids
+    return key_id
+
+
+def derive_part(dataset: str, source: str, target: str, secret: bytes, work: str, part: int,
+                parts: int, memory_limit: str) -> str:
+    """Every `parts`-th row of `source` (from row `part`) through the recipe's per-drop columns,
+    written to `target`; returns the key id. Top-level, so a spawned process can run it."""
+    recipe = RECIPES[dataset]
+    connection = work_connection(Path(work) / f"derive-{part}", memory_limit)
+    try:
+        key_id = register_pseudonym_function(connection, secret)
+        register_scrubber(connection)
+        columns = [f"{d.sql} AS {d.name}" for d in recipe.per_drop]
+        columns += [c for c in LINEAGE_COLUMNS if c not in {d.name for d in recipe.per_drop}]
+        where = f" WHERE source_row_number % {int(parts)} = {int(part)}" if parts > 1 else ""
+        query = f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(source)}){where}"
+        copy_atomically(connection, query, _reference_parameters(), Path(target))
+    finally:
+        connection.close()
+    return key_id
 
 
 def _replaced(connection, text_columns: list[str]) -> dict[str, int]:
