@@ -28,7 +28,7 @@ from gn_pipelines.privacy.scrubber import (
 from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
 from gn_pipelines.settings import DataZones
 
-MEMORY_LIMIT_MB = 1500  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
+MEMORY_LIMIT_MB = 1000  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
 # The scrubber is Python (one core, whatever DuckDB's threads): a large drop is derived in this
 # many processes, each on every n-th row, then put back in row order. Below PARALLEL_FROM_ROWS
