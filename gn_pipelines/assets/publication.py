@@ -1,8 +1,9 @@
 """Publication: the published warehouse (one asset per published table), the open-data export.
 
 Every table is published atomically (`gn_pipelines/publish/warehouse.py`: a new file swapped
-into place), only from de-identified assets, and only after a final residual-identifier scan:
-a blocking check that fails leaves the published zone as it was.
+into place), only from de-identified assets, and only after the blocking checks (a final
+residual-identifier scan; no cell under 5 in aggregates) passed on the rows about to be
+published: a failed check leaves the published zone as it was.
 """
 
 import base64
@@ -53,17 +54,20 @@ def _scan(frame_or_parquet, table: str) -> dict[str, int]:
     return {kind: int(n) for kind, n in found.items() if n}
 
 
-def _publish_checked(context, zones, sources: dict, small_cells: dict | None = None):
-    """Scan each source, publish all of them in one atomic swap if clean; yield the results."""
+def _publish_checked(zones, sources: dict, small_cells: dict | None = None):
+    """Scan each source (identifiers; cells under 5 in aggregates), publish all of them in one
+    atomic swap if every check passes; yield the results."""
     from gn_pipelines.publish.warehouse import publish
 
     residual = {table: _scan(source, table) for table, source in sources.items()}
-    clean = not any(residual.values())
+    small = {table: _cells_under_5(frame, column) for table, (frame, column, _) in (small_cells or {}).items()}
+    clean = not any(residual.values()) and not any(small.values())
     result = None
     if clean:
         selects = {table: (f"SELECT * FROM read_parquet('{s}')" if isinstance(s, str) else s)
                    for table, s in sources.items()}
         result = publish(zones.published_db, selects)
+    blocked = None if clean else "a blocking check failed: nothing was published"
     for table in sources:
         key = published_key(table)
         metadata = {"published": clean, "published_db": dg.MetadataValue.path(str(zones.published_db))}
@@ -73,20 +77,18 @@ def _publish_checked(context, zones, sources: dict, small_cells: dict | None = N
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
         yield dg.AssetCheckResult(
             asset_key=key, check_name=RESIDUAL_CHECK, passed=not residual[table],
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=None if clean else "identifiers found: nothing was published",
+            severity=dg.AssetCheckSeverity.ERROR, description=blocked,
             metadata={"residual_identifiers": dg.MetadataValue.json(residual[table])})
-        if small_cells and table in small_cells:
-            yield _small_cell_result(key, *small_cells[table])
+        if table in small:
+            report = small_cells[table][2]
+            yield dg.AssetCheckResult(
+                asset_key=key, check_name=SMALL_CELL_CHECK, passed=small[table] == 0,
+                severity=dg.AssetCheckSeverity.ERROR, description=blocked,
+                metadata={"cells_under_5": small[table], **report.as_metadata()})
 
 
-def _small_cell_result(key, frame, count_column: str, report) -> dg.AssetCheckResult:
-    small = int(((frame[count_column] < 5) & frame[count_column].notna()).sum())
-    return dg.AssetCheckResult(
-        asset_key=key, check_name=SMALL_CELL_CHECK, passed=small == 0, severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"cells_under_5": small, "primary_suppressed": report.primary,
-                  "secondary_suppressed": report.secondary,
-                  **{k: v for k, v in report.as_metadata().items() if k not in ("primary", "secondary")}})
+def _cells_under_5(frame, count_column: str) -> int:
+    return int(((frame[count_column] < 5) & frame[count_column].notna()).sum())
 
 
 def _checks(table: str, small_cells: bool = False) -> list[dg.AssetCheckSpec]:
@@ -118,7 +120,7 @@ def _record_level(table: str, dataset: str):
         source = deidentified_path(zones.zones, dataset)
         if not source.exists():
             raise dg.Failure(f"nothing to publish: {dataset} has no de-identified release yet")
-        yield from _publish_checked(context, zones.zones, {table: str(source)})
+        yield from _publish_checked(zones.zones, {table: str(source)})
 
     return publish_record_level
 
@@ -158,7 +160,7 @@ def _aggregate(table: str, dataset: str, build_name: str, view: str):
             connection.close()
         spec = WELFARE_SUMMARY if table == "welfare_summary" else CIVIL_COMPLAINTS_MONTHLY
         context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
-        yield from _publish_checked(context, zones.zones, {table: frame},
+        yield from _publish_checked(zones.zones, {table: frame},
                                     small_cells={table: (frame, spec.count_column, report)})
 
     return publish_aggregate
@@ -192,7 +194,7 @@ def publish_water_quality(context: dg.AssetExecutionContext, zones: DataZonesRes
         chart = render_namji_chart(monthly_namji_series(connection), data_zones.warehouse / "charts" / NAMJI_CHART)
     finally:
         connection.close()
-    for event in _publish_checked(context, data_zones, frames):
+    for event in _publish_checked(data_zones, frames):
         if isinstance(event, dg.MaterializeResult) and event.asset_key == published_key("nakdong_namji_target"):
             encoded = base64.b64encode(chart.read_bytes()).decode()
             metadata = dict(event.metadata or {}) | {
@@ -214,7 +216,7 @@ def publish_provider_scorecard(context: dg.AssetExecutionContext, zones: DataZon
     source = scorecard_path(zones.zones)
     if not source.exists():
         raise dg.Failure("the provider scorecard has not been built yet")
-    yield from _publish_checked(context, zones.zones, {"provider_scorecard": str(source)})
+    yield from _publish_checked(zones.zones, {"provider_scorecard": str(source)})
 
 
 PUBLISHED_TABLE_ASSETS = [

@@ -127,3 +127,37 @@ def test_nightly_schedule_is_at_two_in_seoul():
     schedule = defs.resolve_schedule_def("nightly_publication")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Seoul"
     assert schedule.job_name == "publish_all"
+
+
+def test_an_aggregate_with_a_cell_under_5_is_not_published(zones):
+    """The small-cell check runs on the rows about to be published, before the swap: a failing
+    one leaves the previous version in place."""
+    import dagster as dg
+    import pandas as pd
+
+    from gn_pipelines.assets.publication import SMALL_CELL_CHECK, _publish_checked
+    from gn_pipelines.publish.suppression import SuppressionReport
+
+    def monthly(counts: list[int | None]) -> pd.DataFrame:
+        return pd.DataFrame({
+            "sigungu_code": "48740", "sigungu_name": "창녕군", "month": "2025-03",
+            "category": [f"분류{i}" for i in range(len(counts))],
+            "complaints": pd.array(counts, dtype="Int64"), "completed": pd.array(counts, dtype="Int64"),
+            "completion_rate": 1.0, "median_days_to_completion": 3.0, "p90_days_to_completion": 5.0,
+            "suppressed": [c is None for c in counts], "suppression": [None if c else "primary" for c in counts]})
+
+    def publish(frame) -> dict[str, dg.AssetCheckResult]:
+        report = SuppressionReport("civil_complaints_monthly", 5, len(frame), 0, 0, 1, (), 0)
+        events = _publish_checked(zones, {"civil_complaints_monthly": frame},
+                                  small_cells={"civil_complaints_monthly": (frame, "complaints", report)})
+        return {e.check_name: e for e in events if isinstance(e, dg.AssetCheckResult)}
+
+    checks = publish(monthly([7, 9, None, None]))
+    assert checks[SMALL_CELL_CHECK].passed
+    before = _published(zones, "SELECT * FROM civil_complaints_monthly ORDER BY category")
+    assert before["complaints"].tolist()[:2] == [7, 9]
+
+    checks = publish(monthly([7, 3, 12]))
+    assert not checks[SMALL_CELL_CHECK].passed and checks[SMALL_CELL_CHECK].metadata["cells_under_5"].value == 1
+    after = _published(zones, "SELECT * FROM civil_complaints_monthly ORDER BY category")
+    pd.testing.assert_frame_equal(after, before)
