@@ -23,6 +23,7 @@ class RunOutcome:
     label: str  # the landing path, or the job for a set-up run
     success: bool
     line: str
+    stopped: bool = False  # its drop was stopped by a blocking check (a data verdict, not a failure)
 
 
 def _definitions() -> dg.Definitions:
@@ -80,7 +81,7 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest) -> 
     if not result.success and _stopped_by_blocking_check(result):
         # the data was stopped, as designed: an outcome to report, not a platform failure
         instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})
-        return RunOutcome(label, True, f"{label}: {_describe(result)}")
+        return RunOutcome(label, True, f"{label}: {_describe(result)}", stopped=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         return RunOutcome(label, False, f"{label}: FAILED ({_root_cause(failure)})")
