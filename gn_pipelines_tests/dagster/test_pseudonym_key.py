@@ -19,10 +19,12 @@ def test_missing_key_is_said_loudly_when_the_code_location_loads():
     assert "GN_PSEUDONYM_KEY" not in quiet.stderr and SECRET not in quiet.stderr
 
 
-def test_the_key_never_reaches_the_data_root_or_the_instance(zones, instance, process, monkeypatch):
+def test_the_key_never_reaches_the_data_root_or_the_instance(zones, instance, process, monkeypatch, capfd):
     monkeypatch.setenv("GN_PSEUDONYM_KEY", SECRET)
     drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(sample_rows("civil_complaints", 3)))
-    process(publish=True)  # through de-identification, publication and the open-data export
+    lines = process(publish=True)  # through de-identification, publication and the open-data export
+    printed, logged = capfd.readouterr()  # the report lines, and Dagster's console log
+    assert lines and SECRET not in "\n".join(lines) + printed + logged
     key_id = PseudonymKeyResource().key_id()
     assert len(key_id) == 12 and key_id not in SECRET
     # the key id, not the key, is what a release records
