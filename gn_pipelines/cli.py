@@ -22,7 +22,8 @@ def _process(args: argparse.Namespace) -> int:
         outcomes = process_landing(instance, workers=args.workers, publish=args.publish)
     failed = [o for o in outcomes if not o.success]
     stopped = sum(o.stopped for o in outcomes)
-    print(f"{len(outcomes)} run(s), {len(failed)} failed" + (f", {stopped} stopped by a blocking check" if stopped else ""))
+    summary = f"{len(outcomes)} run(s), {len(failed)} failed"
+    print(summary + (f", {stopped} stopped by a blocking check" if stopped else ""))
     return 1 if failed else 0
 
 
