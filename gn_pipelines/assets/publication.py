@@ -172,7 +172,7 @@ WATER_TABLES = ("water_quality_measurements", "water_quality_station_grades", "n
 @dg.multi_asset(
     name="publish_water_quality", pool=PUBLISHED_POOL, can_subset=False,
     specs=[_spec(t, [deidentified_asset_key("water_quality")],
-                 f"Published `{t}`: 하천 생활환경기준 grades on annual means (see the README).")
+                 f"Published `{t}`: 하천 생활환경기준 grades on annual means (see docs/architecture.md).")
            for t in WATER_TABLES],
     check_specs=[spec for t in WATER_TABLES for spec in _checks(t)],
 )
