@@ -37,15 +37,6 @@ DERIVE_PROCESSES = min(2, os.cpu_count() or 1)
 PARALLEL_FROM_ROWS = 100_000
 
 
-class ResidualIdentifiers(Exception):
-    """The final scan found identifiers: nothing is written."""
-
-    def __init__(self, found: dict[str, int]):
-        self.found = found
-        super().__init__("identifiers survived de-identification: "
-                         + ", ".join(f"{kind} ×{n}" for kind, n in found.items()))
-
-
 @dataclass
 class DropDeidentification:
     rows: int

@@ -22,7 +22,6 @@ from gn_pipelines.privacy.generalisation import (
 from gn_pipelines.privacy.identifiers import rrn_birth_year_sql, rrn_sex_sql
 
 PSEUDONYMISED = "가명처리"
-DELETED = "데이터 삭제"
 MASKED = "데이터 마스킹"
 GENERALISED = "데이터 범주화"
 KEPT = "원본 유지"
