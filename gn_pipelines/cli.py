@@ -59,6 +59,7 @@ def _extract(args: argparse.Namespace) -> int:
     from gn_pipelines.definitions import defs
     from gn_pipelines.instance import ensure_dagster_home
     from gn_pipelines.processing import QUIET_CONSOLE
+    from gn_pipelines.run_recovery import owner_tags
 
     zones = DataZones.from_env().ensure()
     ensure_dagster_home(zones)
@@ -68,7 +69,7 @@ def _extract(args: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def("datalab_extract").execute_in_process(
             run_config={"ops": {"extract_for_datalab": {"config": request}}, **QUIET_CONSOLE}, instance=instance,
-            raise_on_error=False)
+            tags=owner_tags(), raise_on_error=False)
     if not result.success:
         print("the extract run failed: see the Runs page in the UI", file=sys.stderr)
         return 1
@@ -89,6 +90,39 @@ def _tributary(args: argparse.Namespace) -> int:
     zones = DataZones.from_env().ensure()
     files = convert_tributary_workbook(Path(args.workbook), zones.landing)
     print(f"{len(files)} water_quality drop(s) written under {zones.landing / '48000' / 'water_quality'}")
+    return 0
+
+
+def _release_list(args: argparse.Namespace) -> int:
+    """Print the releases kept under the data root, the current one marked."""
+    from gn_pipelines.publish.releases import current_release, list_releases
+
+    root = DataZones.from_env().root
+    current = current_release(root)
+    releases = list_releases(root)
+    if not releases:
+        print(f"no release under {root / 'releases'} yet: run gn-pipelines process")
+    for release in releases:
+        mark = "*" if current and release.id == current.id else " "
+        if not release.complete:
+            print(f"{mark} {release.id}  being built (or interrupted: the next process finishes or rolls it back)")
+            continue
+        tables = release.manifest.get("tables", {})
+        print(f"{mark} {release.id}  completed {release.manifest.get('completed_at', '?')}  "
+              f"{len(tables)} tables, {sum(tables.values()):,} rows")
+    return 0
+
+
+def _release_rollback(args: argparse.Namespace) -> int:
+    """Make an earlier release current again (default: the one before the current release)."""
+    from gn_pipelines.publish.releases import ReleaseError, rollback
+
+    try:
+        previous, now = rollback(DataZones.from_env().root, args.release_id)
+    except ReleaseError as error:
+        print(f"rollback refused: {error}", file=sys.stderr)
+        return 2
+    print(f"current release: {now} (was {previous}); warehouse/published.duckdb and open/ now show it")
     return 0
 
 
@@ -138,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         "tributary", help="convert the real NIER tributary workbook (1992-2016) into water_quality drops")
     tributary.add_argument("workbook", help="gyeongnam_tributary_water_quality_1992_2016.xlsx")
     tributary.set_defaults(handler=_tributary)
+    release = commands.add_parser("release", help="list the published releases, or roll back to an earlier one")
+    release_commands = release.add_subparsers(dest="release_command", required=True)
+    release_commands.add_parser("list", help="the releases kept (GN_KEEP_RELEASES, default 3)").set_defaults(
+        handler=_release_list)
+    rollback = release_commands.add_parser("rollback", help="make an earlier release current in one swap")
+    rollback.add_argument("release_id", nargs="?", help="default: the release before the current one")
+    rollback.set_defaults(handler=_release_rollback)
     return parser
 
 

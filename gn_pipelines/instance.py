@@ -15,6 +15,13 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 4
+# The daemon marks runs whose worker died failed, and frees the pool slots of finished runs
+# (gn-pipelines process does the same for the runs it executed itself).
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 60
 telemetry:
   enabled: false
 """

@@ -10,10 +10,21 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable
 
 import dagster as dg
 
+from gn_pipelines.publish.releases import recover_releases
+from gn_pipelines.run_recovery import (
+    RECOVERED_TAG,
+    PoolWaitTimeout,
+    job_pools,
+    owner_tags,
+    recover_dead_runs,
+    run_state,
+    wait_for_pools,
+)
 from gn_pipelines.settings import DataZones
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
 
@@ -69,11 +80,16 @@ def execute_request(request: dg.RunRequest) -> RunOutcome:
         return execute_request_in(instance, request)
 
 
-def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest) -> RunOutcome:
+def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
+                       echo: Callable[[str], None] = print) -> RunOutcome:
     defs = _definitions()
-    tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}
+    tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME, **owner_tags()}
     job = defs.resolve_job_def(request.job_name)
     label = request.tags.get("gn/source_file", request.job_name)
+    try:
+        wait_for_pools(instance, job_pools(job), echo=echo)
+    except PoolWaitTimeout as error:
+        return RunOutcome(label, False, f"{label}: NOT RUN ({error})")
     result = job.execute_in_process(
         run_config={**(request.run_config or {}), **QUIET_CONSOLE}, instance=instance,
         partition_key=request.partition_key,
@@ -150,6 +166,11 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     """Plan and execute every pending run, then publish (`publish` None: when a drop ran or
     nothing was published yet; True: always; False: never). One outcome per executed run."""
     defs = _definitions()
+    zones = DataZones.from_env()
+    for recovered in recover_dead_runs(instance):
+        echo(recovered.line)
+    for line in recover_releases(zones.root, lambda run_id: run_state(instance, run_id)):
+        echo(line)
     requests, skip_message = plan_runs(defs, instance)
     pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
     # set-up runs first (the warehouse views), then the drops, in parallel where asked
@@ -162,7 +183,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         echo(f"nothing to do: {skip_message}")
     outcomes: list[RunOutcome] = []
     for request in setup:
-        outcomes.append(execute_request_in(instance, request))
+        outcomes.append(execute_request_in(instance, request, echo))
         echo(outcomes[-1].line)
     if workers > 1 and len(drops) > 1:
         # spawn: each worker loads the definitions afresh; a worker that dies raises
@@ -174,23 +195,57 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                 echo(outcome.line)
     else:
         for request in drops:
-            outcomes.append(execute_request_in(instance, request))
+            outcomes.append(execute_request_in(instance, request, echo))
             echo(outcomes[-1].line)
-    published_db = DataZones.from_env().published_db
     ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
-    if publish or (publish is None and (ran_drops or not published_db.exists())):
-        outcomes.append(publish_in(instance))
+    behind = None if ran_drops else publication_behind(instance, zones)
+    if publish is None and behind:
+        echo(f"publishing again: {behind}")
+    if publish or (publish is None and (ran_drops or behind)):
+        outcomes.append(publish_in(instance, echo))
         echo(outcomes[-1].line)
     return outcomes
 
 
-def publish_in(instance: dg.DagsterInstance) -> RunOutcome:
+def publication_behind(instance: dg.DagsterInstance, zones: DataZones) -> str | None:
+    """Why the current release does not hold everything loaded so far (None: it does)."""
+    from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB
+    from gn_pipelines.jobs import PUBLISH_JOB_NAME
+    from gn_pipelines.publish.releases import current_release, pending_draft
+
+    if current_release(zones.root) is None:
+        return "nothing is published yet"
+    if pending_draft(zones.root) is not None:
+        return "a release is waiting to be completed"
+    last = instance.get_run_records(filters=dg.RunsFilter(job_name=PUBLISH_JOB_NAME), limit=1)
+    if last and RECOVERED_TAG in last[0].dagster_run.tags:
+        return "the last publication was interrupted"
+    published = instance.get_run_records(
+        filters=dg.RunsFilter(job_name=PUBLISH_JOB_NAME, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    if not published:
+        return "no publication has succeeded yet"
+    since = datetime.fromtimestamp(published[0].start_time, timezone.utc)
+    loaded = instance.get_run_records(filters=dg.RunsFilter(
+        tags={SENSOR_NAME_TAG: LANDING_SENSOR_NAME}, statuses=[dg.DagsterRunStatus.SUCCESS],
+        updated_after=since), limit=10)
+    if any(r.dagster_run.job_name != WAREHOUSE_SETUP_JOB and (r.end_time or 0) > published[0].start_time
+           for r in loaded):
+        return "files were loaded after the last publication started"
+    return None
+
+
+def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print) -> RunOutcome:
     """Rebuild the releases, the published warehouse and the open data (as the nightly run does)."""
     from gn_pipelines.jobs import PUBLISH_JOB_NAME
 
     job = _definitions().resolve_job_def(PUBLISH_JOB_NAME)
+    try:
+        wait_for_pools(instance, job_pools(job), echo=echo)
+    except PoolWaitTimeout as error:
+        return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: NOT RUN ({error})")
     result = job.execute_in_process(run_config=QUIET_CONSOLE, instance=instance,
-                                    tags={"gn/trigger": "gn-pipelines process"}, raise_on_error=False)
+                                    tags={"gn/trigger": "gn-pipelines process", **owner_tags()},
+                                    raise_on_error=False)
     if result.success:
         tables = sum(1 for e in result.get_asset_materialization_events()
                      if e.materialization.asset_key.path[0] == "published")

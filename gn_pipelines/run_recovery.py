@@ -1,0 +1,173 @@
+"""Recovery of runs whose process died, for the runs `gn-pipelines` executes in its own process.
+
+The daemon's runs are watched by Dagster's run monitoring (`dagster.yaml`). Runs executed in
+process (`execute_in_process`: `gn-pipelines process` and `extract`) have no run worker to
+monitor: each is tagged with its owner (host, pid and that process's start time, so a reused
+pid is not mistaken for the owner), and the next command marks the runs of a dead owner failed
+and frees the concurrency-pool slots they held. Pool waits are bounded and name the holder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import dagster as dg
+
+OWNER_HOST_TAG = "gn/owner_host"
+OWNER_PID_TAG = "gn/owner_pid"
+OWNER_STARTED_TAG = "gn/owner_started"  # the owner's start time in clock ticks since boot
+RECOVERED_TAG = "gn/recovered"  # set on a run marked failed because its process died
+POOL_WAIT_ENV = "GN_POOL_WAIT_SECONDS"
+DEFAULT_POOL_WAIT_SECONDS = 300.0
+
+IN_PROGRESS = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def process_start_ticks(pid: int) -> str | None:
+    """The start time of process `pid` (field 22 of /proc/<pid>/stat), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return fields[19].decode()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def owner_tags() -> dict[str, str]:
+    """Tags naming this process as the owner of an in-process run."""
+    pid = os.getpid()
+    return {OWNER_HOST_TAG: socket.gethostname(), OWNER_PID_TAG: str(pid),
+            OWNER_STARTED_TAG: process_start_ticks(pid) or ""}
+
+
+def owner_alive(tags: dict[str, str]) -> bool | None:
+    """True/False for a run owned by a process of this host; None when another host owns it."""
+    if tags.get(OWNER_HOST_TAG) != socket.gethostname():
+        return None
+    started = process_start_ticks(int(tags[OWNER_PID_TAG]))
+    return started is not None and started == tags.get(OWNER_STARTED_TAG, started)
+
+
+def describe_owner(run: dg.DagsterRun) -> str:
+    if OWNER_PID_TAG in run.tags:
+        return f"pid {run.tags[OWNER_PID_TAG]} on {run.tags.get(OWNER_HOST_TAG)}"
+    return "the daemon" if run.remote_job_origin is not None else "an earlier command"
+
+
+def is_dead_in_process_run(run: dg.DagsterRun) -> bool:
+    """An in-process run whose owner is gone. Runs launched by the daemon (they have a remote
+    origin) are left to run monitoring; in-process runs of a version without owner tags have no
+    process left to finish them."""
+    if run.remote_job_origin is not None:
+        return False
+    if OWNER_PID_TAG not in run.tags:
+        return True
+    return owner_alive(run.tags) is False
+
+
+@dataclass(frozen=True)
+class Recovered:
+    run_id: str
+    job_name: str
+    status: str  # the status it was left in
+    label: str  # the file or job it was working on
+
+    @property
+    def line(self) -> str:
+        return (f"recovered run {self.run_id[:8]} ({self.label}): its process died while it was "
+                f"{self.status}; marked failed, its pool slots freed, its work will be redone")
+
+
+def recover_dead_runs(instance: dg.DagsterInstance) -> list[Recovered]:
+    """Mark the in-process runs of dead owners failed and free their pool slots; free the slots
+    any finished run still holds (a run killed between its failure and its clean-up)."""
+    recovered = []
+    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
+        run = record.dagster_run
+        if not is_dead_in_process_run(run):
+            continue
+        instance.report_run_failed(
+            run, message=f"gn-pipelines: the process that executed this run ({describe_owner(run)}) "
+                         "is gone; marked failed so the next command redoes its work")
+        instance.add_run_tags(run.run_id, {RECOVERED_TAG: "its process died"})
+        _free_slots(instance, run.run_id)
+        recovered.append(Recovered(run.run_id, run.job_name, run.status.value,
+                                   run.tags.get("gn/source_file", run.job_name)))
+    storage = instance.event_log_storage
+    if storage.supports_global_concurrency_limits:
+        holders = storage.get_concurrency_run_ids()
+        if holders:
+            finished = instance.get_run_records(filters=dg.RunsFilter(
+                run_ids=list(holders), statuses=[s for s in dg.DagsterRunStatus if s not in IN_PROGRESS
+                                                 and s != dg.DagsterRunStatus.QUEUED]))
+            for record in finished:
+                _free_slots(instance, record.dagster_run.run_id)
+    return recovered
+
+
+def _free_slots(instance: dg.DagsterInstance, run_id: str) -> None:
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+
+
+def job_pools(job: dg.JobDefinition) -> set[str]:
+    """The concurrency pools the steps of `job` claim."""
+    return {node.definition.pool for node in job.graph.nodes if getattr(node.definition, "pool", None)}
+
+
+def pool_holders(instance: dg.DagsterInstance, pool: str) -> list[str] | None:
+    """None when `pool` has a free slot, else a description of each run holding one."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return None
+    info = storage.get_concurrency_info(pool)
+    limit = info.limit if info.limit is not None else info.slot_count
+    if not limit or len(info.claimed_slots) < limit:
+        return None
+    described = []
+    for run_id in sorted(info.active_run_ids):
+        run = instance.get_run_by_id(run_id)
+        if run is None:
+            described.append(f"run {run_id[:8]} (deleted)")
+        else:
+            described.append(f"run {run_id[:8]} ({run.job_name}, {run.status.value}, {describe_owner(run)})")
+    return described
+
+
+class PoolWaitTimeout(RuntimeError):
+    """A pool stayed full for the whole bounded wait."""
+
+
+def wait_for_pools(instance: dg.DagsterInstance, pools: Iterable[str], *, timeout: float | None = None,
+                   echo: Callable[[str], None] = print, poll: float = 1.0) -> None:
+    """Wait (bounded, saying for whom) until every pool in `pools` has a free slot; dead owners
+    found meanwhile are recovered, so their slots free themselves."""
+    if timeout is None:
+        timeout = float(os.environ.get(POOL_WAIT_ENV) or DEFAULT_POOL_WAIT_SECONDS)
+    deadline = time.monotonic() + timeout
+    said: dict[str, list[str]] = {}
+    for pool in sorted(pools):
+        while (holders := pool_holders(instance, pool)) is not None:
+            if said.get(pool) != holders:
+                echo(f"waiting up to {timeout:.0f} s for the {pool} pool, held by {', '.join(holders)}")
+                said[pool] = holders
+            if time.monotonic() >= deadline:
+                raise PoolWaitTimeout(f"the {pool} pool stayed held for {timeout:.0f} s by {', '.join(holders)}; "
+                                      f"nothing was run (set {POOL_WAIT_ENV} to wait longer)")
+            recover_dead_runs(instance)
+            time.sleep(poll)
+
+
+def run_state(instance: dg.DagsterInstance, run_id: str) -> str:
+    """"active", "succeeded" or "failed" (a deleted run counts as failed), for publish/releases.py."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return "failed"
+    if run.status in IN_PROGRESS or run.status == dg.DagsterRunStatus.QUEUED:
+        return "active"
+    return "succeeded" if run.status == dg.DagsterRunStatus.SUCCESS else "failed"
