@@ -76,6 +76,7 @@ class DataZones:
 
     def ensure(self) -> "DataZones":
         for path in (self.landing, self.archive, self.restricted, self.warehouse,
-                     self.open_data, self.datalab, self.scratch):
+                     self.datalab, self.scratch):
             path.mkdir(parents=True, exist_ok=True)
+        # open/ is a symlink to the current release (publish/releases.py), made with the first one
         return self

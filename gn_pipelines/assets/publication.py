@@ -1,9 +1,10 @@
 """Publication: the published warehouse (one asset per published table), the open-data export.
 
-Every table is published atomically (`gn_pipelines/publish/warehouse.py`: a new file swapped
-into place), only from de-identified assets, and only after the blocking checks (a final
-residual-identifier scan; no cell under 5 in aggregates) passed on the rows about to be
-published: a failed check leaves the published zone as it was.
+Every table is written into the release being built (`gn_pipelines/publish/releases.py`), only
+from de-identified assets, and only after the blocking checks (a final residual-identifier
+scan; no cell under 5 in aggregates) passed on the rows about to be published. The open-data
+export completes the release and makes it current in one swap: a failed check or a killed run
+leaves the current release as it was.
 """
 
 import base64
@@ -54,23 +55,35 @@ def _scan(frame_or_parquet, table: str) -> dict[str, int]:
     return {kind: int(n) for kind, n in found.items() if n}
 
 
-def _publish_checked(zones, sources: dict, small_cells: dict | None = None):
-    """Scan each source (identifiers; cells under 5 in aggregates), publish all of them in one
-    atomic swap if every check passes; yield the results."""
+def release_draft(context: dg.AssetExecutionContext, zones):
+    """The release this run writes into (a draft left by a failed or dead run is rolled back)."""
+    from gn_pipelines.publish.releases import draft_release
+    from gn_pipelines.run_recovery import run_state
+
+    return draft_release(zones.root, context.run_id, lambda run_id: (
+        "active" if run_id == context.run_id else run_state(context.instance, run_id)))
+
+
+def _publish_checked(context: dg.AssetExecutionContext, zones, sources: dict, small_cells: dict | None = None):
+    """Scan each source (identifiers; cells under 5 in aggregates), write all of them into the
+    release being built if every check passes; yield the results."""
+    from gn_pipelines.publish.releases import base_published_db
     from gn_pipelines.publish.warehouse import publish
 
     residual = {table: _scan(source, table) for table, source in sources.items()}
     small = {table: _cells_under_5(frame, column) for table, (frame, column, _) in (small_cells or {}).items()}
     clean = not any(residual.values()) and not any(small.values())
     result = None
+    draft = release_draft(context, zones)
     if clean:
         selects = {table: (f"SELECT * FROM read_parquet('{s}')" if isinstance(s, str) else s)
                    for table, s in sources.items()}
-        result = publish(zones.published_db, selects)
+        result = publish(draft.published_db, selects, carry_from=base_published_db(zones.root, draft))
     blocked = None if clean else "a blocking check failed: nothing was published"
     for table in sources:
         key = published_key(table)
-        metadata = {"published": clean, "published_db": dg.MetadataValue.path(str(zones.published_db))}
+        metadata = {"published": clean, "release": draft.id,
+                    "published_db": dg.MetadataValue.path(str(zones.published_db))}
         if result:
             metadata["dagster/row_count"] = result.row_counts.get(table, 0)
             metadata["published_at"] = result.published_at.isoformat()
@@ -120,7 +133,7 @@ def _record_level(table: str, dataset: str):
         source = deidentified_path(zones.zones, dataset)
         if not source.exists():
             raise dg.Failure(f"nothing to publish: {dataset} has no de-identified release yet")
-        yield from _publish_checked(zones.zones, {table: str(source)})
+        yield from _publish_checked(context, zones.zones, {table: str(source)})
 
     return publish_record_level
 
@@ -160,7 +173,7 @@ def _aggregate(table: str, dataset: str, build_name: str, view: str):
             connection.close()
         spec = WELFARE_SUMMARY if table == "welfare_summary" else CIVIL_COMPLAINTS_MONTHLY
         context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
-        yield from _publish_checked(zones.zones, {table: frame},
+        yield from _publish_checked(context, zones.zones, {table: frame},
                                     small_cells={table: (frame, spec.count_column, report)})
 
     return publish_aggregate
@@ -191,10 +204,11 @@ def publish_water_quality(context: dg.AssetExecutionContext, zones: DataZonesRes
     try:
         build_water_tables(connection, str(source))
         frames = {t: connection.execute(f"SELECT * FROM {t}").df() for t in WATER_TABLES}
-        chart = render_namji_chart(monthly_namji_series(connection), data_zones.warehouse / "charts" / NAMJI_CHART)
+        chart = render_namji_chart(monthly_namji_series(connection),
+                                   release_draft(context, data_zones).charts_dir / NAMJI_CHART)
     finally:
         connection.close()
-    for event in _publish_checked(data_zones, frames):
+    for event in _publish_checked(context, data_zones, frames):
         if isinstance(event, dg.MaterializeResult) and event.asset_key == published_key("nakdong_namji_target"):
             encoded = base64.b64encode(chart.read_bytes()).decode()
             metadata = dict(event.metadata or {}) | {
@@ -216,7 +230,7 @@ def publish_provider_scorecard(context: dg.AssetExecutionContext, zones: DataZon
     source = scorecard_path(zones.zones)
     if not source.exists():
         raise dg.Failure("the provider scorecard has not been built yet")
-    yield from _publish_checked(zones.zones, {"provider_scorecard": str(source)})
+    yield from _publish_checked(context, zones.zones, {"provider_scorecard": str(source)})
 
 
 PUBLISHED_TABLE_ASSETS = [
@@ -243,15 +257,25 @@ PUBLISHED_KEYS = [spec.key for asset in PUBLISHED_TABLE_ASSETS for spec in asset
 )
 def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
     from gn_pipelines.publish.open_data import Attachment, export_open_data
+    from gn_pipelines.publish.releases import base_published_db, complete_release
+    from gn_pipelines.publish.warehouse import publish
 
     data_zones = zones.zones
-    chart = data_zones.warehouse / "charts" / NAMJI_CHART
+    draft = release_draft(context, data_zones)
+    if not draft.published_db.exists():  # no table changed in this release: carry them all over
+        publish(draft.published_db, {}, carry_from=base_published_db(data_zones.root, draft))
+    chart = draft.charts_dir / NAMJI_CHART
+    base = base_published_db(data_zones.root, draft)
+    if not chart.exists() and base is not None and (base.parent / "charts" / NAMJI_CHART).exists():
+        chart = base.parent / "charts" / NAMJI_CHART
     attachments = {"nakdong_namji_target": [Attachment(chart, "남지 월별 BOD·T-P와 수질등급 기준")]} if chart.exists() else {}
-    export = export_open_data(data_zones.published_db, data_zones.open_data, attachments=attachments)
-    index = data_zones.open_data / "index.html"
+    export = export_open_data(draft.published_db, draft.open_dir, attachments=attachments)
+    release = complete_release(data_zones.root, draft)
+    context.log.info(f"release {release.id} is current: {len(release.manifest['tables'])} tables")
     return dg.MaterializeResult(metadata={
+        "release": release.id,
         "datasets": len(export.catalog),
         "files": len(export.files),
-        "index": dg.MetadataValue.url(index.resolve().as_uri()),
+        "index": dg.MetadataValue.url((data_zones.open_data / "index.html").as_uri()),
         "catalog": dg.MetadataValue.path(str(data_zones.open_data / "catalog.json")),
     })

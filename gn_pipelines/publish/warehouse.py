@@ -50,8 +50,10 @@ class PublicationResult:
 
 
 def publish(published_db: Path, tables: Mapping[str, TableSource], *,
-            connection_setup: ConnectionSetup | None = None) -> PublicationResult:
-    """Publish `tables` (name → SELECT or frame) atomically; the other published tables carry over.
+            connection_setup: ConnectionSetup | None = None,
+            carry_from: Path | None = None) -> PublicationResult:
+    """Publish `tables` (name → SELECT or frame) atomically; the other published tables carry over
+    from the file's previous version, or from `carry_from` when it has none (a new release).
 
     Columns must be exactly those of `tables.py` (any order; they are cast to the declared types).
     `data_catalog` is rebuilt from the result unless it is given.
@@ -66,7 +68,8 @@ def publish(published_db: Path, tables: Mapping[str, TableSource], *,
         temp = published_db.with_name(f"{published_db.name}{TEMP_MARKER}{uuid.uuid4().hex[:12]}")
         try:
             now = datetime.now(timezone.utc)
-            counts, carried = _build(temp, published_db, tables, connection_setup, now)
+            previous = published_db if published_db.exists() or carry_from is None else Path(carry_from)
+            counts, carried = _build(temp, previous, tables, connection_setup, now)
             _fsync(temp)
             os.replace(temp, published_db)
             _fsync(published_db.parent)

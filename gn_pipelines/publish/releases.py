@@ -1,0 +1,341 @@
+"""Releases: every publication is built whole in `releases/<id>/` and made current at once.
+
+A release directory holds `published.duckdb`, `open/` and `charts/`. It is built as a draft
+(marked by `building.json`, which names the runs that wrote into it), completed by writing
+`release.json` (the manifest), and made current by ONE atomic rename of the symlink
+`releases/current`. The analysts' paths, `warehouse/published.duckdb` and `open/`, are symlinks
+through `releases/current`, so a reader that opens them sees the old release or the new one,
+never a mix (resolve the path once to read several files of one release).
+
+An interrupted draft is finished (its manifest was written: only the swap was missing) or
+rolled back (deleted: a run that wrote into it failed or died) by the next publication or
+`gn-pipelines process`. The last `GN_KEEP_RELEASES` (default 3) complete releases are kept, so
+an operator can roll back with `gn-pipelines release rollback`.
+
+Plain Python: the Dagster layer tells whether a run is active, succeeded or failed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Literal
+from zoneinfo import ZoneInfo
+
+RELEASES = "releases"
+CURRENT = "current"
+PUBLISHED_FILE = "published.duckdb"
+OPEN_DIR = "open"
+CHARTS_DIR = "charts"
+BUILDING_MARKER = "building.json"
+MANIFEST = "release.json"
+KEEP_RELEASES_ENV = "GN_KEEP_RELEASES"
+DEFAULT_KEEP_RELEASES = 3
+# Release ids and times are read by people in Seoul.
+RELEASE_TIME_ZONE = ZoneInfo("Asia/Seoul")
+
+RunState = Literal["active", "succeeded", "failed"]
+RunStateOf = Callable[[str], RunState]
+ReleaseHook = Callable[[Path], None]
+
+
+class ReleaseError(RuntimeError):
+    """An operator's release command that cannot be done (unknown id, nothing to roll back to)."""
+
+
+@dataclass(frozen=True)
+class Release:
+    id: str
+    path: Path
+    complete: bool  # has its manifest: can be (or is) current
+    manifest: dict
+
+    @property
+    def published_db(self) -> Path:
+        return self.path / PUBLISHED_FILE
+
+    @property
+    def open_dir(self) -> Path:
+        return self.path / OPEN_DIR
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.path / CHARTS_DIR
+
+
+def releases_dir(root: Path) -> Path:
+    return Path(root) / RELEASES
+
+
+def keep_releases_from_env() -> int:
+    return max(1, int(os.environ.get(KEEP_RELEASES_ENV) or DEFAULT_KEEP_RELEASES))
+
+
+def _release(path: Path) -> Release:
+    manifest_path = path / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    return Release(path.name, path, manifest_path.exists(), manifest)
+
+
+def list_releases(root: Path) -> list[Release]:
+    """Every release directory, complete or draft, oldest first."""
+    folder = releases_dir(root)
+    if not folder.is_dir():
+        return []
+    return [_release(p) for p in sorted(folder.iterdir())
+            if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")]
+
+
+def current_release(root: Path) -> Release | None:
+    link = releases_dir(root) / CURRENT
+    if not link.is_symlink() or not link.resolve().is_dir():
+        return None
+    return _release(link.resolve())
+
+
+def _draft(root: Path) -> Release | None:
+    return next((r for r in list_releases(root) if (r.path / BUILDING_MARKER).exists()), None)
+
+
+def _building(release: Release) -> dict:
+    return json.loads((release.path / BUILDING_MARKER).read_text(encoding="utf-8"))
+
+
+@contextmanager
+def releases_lock(root: Path) -> Iterator[None]:
+    """One writer of the releases at a time (an OS lock, released even when the process is killed)."""
+    folder = releases_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def new_release_id(root: Path) -> str:
+    """Seoul time to the microsecond, after every existing id (ids sort in release order)."""
+    existing = [r.id for r in list_releases(root)]
+    while True:
+        candidate = f"{datetime.now(RELEASE_TIME_ZONE):%Y%m%dT%H%M%S-%f}"
+        if not existing or candidate > max(existing):
+            return candidate
+
+
+def draft_release(root: Path, run_id: str, run_state: RunStateOf) -> Release:
+    """The release being built, which `run_id` joins; a draft left by a failed or dead run is
+    rolled back first. A new draft starts from the current release (its tables carry over)."""
+    with releases_lock(root):
+        draft = _draft(root)
+        if draft is not None and _abandoned(draft, run_state):
+            shutil.rmtree(draft.path)
+            draft = None
+        if draft is None:
+            base = current_release(root)
+            path = releases_dir(root) / new_release_id(root)
+            path.mkdir()
+            _write_json(path / BUILDING_MARKER, {
+                "id": path.name, "base": base.id if base else None, "runs": [run_id],
+                "started_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds")})
+            return _release(path)
+        building = _building(draft)
+        if run_id not in building["runs"]:
+            building["runs"].append(run_id)
+            _write_json(draft.path / BUILDING_MARKER, building)
+        return draft
+
+
+def _abandoned(draft: Release, run_state: RunStateOf) -> bool:
+    return not draft.complete and any(run_state(r) == "failed" for r in _building(draft)["runs"])
+
+
+def base_published_db(root: Path, draft: Release) -> Path | None:
+    """The published file a draft's untouched tables carry over from (its base release's)."""
+    base = _building(draft).get("base")
+    path = releases_dir(root) / base / PUBLISHED_FILE if base else None
+    return path if path is not None and path.exists() else None
+
+
+def complete_release(root: Path, draft: Release, *, before_swap: Iterable[ReleaseHook] = (),
+                     after_swap: Iterable[ReleaseHook] = (), keep: int | None = None) -> Release:
+    """Write the draft's manifest and make it current in one swap; prune old releases.
+
+    `before_swap` hooks get the release directory once it is whole (e.g. publish it elsewhere
+    too); a hook that raises leaves the current release as it was. `after_swap` hooks run once
+    it is current.
+    """
+    with releases_lock(root):
+        for hook in before_swap:
+            hook(draft.path)
+        building = _building(draft)
+        _write_json(draft.path / MANIFEST, {
+            "id": draft.id, "base": building.get("base"), "runs": building["runs"],
+            "started_at": building["started_at"],
+            "completed_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds"),
+            "tables": table_row_counts(draft.path / PUBLISHED_FILE)})
+        _fsync_tree(draft.path)
+        _make_current(root, draft.id)
+        (draft.path / BUILDING_MARKER).unlink()
+        ensure_analyst_links(root)
+        prune_releases(root, keep if keep is not None else keep_releases_from_env())
+        release = _release(draft.path)
+    for hook in after_swap:
+        hook(release.path)
+    return release
+
+
+def table_row_counts(published_db: Path) -> dict[str, int]:
+    import duckdb
+
+    if not published_db.exists():
+        return {}
+    with duckdb.connect(str(published_db), read_only=True) as connection:
+        tables = [n for (n,) in connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY 1").fetchall()]
+        return {t: connection.execute(f'SELECT count(*) FROM main."{t}"').fetchone()[0] for t in tables}
+
+
+def recover_releases(root: Path, run_state: RunStateOf) -> list[str]:
+    """Finish or roll back a draft left by a run that is no longer active; say which."""
+    said = []
+    with releases_lock(root):
+        draft = _draft(root)
+        if draft is not None:
+            runs = _building(draft)["runs"]
+            states = {r: run_state(r) for r in runs}
+            if draft.complete:
+                if (current := current_release(root)) is None or current.id != draft.id:
+                    _make_current(root, draft.id)
+                (draft.path / BUILDING_MARKER).unlink()
+                said.append(f"release {draft.id}: interrupted after it was complete; finished (now current)")
+            elif any(s == "failed" for s in states.values()):
+                shutil.rmtree(draft.path)
+                current = current_release(root)
+                said.append(f"release {draft.id}: interrupted while it was being built; rolled back "
+                            f"(current release: {current.id if current else 'none'}); it will be rebuilt")
+        migrated = ensure_analyst_links(root)
+        if migrated:
+            said.append(f"release {migrated}: the published warehouse and open data found in place "
+                        "were moved into this first release")
+    return said
+
+
+def pending_draft(root: Path) -> Release | None:
+    """A draft not yet complete (a publication in progress, or waiting for its open-data export)."""
+    draft = _draft(root)
+    return draft if draft is not None and not draft.complete else None
+
+
+def rollback(root: Path, release_id: str | None = None) -> tuple[str | None, str]:
+    """Make `release_id` (default: the complete release before the current one) current."""
+    with releases_lock(root):
+        complete = [r for r in list_releases(root) if r.complete and not (r.path / BUILDING_MARKER).exists()]
+        current = current_release(root)
+        if release_id is None:
+            older = [r for r in complete if current is None or r.id < current.id]
+            if not older:
+                raise ReleaseError("no earlier release to roll back to "
+                                   f"(releases: {', '.join(r.id for r in complete) or 'none'})")
+            target = older[-1]
+        else:
+            target = next((r for r in complete if r.id == release_id), None)
+            if target is None:
+                raise ReleaseError(f"no complete release {release_id!r} "
+                                   f"(releases: {', '.join(r.id for r in complete) or 'none'})")
+        _make_current(root, target.id)
+        ensure_analyst_links(root)
+    return (current.id if current else None), target.id
+
+
+def prune_releases(root: Path, keep: int) -> list[str]:
+    """Delete complete releases beyond the newest `keep` (never the current one)."""
+    current = current_release(root)
+    complete = [r for r in list_releases(root) if r.complete and not (r.path / BUILDING_MARKER).exists()]
+    removed = []
+    for release in complete[:-keep] if keep < len(complete) else []:
+        if current is None or release.id != current.id:
+            shutil.rmtree(release.path)
+            removed.append(release.id)
+    return removed
+
+
+def _make_current(root: Path, release_id: str) -> None:
+    """Point `releases/current` at `release_id` with one atomic rename of a new symlink."""
+    folder = releases_dir(root)
+    temp = folder / f".current-{uuid.uuid4().hex[:8]}"
+    os.symlink(release_id, temp)
+    os.replace(temp, folder / CURRENT)
+    _fsync_dir(folder)
+
+
+def analyst_links(root: Path) -> dict[Path, str]:
+    """The analysts' paths and where they point (relative, so the data root can move)."""
+    root = Path(root)
+    return {root / "warehouse" / PUBLISHED_FILE: f"../{RELEASES}/{CURRENT}/{PUBLISHED_FILE}",
+            root / OPEN_DIR: f"{RELEASES}/{CURRENT}/{OPEN_DIR}"}
+
+
+def ensure_analyst_links(root: Path) -> str | None:
+    """Make the analysts' paths symlinks through `releases/current`; a data root of an earlier
+    version (a plain published file and open folder) becomes the first release. Returns the id
+    of that migrated release, if any (call under the releases lock)."""
+    root = Path(root)
+    published, open_dir = root / "warehouse" / PUBLISHED_FILE, root / OPEN_DIR
+    plain_published = published.exists() and not published.is_symlink()
+    plain_open = open_dir.is_dir() and not open_dir.is_symlink()
+    migrated = None
+    if plain_published or (plain_open and any(open_dir.iterdir())):
+        release = releases_dir(root) / new_release_id(root)
+        release.mkdir(parents=True)
+        if plain_published:
+            os.rename(published, release / PUBLISHED_FILE)
+        if plain_open:
+            os.rename(open_dir, release / OPEN_DIR)
+        _write_json(release / MANIFEST, {
+            "id": release.name, "base": None, "runs": [], "migrated": True,
+            "completed_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds"),
+            "tables": table_row_counts(release / PUBLISHED_FILE)})
+        _make_current(root, release.name)
+        migrated = release.name
+    elif plain_open:
+        open_dir.rmdir()  # an empty folder made by an earlier version
+    for link, target in analyst_links(root).items():
+        if not link.is_symlink() or os.readlink(link) != target:
+            link.parent.mkdir(parents=True, exist_ok=True)
+            temp = link.with_name(f".{link.name}.link-{uuid.uuid4().hex[:8]}")
+            os.symlink(target, temp)
+            os.replace(temp, link)
+    return migrated
+
+
+def _write_json(path: Path, value: dict) -> None:
+    temp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    temp.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    with open(temp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _fsync_tree(path: Path) -> None:
+    """Flush every file of a release before it becomes current (a crash must not expose holes)."""
+    for folder, _, files in os.walk(path):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(Path(folder))
