@@ -20,11 +20,18 @@ class RestrictedWarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator["duckdb.DuckDBPyConnection"]:  # noqa: F821
-        from dagster_duckdb import DuckDBResource
-
+        """Read-only: the live file. Writing: a copy swapped into place on success, so an
+        analyst's open connection never blocks or fails a run (ingest/database_swap.py)."""
         path = self.zones.zones.restricted_db
         path.parent.mkdir(parents=True, exist_ok=True)
-        config = {"access_mode": "READ_ONLY"} if read_only else dict(PORTABLE_STORAGE)
-        resource = DuckDBResource(database=str(path), connection_config=config)
-        with resource.get_connection() as connection:
+        if read_only:
+            from dagster_duckdb import DuckDBResource
+
+            resource = DuckDBResource(database=str(path), connection_config={"access_mode": "READ_ONLY"})
+            with resource.get_connection() as connection:
+                yield connection
+            return
+        from gn_pipelines.ingest.database_swap import swapped_connection
+
+        with swapped_connection(path, dict(PORTABLE_STORAGE)) as connection:
             yield connection
