@@ -1,0 +1,146 @@
+"""Recovery without a human: `gn-pipelines process` killed with SIGKILL at a chosen moment, then
+one plain `process`; and a reader polling the published warehouse while a release is swapped in."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pytest
+
+from gn_pipelines.publish.releases import current_release, list_releases
+from gn_pipelines.resources import RESTRICTED_WAREHOUSE_POOL
+from gn_pipelines.run_recovery import IN_PROGRESS
+from gn_pipelines_tests.e2e.conftest import Platform
+from gn_pipelines_tests.e2e.drops import complaints_48740, deliver, welfare_48170_cp949
+
+pytestmark = pytest.mark.e2e
+
+COMMAND_TIMEOUT = 300  # a whole `process` on this small landing zone, on a busy 2-core machine
+
+
+def explain(result: subprocess.CompletedProcess) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr[-3000:]}"
+
+
+def process(platform: Platform, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run((platform.command("gn-pipelines"), "process", *args), env=platform.env, cwd=cwd,
+                          capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+
+
+def start_process(platform: Platform, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen((platform.command("gn-pipelines"), "process"), env=platform.env, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = COMMAND_TIMEOUT,
+               proc: subprocess.Popen | None = None) -> None:
+    """Poll `condition` (bounded); fail saying what never happened."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc is None or proc.poll() is None, f"process ended before {what}"
+        assert time.monotonic() < deadline, f"{what}: not within {timeout} s"
+        time.sleep(0.1)
+
+
+def deliver_sample(platform: Platform) -> None:
+    for drop in (complaints_48740(valid_rows=30), welfare_48170_cp949(valid_rows=12)):
+        deliver(platform.zones.landing, drop.relative, drop.content, outgoing=platform.outgoing)
+
+
+def runs_in_progress(platform: Platform) -> list[str]:
+    import dagster as dg
+
+    with platform.instance() as instance:
+        return [f"{r.dagster_run.job_name}:{r.dagster_run.status.value}" for r in
+                instance.get_run_records(filters=dg.RunsFilter(statuses=IN_PROGRESS))]
+
+
+def pool_holders(platform: Platform, pool: str) -> set[str]:
+    with platform.instance() as instance:
+        return instance.event_log_storage.get_concurrency_info(pool).active_run_ids
+
+
+def test_kill_during_the_setup_run_frees_its_pool_slot(platform, tmp_path):
+    deliver_sample(platform)
+    killed = start_process(platform, tmp_path)
+    wait_until(lambda: pool_holders(platform, RESTRICTED_WAREHOUSE_POOL), "the set-up run holds its pool slot",
+               proc=killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(10)
+    assert pool_holders(platform, RESTRICTED_WAREHOUSE_POOL)  # the dead run still holds the only slot
+
+    started = time.monotonic()
+    result = process(platform, tmp_path)
+    assert result.returncode == 0, explain(result)
+    assert "recovered run" in result.stdout and "setup_restricted_warehouse" in result.stdout, explain(result)
+    assert "publish_all: " in result.stdout, explain(result)
+    assert pool_holders(platform, RESTRICTED_WAREHOUSE_POOL) == set()
+    assert runs_in_progress(platform) == []
+    print(f"recovered from a kill in the set-up run in {time.monotonic() - started:.1f} s")
+
+
+def test_kill_during_publication_is_rolled_back_and_republished_by_a_plain_process(platform, tmp_path):
+    deliver_sample(platform)
+    killed = start_process(platform, tmp_path)
+    releases = platform.zones.root / "releases"
+    wait_until(lambda: any((r.path / "published.duckdb").exists() for r in list_releases(platform.zones.root)),
+               "a table written into the release being built", proc=killed)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(10)
+    assert current_release(platform.zones.root) is None, "killed too late: the release was already complete"
+
+    result = process(platform, tmp_path)
+    assert result.returncode == 0, explain(result)
+    assert "rolled back" in result.stdout and "publishing again" in result.stdout, explain(result)
+    release = current_release(platform.zones.root)
+    assert release is not None and len(release.manifest["tables"]) == 9, explain(result)
+    catalog = json.loads((platform.zones.open_data / "catalog.json").read_text(encoding="utf-8"))
+    assert {d["table_name"] for d in catalog["datasets"]} == set(release.manifest["tables"])
+    assert [p.name for p in releases.iterdir() if p.is_dir() and not p.is_symlink()] == [release.id]
+    assert runs_in_progress(platform) == []
+
+    again = process(platform, tmp_path)  # nothing new: the release stands
+    assert again.returncode == 0 and "publish_all" not in again.stdout, explain(again)
+
+
+def _snapshot(published_db: Path) -> tuple | None:
+    """Every table's row count and last update, as one reader connection sees them."""
+    try:
+        with duckdb.connect(str(published_db), read_only=True) as connection:
+            return tuple(connection.execute(
+                "SELECT table_name, row_count, last_updated FROM data_catalog ORDER BY 1").fetchall())
+    except (duckdb.IOException, duckdb.CatalogException):
+        return None  # replaced or being replaced under the reader: try again
+
+
+def test_a_reader_sees_the_old_release_or_the_new_one_never_a_mix(platform, tmp_path):
+    deliver_sample(platform)
+    first = process(platform, tmp_path)
+    assert first.returncode == 0, explain(first)
+    published = platform.zones.published_db
+    old = _snapshot(published)
+    republish = subprocess.Popen((platform.command("gn-pipelines"), "process", "--publish"),
+                                 env=platform.env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True)
+    seen = set()
+    deadline = time.monotonic() + COMMAND_TIMEOUT
+    while republish.poll() is None and time.monotonic() < deadline:
+        seen.add(_snapshot(published))
+        time.sleep(0.02)
+    out, err = republish.communicate(timeout=COMMAND_TIMEOUT)
+    assert republish.returncode == 0, f"{out}\n{err[-3000:]}"
+    new = _snapshot(published)
+    assert new != old
+    mixed = seen - {old, new, None}
+    assert not mixed, f"{len(mixed)} state(s) mixing two releases, e.g. {sorted(mixed)[0]}"
+    # the open data of the current release describes the same tables as its warehouse
+    release_dir = platform.zones.open_data.resolve().parent
+    catalog = json.loads((release_dir / "open" / "catalog.json").read_text(encoding="utf-8"))
+    rows = {table: count for table, count, _ in _snapshot(release_dir / "published.duckdb")}
+    assert {d["table_name"]: d["row_count"] for d in catalog["datasets"]} == rows
