@@ -8,7 +8,6 @@ number: SS above 100 mg/L therefore grades V, never VI.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 GRADES: tuple[str, ...] = ("Ia", "Ib", "II", "III", "IV", "V", "VI")
@@ -62,30 +61,7 @@ REPORTING_DIGITS: dict[str, int] = {
 ROUNDING_NUDGE = 1e-9
 
 
-def reported_mean(parameter: str, mean: float) -> float:
-    """The annual mean rounded half up to the parameter's reporting precision."""
-    scale = 10 ** REPORTING_DIGITS[parameter]
-    return math.floor((mean + ROUNDING_NUDGE) * scale + 0.5) / scale
-
-
 def criterion(parameter: str, grade: str) -> Criterion:
     """The criterion of `grade` for `parameter` (e.g. the Ib limit for the 남지 gap)."""
     return next(c for c in STANDARDS if c.parameter == parameter and c.grade == grade)
 
-
-def grade_of(parameter: str, annual_mean: float | None) -> str | None:
-    """The 하천 생활환경기준 grade of an (already rounded) annual mean; None for no value."""
-    if annual_mean is None or parameter not in GRADED_PARAMETERS:
-        return None
-    for c in STANDARDS:
-        if c.parameter == parameter and (c.lower is None or annual_mean >= c.lower) \
-                and (c.upper is None or annual_mean <= c.upper):
-            return c.grade
-    return None
-
-
-def worse_grade(*grades: str | None) -> str | None:
-    """The worst of the grades (the station's overall grade is the worse of BOD and T-P)."""
-    if any(g is None for g in grades):
-        return None
-    return max(grades, key=GRADES.index)

@@ -18,7 +18,6 @@ from gn_pipelines.contracts import get_contract
 from gn_pipelines.ingest.casting import output_column_names
 from gn_pipelines.ingest.collect import LINEAGE_COLUMNS, collect_drop
 from gn_pipelines.water.grading import build_water_tables, monthly_namji_series
-from gn_pipelines.water.standards import grade_of
 from gn_pipelines.water.tributary import convert_tributary_workbook, tributary_station_code
 
 WORKBOOK = "gyeongnam_tributary_water_quality_1992_2016.xlsx"
@@ -202,7 +201,9 @@ def test_grade_boundaries_ib_and_ii():
             + monthly_rows("B205", 2024, bod_mg_l=[1.9] * 6 + [2.2] * 6, tp_mg_l=0.0405)
             + monthly_rows("DO", 2024, do_mg_l=[5.0] * 11 + [5.0], ph=8.5)
             + monthly_rows("DO2", 2024, do_mg_l=4.9, ph=8.6, ss_mg_l=25.04)
-            + monthly_rows("FEW", 2024, bod_mg_l=[1.0] * 8 + [None] * 4))
+            + monthly_rows("FEW", 2024, bod_mg_l=[1.0] * 8 + [None] * 4)
+            + monthly_rows("B100", 2024, bod_mg_l=10.0, ss_mg_l=250)
+            + monthly_rows("B101", 2024, bod_mg_l=10.1, tp_mg_l=0.5))
     build_water_tables(connection, source_table(connection, rows))
     got = grades(connection)
     assert got[("B20", "bod_mg_l")][::3][:2] == (2.0, "Ib") and got[("B20", "tp_mg_l")][3] == "Ib"
@@ -214,9 +215,8 @@ def test_grade_boundaries_ib_and_ii():
     assert [got[("DO", p)][3] for p in ("do_mg_l", "ph")] == ["Ib", "Ia"]
     assert [got[("DO2", p)][3] for p in ("do_mg_l", "ph", "ss_mg_l")] == ["IV", "VI", "Ia"]
     assert got[("FEW", "bod_mg_l")][4] is False and "data in 8 month(s) only" in got[("FEW", "bod_mg_l")][5]
-    assert [grade_of("bod_mg_l", v) for v in (1.0, 2.0, 2.1, 10.0, 10.1)] == ["Ia", "Ib", "II", "V", "VI"]
-    assert [grade_of("tp_mg_l", v) for v in (0.04, 0.041)] == ["Ib", "II"]
-    assert grade_of("ss_mg_l", 250) == "V" and grade_of("bod_mg_l", None) is None
+    assert [got[(s, "bod_mg_l")][3] for s in ("B100", "B101")] == ["V", "VI"]
+    assert got[("B100", "ss_mg_l")][3] == "V" and got[("B101", "tp_mg_l")][3] == "V"  # SS has no VI
 
 
 def test_no_mean_no_grade_and_no_overall_grade_without_both_parameters():
