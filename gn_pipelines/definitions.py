@@ -3,27 +3,17 @@
 import dagster as dg
 
 from gn_pipelines.assets.collection import COLLECTION_ASSETS
-from gn_pipelines.assets.landing_rejections import landing_rejections, reject_landing_file_job
-from gn_pipelines.assets.restricted_warehouse import (
-    REFERENCE_ASSETS,
-    restricted_warehouse_views,
-    setup_restricted_warehouse_job,
-)
-from gn_pipelines.assets.scorecard import (
-    FRESHNESS_CHECKS,
-    check_provider_freshness_job,
-    provider_freshness_schedule,
-    provider_scorecard,
-)
-from gn_pipelines.assets.datalab import datalab_extract_job
+from gn_pipelines.assets.landing_rejections import landing_rejections
+from gn_pipelines.assets.restricted_warehouse import REFERENCE_ASSETS, restricted_warehouse_views
+from gn_pipelines.assets.scorecard import FRESHNESS_CHECKS, provider_scorecard
 from gn_pipelines.assets.deidentification import DEIDENTIFIED_ASSETS, PSEUDONYMISED_ASSETS
 from gn_pipelines.assets.publication import PUBLISHED_TABLE_ASSETS, open_data_export
 from gn_pipelines.assets.validation import VALIDATION_ASSETS
 from gn_pipelines.jobs import (
-    INGEST_JOBS,
+    JOBS,
     nightly_publication_schedule,
+    provider_freshness_schedule,
     publication_automation_sensor,
-    publish_job,
 )
 from gn_pipelines.resources import (
     DataZonesResource,
@@ -42,8 +32,7 @@ defs = dg.Definitions(
             provider_scorecard, *PSEUDONYMISED_ASSETS, *DEIDENTIFIED_ASSETS, *PUBLISHED_TABLE_ASSETS,
             open_data_export, landing_rejections],
     asset_checks=[*FRESHNESS_CHECKS],
-    jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS,
-          check_provider_freshness_job, publish_job, datalab_extract_job],
+    jobs=JOBS,
     schedules=[provider_freshness_schedule, nightly_publication_schedule],
     sensors=[landing_drop_sensor, publication_automation_sensor],
     resources={

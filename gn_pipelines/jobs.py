@@ -1,9 +1,17 @@
-"""The jobs the sensor, the schedules and `gn-pipelines` launch."""
+"""Every job of the platform, and the schedules and automation that launch them.
+
+The sensor, the schedules and `gn-pipelines` launch these; asset modules never import this one.
+"""
 
 import dagster as dg
 
-from gn_pipelines.assets.collection import collected_asset_key, drop_partitions
+from gn_pipelines.assets.collection import collected_asset_key
+from gn_pipelines.assets.datalab import DATALAB_JOB, extract_for_datalab
 from gn_pipelines.assets.deidentification import DEIDENTIFICATION_GROUP, pseudonymised_asset_key
+from gn_pipelines.assets.landing_rejections import LANDING_REJECTIONS_KEY, REJECT_JOB_NAME
+from gn_pipelines.assets.publication import OPEN_DATA_GROUP, PUBLISHED_GROUP
+from gn_pipelines.assets.restricted_warehouse import REFERENCE_GROUP, WAREHOUSE_SETUP_JOB
+from gn_pipelines.assets.scorecard import FRESHNESS_CHECKS, SCORECARD_KEY
 from gn_pipelines.assets.validation import validated_asset_key
 from gn_pipelines.contracts import CONTRACTS
 
@@ -14,21 +22,30 @@ def ingest_job_name(dataset: str) -> str:
 
 # One run per dropped file: collect, validate, then pseudonymise and scrub. A blocking check
 # that fails stops the run there, so a quarantined drop never reaches de-identification.
+# The partitions (provider × file name) come from the selected assets.
 INGEST_JOBS = [
     dg.define_asset_job(
         ingest_job_name(dataset),
         selection=dg.AssetSelection.assets(collected_asset_key(dataset), validated_asset_key(dataset),
                                            pseudonymised_asset_key(dataset)),
-        partitions_def=drop_partitions(contract),
         description=f"Collect, validate and pseudonymise one dropped {dataset} file "
                     "(a partition: provider × file name).",
     )
-    for dataset, contract in CONTRACTS.items()
+    for dataset in CONTRACTS
 ]
 
+reject_landing_file_job = dg.define_asset_job(
+    REJECT_JOB_NAME, selection=dg.AssetSelection.assets(LANDING_REJECTIONS_KEY),
+    description="Archive and record one file rejected before collection.",
+)
+
+setup_restricted_warehouse_job = dg.define_asset_job(
+    WAREHOUSE_SETUP_JOB,
+    selection=dg.AssetSelection.groups(REFERENCE_GROUP),
+    description="Build the reference tables and the restricted warehouse's views.",
+)
+
 PUBLISH_JOB_NAME = "publish_all"
-PUBLISHED_GROUP = "published"
-OPEN_DATA_GROUP = "open_data"
 
 # Everything downstream of the drops: the de-identified releases, the published warehouse,
 # the scorecard and the open-data exports.
@@ -36,9 +53,24 @@ publish_job = dg.define_asset_job(
     PUBLISH_JOB_NAME,
     selection=(dg.AssetSelection.groups(DEIDENTIFICATION_GROUP, PUBLISHED_GROUP, OPEN_DATA_GROUP)
                - dg.AssetSelection.assets(*(pseudonymised_asset_key(d) for d in CONTRACTS)))
-              | dg.AssetSelection.assets("provider_scorecard"),
+              | dg.AssetSelection.assets(SCORECARD_KEY),
     description="Rebuild the de-identified releases, the published warehouse and the open-data exports.",
 )
+
+check_provider_freshness_job = dg.define_asset_job(
+    "check_provider_freshness",
+    selection=dg.AssetSelection.checks(*FRESHNESS_CHECKS),
+    description="Say which providers are late with their deliveries.",
+)
+
+
+@dg.job(name=DATALAB_JOB, description="One data-lab extract request (run config: the request).")
+def datalab_extract_job():
+    extract_for_datalab()
+
+
+JOBS = [setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS,
+        check_provider_freshness_job, publish_job, datalab_extract_job]
 
 nightly_publication_schedule = dg.ScheduleDefinition(
     name="nightly_publication",
@@ -49,13 +81,21 @@ nightly_publication_schedule = dg.ScheduleDefinition(
     description="02:00 Asia/Seoul: rebuild every published table and export.",
 )
 
+provider_freshness_schedule = dg.ScheduleDefinition(
+    name="provider_freshness_hourly",
+    job=check_provider_freshness_job,
+    cron_schedule="0 * * * *",
+    execution_timezone="Asia/Seoul",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
 # Declarative automation: the releases, the scorecard, the published tables and the open data
 # refresh when their inputs change (see REFRESH_WHEN_INPUTS_CHANGE), one dataset's chain at a
 # time; running by default so a new deployment needs no click in the UI.
 publication_automation_sensor = dg.AutomationConditionSensorDefinition(
     "refresh_published_on_new_data",
     target=dg.AssetSelection.groups(DEIDENTIFICATION_GROUP, PUBLISHED_GROUP, OPEN_DATA_GROUP)
-    | dg.AssetSelection.assets("provider_scorecard"),
+    | dg.AssetSelection.assets(SCORECARD_KEY),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
     description="Refresh de-identified releases, published tables and exports after new drops.",

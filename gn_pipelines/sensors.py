@@ -11,15 +11,11 @@ from pathlib import Path
 import dagster as dg
 
 from gn_pipelines.assets.collection import drop_partition_key, file_partitions
-from gn_pipelines.assets.landing_rejections import (
-    REJECT_JOB_NAME,
-    LANDING_REJECTIONS_KEY,
-    reject_landing_file_job,
-)
-from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB, setup_restricted_warehouse_job
-from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name
+from gn_pipelines.assets.landing_rejections import LANDING_REJECTIONS_KEY, REJECT_JOB_NAME
+from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB
+from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name, reject_landing_file_job, setup_restricted_warehouse_job
 from gn_pipelines.contracts import CONTRACTS
-from gn_pipelines.ingest.staging import VIEWS_VERSION
+from gn_pipelines.restricted_views import VIEWS_VERSION
 from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection, dump_state, load_state, plan_landing
 from gn_pipelines.resources import DataZonesResource
 

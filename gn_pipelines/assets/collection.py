@@ -105,7 +105,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
                     reason=outcome.reason, file_format=outcome.file_format, encoding=outcome.encoding,
                     rows_read=outcome.rows_read, rows_accepted=outcome.rows_accepted,
                     rows_rejected=outcome.rows_rejected, unknown_columns=outcome.unknown_columns,
-                    run_id=context.run_id, delivered_at=delivered_at)
+                    run_id=context.run.run_id, delivered_at=delivered_at)
         if outcome.status == "rejected":
             context.log.warning(f"{relative} rejected: {outcome.reason}")
         return dg.MaterializeResult(

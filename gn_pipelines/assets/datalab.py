@@ -1,4 +1,4 @@
-"""The data lab: a job whose run config is an extract request (Launchpad or `gn-pipelines
+"""The data lab: the op of a job (jobs.py) whose run config is an extract request (Launchpad or `gn-pipelines
 extract request.yaml`). Requests are not assets: each is a one-off, audited whether granted or
 refused, and reads only the published warehouse."""
 
@@ -46,8 +46,3 @@ def extract_for_datalab(context: dg.OpExecutionContext, config: ExtractRequestCo
         metadata["refusal_reason"] = outcome.reason
         context.log.warning(f"extract {outcome.request_id} refused: {outcome.reason}")
     return dg.Output(outcome.granted, metadata=metadata)
-
-
-@dg.job(name=DATALAB_JOB, description="One data-lab extract request (run config: the request).")
-def datalab_extract_job():
-    extract_for_datalab()

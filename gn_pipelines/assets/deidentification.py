@@ -95,13 +95,13 @@ def build_deidentified_asset(contract: DatasetContract) -> dg.AssetsDefinition:
     )
     def deidentified(context: dg.AssetExecutionContext, zones: DataZonesResource):
         from gn_pipelines.ingest.drop_log import append_record
-        from gn_pipelines.ingest.staging import privacy_report_dir
+        from gn_pipelines.restricted_views import privacy_report_dir
         from gn_pipelines.privacy.deidentify import release
 
         data_zones = zones.zones
         result = release(contract, zones=data_zones)
         report = result.report()
-        append_record(privacy_report_dir(data_zones), {"run_id": context.run_id, **report})
+        append_record(privacy_report_dir(data_zones), {"run_id": context.run.run_id, **report})
         anonymity = result.anonymity or {}
         metadata = {
             "dagster/row_count": result.rows,

@@ -37,7 +37,7 @@ def landing_rejections(context: dg.AssetExecutionContext, config: LandingRejecti
     record_drop(data_zones.restricted, dataset=address.dataset, provider_code=address.provider_code,
                 source_file=config.landing_path, file_name=address.file_name, content_sha256=sha256,
                 size_bytes=archived.stat().st_size, archive_path=archive_path, status="rejected",
-                reason=config.reason, run_id=context.run_id)
+                reason=config.reason, run_id=context.run.run_id)
     context.log.warning(f"{config.landing_path} rejected: {config.reason}")
     return dg.MaterializeResult(metadata={
         "status": "rejected",
@@ -49,8 +49,3 @@ def landing_rejections(context: dg.AssetExecutionContext, config: LandingRejecti
         "dataset": address.dataset or "",
     })
 
-
-reject_landing_file_job = dg.define_asset_job(
-    REJECT_JOB_NAME, selection=dg.AssetSelection.assets(LANDING_REJECTIONS_KEY),
-    description="Archive and record one file rejected before collection.",
-)

@@ -18,8 +18,10 @@ from gn_pipelines.assets.deidentification import (
     pseudonymised_asset_key,
 )
 from gn_pipelines.assets.scorecard import SCORECARD_KEY
-from gn_pipelines.jobs import OPEN_DATA_GROUP, PUBLISHED_GROUP
 from gn_pipelines.resources import DataZonesResource
+
+PUBLISHED_GROUP = "published"
+OPEN_DATA_GROUP = "open_data"
 
 PUBLISHED_POOL = "published_warehouse"  # one writer of published.duckdb at a time
 SMALL_CELL_CHECK = "no_small_cells"

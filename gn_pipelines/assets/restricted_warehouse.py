@@ -73,15 +73,9 @@ REFERENCE_ASSETS = [
 )
 def restricted_warehouse_views(zones: DataZonesResource,
                                warehouse: RestrictedWarehouseResource) -> dg.MaterializeResult:
-    from gn_pipelines.ingest.staging import create_restricted_views
+    from gn_pipelines.restricted_views import create_restricted_views
 
     with warehouse.connect() as connection:
         views = create_restricted_views(connection, zones.zones)
     return dg.MaterializeResult(metadata={"views": ", ".join(views)})
 
-
-setup_restricted_warehouse_job = dg.define_asset_job(
-    WAREHOUSE_SETUP_JOB,
-    selection=dg.AssetSelection.groups(REFERENCE_GROUP),
-    description="Build the reference tables and the restricted warehouse's views.",
-)

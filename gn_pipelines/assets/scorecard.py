@@ -25,7 +25,7 @@ def scorecard_path(zones):
 def _log_views(zones):
     import duckdb
 
-    from gn_pipelines.ingest.staging import create_restricted_views
+    from gn_pipelines.restricted_views import create_restricted_views
 
     connection = duckdb.connect()
     create_restricted_views(connection, zones)
@@ -94,17 +94,3 @@ def build_freshness_check(contract: DatasetContract) -> dg.AssetChecksDefinition
 
 
 FRESHNESS_CHECKS = [build_freshness_check(contract) for contract in CONTRACTS.values()]
-
-check_provider_freshness_job = dg.define_asset_job(
-    "check_provider_freshness",
-    selection=dg.AssetSelection.checks(*FRESHNESS_CHECKS),
-    description="Say which providers are late with their deliveries.",
-)
-
-provider_freshness_schedule = dg.ScheduleDefinition(
-    name="provider_freshness_hourly",
-    job=check_provider_freshness_job,
-    cron_schedule="0 * * * *",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)

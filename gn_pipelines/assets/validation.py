@@ -86,10 +86,10 @@ def build_validation_asset(contract: DatasetContract) -> dg.AssetsDefinition:
             yield from _rejected_file_results(contract, collection)
             return
         outcome = validate_drop(contract, provider_code=provider_code, file_name=file_name,
-                                zones=zones.zones, run_id=context.run_id,
+                                zones=zones.zones, run_id=context.run.run_id,
                                 rows_rejected_at_collection=int(collection.get("rows_rejected") or 0))
         record_validation(zones.zones, outcome, content_sha256=collection.get("content_sha256"),
-                          run_id=context.run_id)
+                          run_id=context.run.run_id)
         context.log.info(f"{outcome.source_file}: {outcome.summary()}")
         report = dg.MetadataValue.url(outcome.report_path.as_uri())
         yield dg.MaterializeResult(metadata=_materialization_metadata(outcome, report))

@@ -27,10 +27,14 @@ def warn_if_pseudonym_key_missing() -> bool:
 class PseudonymKeyResource(dg.ConfigurableResource):
     """Gives the secret to the de-identification stage, and a key id that is safe to record."""
 
+    # Only the variable's name is configuration; the secret is read at run time. (A resource
+    # with no field at all makes Dagster 1.13 read pydantic's deprecated `__fields__`.)
+    environment_variable: str = PSEUDONYM_KEY_ENV
+
     def secret(self) -> bytes:
-        value = os.environ.get(PSEUDONYM_KEY_ENV)
+        value = os.environ.get(self.environment_variable)
         if not value:
-            raise dg.Failure(f"{PSEUDONYM_KEY_ENV} is not set: refusing to pseudonymise without a secret")
+            raise dg.Failure(f"{self.environment_variable} is not set: refusing to pseudonymise without a secret")
         return value.encode("utf-8")
 
     def key_id(self) -> str:

@@ -1,4 +1,8 @@
-"""The restricted warehouse's views over staged files, and the seed files that keep them valid.
+"""The restricted warehouse's views over every stage's staged files and logs (collection,
+validation, de-identification), and the seed files that keep them valid.
+
+It sits above `ingest/`, `quality/` and `privacy/` (it reads what each writes), so none of
+them imports it and the arrows point one way.
 
 A view over a glob fails when nothing matches, so each glob gets a zero-row seed file with the
 exact schema collection writes; new drops then show up in the views without a rebuild.
@@ -12,6 +16,8 @@ from gn_pipelines.contracts import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.collect import write_empty_collected, write_empty_rejected_rows
 from gn_pipelines.ingest.drop_log import drop_log_dir
+from gn_pipelines.quality.scorecard import scorecard_sql
+from gn_pipelines.quality.validate import write_empty_quarantine
 from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validation_log_dir
 from gn_pipelines.settings import DataZones
 
@@ -51,8 +57,6 @@ def staged_glob(zones: DataZones, stage: str, dataset: str) -> Path:
 
 def seed_staging(zones: DataZones) -> None:
     """Write the zero-row seed files (idempotent: rewritten each time, schema from the code)."""
-    from gn_pipelines.quality.validate import write_empty_quarantine
-
     for dataset, contract in CONTRACTS.items():
         seed = write_empty_collected(contract, zones.restricted / "collected" / dataset / SEED_FOLDER / "empty.parquet")
         write_empty_collected(contract, zones.restricted / "validated" / dataset / SEED_FOLDER / "empty.parquet")
@@ -96,8 +100,6 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
         f"CREATE OR REPLACE VIEW validation_log AS SELECT * FROM read_json("
         f"{sql_text(str(validation_log_dir(zones) / '*.json'))}, "
         f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
-    from gn_pipelines.quality.scorecard import scorecard_sql
-
     connection.execute(
         f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM read_json("
         f"{sql_text(str(privacy_report_dir(zones) / '*.json'))}, "
