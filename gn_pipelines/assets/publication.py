@@ -62,8 +62,8 @@ def release_draft(context: dg.AssetExecutionContext, zones):
     from gn_pipelines.publish.releases import draft_release
     from gn_pipelines.run_recovery import run_state
 
-    return draft_release(zones.root, context.run_id, lambda run_id: (
-        "active" if run_id == context.run_id else run_state(context.instance, run_id)))
+    return draft_release(zones.root, context.run.run_id, lambda run_id: (
+        "active" if run_id == context.run.run_id else run_state(context.instance, run_id)))
 
 
 def _publish_checked(context: dg.AssetExecutionContext, zones, sources: dict, small_cells: dict | None = None):
