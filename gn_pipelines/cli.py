@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = release_commands.add_parser("rollback", help="make an earlier release current in one swap")
     rollback.add_argument("release_id", nargs="?", help="default: the release before the current one")
     rollback.set_defaults(handler=_release_rollback)
+    from gn_pipelines.openapi.commands import add_commands as add_openapi_commands
+
+    add_openapi_commands(commands)  # serve, apikey
     return parser
 
 
