@@ -18,12 +18,14 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from gn_pipelines.openapi import portal
 from gn_pipelines.openapi.convention import ApiError, ResultCode, render
 from gn_pipelines.openapi.keys import KeyStore, now_in_seoul
 from gn_pipelines.openapi.openapi_doc import openapi_document
-from gn_pipelines.openapi.query import SERVICE_KEY, parse_page_request, query_page, result_type_of, table_filters
+from gn_pipelines.openapi.query import (SERVICE_KEY, answer_page, parse_page_request, result_type_of, select_rows,
+                                       selection_key, table_filters)
 from gn_pipelines.openapi.release import ReleaseReader
 
 ACCESS_LOGGER = "gn_pipelines.openapi.access"
@@ -87,20 +89,24 @@ def create_app(data_root: Path) -> FastAPI:
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
 
     @app.get("/api/{table}")
-    def api(table: str, request: Request) -> Response:
+    async def api(table: str, request: Request) -> Response:
+        # async: a page of a selection already in memory is answered on the event loop (the key
+        # checks are single SQLite statements); loading a release or a new selection goes to a thread
         items = request.query_params.multi_items()
         result_type = result_type_of(dict(items))
         state, status = request.state, 200
         try:
             key = app.state.keys.authenticate(request.query_params.get(SERVICE_KEY))
             state.key_id = key.key_id
-            release = app.state.releases.current()
+            release = app.state.releases.loaded() or await run_in_threadpool(app.state.releases.current)
             state.release = release.release_id
             if not release.is_open(table):
                 raise ApiError(ResultCode.NO_OPENAPI_SERVICE, f"{table} is not an open-data service")
             page_request = parse_page_request(items, table_filters(release.columns[table]))
             app.state.keys.count_call(key)
-            body, media_type = render(query_page(release, table, page_request), page_request.result_type)
+            selection = release.cached_selection(selection_key(table, page_request)) or \
+                await run_in_threadpool(select_rows, release, table, page_request)
+            body, media_type = answer_page(selection, page_request)
             state.result_code = ResultCode.NORMAL.code
         except ApiError as error:
             body, media_type = render(None, result_type, error.result)

@@ -74,6 +74,17 @@ def render_json(page: Page | None, result: ResultCode = ResultCode.NORMAL) -> by
     return json.dumps({"response": response}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def item_json(item: dict[str, Any]) -> str:
+    return json.dumps({k: _plain(v) for k, v in item.items()}, ensure_ascii=False, separators=(",", ":"))
+
+
+def render_json_items(items_json: Sequence[str], num_of_rows: int, page_no: int, total_count: int) -> bytes:
+    """The JSON envelope of a page whose items are already JSON text (a page is then a join)."""
+    return (f'{{"response":{{"header":{{"resultCode":"{ResultCode.NORMAL.code}","resultMsg":'
+            f'"{ResultCode.NORMAL.message}"}},"body":{{"items":{{"item":[{",".join(items_json)}]}},'
+            f'"numOfRows":{num_of_rows},"pageNo":{page_no},"totalCount":{total_count}}}}}}}').encode("utf-8")
+
+
 def _xml_value(value: Any) -> str:
     value = _plain(value)
     if value is None:

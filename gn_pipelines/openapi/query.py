@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from gn_pipelines.openapi.convention import ApiError, Page, ResultCode
+from gn_pipelines.openapi.convention import ApiError, Page, ResultCode, item_json, render, render_json_items
 from gn_pipelines.openapi.release import Release
 
 DEFAULT_ROWS = 10
@@ -166,11 +166,50 @@ def parse_page_request(items: list[tuple[str, str]], filters: Mapping[str, Filte
     page_no = _integer(parameters, "pageNo", 1, 1, MAX_PAGE_NO)
     num_of_rows = _integer(parameters, "numOfRows", DEFAULT_ROWS, 1, MAX_ROWS)
     chosen = tuple((filters[name], value) for name, value in parameters.items() if name in filters)
+    for filter_, value in chosen:
+        filter_.condition(value)  # ApiError(10) on an invalid value, before the call is counted
     return PageRequest(page_no, num_of_rows, result_type_of(parameters), chosen)
 
 
-def query_page(release: Release, table: str, request: PageRequest) -> Page:
-    """One page of an open table, in the export's row order, with the total of matching rows."""
+class Selection:
+    """The rows of one table that match one set of filters, in the export's row order.
+
+    A release never changes, so a selection is computed once per release and filters and then
+    paged by slicing; each item's JSON text is kept the first time it is served.
+    """
+
+    def __init__(self, names: list[str], rows: list[tuple]):
+        self.names = names
+        self.rows = rows
+        self._json: list[str | None] = [None] * len(rows)
+
+    def item(self, index: int) -> dict:
+        return dict(zip(self.names, self.rows[index]))
+
+    def json_item(self, index: int) -> str:
+        text = self._json[index]
+        if text is None:
+            text = self._json[index] = item_json(self.item(index))
+        return text
+
+    def page_indices(self, request: PageRequest) -> range:
+        start = (request.page_no - 1) * request.num_of_rows
+        return range(min(start, len(self.rows)), min(start + request.num_of_rows, len(self.rows)))
+
+
+def selection_key(table: str, request: PageRequest) -> tuple:
+    """What identifies a selection: the table and its filters' parsed values (so `202503` and
+    `2025-03` share one). Raises ApiError(10) on an invalid value."""
+    conditions = sorted((f.parameter, repr(f.condition(raw))) for f, raw in request.filters)
+    return (table, tuple(conditions))
+
+
+def select_rows(release: Release, table: str, request: PageRequest) -> Selection:
+    """The matching rows of `table` in the release, from its cache or from DuckDB."""
+    key = selection_key(table, request)
+    cached = release.cached_selection(key)
+    if cached is not None:
+        return cached
     columns = [name for name, _ in release.columns[table]]
     conditions, values = [], []
     for filter_, raw in request.filters:
@@ -179,18 +218,26 @@ def query_page(release: Release, table: str, request: PageRequest) -> Page:
         values.append(value)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     selected = ", ".join(f'"{c}"' for c in columns)
-    offset = (request.page_no - 1) * request.num_of_rows
     cursor = release.cursor()
     try:
-        rows = cursor.execute(
-            f'SELECT {selected}, count(*) OVER () FROM "{table}"{where} ORDER BY file_row_number LIMIT ? OFFSET ?',
-            [*values, request.num_of_rows, offset]).fetchall()
-        if rows:
-            total = rows[0][-1]
-        else:
-            total = cursor.execute(f'SELECT count(*) FROM "{table}"{where}', values).fetchone()[0]
+        rows = cursor.execute(f'SELECT {selected} FROM "{table}"{where} ORDER BY file_row_number', values).fetchall()
     finally:
         cursor.close()
-    names = [camel_case(c) for c in columns]
-    items = [dict(zip(names, row[:-1])) for row in rows]
-    return Page(items, request.num_of_rows, request.page_no, total)
+    return release.keep_selection(key, Selection([camel_case(c) for c in columns], rows))
+
+
+def query_page(release: Release, table: str, request: PageRequest) -> Page:
+    """One page of an open table, in the export's row order, with the total of matching rows."""
+    selection = select_rows(release, table, request)
+    return Page([selection.item(i) for i in selection.page_indices(request)], request.num_of_rows,
+                request.page_no, len(selection.rows))
+
+
+def answer_page(selection: Selection, request: PageRequest) -> tuple[bytes, str]:
+    """The response body and media type of one page of a selection."""
+    indices = selection.page_indices(request)
+    if request.result_type == "json":
+        return (render_json_items([selection.json_item(i) for i in indices], request.num_of_rows,
+                                  request.page_no, len(selection.rows)), "application/json; charset=utf-8")
+    page = Page([selection.item(i) for i in indices], request.num_of_rows, request.page_no, len(selection.rows))
+    return render(page, request.result_type)

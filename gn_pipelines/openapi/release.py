@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -25,6 +25,9 @@ OPEN_PRIVACY_CLASSES = frozenset({"익명정보", "통계"})
 # Record-level pseudonymised tables: never served, whatever a catalog says about them.
 PSEUDONYMISED_TABLES = frozenset({"civil_complaints", "welfare_recipients"})
 CATALOG_FILE = "catalog.json"
+# selections (filtered row sets) kept per release, least recently used dropped first
+SELECTIONS_KEPT = 256
+SELECTION_ROWS_KEPT = 200_000  # a larger selection is paged from DuckDB each time instead
 # a release still being written in place (plain `open/` directory) is re-read this many times
 LOAD_ATTEMPTS = 3
 
@@ -47,6 +50,8 @@ class Release:
     open_tables: dict[str, dict]  # table name -> catalog entry
     all_tables: dict[str, dict]
     columns: dict[str, list[tuple[str, str]]]  # open table -> (column, DuckDB type), export order
+    _selections: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _selections_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def release_id(self) -> str:
@@ -74,6 +79,21 @@ class Release:
         """catalog.json as published, less the entries that are not open data."""
         return {**self.catalog, "datasets": [e for e in self.catalog.get("datasets", [])
                                              if e["table_name"] in self.open_tables]}
+
+    def cached_selection(self, key: tuple):
+        with self._selections_lock:
+            selection = self._selections.get(key)
+            if selection is not None:
+                self._selections.move_to_end(key)
+            return selection
+
+    def keep_selection(self, key: tuple, selection):
+        if len(selection.rows) <= SELECTION_ROWS_KEPT:
+            with self._selections_lock:
+                self._selections[key] = selection
+                while len(self._selections) > SELECTIONS_KEPT:
+                    self._selections.popitem(last=False)
+        return selection
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor of this release's in-memory database (one per thread that queries)."""
@@ -123,7 +143,18 @@ class ReleaseReader:
         self._current: Release | None = None
         self._lock = threading.Lock()
 
+    def loaded(self) -> Release | None:
+        """The current release if it is already in memory (cheap: one resolve and one stat)."""
+        release = self._current
+        try:
+            if release is not None and release.signature == _signature(self.open_link.resolve()):
+                return release
+        except FileNotFoundError:
+            pass
+        return None
+
     def current(self) -> Release:
+        """The current release, loading it when it is new (may take a while: call off the loop)."""
         directory = self.open_link.resolve()
         release = self._current
         try:
@@ -144,12 +175,3 @@ class ReleaseReader:
             # the previous release is closed by the garbage collector once no request holds it
             self._current = load_release(directory)
             return self._current
-
-    def query_rows(self, release: Release, sql: str, parameters: list[Any]) -> tuple[list[str], list[tuple]]:
-        cursor = release.cursor()
-        try:
-            result = cursor.execute(sql, parameters)
-            names = [d[0] for d in result.description]
-            return names, result.fetchall()
-        finally:
-            cursor.close()
