@@ -123,6 +123,9 @@ def create_app(data_root: Path) -> FastAPI:
             release = app.state.releases.current()
         except FileNotFoundError as missing:
             return JSONResponse({"status": "no release", "detail": str(missing)}, status_code=503)
+        except Exception as error:  # an unreadable release: unhealthy, say why
+            log.exception("the open release cannot be read")
+            return JSONResponse({"status": "error", "detail": f"{type(error).__name__}: {error}"}, status_code=503)
         request.state.release = release.release_id
         return JSONResponse({"status": "ok", "release": release.release_id, "directory": str(release.directory),
                              "generated_at": release.catalog.get("generated_at"),
