@@ -150,7 +150,7 @@ def _named(frame, zones):
     return frame
 
 
-def _aggregate(table: str, dataset: str, build_name: str, view: str):
+def _aggregate(table: str, dataset: str, view: str):
     @dg.multi_asset(
         name=f"publish_{table}", pool=PUBLISHED_POOL, can_subset=False,
         specs=[_spec(table, [pseudonymised_asset_key(dataset)],
@@ -162,18 +162,17 @@ def _aggregate(table: str, dataset: str, build_name: str, view: str):
         import duckdb
 
         from gn_pipelines.privacy.deidentify import pseudonymised_glob
-        from gn_pipelines.publish import aggregates
-        from gn_pipelines.publish.suppression import CIVIL_COMPLAINTS_MONTHLY, WELFARE_SUMMARY
+        from gn_pipelines.publish.aggregates import AGGREGATES
 
         connection = duckdb.connect()
         try:
             glob = str(pseudonymised_glob(zones.zones, dataset))
             connection.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)")
-            report = getattr(aggregates, build_name)(connection)
+            build, spec = AGGREGATES[table]
+            report = build(connection)
             frame = _named(connection.execute(f"SELECT * FROM {table}").df(), zones.zones)
         finally:
             connection.close()
-        spec = WELFARE_SUMMARY if table == "welfare_summary" else CIVIL_COMPLAINTS_MONTHLY
         context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
         yield from _publish_checked(context, zones.zones, {table: frame},
                                     small_cells={table: (frame, spec.count_column, report)})
@@ -238,8 +237,9 @@ def publish_provider_scorecard(context: dg.AssetExecutionContext, zones: DataZon
 PUBLISHED_TABLE_ASSETS = [
     _record_level("civil_complaints", "civil_complaints"),
     _record_level("welfare_recipients", "welfare_recipients"),
-    _aggregate("civil_complaints_monthly", "civil_complaints", "build_complaints_monthly", "complaint_drops"),
-    _aggregate("welfare_summary", "welfare_recipients", "build_welfare_summary", "welfare_drops"),
+    _aggregate("civil_complaints_monthly", "civil_complaints", "complaint_drops"),
+    _aggregate("civil_complaint_keywords_monthly", "civil_complaints", "complaint_drops"),
+    _aggregate("welfare_summary", "welfare_recipients", "welfare_drops"),
     publish_water_quality,
     publish_provider_scorecard,
 ]
@@ -253,9 +253,10 @@ PUBLISHED_KEYS = [spec.key for asset in PUBLISHED_TABLE_ASSETS for spec in asset
     kinds={"parquet", "csv", "html"},
     automation_condition=REFRESH_WHEN_INPUTS_CHANGE,
     pool=PUBLISHED_POOL,
-    description="open/: a Parquet file and an Excel-ready CSV (UTF-8 with BOM) per published table, "
-                "catalog.json (공공누리 제1유형) and a static index.html. The `data_catalog` table "
-                "holds the same entries.",
+    description="open/ (익명정보 and 통계 only): a Parquet file and an Excel-ready CSV (UTF-8 with "
+                "BOM) per opened table, the 가명정보 tables only as their k = 10 public release without "
+                "keys or free text; catalog.json (공공누리 제1유형, privacy_class per entry) and a static "
+                "index.html. The `data_catalog` table holds the same entries.",
 )
 def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
     from gn_pipelines.publish.open_data import Attachment, export_open_data
@@ -277,6 +278,8 @@ def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource
     return dg.MaterializeResult(metadata={
         "release": release.id,
         "datasets": len(export.catalog),
+        "privacy_classes": dg.MetadataValue.json({e["table_name"]: e["privacy_class"] for e in export.catalog}),
+        "disclosure_risk": dg.MetadataValue.json(export.disclosure_risk),
         "files": len(export.files),
         "index": dg.MetadataValue.url((data_zones.open_data / "index.html").as_uri()),
         "catalog": dg.MetadataValue.path(str(data_zones.open_data / "catalog.json")),

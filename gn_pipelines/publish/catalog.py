@@ -67,5 +67,5 @@ def catalog_rows(connection, last_updated: Mapping[str, datetime]) -> list[tuple
         rows.append((table.name, table.title_ko, table.title_en, table.description_ko,
                      columns_json(table), count, last_updated[table.name],
                      providers_text(providers_of(connection, table, present)),
-                     LICENCE, table.privacy_treatment))
+                     LICENCE, table.privacy_treatment, table.privacy_class, table.open_privacy_class))
     return rows

@@ -1,6 +1,11 @@
 """Open-data exports under `open/`: Parquet and Excel-ready CSV per published table, the catalog
 (`catalog.json`) and a static `index.html`, each file written atomically (temp file + rename).
 
+`open/` holds only 익명정보 and 통계 (개인정보 보호법; spec "Privacy classes"): aggregates and
+non-personal tables as published, and the 가명정보 record-level tables only as their public
+release (`tables.PublicRelease`): keys and free text withheld, quasi-identifiers generalised
+again to k = 10 by the same local-recoding engine, the risk measured on the file written.
+
 Reads only the published warehouse, through a read-only attach, so it runs beside analysts.
 """
 
@@ -20,7 +25,14 @@ import duckdb
 
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.publish.catalog import CATALOG_PUBLISHER
-from gn_pipelines.publish.tables import CATALOG_TABLE, LICENCE, PUBLISHED_TABLES, published_table
+from gn_pipelines.publish.tables import (
+    CATALOG_TABLE,
+    LICENCE,
+    OPEN_DATA_TABLES,
+    OPEN_PRIVACY_CLASSES,
+    PublishedTable,
+    published_table,
+)
 
 # Korean Excel reads a CSV as CP949 unless it starts with a UTF-8 byte order mark.
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -43,6 +55,7 @@ class OpenDataExport:
     files: tuple[Path, ...]  # every file written, catalog.json and index.html last
     catalog: tuple[dict, ...]  # catalog.json's dataset entries
     catalog_rows: tuple[dict, ...]  # the same entries as rows of the `data_catalog` table
+    disclosure_risk: dict[str, dict]  # per anonymised record-level table: k, risk, suppression
 
 
 def export_open_data(published_db: Path, open_dir: Path, *,
@@ -55,18 +68,29 @@ def export_open_data(published_db: Path, open_dir: Path, *,
         connection.execute(f"SET TimeZone = {sql_text(EXPORT_TIME_ZONE)}")
         connection.execute(f"ATTACH {sql_text(str(published_db))} AS published (READ_ONLY)")
         rows = _catalog_rows(connection)
-        files, entries = [], []
+        files, entries, risks = [], [], {}
         for row in rows:
-            table_files = _export_table(connection, row["table_name"], open_dir)
+            table_files, risk = _export_table(connection, row["table_name"], open_dir)
             extra = _attach(open_dir, (attachments or {}).get(row["table_name"], ()))
             files += table_files + [a.path for a in extra]
-            entries.append(_entry(row, table_files, extra))
+            entries.append(_entry(row, table_files, extra, risk))
+            if risk is not None:
+                risks[row["table_name"]] = risk
     finally:
         connection.close()
+    _remove_unlisted(open_dir, {p.name for p in files} | {"catalog.json", "index.html"})
     generated_at = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
     files.append(_write_text(open_dir / "catalog.json", catalog_json(entries, generated_at)))
     files.append(_write_text(open_dir / "index.html", index_html(entries, generated_at)))
-    return OpenDataExport(open_dir, tuple(files), tuple(entries), tuple(rows))
+    return OpenDataExport(open_dir, tuple(files), tuple(entries), tuple(rows), risks)
+
+
+def _remove_unlisted(open_dir: Path, kept: set[str]) -> None:
+    """Remove table files of an earlier export that are no longer opened (e.g. the record-level
+    가명정보 copies published before the privacy classes): open/ holds what the catalog lists."""
+    for path in open_dir.iterdir():
+        if path.is_file() and path.suffix in (".csv", ".parquet") and path.name not in kept:
+            path.unlink()
 
 
 def _catalog_rows(connection) -> list[dict]:
@@ -77,18 +101,66 @@ def _catalog_rows(connection) -> list[dict]:
     cursor = connection.execute(f'SELECT * FROM published.main."{CATALOG_TABLE}"')
     names = [d[0] for d in cursor.description]
     rows = [dict(zip(names, values)) for values in cursor.fetchall()]
-    order = [t.name for t in PUBLISHED_TABLES]
-    return sorted((r for r in rows if r["table_name"] in present), key=lambda r: order.index(r["table_name"]))
+    order = [t.name for t in OPEN_DATA_TABLES]  # 가명정보 without a public release is never opened
+    return sorted((r for r in rows if r["table_name"] in present and r["table_name"] in order),
+                  key=lambda r: order.index(r["table_name"]))
 
 
-def _export_table(connection, table: str, open_dir: Path) -> list[Path]:
-    withheld = ", ".join(f'"{c}"' for c in published_table(table).open_data_withheld)
-    excluded = f"EXCLUDE ({withheld})" if withheld else ""
-    source = f'SELECT * {excluded} FROM published.main."{table}"'
-    parquet = _atomic(open_dir / f"{table}.parquet", lambda temp: connection.execute(
+def _export_table(connection, name: str, open_dir: Path) -> tuple[list[Path], dict | None]:
+    table = published_table(name)
+    if table.open_privacy_class not in OPEN_PRIVACY_CLASSES:
+        raise ValueError(f"{name} is {table.privacy_class} and has no public release: never opened")
+    risk = None
+    if table.public_release is not None:
+        source, risk = _public_release(connection, table)
+    else:
+        withheld = ", ".join(f'"{c}"' for c in table.open_data_withheld)
+        excluded = f"EXCLUDE ({withheld})" if withheld else ""
+        source = f'SELECT * {excluded} FROM published.main."{name}"'
+    parquet = _atomic(open_dir / f"{name}.parquet", lambda temp: connection.execute(
         f"COPY ({source}) TO {sql_text(str(temp))} (FORMAT parquet, COMPRESSION zstd)"))
-    csv = _atomic(open_dir / f"{table}.csv", lambda temp: write_csv_with_bom(connection, source, temp))
-    return [parquet, csv]
+    csv = _atomic(open_dir / f"{name}.csv", lambda temp: write_csv_with_bom(connection, source, temp))
+    return [parquet, csv], risk
+
+
+def open_columns(table: PublishedTable) -> list[str]:
+    """The columns of a table's open-data copy, in declared order."""
+    return [c for c in table.column_names if c not in table.open_data_withheld]
+
+
+def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
+    """The 익명정보 copy of a 가명정보 table in the in-memory `public_<name>`, and its measured risk."""
+    from gn_pipelines.privacy.anonymity import anonymise, class_stats
+
+    release = table.public_release
+    columns = open_columns(table)
+    generalised = {out for ladder in release.quasi_identifiers for out in ladder.outputs}
+    source, target = f"public_source_{table.name}", f"public_{table.name}"
+    keep = [c for c in columns if c not in generalised and c not in release.partition_by
+            and c not in release.sensitive]
+    connection.execute(f'CREATE OR REPLACE TEMP TABLE {source} AS '
+                       f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM published.main."{table.name}"')
+    report = anonymise(connection, source, target, quasi_identifiers=list(release.quasi_identifiers),
+                       sensitive=list(release.sensitive), k=release.k, l=release.l,
+                       partition_by=list(release.partition_by), keep=keep,
+                       max_suppression=1.0)  # a small table suppresses much: reported, not refused
+    connection.execute(f"DROP TABLE {source}")
+    typed = ", ".join(
+        f'CAST(nullif(CAST("{c}" AS VARCHAR), \'*\') AS {table.column(c).type}) AS "{c}"' if c in generalised
+        else f'"{c}"' for c in columns)
+    select = f"SELECT {typed} FROM {target}"
+    # measured on the rows as written: every class of the quasi-identifiers (and partition) counts
+    keys = [*release.partition_by, *sorted(generalised, key=columns.index)]
+    k_reached, _ = class_stats(connection, target, keys)
+    classes = connection.execute(f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(keys)} FROM {target})").fetchone()[0]
+    rows = connection.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+    risk = {"k_required": release.k, "k_reached": k_reached, "l_required": report.l_required,
+            "l_reached": report.l_reached, "records_in": report.records_in, "records_out": rows,
+            "records_suppressed": report.records_suppressed, "equivalence_classes": classes,
+            "quasi_identifiers": keys, "max_reidentification_risk": round(1 / k_reached, 4) if k_reached else 0.0,
+            "average_reidentification_risk": round(classes / rows, 4) if rows else 0.0,
+            "withheld_columns": list(table.open_data_withheld), "levels": report.levels}
+    return select, risk
 
 
 def write_csv_with_bom(connection, source: str, target: Path) -> None:
@@ -113,10 +185,13 @@ def _attach(open_dir: Path, files: Sequence[Path | Attachment]) -> list[Attachme
     return copied
 
 
-def _entry(row: dict, files: list[Path], attachments: list[Attachment]) -> dict:
+def _entry(row: dict, files: list[Path], attachments: list[Attachment], risk: dict | None) -> dict:
     table = published_table(row["table_name"])
+    title_ko = table.title_ko.replace(f"({table.privacy_class})", f"({table.open_privacy_class})")
+    title_en = table.title_en.replace("(pseudonymised)", "(anonymised)")
     return {
-        "table_name": table.name, "title_ko": table.title_ko, "title_en": table.title_en,
+        "table_name": table.name, "title_ko": title_ko, "title_en": title_en,
+        "privacy_class": table.open_privacy_class, "source_privacy_class": table.privacy_class,
         "description_ko": table.description_ko, "description_en": table.description_en, "grain": table.grain,
         "columns": [c for c in json.loads(row["columns"]) if c["name"] not in table.open_data_withheld],
         "withheld_columns": list(table.open_data_withheld), "row_count": row["row_count"],
@@ -124,6 +199,7 @@ def _entry(row: dict, files: list[Path], attachments: list[Attachment]) -> dict:
         "providers": row["providers"], "licence": row["licence"], "privacy_treatment": row["privacy_treatment"],
         "downloads": [{"format": p.suffix.lstrip("."), "href": p.name, "bytes": p.stat().st_size} for p in files],
         "attachments": [{"title": a.title, "href": a.path.name} for a in attachments],
+        **({"disclosure_risk": risk} if risk is not None else {}),
     }
 
 
@@ -156,6 +232,8 @@ a.download {{ display: inline-block; margin-right: 1rem; }}
 <p>{html.escape(CATALOG_PUBLISHER)}가 개방하는 데이터입니다. 이용허락: <strong>{html.escape(LICENCE)}</strong>
 (출처를 표시하면 상업적 이용과 변경을 포함해 자유롭게 이용할 수 있습니다).
 CSV는 UTF-8(BOM)로 저장되어 엑셀에서 바로 열립니다. 기계 판독용 목록: <a href="catalog.json">catalog.json</a>.</p>
+<p>개인정보 보호법에 따라 이곳에는 <strong>익명정보</strong>와 <strong>통계</strong>만 공개합니다. 가명정보(가명키·민원 원문 포함)는
+센터 분석실과 심사를 거친 데이터 안심구역 반출로만 제공합니다.</p>
 <p>갱신 시각: {html.escape(generated_at)}</p>
 {sections}
 </body>
@@ -175,6 +253,7 @@ def _dataset_html(entry: dict) -> str:
 <h2>{e['title_ko']} <small>({e['title_en']})</small></h2>
 <p>{e['description_ko']}</p>
 <dl>
+<dt>개인정보 분류</dt><dd><strong class="privacy-class">{e['privacy_class']}</strong>{_source_class_html(entry)}</dd>
 <dt>단위</dt><dd>{e['grain']}</dd>
 <dt>행 수</dt><dd>{entry['row_count']:,}</dd>
 <dt>최종 갱신</dt><dd>{e['last_updated']}</dd>
@@ -189,11 +268,20 @@ def _dataset_html(entry: dict) -> str:
 </section>"""
 
 
+def _source_class_html(entry: dict) -> str:
+    risk = entry.get("disclosure_risk")
+    if not risk:
+        return ""
+    return (f" (분석용 {html.escape(entry['source_privacy_class'])}에서 공개용으로 재처리: "
+            f"k = {risk['k_reached']} (요구 {risk['k_required']}), 최대 재식별 위험 {risk['max_reidentification_risk']}, "
+            f"평균 재식별 위험 {risk['average_reidentification_risk']}, 삭제된 레코드 {risk['records_suppressed']:,}건)")
+
+
 def _withheld_html(entry: dict) -> str:
     if not entry["withheld_columns"]:
         return ""
     names = ", ".join(f"<code>{html.escape(c)}</code>" for c in entry["withheld_columns"])
-    return f" 공개 파일에는 가명키({names})를 싣지 않습니다."
+    return f" 공개 파일에는 가명키와 자유기재 항목({names})을 싣지 않습니다."
 
 
 def _write_text(path: Path, text: str) -> Path:

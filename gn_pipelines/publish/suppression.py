@@ -70,6 +70,9 @@ WELFARE_SUMMARY = SuppressionSpec(
 CIVIL_COMPLAINTS_MONTHLY = SuppressionSpec(
     "complaints", ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
     ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"))
+# Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
+CIVIL_COMPLAINT_KEYWORDS_MONTHLY = SuppressionSpec(
+    "complaints", (), ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"))
 
 
 @dataclass(frozen=True)

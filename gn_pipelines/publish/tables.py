@@ -1,16 +1,44 @@
 """The published tables of the contract (`spec/published-tables.md`), declared as data.
 
 Publication, open data and the data lab all read these declarations: names, column types,
-bilingual comments, sources, privacy treatment, and what the data lab may select, filter and group.
+bilingual comments, sources, privacy class and treatment, how the public copy is made, and what
+the data lab may select, filter and group.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gn_pipelines.privacy.generalisation import GENERALISED, Ladder, Level, exact_ladder
+from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, PROVINCE_CODE
+
 LICENCE = "공공누리 제1유형"
 # Aggregates and data-lab extracts suppress any cell counting fewer people than this.
 SMALL_CELL_THRESHOLD = 5
+
+# Privacy classes of the 개인정보 보호법 (spec: "Privacy classes"). 개인정보 never leaves the
+# restricted zone, so no published table carries it. 가명정보 goes to the center's analysts and to
+# reviewed data-lab extracts only; open data holds 익명정보 and 통계 only.
+PSEUDONYMOUS = "가명정보"
+ANONYMOUS = "익명정보"
+STATISTICS = "통계"
+PRIVACY_CLASSES = (PSEUDONYMOUS, ANONYMOUS, STATISTICS)
+OPEN_PRIVACY_CLASSES = (ANONYMOUS, STATISTICS)
+# Record-level open data is k-anonymous at a stricter k than the analysts' tables (spec: 10).
+PUBLIC_K = 10
+
+
+@dataclass(frozen=True)
+class PublicRelease:
+    """How a 가명정보 table becomes 익명정보 for the public: its keys and free text are withheld
+    (`PublishedTable.open_data_withheld`) and its quasi-identifiers, as published, are generalised
+    again until every class holds `k` records (local recoding, `privacy/anonymity.py`)."""
+
+    quasi_identifiers: tuple[Ladder, ...]  # over published columns; the first listed climbs first
+    partition_by: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+    k: int = PUBLIC_K
+    l: int = 2
 
 
 @dataclass(frozen=True)
@@ -32,6 +60,7 @@ class PublishedTable:
     columns: tuple[PublishedColumn, ...]
     source_datasets: tuple[str, ...]  # collected datasets it is built from
     privacy_treatment: str
+    privacy_class: str  # one of PRIVACY_CLASSES
     provider_column: str | None = None  # column whose codes name the providers of its rows
     derived_from: tuple[str, ...] = ()  # published tables it is computed from
     # Data lab: columns a request may select, filter on and group by. Record-level personal
@@ -44,6 +73,21 @@ class PublishedTable:
     # pseudonymised dataset goes to analysts, not to everyone; without its keys, a k-anonymous
     # and scrubbed table links no person across months, tables or drops).
     open_data_withheld: tuple[str, ...] = ()
+    # A 가명정보 table reaches open data only through this (익명정보); without it, not at all.
+    public_release: PublicRelease | None = None
+
+    def __post_init__(self) -> None:
+        if self.privacy_class not in PRIVACY_CLASSES:
+            raise ValueError(f"{self.name}: privacy_class {self.privacy_class!r} is not one of {PRIVACY_CLASSES}")
+        if self.public_release is not None and self.privacy_class != PSEUDONYMOUS:
+            raise ValueError(f"{self.name}: only a {PSEUDONYMOUS} table needs a public release")
+
+    @property
+    def open_privacy_class(self) -> str | None:
+        """The class of the open-data copy; None when the table is not opened to the public."""
+        if self.privacy_class != PSEUDONYMOUS:
+            return self.privacy_class
+        return ANONYMOUS if self.public_release is not None else None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -124,6 +168,14 @@ _COMPLAINTS_MONTHLY_COLUMNS = (
     _c("completion_rate", "DOUBLE", "처리완료율(0–1)", "completion rate (0–1)"),
     _c("median_days_to_completion", "DOUBLE", "처리 소요일수 중앙값", "median days to completion"),
     _c("p90_days_to_completion", "DOUBLE", "처리 소요일수 90백분위", "90th percentile of days to completion"),
+    *_suppression(),
+)
+
+_COMPLAINT_KEYWORDS_COLUMNS = (
+    *_sigungu(),
+    _c("month", "VARCHAR", "접수월(YYYY-MM)", "month received (YYYY-MM)"),
+    _c("keyword", "VARCHAR", "핵심어(일반명사, 형태소 분석)", "keyword (common noun, morphological analysis)"),
+    _c("complaints", "BIGINT", "핵심어가 나온 민원 건수", "complaints whose title or body names the keyword"),
     *_suppression(),
 )
 
@@ -213,7 +265,53 @@ _CATALOG_COLUMNS = (
     _c("providers", "VARCHAR", "원천 제공 기관", "source providers"),
     _c("licence", "VARCHAR", "이용허락(공공누리 제1유형)", "licence (KOGL type 1)"),
     _c("privacy_treatment", "VARCHAR", "개인정보 처리 내용", "privacy treatment"),
+    _c("privacy_class", "VARCHAR", "개인정보 보호법상 분류(가명정보/익명정보/통계)",
+       "class under the Personal Information Protection Act (가명정보/익명정보/통계)"),
+    _c("open_privacy_class", "VARCHAR", "공개 데이터(open/) 분류(익명정보/통계, 미공개는 비어 있음)",
+       "class of the open-data copy (익명정보/통계; empty when not opened)"),
 )
+
+def _sigungu_name_sql(code: str) -> str:
+    """The 시군 (or 창원 구, or 도) name of a code expression, from the reference constants."""
+    from gn_pipelines.reference.providers import PROVIDERS
+
+    names = {p.code: p.name for p in PROVIDERS}
+    names |= {code_: f"{names[CHANGWON_CODE]} {name}" for code_, name in CHANGWON_DISTRICTS.items()}
+    cases = " ".join(f"WHEN '{c}' THEN '{n}'" for c, n in sorted(names.items()))  # constants, not data
+    return f"CASE {code} {cases} END"
+
+
+_CHANGWON_SIGUN = ("CASE WHEN sigungu_code IN ({}) THEN '{}' ELSE sigungu_code END"
+                   .format(", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), CHANGWON_CODE))
+_PROVINCE = (f"'{PROVINCE_CODE}'", _sigungu_name_sql(f"'{PROVINCE_CODE}'"))
+
+
+def _public_area_of_complaints() -> Ladder:
+    """(시군구, 읍면동) as published → (시군구, *) → 창원 구 → 창원시 → 경상남도: over published columns."""
+    outputs = ("sigungu_code", "sigungu_name", "district")
+    return Ladder("area", outputs, (
+        Level("읍면동", GENERALISED, ("sigungu_code", "sigungu_name", "coalesce(district, '*')")),
+        Level("시군구", GENERALISED, ("sigungu_code", "sigungu_name", "'*'")),
+        Level("시군", GENERALISED, (_CHANGWON_SIGUN, _sigungu_name_sql(_CHANGWON_SIGUN), "'*'")),
+        Level("도 (경상남도)", GENERALISED, (*_PROVINCE, "'*'")),
+    ))
+
+
+def _public_area_of_welfare() -> Ladder:
+    """(시군구, area as published) → (시군구, its name) → 경상남도: over published columns."""
+    outputs = ("sigungu_code", "sigungu_name", "area", "area_level")
+    return Ladder("area", outputs, (
+        Level("as published", GENERALISED, ("sigungu_code", "sigungu_name", "area", "area_level")),
+        Level("시군구", GENERALISED, ("sigungu_code", "sigungu_name", "sigungu_name",
+                                    "CASE WHEN area_level = '도' THEN '도' ELSE '시군구' END")),
+        Level("도 (경상남도)", GENERALISED, (*_PROVINCE, _PROVINCE[1], "'도'")),
+    ))
+
+
+def _text_ladder(column: str) -> Ladder:
+    """A published value as text → `*` (withheld)."""
+    return exact_ladder(column)
+
 
 _K_ANON = "준식별자 범주화로 k-익명성(k ≥ 5)과 민감속성 l-다양성(l ≥ 2) 확보, 미달 레코드 삭제"
 
@@ -225,20 +323,39 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "age band and sex, and title and body scrubbed of personal data.",
         "one complaint", _COMPLAINT_COLUMNS, ("civil_complaints",),
         "가명처리(HMAC-SHA-256 키), 성명·주민등록번호·전화번호·주소 삭제, 접수일시→월, 나이→연령대, "
-        f"주소→읍면동 이상, 자유기재 항목의 개인정보 마스킹; {_K_ANON}.",
-        provider_column="sigungu_code",
+        f"주소→읍면동 이상, 자유기재 항목의 개인정보 마스킹; {_K_ANON}. 공개본(익명정보): 가명키와 제목·내용 삭제, "
+        f"준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
+        PSEUDONYMOUS, provider_column="sigungu_code",
         selectable=_COMPLAINT_DIMENSIONS, filterable=_COMPLAINT_DIMENSIONS,
-        groupable=_COMPLAINT_DIMENSIONS, open_data_withheld=("complaint_key", "complainant_key")),
+        groupable=_COMPLAINT_DIMENSIONS,
+        open_data_withheld=("complaint_key", "complainant_key", "title", "body"),
+        public_release=PublicRelease(
+            quasi_identifiers=(_text_ladder("days_to_completion"), _text_ladder("sex"),
+                               _text_ladder("age_band"), _public_area_of_complaints()),
+            partition_by=("received_month",))),
     PublishedTable(
         "civil_complaints_monthly", "시군별 월별 민원 통계", "Civil complaints by 시군, month and category",
         "시군 × 월 × 민원분야별 접수 건수, 처리완료 건수와 비율, 처리 소요일수 중앙값과 90백분위.",
         "Counts, completion rate, median and p90 days to completion per 시군, month and category.",
         "시군 × month × category", _COMPLAINTS_MONTHLY_COLUMNS, ("civil_complaints",),
         "총계처리; 5건 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
-        provider_column="sigungu_code", derived_from=("civil_complaints",),
+        STATISTICS, provider_column="sigungu_code", derived_from=("civil_complaints",),
         selectable=_everything_but(_COMPLAINTS_MONTHLY_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "month", "category", "suppressed"),
         groupable=("sigungu_code", "sigungu_name", "month", "category", "suppressed"),
+        record_level_allowed=True),
+    PublishedTable(
+        "civil_complaint_keywords_monthly", "시군별 월별 민원 핵심어 통계", "Civil complaint keywords by 시군 and month",
+        "시군 × 월 × 핵심어별 민원 건수: 제목과 내용에서 형태소 분석(kiwipiepy)으로 뽑은 일반명사, "
+        "그 달 도 전체에서 자주 나온 핵심어만.",
+        "Complaints per 시군, month and keyword: common nouns of the title and body (kiwipiepy "
+        "morphological analysis), among the month's most frequent keywords province-wide.",
+        "시군 × month × keyword", _COMPLAINT_KEYWORDS_COLUMNS, ("civil_complaints",),
+        "총계처리(민원 원문은 공개하지 않고 일반명사 빈도만 공개, 고유명사 제외); 5건 미만 셀 억제와 2차 억제.",
+        STATISTICS, provider_column="sigungu_code", derived_from=("civil_complaints",),
+        selectable=_everything_but(_COMPLAINT_KEYWORDS_COLUMNS),
+        filterable=("sigungu_code", "sigungu_name", "month", "keyword", "suppressed"),
+        groupable=("sigungu_code", "sigungu_name", "month", "keyword", "suppressed"),
         record_level_allowed=True),
     PublishedTable(
         "welfare_recipients", "복지 수급자 현황(가명정보)", "Welfare recipients (pseudonymised)",
@@ -247,18 +364,23 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "amount band and disability.",
         "one recipient-month", _WELFARE_COLUMNS, ("welfare_recipients",),
         "가명처리(HMAC-SHA-256 키), 성명·주민등록번호·주소 삭제, 지역(읍면동→시군구→도)·연령·가구원수·지급액 범주화; "
-        f"{_K_ANON}.",
-        provider_column="sigungu_code",
+        f"{_K_ANON}. 공개본(익명정보): 가명키 삭제, 준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
+        PSEUDONYMOUS, provider_column="sigungu_code",
         selectable=_everything_but(_WELFARE_COLUMNS, "recipient_key"),
         filterable=_everything_but(_WELFARE_COLUMNS, "recipient_key"),
-        groupable=_everything_but(_WELFARE_COLUMNS, "recipient_key"), open_data_withheld=("recipient_key",)),
+        groupable=_everything_but(_WELFARE_COLUMNS, "recipient_key"), open_data_withheld=("recipient_key",),
+        public_release=PublicRelease(
+            quasi_identifiers=(_text_ladder("household_size_band"), _text_ladder("sex"),
+                               _text_ladder("age_band"), _public_area_of_welfare()),
+            partition_by=("reference_month",),
+            sensitive=("benefit_type", "amount_band", "disability"))),
     PublishedTable(
         "welfare_summary", "복지 수급자 통계", "Welfare recipients summary",
         "시군 × 월 × 급여종류 × 연령대 × 성별 수급자 수와 지급액 합계.",
         "Recipients and amount totals per 시군, month, benefit type, age band and sex.",
         "시군 × month × benefit type × age band × sex", _WELFARE_SUMMARY_COLUMNS, ("welfare_recipients",),
         "총계처리; 5명 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
-        provider_column="sigungu_code", derived_from=("welfare_recipients",),
+        STATISTICS, provider_column="sigungu_code", derived_from=("welfare_recipients",),
         selectable=_everything_but(_WELFARE_SUMMARY_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "reference_month", "benefit_type", "age_band", "sex", "suppressed"),
         groupable=("sigungu_code", "sigungu_name", "reference_month", "benefit_type", "age_band", "sex", "suppressed"),
@@ -269,7 +391,7 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "Cleaned values per station and date in canonical units, with below-detection flags.",
         "one station × date", _MEASUREMENT_COLUMNS, ("water_quality",),
         "개인정보 없음(환경 측정 자료).",
-        provider_column="provider_code",
+        ANONYMOUS, provider_column="provider_code",
         selectable=_everything_but(_MEASUREMENT_COLUMNS), filterable=_everything_but(_MEASUREMENT_COLUMNS),
         groupable=("station_code", "station_name", "basin", "provider_code", "measured_on"),
         record_level_allowed=True),
@@ -279,7 +401,7 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "Annual mean, samples and grade by the river living-environment standard per station, year and parameter.",
         "one station × year × parameter", _GRADE_COLUMNS, ("water_quality",),
         "개인정보 없음(환경 측정 자료).",
-        derived_from=("water_quality_measurements",),
+        STATISTICS, derived_from=("water_quality_measurements",),
         selectable=_everything_but(_GRADE_COLUMNS), filterable=_everything_but(_GRADE_COLUMNS),
         groupable=("station_code", "station_name", "year", "parameter", "grade", "enough_samples"),
         record_level_allowed=True),
@@ -289,7 +411,7 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "남지 (2020A10) annual BOD and T-P means, grades, the target grade (Ib) and the gap to it.",
         "one year", _NAMJI_COLUMNS, ("water_quality",),
         "개인정보 없음(환경 측정 자료).",
-        derived_from=("water_quality_measurements",),
+        STATISTICS, derived_from=("water_quality_measurements",),
         selectable=_everything_but(_NAMJI_COLUMNS), filterable=_everything_but(_NAMJI_COLUMNS),
         groupable=("year", "bod_grade", "tp_grade", "overall_grade", "meets_target"),
         record_level_allowed=True),
@@ -301,7 +423,7 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "provider × dataset × month", _SCORECARD_COLUMNS,
         ("civil_complaints", "welfare_recipients", "water_quality"),
         "개인정보 없음(제출 현황과 검사 결과의 건수만 포함).",
-        provider_column="provider_code",
+        STATISTICS, provider_column="provider_code",
         selectable=_everything_but(_SCORECARD_COLUMNS), filterable=_everything_but(_SCORECARD_COLUMNS),
         groupable=("provider_code", "provider_name", "dataset", "month"),
         record_level_allowed=True),
@@ -311,10 +433,11 @@ PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
         "Title, description, columns, rows, last update, providers, licence and privacy treatment of each published table.",
         "one published table", _CATALOG_COLUMNS, (),
         "개인정보 없음(메타데이터).",
-        selectable=_everything_but(_CATALOG_COLUMNS), filterable=("table_name", "licence"),
-        groupable=("licence",), record_level_allowed=True),
+        ANONYMOUS, selectable=_everything_but(_CATALOG_COLUMNS), filterable=("table_name", "licence", "privacy_class"),
+        groupable=("licence", "privacy_class"), record_level_allowed=True),
 )
 
+OPEN_DATA_TABLES: tuple[PublishedTable, ...] = tuple(t for t in PUBLISHED_TABLES if t.open_privacy_class)
 PUBLISHED_TABLES_BY_NAME: dict[str, PublishedTable] = {t.name: t for t in PUBLISHED_TABLES}
 CATALOG_TABLE = "data_catalog"
 

@@ -199,8 +199,9 @@ def _comment_and_count(connection) -> dict[str, int]:
 
 
 def write_comments(connection, table: PublishedTable) -> None:
-    """`COMMENT ON` the table and each column, in Korean then English."""
-    table_comment = f"{table.title_ko}: {table.description_ko} | {table.title_en}: {table.description_en}"
+    """`COMMENT ON` the table and each column, in Korean then English, the privacy class first."""
+    table_comment = (f"[{table.privacy_class}] {table.title_ko}: {table.description_ko} | "
+                     f"{table.title_en}: {table.description_en}")
     connection.execute(f'COMMENT ON TABLE main."{table.name}" IS {sql_text(table_comment)}')
     for column in table.columns:
         comment = f"{column.comment_ko} | {column.comment_en}"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import random
 import re
+from dataclasses import replace
 
 import duckdb
 import pandas as pd
 import pytest
 
 from gn_pipelines.publish.open_data import Attachment, export_open_data
+from gn_pipelines.publish.tables import PUBLIC_K, PUBLISHED_TABLES, published_table
 from gn_pipelines.publish.warehouse import publish
 
 COMPLAINTS_MONTHLY = pd.DataFrame({
@@ -68,6 +71,8 @@ def test_catalog_json_describes_each_dataset_with_working_links(export):
     assert monthly["title_ko"] == "시군별 월별 민원 통계" and "5건 미만" in monthly["privacy_treatment"]
     assert [c["name"] for c in monthly["columns"]][:3] == ["sigungu_code", "sigungu_name", "month"]
     assert monthly["last_updated"].endswith("+09:00")
+    assert {e["table_name"]: e["privacy_class"] for e in entries.values()} == {
+        "civil_complaints_monthly": "통계", "provider_scorecard": "통계", "data_catalog": "익명정보"}
     for entry in entries.values():
         for link in entry["downloads"] + entry["attachments"]:
             assert (result.open_dir / link["href"]).is_file()
@@ -83,23 +88,105 @@ def test_index_page_lists_the_datasets_in_korean_without_external_assets(export)
     for table in ("civil_complaints_monthly", "provider_scorecard", "data_catalog"):
         assert f'href="{table}.csv"' in page and f'href="{table}.parquet"' in page
     assert "시군별 월별 민원 통계" in page and 'href="catalog.json"' in page
+    assert page.count('<strong class="privacy-class">통계</strong>') == 2
+    assert page.count('<strong class="privacy-class">익명정보</strong>') == 1
     assert not re.search(r"(src|href)=\"(https?:)?//", page) and "<script" not in page
 
 
-def test_the_public_copy_of_pseudonymised_records_has_no_linkage_keys(tmp_path):
-    from gn_pipelines.publish.tables import published_table
+def complaints(rows: int = 600, seed: int = 11) -> pd.DataFrame:
+    """A 가명정보 complaints table as published: keys, quasi-identifiers, free text."""
+    rng = random.Random(seed)
+    pick = lambda *values: [rng.choice(values) for _ in range(rows)]  # noqa: E731
+    return pd.DataFrame({
+        "complaint_key": [f"{rng.getrandbits(256):064x}" for _ in range(rows)],
+        "complainant_key": [f"{rng.getrandbits(256):064x}" for _ in range(rows)],
+        "received_month": pick("2025-02", "2025-03"), "sigungu_code": pick("48740", "48720", "48121"),
+        "sigungu_name": "x", "district": pick("남지읍", "창녕읍", None, "부곡면"),
+        "category": pick("환경·위생", "복지", "도로·교통"), "status": pick("처리완료", "처리중"),
+        "days_to_completion": [rng.choice([None, rng.randint(0, 20)]) for _ in range(rows)],
+        "age_band": pick("30-34", "35-39", "70-74", "85+"), "sex": pick("남", "여"),
+        "title": [f"민원 제목 {i}" for i in range(rows)], "body": [f"저는 [읍면동]에 사는 주민 {i}입니다" for i in range(rows)]})
 
-    columns = published_table("welfare_recipients").column_names
-    rows = pd.DataFrame([dict.fromkeys(columns, "x") | {"recipient_key": "a1b2c3d4e5f6", "sigungu_code": "48740"}])
+
+QUASI_IDENTIFIERS = ["received_month", "sigungu_code", "district", "days_to_completion", "age_band", "sex"]
+
+
+@pytest.fixture
+def opened_records(tmp_path):
+    welfare_columns = published_table("welfare_recipients").column_names
+    rng = random.Random(3)
+    welfare = pd.DataFrame([dict.fromkeys(welfare_columns, "x") | {
+        "recipient_key": f"{rng.getrandbits(256):064x}", "sigungu_code": "48740", "sigungu_name": "창녕군",
+        "reference_month": "2025-03", "area": rng.choice(["남지읍", "창녕읍"]), "area_level": "읍면동",
+        "age_band": rng.choice(["30-39", "40-49"]), "benefit_type": rng.choice(["생계", "의료"]),
+        "amount_band": rng.choice(["0000-0300k", "0300-0600k"]), "disability": rng.choice(["Y", "N"])}
+        for _ in range(60)])
     db = tmp_path / "published.duckdb"
-    publish(db, {"welfare_recipients": rows})
-    result = export_open_data(db, tmp_path / "open")
-    with duckdb.connect() as connection:
-        exported = [r[0] for r in connection.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{result.open_dir / 'welfare_recipients.parquet'}')").fetchall()]
-    assert exported == [c for c in columns if c != "recipient_key"]  # the analysts' table keeps it
-    assert "a1b2c3d4e5f6" not in (result.open_dir / "welfare_recipients.csv").read_text(encoding="utf-8-sig")
-    entry = next(e for e in result.catalog if e["table_name"] == "welfare_recipients")
-    assert entry["withheld_columns"] == ["recipient_key"]
-    assert "recipient_key" not in [c["name"] for c in entry["columns"]]
-    assert "<code>recipient_key</code>" in (result.open_dir / "index.html").read_text(encoding="utf-8")
+    frame = complaints()
+    publish(db, {"civil_complaints": frame, "welfare_recipients": welfare,
+                 "civil_complaints_monthly": COMPLAINTS_MONTHLY})
+    return frame, export_open_data(db, tmp_path / "open")
+
+
+def test_record_level_open_data_is_anonymous_k10_without_keys_or_text(opened_records):
+    frame, result = opened_records
+    opened = pd.read_parquet(result.open_dir / "civil_complaints.parquet")
+    assert list(opened.columns) == [c for c in frame.columns if c not in
+                                    ("complaint_key", "complainant_key", "title", "body")]
+    sizes = opened.groupby(QUASI_IDENTIFIERS, dropna=False).size()
+    assert sizes.min() >= PUBLIC_K == 10
+    entry = next(e for e in result.catalog if e["table_name"] == "civil_complaints")
+    risk = entry["disclosure_risk"]
+    assert entry["privacy_class"] == "익명정보" and entry["source_privacy_class"] == "가명정보"
+    assert "가명정보" not in entry["title_ko"] and entry["title_ko"] == "민원 접수 현황(익명정보)"
+    assert risk["k_reached"] == sizes.min() and risk["records_out"] == len(opened)
+    assert risk["records_in"] == len(frame) == len(opened) + risk["records_suppressed"]
+    assert risk["max_reidentification_risk"] == round(1 / sizes.min(), 4)
+    assert risk["average_reidentification_risk"] == round(len(sizes) / len(opened), 4)
+    assert set(opened.sigungu_code.dropna()) <= {"48740", "48720", "48121", "48120", "48000"}
+    welfare = pd.read_parquet(result.open_dir / "welfare_recipients.parquet")
+    assert "recipient_key" not in welfare.columns
+    assert welfare.groupby(["reference_month", "sigungu_code", "area", "age_band", "sex", "household_size_band"],
+                           dropna=False).size().min() >= 10
+    page = (result.open_dir / "index.html").read_text(encoding="utf-8")
+    assert "<code>recipient_key</code>" in page and "최대 재식별 위험" in page
+
+
+def test_open_data_holds_only_anonymous_information_and_statistics(opened_records):
+    """Scan every file in open/: no pseudonymous key, no free text, every entry 익명정보 or 통계."""
+    frame, result = opened_records
+    catalog = json.loads((result.open_dir / "catalog.json").read_text(encoding="utf-8"))
+    assert {d["privacy_class"] for d in catalog["datasets"]} <= {"익명정보", "통계"}
+    listed = {d["href"] for e in catalog["datasets"] for d in e["downloads"] + e["attachments"]}
+    secrets = set(frame.complaint_key) | set(frame.complainant_key) | set(frame.title) | set(frame.body)
+    for path in result.open_dir.iterdir():
+        assert path.name in listed | {"catalog.json", "index.html"}, path
+        text = path.read_text(encoding="utf-8-sig") if path.suffix != ".parquet" else None
+        if path.suffix == ".parquet":
+            table = pd.read_parquet(path)
+            assert not [c for c in table.columns if c.endswith("_key") or c in ("title", "body")], path
+            text = table.to_csv(index=False)
+        assert not re.search(r"\b[0-9a-f]{64}\b", text), path  # no HMAC pseudonym anywhere
+        assert not [s for s in secrets if s in text], path
+
+
+def test_every_table_declares_a_class_and_only_anonymous_ones_open():
+    for table in PUBLISHED_TABLES:
+        assert table.privacy_class in ("가명정보", "익명정보", "통계"), table.name
+        assert table.open_privacy_class in ("익명정보", "통계", None), table.name
+        if table.privacy_class == "가명정보":
+            assert table.public_release is not None and table.public_release.k >= 10
+            text = [c.name for c in table.columns if c.name in ("title", "body") or c.name.endswith("_key")]
+            assert set(text) <= set(table.open_data_withheld), table.name
+    with pytest.raises(ValueError, match="privacy_class"):
+        replace(published_table("civil_complaints"), privacy_class="개인정보")
+
+
+def test_table_comments_state_the_privacy_class(opened_records, tmp_path):
+    with duckdb.connect(str(tmp_path / "published.duckdb"), read_only=True) as connection:
+        comments = dict(connection.execute("SELECT table_name, comment FROM duckdb_tables()").fetchall())
+        catalog = dict(connection.execute("SELECT table_name, privacy_class FROM data_catalog").fetchall())
+    assert comments["civil_complaints"].startswith("[가명정보] 민원 접수 현황")
+    assert comments["civil_complaints_monthly"].startswith("[통계] ")
+    assert catalog == {"civil_complaints": "가명정보", "civil_complaints_monthly": "통계",
+                       "welfare_recipients": "가명정보", "data_catalog": "익명정보"}

@@ -50,7 +50,7 @@ def test_tables_have_declared_types_comments_and_catalog(db):
     assert [(n, t) for n, t, _ in types] == [(c.name, c.type) for c in table.columns]
     assert all(" | " in comment and comment.split(" | ")[0] for _, _, comment in types)
     (comment,) = read(db, f"SELECT comment FROM duckdb_tables() WHERE table_name = '{GRADES}'")[0]
-    assert comment.startswith("측정소별 연간 수질 등급") and "Annual water quality grades" in comment
+    assert comment.startswith("[통계] 측정소별 연간 수질 등급") and "Annual water quality grades" in comment
     catalog = dict(read(db, "SELECT table_name, row_count FROM data_catalog"))
     assert catalog == {GRADES: 3, NAMJI: 1, "data_catalog": 3}
     assert read(db, "SELECT DISTINCT licence FROM data_catalog") == [("공공누리 제1유형",)]
