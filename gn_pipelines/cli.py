@@ -52,7 +52,8 @@ def _dev(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    """Run the data-lab job on a request file, recorded in the Dagster instance like a UI run."""
+    """Submit a data-lab request through the Dagster job (recorded in the instance like a UI run);
+    prints `<id>: granted`, `<id>: pending review` or `<id>: refused (<reason>)`."""
     import dagster as dg
     import yaml
 
@@ -64,6 +65,10 @@ def _extract(args: argparse.Namespace) -> int:
     zones = DataZones.from_env().ensure()
     ensure_dagster_home(zones)
     request = yaml.safe_load(Path(args.request).read_text(encoding="utf-8")) or {}
+    if not isinstance(request, dict):
+        print(f"{args.request}: an extract request is a YAML mapping (see gn_pipelines/datalab/example_request.yaml)",
+              file=sys.stderr)
+        return 2
     if "request_id" in request:
         request["request_id"] = str(request["request_id"])
     with dg.DagsterInstance.get() as instance:
@@ -75,12 +80,65 @@ def _extract(args: argparse.Namespace) -> int:
         return 1
     event = next(e for e in result.all_events if e.event_type_value == "STEP_OUTPUT")
     metadata = {k: v.value for k, v in event.step_output_data.metadata.items()}
+    print(metadata["line"])
     if metadata["granted"]:
-        print(f"granted {metadata['request_id']}: {metadata['rows']} rows, "
-              f"{metadata['suppressed_cells']} cells suppressed, in {metadata['folder']}")
+        print(f"  {metadata['rows']} rows, {metadata['suppressed_cells']} cells suppressed, in {metadata['folder']}; "
+              f"destroyed on {metadata['expires_on']}")
+    return 2 if metadata["status"] == "refused" else 0
+
+
+def _datalab_review(args: argparse.Namespace) -> int:
+    from gn_pipelines.datalab.lifecycle import ReviewRefused, review_request
+
+    zones = DataZones.from_env().ensure()
+    try:
+        outcome = review_request(zones, args.id, reviewer=args.reviewer, approve=args.approve, note=args.note)
+    except ReviewRefused as refusal:
+        print(f"{args.id}: review refused ({refusal})", file=sys.stderr)
+        return 3
+    print(outcome.line)
+    if outcome.granted:
+        print(f"  {outcome.rows} rows in {outcome.directory}; destroyed on {outcome.expires_on}")
+    return 2 if outcome.status == "refused" else 0
+
+
+def _datalab_list(args: argparse.Namespace) -> int:
+    from gn_pipelines.datalab.lifecycle import list_requests
+
+    states = list_requests(DataZones.from_env().ensure())
+    print("request_id\tstate\trequester\torganisation\ttable\tclass\texpires_on\treviewer\treason")
+    for s in states:
+        print("\t".join(str(v if v is not None else "") for v in (
+            s.request_id, s.decision, s.requester, s.organisation, s.table_name, s.privacy_class,
+            s.expires_on, s.reviewer, s.reason)))
+    return 0
+
+
+def _datalab_destroy_expired(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from gn_pipelines.datalab.lifecycle import destroy_expired
+
+    now = date.fromisoformat(args.now) if args.now else None
+    destroyed = destroy_expired(DataZones.from_env().ensure(), now)
+    for item in destroyed:
+        print(f"{item.request_id}: destroyed (period ended {item.expires_on}; {item.files} file(s))")
+    print(f"{len(destroyed)} extract(s) destroyed")
+    return 0
+
+
+def _datalab_ledger(args: argparse.Namespace) -> int:
+    from gn_pipelines.datalab.ledger import REGISTER_COLUMNS, export_register_csv, register
+
+    zones = DataZones.from_env().ensure()
+    if args.csv:
+        count = export_register_csv(zones, Path(args.csv))
+        print(f"{count} ledger record(s) written to {args.csv}")
         return 0
-    print(f"refused {metadata['request_id']}: {metadata['refusal_reason']}")
-    return 2
+    print("\t".join(REGISTER_COLUMNS))
+    for row in register(zones):
+        print("\t".join("" if row[c] is None else str(row[c]) for c in REGISTER_COLUMNS))
+    return 0
 
 
 def _tributary(args: argparse.Namespace) -> int:
@@ -165,9 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-sample", dest="sample", action="store_false",
                      help="do not write sample drops into an empty landing zone")
     dev.set_defaults(handler=_dev)
-    extract = commands.add_parser("extract", help="run a data-lab extract request (YAML) through Dagster")
+    extract = commands.add_parser("extract", help="submit a data-lab extract request (YAML) through Dagster")
     extract.add_argument("request", help="e.g. gn_pipelines/datalab/example_request.yaml")
     extract.set_defaults(handler=_extract)
+    _datalab_commands(commands)
     tributary = commands.add_parser(
         "tributary", help="convert the real NIER tributary workbook (1992-2016) into water_quality drops")
     tributary.add_argument("workbook", help="gyeongnam_tributary_water_quality_1992_2016.xlsx")
@@ -183,6 +242,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_openapi_commands(commands)  # serve, apikey
     return parser
+
+
+def _datalab_commands(commands) -> None:
+    datalab = commands.add_parser("datalab", help="review, list and destroy data-lab extracts; the processing ledger")
+    actions = datalab.add_subparsers(dest="action", required=True)
+    review = actions.add_parser("review", help="record an adequacy review (적정/부적정) of a pending request")
+    review.add_argument("id", help="the request id printed by `extract`")
+    review.add_argument("--reviewer", required=True, help="who reviews (not the requester)")
+    verdict = review.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true", help="적정: extract now")
+    verdict.add_argument("--reject", action="store_true", help="부적정: nothing is extracted")
+    review.add_argument("--note", required=True, help="the reasons of the verdict")
+    review.set_defaults(handler=_datalab_review)
+    actions.add_parser("list", help="every request and its state").set_defaults(handler=_datalab_list)
+    destroy = actions.add_parser("destroy-expired", help="destroy the extracts whose use period has ended")
+    destroy.add_argument("--now", help="YYYY-MM-DD (default: today in Asia/Seoul)")
+    destroy.set_defaults(handler=_datalab_destroy_expired)
+    ledger = actions.add_parser("ledger", help="the 가명정보 processing ledger (시행령 제29조의5)")
+    ledger.add_argument("--csv", help="write the register to this CSV file (Excel-ready)")
+    ledger.set_defaults(handler=_datalab_ledger)
 
 
 def main(argv: list[str] | None = None) -> int:

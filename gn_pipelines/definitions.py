@@ -11,6 +11,7 @@ from gn_pipelines.assets.publication import PUBLISHED_TABLE_ASSETS, open_data_ex
 from gn_pipelines.assets.validation import VALIDATION_ASSETS
 from gn_pipelines.jobs import (
     JOBS,
+    datalab_destruction_schedule,
     nightly_publication_schedule,
     provider_freshness_schedule,
     publication_automation_sensor,
@@ -33,7 +34,7 @@ defs = dg.Definitions(
             open_data_export, landing_rejections],
     asset_checks=[*FRESHNESS_CHECKS],
     jobs=JOBS,
-    schedules=[provider_freshness_schedule, nightly_publication_schedule],
+    schedules=[provider_freshness_schedule, nightly_publication_schedule, datalab_destruction_schedule],
     sensors=[landing_drop_sensor, publication_automation_sensor],
     resources={
         "zones": _zones,

@@ -6,7 +6,7 @@ The sensor, the schedules and `gn-pipelines` launch these; asset modules never i
 import dagster as dg
 
 from gn_pipelines.assets.collection import collected_asset_key
-from gn_pipelines.assets.datalab import DATALAB_JOB, extract_for_datalab
+from gn_pipelines.assets.datalab import DATALAB_JOB, DESTROY_JOB, destroy_expired_extracts, extract_for_datalab
 from gn_pipelines.assets.deidentification import DEIDENTIFICATION_GROUP, pseudonymised_asset_key
 from gn_pipelines.assets.landing_rejections import LANDING_REJECTIONS_KEY, REJECT_JOB_NAME
 from gn_pipelines.assets.publication import OPEN_DATA_GROUP, PUBLISHED_GROUP
@@ -69,8 +69,22 @@ def datalab_extract_job():
     extract_for_datalab()
 
 
+@dg.job(name=DESTROY_JOB, description="Destroy the data-lab extracts whose use period has ended.")
+def datalab_destroy_expired_job():
+    destroy_expired_extracts()
+
+
 JOBS = [setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS,
-        check_provider_freshness_job, publish_job, datalab_extract_job]
+        check_provider_freshness_job, publish_job, datalab_extract_job, datalab_destroy_expired_job]
+
+datalab_destruction_schedule = dg.ScheduleDefinition(
+    name="nightly_datalab_destruction",
+    job=datalab_destroy_expired_job,
+    cron_schedule="30 3 * * *",
+    execution_timezone="Asia/Seoul",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="03:30 Asia/Seoul: destroy the data-lab extracts whose use period has ended.",
+)
 
 nightly_publication_schedule = dg.ScheduleDefinition(
     name="nightly_publication",

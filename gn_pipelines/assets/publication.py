@@ -82,6 +82,11 @@ def _publish_checked(context: dg.AssetExecutionContext, zones, sources: dict, sm
                    for table, s in sources.items()}
         result = publish(draft.published_db, selects, carry_from=base_published_db(zones.root, draft))
     blocked = None if clean else "a blocking check failed: nothing was published"
+    if result:
+        from gn_pipelines.datalab.ledger import record_release
+
+        for table in sources:  # 가명정보 releases go into the processing ledger (시행령 제29조의5)
+            record_release(zones, table, result.published_at)
     for table in sources:
         key = published_key(table)
         metadata = {"published": clean, "release": draft.id,

@@ -1,18 +1,26 @@
 """Run a data-lab extract: check it, query the published warehouse read-only, suppress small
-cells, write the extract and its privacy note to `datalab/<request id>/`, audit the outcome.
+cells, run the risk checks, then either write the extract and its privacy note to
+`datalab/<request id>/` (counts, and rows of 익명정보/통계 tables: at once) or hold it for an
+adequacy review (rows of a 가명정보 table: nothing is written until a reviewer who is not the
+requester approves). Every outcome is audited; an extract lives until its period ends.
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
 from gn_pipelines.datalab.audit import record_request
+from gn_pipelines.datalab.ledger import today_in_seoul
 from gn_pipelines.datalab.privacy_note import privacy_note
+from gn_pipelines.datalab.risk import failed_checks, risk_evidence, visible_cells
 from gn_pipelines.datalab.request import ExtractRequest, refusal_reason
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.publish.open_data import write_csv_with_bom
@@ -25,16 +33,30 @@ AUDIT_DB_NAME = "audit.duckdb"
 MAX_GROUPED_CELLS = 200_000
 
 
+GRANTED, PENDING, REFUSED = "granted", "pending review", "refused"
+
+
 @dataclass(frozen=True)
 class ExtractOutcome:
     request_id: str
-    granted: bool
+    status: str  # GRANTED, PENDING or REFUSED
     reason: str | None  # why it was refused
     directory: Path | None
     files: tuple[Path, ...]
     rows: int
     suppressed_cells: int  # primary + secondary
     secondary_suppressed_cells: int = 0
+    expires_on: date | None = None
+    evidence: dict | None = None  # the automatic risk checks
+
+    @property
+    def granted(self) -> bool:
+        return self.status == GRANTED
+
+    @property
+    def line(self) -> str:
+        """What `gn-pipelines extract` prints."""
+        return f"{self.request_id}: {self.status}" + (f" ({self.reason})" if self.reason else "")
 
 
 def audit_db(zones: DataZones) -> Path:
@@ -42,46 +64,81 @@ def audit_db(zones: DataZones) -> Path:
 
 
 def run_extract(request: ExtractRequest, zones: DataZones) -> ExtractOutcome:
-    """Grant or refuse the request; a refusal is an outcome (audited), never an exception."""
+    """Grant, hold for review or refuse the request; a refusal is an outcome (audited), never an exception."""
     reason = refusal_reason(request)
     if reason is None and not zones.published_db.exists():
         reason = "the published warehouse does not exist yet"
     if reason is not None:
         return _refuse(request, zones, reason)
     try:
+        if request.needs_review:
+            return _hold_for_review(request, zones)
         outcome = _extract(request, zones, published_table(request.table))
     except _Refused as refusal:
-        return _refuse(request, zones, str(refusal))
+        return _refuse(request, zones, str(refusal), getattr(refusal, "evidence", None))
     except BaseException as error:
         record_request(audit_db(zones), request, decision="failed", reason=f"{type(error).__name__}: {error}")
         raise
-    record_request(audit_db(zones), request, decision="granted", reason=None, rows=outcome.rows,
-                   suppressed_cells=outcome.suppressed_cells, output_dir=outcome.directory)
     return outcome
 
 
 class _Refused(Exception):
-    pass
+    def __init__(self, reason: str, evidence: dict | None = None):
+        super().__init__(reason)
+        self.evidence = evidence
 
 
-def _refuse(request: ExtractRequest, zones: DataZones, reason: str) -> ExtractOutcome:
-    record_request(audit_db(zones), request, decision="refused", reason=reason)
-    return ExtractOutcome(request.request_id, False, reason, None, (), 0, 0)
+def _refuse(request: ExtractRequest, zones: DataZones, reason: str, evidence: dict | None = None) -> ExtractOutcome:
+    record_request(audit_db(zones), request, decision="refused", reason=reason, evidence=evidence)
+    return ExtractOutcome(request.request_id, REFUSED, reason, None, (), 0, 0, evidence=evidence)
 
 
-def _extract(request: ExtractRequest, zones: DataZones, table: PublishedTable) -> ExtractOutcome:
+@contextmanager
+def _published(zones: DataZones) -> Iterator[duckdb.DuckDBPyConnection]:
     zones.scratch.mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect()  # in memory; the published file is attached read-only
     try:
         connection.execute(f"SET temp_directory = {sql_text(str(zones.scratch / 'datalab'))}")
         connection.execute(f"ATTACH {sql_text(str(zones.published_db))} AS published (READ_ONLY)")
-        _materialise(connection, request, table)
-        primary, secondary = suppress_grouped(connection, request.group_by) if request.group_by else (0, 0)
-        rows = connection.execute("SELECT count(*) FROM extract").fetchone()[0]
-        directory, files = _write_outputs(connection, request, zones, table, rows, primary, secondary)
+        yield connection
     finally:
         connection.close()
-    return ExtractOutcome(request.request_id, True, None, directory, files, rows, primary + secondary, secondary)
+
+
+def _checked(connection, request: ExtractRequest, zones: DataZones, table: PublishedTable) -> tuple[int, int, dict]:
+    """Materialise and suppress the extract in memory and run the risk checks; _Refused if one fails."""
+    _materialise(connection, request, table)
+    primary, secondary = suppress_grouped(connection, request.group_by) if request.group_by else (0, 0)
+    evidence = risk_evidence(connection, request, table, audit_db(zones))
+    failed = failed_checks(evidence)
+    if failed:
+        raise _Refused("; ".join(failed), evidence)
+    return primary, secondary, evidence
+
+
+def _hold_for_review(request: ExtractRequest, zones: DataZones) -> ExtractOutcome:
+    """Record a 가명정보 row request as pending review with the evidence of the checks; write nothing."""
+    with _published(zones) as connection:
+        _, _, evidence = _checked(connection, request, zones, published_table(request.table))
+        rows = connection.execute("SELECT count(*) FROM extract").fetchone()[0]
+    record_request(audit_db(zones), request, decision="pending_review", reason=None, rows=rows, evidence=evidence)
+    return ExtractOutcome(request.request_id, PENDING, None, None, (), rows, 0, evidence=evidence)
+
+
+def _extract(request: ExtractRequest, zones: DataZones, table: PublishedTable, *,
+             reviewer: str | None = None) -> ExtractOutcome:
+    with _published(zones) as connection:
+        primary, secondary, evidence = _checked(connection, request, zones, table)
+        rows = connection.execute("SELECT count(*) FROM extract").fetchone()[0]
+        expires_on = today_in_seoul() + timedelta(days=request.period_days)
+        directory, files = _write_outputs(connection, request, zones, table, rows, primary, secondary,
+                                          expires_on=expires_on, reviewer=reviewer)
+        cells = visible_cells(connection, request) if request.group_by else None
+    record_request(audit_db(zones), request, decision="granted", reason=None, rows=rows,
+                   suppressed_cells=primary + secondary, output_dir=directory, expires_on=expires_on,
+                   reviewer=reviewer, evidence=evidence, cells=cells)
+    return ExtractOutcome(request.request_id, GRANTED, None, directory, files, rows, primary + secondary,
+                          secondary, expires_on, evidence)
 
 
 def _where(request: ExtractRequest, table: PublishedTable) -> tuple[str, list]:
@@ -102,6 +159,7 @@ def _where(request: ExtractRequest, table: PublishedTable) -> tuple[str, list]:
 
 
 def _materialise(connection, request: ExtractRequest, table: PublishedTable) -> None:
+    connection.execute("DROP TABLE IF EXISTS extract")
     exists = connection.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'published' AND schema_name = 'main' "
         "AND table_name = ?", [table.name]).fetchone()[0]
@@ -141,7 +199,8 @@ def _output_select(request: ExtractRequest) -> str:
 
 
 def _write_outputs(connection, request: ExtractRequest, zones: DataZones, table: PublishedTable,
-                   rows: int, primary: int, secondary: int) -> tuple[Path, tuple[Path, ...]]:
+                   rows: int, primary: int, secondary: int, *, expires_on: date,
+                   reviewer: str | None) -> tuple[Path, tuple[Path, ...]]:
     """Write into a temp folder, then swap it in as `datalab/<request id>/` (never half an extract)."""
     final = zones.datalab / request.request_id
     temp = zones.datalab / f".{request.request_id}.tmp-{uuid.uuid4().hex[:8]}"
@@ -154,7 +213,8 @@ def _write_outputs(connection, request: ExtractRequest, zones: DataZones, table:
             "SELECT max(last_updated) FROM published.main.data_catalog WHERE table_name = ?",
             [table.name]).fetchone()[0] if _has_catalog(connection) else None
         (temp / "privacy_note.md").write_text(
-            privacy_note(request, table, rows, primary, secondary, last_updated), encoding="utf-8")
+            privacy_note(request, table, rows, primary, secondary, last_updated,
+                         expires_on=expires_on, reviewer=reviewer), encoding="utf-8")
         (temp / "request.json").write_text(request.canonical() + "\n", encoding="utf-8")
         _swap_in(temp, final)
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from gn_pipelines.datalab.request import ExtractRequest
 from gn_pipelines.publish.tables import LICENCE, SMALL_CELL_THRESHOLD, PublishedTable
@@ -15,7 +15,8 @@ def _filters(request: ExtractRequest) -> str:
 
 
 def privacy_note(request: ExtractRequest, table: PublishedTable, rows: int, primary: int, secondary: int,
-                 last_updated: datetime | None) -> str:
+                 last_updated: datetime | None, *, expires_on: date | None = None,
+                 reviewer: str | None = None) -> str:
     """Markdown in Korean and English, written beside the extract."""
     grouped = bool(request.group_by)
     shape = (f"집계표 (group by {', '.join(request.group_by)}; `count` = 행 수)" if grouped
@@ -29,13 +30,18 @@ def privacy_note(request: ExtractRequest, table: PublishedTable, rows: int, prim
         "- Cells counting fewer than 5 are hidden (primary); wherever a margin over one group-by "
         "column would hold a single hidden cell, its smallest visible cell is hidden too (secondary). "
         "No totals are included." if grouped else
-        f"- 레코드 단위 제공이 허용된 테이블입니다 (비개인 또는 이미 억제된 집계표: {table.privacy_treatment})\n"
-        "- A table allowed at record level (non-personal, or an aggregate already suppressed).")
+        f"- 레코드 단위 제공: {table.privacy_treatment}\n"
+        "- Record level: " + ("가명정보, released after an adequacy review by someone other than the requester."
+                               if reviewer else "a table allowed at record level (non-personal, or an aggregate already suppressed)."))
     return f"""# 개인정보 보호 조치 안내 (privacy note): {request.request_id}
 
 ## 요청 (what was asked)
 - 요청자 (requester): {request.requester}
+- 소속 (organisation): {request.organisation}
 - 목적 (purpose): {request.purpose}
+- 개인정보 분류 (privacy class): {request.privacy_class}
+- 이용 기간 (use period): {request.period_days}일, {expires_on or '—'}에 파기 (destroyed on that date)
+- 적정성 검토 (adequacy review): {f"적정, 검토자 {reviewer}" if reviewer else "해당 없음 (통계 또는 비개인 자료, 자동 검사)"}
 - 테이블 (table): `{table.name}` — {table.title_ko} ({table.title_en})
 - 형태 (shape): {shape}
 - 조건 (filters):

@@ -269,6 +269,11 @@ def _replaced_in_drops(zones: DataZones, dataset: str) -> dict[str, int]:
     return totals
 
 
+def release_key_id(zones: DataZones, dataset: str) -> str | None:
+    """The key id of a dataset's current drops (recorded in the processing ledger)."""
+    return _key_id_of_drops(zones, dataset)
+
+
 def _key_id_of_drops(zones: DataZones, dataset: str) -> str | None:
     """The key id every current drop was pseudonymised with; 'mixed' if the key changed."""
     ids = {record["key_id"] for record in _sidecars(zones, dataset)}

@@ -90,6 +90,18 @@ class PublishedTable:
         return ANONYMOUS if self.public_release is not None else None
 
     @property
+    def quasi_identifiers(self) -> tuple[str, ...]:
+        """Columns a data-lab extract of this table is checked for k over (those of its public release)."""
+        if self.public_release is None:
+            return ()
+        outputs = [out for ladder in self.public_release.quasi_identifiers for out in ladder.outputs]
+        return tuple(c for c in self.column_names if c in outputs or c in self.public_release.partition_by)
+
+    @property
+    def sensitive(self) -> tuple[str, ...]:
+        return self.public_release.sensitive if self.public_release is not None else ()
+
+    @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 

@@ -64,6 +64,7 @@ def test_aggregates_have_no_small_and_no_recoverable_cells(published_sample):
     zones = published_sample
     for table, count, dims in (
             ("civil_complaints_monthly", "complaints", ["sigungu_code", "month", "category"]),
+            ("civil_complaint_keywords_monthly", "complaints", ["sigungu_code", "month", "keyword"]),
             ("welfare_summary", "recipients", ["sigungu_code", "reference_month", "benefit_type", "age_band", "sex"])):
         frame = _published(zones, f"SELECT * FROM {table}")
         assert len(frame), table
@@ -82,14 +83,57 @@ def test_every_contract_table_and_export_exists_with_the_namji_chart(published_s
     for table in PUBLISHED_TABLES:
         columns = list(_published(zones, f"SELECT * FROM {table.name} LIMIT 0").columns)
         assert columns == [c.name for c in table.columns], table.name
+        if table.open_privacy_class is None:
+            assert not list(zones.open_data.glob(f"{table.name}.*")), table.name
+            continue
         for suffix in (".parquet", ".csv"):
             assert (zones.open_data / f"{table.name}{suffix}").is_file()
         assert (zones.open_data / f"{table.name}.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
     assert (zones.open_data / "catalog.json").is_file() and (zones.open_data / "index.html").is_file()
     assert (zones.open_data / "nakdong_namji_bod_tp.png").read_bytes()[:4] == b"\x89PNG"
     assert len(_published(zones, "SELECT * FROM nakdong_namji_target"))
-    catalog = _published(zones, "SELECT table_name, licence FROM data_catalog")
+    catalog = _published(zones, "SELECT table_name, licence, privacy_class FROM data_catalog")
     assert set(catalog["licence"]) == {"공공누리 제1유형"}
+    assert dict(zip(catalog.table_name, catalog.privacy_class)) == {t.name: t.privacy_class for t in PUBLISHED_TABLES}
+    from gn_pipelines.datalab.ledger import register
+
+    releases = [r for r in register(zones) if r["kind"] == "release"]
+    assert {r["reference"].split("@")[0] for r in releases} == {"civil_complaints", "welfare_recipients"}
+    assert all(r["key_id"] and r["purpose"] and r["recipient"] for r in releases)
+
+
+def test_open_data_holds_no_pseudonymised_record_or_free_text(published_sample):
+    """Scan every file in open/ against the analysts' 가명정보: no key, no title or body, no 가명정보 entry."""
+    import json
+    import re
+
+    import pandas as pd
+
+    zones = published_sample
+    records = _published(zones, "SELECT complaint_key, complainant_key, title, body FROM civil_complaints")
+    keys = _published(zones, "SELECT recipient_key FROM welfare_recipients")
+    assert len(records) > 100 and records.body.str.len().min() > 10
+    secrets = set(records.stack()) | set(keys.recipient_key)
+    keywords = _published(zones, "SELECT * FROM civil_complaint_keywords_monthly WHERE NOT suppressed")
+    assert len(keywords) and (keywords.complaints >= 5).all()
+    catalog = json.loads((zones.open_data / "catalog.json").read_text(encoding="utf-8"))
+    assert {e["privacy_class"] for e in catalog["datasets"]} <= {"익명정보", "통계"}
+    complaints = next(e for e in catalog["datasets"] if e["table_name"] == "civil_complaints")
+    assert complaints["disclosure_risk"]["k_reached"] >= 10
+    scanned = 0
+    for path in zones.open_data.resolve().iterdir():
+        if path.suffix == ".png":
+            continue
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            assert not [c for c in frame.columns if c.endswith("_key") or c in ("title", "body")], path
+            text = frame.to_csv(index=False)
+        else:
+            text = path.read_text(encoding="utf-8-sig")
+        assert not re.search(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])", text), path
+        assert not [s for s in secrets if s and s in text], path
+        scanned += 1
+    assert scanned >= 2 * len(catalog["datasets"]) + 2
 
 
 def test_datalab_refuses_and_grants_with_an_audit_trail(published_platform):
@@ -103,9 +147,9 @@ def test_datalab_refuses_and_grants_with_an_audit_trail(published_platform):
                                         instance=instance)
         return result.output_for_node("extract_for_datalab")
 
-    refused = {"requester": "연구자", "purpose": "test", "table": "civil_complaints",
+    refused = {"requester": "연구자", "organisation": "경남연구원", "purpose": "test", "table": "civil_complaints",
                "columns": ["complainant_key"], "group_by": ["complainant_key"], "request_id": "refused-1"}
-    granted = {"requester": "연구자", "purpose": "시군별 민원", "table": "civil_complaints",
+    granted = {"requester": "연구자", "organisation": "경남연구원", "purpose": "시군별 민원", "table": "civil_complaints",
                "columns": ["sigungu_name", "status"], "group_by": ["sigungu_name", "status"],
                "filters": [{"column": "received_month", "operator": "=", "value": "2025-03"}],
                "request_id": "granted-1"}
@@ -119,6 +163,34 @@ def test_datalab_refuses_and_grants_with_an_audit_trail(published_platform):
     with duckdb.connect(str(zones.datalab / "audit.duckdb"), read_only=True) as connection:
         audit = dict(connection.execute("SELECT request_id, decision FROM extract_requests").fetchall())
     assert audit == {"refused-1": "refused", "granted-1": "granted"}
+    # issue 10 item 9: from the Launchpad, a request without its requester is refused and audited
+    assert run({"purpose": "무기명", "table": "civil_complaints", "group_by": ["status"],
+                "request_id": "anonymous-1"}) is False
+    with duckdb.connect(str(zones.datalab / "audit.duckdb"), read_only=True) as connection:
+        reason = connection.execute("SELECT decision, reason FROM extract_requests WHERE request_id = 'anonymous-1'"
+                                    ).fetchall()
+    assert reason == [("refused", "missing required field(s): requester, organisation")]
+
+
+def test_expired_extracts_are_destroyed_by_the_nightly_job(published_platform):
+    from gn_pipelines.datalab.extract import run_extract
+    from gn_pipelines.datalab.request import parse_request
+    from gn_pipelines.definitions import defs
+
+    zones, instance = published_platform
+    outcome = run_extract(parse_request({
+        "requester": "연구자", "organisation": "경남연구원", "purpose": "기간 1일", "table": "civil_complaints_monthly",
+        "group_by": ["month"], "period_days": 1, "request_id": "short-1"}), zones)
+    assert outcome.granted and outcome.directory.exists()
+    schedule = defs.resolve_schedule_def("nightly_datalab_destruction")
+    assert schedule.cron_schedule == "30 3 * * *" and schedule.execution_timezone == "Asia/Seoul"
+    with pytest.MonkeyPatch.context() as patch:  # the job runs on the day the period ends
+        import gn_pipelines.datalab.lifecycle as lifecycle
+
+        patch.setattr(lifecycle, "today_in_seoul", lambda: outcome.expires_on)
+        result = defs.resolve_job_def("datalab_destroy_expired").execute_in_process(instance=instance)
+    assert result.success and result.output_for_node("destroy_expired_extracts") >= 1
+    assert not outcome.directory.exists()
 
 
 def test_nightly_schedule_is_at_two_in_seoul():

@@ -104,13 +104,13 @@ def test_process_prints_one_line_per_file(processed):
         assert printed[0].startswith(line), explain(result)
     assert not any(processed.temporary in line for line in lines), explain(result)
     # the warehouse set-up run, one run per file, then the publication
-    assert lines[-2].startswith("publish_all: 8 tables and data_catalog published"), explain(result)
+    assert lines[-2].startswith("publish_all: 9 tables and data_catalog published"), explain(result)
     # the quarantined drop's run is a data verdict: reported, not counted as a failure
     assert lines[-1] == "5 run(s), 0 failed, 1 stopped by a blocking check", explain(result)
     with duckdb.connect(str(processed.platform.zones.published_db), read_only=True) as published:
         tables = {r[0] for r in published.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         recipients = published.execute("SELECT count(*) FROM welfare_recipients").fetchall()[0][0]
-    assert len(tables) == 9 and recipients == 0  # four recipients can not make a class of five
+    assert len(tables) == 10 and recipients == 0  # four recipients can not make a class of five
 
     counts = processed.platform.row_counts(
         "collected_civil_complaints", "collected_welfare_recipients", "rejected_rows", "drop_rejections")
@@ -161,19 +161,59 @@ def test_process_records_runs_in_the_dagster_instance(processed):
 
 def test_extract_command_refuses_and_grants_with_an_audit_trail(processed, tmp_path):
     platform = processed.platform
-    refused = tmp_path / "refused.yaml"
-    refused.write_text("requester: 연구자\npurpose: test\ntable: welfare_recipients\n"
-                       "columns: [recipient_key]\ngroup_by: [recipient_key]\nrequest_id: cli-refused\n",
-                       encoding="utf-8")
-    result = run(platform, platform.command("gn-pipelines"), "extract", str(refused), cwd=tmp_path)
-    assert result.returncode == 2 and result.stdout.startswith("refused cli-refused: "), explain(result)
-    granted = tmp_path / "granted.yaml"
-    granted.write_text("requester: 연구자\npurpose: 자료 목록\ntable: data_catalog\n"
-                       "columns: [licence]\ngroup_by: [licence]\nrequest_id: cli-granted\n", encoding="utf-8")
-    result = run(platform, platform.command("gn-pipelines"), "extract", str(granted), cwd=tmp_path)
-    assert result.returncode == 0 and result.stdout.startswith("granted cli-granted: "), explain(result)
+    cli = platform.command("gn-pipelines")
+
+    def submit(name: str, text: str) -> subprocess.CompletedProcess:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return run(platform, cli, "extract", str(path), cwd=tmp_path)
+
+    who = "requester: 연구자\norganisation: 경남연구원\n"
+    result = submit("refused", who + "purpose: test\ntable: welfare_recipients\n"
+                    "columns: [recipient_key]\ngroup_by: [recipient_key]\nrequest_id: cli-refused\n")
+    assert result.returncode == 2 and result.stdout.startswith("cli-refused: refused (recipient_key may not"), \
+        explain(result)
+    result = submit("granted", who + "purpose: 자료 목록\ntable: data_catalog\n"
+                    "columns: [licence]\ngroup_by: [licence]\nrequest_id: cli-granted\n")
+    assert result.returncode == 0 and result.stdout.startswith("cli-granted: granted\n"), explain(result)
     folder = platform.zones.datalab / "cli-granted"
     assert (folder / "extract.csv").is_file() and (folder / "privacy_note.md").is_file()
+    # issue 10 item 9: no requester is a refusal with its reason, audited, not a traceback
+    result = submit("anonymous", "purpose: 무기명\ntable: data_catalog\ngroup_by: [licence]\nrequest_id: cli-anon\n")
+    assert result.returncode == 2 and result.stdout == (
+        "cli-anon: refused (missing required field(s): requester, organisation)\n"), explain(result)
+    assert "Traceback" not in result.stderr, explain(result)
     with duckdb.connect(str(platform.zones.datalab / "audit.duckdb"), read_only=True) as audit:
         decisions = dict(audit.execute("SELECT request_id, decision FROM extract_requests").fetchall())
-    assert decisions == {"cli-refused": "refused", "cli-granted": "granted"}
+    assert decisions == {"cli-refused": "refused", "cli-granted": "granted", "cli-anon": "refused"}
+
+
+def test_datalab_review_list_destroy_and_ledger_commands(processed, tmp_path):
+    platform = processed.platform
+    cli = platform.command("gn-pipelines")
+    request = tmp_path / "rows.yaml"
+    request.write_text("requester: 연구자\norganisation: 경남연구원\npurpose: 수급자 분포\n"
+                       "table: welfare_recipients\ncolumns: [reference_month, benefit_type]\n"
+                       "period_days: 10\nrequest_id: cli-rows\n", encoding="utf-8")
+    result = run(platform, cli, "extract", str(request), cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == "cli-rows: pending review\n", explain(result)
+    review = (cli, "datalab", "review", "cli-rows", "--approve", "--note", "목적 적합")
+    result = run(platform, *review[:4], "--reviewer", "연구자", *review[4:], cwd=tmp_path)
+    assert result.returncode == 3 and "reviewed by someone else" in result.stderr, explain(result)
+    assert not (platform.zones.datalab / "cli-rows").exists()
+    result = run(platform, *review[:4], "--reviewer", "이심사", *review[4:], cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.startswith("cli-rows: granted\n"), explain(result)
+    assert (platform.zones.datalab / "cli-rows" / "extract.csv").is_file()
+    listed = run(platform, cli, "datalab", "list", cwd=tmp_path)
+    row = next(line.split("\t") for line in listed.stdout.splitlines() if line.startswith("cli-rows\t"))
+    assert row[1:6] == ["granted", "연구자", "경남연구원", "welfare_recipients", "가명정보"], explain(listed)
+    expires_on = row[6]
+    result = run(platform, cli, "datalab", "destroy-expired", "--now", expires_on, cwd=tmp_path)
+    assert result.returncode == 0 and f"cli-rows: destroyed (period ended {expires_on}" in result.stdout, \
+        explain(result)
+    assert not (platform.zones.datalab / "cli-rows").exists()
+    ledger = tmp_path / "ledger.csv"
+    result = run(platform, cli, "datalab", "ledger", "--csv", str(ledger), cwd=tmp_path)
+    assert result.returncode == 0, explain(result)
+    records = [line for line in ledger.read_text(encoding="utf-8-sig").splitlines() if ",extract,cli-rows," in line]
+    assert len(records) == 1 and "이심사,적정" in records[0] and records[0].endswith(f"{expires_on},{expires_on}")

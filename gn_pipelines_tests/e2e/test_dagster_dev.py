@@ -202,7 +202,7 @@ def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tm
         with duckdb.connect(str(platform.zones.published_db), read_only=True) as published:
             tables = {r[0] for r in published.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             complaints = published.execute("SELECT count(*) FROM civil_complaints").fetchall()[0][0]
-        assert len(tables) == 9 and complaints > 100
+        assert len(tables) == 10 and complaints > 100
         assert (platform.zones.open_data / "index.html").is_file()
         assert (platform.zones.open_data / "nakdong_namji_bod_tp.png").is_file()
     finally:

@@ -1,4 +1,5 @@
-"""Data-lab extracts over small hand-made published tables: refusals, suppression, files, audit."""
+"""Data-lab extracts over small hand-made published tables: refusals, suppression, files, audit,
+the adequacy review of 가명정보 rows, differencing, destruction after the period, the ledger."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from datetime import timedelta
+
 from gn_pipelines.datalab.extract import audit_db, run_extract
+from gn_pipelines.datalab.ledger import export_register_csv, register
+from gn_pipelines.datalab.lifecycle import ReviewRefused, destroy_expired, review_request
 from gn_pipelines.datalab.request import load_request, parse_request
 from gn_pipelines.publish.warehouse import publish
 
@@ -25,7 +30,8 @@ def complaints(rows: int = 400, seed: int = 5) -> pd.DataFrame:
         "sigungu_name": pick("창녕군", "창녕군", "창원시", "의령군"), "district": pick("남지읍", "창녕읍"),
         "category": pick("환경·위생", "환경·위생", "복지"), "status": pick("처리완료", "처리완료", "처리중", "반려"),
         "days_to_completion": [rng.randint(0, 30) for _ in range(rows)], "age_band": pick("30대", "40대"),
-        "sex": pick("남", "여"), "title": ["제목"] * rows, "body": ["내용"] * rows})
+        "sex": pick("남", "여"), "title": ["제목"] * rows, "body": ["내용"] * rows}).assign(
+        status=lambda f: f.status.where(f.index % 37 != 3, "이송"))  # a rare fourth status
 
 
 @pytest.fixture
@@ -40,7 +46,8 @@ def published(zones):
 
 
 def request(**fields):
-    return parse_request({"requester": "김분석", "purpose": "시험", "table": "civil_complaints", **fields})
+    return parse_request({"requester": "김분석", "organisation": "경남연구원", "purpose": "시험",
+                          "table": "civil_complaints", **fields})
 
 
 def audit(zones):
@@ -52,7 +59,11 @@ def audit(zones):
 @pytest.mark.parametrize("fields, reason", [
     ({"group_by": ["complainant_key"]}, "complainant_key may not be grouped by"),
     ({"columns": ["body"], "group_by": ["status"]}, "body may not be selected"),
-    ({"columns": ["status", "sex"]}, "civil_complaints is record-level personal data"),
+    ({"organisation": None, "group_by": ["status"]}, "missing required field(s): organisation"),
+    ({"purpose": "", "table": None}, "missing required field(s): purpose, table"),
+    ({}, "missing required field(s): columns (or group_by for counts)"),
+    ({"group_by": ["status"], "period_days": 91}, "period_days must be a whole number of days from 1 to 90"),
+    ({"group_by": ["status"], "period_days": "30일"}, "period_days must be"),
     ({"group_by": ["status"], "filters": [{"column": "title", "operator": "=", "value": "x"}]},
      "title may not be filtered on"),
     ({"group_by": ["status"], "filters": [{"column": "status", "operator": "like", "value": "%"}]},
@@ -139,3 +150,88 @@ def test_empty_combinations_are_shown_suppressed_and_too_many_cells_are_refused(
     refused = run_extract(request(group_by=group_by, request_id="too-many"), zones)
     assert not refused.granted and f"{months * days:,} possible cells" in refused.reason
     assert audit(zones)[-1][:2] == ("too-many", "refused")
+
+
+def test_a_request_missing_every_field_is_refused_and_audited(published):
+    zones, _ = published
+    outcome = run_extract(parse_request({}), zones)
+    assert outcome.status == "refused" and outcome.line.startswith(f"{outcome.request_id}: refused (missing")
+    assert "requester, organisation, purpose, table" in outcome.reason
+    assert audit(zones) == [(outcome.request_id, "refused", outcome.reason, 0)]
+
+
+def test_two_requests_differing_by_one_filter_value_are_not_both_granted(published):
+    """The issue's pair: `status in` three values, then four; by subtraction, the fourth's cells."""
+    zones, frame = published
+    group_by = ["sigungu_name", "received_month"]
+    three = ["처리완료", "처리중", "반려"]
+    first = run_extract(request(group_by=group_by, request_id="three",
+                                filters=[["status", "in", three]]), zones)
+    assert first.granted
+    second = run_extract(request(group_by=group_by, request_id="four",
+                                 filters=[["status", "in", [*three, "이송"]]]), zones)
+    assert second.status == "refused" and "differencing" in second.reason and "from earlier release three" in second.reason
+    assert not (zones.datalab / "four").exists()
+    # the evidence names cells whose difference is the count of the fourth value, under 5
+    moved = frame[frame.status == "이송"].groupby(group_by).size()
+    for example in second.evidence["differencing"]["examples"]:
+        assert 0 < example["difference"] == moved[tuple(example["cell"][::-1])] < 5  # cell in sorted column order
+    # another requester, or the same one asking something else, is not held to the first release
+    other = run_extract(request(group_by=group_by, request_id="other", requester="박연구",
+                                filters=[["status", "in", [*three, "이송"]]]), zones)
+    assert other.granted
+
+
+def test_pseudonymised_rows_wait_for_a_review_by_someone_else_then_live_for_their_period(published, tmp_path):
+    zones, frame = published
+    asked = request(columns=["received_month", "sigungu_name", "category", "status"], request_id="rows-1",
+                    period_days=7)
+    pending = run_extract(asked, zones)
+    assert pending.line == "rows-1: pending review" and not (zones.datalab / "rows-1").exists()
+    assert pending.evidence["k"]["reached"] >= 5 and pending.evidence["privacy_class"] == "가명정보"
+    assert audit(zones)[-1][:2] == ("rows-1", "pending_review")
+    with pytest.raises(ReviewRefused, match="reviewed by someone else"):
+        review_request(zones, "rows-1", reviewer=" 김분석 (경남연구원)", approve=True, note="내가 승인")
+    assert audit(zones)[-1][:2] == ("rows-1", "pending_review")  # a self-review changes nothing
+    granted = review_request(zones, "rows-1", reviewer="이심사", approve=True, note="목적 적합, k=5 확인")
+    assert granted.line == "rows-1: granted" and granted.rows == len(frame)
+    assert (zones.datalab / "rows-1" / "extract.csv").is_file()
+    assert "이심사" in (zones.datalab / "rows-1" / "privacy_note.md").read_text(encoding="utf-8")
+    with pytest.raises(ReviewRefused, match="not pending review"):
+        review_request(zones, "rows-1", reviewer="최감사", approve=True, note="again")
+    with duckdb.connect(str(audit_db(zones)), read_only=True) as connection:
+        reviews = connection.execute("SELECT reviewer, verdict FROM adequacy_reviews").fetchall()
+    assert reviews == [("이심사", "적정")]
+
+    (entry,) = register(zones)
+    assert entry["kind"] == "extract" and entry["reference"] == "rows-1" and entry["reviewer"] == "이심사"
+    assert entry["verdict"] == "적정" and entry["recipient"] == "김분석 (경남연구원)" and entry["purpose"] == "시험"
+    assert entry["items"] == ("civil_complaints.received_month, civil_complaints.sigungu_name, "
+                              "civil_complaints.category, civil_complaints.status")
+    assert entry["destruction_due"] == granted.expires_on.isoformat() and entry["destroyed_on"] is None
+
+    assert destroy_expired(zones, granted.expires_on - timedelta(days=1)) == []  # still in its period
+    assert (zones.datalab / "rows-1").exists()
+    (destroyed,) = destroy_expired(zones, granted.expires_on)
+    assert destroyed.request_id == "rows-1" and destroyed.files == 4
+    assert not (zones.datalab / "rows-1").exists()
+    assert audit(zones)[-1][:2] == ("rows-1", "destroyed")
+    assert destroy_expired(zones, granted.expires_on + timedelta(days=30)) == []  # once
+    (entry,) = register(zones)
+    assert entry["destroyed_on"] == granted.expires_on.isoformat()
+    csv_file = tmp_path / "ledger.csv"
+    assert export_register_csv(zones, csv_file) == 1
+    lines = csv_file.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("기록번호,") and "rows-1" in lines[2] and granted.expires_on.isoformat() in lines[2]
+
+
+def test_a_rejected_or_risky_row_request_is_never_extracted(published):
+    zones, _ = published
+    run_extract(request(columns=["received_month", "status"], request_id="rows-2"), zones)
+    rejected = review_request(zones, "rows-2", reviewer="이심사", approve=False, note="목적과 항목이 맞지 않음")
+    assert rejected.status == "rejected" and not (zones.datalab / "rows-2").exists()
+    assert audit(zones)[-1][:3] == ("rows-2", "rejected", "목적과 항목이 맞지 않음")
+    risky = run_extract(request(columns=["received_month", "days_to_completion", "age_band", "sex"],
+                                request_id="rows-3"), zones)
+    assert risky.status == "refused" and risky.reason.startswith("k-anonymity: the smallest class")
+    assert register(zones) == []

@@ -1,0 +1,142 @@
+"""The processing ledger of 가명정보 (개인정보 보호법 시행령 제29조의5: 가명정보의 처리 기록).
+
+One record per 가명정보 release (the published warehouse for the center's analysts) and per
+가명정보 extract (a reviewed data-lab request): purpose, items, recipient, period, reviewer and
+verdict, key id, destruction date. A destruction is recorded as its own entry pointing at the
+extract. Entries live in the restricted zone (data engineers only), one JSON file each, written
+under a fresh name and never rewritten: append-only by construction, and writers never contend
+for a lock. `register()` folds them into the register an auditor asks for.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from gn_pipelines.settings import DataZones
+
+LEDGER_DIR = "processing_ledger"
+RELEASE, EXTRACT, DESTRUCTION = "release", "extract", "destruction"
+REGISTER_COLUMNS = ("entry_id", "recorded_at", "kind", "reference", "purpose", "items", "recipient",
+                    "period_start", "period_end", "reviewer", "verdict", "key_id", "destruction_due",
+                    "destroyed_on")
+# Korean headers of the register (the CSV an auditor reads in Excel)
+REGISTER_HEADERS_KO = ("기록번호", "기록시각", "구분", "대상", "처리 목적", "처리 항목", "제공받는 자",
+                       "이용 시작일", "이용 종료일", "적정성 검토자", "검토 결과", "추가정보(키) ID",
+                       "파기 예정일", "파기일")
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    kind: str  # release, extract or destruction
+    reference: str  # the release (published time) or the data-lab request id
+    purpose: str
+    items: tuple[str, ...] = ()  # tables and columns processed
+    recipient: str = ""
+    period_start: str | None = None  # ISO dates
+    period_end: str | None = None
+    reviewer: str | None = None
+    verdict: str | None = None
+    key_id: str | None = None
+    destruction_due: str | None = None
+    destroyed_on: str | None = None
+    entry_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    recorded_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def ledger_dir(zones: DataZones) -> Path:
+    return zones.restricted / LEDGER_DIR
+
+
+def append_entry(zones: DataZones, entry: LedgerEntry) -> Path:
+    """Write one entry as a new file (temp name, fsync, rename: a reader never sees half of it)."""
+    folder = ledger_dir(zones)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = entry.recorded_at.replace(":", "").replace("-", "")[:15]
+    target = folder / f"{stamp}-{entry.kind}-{entry.entry_id}.json"
+    temp = folder / f".{target.name}.tmp"
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        json.dump(asdict(entry), out, ensure_ascii=False)
+        out.flush()
+        os.fsync(out.fileno())
+    os.rename(temp, target)
+    return target
+
+
+def entries(zones: DataZones) -> list[dict]:
+    """Every entry, in the order recorded."""
+    folder = ledger_dir(zones)
+    if not folder.exists():
+        return []
+    found = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")]
+    return sorted(found, key=lambda e: (e["recorded_at"], e["entry_id"]))
+
+
+def register(zones: DataZones) -> list[dict]:
+    """One row per 가명정보 release and extract, with the date it was destroyed (if it was)."""
+    recorded = entries(zones)
+    destroyed = {e["reference"]: e["destroyed_on"] for e in recorded if e["kind"] == DESTRUCTION}
+    rows = []
+    for entry in recorded:
+        if entry["kind"] == DESTRUCTION:
+            continue
+        row = {name: entry.get(name) for name in REGISTER_COLUMNS}
+        row["items"] = ", ".join(entry.get("items") or ())
+        if entry["kind"] == EXTRACT:
+            row["destroyed_on"] = destroyed.get(entry["reference"])
+        rows.append(row)
+    return rows
+
+
+def export_register_csv(zones: DataZones, target: Path) -> int:
+    """The register as a CSV for Korean Excel (UTF-8 with BOM, Korean then English headers)."""
+    rows = register(zones)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(REGISTER_HEADERS_KO)
+        writer.writerow(REGISTER_COLUMNS)
+        for row in rows:
+            writer.writerow(["" if row[c] is None else row[c] for c in REGISTER_COLUMNS])
+    return len(rows)
+
+
+def today_in_seoul() -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Seoul")).date()
+
+
+# A release of the published warehouse goes to the center's analysts, read-only, for analysis and
+# statistics; it is replaced by the next release (kept releases are pruned by the publisher).
+RELEASE_PURPOSE = "센터 분석가의 통계작성·과학적 연구(분석용 공개 웨어하우스, 읽기 전용)"
+RELEASE_RECIPIENT = "경상남도 빅데이터분석센터 분석가"
+
+
+def record_release(zones: DataZones, table_name: str, published_at: datetime) -> Path | None:
+    """The ledger entry of one 가명정보 table published to the analysts (None for other classes)."""
+    from gn_pipelines.privacy.deidentify import release_key_id
+    from gn_pipelines.publish.tables import PSEUDONYMOUS, published_table
+
+    table = published_table(table_name)
+    if table.privacy_class != PSEUDONYMOUS:
+        return None
+    key_ids = sorted({k for d in table.source_datasets if (k := release_key_id(zones, d))})
+    start = published_at.astimezone(_seoul()).date().isoformat()
+    return append_entry(zones, LedgerEntry(
+        RELEASE, f"{table.name}@{published_at.isoformat(timespec='seconds')}", RELEASE_PURPOSE,
+        items=tuple(f"{table.name}.{c}" for c in table.column_names), recipient=RELEASE_RECIPIENT,
+        period_start=start, verdict="적정(자동 검사: k-익명성, l-다양성, 잔여 식별자)",
+        key_id=", ".join(key_ids) or None))
+
+
+def _seoul():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo("Asia/Seoul")
