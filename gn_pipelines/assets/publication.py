@@ -82,11 +82,6 @@ def _publish_checked(context: dg.AssetExecutionContext, zones, sources: dict, sm
                    for table, s in sources.items()}
         result = publish(draft.published_db, selects, carry_from=base_published_db(zones.root, draft))
     blocked = None if clean else "a blocking check failed: nothing was published"
-    if result:
-        from gn_pipelines.datalab.ledger import record_release
-
-        for table in sources:  # 가명정보 releases go into the processing ledger (시행령 제29조의5)
-            record_release(zones, table, result.published_at)
     for table in sources:
         key = published_key(table)
         metadata = {"published": clean, "release": draft.id,
@@ -251,6 +246,13 @@ PUBLISHED_TABLE_ASSETS = [
 PUBLISHED_KEYS = [spec.key for asset in PUBLISHED_TABLE_ASSETS for spec in asset.specs]
 
 
+def _ledger_hook(zones):
+    """Once a release is current, its 가명정보 tables go into the processing ledger (시행령 제29조의5)."""
+    from gn_pipelines.datalab.ledger import record_release
+
+    return lambda path: record_release(zones, path)
+
+
 @dg.asset(
     key=dg.AssetKey(["open", "open_data_export"]),
     deps=PUBLISHED_KEYS,
@@ -278,7 +280,7 @@ def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource
         chart = base.parent / "charts" / NAMJI_CHART
     attachments = {"nakdong_namji_target": [Attachment(chart, "남지 월별 BOD·T-P와 수질등급 기준")]} if chart.exists() else {}
     export = export_open_data(draft.published_db, draft.open_dir, attachments=attachments)
-    release = complete_release(data_zones.root, draft)
+    release = complete_release(data_zones.root, draft, after_swap=[_ledger_hook(data_zones)])
     context.log.info(f"release {release.id} is current: {len(release.manifest['tables'])} tables")
     return dg.MaterializeResult(metadata={
         "release": release.id,

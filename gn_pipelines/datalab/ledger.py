@@ -119,21 +119,24 @@ RELEASE_PURPOSE = "센터 분석가의 통계작성·과학적 연구(분석용 
 RELEASE_RECIPIENT = "경상남도 빅데이터분석센터 분석가"
 
 
-def record_release(zones: DataZones, table_name: str, published_at: datetime) -> Path | None:
-    """The ledger entry of one 가명정보 table published to the analysts (None for other classes)."""
+def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
+    """One ledger entry per 가명정보 table of a release that just became current."""
     from gn_pipelines.privacy.deidentify import release_key_id
-    from gn_pipelines.publish.tables import PSEUDONYMOUS, published_table
+    from gn_pipelines.publish.tables import PSEUDONYMOUS, PUBLISHED_TABLES
 
-    table = published_table(table_name)
-    if table.privacy_class != PSEUDONYMOUS:
-        return None
-    key_ids = sorted({k for d in table.source_datasets if (k := release_key_id(zones, d))})
-    start = published_at.astimezone(_seoul()).date().isoformat()
-    return append_entry(zones, LedgerEntry(
-        RELEASE, f"{table.name}@{published_at.isoformat(timespec='seconds')}", RELEASE_PURPOSE,
-        items=tuple(f"{table.name}.{c}" for c in table.column_names), recipient=RELEASE_RECIPIENT,
-        period_start=start, verdict="적정(자동 검사: k-익명성, l-다양성, 잔여 식별자)",
-        key_id=", ".join(key_ids) or None))
+    manifest = json.loads((release_dir / "release.json").read_text(encoding="utf-8"))
+    start = (manifest.get("completed_at") or datetime.now(_seoul()).isoformat())[:10]
+    written = []
+    for table in PUBLISHED_TABLES:
+        if table.privacy_class != PSEUDONYMOUS or table.name not in manifest.get("tables", {}):
+            continue
+        key_ids = sorted({k for d in table.source_datasets if (k := release_key_id(zones, d))})
+        written.append(append_entry(zones, LedgerEntry(
+            RELEASE, f"{table.name}@{release_dir.name}", RELEASE_PURPOSE,
+            items=tuple(f"{table.name}.{c}" for c in table.column_names), recipient=RELEASE_RECIPIENT,
+            period_start=start, verdict="적정(자동 검사: k-익명성, l-다양성, 잔여 식별자)",
+            key_id=", ".join(key_ids) or None)))
+    return written
 
 
 def _seoul():
