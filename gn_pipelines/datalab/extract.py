@@ -208,7 +208,7 @@ def _write_outputs(connection, request: ExtractRequest, zones: DataZones, table:
     try:
         select = _output_select(request)
         connection.execute(f"COPY ({select}) TO {sql_text(str(temp / 'extract.parquet'))} (FORMAT parquet)")
-        write_csv_with_bom(connection, select, temp / "extract.csv")
+        write_spreadsheet_csv(connection, select, temp / "extract.csv")
         last_updated = connection.execute(
             "SELECT max(last_updated) FROM published.main.data_catalog WHERE table_name = ?",
             [table.name]).fetchone()[0] if _has_catalog(connection) else None
@@ -221,6 +221,11 @@ def _write_outputs(connection, request: ExtractRequest, zones: DataZones, table:
         shutil.rmtree(temp, ignore_errors=True)
     names = ("extract.csv", "extract.parquet", "privacy_note.md", "request.json")
     return final, tuple(final / n for n in names)
+
+
+def write_spreadsheet_csv(connection, select: str, target: Path) -> None:
+    """The extract's CSV, for Korean Excel (UTF-8 with BOM); the one place its cells are written."""
+    write_csv_with_bom(connection, select, target)
 
 
 def _has_catalog(connection) -> bool:
