@@ -57,6 +57,7 @@ def _extract(args: argparse.Namespace) -> int:
     import dagster as dg
     import yaml
 
+    from gn_pipelines.assets.datalab import ExtractRequestConfig
     from gn_pipelines.definitions import defs
     from gn_pipelines.instance import ensure_dagster_home
     from gn_pipelines.processing import QUIET_CONSOLE
@@ -71,6 +72,13 @@ def _extract(args: argparse.Namespace) -> int:
         return 2
     if "request_id" in request:
         request["request_id"] = str(request["request_id"])
+    unknown = sorted(set(map(str, request)) - set(ExtractRequestConfig.model_fields))
+    if unknown:  # the run config would reject it unaudited: refuse it here, audited like any refusal
+        from gn_pipelines.datalab.extract import refuse
+        from gn_pipelines.datalab.request import parse_request
+
+        print(refuse(parse_request(request), zones, f"unknown field(s): {', '.join(unknown)}").line)
+        return 2
     with dg.DagsterInstance.get() as instance:
         result = defs.resolve_job_def("datalab_extract").execute_in_process(
             run_config={"ops": {"extract_for_datalab": {"config": request}}, **QUIET_CONSOLE}, instance=instance,

@@ -27,6 +27,7 @@ class ExtractRequestConfig(dg.Config):
     organisation: str | None = None
     purpose: str | None = None
     table: str | None = None
+    tables: list[str] = []  # or one table in a list
     columns: list[str] = []
     filters: list[ExtractFilterConfig] = []
     group_by: list[str] = []

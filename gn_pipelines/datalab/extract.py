@@ -88,6 +88,11 @@ class _Refused(Exception):
         self.evidence = evidence
 
 
+def refuse(request: ExtractRequest, zones: DataZones, reason: str) -> ExtractOutcome:
+    """Refuse and audit a request that cannot even be submitted (e.g. a field the form does not know)."""
+    return _refuse(request, zones, reason)
+
+
 def _refuse(request: ExtractRequest, zones: DataZones, reason: str, evidence: dict | None = None) -> ExtractOutcome:
     record_request(audit_db(zones), request, decision="refused", reason=reason, evidence=evidence)
     return ExtractOutcome(request.request_id, REFUSED, reason, None, (), 0, 0, evidence=evidence)

@@ -112,7 +112,7 @@ def parse_request(data: Mapping[str, Any]) -> ExtractRequest:
         table=_table(data), columns=_names(data.get("columns")),
         filters=tuple(_filter(f) for f in data.get("filters") or ()), group_by=_names(data.get("group_by")),
         given_id=str(data["request_id"]) if data.get("request_id") else None,
-        organisation=str(data.get("organisation") or data.get("organization") or "").strip(),
+        organisation=str(data.get("organisation") or "").strip(),
         period_days=DEFAULT_PERIOD_DAYS if period is None else period)
 
 

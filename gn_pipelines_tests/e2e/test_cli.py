@@ -183,9 +183,14 @@ def test_extract_command_refuses_and_grants_with_an_audit_trail(processed, tmp_p
     assert result.returncode == 2 and result.stdout == (
         "cli-anon: refused (missing required field(s): requester, organisation)\n"), explain(result)
     assert "Traceback" not in result.stderr, explain(result)
+    result = submit("typo", who.replace("organisation", "organization") + "purpose: 오타\ntable: data_catalog\n"
+                    "group_by: [licence]\nrequest_id: cli-typo\n")
+    assert result.returncode == 2 and result.stdout == "cli-typo: refused (unknown field(s): organization)\n", \
+        explain(result)
     with duckdb.connect(str(platform.zones.datalab / "audit.duckdb"), read_only=True) as audit:
         decisions = dict(audit.execute("SELECT request_id, decision FROM extract_requests").fetchall())
-    assert decisions == {"cli-refused": "refused", "cli-granted": "granted", "cli-anon": "refused"}
+    assert decisions == {"cli-refused": "refused", "cli-granted": "granted", "cli-anon": "refused",
+                         "cli-typo": "refused"}
 
 
 def test_datalab_review_list_destroy_and_ledger_commands(processed, tmp_path):
