@@ -91,10 +91,11 @@ def recover_dead_runs(instance: dg.DagsterInstance) -> list[Recovered]:
         run = record.dagster_run
         if not is_dead_in_process_run(run):
             continue
+        # tagged first: a kill between the two must not leave a failed run that looks like any other
+        instance.add_run_tags(run.run_id, {RECOVERED_TAG: "its process died"})
         instance.report_run_failed(
             run, message=f"gn-pipelines: the process that executed this run ({describe_owner(run)}) "
                          "is gone; marked failed so the next command redoes its work")
-        instance.add_run_tags(run.run_id, {RECOVERED_TAG: "its process died"})
         _free_slots(instance, run.run_id)
         recovered.append(Recovered(run.run_id, run.job_name, run.status.value,
                                    run.tags.get("gn/source_file", run.job_name)))

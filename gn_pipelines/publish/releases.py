@@ -135,8 +135,9 @@ def draft_release(root: Path, run_id: str, run_state: RunStateOf) -> Release:
     rolled back first. A new draft starts from the current release (its tables carry over)."""
     with releases_lock(root):
         draft = _draft(root)
+        _remove_leftovers(root)
         if draft is not None and _abandoned(draft, run_state):
-            shutil.rmtree(draft.path)
+            _delete(draft)
             draft = None
         if draft is None:
             base = current_release(root)
@@ -207,6 +208,7 @@ def recover_releases(root: Path, run_state: RunStateOf) -> list[str]:
     """Finish or roll back a draft left by a run that is no longer active; say which."""
     said = []
     with releases_lock(root):
+        _remove_leftovers(root)
         draft = _draft(root)
         if draft is not None:
             runs = _building(draft)["runs"]
@@ -217,7 +219,7 @@ def recover_releases(root: Path, run_state: RunStateOf) -> list[str]:
                 (draft.path / BUILDING_MARKER).unlink()
                 said.append(f"release {draft.id}: interrupted after it was complete; finished (now current)")
             elif any(s == "failed" for s in states.values()):
-                shutil.rmtree(draft.path)
+                _delete(draft)
                 current = current_release(root)
                 said.append(f"release {draft.id}: interrupted while it was being built; rolled back "
                             f"(current release: {current.id if current else 'none'}); it will be rebuilt")
@@ -262,9 +264,24 @@ def prune_releases(root: Path, keep: int) -> list[str]:
     removed = []
     for release in complete[:-keep] if keep < len(complete) else []:
         if current is None or release.id != current.id:
-            shutil.rmtree(release.path)
+            _delete(release)
             removed.append(release.id)
     return removed
+
+
+def _delete(release: Release) -> None:
+    """Hide the release with one rename, then delete it (a kill midway leaves no half release)."""
+    hidden = release.path.with_name(f".deleting-{release.id}")
+    os.rename(release.path, hidden)
+    shutil.rmtree(hidden)
+
+
+def _remove_leftovers(root: Path) -> None:
+    """Finish deletions and symlink swaps that a killed process left half done."""
+    for path in releases_dir(root).glob(".deleting-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in releases_dir(root).glob(".current-*"):
+        path.unlink(missing_ok=True)
 
 
 def _make_current(root: Path, release_id: str) -> None:
@@ -295,6 +312,10 @@ def ensure_analyst_links(root: Path) -> str | None:
     if plain_published or (plain_open and any(open_dir.iterdir())):
         release = releases_dir(root) / new_release_id(root)
         release.mkdir(parents=True)
+        # a draft first: if this is killed midway, the next publication completes it
+        started = datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds")
+        _write_json(release / BUILDING_MARKER, {"id": release.name, "base": None, "runs": [],
+                                                "started_at": started, "migrated": True})
         if plain_published:
             os.rename(published, release / PUBLISHED_FILE)
         if plain_open:
@@ -304,6 +325,7 @@ def ensure_analyst_links(root: Path) -> str | None:
             "completed_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds"),
             "tables": table_row_counts(release / PUBLISHED_FILE)})
         _make_current(root, release.name)
+        (release / BUILDING_MARKER).unlink()
         migrated = release.name
     elif plain_open:
         open_dir.rmdir()  # an empty folder made by an earlier version
