@@ -49,7 +49,7 @@ def run_process(platform: Platform, cwd: Path) -> subprocess.CompletedProcess:
 
 def _digest(connection: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
     """Row count and an order-independent hash of every non-volatile column."""
-    columns = [r[0] for r in connection.execute(f"DESCRIBE {relation}").fetchall() if r[0] not in VOLATILE]
+    columns = [r[0] for r in connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall() if r[0] not in VOLATILE]
     selected = ", ".join(f'"{c}"' for c in columns)
     return connection.execute(
         f"SELECT count(*), md5(coalesce(string_agg(CAST(row AS VARCHAR), chr(10) ORDER BY CAST(row AS VARCHAR)), '')) "
