@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -47,6 +48,11 @@ def _dev(args: argparse.Namespace) -> int:
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}, data root {zones.root})",
           flush=True)
     dagster = Path(sys.executable).with_name("dagster")  # the venv's, even when it is not activated
+    # `dagster dev` stops its services on SIGINT and maps SIGTERM to the same handler; a shell
+    # starts background jobs with SIGINT ignored, and an ignored signal stays ignored across exec
+    # (then SIGTERM would be ignored too and leave the webserver and daemon running)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.execv(dagster, [str(dagster), "dev", "-m", "gn_pipelines.definitions",
                        "-h", args.host, "-p", str(args.port)])
 
@@ -192,6 +198,14 @@ def _release_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sql(args: argparse.Namespace) -> int:
+    """A read-only SQL shell on the published warehouse (or one statement with -c)."""
+    from gn_pipelines.sql_shell import main as sql_main
+
+    zones = DataZones.from_env()
+    return sql_main(zones.restricted_db if args.restricted else zones.published_db, args.command)
+
+
 def ensure_session_key() -> None:
     """`dev` only: without GN_PSEUDONYM_KEY, use a random key for this session (never stored),
     so the sample platform runs end to end; pseudonyms then change between sessions."""
@@ -235,6 +249,11 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("request", help="e.g. gn_pipelines/datalab/example_request.yaml")
     extract.set_defaults(handler=_extract)
     _datalab_commands(commands)
+    sql = commands.add_parser("sql", help="query the published warehouse (read-only SQL shell)")
+    sql.add_argument("-c", dest="command", metavar="SQL", help="run one statement, print its result and exit")
+    sql.add_argument("--restricted", action="store_true",
+                     help="the restricted warehouse instead (data engineers: drop_status, rejected_rows, ...)")
+    sql.set_defaults(handler=_sql)
     tributary = commands.add_parser(
         "tributary", help="convert the real NIER tributary workbook (1992-2016) into water_quality drops")
     tributary.add_argument("workbook", help="gyeongnam_tributary_water_quality_1992_2016.xlsx")

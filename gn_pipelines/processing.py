@@ -8,6 +8,7 @@ neither ever loads the same bytes again.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +36,7 @@ class RunOutcome:
     success: bool
     line: str
     stopped: bool = False  # its drop was stopped by a blocking check (a data verdict, not a failure)
+    trace: str = ""  # a real failure's error with its stack trace, for the console
 
 
 def _definitions() -> dg.Definitions:
@@ -58,6 +60,9 @@ def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[
 # The console shows only warnings and errors: the one line per file is the report, and every
 # event is still recorded in the instance (the Runs page of the UI).
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# A drop's run logs nothing on the console: a quarantined or rejected drop is an outcome, said
+# in its one line, not an ERROR with a stack trace; a real failure's trace is printed by us.
+SILENT_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 OUTCOME_TAG = "gn/outcome"
 QUARANTINED = "quarantined"
@@ -91,7 +96,7 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
     except PoolWaitTimeout as error:
         return RunOutcome(label, False, f"{label}: NOT RUN ({error})")
     result = job.execute_in_process(
-        run_config={**(request.run_config or {}), **QUIET_CONSOLE}, instance=instance,
+        run_config={**(request.run_config or {}), **SILENT_CONSOLE}, instance=instance,
         partition_key=request.partition_key,
         tags=tags, raise_on_error=False)
     if not result.success and _stopped_by_blocking_check(result):
@@ -100,8 +105,15 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
         return RunOutcome(label, True, f"{label}: {_describe(result)}", stopped=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
-        return RunOutcome(label, False, f"{label}: FAILED ({_root_cause(failure)})")
+        return RunOutcome(label, False, f"{label}: FAILED ({_root_cause(failure)})", trace=_trace(failure))
     return RunOutcome(label, True, f"{label}: {_describe(result)}")
+
+
+def _trace(failure) -> str:
+    """The failed step's error with its stack trace (and causes), as Dagster would log it."""
+    if failure is None:
+        return ""
+    return f"{failure.step_key}: " + failure.step_failure_data.error.to_string()
 
 
 def _stopped_by_blocking_check(result: dg.ExecuteInProcessResult) -> bool:
@@ -154,15 +166,23 @@ def _validation_line(result: dg.ExecuteInProcessResult, validated: dict) -> str:
         line = f"QUARANTINED WHOLE ({validated.get('quarantine_reason')})"
     else:
         line = f"{validated.get('rows_passed', 0)} rows passed, {validated.get('rows_quarantined', 0)} quarantined"
-    return line + f"; failed checks: {', '.join(failed) or 'none'}"
+    line += f"; failed checks: {', '.join(failed) or 'none'}"
+    if failed and validated.get("report"):
+        line += f"; report: {validated['report']}"
+    return line
 
 
 def _is_drop(request: dg.RunRequest) -> bool:
     return "gn/source_file" in request.tags
 
 
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
 def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: bool | None = None,
-                    echo: Callable[[str], None] = print) -> list[RunOutcome]:
+                    echo: Callable[[str], None] = print,
+                    echo_error: Callable[[str], None] = _to_stderr) -> list[RunOutcome]:
     """Plan and execute every pending run, then publish (`publish` None: when a drop ran or
     nothing was published yet; True: always; False: never). One outcome per executed run."""
     defs = _definitions()
@@ -182,28 +202,31 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     if not pending and skip_message:
         echo(f"nothing to do: {skip_message}")
     outcomes: list[RunOutcome] = []
+
+    def report(outcome: RunOutcome) -> None:
+        outcomes.append(outcome)
+        echo(outcome.line)
+        if outcome.trace:
+            echo_error(outcome.trace)
+
     for request in setup:
-        outcomes.append(execute_request_in(instance, request, echo))
-        echo(outcomes[-1].line)
+        report(execute_request_in(instance, request, echo))
     if workers > 1 and len(drops) > 1:
         # spawn: each worker loads the definitions afresh; a worker that dies raises
         # BrokenProcessPool here instead of leaving the command waiting forever
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(workers, len(drops)), mp_context=context) as pool:
             for outcome in pool.map(execute_request, drops):
-                outcomes.append(outcome)
-                echo(outcome.line)
+                report(outcome)
     else:
         for request in drops:
-            outcomes.append(execute_request_in(instance, request, echo))
-            echo(outcomes[-1].line)
+            report(execute_request_in(instance, request, echo))
     ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
     behind = None if ran_drops else publication_behind(instance, zones)
     if publish is None and behind:
         echo(f"publishing again: {behind}")
     if publish or (publish is None and (ran_drops or behind)):
-        outcomes.append(publish_in(instance, echo))
-        echo(outcomes[-1].line)
+        report(publish_in(instance, echo))
     return outcomes
 
 
@@ -243,7 +266,7 @@ def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print
         wait_for_pools(instance, job_pools(job), echo=echo)
     except PoolWaitTimeout as error:
         return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: NOT RUN ({error})")
-    result = job.execute_in_process(run_config=QUIET_CONSOLE, instance=instance,
+    result = job.execute_in_process(run_config=SILENT_CONSOLE, instance=instance,
                                     tags={"gn/trigger": "gn-pipelines process", **owner_tags()},
                                     raise_on_error=False)
     if result.success:
@@ -257,4 +280,5 @@ def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print
                      and e.severity == dg.AssetCheckSeverity.ERROR})
     failure = next((e for e in result.all_events if e.is_step_failure), None)
     reason = f"stopped by {', '.join(failed)}" if stopped else _root_cause(failure)
-    return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: FAILED ({reason}); the published zone is unchanged")
+    return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: FAILED ({reason}); the published zone is unchanged",
+                      trace="" if stopped else _trace(failure))
