@@ -22,7 +22,7 @@ from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validati
 from gn_pipelines.settings import DataZones
 
 SEED_FOLDER = "_schema"
-VIEWS_VERSION = 2  # bump when a view changes: the sensor then rebuilds the warehouse views
+VIEWS_VERSION = 3  # bump when a view changes: the sensor then rebuilds the warehouse views
 DROP_LOG_COLUMNS = {
     "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "dataset": "VARCHAR",
     "provider_code": "VARCHAR", "source_file": "VARCHAR", "file_name": "VARCHAR",
@@ -91,15 +91,26 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
     connection.execute(
         "CREATE OR REPLACE VIEW drop_rejections AS SELECT recorded_at, provider_code, dataset, source_file, "
         "reason, content_sha256, archive_path FROM drop_log WHERE status = 'rejected'")
-    # what arrived, per provider and dataset, and the state of its latest version
-    connection.execute(
-        "CREATE OR REPLACE VIEW drop_status AS SELECT provider_code, dataset, source_file, status, reason, "
-        "rows_accepted, rows_rejected, recorded_at AS last_event_at, content_sha256 FROM drop_log "
-        "QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY recorded_at DESC) = 1")
     connection.execute(
         f"CREATE OR REPLACE VIEW validation_log AS SELECT * FROM read_json("
         f"{sql_text(str(validation_log_dir(zones) / '*.json'))}, "
         f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
+    # what arrived, per provider and dataset, and the state of its latest version: a version
+    # validation quarantined whole is 'quarantined', with the validation's reason
+    connection.execute("""
+        CREATE OR REPLACE VIEW drop_status AS
+        WITH latest AS (
+            SELECT * FROM drop_log
+            QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY recorded_at DESC) = 1),
+        verdicts AS (
+            SELECT source_file, content_sha256, quarantined_whole, reason, report_path FROM validation_log
+            QUALIFY row_number() OVER (PARTITION BY source_file, content_sha256 ORDER BY recorded_at DESC) = 1)
+        SELECT l.provider_code, l.dataset, l.source_file,
+               CASE WHEN l.status = 'collected' AND v.quarantined_whole THEN 'quarantined' ELSE l.status END AS status,
+               CASE WHEN l.status = 'collected' AND v.quarantined_whole THEN v.reason ELSE l.reason END AS reason,
+               l.rows_accepted, l.rows_rejected, l.recorded_at AS last_event_at, l.content_sha256,
+               v.report_path AS validation_report
+        FROM latest l LEFT JOIN verdicts v USING (source_file, content_sha256)""")
     connection.execute(
         f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM read_json("
         f"{sql_text(str(privacy_report_dir(zones) / '*.json'))}, "

@@ -8,10 +8,15 @@ import datetime as dt
 import html
 import json
 import os
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from gn_pipelines.ingest.collect import staged_name
+from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK, PARSEABLE_CHECK
 from gn_pipelines.settings import DataZones
+
+SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def reports_root(zones: DataZones) -> Path:
@@ -26,15 +31,68 @@ def write_report(zones: DataZones, outcome, gx_result, masked_columns: set[str])
         Path(outcome.source_file).name)
     stamp = dt.datetime.now(dt.timezone.utc)
     page = folder / f"{stamp:%Y%m%dT%H%M%S%f}.html"
-    _write_atomically(page, render_page(gx_result, masked_columns))
+    index_href = os.path.relpath(reports_root(zones) / "index.html", page.parent)
+    _write_atomically(page, offline_page(render_page(gx_result, masked_columns), Path(index_href).as_posix()))
     _write_atomically(page.with_suffix(".json"), json.dumps({
         "validated_at": stamp.isoformat(), "dataset": outcome.dataset,
         "provider_code": outcome.provider_code, "source_file": outcome.source_file,
         "rows_passed": outcome.rows_passed, "rows_quarantined": outcome.rows_quarantined,
-        "quarantined_whole": outcome.quarantined_whole, "failed_checks": outcome.failed_rules,
+        "quarantined_whole": outcome.quarantined_whole, "failed_checks": failed_checks(outcome),
     }, ensure_ascii=False))
     write_index(zones)
     return page
+
+
+def failed_checks(outcome) -> list[str]:
+    """Every check of the validation that failed, as the asset checks (and the CLI) name them."""
+    failed = set(outcome.failed_rules)
+    if outcome.quarantined_whole:
+        failed.add(BAD_ROW_SHARE_CHECK)
+    if outcome.rows_rejected_at_collection:
+        failed.add(PARSEABLE_CHECK)
+    return sorted(failed)
+
+
+# Data Docs load Bootstrap, jQuery, Vega and Font Awesome from CDNs, a logo from S3, and link to a
+# site home and suite pages this platform does not build: offline (a government network) the page
+# rendered unstyled with dead links. The page is static HTML: drop the remote assets and scripts,
+# style it with a few inline rules, point "Home" at the report index.
+_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>\s*", re.I)
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>\s*", re.I | re.S)
+_IMAGE = re.compile(r"<img\b[^>]*>", re.I | re.S)
+_FAVICON = re.compile(r"<link\b[^>]*rel=[\"']shortcut icon[\"'][^>]*>\s*", re.I)
+_SITE_LINK = re.compile(r'href="(?:\.\./)+index\.html"')
+_SUITE_LINK = re.compile(r'<a href="[^"]*expectations/[^"]*\.html"\s*>(.*?)</a>', re.S)
+_EXTERNAL_PARAGRAPH = re.compile(r"<p>[^<]*<a href=\"https?://[^\"]*\">[^<]*</a>\s*</p>", re.S)
+_REMOTE_CSS_URL = re.compile(r"url\(['\"]?https?://[^)]*\)", re.I)
+_WALKTHROUGH_BUTTON = re.compile(r"<button\b[^>]*onclick=[^>]*>.*?</button>", re.I | re.S)
+OFFLINE_STYLE = """<style>
+body{font-family:"Noto Sans KR","Malgun Gothic",system-ui,sans-serif;font-size:14px;margin:0;color:#212529}
+nav.navbar{display:flex;align-items:center;padding:8px 24px;border-bottom:1px solid #dee2e6;height:auto!important}
+.breadcrumb{display:flex;list-style:none;margin:0;padding:0;gap:.5em}.breadcrumb-item+.breadcrumb-item::before{content:"/ "}
+.container-fluid{padding:16px 32px}.row{display:flex;flex-wrap:wrap}.col-lg-2{flex:0 0 16%;max-width:16%}
+.col-lg-10{flex:0 0 84%;max-width:84%}.col-12{width:100%}.px-0{padding:0 8px}
+.card{border:1px solid #dee2e6;border-radius:4px;margin-bottom:16px}.card-header{background:#f7f7f9;padding:8px 12px}
+.card-body{padding:8px 12px}.table{border-collapse:collapse;width:100%;margin:8px 0}
+.table td,.table th{border:1px solid #dee2e6;padding:4px 8px;vertical-align:top;text-align:left}
+.text-success{color:#198754}.text-danger{color:#dc3545}.text-muted{color:#6c757d}.badge{padding:2px 6px;border-radius:4px;background:#eee}
+.collapse:not(.show),.d-none,.modal{display:none}.sticky{position:sticky;top:8px}a{color:#0d6efd}
+.fas.fa-check-circle::before{content:"✔";color:#198754}.fas.fa-times::before{content:"✘";color:#dc3545}
+</style>"""
+
+
+def offline_page(page: str, index_href: str) -> str:
+    """A Data Docs page that needs nothing from the network and links only to what exists."""
+    page = _REMOTE_LINK.sub("", page)
+    page = _FAVICON.sub("", page)
+    page = _SCRIPT.sub("", page)
+    page = _WALKTHROUGH_BUTTON.sub("", page)
+    page = _IMAGE.sub("검증 보고서 · Validation report", page)
+    page = _EXTERNAL_PARAGRAPH.sub("", page)
+    page = _REMOTE_CSS_URL.sub("none", page)
+    page = _SITE_LINK.sub(f'href="{index_href}"', page)
+    page = _SUITE_LINK.sub(r"\1", page)
+    return page.replace("</head>", OFFLINE_STYLE + "</head>", 1)
 
 
 def write_index(zones: DataZones) -> Path:
@@ -56,7 +114,8 @@ def write_index(zones: DataZones) -> Path:
 def _index_row(entry: dict, link: str) -> str:
     verdict = "전체 격리 quarantined whole" if entry["quarantined_whole"] else "통과 passed"
     failed = ", ".join(entry["failed_checks"]) or "—"
-    cells = (entry["validated_at"][:19].replace("T", " "), entry["dataset"], entry["provider_code"],
+    validated_at = dt.datetime.fromisoformat(entry["validated_at"]).astimezone(SEOUL)
+    cells = (f"{validated_at:%Y-%m-%d %H:%M:%S}", entry["dataset"], entry["provider_code"],
              entry["source_file"], verdict, str(entry["rows_passed"]), str(entry["rows_quarantined"]), failed)
     tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
     return f'<tr>{tds}<td><a href="{html.escape(link)}">report</a></td></tr>'
@@ -74,7 +133,7 @@ _INDEX = """<!doctype html>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;font-size:14px}}th{{background:#eee}}</style></head>
 <body><h1>검증 보고서 · Validation reports</h1><p>{count} validations, newest first.</p>
-<table><tr><th>validated (UTC)</th><th>dataset</th><th>provider</th><th>file</th><th>verdict</th>
+<table><tr><th>validated (KST)</th><th>dataset</th><th>provider</th><th>file</th><th>verdict</th>
 <th>rows passed</th><th>rows quarantined</th><th>failed checks</th><th></th></tr>
 {rows}
 </table></body></html>

@@ -30,7 +30,9 @@ def scorecard_sql() -> str:
     """One row per provider × dataset × month (the month the data is about)."""
     return f"""
 WITH deliveries AS (
-    SELECT provider_code, dataset, source_file, content_sha256, status, delivered_at,
+    -- a file rejected before collection has no delivery time of its own: the time it was seen
+    SELECT provider_code, dataset, source_file, content_sha256, status,
+           coalesce(delivered_at, recorded_at) AS delivered_at,
            coalesce(rows_rejected, 0) AS rows_rejected
     FROM drop_log WHERE status IN ('collected', 'rejected') AND dataset IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY source_file, content_sha256 ORDER BY recorded_at DESC) = 1),
