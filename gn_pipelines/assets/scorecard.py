@@ -72,8 +72,9 @@ def build_freshness_check(contract: DatasetContract) -> dg.AssetChecksDefinition
     @dg.asset_check(
         asset=SCORECARD_KEY,
         name=freshness_check_name(contract.name),
-        description=f"Every provider of {contract.name} delivered within {contract.interval_hours:g} h "
-                    f"({contract.cadence}); fails naming each late provider.",
+        description=f"Every provider that delivers {contract.name} delivered within "
+                    f"{contract.interval_hours:g} h ({contract.cadence}); fails naming each late provider "
+                    "(providers that never delivered are listed as not delivering yet).",
     )
     def providers_fresh(zones: DataZonesResource) -> dg.AssetCheckResult:
         from gn_pipelines.quality.scorecard import provider_freshness
@@ -88,6 +89,7 @@ def build_freshness_check(contract: DatasetContract) -> dg.AssetChecksDefinition
             description=freshness.describe(),
             metadata={"late_providers": dg.MetadataValue.json(freshness.late),
                       "late_count": len(freshness.late),
+                      "not_yet_delivering": dg.MetadataValue.json(list(freshness.not_yet_delivering)),
                       "interval_hours": contract.interval_hours})
 
     return providers_fresh

@@ -6,6 +6,8 @@ on it. A drop with a few bad rows goes on without them: those checks fail at WAR
 rows sent to quarantine.
 """
 
+import warnings
+
 import dagster as dg
 
 from gn_pipelines.assets.collection import (
@@ -33,22 +35,26 @@ def validated_asset_key(dataset: str) -> dg.AssetKey:
 
 
 def _check_specs(contract: DatasetContract) -> list[dg.AssetCheckSpec]:
+    """The checks of a dataset, partitioned like the asset: each result belongs to its file, so
+    the asset page and each check's history show which file passed and which failed."""
     key = validated_asset_key(contract.name)
+    partitions = drop_partitions(contract)
     specs = [
-        dg.AssetCheckSpec(DROP_COLLECTED_CHECK, asset=key, blocking=True,
-                          description="Collection accepted the file (decodable, required headers)."),
-        dg.AssetCheckSpec(BAD_ROW_SHARE_CHECK, asset=key, blocking=True,
-                          description=f"At most {contract.quarantine_threshold:.0%} of the delivered rows "
-                                      "are bad; above that the drop is quarantined whole."),
-        dg.AssetCheckSpec(PARSEABLE_CHECK, asset=key,
-                          description="Every cell could be typed (rows that could not are kept, with "
-                                      "reasons, in rejected_rows)."),
+        (DROP_COLLECTED_CHECK, True, "Collection accepted the file (decodable, required headers)."),
+        (BAD_ROW_SHARE_CHECK, True, f"At most {contract.quarantine_threshold:.0%} of the delivered rows "
+                                    "are bad; above that the drop is quarantined whole."),
+        (PARSEABLE_CHECK, False, "Every cell could be typed (rows that could not are kept, with "
+                                 "reasons, in rejected_rows)."),
+        *((rule.name, rule.severity == Severity.ERROR, f"[{rule.severity.value}] {rule.description}")
+          for rule in rules_for(contract)),
     ]
-    for rule in rules_for(contract):
-        specs.append(dg.AssetCheckSpec(
-            rule.name, asset=key, blocking=rule.severity == Severity.ERROR,
-            description=f"[{rule.severity.value}] {rule.description}"))
-    return specs
+    with warnings.catch_warnings():
+        # partitioned checks are a preview feature of Dagster 1.13; the warning would be printed
+        # at every load of the code location
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        return [dg.AssetCheckSpec(name, asset=key, blocking=blocking, description=description,
+                                  partitions_def=partitions)
+                for name, blocking, description in specs]
 
 
 def _collection_record(context: dg.AssetExecutionContext, dataset: str) -> dict:

@@ -17,9 +17,10 @@ import os
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -79,7 +80,8 @@ def export_open_data(published_db: Path, open_dir: Path, *,
     finally:
         connection.close()
     _remove_unlisted(open_dir, {p.name for p in files} | {"catalog.json", "index.html"})
-    generated_at = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    # the export's own time in the zone of every other time people read (the host's may be UTC)
+    generated_at = datetime.now(ZoneInfo(EXPORT_TIME_ZONE)).isoformat(timespec="seconds")
     files.append(_write_text(open_dir / "catalog.json", catalog_json(entries, generated_at)))
     files.append(_write_text(open_dir / "index.html", index_html(entries, generated_at)))
     return OpenDataExport(open_dir, tuple(files), tuple(entries), tuple(rows), risks)

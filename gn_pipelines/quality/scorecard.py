@@ -77,34 +77,40 @@ ORDER BY f.dataset, f.provider_code, f.month"""
 @dataclass(frozen=True)
 class Freshness:
     dataset: str
-    late: dict[str, str]  # provider code → when it last delivered ("never" if it has not)
+    late: dict[str, str]  # provider code → when it last delivered
     checked_at: dt.datetime
     interval_hours: float
+    not_yet_delivering: tuple[str, ...] = ()  # providers of the contract with no delivery so far
 
     @property
     def passed(self) -> bool:
         return not self.late
 
     def describe(self) -> str:
+        waiting = (f"; not delivering yet: {', '.join(PROVIDERS_BY_CODE[c].name for c in self.not_yet_delivering)}"
+                   if self.not_yet_delivering else "")
         if self.passed:
-            return f"every provider delivered {self.dataset} within {self.interval_hours:g} h"
+            return f"every delivering provider delivered {self.dataset} within {self.interval_hours:g} h" + waiting
         names = ", ".join(f"{code} {PROVIDERS_BY_CODE[code].name} (last: {last})"
                           for code, last in sorted(self.late.items()))
-        return f"late for {self.dataset} (nothing for {self.interval_hours:g} h): {names}"
+        return f"late for {self.dataset} (nothing for {self.interval_hours:g} h): {names}" + waiting
 
 
 def provider_freshness(connection, contract: DatasetContract, now: dt.datetime) -> Freshness:
-    """Which providers of a dataset have not delivered within its interval, as of `now`."""
+    """Which providers of a dataset have not delivered within its interval, as of `now`.
+
+    A provider is expected once it has delivered the dataset: the 시군 join the platform one by
+    one, and one that never delivered is listed as not delivering yet, not as late (else a new
+    platform, or a dataset two 시군 deliver so far, would be red for everyone else)."""
     last = dict(connection.execute(
         "SELECT provider_code, max(coalesce(delivered_at, recorded_at)) FROM drop_log "
         "WHERE dataset = ? AND status IN ('collected', 'rejected') GROUP BY 1", [contract.name]).fetchall())
     deadline = now - dt.timedelta(hours=contract.interval_hours)
-    expected = sorted(contract.providers or PROVIDERS_BY_CODE)
+    allowed = sorted(contract.providers or PROVIDERS_BY_CODE)
     late = {}
-    for code in expected:
+    for code in allowed:
         delivered = last.get(code)
-        if delivered is None:
-            late[code] = "never"
-        elif delivered < deadline:
+        if delivered is not None and delivered < deadline:
             late[code] = delivered.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M KST")
-    return Freshness(contract.name, late, now, contract.interval_hours)
+    waiting = tuple(code for code in allowed if code not in last)
+    return Freshness(contract.name, late, now, contract.interval_hours, waiting)

@@ -12,6 +12,7 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from gn_pipelines.contracts import ColumnType, DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
@@ -107,7 +108,8 @@ def validate_drop(contract: DatasetContract, *, provider_code: str, file_name: s
     outcome = ValidationOutcome(contract.name, provider_code, f"{provider_code}/{contract.name}/{file_name}",
                                 rows_in=0, rows_rejected_at_collection=rows_rejected_at_collection,
                                 threshold=contract.quarantine_threshold)
-    parameters = rule_parameters(provider_code, today or dt.date.today())
+    # "not in the future" is judged on the calendar of the people who deliver (the host may be UTC)
+    parameters = rule_parameters(provider_code, today or dt.datetime.now(ZoneInfo("Asia/Seoul")).date())
     zones.scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="validate-") as work:
         connection = work_connection(Path(work))

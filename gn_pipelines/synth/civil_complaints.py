@@ -112,6 +112,7 @@ class ComplaintDay:
     rows: int
     first_receipt: int  # sequence number of the day's first receipt, minus one
     receipt_width: int
+    as_of: date | None = None  # no completion after this day (the file was written then)
 
     @property
     def stream(self) -> tuple[int, ...]:
@@ -134,9 +135,12 @@ def _departments(rng: np.random.Generator, category: np.ndarray) -> pa.Array:
     return with_nulls(pick(pool, index), rng.random(len(category)) < 0.05)
 
 
-def _completed_on(day: date, rng: np.random.Generator, status: np.ndarray) -> pa.Array:
-    """Present for 처리완료, from the day of receipt up to three days later."""
+def _completed_on(day: date, rng: np.random.Generator, status: np.ndarray,
+                  as_of: date | None = None) -> pa.Array:
+    """Present for 처리완료, from the day of receipt up to three days later (not after `as_of`)."""
     later = rng.choice(4, len(status), p=[0.5, 0.25, 0.15, 0.1])
+    if as_of is not None:
+        later = np.minimum(later, max(0, (as_of - day).days))
     pool = strings([f"{day + timedelta(k):%Y-%m-%d}" for k in range(4)])
     return with_nulls(pick(pool, later), status != COMPLAINT_STATUSES.index("처리완료"))
 
@@ -192,7 +196,7 @@ def _chunk(day: ComplaintDay, index: int, second: np.ndarray, receipt: np.ndarra
         "body": pick(texts.bodies, text),
         "department": _departments(rng, category),
         "status": pick(strings(COMPLAINT_STATUSES), status),
-        "completed_on": _completed_on(day.day, rng, status),
+        "completed_on": _completed_on(day.day, rng, status, day.as_of),
     }
     return _with_personal_data(columns, pick(addresses.eup_myeon_dong, address), day.seed, rng)
 
@@ -205,10 +209,11 @@ def _seconds_of_day(rng: np.random.Generator, rows: int) -> np.ndarray:
     return np.sort(seconds)
 
 
-def _complaint_day(provider: str, day: date, rows: int | None, seed: int) -> ComplaintDay:
+def _complaint_day(provider: str, day: date, rows: int | None, seed: int,
+                   as_of: date | None = None) -> ComplaintDay:
     count = daily_complaint_count(seed, provider, day) if rows is None else rows
     first = receipts_before(seed, provider, day, rows)
-    return ComplaintDay(provider, day, seed, count, first, max(6, len(str(first + count))))
+    return ComplaintDay(provider, day, seed, count, first, max(6, len(str(first + count))), as_of)
 
 
 def complaint_chunks(day: ComplaintDay, sizes: Sequence[int]) -> Iterator[Columns]:
@@ -240,9 +245,9 @@ RULES = DefectRules(
 
 
 def write_civil_complaints_drop(path: Path, *, provider: str, day: date, rows: int | None,
-                                seed: int, defects: Sequence[str] = ()) -> SynthFile:
+                                seed: int, defects: Sequence[str] = (), as_of: date | None = None) -> SynthFile:
     """Write one provider's complaints of `day` (`rows=None`: the provider's usual volume)."""
-    complaint_day = _complaint_day(provider, day, rows, seed)
+    complaint_day = _complaint_day(provider, day, rows, seed, as_of)
     return write_drop(
         path, dataset=DATASET, provider=provider, rows=complaint_day.rows,
         chunks=lambda sizes: complaint_chunks(complaint_day, sizes),

@@ -3,29 +3,59 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
+import os
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from gn_pipelines.settings import DataZones
 from gn_pipelines.synth.drops import DATASETS, DEFAULT_SEED, synthesize_drops
 from gn_pipelines.synth.model import DEFECTS, SynthFile
+from gn_pipelines.synth.water_quality import write_water_history_drop
+
+SEOUL = ZoneInfo("Asia/Seoul")
 
 DEFAULT_START, DEFAULT_END = date(2025, 3, 1), date(2025, 3, 31)  # fixed: no wall clock
 
-# The sample landing zone of `gn-pipelines dev`: a clean week from a city, a county and the
-# province, then a few drops the platform must reject in part or as a whole.
-SAMPLE_DROPS: tuple[dict, ...] = (
-    dict(datasets=DATASETS, providers=["48000", "48120", "48740", "48890"],
-         start=date(2025, 3, 1), end=date(2025, 3, 7)),
-    dict(datasets=["civil_complaints"], providers=["48740"], start=date(2025, 3, 8),
-         end=date(2025, 3, 8), defects=["bad_rows", "other_sigungu", "duplicates"]),
-    dict(datasets=["civil_complaints"], providers=["48120"], start=date(2025, 3, 8),
-         end=date(2025, 3, 8), defects=["xlsx", "header_variants"]),
-    dict(datasets=["welfare_recipients"], providers=["48890"], start=date(2025, 2, 1),
-         end=date(2025, 2, 1), defects=["cp949", "thousands", "null_tokens"]),
-    dict(datasets=["water_quality"], providers=["48000"], start=date(2025, 3, 10),
-         end=date(2025, 3, 12), defects=["missing_headers"]),
-)
+# The sample landing zone of `gn-pipelines dev`, relative to today (Asia/Seoul) so that the
+# platform looks as it would in service: a week of daily complaints from a city and a county,
+# the last two monthly welfare snapshots, several years of Nakdong water quality from the
+# province, one provider that stopped delivering (김해, late for the freshness check), and a few
+# drops the platform must reject in part or as a whole. Sized to process in about a minute or
+# two on two cores (each file is a run of its own); `gn-pipelines synth` writes more.
+SAMPLE_DAYS = 6
+SAMPLE_WATER_YEARS = 5
+LATE_PROVIDER = "48250"  # 김해시: its last complaints are days old
+
+
+def sample_plan(today: date) -> list[dict]:
+    """The sample's synthesize_drops calls for `today` (the files' days end two days earlier:
+    a file arrives the day after its day, and none may arrive in the future)."""
+    last = today - timedelta(days=2)
+    first = last - timedelta(days=SAMPLE_DAYS - 1)
+    this_month = today.replace(day=1)
+    previous_month = (this_month - timedelta(days=1)).replace(day=1)
+    before_previous = (previous_month - timedelta(days=1)).replace(day=1)
+    complaints, welfare, water = "civil_complaints", "welfare_recipients", "water_quality"
+    return [
+        dict(datasets=[complaints], providers=["48120", "48890"], start=first, end=last - timedelta(days=1)),
+        dict(datasets=[complaints], providers=["48890"], start=last, end=last),
+        dict(datasets=[complaints], providers=["48120"], start=last, end=last, defects=["xlsx", "header_variants"]),
+        dict(datasets=[complaints], providers=["48740"], start=last, end=last,
+             defects=["bad_rows", "other_sigungu", "duplicates"]),
+        dict(datasets=[complaints], providers=[LATE_PROVIDER], start=first, end=first + timedelta(days=1)),
+        dict(datasets=[welfare], providers=["48120"], start=before_previous, end=previous_month),
+        dict(datasets=[welfare], providers=["48890"], start=before_previous, end=before_previous),
+        dict(datasets=[welfare], providers=["48890"], start=previous_month, end=previous_month,
+             defects=["cp949", "thousands", "null_tokens"]),
+        dict(datasets=[water], providers=["48000"], start=last - timedelta(days=6), end=last),
+        dict(datasets=[water], providers=["48000"], start=last - timedelta(days=20),
+             end=last - timedelta(days=14), defects=["missing_headers"]),
+    ]
+
+
+def seoul_today() -> date:
+    return datetime.now(SEOUL).date()
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -75,14 +105,35 @@ def run(args: argparse.Namespace) -> int:
 STRAY_SAMPLE = Path("48740/civil_complaints/민원처리지침.hwp")
 
 
-def write_sample_drops(landing: Path, seed: int = DEFAULT_SEED) -> list[SynthFile]:
-    """Fill `landing` with the small sample of SAMPLE_DROPS (for a first look at the platform),
-    plus one stray document the platform rejects before collection (not in the returned list)."""
-    files = [file for drops in SAMPLE_DROPS for file in synthesize_drops(landing, seed=seed, **drops)]
+def write_sample_drops(landing: Path, seed: int = DEFAULT_SEED, *, now: datetime | None = None) -> list[SynthFile]:
+    """Fill `landing` with the sample of `sample_plan` for `now` (default: the clock), plus one
+    stray document the platform rejects before collection (not in the returned list)."""
+    now = now or datetime.now(SEOUL)
+    today = now.astimezone(SEOUL).date()
+    # written today: no complaint of the last days is completed in the future
+    files = [file for drops in sample_plan(today)
+             for file in synthesize_drops(landing, seed=seed, as_of=today - timedelta(days=1), **drops)]
+    last = today - timedelta(days=2)
+    history_start = date(today.year - SAMPLE_WATER_YEARS, 1, 1)
+    history = write_water_history_drop(
+        landing / "48000" / "water_quality" / f"history_{history_start:%Y%m}_{last:%Y%m%d}.csv",
+        provider="48000", start=history_start, end=last - timedelta(days=7), seed=seed)
+    files.append(history)
     stray = landing / STRAY_SAMPLE
     stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_bytes(b"HWP Document File V5.00 (sample stray file)")
+    _not_after(now, [*(f.path for f in files), stray])
     return files
+
+
+def _not_after(now: datetime, paths: list[Path]) -> None:
+    """A file dated after `now` (a late arrival drawn for a recent day) arrived just now instead;
+    the history export and the stray document arrived an hour ago."""
+    for path in paths:
+        arrived = path.stat().st_mtime
+        if arrived > now.timestamp() or path.name.startswith("history_") or path.suffix == ".hwp":
+            stamp = now.timestamp() - 3600
+            os.utime(path, (stamp, stamp))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,11 +53,11 @@ def weeks(start: date, end: date) -> Iterator[date]:
 
 
 def _complaint_drops(folder: Path, provider: str, start: date, end: date, seed: int,
-                     defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
+                     defects: Sequence[str], rows: int | None, as_of: date | None = None) -> Iterator[SynthFile]:
     for day in days(start, end):
         yield _delivered(civil_complaints.write_civil_complaints_drop(
             folder / f"{day:%Y-%m-%d}.csv", provider=provider, day=day, rows=rows, seed=seed,
-            defects=defects), period_end=day, due_days=1, seed=seed)
+            defects=defects, as_of=as_of), period_end=day, due_days=1, seed=seed)
 
 
 def _welfare_drops(folder: Path, provider: str, start: date, end: date, seed: int,
@@ -106,11 +106,12 @@ _WRITERS = {
 def synthesize_drops(landing_root: Path, *, datasets: Sequence[str],
                      providers: Sequence[str] | None = None, start: date, end: date,
                      seed: int = DEFAULT_SEED, defects: Sequence[str] = (),
-                     rows_per_file: int | None = None) -> list[SynthFile]:
+                     rows_per_file: int | None = None, as_of: date | None = None) -> list[SynthFile]:
     """Write every drop of `datasets` from `providers` between `start` and `end` (inclusive).
 
     Layout `<landing_root>/<provider>/<dataset>/<file>`; each defect applies to every file.
     Complaints are daily, welfare snapshots monthly, water quality weekly (named by its Monday).
+    `as_of`: the day the files are written; no complaint is completed after it.
     """
     check_defects(defects)
     unknown = sorted(set(datasets) - set(CONTRACTS))
@@ -123,5 +124,6 @@ def synthesize_drops(landing_root: Path, *, datasets: Sequence[str],
         for provider in providers_for(dataset, providers):
             folder = Path(landing_root) / provider / dataset
             write = _WRITERS[dataset]
-            written.extend(write(folder, provider, start, end, seed, defects, rows_per_file))
+            extra = {"as_of": as_of} if as_of is not None and write is _complaint_drops else {}
+            written.extend(write(folder, provider, start, end, seed, defects, rows_per_file, **extra))
     return written

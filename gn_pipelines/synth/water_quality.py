@@ -42,11 +42,16 @@ class Station:
     chl: float
     ss: float
     temp_offset: float = 0.0
+    trend: float = 0.0  # yearly relative change of BOD and T-P (negative: improving), 1.0 in TREND_YEAR
+
+
+TREND_YEAR = 2025
 
 
 # 남지's levels follow the reported annual means (2024–2025: BOD 1.6, T-P 0.035–0.043 mg/L).
 STATIONS: tuple[Station, ...] = (
-    Station("2020A10", "남지", "namji", "48740", 0, 1.75, 6.0, 0.040, 2.6, 14, 8),
+    # 남지 improves towards its Ib target over the years (BOD about 2.3 and T-P 0.05 in 2021)
+    Station("2020A10", "남지", "namji", "48740", 0, 1.75, 6.0, 0.040, 2.6, 14, 8, trend=-0.065),
     Station("2020A32", "창녕함안보", "changnyeong_haman_weir", "48730", 0, 1.9, 6.2, 0.042, 2.7, 18, 8),
     Station("2020A60", "삼랑진", "samnangjin", "48270", 1, 1.9, 6.3, 0.045, 2.8, 16, 9),
     Station("2022A10", "물금", "mulgeum", "48330", 1, 2.0, 6.5, 0.048, 2.9, 17, 10),
@@ -91,8 +96,9 @@ class StationYear:
     below_detection: dict[str, np.ndarray]  # token index + 1, 0 where detected
 
 
-def _seasonal_values(station: Station, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _seasonal_values(station: Station, rng: np.random.Generator, year: int) -> dict[str, np.ndarray]:
     day = np.arange(366)
+    trend = (1 + station.trend) ** (year - TREND_YEAR)
     season = lambda peak: np.cos(2 * np.pi * (day - peak) / 365.25)  # noqa: E731
     bump = lambda centre, width: np.exp(-(((day - centre) / width) ** 2))  # noqa: E731
     noise = lambda sigma: rng.lognormal(0.0, sigma, len(day))  # noqa: E731
@@ -105,11 +111,11 @@ def _seasonal_values(station: Station, rng: np.random.Generator) -> dict[str, np
         "ph": np.clip(7.5 + 0.025 * (chl - station.chl) + rng.normal(0, 0.12, len(day)), 7.0, 8.5),
         "do_mg_l": np.maximum(0.95 * _oxygen_saturation(temp) + 0.04 * (chl - station.chl)
                               + rng.normal(0, 0.4, len(day)), 3.0),
-        "bod_mg_l": station.bod * (1 + 0.15 * season(75)) * noise(0.12),
+        "bod_mg_l": station.bod * trend * (1 + 0.15 * season(75)) * noise(0.12),
         "cod_mg_l": cod,
         "ss_mg_l": station.ss * (1 + 1.5 * bump(200, 25)) * noise(0.4),  # the monsoon
         "tn_mg_l": station.tn * (1 + 0.2 * season(20)) * noise(0.08),
-        "tp_mg_l": station.tp * (0.9 + 0.35 * bump(200, 35)) * noise(0.15),
+        "tp_mg_l": station.tp * trend * (0.9 + 0.35 * bump(200, 35)) * noise(0.15),
         "toc_mg_l": cod * 0.62 * noise(0.05),
         "total_coliform_100ml": 10 ** (2.5 + 0.7 * bump(210, 40) + rng.normal(0, 0.35, len(day))),
         "chlorophyll_a_mg_m3": chl,
@@ -121,7 +127,7 @@ def station_year(seed: int, station_code: str, year: int) -> StationYear:
     """The station's series for one year: seasonal cycle plus noise, seeded."""
     index = next(i for i, s in enumerate(STATIONS) if s.code == station_code)
     rng = rng_for(seed, _KEY, index, year)
-    values = _seasonal_values(STATIONS[index], rng)
+    values = _seasonal_values(STATIONS[index], rng, year)
     empty = {name: rng.random(366) < NOT_MEASURED.get(name, NOT_MEASURED_OTHERWISE)
              for name in values}
     below = {}
@@ -224,4 +230,29 @@ def write_water_quality_drop(path: Path, *, provider: str, week: date, seed: int
         chunks=lambda sizes: water_chunks(measured, seed, date_style, "thousands" in defects,
                                           sizes),
         rules=RULES, defects=defects, rng=rng_for(*stream, 2),
+    )
+
+
+def monthly_measurements(provider: str, start: date, end: date) -> list[tuple[Station, date]]:
+    """(station, day) once a month per station (its weekday in the month's second week), as a
+    history export of several years holds them."""
+    sampled = []
+    month = start.replace(day=1)
+    while month <= end:
+        for station in stations_of(provider):
+            day = month + timedelta(days=7 + (station.weekday - (month + timedelta(days=7)).weekday()) % 7)
+            if start <= day <= end:
+                sampled.append((station, day))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return sorted(sampled, key=lambda m: (m[1], m[0].code))
+
+
+def write_water_history_drop(path: Path, *, provider: str, start: date, end: date, seed: int) -> SynthFile:
+    """One file with a monthly measurement of each of `provider`'s stations from start to end."""
+    measured = monthly_measurements(provider, start, end)
+    stream = (seed, _KEY, int(provider), start.toordinal(), end.toordinal())
+    return write_drop(
+        path, dataset=DATASET, provider=provider, rows=len(measured),
+        chunks=lambda sizes: water_chunks(measured, seed, DATE_STYLES[0], False, sizes),
+        rules=RULES, defects=(), rng=rng_for(*stream, 2),
     )

@@ -20,10 +20,24 @@ LABELS = {
 }
 
 
+def _register_bundled_font(font_manager) -> None:
+    """Register NanumGothic from the koreanize-matplotlib package (a dependency: it ships the
+    font files), so the labels are Korean whatever fonts the host has. The module itself is not
+    imported: importing it changes matplotlib's global settings."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("koreanize_matplotlib")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        font = Path(folder) / "fonts" / "NanumGothic.ttf"
+        if font.is_file() and font.name not in {Path(f.fname).name for f in font_manager.fontManager.ttflist}:
+            font_manager.fontManager.addfont(str(font))
+
+
 def korean_font() -> str | None:
-    """The name of an installed font with Hangul, or None (then the chart is labelled in English)."""
+    """The name of a font with Hangul, or None (then the chart is labelled in English)."""
     from matplotlib import font_manager
 
+    _register_bundled_font(font_manager)
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return next((name for name in KOREAN_FONTS if name in installed), None)
 

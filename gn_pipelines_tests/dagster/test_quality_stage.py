@@ -112,5 +112,7 @@ def test_scorecard_and_freshness_name_providers(zones, process, instance):
     assert not evaluation.passed
     late = evaluation.metadata["late_providers"].value
     assert "48740" not in late and late["48720"].endswith("KST")  # 10 days ago: late
-    assert late["48170"] == "never" and "진주시" in evaluation.description
+    # a 시군 that never delivered is not late: it is listed as not delivering yet
+    assert "48170" not in late and "48170" in evaluation.metadata["not_yet_delivering"].value
+    assert "진주시" in evaluation.description
     assert len(FRESHNESS_CHECKS) == 3

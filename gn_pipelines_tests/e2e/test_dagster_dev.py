@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -177,34 +178,141 @@ def test_dagster_dev_collects_drops_from_the_landing_zone(platform, tmp_path):
         print(dev.log_tail())
 
 
+# A remote asset in a page: a stylesheet, script or image from the network, or a CSS url(...)
+REMOTE_ASSET = re.compile(r"""<(?:link|script|img)\b[^>]*\b(?:href|src)=["']https?://|url\(\s*["']?https?://""", re.I)
+RELATIVE_LINK = re.compile(r"""\b(?:href|src)=["'](?!https?:|mailto:|#|data:|file:)([^"'#?]+)""", re.I)
+DEFECT_NOISE = ("DagsterAssetCheckFailedError", "STEP_FAILURE", "RUN_FAILURE", "Traceback", "Stack Trace")
+UI_LINE = "Dagster UI on http"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process under `pid` (children, grandchildren, ...), from /proc."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended while we looked
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    living = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+def html_problems(root: Path) -> list[str]:
+    """Every remote asset and dead relative link in the HTML pages under `root`."""
+    problems = []
+    for page in root.rglob("*.html"):
+        text = page.read_text(encoding="utf-8", errors="replace")
+        problems += [f"{page}: remote asset {m.group(0)[:80]}" for m in REMOTE_ASSET.finditer(text)]
+        problems += [f"{page}: dead link {link}" for link in RELATIVE_LINK.findall(text)
+                     if not (page.parent / link).exists()]
+    return problems
+
+
 @pytest.mark.e2e
 @pytest.mark.timeout(DEADLINE_SECONDS + 60)
 def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tmp_path):
-    """The README's first command, on an empty data root (default settle time)."""
+    """The README's first command, on an empty data root (default settle time): the sample is
+    processed before the UI comes up, its planted defects are outcomes (no ERROR, no trace), the
+    pages work offline, and SIGTERM stops every process it started."""
     dev = DagsterDev(platform, tmp_path / "gn_pipelines_dev.log", cwd=tmp_path, via_gn_pipelines=True)
     try:
         dev.wait("the webserver", dev.serving)
+        console = dev.log_path.read_text(encoding="utf-8", errors="replace")
+        before_ui = console.split(UI_LINE, 1)[0]
+        assert UI_LINE in console, dev.log_tail()
+        # the planted defects are reported as outcomes: one line each, no Dagster ERROR or trace
+        assert "QUARANTINED WHOLE" in before_ui and "rejected: unknown file type '.hwp'" in before_ui
+        assert not [line for line in before_ui.splitlines() if " ERROR " in line or "ERROR -" in line], before_ui
+        assert not [noise for noise in DEFECT_NOISE if noise in console], dev.log_tail()
+
         landed = sorted(p for p in platform.zones.landing.rglob("*") if p.is_file())
-        assert len(landed) >= 20
+        assert 15 <= len(landed) <= 30  # sized so that this test stays within CI's time
         with platform.restricted_warehouse() as warehouse:
             status = dict(warehouse.execute(
                 "SELECT status, count(*) FROM drop_status GROUP BY 1").fetchall())
+            quarantined = warehouse.execute(
+                "SELECT source_file, reason FROM drop_status WHERE status = 'quarantined'").fetchall()
             collected = warehouse.execute("SELECT count(*) FROM collected_civil_complaints").fetchall()[0][0]
-        assert status["collected"] >= 20 and status.get("rejected", 0) >= 2, status  # the sample's defects
+            null_months = warehouse.execute(
+                "SELECT count(*) FROM provider_scorecard WHERE month IS NULL").fetchall()[0][0]
+        assert status["collected"] >= 15 and status.get("rejected", 0) >= 2, status  # the sample's defects
+        assert len(quarantined) == 1 and "limit 5%" in quarantined[0][1], quarantined
         assert sum(status.values()) == len(landed)  # every sample file was handled before the UI came up
-        assert collected > 500
+        assert collected > 500 and null_months == 0
         with platform.instance() as instance:
             runs = [r.dagster_run for r in Platform.landing_runs(instance)]
+            freshness = {key.name: record for key, record in
+                         instance.event_log_storage.get_latest_asset_check_execution_by_key(_freshness_keys()).items()}
+            evaluations = _check_evaluations(instance, "validated_civil_complaints", "bad_row_share")
         # every run succeeded, except those of drops stopped by a blocking check (a data outcome)
         assert runs and all(run.is_success or run.tags.get("gn/outcome") == "quarantined" for run in runs)
         assert any(run.tags.get("gn/outcome") == "quarantined" for run in runs)
+        # each check result names its file (partition)
+        assert evaluations and all(e.partition for e in evaluations), evaluations
+        assert {e.partition for e in evaluations if not e.passed} == {quarantined[0][0].split("/")[0] + "|"
+                                                                       + quarantined[0][0].rsplit("/", 1)[1]}
+        # fresh, except the planted late provider
+        verdicts = {name: _evaluation(record) for name, record in freshness.items()}
+        assert not verdicts["civil_complaints_providers_fresh"].passed
+        assert set(verdicts["civil_complaints_providers_fresh"].metadata["late_providers"].value) == {"48250"}
+        assert verdicts["welfare_recipients_providers_fresh"].passed, verdicts
+        assert verdicts["water_quality_providers_fresh"].passed, verdicts
         # and everything was published before the UI came up
         with duckdb.connect(str(platform.zones.published_db), read_only=True) as published:
             tables = {r[0] for r in published.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             complaints = published.execute("SELECT count(*) FROM civil_complaints").fetchall()[0][0]
+            namji_years = published.execute(
+                "SELECT count(*) FROM nakdong_namji_target WHERE enough_samples").fetchall()[0][0]
         assert len(tables) == 10 and complaints > 100
+        assert namji_years >= 4  # several years of 남지 against its target
         assert (platform.zones.open_data / "index.html").is_file()
         assert (platform.zones.open_data / "nakdong_namji_bod_tp.png").is_file()
+        assert not html_problems(platform.zones.root), html_problems(platform.zones.root)[:10]
+
+        # SIGTERM to the command alone (as a service manager sends it) ends everything it started
+        started = descendants(dev.process.pid) | {dev.process.pid}
+        assert len(started) >= 4, started  # dagster dev, webserver, daemon, code server(s)
+        os.kill(dev.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while alive(started) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+        assert not alive(started), f"still running 10 s after SIGTERM: {sorted(alive(started))}"
     finally:
         dev.stop()
         print(dev.log_tail())
+
+
+def _freshness_keys():
+    import dagster as dg
+
+    return [dg.AssetCheckKey(dg.AssetKey("provider_scorecard"), f"{dataset}_providers_fresh")
+            for dataset in ("civil_complaints", "welfare_recipients", "water_quality")]
+
+
+def _evaluation(record):
+    return record.event.dagster_event.event_specific_data
+
+
+def _check_evaluations(instance, asset: str, check: str) -> list:
+    import dagster as dg
+
+    key = dg.AssetCheckKey(dg.AssetKey(asset), check)
+    records = instance.event_log_storage.get_asset_check_execution_history(key, limit=100)
+    return [_evaluation(r) for r in records if r.event and r.event.dagster_event
+            and r.event.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"]
