@@ -146,6 +146,8 @@ def collection_metadata(outcome, archive_path: str) -> dict:
     if outcome.encoding:
         metadata["encoding"] = outcome.encoding
     if outcome.status == "collected":
+        metadata["layout"] = outcome.layout or "one header row (the drop spec's table)"
+        metadata["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in outcome.warnings) or "none")
         metadata["unknown_columns"] = ", ".join(outcome.unknown_columns) or "none"
         metadata["rejections_by_reason"] = dg.MetadataValue.json(outcome.rejections_by_reason)
         metadata["collected_parquet"] = dg.MetadataValue.path(str(outcome.collected_path))

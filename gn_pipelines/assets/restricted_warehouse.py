@@ -55,11 +55,19 @@ def _eup_myeon_dong():
     return build_eup_myeon_dong()
 
 
+def _water_stations():
+    from gn_pipelines.reference.water_stations import water_stations
+
+    return water_stations()
+
+
 REFERENCE_ASSETS = [
     _reference_asset("providers", "The 19 data providers (경상남도 and its 18 시군) by 시군구 code.", _providers),
     _reference_asset("changwon_districts", "창원시's five districts (구), which deliver under 48120.", _districts),
     _reference_asset("eup_myeon_dong", "Every existing 읍면동 of the 18 시군, from the 법정동코드 table.",
                      _eup_myeon_dong),
+    _reference_asset("water_stations", "The province's registry of water-quality stations (NIER codes, names, "
+                     "대권역) that 물환경정보시스템 exports are matched to by name.", _water_stations),
 ]
 
 

@@ -9,6 +9,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gn_pipelines.contracts.layouts import Layout
 
 
 class PrivacyClass(StrEnum):
@@ -155,6 +159,8 @@ class DatasetContract:
     delivery_grace_hours: float | None = None
     # hours without any delivery after which a provider is late; None: from the cadence
     delivery_interval_hours: float | None = None
+    # other shapes the dataset is delivered in, read into the same columns (contracts/layouts.py)
+    layouts: tuple[Layout, ...] = ()
 
     @property
     def grace_hours(self) -> float:

@@ -1,9 +1,33 @@
 """수질 측정 자료: one row per station and date, from 48000 and the 시군 on the Nakdong."""
 
+from gn_pipelines.contracts.layouts import CodeLookup, WideByPeriodLayout
 from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.reference.providers import NAKDONG_SIGUN_CODES, PROVINCE_CODE
+
+
+# A month-level value (the 물환경정보시스템 export, the tributary workbook) is the station's
+# measurement for the month, dated to its 15th: the day is unknown, and the middle keeps every
+# value inside its own month and year, so it is graded like a daily value of that month.
+MONTHLY_VALUE_DAY = 15
+
+# The table export of 물환경정보시스템 (water.nier.go.kr), as the analysis center downloads it
+# (a real one: ../shared/data/real/nier_wq_download_hangang_tributaries_2025_cp949.csv).
+NIER_TABLE_EXPORT = WideByPeriodLayout(
+    name="nier_table_export",
+    title="물환경정보시스템 table export",
+    identifying_headers=("구분(1)", "구분(2)", "구분(3)", "구분(4)", "위치"),
+    period_pattern=r"(\d{4})\.(\d{2})",
+    period_column="measured_on",
+    period_day=MONTHLY_VALUE_DAY,
+    copied=(("station_name", "구분(4)"), ("basin", "구분(1)")),
+    code=CodeLookup(
+        target="station_code", reference="water_stations", code_column="station_code",
+        match=(("구분(1)", "basin"), ("구분(4)", "station_name")),
+        key_from=("구분(1)", "구분(2)", "구분(3)", "구분(4)"), key_prefix="NM-",
+        unknown="station(s) outside the province's station registry (reference/data/water_stations.csv)"),
+)
 
 
 def _measure(header: str, name: str, *aliases: str, low: float | None = 0.0,
@@ -42,6 +66,7 @@ CONTRACT = DatasetContract(
         _measure("클로로필-a(mg/㎥)", "chlorophyll_a_mg_m3", "클로로필a", "Chl-a",
                  "클로로필a Chlorophyll-a", "Chlorophyll-a"),
     ),
+    layouts=(NIER_TABLE_EXPORT,),
     rules=(
         QualityRule(
             "measured_on_since_1990", RuleKind.HOLDS, ("measured_on",),

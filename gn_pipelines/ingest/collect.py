@@ -21,6 +21,9 @@ from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, trans
 from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
 from gn_pipelines.ingest.parquet_io import copy_atomically, work_connection
 from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
+from gn_pipelines.ingest.layouts import (
+    SOURCE_POSITION_HEADER, LayoutRejected, interpret_headers, read_wide_by_period,
+)
 from gn_pipelines.reference import PROVIDERS_BY_CODE, PROVINCE_CODE, codes_allowed_for
 from gn_pipelines.settings import DataZones
 
@@ -47,6 +50,8 @@ class DropOutcome:
     blank_rows: int = 0
     rejections_by_reason: dict[str, int] = field(default_factory=dict)
     unknown_columns: list[str] = field(default_factory=list)
+    layout: str | None = None  # the contract layout the file was read in; None: its own table
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth a look
     collected_path: Path | None = None
     rejected_rows_path: Path | None = None
     preview: list[dict] = field(default_factory=list)  # masked sample of accepted rows
@@ -89,17 +94,51 @@ def collect_drop(
         work_dir = Path(work)
         try:
             csv_path = _as_utf8_csv(archived, work_dir, outcome)
-            mapping = _mapped_headers(contract, csv_path)
+            load_raw = _raw_loader(contract, csv_path, outcome)
         except DropRejected as rejection:
             outcome.status, outcome.reason = "rejected", str(rejection)
             return outcome
-        outcome.unknown_columns = list(mapping.unknown)
         targets = (collected_path(zones, contract.name, provider_code, file_name),
                    rejected_rows_path(zones, contract.name, provider_code, file_name))
         lineage = {"provider_code": provider_code, "source_file": source_file,
                    "content_sha256": content_sha256, "collected_at": collected_at}
-        _type_and_stage(csv_path, contract, mapping, lineage, work_dir, targets, outcome)
+        _type_and_stage(load_raw, contract, lineage, work_dir, targets, outcome)
     return outcome
+
+
+def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome):
+    """How to load the file's cells as the `raw` table, from its header rows: in the first of the
+    contract's layouts they match, else as the contract's one-header-row table. Returns a
+    function of a connection giving the header mapping and the SQL of the row numbers and shape."""
+    header_rows = read_header_rows(csv_path)
+    layout = next((layout for layout in contract.layouts if layout.matches(header_rows)), None)
+    if layout is None:
+        mapping = _mapped_headers(contract, csv_path, header_rows)
+        outcome.unknown_columns = list(mapping.unknown)
+
+        def load_table(connection):
+            _load_raw(connection, csv_path, len(mapping.headers))
+            position_of = {name: pos for pos, name in mapping.canonical_by_position.items()}
+            return mapping, "rowid + 2", _shape_problems(len(mapping.headers), max(position_of.values()))
+
+        return load_table
+    try:
+        headers = interpret_headers(layout, contract, header_rows)
+    except LayoutRejected as error:
+        raise DropRejected(f"read as the {layout.title}: {error}") from error
+    outcome.layout, outcome.unknown_columns = layout.name, headers.unknown
+    width = headers.width
+
+    def load_layout(connection):
+        outcome.warnings += read_wide_by_period(connection, csv_path, layout, contract, headers)
+        names = tuple(c.name for c in contract.columns)
+        mapping = HeaderMapping((*(c.header for c in contract.columns), SOURCE_POSITION_HEADER),
+                                dict(enumerate(names)))
+        shape = [("too_few_fields", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
+                 ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields")]
+        return mapping, "source_row_number", shape
+
+    return load_layout
 
 
 def _as_utf8_csv(archived: Path, work_dir: Path, outcome: DropOutcome) -> Path:
@@ -122,8 +161,7 @@ def _as_utf8_csv(archived: Path, work_dir: Path, outcome: DropOutcome) -> Path:
     return archived
 
 
-def _mapped_headers(contract: DatasetContract, csv_path: Path) -> HeaderMapping:
-    header_rows = read_header_rows(csv_path)
+def _mapped_headers(contract: DatasetContract, csv_path: Path, header_rows: list[list[str]]) -> HeaderMapping:
     if not header_rows or not any(h.strip() for h in header_rows[0]):
         raise DropRejected("the file has no header row (it is blank)")
     mapping = map_headers(contract, header_rows)
@@ -132,13 +170,13 @@ def _mapped_headers(contract: DatasetContract, csv_path: Path) -> HeaderMapping:
     return mapping
 
 
-def _type_and_stage(csv_path: Path, contract: DatasetContract, mapping: HeaderMapping,
-                    lineage: dict, work_dir: Path, targets: tuple[Path, Path],
-                    outcome: DropOutcome) -> None:
+def _type_and_stage(load_raw, contract: DatasetContract, lineage: dict, work_dir: Path,
+                    targets: tuple[Path, Path], outcome: DropOutcome) -> None:
     connection = work_connection(work_dir)
     try:
-        _load_raw(connection, csv_path, len(mapping.headers))
-        connection.execute(_typed_table_sql(contract, mapping, lineage["provider_code"]))
+        mapping, row_number_sql, shape_problems = load_raw(connection)
+        connection.execute(_typed_table_sql(contract, mapping, lineage["provider_code"],
+                                            row_number_sql, shape_problems))
         connection.execute("DROP TABLE raw")
         outcome.rows_read, outcome.blank_rows = connection.execute(
             "SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank) FROM typed"
@@ -174,7 +212,8 @@ def _load_raw(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int)
     )
 
 
-def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider_code: str) -> str:
+def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider_code: str,
+                     row_number_sql: str, shape_problems: list[tuple[str, str, str]]) -> str:
     position_of = {name: pos for pos, name in mapping.canonical_by_position.items()}
     width = len(mapping.headers)
     selects, problems = [], []
@@ -183,7 +222,7 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider
         sql = column_sql(column, f"({cleaned_cell(raw)})")
         selects += [f"{expression} AS {name}" for expression, name in sql.outputs]
         problems += sql.problems
-    problems += _shape_problems(width, max(position_of.values()))
+    problems += shape_problems
     if contract.provider_code_column:
         problems += _provider_problems(contract, position_of, provider_code)
     # each condition is evaluated once: the row's problems as a list of (code, text) structs
@@ -196,7 +235,7 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider
         f"{sql_text(h.strip() or f'column {i + 1}')}, c{i}" for i, h in enumerate(mapping.headers)) + ")"
     # a table, not a view: the typing is computed in one pass, then the raw text is dropped
     return f"""CREATE TABLE typed AS SELECT * EXCLUDE (problems) FROM (
-        SELECT rowid + 2 AS source_row_number, ({blank}) AS blank, {problem_list} AS problems,
+        SELECT {row_number_sql} AS source_row_number, ({blank}) AS blank, {problem_list} AS problems,
         NULLIF(array_to_string([p.text FOR p IN problems], '; '), '') AS reason,
         [p.code FOR p IN problems] AS reason_codes,
         CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw_values,
@@ -289,7 +328,8 @@ def _write_empty(contract: DatasetContract, query: str, target: Path) -> Path:
     try:
         columns = ", ".join(f"CAST(NULL AS VARCHAR) AS c{i}" for i in range(len(headers)))
         connection.execute(f"CREATE TABLE raw AS SELECT {columns}, CAST(NULL AS VARCHAR) AS overflow LIMIT 0")
-        connection.execute(_typed_table_sql(contract, mapping, PROVINCE_CODE))
+        connection.execute(_typed_table_sql(contract, mapping, PROVINCE_CODE, "rowid + 2",
+                                            _shape_problems(len(headers), len(headers) - 1)))
         lineage = {"provider_code": "", "source_file": "", "content_sha256": "",
                    "collected_at": dt.datetime.now(dt.timezone.utc), "dataset": contract.name}
         copy_atomically(connection, query, lineage, target)

@@ -71,9 +71,10 @@ def _missing_headers_reason(contract: DatasetContract, missing: tuple[str, ...],
         reason += (
             ". The file has a two-row header (row 1 holds months such as "
             f"{next(h for h in header_rows[0] if _MONTH_LABEL.match(h.strip()))!r}, row 2 the "
-            "parameter names), as in a 물환경정보시스템 export: convert it to one row per station "
-            "and date with one header row before dropping it"
+            "parameter names), but not as a layout this dataset accepts"
         )
+        for layout in contract.layouts:
+            reason += f" (the {layout.title} begins both rows with {', '.join(layout.identifying_headers)})"
     return reason
 
 

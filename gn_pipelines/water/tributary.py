@@ -4,8 +4,8 @@ water_quality drops of provider 48000, one CSV per year, so it goes through the 
 The workbook is wide (see ../shared/data/real/PROVENANCE.md, item 2): one sheet per parameter,
 columns `년, 월, <station…>`; `년` only on January rows; missing values are empty or '' cells.
 Choices the source leaves open:
-- measured_on is the 15th of the month: the sheet holds one value per month, not its day, and
-  the middle of the month keeps every value inside its own month and year.
+- measured_on is the 15th of the month (contracts/water_quality.MONTHLY_VALUE_DAY, as for the
+  물환경정보시스템 export): the sheet holds one value per month, not its day.
 - station_code is `GNT-` + the first 6 hex digits of SHA-256 of the NFC station name: the file
   has names only; a hash of the name is stable when columns are reordered or stations added.
 - the `EC` sheet is left out (electrical conductivity is not in the water_quality contract),
@@ -21,14 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from gn_pipelines.contracts.water_quality import CONTRACT
+from gn_pipelines.contracts.water_quality import CONTRACT, MONTHLY_VALUE_DAY
 from gn_pipelines.reference import PROVINCE_CODE
 
 SHEET_PARAMETERS: dict[str, str] = {
     "TEMP": "water_temp_c", "pH": "ph", "DO": "do_mg_l", "BOD": "bod_mg_l", "COD": "cod_mg_l",
     "SS": "ss_mg_l", "TN": "tn_mg_l", "TP": "tp_mg_l", "TOC": "toc_mg_l", "CHL a": "chlorophyll_a_mg_m3",
 }
-MEASUREMENT_DAY = 15
 STATION_CODE_PREFIX = "GNT-"
 DATASET = "water_quality"
 
@@ -73,7 +72,7 @@ def as_drop_rows(wide: pd.DataFrame) -> pd.DataFrame:
         "station_code": wide["station_name"].map(codes),
         "station_name": wide["station_name"],
         "basin": "",
-        "measured_on": [f"{y:04d}-{m:02d}-{MEASUREMENT_DAY:02d}" for y, m in zip(wide["year"], wide["month"])],
+        "measured_on": [f"{y:04d}-{m:02d}-{MONTHLY_VALUE_DAY:02d}" for y, m in zip(wide["year"], wide["month"])],
     })
     for parameter in SHEET_PARAMETERS.values():
         drop[parameter] = wide[parameter]

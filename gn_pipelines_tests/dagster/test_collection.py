@@ -124,10 +124,28 @@ def test_every_rejection_case_is_recorded_with_its_reason(zones, process, wareho
     assert evaluation.passed is False and "required headers missing" in evaluation.metadata["reason"].value
 
 
-def test_real_nier_export_dropped_as_water_quality(zones, process, warehouse, real_data):
+def test_real_nier_export_dropped_as_water_quality(zones, process, warehouse, instance, real_data):
+    # The 물환경정보시스템 export as downloaded (two header rows, months × parameters) is collected:
+    # 2 stations × 3 months, stations outside the province's registry keyed by name and reported.
     payload = (real_data / "nier_wq_download_hangang_tributaries_2025_cp949.csv").read_bytes()
-    drop(zones.landing, "48000/water_quality/도시의_수질현황_20250906112341.csv", payload)
-    line = process()[-1]
-    assert "rejected" in line and "two-row header" in line
-    [(reason, encoding)] = warehouse("SELECT reason, encoding FROM drop_log WHERE dataset = 'water_quality'")
-    assert "two-row header" in reason and encoding == "cp949"
+    relative = "48000/water_quality/도시의_수질현황_20250906112341.csv"
+    drop(zones.landing, relative, payload)
+    [line] = [line for line in process() if line.startswith(relative)]
+    assert line.startswith(f"{relative}: 6 rows accepted, 0 rows rejected; 6 rows passed, 0 quarantined"), line
+    [(status, encoding)] = warehouse("SELECT status, encoding FROM drop_log WHERE dataset = 'water_quality'")
+    assert (status, encoding) == ("collected", "cp949")
+    collected = warehouse("SELECT station_name, basin, strftime(measured_on, '%Y-%m-%d'), bod_mg_l, tp_mg_l, "
+                          "total_coliform_100ml, station_code LIKE 'NM-%' FROM validated_water_quality "
+                          "WHERE source_file = ? ORDER BY ALL", relative)
+    assert collected[:3] == [("공촌천", "한강", "2025-03-15", 2.5, 0.097, 13000.0, True),
+                             ("공촌천", "한강", "2025-04-15", 2.6, 0.196, 2200.0, True),
+                             ("공촌천", "한강", "2025-05-15", 3.2, 0.128, 1700.0, True)]
+    assert [row[0] for row in collected[3:]] == ["장수천1"] * 3
+    assert warehouse("SELECT count(*) FROM quarantine_water_quality WHERE source_file = ?", relative) == [(0,)]
+    event = instance.get_latest_materialization_event(collected_asset_key("water_quality"))
+    metadata = event.asset_materialization.metadata
+    assert metadata["layout"].value == "nier_table_export"
+    warnings = metadata["warnings"].value
+    assert "2 station(s) outside the province's station registry" in warnings
+    assert "한강/한강서해/한강서해/공촌천 → NM-" in warnings and "장수천1 → NM-" in warnings
+    assert "전기전도도 EC (μS/cm)" in metadata["unknown_columns"].value

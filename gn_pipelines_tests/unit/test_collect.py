@@ -148,11 +148,14 @@ def test_broken_xlsx_is_rejected(zones):
     assert outcome.status == "rejected" and "xlsx" in outcome.reason
 
 
-def test_real_nier_export_is_rejected_naming_its_two_row_header(zones, real_data):
-    payload = (real_data / "nier_wq_download_hangang_tributaries_2025_cp949.csv").read_bytes()
+def test_a_two_row_header_near_the_nier_layout_is_rejected_naming_it(zones, real_data):
+    # the real export with its first column renamed: not the layout, and told so
+    text = (real_data / "nier_wq_download_hangang_tributaries_2025_cp949.csv").read_bytes().decode("cp949")
+    payload = text.replace("구분(1)", "권역").encode("cp949")
     outcome = collect(zones, "water_quality", payload, provider="48000")
     assert outcome.status == "rejected" and outcome.encoding == "cp949"
     assert "two-row header" in outcome.reason and "'2025.03'" in outcome.reason
+    assert "물환경정보시스템 table export begins both rows with 구분(1)" in outcome.reason
 
 
 def test_real_parks_file_is_not_mistaken_for_a_dataset(zones, real_data):
