@@ -119,12 +119,14 @@ def _datalab_review(args: argparse.Namespace) -> int:
 def _datalab_list(args: argparse.Namespace) -> int:
     from gn_pipelines.datalab.lifecycle import list_requests
 
+    from gn_pipelines.datalab.risk import summary
+
     states = list_requests(DataZones.from_env().ensure())
-    print("request_id\tstate\trequester\torganisation\ttable\tclass\texpires_on\treviewer\treason")
+    print("request_id\tstate\trequester\torganisation\ttable\tclass\texpires_on\treviewer\treason\tchecks")
     for s in states:
         print("\t".join(str(v if v is not None else "") for v in (
             s.request_id, s.decision, s.requester, s.organisation, s.table_name, s.privacy_class,
-            s.expires_on, s.reviewer, s.reason)))
+            s.expires_on, s.reviewer, s.reason, summary(s.evidence))))
     return 0
 
 

@@ -86,5 +86,22 @@ def failed_checks(evidence: dict) -> list[str]:
     return failed
 
 
+def summary(evidence: dict | None) -> str:
+    """One line of the checks for `datalab list` (what the reviewer weighs)."""
+    if not evidence:
+        return ""
+    parts = [f"{evidence.get('shape')}, {evidence.get('rows')} rows"]
+    if "k" in evidence:
+        parts.append(f"k={evidence['k']['reached']} (≥{evidence['k']['required']} over "
+                     f"{', '.join(evidence['k']['quasi_identifiers']) or 'no quasi-identifier'})")
+    if evidence.get("l", {}).get("reached"):
+        parts.append("l=" + ", ".join(f"{c}:{n}" for c, n in evidence["l"]["reached"].items()))
+    if "differencing" in evidence:
+        diff = evidence["differencing"]
+        parts.append(f"differencing: {diff['derivable_small_cells']} small cell(s) against "
+                     f"{len(diff['compared_with'])} earlier release(s)")
+    return "; ".join(parts)
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
