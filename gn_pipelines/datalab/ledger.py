@@ -88,8 +88,7 @@ def register(zones: DataZones) -> list[dict]:
             continue
         row = {name: entry.get(name) for name in REGISTER_COLUMNS}
         row["items"] = ", ".join(entry.get("items") or ())
-        if entry["kind"] == EXTRACT:
-            row["destroyed_on"] = destroyed.get(entry["reference"])
+        row["destroyed_on"] = destroyed.get(entry["reference"])
         rows.append(row)
     return rows
 
@@ -120,7 +119,9 @@ RELEASE_RECIPIENT = "경상남도 빅데이터분석센터 분석가"
 
 
 def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
-    """One ledger entry per 가명정보 table of a release that just became current."""
+    """One ledger entry per 가명정보 table of a release that just became current; and the
+    destruction of earlier releases the publisher has pruned since."""
+    record_pruned_releases(zones, release_dir.parent)
     from gn_pipelines.privacy.deidentify import release_key_id
     from gn_pipelines.publish.tables import PSEUDONYMOUS, PUBLISHED_TABLES
 
@@ -136,6 +137,23 @@ def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
             items=tuple(f"{table.name}.{c}" for c in table.column_names), recipient=RELEASE_RECIPIENT,
             period_start=start, verdict="적정(자동 검사: k-익명성, l-다양성, 잔여 식별자)",
             key_id=", ".join(key_ids) or None)))
+    return written
+
+
+def record_pruned_releases(zones: DataZones, releases_dir: Path) -> list[Path]:
+    """A destruction entry for every recorded release whose directory is gone (pruned or rolled
+    back by the publisher); the date is the day it was found gone."""
+    recorded = entries(zones)
+    destroyed = {e["reference"] for e in recorded if e["kind"] == DESTRUCTION}
+    written = []
+    for entry in recorded:
+        reference = entry["reference"]
+        if entry["kind"] != RELEASE or reference in destroyed or "@" not in reference:
+            continue
+        if not (releases_dir / reference.split("@", 1)[1]).exists():
+            written.append(append_entry(zones, LedgerEntry(
+                DESTRUCTION, reference, entry["purpose"], recipient=entry["recipient"],
+                destroyed_on=today_in_seoul().isoformat())))
     return written
 
 

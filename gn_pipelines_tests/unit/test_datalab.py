@@ -235,3 +235,32 @@ def test_a_rejected_or_risky_row_request_is_never_extracted(published):
                                 request_id="rows-3"), zones)
     assert risky.status == "refused" and risky.reason.startswith("k-anonymity: the smallest class")
     assert register(zones) == []
+
+
+def test_every_pseudonymised_release_is_in_the_ledger_until_it_is_pruned(zones):
+    import json
+
+    from gn_pipelines.datalab.ledger import record_release
+
+    releases = zones.root / "releases"
+
+    def release(release_id: str, tables: dict) -> Path:
+        path = releases / release_id
+        path.mkdir(parents=True)
+        (path / "release.json").write_text(json.dumps(
+            {"completed_at": "2026-12-06T02:00:00+09:00", "tables": tables}), encoding="utf-8")
+        return path
+
+    record_release(zones, release("r1", {"civil_complaints": 10, "welfare_summary": 4, "welfare_recipients": 3}))
+    first = register(zones)
+    assert sorted(r["reference"] for r in first) == ["civil_complaints@r1", "welfare_recipients@r1"]
+    assert {r["kind"] for r in first} == {"release"} and all(r["period_start"] == "2026-12-06" for r in first)
+    assert all(r["verdict"] and r["recipient"] and r["destroyed_on"] is None for r in first)
+    (releases / "r1" / "release.json").unlink()
+    (releases / "r1").rmdir()  # pruned by the publisher
+    record_release(zones, release("r2", {"civil_complaints": 12}))
+    rows = {r["reference"]: r for r in register(zones)}
+    assert set(rows) == {"civil_complaints@r1", "welfare_recipients@r1", "civil_complaints@r2"}
+    assert rows["civil_complaints@r1"]["destroyed_on"] and rows["civil_complaints@r2"]["destroyed_on"] is None
+    record_release(zones, release("r3", {}))
+    assert len(register(zones)) == 3  # a destruction is recorded once
