@@ -22,7 +22,7 @@ from gn_pipelines.resources import (
     RestrictedWarehouseResource,
     warn_if_pseudonym_key_missing,
 )
-from gn_pipelines.sensors import landing_drop_sensor
+from gn_pipelines.sensors import dead_run_sweep_sensor, landing_drop_sensor
 
 warn_if_pseudonym_key_missing()
 
@@ -35,7 +35,7 @@ defs = dg.Definitions(
     asset_checks=[*FRESHNESS_CHECKS],
     jobs=JOBS,
     schedules=[provider_freshness_schedule, nightly_publication_schedule, datalab_destruction_schedule],
-    sensors=[landing_drop_sensor, publication_automation_sensor],
+    sensors=[landing_drop_sensor, publication_automation_sensor, dead_run_sweep_sensor],
     resources={
         "zones": _zones,
         "warehouse": RestrictedWarehouseResource(zones=_zones),

@@ -59,14 +59,18 @@ def describe_owner(run: dg.DagsterRun) -> str:
     return "the daemon" if run.remote_job_origin is not None else "an earlier command"
 
 
+# Tags every in-process run of `gn-pipelines process` carried before runs had owner tags.
+LEGACY_PROCESS_TAGS = ("dagster/run_key", "gn/trigger")
+
+
 def is_dead_in_process_run(run: dg.DagsterRun) -> bool:
     """An in-process run whose owner is gone. Runs launched by the daemon (they have a remote
-    origin) are left to run monitoring; in-process runs of a version without owner tags have no
-    process left to finish them."""
+    origin) are left to run monitoring; runs of `process` from a version without owner tags have
+    no process left to finish them; anyone else's in-process runs are left alone."""
     if run.remote_job_origin is not None:
         return False
     if OWNER_PID_TAG not in run.tags:
-        return True
+        return any(tag in run.tags for tag in LEGACY_PROCESS_TAGS)
     return owner_alive(run.tags) is False
 
 

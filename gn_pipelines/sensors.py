@@ -99,3 +99,20 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
         cursor=dump_state(plan.state, warehouse=version),
         skip_reason=None if requests else describe_plan(plan),
     )
+
+
+@dg.sensor(
+    name="dead_run_sweep",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks failed the runs a `gn-pipelines process` or `extract` executed in its own "
+                "process when that process died, and frees their pool slots (run monitoring covers "
+                "the daemon's own runs).",
+)
+def dead_run_sweep_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    from gn_pipelines.run_recovery import recover_dead_runs
+
+    recovered = recover_dead_runs(context.instance)
+    for run in recovered:
+        context.log.warning(run.line)
+    return dg.SkipReason(f"{len(recovered)} dead run(s) recovered" if recovered else "no dead run")
