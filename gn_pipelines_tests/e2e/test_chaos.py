@@ -22,7 +22,8 @@ from gn_pipelines.run_recovery import IN_PROGRESS
 from gn_pipelines_tests.e2e.conftest import Platform
 from gn_pipelines_tests.e2e.drops import complaints_48740, deliver, welfare_48170_cp949
 
-pytestmark = pytest.mark.e2e
+# about ten `process` starts per seed, plus the uninterrupted run for the first one
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 COMMAND_TIMEOUT = 600  # one whole `process` of the drops below, on a busy 2-core machine
 KILLS = 10

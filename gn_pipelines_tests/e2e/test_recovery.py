@@ -20,7 +20,7 @@ from gn_pipelines.run_recovery import IN_PROGRESS
 from gn_pipelines_tests.e2e.conftest import Platform
 from gn_pipelines_tests.e2e.drops import complaints_48740, deliver, welfare_48170_cp949
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # two or three whole `process` each
 
 COMMAND_TIMEOUT = 300  # a whole `process` on this small landing zone, on a busy 2-core machine
 
