@@ -11,6 +11,7 @@ from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
 from gn_pipelines.assets.collection import FILE_DIMENSION, PROVIDER_DIMENSION, drop_partitions
 from gn_pipelines.assets.validation import validated_asset_key
 from gn_pipelines.contracts import CONTRACTS, DatasetContract
+from gn_pipelines.privacy.recipes import RECIPES
 from gn_pipelines.resources import DataZonesResource, PseudonymKeyResource
 
 DEIDENTIFICATION_GROUP = "deidentification"
@@ -74,13 +75,13 @@ def build_deidentified_asset(contract: DatasetContract) -> dg.AssetsDefinition:
     specs = [dg.AssetCheckSpec(RESIDUAL_CHECK, asset=key, blocking=True,
                                description="The final scan finds no identifier in any text column; "
                                            "otherwise nothing is released and publication stops.")]
-    if contract.name != "water_quality":
-        specs += [
-            dg.AssetCheckSpec(K_CHECK, asset=key, blocking=True,
-                              description="Every equivalence class over the quasi-identifiers has ≥ k records."),
-            dg.AssetCheckSpec(L_CHECK, asset=key, blocking=True,
-                              description="Every class has ≥ l distinct values of each sensitive attribute."),
-        ]
+    checks = RECIPES[contract.name].release.checks  # only checks that can fail (recipes.Release)
+    if "k" in checks:
+        specs.append(dg.AssetCheckSpec(K_CHECK, asset=key, blocking=True, description=(
+            "Every equivalence class over the quasi-identifiers has ≥ k records.")))
+    if "l" in checks:
+        specs.append(dg.AssetCheckSpec(L_CHECK, asset=key, blocking=True, description=(
+            "Every class has ≥ l distinct values of each sensitive attribute.")))
 
     @dg.asset(
         key=key,
@@ -113,6 +114,9 @@ def build_deidentified_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         }
         if anonymity:
             metadata.update({
+                "information_loss": dg.MetadataValue.json(anonymity["information_loss"]),
+                "levels": dg.MetadataValue.json(anonymity["levels"]),
+                "quasi_identifiers_generalised_in_text": dg.MetadataValue.json(result.text_generalised),
                 "k_reached": anonymity["k_reached"], "l_reached": dg.MetadataValue.json(anonymity["l_reached"]),
                 "records_suppressed": anonymity["records_suppressed"],
                 "suppression_rate": anonymity["suppression_rate"],
@@ -122,24 +126,32 @@ def build_deidentified_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         yield dg.AssetCheckResult(
             check_name=RESIDUAL_CHECK, passed=not result.residual, severity=dg.AssetCheckSeverity.ERROR,
             metadata={"residual_identifiers": dg.MetadataValue.json(result.residual)})
-        if contract.name != "water_quality":
-            yield from _anonymity_checks(anonymity)
+        yield from _anonymity_checks(anonymity, checks)
 
     return deidentified
 
 
-def _anonymity_checks(anonymity: dict):
+def _anonymity_checks(anonymity: dict, checks: tuple[str, ...]):
+    """The k and l checks the recipe declares; a report without the figures is an error, not a pass."""
+    if not checks or set(checks) == {"residual"}:
+        return
+    if not anonymity or not anonymity.get("k_required"):
+        raise dg.Failure("the release has no anonymity report to check k and l against")
     released = anonymity.get("records_out", 0)
-    k_ok = released == 0 or anonymity["k_reached"] >= anonymity["k_required"]
-    yield dg.AssetCheckResult(
-        check_name=K_CHECK, passed=k_ok, severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"k_required": anonymity.get("k_required"), "k_reached": anonymity.get("k_reached"),
-                  "records_suppressed": anonymity.get("records_suppressed")})
-    l_reached = anonymity.get("l_reached") or {}
-    l_ok = released == 0 or all(v >= anonymity["l_required"] for v in l_reached.values())
-    yield dg.AssetCheckResult(
-        check_name=L_CHECK, passed=l_ok, severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"l_required": anonymity.get("l_required"), "l_reached": dg.MetadataValue.json(l_reached)})
+    if "k" in checks:
+        k_ok = released == 0 or anonymity["k_reached"] >= anonymity["k_required"]
+        yield dg.AssetCheckResult(
+            check_name=K_CHECK, passed=k_ok, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"k_required": anonymity["k_required"], "k_reached": anonymity["k_reached"],
+                      "records_suppressed": anonymity.get("records_suppressed")})
+    if "l" in checks:
+        l_reached = anonymity.get("l_reached") or {}
+        if not l_reached:
+            raise dg.Failure("the l check has no sensitive attribute to check")
+        l_ok = released == 0 or all(v >= anonymity["l_required"] for v in l_reached.values())
+        yield dg.AssetCheckResult(
+            check_name=L_CHECK, passed=l_ok, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"l_required": anonymity["l_required"], "l_reached": dg.MetadataValue.json(l_reached)})
 
 
 PSEUDONYMISED_ASSETS = [build_pseudonymised_asset(c) for c in CONTRACTS.values()]

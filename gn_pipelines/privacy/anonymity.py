@@ -1,25 +1,25 @@
-"""k-anonymity and distinct l-diversity by local recoding, set-based in DuckDB.
+"""k-anonymity and distinct l-diversity by top-down local recoding (Mondrian), set-based in DuckDB.
 
-Design (bottom-up local recoding along one generalisation schedule):
+Design (LeFevre, DeWitt & Ramakrishnan 2006, "Mondrian multidimensional k-anonymity", cut
+along each quasi-identifier's generalisation hierarchy, relaxed to local recoding as ARX's
+"local generalisation" is):
 
-1. The schedule is a chain of level vectors, one level per ladder, from the finest (all 0) to
-   the coarsest (every ladder at its top). By default it raises the ladders round-robin in the
-   order given, so the first quasi-identifier listed is coarsened first.
-2. Every record starts at step 0 and carries its class key (partition values + published
-   tuple) as one text column. Each round is two UPDATEs over a GROUP BY of that key:
-   - raise: the records of every class that is too small (< k) or not diverse enough (< l
-     distinct values of a sensitive column) move one step up;
-   - pull: for each class still failing, the smallest passing class that coarsens into it
-     moves up too. One is enough (it brings ≥ k records and ≥ l values), and it stops the
-     stragglers from climbing alone to the province level, where for l-diversity they would
-     be alike by construction and end up suppressed.
-   Classes that pass are never split: records only join them, which cannot break k or l. So
-   창원's records keep their 시군구 (or 읍면동) while a small 합천 면 climbs only where it must.
-3. After at most len(schedule) rounds, a class still failing is suppressed (데이터 삭제, a whole
-   class at a time, so no other class changes). Above `max_suppression` nothing is written.
+1. Every record starts at the top of every ladder (the coarsest values), its class bounded by
+   the partition columns (e.g. the reference month). A partition that fails k or l even there
+   is suppressed whole (데이터 삭제): the only suppression there is.
+2. The ladders are specialised in the order given, the first one first (the recipe lists the
+   quasi-identifier it values most first: 읍면동 before age, sex and days), one level at a time.
+   Each round cuts every class by the next finer value of one ladder, in one GROUP BY:
+   a child with ≥ k records, ≥ l values of each sensitive column and a known value becomes a
+   class of its own; the failing children stay together at the parent's value and, when they are
+   too few or too alike, the smallest passing child stays with them. Every class passes after
+   every cut, so nothing else is ever suppressed, and a small 면 falls back to its 시군 without
+   dragging the 동 of 창원 with it.
+3. A ladder done, the next one specialises within the classes the previous ones left: what the
+   first ladder keeps is paid for by the detail the later ones give up (reported per column).
 
-Partition columns (e.g. the reference month) stay exact and bound every class. The report is
-computed from the written table, not from the engine's own bookkeeping.
+Partition columns stay exact. The report is computed from the published values: a record counts
+at the finest level whose value it publishes (a 읍면동 never known publishes its 시군구).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ SUPPRESSED = "데이터 삭제"
 SIZE_BUCKETS = ((1, 4), (5, 9), (10, 19), (20, 49), (50, 99), (100, None))
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 _WORK = "_gn_anonymity_work"
+_CUT = "_gn_anonymity_cut"
 
 
 class AnonymityError(RuntimeError):
@@ -57,56 +58,63 @@ class AnonymityReport:
     techniques: dict[str, list[str]]  # output column → guideline techniques applied
     partition_by: list[str] = field(default_factory=list)
     sensitive: list[str] = field(default_factory=list)
+    # output column → share of published records whose value is coarser than its finest level
+    generalised_share: dict[str, float] = field(default_factory=dict)
+    priority: list[str] = field(default_factory=list)  # ladders in the order they were specialised
 
     @property
     def suppression_rate(self) -> float:
         return self.records_suppressed / self.records_in if self.records_in else 0.0
 
+    @property
+    def average_class_size(self) -> float:
+        return self.records_out / self.equivalence_classes if self.equivalence_classes else 0.0
+
+    def information_loss(self) -> dict:
+        """Suppressed share, share of values generalised per column, average class size."""
+        return {"suppressed_share": round(self.suppression_rate, 6),
+                "generalised_share": self.generalised_share,
+                "average_class_size": round(self.average_class_size, 2)}
+
     def to_dict(self) -> dict:
-        return {**asdict(self), "suppression_rate": round(self.suppression_rate, 6)}
-
-
-def default_schedule(ladders: Sequence[Ladder]) -> list[tuple[int, ...]]:
-    """Round-robin: raise each ladder in turn (in the order given) until all reach their top."""
-    levels = [0] * len(ladders)
-    schedule = [tuple(levels)]
-    while any(level < len(l.levels) - 1 for level, l in zip(levels, ladders)):
-        for i, ladder in enumerate(ladders):
-            if levels[i] < len(ladder.levels) - 1:
-                levels[i] += 1
-                schedule.append(tuple(levels))
-    return schedule
+        return {**asdict(self), "suppression_rate": round(self.suppression_rate, 6),
+                "information_loss": self.information_loss()}
 
 
 def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequence[Ladder | str],
               sensitive: Sequence[Ladder | str] = (), k: int = 5, l: int = 2,
               partition_by: Sequence[str] = (), keep: Sequence[str] = (),
-              max_suppression: float = 0.05, pull_peers: bool = True,
-              schedule: Sequence[Sequence[int]] | None = None) -> AnonymityReport:
+              max_suppression: float = 0.05) -> AnonymityReport:
     """Write `target` from `source`: generalised, suppressed where needed, k-anonymous, l-diverse.
 
-    A sensitive Ladder is applied at its first level (e.g. an amount band); `keep` columns pass
+    `quasi_identifiers` in priority order: the first is specialised first, so kept finest. A
+    sensitive Ladder is applied at its first level (e.g. an amount band); `keep` columns pass
     through unchanged (pseudonymous keys, categories). Raises AnonymityError above the budget.
     """
     _check_names(source, target)
     if k < 1 or l < 1:
         raise ValueError("k and l must be at least 1")
+    if not quasi_identifiers:
+        raise ValueError("k-anonymity needs at least one quasi-identifier")
     ladders = [q if isinstance(q, Ladder) else exact_ladder(q) for q in quasi_identifiers]
     sensitives = [s if isinstance(s, Ladder) else exact_ladder(s) for s in sensitive]
-    steps = [tuple(s) for s in schedule] if schedule else default_schedule(ladders)
-    _check_schedule(steps, ladders)
-    plan = _Plan(ladders, steps, list(partition_by), _sensitive_outputs(sensitives), k, l,
+    plan = _Plan(ladders, list(partition_by), _sensitive_outputs(sensitives), k, l,
                  _fixed_techniques(partition_by, sensitives))
 
     connection.execute(plan.work_sql(source, sensitives, keep))
     try:
-        for _ in steps:
-            moved = connection.execute(plan.raise_sql(), plan.parameters).fetchall()[0][0]
-            if not moved:
-                break
-            if pull_peers:
-                connection.execute(plan.pull_sql(), plan.parameters)
         connection.execute(plan.suppress_sql(), plan.parameters)
+        for i, ladder in enumerate(ladders):
+            for level in range(len(ladder.levels) - 1, 0, -1):
+                connection.execute(plan.cut_sql(i, level), plan.parameters)
+                cut, stay = connection.execute(
+                    f"SELECT count(*) FILTER (WHERE _cut), count(*) FILTER (WHERE NOT _cut) FROM {_CUT}").fetchall()[0]
+                if cut:
+                    connection.execute(plan.specialise_sql(i, level))
+                if stay:
+                    connection.execute(plan.fix_sql(i))
+                if not cut:
+                    break
         records_in, suppressed = connection.execute(plan.counts_sql()).fetchall()[0]
         if records_in and suppressed / records_in > max_suppression:
             raise AnonymityError(
@@ -117,20 +125,13 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
         return _report(connection, plan, target, records_in, suppressed)
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {_WORK}")
+        connection.execute(f"DROP TABLE IF EXISTS {_CUT}")
 
 
 def _check_names(*tables: str) -> None:
     for table in tables:
         if not _TABLE_NAME.fullmatch(table):
             raise ValueError(f"not a plain table name: {table!r}")
-
-
-def _check_schedule(steps: list[tuple[int, ...]], ladders: list[Ladder]) -> None:
-    for step in steps:
-        if len(step) != len(ladders) or any(not 0 <= v < len(d.levels) for v, d in zip(step, ladders)):
-            raise ValueError(f"schedule step {step} does not fit the ladders")
-    if any(a > b for prev, nxt in zip(steps, steps[1:]) for a, b in zip(prev, nxt)):
-        raise ValueError("a schedule must never make a ladder finer again")
 
 
 def _sensitive_outputs(sensitives: list[Ladder]) -> list[str]:
@@ -150,7 +151,6 @@ class _Plan:
     """The SQL of one anonymisation; column names of the work table are generated here."""
 
     ladders: list[Ladder]
-    steps: list[tuple[int, ...]]
     partition: list[str]
     sensitive: list[str]
     k: int
@@ -160,6 +160,9 @@ class _Plan:
     def level_column(self, i: int, level: int, out: int) -> str:
         return quote(f"_q{i}_{level}_{out}")
 
+    def top(self, i: int) -> int:
+        return len(self.ladders[i].levels) - 1
+
     def work_sql(self, source: str, sensitives: list[Ladder], keep: Sequence[str]) -> str:
         levels = [f"{sql} AS {self.level_column(i, j, o)}"
                   for i, ladder in enumerate(self.ladders)
@@ -168,37 +171,36 @@ class _Plan:
         sens = [f"{sql} AS {quote(out)}" for s in sensitives
                 for sql, out in zip(s.levels[0].sql, s.outputs)]
         exact = [quote(c) for c in (*self.partition, *keep)]
-        columns = ", ".join(["row_number() OVER () AS _row", "0 AS _step", "false AS _suppressed",
-                             *exact, *sens, *levels])
-        return (f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, {self.key()} AS _key, "
-                f"{self.key(1)} AS _next FROM (SELECT {columns} FROM {source})")
+        state = [f"{self.top(i)} AS _lv{i}, false AS _fix{i}" for i in range(len(self.ladders))]
+        columns = ", ".join(["row_number() OVER () AS _row", "false AS _suppressed",
+                             *exact, *sens, *levels, *state])
+        return (f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, {self.key()} AS _key "
+                f"FROM (SELECT {columns} FROM {source})")
 
-    def published(self, ahead: int = 0) -> list[tuple[str, str]]:
-        """(SQL, output name) of each quasi-identifier's value at the record's step (+ `ahead`)."""
-        last = len(self.steps) - 1
-        columns = []
-        for i, ladder in enumerate(self.ladders):
-            for o, out in enumerate(ladder.outputs):
-                whens = " ".join(
-                    f"WHEN {s} THEN {self.level_column(i, self.steps[min(s + ahead, last)][i], o)}"
-                    for s in range(len(self.steps)))
-                columns.append((f"CASE _step {whens} END", out))
-        return columns
+    def value(self, i: int, out: int, at: int | None = None) -> str:
+        """Ladder i's output `out` at the record's current level (or at level `at`)."""
+        if at is not None:
+            return self.level_column(i, at, out)
+        whens = " ".join(f"WHEN {j} THEN {self.level_column(i, j, out)}"
+                         for j in range(len(self.ladders[i].levels)))
+        return f"CASE _lv{i} {whens} END"
 
-    def key(self, ahead: int = 0) -> str:
-        """A record's class as one text: partition values and its published tuple (+ `ahead` steps)."""
+    def published(self, at: dict[int, int] | None = None) -> list[tuple[str, str]]:
+        """(SQL, output name) of each quasi-identifier's published value."""
+        at = at or {}
+        return [(self.value(i, o, at.get(i)), out)
+                for i, ladder in enumerate(self.ladders) for o, out in enumerate(ladder.outputs)]
+
+    def key(self, at: dict[int, int] | None = None) -> str:
+        """A record's class as one text: partition values and its published tuple."""
         parts = [*(f"CAST({quote(p)} AS VARCHAR)" for p in self.partition),
-                 *(sql for sql, _ in self.published(ahead))]
+                 *(sql for sql, _ in self.published(at))]
         # CSV-style quoting makes the text key injective; it groups ~10× faster than a LIST
         quoted = [f"coalesce('\"' || replace(CAST({p} AS VARCHAR), '\"', '\"\"') || '\"', 'NULL')" for p in parts]
         return " || ',' || ".join(quoted) if quoted else "''"
 
-    def classes_sql(self) -> str:
-        """One row per class: size, steps spanned, diversity, and where it goes one step up."""
-        diversity = "".join(f", {self.distinct(s)} AS {quote('_l_' + s)}" for s in self.sensitive)
-        return (f"SELECT _key, count(*) AS _n, min(_step) AS _lo, max(_step) AS _hi, "
-                f"any_value(_next) AS _next, min(_next) = max(_next) AS _one_next{diversity} "
-                f"FROM {_WORK} GROUP BY _key")
+    def diversity(self, prefix: str = "") -> str:
+        return "".join(f", {self.distinct(prefix + quote(s))} AS {quote('_l_' + s)}" for s in self.sensitive)
 
     def distinct(self, column: str) -> str:
         """Distinct values of a sensitive column in a class, capped at l (all the test needs).
@@ -206,49 +208,60 @@ class _Plan:
         For l ≤ 2, min ≠ max says it without a count(DISTINCT): several times faster.
         """
         if self.l > 2:
-            return f"count(DISTINCT {quote(column)})"
-        return (f"CASE WHEN min({quote(column)}) IS NULL THEN 0 "
-                f"WHEN min({quote(column)}) = max({quote(column)}) THEN 1 ELSE 2 END")
+            return f"count(DISTINCT {column})"
+        return (f"CASE WHEN min({column}) IS NULL THEN 0 "
+                f"WHEN min({column}) = max({column}) THEN 1 ELSE 2 END")
 
-    def climb(self) -> str:
-        """SET clause moving a record one step up, with its stored class keys."""
-        return f"SET _step = _step + 1, _key = {self.key(1)}, _next = {self.key(2)}"
-
-    def failing(self, alias: str = "") -> str:
+    def passing(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
-        tests = [f"{prefix}_n < $k", *(f"{prefix}{quote('_l_' + s)} < $l" for s in self.sensitive)]
-        return "(" + " OR ".join(tests) + ")"
+        tests = [f"{prefix}_n >= $k", *(f"{prefix}{quote('_l_' + s)} >= $l" for s in self.sensitive)]
+        return "(" + " AND ".join(tests) + ")"
 
     @property
     def parameters(self) -> dict[str, int]:
         return {"k": self.k, "l": self.l} if self.sensitive else {"k": self.k}
 
-    def raise_sql(self) -> str:
-        """Move every record of a failing class one step up the schedule."""
-        return (f"UPDATE {_WORK} {self.climb()} WHERE _step < {len(self.steps) - 1} AND "
-                f"_key IN (SELECT _key FROM ({self.classes_sql()}) WHERE {self.failing()})")
-
     def suppress_sql(self) -> str:
-        """Mark the records of classes still failing at the top step (데이터 삭제)."""
-        return (f"UPDATE {_WORK} SET _suppressed = true WHERE "
-                f"_key IN (SELECT _key FROM ({self.classes_sql()}) WHERE {self.failing()})")
+        """Mark the partitions failing even at the top of every ladder (데이터 삭제)."""
+        return (f"UPDATE {_WORK} SET _suppressed = true WHERE _key IN (SELECT _key FROM "
+                f"(SELECT _key, count(*) AS _n{self.diversity()} FROM {_WORK} GROUP BY _key) "
+                f"WHERE NOT {self.passing()})")
 
-    def pull_sql(self) -> str:
-        """Move one passing class (the smallest) up into each failing class it coarsens into.
-
-        Stragglers otherwise climb alone, and for l-diversity they are alike by construction
-        (a mixed class would have passed), so they would end up suppressed. A passing class
-        has ≥ k records and ≥ l values of each sensitive column, so one is always enough.
-        Only classes whose records share one step and one next tuple move (whole classes).
-        """
+    def cut_sql(self, i: int, level: int) -> str:
+        """Which records of ladder i's classes at `level` go one level finer (`_cut`)."""
+        child = self.key({i: level - 1})
+        known = " AND ".join(f"{self.level_column(i, level - 1, o)} IS NOT NULL"
+                             for o in range(len(self.ladders[i].outputs)))
+        sensitive = "".join(f", {quote(s)}" for s in self.sensitive)
         return f"""
-UPDATE {_WORK} {self.climb()} WHERE _key IN (
-  WITH classes AS ({self.classes_sql()})
-  SELECT c._key FROM classes c JOIN classes f ON c._next = f._key
-  WHERE {self.failing('f')} AND NOT {self.failing('c')} AND c._lo = c._hi AND c._one_next
-    AND c._hi < {len(self.steps) - 1}
-  QUALIFY row_number() OVER (PARTITION BY f._key ORDER BY c._n, c._key) = 1)
+CREATE OR REPLACE TEMP TABLE {_CUT} AS
+WITH candidates AS (
+  SELECT _row, _key, {child} AS _child, {known} AS _known{sensitive}
+  FROM {_WORK} WHERE NOT _suppressed AND NOT _fix{i} AND _lv{i} = {level}),
+children AS (
+  SELECT _key, _child, count(*) AS _n, bool_and(_known) AS _known{self.diversity()}
+  FROM candidates GROUP BY _key, _child),
+judged AS (SELECT _key, _child, _n, _known AND {self.passing()} AS _pass FROM children),
+rest AS (
+  SELECT c._key, count(*) AS _n{self.diversity('c.')}
+  FROM candidates c JOIN judged j ON c._key = j._key AND c._child = j._child
+  WHERE NOT j._pass GROUP BY c._key),
+rescued AS (
+  SELECT j._key, j._child FROM judged j JOIN rest r ON j._key = r._key
+  WHERE j._pass AND NOT {self.passing('r')}
+  QUALIFY row_number() OVER (PARTITION BY j._key ORDER BY j._n, j._child) = 1)
+SELECT c._row, j._pass AND s._key IS NULL AS _cut
+FROM candidates c JOIN judged j ON c._key = j._key AND c._child = j._child
+LEFT JOIN rescued s ON s._key = j._key AND s._child = j._child
 """
+
+    def specialise_sql(self, i: int, level: int) -> str:
+        return (f"UPDATE {_WORK} SET _lv{i} = {level - 1}, _key = {self.key({i: level - 1})} "
+                f"FROM {_CUT} c WHERE {_WORK}._row = c._row AND c._cut")
+
+    def fix_sql(self, i: int) -> str:
+        return (f"UPDATE {_WORK} SET _fix{i} = true "
+                f"FROM {_CUT} c WHERE {_WORK}._row = c._row AND NOT c._cut")
 
     def counts_sql(self) -> str:
         return f"SELECT count(*), count(*) FILTER (WHERE _suppressed) FROM {_WORK}"
@@ -260,6 +273,14 @@ UPDATE {_WORK} {self.climb()} WHERE _key IN (
         return (f"CREATE OR REPLACE TABLE {target} AS SELECT {columns} FROM {_WORK} "
                 f"WHERE NOT _suppressed ORDER BY _row")
 
+    def reached_sql(self, i: int) -> str:
+        """The finest level of ladder i whose value the record publishes (NULL never matches)."""
+        outputs = range(len(self.ladders[i].outputs))
+        whens = " ".join(
+            f"WHEN {' AND '.join(f'{self.level_column(i, j, o)} = {self.value(i, o)}' for o in outputs)} THEN {j}"
+            for j in range(len(self.ladders[i].levels)))
+        return f"CASE {whens} ELSE _lv{i} END"
+
 
 def _report(connection, plan: _Plan, target: str, records_in: int, suppressed: int) -> AnonymityReport:
     keys = [*plan.partition, *(out for _, out in plan.published())]
@@ -267,14 +288,39 @@ def _report(connection, plan: _Plan, target: str, records_in: int, suppressed: i
     sizes = [row[0] for row in classes]
     l_reached = {s: min((row[1 + i] for row in classes), default=0)
                  for i, s in enumerate(plan.sensitive)}
+    reached = _levels_reached(connection, plan)
     return AnonymityReport(
         k_required=plan.k, l_required=plan.l if plan.sensitive else 1,
         k_reached=min(sizes, default=0), l_reached=l_reached,
         records_in=records_in, records_out=sum(sizes), records_suppressed=suppressed,
         equivalence_classes=len(sizes), class_sizes=_size_buckets(sizes),
-        levels=_levels_used(connection, plan), techniques=_techniques(connection, plan, suppressed),
+        levels={ladder.name: {ladder.levels[j].name: n for j, n in sorted(reached[i].items())}
+                for i, ladder in enumerate(plan.ladders)},
+        techniques=_techniques(plan, reached, suppressed),
         partition_by=list(plan.partition), sensitive=list(plan.sensitive),
+        generalised_share=_generalised_share(connection, plan),
+        priority=[ladder.name for ladder in plan.ladders],
     )
+
+
+def _levels_reached(connection, plan: _Plan) -> list[dict[int, int]]:
+    """Per ladder: level → records published at it (by value, see `_Plan.reached_sql`)."""
+    reached = []
+    for i in range(len(plan.ladders)):
+        rows = connection.execute(f"SELECT {plan.reached_sql(i)} AS level, count(*) FROM {_WORK} "
+                                  "WHERE NOT _suppressed GROUP BY level").fetchall()
+        reached.append(dict(rows))
+    return reached
+
+
+def _generalised_share(connection, plan: _Plan) -> dict[str, float]:
+    """Per output column: share of published records whose value is not its finest one."""
+    tests = [(out, f"avg(CASE WHEN {sql} IS DISTINCT FROM {plan.value(i, o, 0)} THEN 1.0 ELSE 0.0 END)")
+             for i, ladder in enumerate(plan.ladders) for o, out in enumerate(ladder.outputs)
+             for sql in [plan.value(i, o)]]
+    row = connection.execute(f"SELECT {', '.join(t for _, t in tests)} FROM {_WORK} "
+                             "WHERE NOT _suppressed").fetchall()[0]
+    return {out: round(float(v or 0.0), 4) for (out, _), v in zip(tests, row)}
 
 
 def _class_stats_sql(table: str, keys: Sequence[str], sensitive: Sequence[str]) -> str:
@@ -300,27 +346,10 @@ def _size_buckets(sizes: list[int]) -> dict[str, int]:
     return buckets
 
 
-def _step_counts(connection) -> dict[int, int]:
-    rows = connection.execute(
-        f"SELECT _step, count(*) FROM {_WORK} WHERE NOT _suppressed GROUP BY _step").fetchall()
-    return dict(rows)
-
-
-def _levels_used(connection, plan: _Plan) -> dict[str, dict[str, int]]:
-    levels: dict[str, dict[str, int]] = {}
-    for step, count in sorted(_step_counts(connection).items()):
-        for i, ladder in enumerate(plan.ladders):
-            name = ladder.levels[plan.steps[step][i]].name
-            levels.setdefault(ladder.name, {}).setdefault(name, 0)
-            levels[ladder.name][name] += count
-    return levels
-
-
-def _techniques(connection, plan: _Plan, suppressed: int) -> dict[str, list[str]]:
-    used = _step_counts(connection)
+def _techniques(plan: _Plan, reached: list[dict[int, int]], suppressed: int) -> dict[str, list[str]]:
     techniques = dict(plan.fixed_techniques)
     for i, ladder in enumerate(plan.ladders):
-        names = {ladder.levels[plan.steps[s][i]].technique for s in used}
+        names = {ladder.levels[j].technique for j in reached[i]}
         for out in ladder.outputs:
             techniques[out] = sorted(names | ({SUPPRESSED} if suppressed else set()))
     return techniques

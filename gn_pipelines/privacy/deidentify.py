@@ -25,6 +25,7 @@ from gn_pipelines.privacy.scrubber import (
     placeholder_counts,
     register_scrubber,
 )
+from gn_pipelines.privacy.text_generalisation import generalise_text_columns
 from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
 from gn_pipelines.settings import DataZones
 
@@ -57,12 +58,16 @@ class Release:
     residual: dict[str, int]
     target: Path | None = None
     deleted_columns: list[str] = field(default_factory=list)
+    text_generalised: dict[str, int] = field(default_factory=dict)
 
     def report(self) -> dict:
         """The privacy report of this release: plain JSON, never the key itself."""
         return {"dataset": self.dataset, "rows_released": self.rows, "key_id": self.key_id,
                 "techniques": self.techniques, "deleted_columns": self.deleted_columns,
-                "anonymity": self.anonymity, "identifiers_replaced_in_text": self.replaced_in_text,
+                "anonymity": self.anonymity,
+                "information_loss": (self.anonymity or {}).get("information_loss"),
+                "identifiers_replaced_in_text": self.replaced_in_text,
+                "quasi_identifiers_generalised_in_text": self.text_generalised,
                 "residual_identifiers": self.residual}
 
 
@@ -91,8 +96,12 @@ def deleted_columns(contract: DatasetContract, recipe: Recipe) -> list[str]:
 def _reference_parameters() -> dict:
     from gn_pipelines.reference.legal_dong import build_eup_myeon_dong
 
+    from gn_pipelines.reference.legal_dong import changwon_dong_districts
+
     dongs = build_eup_myeon_dong()
-    return {"known_eup_myeon_dong": sorted(dongs["sigungu_code"] + " " + dongs["eup_myeon_dong"])}
+    names, districts = changwon_dong_districts()
+    return {"known_eup_myeon_dong": sorted(dongs["sigungu_code"] + " " + dongs["eup_myeon_dong"]),
+            "changwon_dong_names": names, "changwon_dong_districts": districts}
 
 
 def deidentify_drop(contract: DatasetContract, *, source: Path, target: Path, secret: bytes,
@@ -207,8 +216,52 @@ def _area_names(connection) -> None:
     rows = [(code, p.name) for code, p in PROVIDERS_BY_CODE.items()]
     changwon = PROVIDERS_BY_CODE["48120"].name
     rows += [(code, f"{changwon} {name}") for code, name in CHANGWON_DISTRICTS.items()]
-    connection.execute("CREATE TABLE providers (code VARCHAR, name VARCHAR)")
+    connection.execute("CREATE OR REPLACE TABLE providers (code VARCHAR, name VARCHAR)")
     connection.executemany("INSERT INTO providers VALUES (?, ?)", rows)
+
+
+@dataclass
+class ReleasedTable:
+    """What `anonymise_release` wrote and the figures of its privacy report."""
+
+    rows: int
+    anonymity: dict | None  # AnonymityReport.to_dict(), None for a dataset without quasi-identifiers
+    text_generalised: dict[str, int]  # quasi-identifiers generalised in free text, per kind
+
+
+def anonymise_release(connection, dataset: str | Recipe, *, source: str = "drops",
+                      target: str = "released", k: int | None = None, l: int | None = None,
+                      max_suppression: float = 1.0) -> ReleasedTable:
+    """A recipe's release step on the relation `source` (the union of pseudonymised drops):
+    generalised until k-anonymous and l-diverse (default: the recipe's k and l), shaped as the
+    published table, its free text generalised with its row, written as table `target`.
+
+    Plain DuckDB, no zone: e.g. a stricter k for a record-level open file (recipes.OPEN_DATA_K).
+    A small release suppresses much; the report says so rather than refusing (max_suppression).
+    """
+    recipe = RECIPES[dataset] if isinstance(dataset, str) else dataset
+    settings = recipe.release
+    if source != "drops":  # the recipe's SQL reads `drops`
+        connection.execute(f"CREATE OR REPLACE TEMP VIEW drops AS SELECT * FROM {source}")
+    connection.execute(f"CREATE OR REPLACE TABLE prepared AS {settings.prepare_sql}")
+    _area_names(connection)
+    anonymity = None
+    if settings.quasi_identifiers:
+        report = anonymise(
+            connection, "prepared", "anonymised", quasi_identifiers=list(settings.quasi_identifiers),
+            sensitive=list(settings.sensitive), k=k or settings.k, l=l or settings.l or 1,
+            partition_by=list(settings.partition_by), keep=list(settings.keep),
+            max_suppression=max_suppression)
+        anonymity = {**report.to_dict(), "gives_up": settings.gives_up}
+    else:
+        connection.execute("CREATE OR REPLACE TABLE anonymised AS SELECT * FROM prepared")
+    query = settings.publish_sql
+    connection.execute(f"CREATE OR REPLACE TABLE {target} AS {query}", used_parameters(query, {}))
+    text = generalise_text_columns(
+        connection, target, list(settings.free_text), sigungu=settings.text_sigungu,
+        district=settings.text_district, age_band=settings.text_age_band)
+    rows = connection.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+    return ReleasedTable(rows, anonymity, text)
 
 
 def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None,
@@ -224,26 +277,13 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
         try:
             glob = sql_text(str(pseudonymised_glob(zones, contract.name)))
             connection.execute(f"CREATE VIEW drops AS SELECT * FROM read_parquet({glob}, union_by_name = true)")
-            connection.execute(f"CREATE TABLE prepared AS {settings.prepare_sql}")
-            _area_names(connection)
-            anonymity = None
-            if settings.quasi_identifiers:
-                report = anonymise(
-                    connection, "prepared", "anonymised", quasi_identifiers=list(settings.quasi_identifiers),
-                    sensitive=list(settings.sensitive), k=k or settings.k, l=l or settings.l,
-                    partition_by=list(settings.partition_by), keep=list(settings.keep),
-                    max_suppression=1.0)  # a small release suppresses much: reported, not refused
-                anonymity = report.to_dict()
-            else:
-                connection.execute("CREATE TABLE anonymised AS SELECT * FROM prepared")
-            query = settings.publish_sql
-            connection.execute(f"CREATE TABLE released AS {query}", used_parameters(query, {}))
-            rows = connection.execute("SELECT count(*) FROM released").fetchall()[0][0]
-            scanned = [c for c in settings.text_columns]
-            residual = _nonzero(count_residual_identifiers(connection, "released", scanned)) if scanned else {}
-            result = Release(contract.name, rows, _key_id_of_drops(zones, contract.name), anonymity,
-                             recipe.techniques, _replaced_in_drops(zones, contract.name), residual,
-                             deleted_columns=deleted_columns(contract, recipe))
+            released = anonymise_release(connection, recipe, k=k, l=l)
+            scanned = list(settings.text_columns)
+            residual = _nonzero(count_residual_identifiers(connection, "released", scanned))
+            result = Release(contract.name, released.rows, _key_id_of_drops(zones, contract.name),
+                             released.anonymity, recipe.techniques, _replaced_in_drops(zones, contract.name),
+                             residual, deleted_columns=deleted_columns(contract, recipe),
+                             text_generalised=released.text_generalised)
             if not residual:
                 copy_atomically(connection, "SELECT * FROM released", {}, target)
                 result.target = target

@@ -12,7 +12,7 @@ labels are stable and sort in their natural order as plain strings (zero-padded 
 | household   | `1`…`4`, `5+` → `1`, `2`, `3+` → `*`                                           |
 | date        | `2025-03-14` → `2025-03` → `2025-Q1` → `2025` → `*`                            |
 | amount KRW  | 300k bands `0300-0600k` (top `3000k+`) → 1M bands `1000-2000k` (top `2000k+`) → `*` |
-| days        | `00`, `01-03`, `04-07`, `08-14`, `15-30`, `31-60`, `61+` → `00-07`, `08-30`, `31+` → `*` |
+| days        | exact `05` → `00`, `01-03`, `04-07`, `08-14`, `15-30`, `31-60`, `61+` → `00-07`, `08-30`, `31+` → `*` |
 
 Bands are [lower, upper): `0300-0600k` holds 300,000 ≤ amount < 600,000 KRW. Age is the age
 reached in the reference year (연 나이): only the birth year survives de-identification.
@@ -182,9 +182,10 @@ def _days_band(days: str, bands: Sequence[tuple[int, int]]) -> str:
 
 
 def days_ladder(column: str = "days_to_completion", output: str = "days_band") -> Ladder:
-    """Days to completion: fine bands → coarse bands → `*`."""
+    """Days to completion: exact → fine bands → coarse bands → `*`."""
     days = f"CAST({quote(column)} AS INTEGER)"
     return Ladder("days to completion", (output,), (
+        _level("exact days", KEPT, f"lpad(CAST({days} AS VARCHAR), 2, '0')"),
         _level("days bands", GENERALISED, _days_band(days, DAY_BANDS)),
         _level("coarse days bands", GENERALISED, _days_band(days, COARSE_DAY_BANDS)),
         _masked(),

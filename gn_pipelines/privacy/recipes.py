@@ -15,16 +15,28 @@ from gn_pipelines.privacy.generalisation import (
     age_ladder,
     amount_ladder,
     area_ladder,
-    exact_ladder,
+    days_ladder,
     household_ladder,
     sex_ladder,
 )
 from gn_pipelines.privacy.identifiers import rrn_birth_year_sql, rrn_sex_sql
+from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS
 
 PSEUDONYMISED = "가명처리"
 MASKED = "데이터 마스킹"
 GENERALISED = "데이터 범주화"
 KEPT = "원본 유지"
+
+# The thresholds, in this one place (PIPC 가명정보 처리 가이드라인: k = 5 is the customary example;
+# open record-level files go to everyone, so they take a stricter k).
+PUBLISHED_K = 5  # the published warehouse (가명정보) and data-lab extracts
+PUBLISHED_L = 2
+OPEN_DATA_K = 10  # record-level open data (익명정보)
+
+
+class RecipeError(ValueError):
+    """A recipe that declares a check with nothing to check (it could never fail)."""
+
 
 # 읍면동 named in a free-form address: the first word ending in 읍, 면, 동 or 가 (before the road
 # name or lot number); checked against the reference 읍면동 of the row's 시군구 before use.
@@ -41,7 +53,13 @@ class Derived:
 
 @dataclass(frozen=True)
 class Release:
-    """The all-drops step: k-anonymity over quasi-identifiers, l-diversity over sensitive ones."""
+    """The all-drops step: k-anonymity over quasi-identifiers, l-diversity over sensitive ones.
+
+    `quasi_identifiers` in priority order: the first is kept finest (see privacy/anonymity.py).
+    `k` is required with quasi-identifiers and refused without; `l` likewise with `sensitive`;
+    `text_columns` (scanned for residual identifiers) must name something: a check with nothing
+    to check would always pass, so it is an error when the recipe is built (at load).
+    """
 
     quasi_identifiers: tuple = ()
     sensitive: tuple = ()
@@ -50,8 +68,33 @@ class Release:
     prepare_sql: str = "SELECT * FROM drops"  # shapes the union of drops before anonymising
     publish_sql: str = "SELECT * FROM anonymised"  # shapes the result as the published table
     text_columns: tuple[str, ...] = ()  # scanned for residual identifiers
-    k: int = 5
-    l: int = 2
+    k: int | None = None
+    l: int | None = None
+    # free text generalised with its row, and the published columns it is generalised to
+    free_text: tuple[str, ...] = ()
+    text_sigungu: str = "sigungu_code"
+    text_district: str | None = "district"
+    text_age_band: str | None = "age_band"
+    gives_up: str = ""  # what the priority order costs, in words, for the privacy report
+
+    def __post_init__(self):
+        if self.quasi_identifiers and not (self.k and self.k >= 2):
+            raise RecipeError("quasi-identifiers need k ≥ 2 (k = 1 is no anonymity)")
+        if self.k is not None and not self.quasi_identifiers:
+            raise RecipeError(f"k = {self.k} with no quasi-identifier: the k check could not fail")
+        if self.sensitive and not (self.l and self.l >= 2):
+            raise RecipeError("sensitive attributes need l ≥ 2")
+        if self.l is not None and not self.sensitive:
+            raise RecipeError(f"l = {self.l} with no sensitive attribute: the l check could not fail")
+        if not self.text_columns:
+            raise RecipeError("a release names the text columns its residual scan reads")
+        if set(self.free_text) - set(self.text_columns):
+            raise RecipeError("free text generalised with its row must also be scanned")
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The checks this release can fail: the residual scan always, k and l when declared."""
+        return ("residual",) + (("k",) if self.k else ()) + (("l",) if self.l else ())
 
 
 @dataclass(frozen=True)
@@ -65,14 +108,33 @@ class Recipe:
         return {d.name: f"{d.technique} ({', '.join(d.from_columns)})" for d in self.per_drop}
 
 
-def _known_eup_myeon_dong(value: str) -> str:
+def _known_eup_myeon_dong(value: str, sigungu: str = "sigungu_code") -> str:
     """`value` if the reference knows it as a 읍면동 of the row's 시군구, else NULL (the area then
     falls to the 시군구): a provider's 리, apartment or lot number never passes as a 읍면동."""
-    return f"CASE WHEN list_contains($known_eup_myeon_dong, sigungu_code || ' ' || {value}) THEN {value} END"
+    return f"CASE WHEN list_contains($known_eup_myeon_dong, {sigungu} || ' ' || {value}) THEN {value} END"
+
+
+def _sigungu_of(code: str, dong: str, address: str | None = None) -> str:
+    """The row's 시군구 code; 창원 rows delivered under 48120 get their 구: the one the address
+    names, else the one holding that 읍면동 name (when only one does). The reference lists
+    창원's 읍면동 only under the 구 codes, so under 48120 none was ever recognised."""
+    by_name = ""
+    if address is not None:
+        whens = " ".join(f"WHEN '{name}' THEN '{district}'" for district, name in CHANGWON_DISTRICTS.items())
+        names = "|".join(CHANGWON_DISTRICTS.values())
+        by_name = f"CASE regexp_extract({address}, '({names})', 1) {whens} END, "
+    by_dong = f"map_extract(MAP($changwon_dong_names, $changwon_dong_districts), {dong})[1]"
+    return (f"CASE WHEN {code} = '{CHANGWON_CODE}' THEN coalesce({by_name}{by_dong}, {code}) "
+            f"ELSE {code} END")
+
+
+def _dong_in_address(address: str) -> str:
+    return f"regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1)"
 
 
 def _eup_myeon_dong_of(address: str) -> str:
-    return _known_eup_myeon_dong(f"regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1)")
+    dong = _dong_in_address(address)
+    return _known_eup_myeon_dong(dong, _sigungu_of("sigungu_code", dong, address))
 
 
 def _scrubbed(column: str, name: str, phone: str | None, address: str, rrn: str | None) -> Derived:
@@ -93,7 +155,8 @@ CIVIL_COMPLAINTS = Recipe(
                 "coalesce(pseudonym('person_rrn', resident_reg_no), pseudonym('phone', phone))",
                 PSEUDONYMISED, ("resident_reg_no", "phone")),
         Derived("received_at", "received_at", KEPT, ("received_at",)),
-        Derived("sigungu_code", "sigungu_code", KEPT, ("sigungu_code",)),
+        Derived("sigungu_code", _sigungu_of("sigungu_code", _dong_in_address("address"), "address"),
+                KEPT, ("sigungu_code", "address")),
         Derived("eup_myeon_dong", _eup_myeon_dong_of("address"), GENERALISED, ("address",)),
         Derived("birth_year", rrn_birth_year_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
         Derived("sex", rrn_sex_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
@@ -104,11 +167,11 @@ CIVIL_COMPLAINTS = Recipe(
         _scrubbed("body", "complainant_name", "phone", "address", "resident_reg_no"),
     ),
     release=Release(
-        # 처리완료일 is a quasi-identifier of the contract: the days it gives stay exact where the
-        # class allows and are withheld ('*', published NULL) only after area, age and sex climbed
+        # Mondrian cuts the area first: the 읍면동 is what analysts of complaints use most (a road,
+        # a smell, a flood is local), paid for with age, sex and days detail in small 읍면동.
         quasi_identifiers=(area_ladder(changwon_districts=True),
                            age_ladder(at="received_month").from_level(1), sex_ladder(),
-                           exact_ladder("days_to_completion")),
+                           days_ladder(output="days_to_completion")),
         partition_by=("received_month",),
         keep=("complaint_key", "complainant_key", "category", "status", "title", "body"),
         prepare_sql="""SELECT *, strftime(received_at, '%Y-%m') AS received_month,
@@ -116,9 +179,16 @@ CIVIL_COMPLAINTS = Recipe(
             FROM drops""",
         publish_sql=f"""SELECT complaint_key, complainant_key, received_month, a.sigungu_code,
             n.name AS sigungu_name, nullif(a.eup_myeon_dong, '*') AS district, category, status,
-            CAST(nullif(days_to_completion, '*') AS INTEGER) AS days_to_completion, age_band, sex, title, body
+            CASE WHEN regexp_full_match(a.days_to_completion, '[0-9]+')
+                 THEN CAST(a.days_to_completion AS INTEGER) END AS days_to_completion,
+            nullif(a.days_to_completion, '*') AS days_to_completion_band, age_band, sex, title, body
             FROM anonymised a LEFT JOIN {_AREA_NAMES} n ON n.code = a.sigungu_code""",
         text_columns=("title", "body", "district"),
+        k=PUBLISHED_K,
+        free_text=("title", "body"),
+        gives_up="읍면동 first: in a 읍면동 with few complaints a month, the age band widens "
+                 "(5 → 10 years → 70+ → withheld), then sex, then days to completion (exact → "
+                 "bands → withheld), before the 읍면동 falls back to its 시군구.",
     ),
 )
 
@@ -128,8 +198,11 @@ WELFARE_RECIPIENTS = Recipe(
         Derived("recipient_key", "pseudonym('person_rrn', resident_reg_no)", PSEUDONYMISED,
                 ("resident_reg_no",)),
         Derived("reference_month", "reference_month", KEPT, ("reference_month",)),
-        Derived("sigungu_code", "sigungu_code", KEPT, ("sigungu_code",)),
-        Derived("eup_myeon_dong", _known_eup_myeon_dong("eup_myeon_dong"), GENERALISED, ("eup_myeon_dong",)),
+        Derived("sigungu_code", _sigungu_of("sigungu_code", "eup_myeon_dong"), KEPT,
+                ("sigungu_code", "eup_myeon_dong")),
+        Derived("eup_myeon_dong",
+                _known_eup_myeon_dong("eup_myeon_dong", _sigungu_of("sigungu_code", "eup_myeon_dong")),
+                GENERALISED, ("eup_myeon_dong",)),
         Derived("birth_year", rrn_birth_year_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
         Derived("sex", rrn_sex_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
         Derived("household_size", "household_size", GENERALISED, ("household_size",)),
@@ -138,9 +211,13 @@ WELFARE_RECIPIENTS = Recipe(
         Derived("disability", "disability", KEPT, ("disability",)),
     ),
     release=Release(
-        quasi_identifiers=(area_ladder(), age_ladder(at="reference_month").from_level(1),
+        quasi_identifiers=(area_ladder(changwon_districts=True),
+                           age_ladder(at="reference_month").from_level(1),
                            household_ladder(), sex_ladder()),
         sensitive=("benefit_type", amount_ladder().until_level(0), "disability"),
+        k=PUBLISHED_K, l=PUBLISHED_L,
+        gives_up="읍면동 first: in a small 읍면동 the age band widens, then household size, then "
+                 "sex, before the 읍면동 falls back to its 시군구.",
         partition_by=("reference_month",),
         keep=("recipient_key",),
         publish_sql=f"""SELECT recipient_key, reference_month, a.sigungu_code, n.name AS sigungu_name,

@@ -57,3 +57,30 @@ def districts_frame() -> pd.DataFrame:
         {"district_code": list(CHANGWON_DISTRICTS), "district_name": list(CHANGWON_DISTRICTS.values()),
          "provider_code": "48120"}
     )
+
+
+def build_ri(source: Path | None = None) -> pd.DataFrame:
+    """One row per existing 리 (법정리) of 경남: its code, name and 시군구 code."""
+    codes = read_legal_dong_codes(source)
+    codes.columns = ["legal_dong_code", "legal_dong_name", "status"]
+    code = codes["legal_dong_code"]
+    rows = codes[(codes["status"] == "존재") & code.str.startswith("48") & (code.str[8:] != "00")].copy()
+    rows["sigungu_code"] = rows["legal_dong_code"].str[:5]
+    rows["ri"] = rows["legal_dong_name"].str.split().str[-1]
+    return rows[["legal_dong_code", "sigungu_code", "ri"]].reset_index(drop=True)
+
+
+def sigungu_names() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names of the 18 시군, names of 창원's five 구), as people write them in a text."""
+    sigun = tuple(p.name for p in PROVIDERS_BY_CODE.values() if p.kind != "province")
+    return sigun, tuple(CHANGWON_DISTRICTS.values())
+
+
+def changwon_dong_districts(source: Path | None = None) -> tuple[list[str], list[str]]:
+    """(읍면동 names, 구 codes) of 창원's 읍면동 whose name only one 구 has: a row delivered under
+    48120 naming one of them lies in that 구 (the reference lists them only under the 구 codes)."""
+    dongs = build_eup_myeon_dong(source)
+    changwon = dongs[dongs["sigungu_code"].isin(CHANGWON_DISTRICTS)]
+    unique = changwon.groupby("eup_myeon_dong")["sigungu_code"].agg(lambda c: c.iloc[0] if c.nunique() == 1 else None)
+    unique = unique.dropna().sort_index()
+    return list(unique.index), list(unique.values)

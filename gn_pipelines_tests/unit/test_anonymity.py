@@ -10,7 +10,7 @@ import pytest
 from pycanon import anonymity as pycanon
 
 from gn_pipelines.privacy.anonymity import (
-    AnonymityError, anonymise, class_stats, default_schedule,
+    AnonymityError, anonymise, class_stats,
 )
 from gn_pipelines.privacy.generalisation import (
     MASK, age_ladder, amount_ladder, area_ladder, household_ladder, month_ladder, sex_ladder,
@@ -143,20 +143,20 @@ def test_months_stay_exact_and_each_month_is_anonymous_on_its_own(con):
 
 
 def _area_levels(con, table):
-    """Share of each original 시군's records published at 읍면동/시군구 vs only at 도 level."""
+    """Share of each original 시군's records published at 읍면동 level."""
     return dict(con.execute(f"""
-        SELECT w.sigungu_code, avg(CASE WHEN o.sigungu_code = '48000' THEN 0 ELSE 1 END)
+        SELECT w.sigungu_code, avg(CASE WHEN o.eup_myeon_dong <> '*' THEN 1 ELSE 0 END)
         FROM {table} o JOIN welfare w USING (row_id) GROUP BY 1""").fetchall())
 
 
-def test_small_counties_get_coarser_areas_than_changwon(con, k5):
+def test_small_counties_keep_fewer_eup_myeon_dong_than_changwon(con, k5):
     kept = _area_levels(con, "welfare_k5")
-    assert kept[CHANGWON] > 0.95
     for county in SMALL_COUNTIES:
         assert kept[county] < kept[CHANGWON] - 0.1
-    # local recoding: some records keep their 읍면동, some climb to the province
+    # local recoding: some records keep their 읍면동, the others their 시군구; no 시군 is lost
     levels = k5.levels["area"]
-    assert levels["읍면동"] > 0 and levels["시군구"] > 0 and levels["도 (경상남도)"] > 0
+    assert levels["읍면동"] > 0 and levels["시군구"] > 0 and "도 (경상남도)" not in levels
+    assert sum(levels.values()) == k5.records_out
 
 
 def test_a_bigger_k_generalises_or_suppresses_more(con, k5, k10):
@@ -169,14 +169,25 @@ def test_a_bigger_k_generalises_or_suppresses_more(con, k5, k10):
     assert k10.levels["area"].get("읍면동", 0) <= k5.levels["area"].get("읍면동", 0)
 
 
-def test_pulling_peers_keeps_stragglers_off_the_province_level(con, k5):
-    alone = anonymise(con, "welfare", "welfare_alone", quasi_identifiers=_welfare_qis(),
-                      sensitive=["benefit_type", amount_ladder().until_level(0), "disability"],
-                      partition_by=["reference_month"], pull_peers=False)
-    frame = _frame(con, "welfare_alone")
-    assert pycanon.k_anonymity(frame, QI_COLUMNS) >= 5
-    assert pycanon.l_diversity(frame, QI_COLUMNS, SENSITIVE) >= 2
-    assert k5.levels["area"]["도 (경상남도)"] < 0.7 * alone.levels["area"]["도 (경상남도)"]
+def test_every_area_that_meets_k_and_l_keeps_its_eup_myeon_dong(con, k5):
+    """Mondrian cuts the area first: a 읍면동 with ≥ k records and ≥ l values of each sensitive
+    column in a month publishes them at 읍면동, except at most one per 시군구 (kept with the
+    remainder when that alone would fail)."""
+    diverse = " AND ".join(f"count(DISTINCT {c}) >= 2" for c in ("benefit_type", "disability"))
+    missed = con.execute(f"""
+        WITH amounts AS (SELECT *, monthly_amount_krw // 300000 AS band FROM welfare),
+        eligible AS (SELECT reference_month, sigungu_code, eup_myeon_dong FROM amounts
+                     GROUP BY ALL HAVING count(*) >= 5 AND {diverse} AND count(DISTINCT band) >= 2)
+        SELECT e.reference_month, e.sigungu_code, count(*) FROM eligible e
+        WHERE NOT EXISTS (SELECT 1 FROM welfare_k5 o WHERE o.reference_month = e.reference_month
+                          AND o.sigungu_code = e.sigungu_code AND o.eup_myeon_dong = e.eup_myeon_dong)
+        GROUP BY ALL""").fetchall()
+    eligible = con.execute(f"""SELECT count(*) FROM (SELECT 1 FROM welfare GROUP BY reference_month,
+        sigungu_code, eup_myeon_dong HAVING count(*) >= 5)""").fetchall()[0][0]
+    assert eligible > 100
+    assert all(n == 1 for _, _, n in missed)
+    assert k5.generalised_share["eup_myeon_dong"] < 0.5
+    assert k5.priority == ["area", "age", "household size", "sex"]
 
 
 def test_a_larger_l_counts_distinct_values(con):
@@ -254,13 +265,11 @@ def test_k_one_publishes_the_finest_levels():
     assert report.levels == {"sex": {"kept": 2}, "household size": {"1–4, 5+": 2}}
 
 
-def test_schedules_are_validated_and_round_robin_by_default():
-    ladders = [sex_ladder(), household_ladder()]
-    assert default_schedule(ladders) == [(0, 0), (1, 0), (1, 1), (1, 2)]
+def test_quasi_identifiers_are_required_and_names_checked():
     con = duckdb.connect()
     con.execute("CREATE TABLE t AS SELECT 'F' AS sex, 3 AS household_size")
-    with pytest.raises(ValueError, match="finer"):
-        anonymise(con, "t", "o", quasi_identifiers=ladders, schedule=[(0, 0), (1, 1), (0, 2)])
+    with pytest.raises(ValueError, match="at least one quasi-identifier"):
+        anonymise(con, "t", "o", quasi_identifiers=[])
     with pytest.raises(ValueError, match="plain table name"):
-        anonymise(con, "t; DROP TABLE t", "o", quasi_identifiers=ladders)
+        anonymise(con, "t; DROP TABLE t", "o", quasi_identifiers=[sex_ladder()])
     assert MASK == "*"

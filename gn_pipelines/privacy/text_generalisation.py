@@ -1,0 +1,152 @@
+"""Free text generalised with its row: no place, age or date finer than the row's own columns.
+
+The scrubber (`scrubber.py`) removes identifiers; this pass removes quasi-identifiers the
+structured columns generalised away, so k and l hold for what is published, text included
+(issue 11, item 2). It runs in DuckDB (RE2, set-based) on the released table, once the row's
+published area and age band are known:
+
+| in the text                                   | becomes                                   |
+|-----------------------------------------------|-------------------------------------------|
+| a 시군 or 창원 구 finer than the row's 시군 code  | `[시군]`, `[구]`                            |
+| a 읍면동 other than the row's published one     | `[읍면동]`                                 |
+| a 리 (법정리)                                  | `[리]`                                     |
+| an apartment complex, villa, officetel        | `[아파트]`                                 |
+| a named building, a 동·호 unit                 | `[건물]`                                   |
+| an exact age (72세, 72살)                      | the row's band (`[70-79세]`) when every age in the text falls in it, else `[나이]` |
+| an exact date (2025년 3월 14일, 2025.03.14)     | its month (2025년 3월, 2025-03)             |
+
+Names come from the reference 법정동코드 table (`gn_pipelines/reference/`). Two-syllable names
+(서면, 이동, 동면 …) are also ordinary words, so they are replaced only beside a 시군/구 name or a
+word that makes them a place (주민, 일대, 마을, 행정복지센터 …).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from gn_pipelines.privacy.generalisation import quote
+from gn_pipelines.reference.providers import CHANGWON_CODE, PROVINCE_CODE
+
+PLACEHOLDERS = {"sigun": "[시군]", "gu": "[구]", "eup_myeon_dong": "[읍면동]", "ri": "[리]", "apartment": "[아파트]",
+                "building": "[건물]", "age": "[나이]"}
+KINDS = (*PLACEHOLDERS, "age_band", "date")
+
+_HANGUL = "가-힣"
+_BEFORE = f"(^|[^{_HANGUL}0-9])"  # RE2 has no look-behind: the boundary is captured and put back
+_PLACE_WORDS = "주민|일대|마을|지역|행정복지센터|주민센터|사무소|에 사는|에서 사는|에 살고"
+_AGE = r"(^|[^0-9.,])([0-9]{1,3})\s?(?:세|살)"
+_GENERATION = "세대"  # 3세대 is a generation, not an age: hidden from the age pattern
+_APARTMENT = f"{_BEFORE}[{_HANGUL}A-Za-z0-9]+(?:아파트|APT|빌라|맨션|오피스텔|하이츠|빌리지|타운하우스)"
+_BUILDING = f"{_BEFORE}(?:[{_HANGUL}A-Za-z0-9]+(?:빌딩|타워|상가|프라자|플라자)|[0-9]{{1,4}}동\\s?[0-9]{{1,5}}호)"
+_FULL_DATE = r"([0-9]{4})\s?년\s?([0-9]{1,2})\s?월\s?[0-9]{1,2}\s?일"
+_NUMERIC_DATE = r"(^|[^0-9])((?:19|20)[0-9]{2})[-./]\s?([0-9]{1,2})[-./]\s?[0-9]{1,2}([^0-9]|$)"
+_MONTH_DAY = r"(^|[^0-9])([0-9]{1,2})\s?월\s?[0-9]{1,2}\s?일"
+
+
+@lru_cache(maxsize=1)
+def place_patterns() -> dict[str, str]:
+    """RE2 patterns of the reference 읍면동 and 리 names (longest first: RE2 takes the first)."""
+    from gn_pipelines.reference.legal_dong import build_eup_myeon_dong, build_ri, sigungu_names
+
+    dongs = set(build_eup_myeon_dong()["eup_myeon_dong"])
+    ris = set(build_ri()["ri"])
+    sigun, gu = sigungu_names()
+    areas = (*sigun, *gu)
+
+    def alternation(names) -> str:
+        return "|".join(sorted(names, key=lambda n: (-len(n), n)))
+
+    long_dongs = alternation(n for n in dongs if len(n) > 2)
+    short_dongs = alternation(n for n in dongs if len(n) == 2)
+    return {
+        "eup_myeon_dong": f"{_BEFORE}(?:{long_dongs})",
+        "eup_myeon_dong_short": (f"((?:{alternation(areas)})\\s?)(?:{short_dongs})"
+                                 f"|{_BEFORE}(?:{short_dongs})(\\s?(?:{_PLACE_WORDS}))"),
+        "sigun": f"{_BEFORE}(?:{alternation(sigun)})",
+        "gu": f"{_BEFORE}(?:{alternation(gu)})",
+        "ri": f"{_BEFORE}(?:{alternation(n for n in ris if len(n) > 2)})",
+        # a two-syllable 리 (사리, 유리, 관리 …) only right after a replaced 읍면동
+        "ri_short": f"(\\[읍면동\\]\\s?)(?:{alternation(n for n in ris if len(n) == 2)})",
+    }
+
+
+def _in_band(age: str, band: str) -> str:
+    """SQL: the integer text `age` falls in the published band label (`30-39`, `70+`)."""
+    value = f"CAST({age} AS INTEGER)"
+    return (f"CASE WHEN {band} IS NULL OR {band} = '*' THEN false "
+            f"WHEN {band} LIKE '%+' THEN {value} >= CAST(rtrim({band}, '+') AS INTEGER) "
+            f"ELSE {value} BETWEEN CAST(split_part({band}, '-', 1) AS INTEGER) "
+            f"AND CAST(split_part({band}, '-', 2) AS INTEGER) END")
+
+
+def generalised_text_sql(text: str, *, sigungu: str, district: str | None, age_band: str | None) -> str:
+    """SQL rewriting the text column `text` of a released row (see the module's table).
+
+    `sigungu`, `district`, `age_band`: the row's published columns (SQL expressions); `district`
+    or `age_band` None when the table publishes none: then every 읍면동 or age is replaced.
+    """
+    patterns = place_patterns()
+    t = quote(text)
+    if district is not None:  # the row's own published 읍면동 may stay: hide it from the patterns
+        t = f"CASE WHEN {district} IS NULL THEN {t} ELSE replace({t}, {district}, chr(1)) END"
+    t = f"regexp_replace({t}, '{patterns['eup_myeon_dong']}', '\\1[읍면동]', 'g')"
+    t = f"regexp_replace({t}, '{patterns['eup_myeon_dong_short']}', '\\1\\2[읍면동]\\3', 'g')"
+    t = f"regexp_replace({t}, '{patterns['ri']}', '\\1[리]', 'g')"
+    t = f"regexp_replace({t}, '{patterns['ri_short']}', '\\1[리]', 'g')"
+    t = f"regexp_replace({t}, '{_APARTMENT}', '\\1[아파트]', 'g')"
+    t = f"regexp_replace({t}, '{_BUILDING}', '\\1[건물]', 'g')"
+    if district is not None:
+        t = f"CASE WHEN {district} IS NULL THEN {t} ELSE replace({t}, chr(1), {district}) END"
+    # a 구 is finer than 창원시 or the province, a 시군 finer than the province
+    t = (f"CASE WHEN {sigungu} IN ('{CHANGWON_CODE}', '{PROVINCE_CODE}') "
+         f"THEN regexp_replace({t}, '{patterns['gu']}', '\\1[구]', 'g') ELSE {t} END")
+    t = (f"CASE WHEN {sigungu} = '{PROVINCE_CODE}' "
+         f"THEN regexp_replace({t}, '{patterns['sigun']}', '\\1[시군]', 'g') ELSE {t} END")
+    t = f"regexp_replace({t}, '{_FULL_DATE}', '\\1년 \\2월', 'g')"
+    t = f"regexp_replace({t}, '{_NUMERIC_DATE}', '\\1\\2-\\3\\4', 'g')"
+    t = f"regexp_replace({t}, '{_MONTH_DAY}', '\\1\\2월', 'g')"
+    band = age_band if age_band is not None else "NULL"
+    ages = f"regexp_extract_all(replace({quote(text)}, '{_GENERATION}', chr(2)), '{_AGE}', 2)"
+    all_in_band = f"list_bool_and(list_transform({ages}, lambda a: {_in_band('a', band)}))"
+    shown = f"CASE WHEN {all_in_band} THEN '[' || {band} || '세]' ELSE '{PLACEHOLDERS['age']}' END"
+    t = f"regexp_replace(replace({t}, '{_GENERATION}', chr(2)), '{_AGE}', '\\1' || {shown}, 'g')"
+    return f"replace({t}, chr(2), '{_GENERATION}')"
+
+
+def _placeholder_counts_sql(text: str) -> dict[str, str]:
+    """SQL per kind: placeholders and bands in the text column, and exact dates left in it."""
+    t = f"coalesce({quote(text)}, '')"
+
+    def matches(pattern: str) -> str:
+        return f"len(regexp_extract_all({t}, '{pattern}'))"
+
+    counts = {kind: f"(length({t}) - length(replace({t}, '{ph}', ''))) // {len(ph)}"
+              for kind, ph in PLACEHOLDERS.items()}
+    counts["age_band"] = matches(r"\[[0-9]{2}(?:-[0-9]{2}|\+)세\]")
+    counts["date"] = f"{matches(_NUMERIC_DATE)} + {matches(_MONTH_DAY)}"  # a full date holds a 월 일
+    return counts
+
+
+def _counts(connection, table: str, columns: list[str]) -> dict[str, int]:
+    sums = [f"sum({sql})" for c in columns for sql in _placeholder_counts_sql(c).values()]
+    row = connection.execute(f"SELECT {', '.join(sums)} FROM {table}").fetchall()[0]
+    counts = dict.fromkeys(KINDS, 0)
+    for i, value in enumerate(row):
+        counts[KINDS[i % len(KINDS)]] += int(value or 0)
+    return counts
+
+
+def generalise_text_columns(connection, table: str, columns: list[str], *, sigungu: str,
+                            district: str | None, age_band: str | None) -> dict[str, int]:
+    """Rewrite `columns` of `table` in place; returns the replacements made, per kind."""
+    if not columns:
+        return {}
+    before = _counts(connection, table, columns)
+    where = {"sigungu": quote(sigungu), "district": quote(district) if district else None,
+             "age_band": quote(age_band) if age_band else None}
+    replaced = ", ".join(f"{generalised_text_sql(c, **where)} AS {quote(c)}" for c in columns)
+    connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * REPLACE ({replaced}) FROM {table}")
+    after = _counts(connection, table, columns)
+    changes = {kind: after[kind] - before[kind] for kind in KINDS}
+    changes["date"] = before["date"] - after["date"]
+    return {kind: n for kind, n in changes.items() if n}
