@@ -115,7 +115,9 @@ def measure(released: Path, rows_in: int, k: int) -> dict:
     try:
         from pycanon import anonymity
 
-        frame = db.execute(f"SELECT {keys} FROM r").df().astype(str)
+        # NULL is a value here (no 읍면동, not completed); pandas would drop it from the groups
+        frame = db.execute(f"SELECT {', '.join(f'coalesce(CAST({q} AS VARCHAR), $null) AS {q}' for q in qis)} "
+                           "FROM r", {"null": "NULL"}).df()
         figures["k_pycanon"] = int(anonymity.k_anonymity(frame, qis))
     except ImportError:
         figures["k_pycanon"] = "pycanon not installed"

@@ -162,14 +162,17 @@ _COMPLAINT_COLUMNS = (
     _c("district", "VARCHAR", "읍면동 또는 상위 지역", "읍면동 or a coarser area"),
     _c("category", "VARCHAR", "민원분야", "complaint category"),
     _c("status", "VARCHAR", "처리상태", "status"),
-    _c("days_to_completion", "INTEGER", "처리 소요일수", "days from receipt to completion"),
+    _c("days_to_completion", "INTEGER", "처리 소요일수(정확한 값이 공개될 때)",
+       "days from receipt to completion (where exact days are published)"),
+    _c("days_to_completion_band", "VARCHAR", "처리 소요일수 구간(예: 05, 04-07, 08-30, 31+)",
+       "days to completion, exact (05) or as a band (04-07, 31+) as far as k allows"),
     _c("age_band", "VARCHAR", "민원인 연령대", "complainant's age band"),
     _c("sex", "VARCHAR", "민원인 성별", "complainant's sex"),
     _c("title", "VARCHAR", "민원제목(개인정보 제거)", "title, scrubbed of personal data"),
     _c("body", "VARCHAR", "민원내용(개인정보 제거)", "body, scrubbed of personal data"),
 )
 _COMPLAINT_DIMENSIONS = ("received_month", "sigungu_code", "sigungu_name", "district", "category",
-                         "status", "days_to_completion", "age_band", "sex")
+                         "status", "days_to_completion", "days_to_completion_band", "age_band", "sex")
 
 _COMPLAINTS_MONTHLY_COLUMNS = (
     *_sigungu(),

@@ -105,13 +105,24 @@ def test_complaint_release_is_k_anonymous_over_every_contract_quasi_identifier(s
         frame = connection.execute("SELECT * FROM civil_complaints").df()
     assert len(frame) > 200
     # 접수일시 → month, 시군구코드 and 주소 → area, 주민등록번호 → age and sex, 처리완료일 → days
-    quasi = ["received_month", "sigungu_code", "district", "age_band", "sex", "days_to_completion"]
+    quasi = ["received_month", "sigungu_code", "district", "age_band", "sex", "days_to_completion",
+             "days_to_completion_band"]
     # pandas drops NULL keys from groups: a NULL is a value here (not completed, no 읍면동)
     assert pycanon.k_anonymity(frame[quasi].astype(object).fillna("NULL"), quasi) >= 5
     report = instance.get_latest_materialization_event(deidentified_asset_key(
         "civil_complaints")).asset_materialization.metadata["privacy_report"].value
-    levels = report["anonymity"]["levels"]["days_to_completion"]  # reported: exact or withheld
-    assert sum(levels.values()) == len(frame) and set(levels) <= {"kept", "masked"}
+    levels = report["anonymity"]["levels"]  # counted from the published values
+    assert sum(levels["days to completion"].values()) == len(frame)
+    assert set(levels["days to completion"]) <= {"exact days", "days bands", "coarse days bands", "masked"}
+    assert levels["area"].get("읍면동", 0) == frame["district"].notna().sum() > 0
+    # 창원 rows delivered under 48120 find their 구 and 읍면동 from the address
+    assert (frame["sigungu_code"] != "48120").mean() > 0.9
+    assert report["information_loss"]["average_class_size"] >= 5
+    assert set(report["information_loss"]["generalised_share"]) == {
+        "sigungu_code", "eup_myeon_dong", "age_band", "sex", "days_to_completion"}
+    # the free text is generalised with its row and the report counts it
+    assert report["quasi_identifiers_generalised_in_text"].get("eup_myeon_dong", 0) > 0
+    assert report["anonymity"]["k_required"] == 5 and report["anonymity"]["gives_up"]
 
 
 def test_an_area_finer_than_eup_myeon_dong_falls_to_the_sigungu(zones, process):

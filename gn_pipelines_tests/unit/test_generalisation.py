@@ -73,9 +73,10 @@ def test_dates_coarsen_day_month_quarter_year():
 def test_days_to_completion_bands():
     days = list(range(0, 100))
     levels = _levels(days_ladder(), "SELECT range AS days_to_completion FROM range(0, 100)")
-    assert levels[0] == [days_band_label(d) for d in days]
-    assert levels[1] == [days_band_label(d, COARSE_DAY_BANDS) for d in days]
-    assert sorted(set(levels[0])) == ["00", "01-03", "04-07", "08-14", "15-30", "31-60", "61+"]
+    assert levels[0] == [f"{d:02d}" for d in days]  # exact, between nothing and the bands
+    assert levels[1] == [days_band_label(d) for d in days]
+    assert levels[2] == [days_band_label(d, COARSE_DAY_BANDS) for d in days]
+    assert sorted(set(levels[1])) == ["00", "01-03", "04-07", "08-14", "15-30", "31-60", "61+"]
 
 
 def test_area_climbs_from_dong_to_province_through_changwon():
