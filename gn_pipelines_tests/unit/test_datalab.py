@@ -31,6 +31,7 @@ def complaints(rows: int = 400, seed: int = 5) -> pd.DataFrame:
         "category": pick("환경·위생", "환경·위생", "복지"), "status": pick("처리완료", "처리완료", "처리중", "반려"),
         "days_to_completion": [rng.randint(0, 30) for _ in range(rows)], "age_band": pick("30대", "40대"),
         "sex": pick("남", "여"), "title": ["제목"] * rows, "body": ["내용"] * rows}).assign(
+        days_to_completion_band=lambda f: f.days_to_completion.map("{:02d}".format)).assign(
         status=lambda f: f.status.where(f.index % 37 != 3, "이송"))  # a rare fourth status
 
 

@@ -103,12 +103,15 @@ def complaints(rows: int = 600, seed: int = 11) -> pd.DataFrame:
         "received_month": pick("2025-02", "2025-03"), "sigungu_code": pick("48740", "48720", "48121"),
         "sigungu_name": "x", "district": pick("남지읍", "창녕읍", None, "부곡면"),
         "category": pick("환경·위생", "복지", "도로·교통"), "status": pick("처리완료", "처리중"),
-        "days_to_completion": [rng.choice([None, rng.randint(0, 20)]) for _ in range(rows)],
+        "days_to_completion": (days := [rng.choice([None, rng.randint(0, 20)]) for _ in range(rows)]),
+        "days_to_completion_band": [None if d is None else f"{d:02d}" for d in days],
         "age_band": pick("30-34", "35-39", "70-74", "85+"), "sex": pick("남", "여"),
-        "title": [f"민원 제목 {i}" for i in range(rows)], "body": [f"저는 [읍면동]에 사는 주민 {i}입니다" for i in range(rows)]})
+        "title": [f"민원 제목 {i}" for i in range(rows)], "body": [f"저는 [읍면동]에 사는 주민 {i}입니다" for i in range(rows)]}
+    )
 
 
-QUASI_IDENTIFIERS = ["received_month", "sigungu_code", "district", "days_to_completion", "age_band", "sex"]
+QUASI_IDENTIFIERS = ["received_month", "sigungu_code", "district", "days_to_completion",
+                     "days_to_completion_band", "age_band", "sex"]
 
 
 @pytest.fixture
