@@ -128,6 +128,8 @@ def measure(released: Path, rows_in: int, k: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", default=DEFAULT_BEFORE, help="git revision of the baseline")
+    parser.add_argument("--after", default=None,
+                        help="git revision of the change (default: the working tree)")
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--start", type=date.fromisoformat, default=date(2025, 3, 1))
     parser.add_argument("--end", type=date.fromisoformat, default=date(2025, 3, 14))
@@ -140,7 +142,9 @@ def main() -> None:
         files = synthesize_drops(work / "landing", datasets=["civil_complaints"], start=args.start, end=args.end)
         rows_in = sum(f.rows for f in files)
         print(f"{len(files)} files, {rows_in:,} rows synthesised ({args.start} – {args.end}), k = {args.k}")
-        versions = {f"before ({args.before})": _code_at(args.before, work / "before"), "after (working tree)": REPO}
+        after = _code_at(args.after, work / "after") if args.after else REPO
+        versions = {f"before ({args.before})": _code_at(args.before, work / "before"),
+                    f"after ({args.after or 'working tree'})": after}
         for label, code in versions.items():
             result = _release(code, work / "landing", work / f"root-{label.split()[0]}", args.k)
             figures = measure(Path(result["target"]), rows_in, args.k)
