@@ -156,6 +156,9 @@ def _describe(result: dg.ExecuteInProcessResult) -> str:
         line += " (" + ", ".join(f"{code} ×{count}" for code, count in reasons.items()) + ")"
     if validated is not None:
         line += "; " + _validation_line(result, validated)
+    warnings = collected.get("warnings")  # e.g. stations outside the registry (a Markdown list)
+    if warnings and warnings != "none":
+        line += "; warnings: " + " | ".join(w.removeprefix("- ") for w in warnings.splitlines())
     return line
 
 

@@ -132,6 +132,7 @@ def test_real_nier_export_dropped_as_water_quality(zones, process, warehouse, in
     drop(zones.landing, relative, payload)
     [line] = [line for line in process() if line.startswith(relative)]
     assert line.startswith(f"{relative}: 6 rows accepted, 0 rows rejected; 6 rows passed, 0 quarantined"), line
+    assert "; warnings: 2 station(s) outside the province's station registry" in line
     [(status, encoding)] = warehouse("SELECT status, encoding FROM drop_log WHERE dataset = 'water_quality'")
     assert (status, encoding) == ("collected", "cp949")
     collected = warehouse("SELECT station_name, basin, strftime(measured_on, '%Y-%m-%d'), bod_mg_l, tp_mg_l, "
