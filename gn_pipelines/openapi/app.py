@@ -86,6 +86,12 @@ def create_app(data_root: Path) -> FastAPI:
     app = FastAPI(title="경상남도 공공데이터 OpenAPI", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
     app.add_middleware(AccessLog)
+
+    @app.exception_handler(FileNotFoundError)
+    async def no_release(request: Request, error: FileNotFoundError) -> HTMLResponse:
+        # before the first publication there is no open/ to serve: say so instead of a trace
+        return HTMLResponse("<!DOCTYPE html><html lang=\"ko\"><meta charset=\"utf-8\"><title>준비 중</title>"
+                            "<p>아직 공개된 배포판이 없습니다. 공개 후 다시 방문해 주세요.</p></html>", status_code=503)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
 
     @app.get("/api/{table}")
