@@ -6,7 +6,7 @@ asyncio client (in this process: it needs far less CPU than an HTTP library), ch
 answer is resultCode 00, prints requests/s and p50/p99 latency, and stops the server.
 Target: >= 500 requests/s and p99 < 100 ms.
 
-Usage: .venv/bin/python bench/bench_api.py [--seconds 15] [--clients 16] [--rows 100]
+Usage: .venv/bin/python bench/bench_api.py [--seconds 15] [--clients 16] [--rows 100] [--workers 1]
 """
 
 from __future__ import annotations
@@ -60,12 +60,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--rows", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-api-") as temp:
         root = Path(temp) / "data"
         entries = write_open_release(root / "open", months=12)
         key = issue_key(server_env(root), "bench", daily_limit=100_000_000)
-        with serve(root, Path(temp)) as server:
+        with serve(root, Path(temp), workers=args.workers) as server:
             host, port = "127.0.0.1", int(server.base_url.rsplit(":", 1)[1])
             # each client its own page of the table (pages 1-6 are full 100-row pages)
             paths = [f"/api/{TABLE}?serviceKey={quote(key, safe='')}&pageNo={page}&numOfRows={args.rows}"
@@ -79,7 +80,7 @@ def main() -> int:
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     rate = len(latencies) / elapsed
     print(f"table {TABLE} ({entries[TABLE]['row_count']} rows), {args.rows}-row JSON pages, "
-          f"{args.clients} clients, {elapsed:.1f} s")
+          f"{args.clients} clients, {args.workers} server process(es), {elapsed:.1f} s")
     print(f"{len(latencies):,} requests, {rate:,.0f} requests/s, p50 {p(0.50):.1f} ms, p99 {p(0.99):.1f} ms, "
           f"mean {statistics.fmean(latencies) * 1000:.1f} ms; {len(failures)} answers not 00; "
           f"server exit {exit_code} after SIGTERM")

@@ -176,14 +176,14 @@ class Server:
 
 @contextmanager
 def serve(data_root: Path, workdir: Path, *, extra_env: dict[str, str] | None = None,
-          ready_within: float = 60) -> Iterator[Server]:
+          ready_within: float = 60, workers: int = 1) -> Iterator[Server]:
     """`gn-pipelines serve` on a free loopback port, ready when /health answers (bounded poll)."""
     port = free_port()
     env = server_env(data_root) | (extra_env or {})
     stdout, stderr = workdir / "serve.stdout", workdir / "serve.stderr"
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
         process = subprocess.Popen([str(VENV_BIN / "gn-pipelines"), "serve", "--host", "127.0.0.1",
-                                    "--port", str(port)], env=env, stdout=out, stderr=err, cwd=workdir)
+                                    "--port", str(port), "--workers", str(workers)], env=env, stdout=out, stderr=err, cwd=workdir)
     server = Server(process, f"http://127.0.0.1:{port}", stdout)
     try:
         deadline = time.monotonic() + ready_within

@@ -185,3 +185,10 @@ def create_app(data_root: Path) -> FastAPI:
             swagger_ui_parameters={"validatorUrl": None})
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The application over `GN_DATA_ROOT` (uvicorn's factory when it runs several workers)."""
+    from gn_pipelines.settings import DataZones
+
+    return create_app(DataZones.from_env().root)

@@ -12,7 +12,8 @@ from gn_pipelines.settings import DataZones
 def _serve(args: argparse.Namespace) -> int:
     from gn_pipelines.openapi.server import serve
 
-    return serve(DataZones.from_env().root, args.host, args.port, access_log=not args.no_access_log)
+    return serve(DataZones.from_env().root, args.host, args.port, access_log=not args.no_access_log,
+                 workers=args.workers)
 
 
 def _key_store():
@@ -65,6 +66,7 @@ def add_commands(commands) -> None:
     serve = commands.add_parser("serve", help="serve the open-data portal and the OpenAPI over the open release")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     serve.add_argument("--no-access-log", action="store_true", help="do not write the JSON access log to stdout")
     serve.set_defaults(handler=_serve)
 

@@ -34,20 +34,28 @@ LOG_CONFIG = {
 }
 
 
-def serve(data_root: Path, host: str = "127.0.0.1", port: int = 8080, *, access_log: bool = True) -> int:
-    """Serve until SIGTERM or SIGINT; the access log (JSON lines) goes to stdout."""
+def serve(data_root: Path, host: str = "127.0.0.1", port: int = 8080, *, access_log: bool = True,
+          workers: int = 1) -> int:
+    """Serve until SIGTERM or SIGINT; the access log (JSON lines) goes to stdout. With several
+    workers (processes), each loads the release itself; the key store's counts stay exact."""
+    import os
+
     import uvicorn
 
     from gn_pipelines.openapi.app import create_app
+    from gn_pipelines.settings import DATA_ROOT_ENV
 
     config = LOG_CONFIG if access_log else {**LOG_CONFIG, "loggers": {
         **LOG_CONFIG["loggers"], ACCESS_LOGGER: {"handlers": [], "level": "WARNING", "propagate": False}}}
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(data_root), host=host, port=port, log_config=config,
-        access_log=False,  # uvicorn's own access line carries the full URL, serviceKey included
-        server_header=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, lifespan="on"))
+    options = dict(host=host, port=port, log_config=config,
+                   access_log=False,  # uvicorn's own access line carries the full URL, serviceKey included
+                   server_header=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, lifespan="on")
     print(f"open-data portal and OpenAPI on http://{host}:{port} (data root {data_root})", file=sys.stderr,
           flush=True)
-    server.run()
+    if workers > 1:
+        os.environ[DATA_ROOT_ENV] = str(data_root)  # the workers build the app from the environment
+        uvicorn.run("gn_pipelines.openapi.app:app_from_env", factory=True, workers=workers, **options)
+    else:
+        uvicorn.Server(uvicorn.Config(create_app(data_root), **options)).run()
     logging.shutdown()
     return 0
