@@ -65,9 +65,10 @@ def _grades(first_year: int, last_year: int, rng: random.Random) -> list[tuple]:
     return rows
 
 
-def _complaints_records(rng: random.Random) -> list[tuple]:
-    return [(f"2025-0{1 + i % 6}", SIGUN_CODES[i % 18], PROVIDERS_BY_CODE[SIGUN_CODES[i % 18]].name, None,
-             CATEGORIES[i % 3], "처리완료", i % 9, "40-44", "F", "도로 파손 신고", "[이름]입니다. 도로가 파손되었습니다.")
+def _complaints_records(rng: random.Random) -> list[dict]:
+    return [{"received_month": f"2025-0{1 + i % 6}", "sigungu_code": SIGUN_CODES[i % 18],
+             "sigungu_name": PROVIDERS_BY_CODE[SIGUN_CODES[i % 18]].name, "category": CATEGORIES[i % 3],
+             "status": "처리완료", "days_to_completion": i % 9, "age_band": "40-44", "sex": "F"}
             for i in range(40)]
 
 
@@ -75,7 +76,7 @@ TABLES = {
     "civil_complaints_monthly": "통계",
     "nakdong_namji_target": "통계",
     "water_quality_station_grades": "통계",
-    "civil_complaints": "가명정보",
+    "civil_complaints": "가명정보",  # a pseudonymised table in the release directory: never served
     "welfare_summary": None,  # an entry written before privacy classes existed: not open
 }
 
@@ -98,6 +99,8 @@ def write_open_release(open_dir: Path, *, months: int = 6, scale: int = 1, seed:
             table = published_table(name)
             columns = [c for c in table.columns if c.name not in table.open_data_withheld]
             connection.execute(f'CREATE TABLE "{name}" ({", ".join(f"{c.name} {c.type}" for c in columns)})')
+            if rows[name] and isinstance(rows[name][0], dict):
+                rows[name] = [tuple(row.get(c.name) for c in columns) for row in rows[name]]
             if rows[name]:
                 connection.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(columns))})', rows[name])
             source = f'SELECT * FROM "{name}"'

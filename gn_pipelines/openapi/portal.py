@@ -36,6 +36,9 @@ class ServiceInfo:
 
 SERVICES = {
     "civil_complaints_monthly": ServiceInfo("일반공공행정 - 일반행정", "민원, 시군, 월별, 처리기간, 처리율"),
+    "civil_complaint_keywords_monthly": ServiceInfo("일반공공행정 - 일반행정", "민원, 키워드, 시군, 월별"),
+    "civil_complaints": ServiceInfo("일반공공행정 - 일반행정", "민원, 시군, 처리기간, 익명정보"),
+    "welfare_recipients": ServiceInfo("사회복지 - 기초생활보장", "복지, 수급자, 익명정보"),
     "welfare_summary": ServiceInfo("사회복지 - 기초생활보장", "복지, 수급자, 급여, 시군, 월별"),
     "water_quality_measurements": ServiceInfo("환경 - 수질", "수질, 하천, 측정소, BOD, T-P, 측정값"),
     "water_quality_station_grades": ServiceInfo("환경 - 수질", "수질, 하천, 생활환경기준, 등급, 측정소"),
@@ -96,7 +99,9 @@ def metadata(entry: dict, registered: str | None) -> list[tuple[str, str]]:
         ("수정일", entry.get("last_updated", "-")),
         ("단위", entry.get("grain", "")),
         ("행 수", f"{entry.get('row_count', 0):,}"),
-        ("개인정보 구분", entry.get("privacy_class", "-")),
+        ("개인정보 구분", entry.get("privacy_class", "-") + (
+            f" (원천 {entry['source_privacy_class']}에서 공개용으로 재처리)"
+            if entry.get("source_privacy_class") not in (None, entry.get("privacy_class")) else "")),
         ("개인정보 처리", entry.get("privacy_treatment", "")),
         ("공공누리 유형", licence),
         ("이용허락범위", _licence_scope(licence)),

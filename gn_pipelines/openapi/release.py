@@ -22,8 +22,6 @@ from gn_pipelines.ingest.casting import sql_text
 
 # Only anonymous information and statistics may be opened (개인정보 보호법; spec/published-tables.md).
 OPEN_PRIVACY_CLASSES = frozenset({"익명정보", "통계"})
-# Record-level pseudonymised tables: never served, whatever a catalog says about them.
-PSEUDONYMISED_TABLES = frozenset({"civil_complaints", "welfare_recipients"})
 CATALOG_FILE = "catalog.json"
 # selections (filtered row sets) kept per release, least recently used dropped first
 SELECTIONS_KEPT = 256
@@ -33,10 +31,10 @@ LOAD_ATTEMPTS = 3
 
 
 def is_open_entry(entry: dict) -> bool:
-    """Is this catalog entry open data? Its declared class must be 익명정보 or 통계; an entry
-    without a class (older exports) is not open."""
-    return (entry.get("privacy_class") in OPEN_PRIVACY_CLASSES
-            and entry.get("table_name") not in PSEUDONYMISED_TABLES)
+    """Is this catalog entry open data? Its declared class must be 익명정보 or 통계 (a 가명정보
+    table reaches open data only as its anonymised public release, declared 익명정보); an entry
+    without a class (an export older than the classes) is not open."""
+    return entry.get("privacy_class") in OPEN_PRIVACY_CLASSES
 
 
 @dataclass

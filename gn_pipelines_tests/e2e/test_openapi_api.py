@@ -144,7 +144,7 @@ def test_tables_that_are_not_open_data_answer_12_and_no_rows(api, table):
     for params in ({}, {"resultType": "xml"}):
         response = api.get(table, **params)
         assert result_code(response) == "12"
-        assert b"item" not in response.content and "도로" not in response.text
+        assert b"item" not in response.content and "처리완료" not in response.text
     assert (api.root / "open" / "civil_complaints.parquet").is_file()
     assert api.client.get("/files/civil_complaints.csv").status_code == 404
     assert api.client.get("/datasets/civil_complaints").status_code == 404

@@ -119,24 +119,27 @@ def test_serves_a_release_of_the_real_platform(platform_release, tmp_path):
         assert health["release"] == resolved.parent.name and health["directory"] == str(resolved)
         for table, entry in entries.items():
             answer = client.get(f"/api/{table}", params={"serviceKey": key, "numOfRows": 1000}).json()["response"]
-            if entry.get("privacy_class") in ("익명정보", "통계") and table not in ("civil_complaints", "welfare_recipients"):
+            if entry.get("privacy_class") in ("익명정보", "통계"):
                 assert answer["header"]["resultCode"] == "00", table
                 assert answer["body"]["totalCount"] == entry["row_count"], table
+                fields = {name for item in answer["body"]["items"]["item"] for name in item}
+                assert not fields & {"complaintKey", "complainantKey", "recipientKey", "title", "body"}, table
             else:
                 assert answer == {"header": {"resultCode": "12", "resultMsg": "NO_OPENAPI_SERVICE_ERROR"}}, table
         assert client.get("/").status_code == 200
 
 
 def test_real_exported_files_through_the_api_and_charts(platform_release, tmp_path):
-    """The real export's Parquet files and catalog, with privacy classes declared where the
-    release predates them (aggregates and water data), served from a plain `open/` directory."""
+    """The real export's Parquet files and catalog served from a plain `open/` directory (a copy),
+    its complaints entry re-declared 가명정보 as an export without a public release would be."""
     source = (platform_release.zones.root / "open").resolve()
     root = tmp_path / "data"
     shutil.copytree(source, root / "open")
     catalog = json.loads((root / "open" / "catalog.json").read_text(encoding="utf-8"))
     for entry in catalog["datasets"]:
-        if entry["table_name"] not in ("civil_complaints", "welfare_recipients"):
-            entry.setdefault("privacy_class", "통계")
+        if entry["table_name"] == "civil_complaints":
+            entry["privacy_class"] = "가명정보"
+        assert entry["privacy_class"] in ("익명정보", "통계", "가명정보")
     (root / "open" / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
     entries = {e["table_name"]: e for e in catalog["datasets"]}
     key = issue_key(server_env(root), "platform test")

@@ -18,8 +18,9 @@ from gn_pipelines.openapi.release import is_open_entry
     ({"table_name": "water_quality_measurements", "privacy_class": "익명정보"}, True),
     ({"table_name": "civil_complaints_monthly"}, False),  # exported before classes: not open
     ({"table_name": "some_table", "privacy_class": "가명정보"}, False),
-    ({"table_name": "civil_complaints", "privacy_class": "익명정보"}, False),  # record-level 가명정보, always
-    ({"table_name": "welfare_recipients", "privacy_class": "통계"}, False),
+    ({"table_name": "civil_complaints", "privacy_class": "가명정보"}, False),
+    # the anonymised public release of a 가명정보 table (k = 10, no keys, no free text)
+    ({"table_name": "civil_complaints", "privacy_class": "익명정보", "source_privacy_class": "가명정보"}, True),
 ])
 def test_only_anonymous_and_statistics_entries_are_open(entry, expected):
     assert is_open_entry(entry) is expected
