@@ -12,7 +12,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -24,8 +24,8 @@ from gn_pipelines.openapi import portal
 from gn_pipelines.openapi.convention import ApiError, ResultCode, render
 from gn_pipelines.openapi.keys import KeyStore, now_in_seoul
 from gn_pipelines.openapi.openapi_doc import openapi_document
-from gn_pipelines.openapi.query import (SERVICE_KEY, answer_page, parse_page_request, result_type_of, select_rows,
-                                       selection_key, table_filters)
+from gn_pipelines.openapi.query import (answer_page, is_service_key, parse_page_request, result_type_of,
+                                       select_rows, selection_key, service_key_of, table_filters)
 from gn_pipelines.openapi.release import ReleaseReader
 
 ACCESS_LOGGER = "gn_pipelines.openapi.access"
@@ -66,9 +66,8 @@ class AccessLog:
 
 
 def _query_without_key(scope) -> str:
-    from urllib.parse import parse_qsl
     pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    return "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs if name != SERVICE_KEY)
+    return "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs if not is_service_key(name))
 
 
 def create_app(data_root: Path) -> FastAPI:
@@ -102,7 +101,7 @@ def create_app(data_root: Path) -> FastAPI:
         result_type = result_type_of(dict(items))
         state, status = request.state, 200
         try:
-            key = app.state.keys.authenticate(request.query_params.get(SERVICE_KEY))
+            key = app.state.keys.authenticate(service_key_of(items))
             state.key_id = key.key_id
             release = app.state.releases.loaded() or await run_in_threadpool(app.state.releases.current)
             state.release = release.release_id

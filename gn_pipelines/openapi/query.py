@@ -21,7 +21,7 @@ MAX_PAGE_NO = 1_000_000
 RESULT_TYPES = ("json", "xml")
 SERVICE_KEY = "serviceKey"
 # `_type` is the older data.go.kr spelling of resultType that some clients still send
-COMMON_PARAMETERS = (SERVICE_KEY, "pageNo", "numOfRows", "resultType", "_type")
+COMMON_PARAMETERS = ("pageNo", "numOfRows", "resultType", "_type")
 MONTH_COLUMNS = ("month", "received_month", "reference_month")
 CODE_COLUMNS = ("sigungu_code", "provider_code")  # 5-digit 시군구 / provider codes
 # descriptive text, not a dimension anyone filters on exactly
@@ -133,6 +133,15 @@ class PageRequest:
     filters: tuple[tuple[Filter, str], ...]
 
 
+def is_service_key(name: str) -> bool:
+    """`serviceKey`, or `ServiceKey` as many data.go.kr services spell it (any case)."""
+    return name.lower() == "servicekey"
+
+
+def service_key_of(items: list[tuple[str, str]]) -> str | None:
+    return next((value for name, value in items if is_service_key(name)), None)
+
+
 def result_type_of(parameters: Mapping[str, str]) -> str:
     """The requested format, json when absent or unknown (so errors can still be rendered)."""
     value = (parameters.get("resultType") or parameters.get("_type") or "json").lower()
@@ -152,10 +161,12 @@ def parse_page_request(items: list[tuple[str, str]], filters: Mapping[str, Filte
     """Validate a request's query parameters (each at most once) against a table's filters."""
     parameters: dict[str, str] = {}
     for name, value in items:
+        if is_service_key(name):
+            name = SERVICE_KEY
         if name in parameters:
             raise ApiError(ResultCode.INVALID_REQUEST_PARAMETER, f"{name} is given more than once")
         parameters[name] = value
-    unknown = sorted(set(parameters) - set(COMMON_PARAMETERS) - set(filters))
+    unknown = sorted(set(parameters) - {SERVICE_KEY, *COMMON_PARAMETERS} - set(filters))
     if unknown:
         raise ApiError(ResultCode.INVALID_REQUEST_PARAMETER,
                        f"unknown parameter(s) {', '.join(unknown)}; this service takes "
