@@ -61,6 +61,11 @@ def build_welfare_summary(connection) -> SuppressionReport:
 # publishes 민원 keyword trends: the common nouns (NNG) of each complaint, counted once per
 # complaint. Proper nouns (NNP: names, places) are left out; so are the scrubber's placeholders.
 KEYWORDS_PER_MONTH = 30  # the month's most frequent keywords province-wide
+# Words of the complaint form itself, in nearly every complaint (measured on a synthetic week of
+# 3 시군: 부탁, 요청, 신고, 회신, 검토, 조치 topped every 시군): they say nothing about the topic.
+GENERIC_COMPLAINT_WORDS = frozenset({
+    "민원", "부탁", "요청", "신고", "회신", "검토", "조치", "처리", "확인", "문의", "답변", "해결", "관련",
+    "내용", "제목", "사항", "경우", "생각", "이름", "주민"})
 _PLACEHOLDER = re.compile(r"\[[^\]]{1,20}\]")
 _BATCH = 2_000
 
@@ -91,7 +96,8 @@ def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
     cleaned = [_PLACEHOLDER.sub(" ", text or "") for text in texts]
     nouns = []
     for tokens in _kiwi().tokenize(cleaned):
-        seen = dict.fromkeys(t.form for t in tokens if t.tag == "NNG" and len(t.form) >= 2)
+        seen = dict.fromkeys(t.form for t in tokens
+                             if t.tag == "NNG" and len(t.form) >= 2 and t.form not in GENERIC_COMPLAINT_WORDS)
         nouns.append(list(seen))
     return nouns
 
