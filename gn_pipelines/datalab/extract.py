@@ -65,7 +65,7 @@ def audit_db(zones: DataZones) -> Path:
 
 def run_extract(request: ExtractRequest, zones: DataZones) -> ExtractOutcome:
     """Grant, hold for review or refuse the request; a refusal is an outcome (audited), never an exception."""
-    reason = refusal_reason(request)
+    reason = refusal_reason(request) or _reused_id_reason(request, zones)
     if reason is None and not zones.published_db.exists():
         reason = "the published warehouse does not exist yet"
     if reason is not None:
@@ -80,6 +80,19 @@ def run_extract(request: ExtractRequest, zones: DataZones) -> ExtractOutcome:
         record_request(audit_db(zones), request, decision="failed", reason=f"{type(error).__name__}: {error}")
         raise
     return outcome
+
+
+def _reused_id_reason(request: ExtractRequest, zones: DataZones) -> str | None:
+    """A request id names one request: another request may not take over its folder or history."""
+    from gn_pipelines.datalab.audit import request_states
+    from gn_pipelines.datalab.request import parse_request
+
+    earlier = next((s for s in request_states(audit_db(zones)) if s.request_id == request.request_id), None)
+    if earlier is None or earlier.request is None or earlier.decision == "refused":
+        return None
+    if parse_request(earlier.request).canonical() != request.canonical():
+        return f"request_id {request.request_id!r} is already used by another request ({earlier.decision})"
+    return None
 
 
 class _Refused(Exception):

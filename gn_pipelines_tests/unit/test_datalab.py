@@ -132,6 +132,10 @@ def test_the_example_request_runs_and_its_id_is_deterministic(published):
     assert [row[1] for row in audit(zones)] == ["granted", "granted"]  # every request, appended
     given = run_extract(request(request_id="../../etc", group_by=["status"]), zones)
     assert not given.granted and "not a safe folder name" in given.reason
+    taken = run_extract(request(request_id=first.request_id, requester="박연구", group_by=["status"]), zones)
+    assert taken.status == "refused" and "is already used by another request (granted)" in taken.reason
+    assert (zones.datalab / first.request_id / "request.json").read_text(encoding="utf-8").startswith(
+        first.canonical())
 
 
 def test_empty_combinations_are_shown_suppressed_and_too_many_cells_are_refused(published, monkeypatch):
