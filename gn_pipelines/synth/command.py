@@ -18,12 +18,12 @@ SEOUL = ZoneInfo("Asia/Seoul")
 DEFAULT_START, DEFAULT_END = date(2025, 3, 1), date(2025, 3, 31)  # fixed: no wall clock
 
 # The sample landing zone of `gn-pipelines dev`, relative to today (Asia/Seoul) so that the
-# platform looks as it would in service: a week of daily complaints from a city and a county,
-# the last two monthly welfare snapshots, several years of Nakdong water quality from the
+# platform looks as it would in service: five days of complaints from a city and a county,
+# the last monthly welfare snapshots (two months from 합천), several years of Nakdong water quality from the
 # province, one provider that stopped delivering (김해, late for the freshness check), and a few
 # drops the platform must reject in part or as a whole. Sized to process in about a minute or
 # two on two cores (each file is a run of its own); `gn-pipelines synth` writes more.
-SAMPLE_DAYS = 6
+SAMPLE_DAYS = 5
 SAMPLE_WATER_YEARS = 5
 LATE_PROVIDER = "48250"  # 김해시: its last complaints are days old
 
@@ -43,8 +43,8 @@ def sample_plan(today: date) -> list[dict]:
         dict(datasets=[complaints], providers=["48120"], start=last, end=last, defects=["xlsx", "header_variants"]),
         dict(datasets=[complaints], providers=["48740"], start=last, end=last,
              defects=["bad_rows", "other_sigungu", "duplicates"]),
-        dict(datasets=[complaints], providers=[LATE_PROVIDER], start=first, end=first + timedelta(days=1)),
-        dict(datasets=[welfare], providers=["48120"], start=before_previous, end=previous_month),
+        dict(datasets=[complaints], providers=[LATE_PROVIDER], start=first, end=first),
+        dict(datasets=[welfare], providers=["48120"], start=previous_month, end=previous_month),
         dict(datasets=[welfare], providers=["48890"], start=before_previous, end=before_previous),
         dict(datasets=[welfare], providers=["48890"], start=previous_month, end=previous_month,
              defects=["cp949", "thousands", "null_tokens"]),
