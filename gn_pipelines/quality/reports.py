@@ -78,11 +78,29 @@ nav.navbar{display:flex;align-items:center;padding:8px 24px;border-bottom:1px so
 .text-success{color:#198754}.text-danger{color:#dc3545}.text-muted{color:#6c757d}.badge{padding:2px 6px;border-radius:4px;background:#eee}
 .collapse:not(.show),.d-none,.modal{display:none}.sticky{position:sticky;top:8px}a{color:#0d6efd}
 .fas.fa-check-circle::before{content:"✔";color:#198754}.fas.fa-times::before{content:"✘";color:#dc3545}
-</style>"""
+</style>
+<script>
+/* the page's "Failed Only" filter and "Show more info" toggles, without jQuery or Bootstrap */
+function gnShowSucceeded(show) {
+  const display = show ? "" : "none";
+  document.querySelectorAll(".hide-succeeded-validation-target-child").forEach(e => e.parentElement.style.display = display);
+  document.querySelectorAll(".hide-succeeded-validation-target").forEach(e => e.style.display = display);
+  document.querySelectorAll(".hide-succeeded-validations-column-section-target-child")
+    .forEach(e => e.parentElement.parentElement.style.display = display);
+}
+function showAllValidations() { gnShowSucceeded(true); }
+function hideSucceededValidations() { gnShowSucceeded(false); }
+document.addEventListener("click", event => {
+  const toggle = event.target.closest('a[data-toggle="collapse"]');
+  const target = toggle && document.getElementById(toggle.getAttribute("href").slice(1));
+  if (target) { event.preventDefault(); target.classList.toggle("show"); }
+});
+</script>"""
 
 
 def offline_page(page: str, index_href: str) -> str:
-    """A Data Docs page that needs nothing from the network and links only to what exists."""
+    """A Data Docs page that needs nothing from the network and links only to what exists (its
+    own scripts, which need jQuery, are replaced by a few lines of plain JavaScript)."""
     page = _REMOTE_LINK.sub("", page)
     page = _FAVICON.sub("", page)
     page = _SCRIPT.sub("", page)
