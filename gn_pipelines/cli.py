@@ -25,7 +25,13 @@ def _process(args: argparse.Namespace) -> int:
     stopped = sum(o.stopped for o in outcomes)
     summary = f"{len(outcomes)} run(s), {len(failed)} failed"
     print(summary + (f", {stopped} stopped by a blocking check" if stopped else ""))
+    if any(o.interrupted for o in outcomes):
+        print("interrupted (Ctrl-C or SIGTERM): stopped before the remaining runs", file=sys.stderr)
+        return INTERRUPTED_EXIT
     return 1 if failed else 0
+
+
+INTERRUPTED_EXIT = 130  # as a shell reports a command ended by a signal
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -42,6 +48,8 @@ def _dev(args: argparse.Namespace) -> int:
         write_sample_drops(zones.landing)
         os.environ[SETTLE_SECONDS_ENV] = "0"  # our own sample files are complete: no need to wait
     status = _process(argparse.Namespace(workers=args.workers, publish=None))
+    if status == INTERRUPTED_EXIT:
+        return status  # stopped while processing: no UI
     _restore_env(SETTLE_SECONDS_ENV, settle)  # the daemon's sensor waits as configured
     if status:
         print("some runs failed: see the Runs page in the UI", file=sys.stderr)

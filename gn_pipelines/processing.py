@@ -38,6 +38,14 @@ class RunOutcome:
     stopped: bool = False  # its drop was stopped by a blocking check (a data verdict, not a failure)
     trace: str = ""  # a real failure's error with its stack trace, for the console
 
+    @property
+    def interrupted(self) -> bool:
+        """Its run was stopped by Ctrl-C or SIGTERM: the command stops too."""
+        return INTERRUPTED in self.trace
+
+
+INTERRUPTED = "DagsterExecutionInterruptedError"
+
 
 def _definitions() -> dg.Definitions:
     from gn_pipelines.definitions import defs
@@ -209,11 +217,13 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     def report(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
         echo(outcome.line)
-        if outcome.trace:
+        if outcome.trace and not outcome.interrupted:
             echo_error(outcome.trace)
 
     for request in setup:
         report(execute_request_in(instance, request, echo))
+    if any(o.interrupted for o in outcomes):
+        return outcomes
     if workers > 1 and len(drops) > 1:
         # spawn: each worker loads the definitions afresh; a worker that dies raises
         # BrokenProcessPool here instead of leaving the command waiting forever
@@ -221,9 +231,14 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         with ProcessPoolExecutor(min(workers, len(drops)), mp_context=context) as pool:
             for outcome in pool.map(execute_request, drops):
                 report(outcome)
+                if outcome.interrupted:
+                    pool.shutdown(cancel_futures=True)
+                    return outcomes
     else:
         for request in drops:
             report(execute_request_in(instance, request, echo))
+            if outcomes[-1].interrupted:
+                return outcomes
     ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
     behind = None if ran_drops else publication_behind(instance, zones)
     if publish is None and behind:
