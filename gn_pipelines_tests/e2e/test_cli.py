@@ -103,6 +103,10 @@ def test_process_prints_one_line_per_file(processed):
         assert len(printed) == 1, explain(result)
         assert printed[0].startswith(line), explain(result)
     assert not any(processed.temporary in line for line in lines), explain(result)
+    # the quarantined drop is an outcome: its line links its report, and nothing is logged as an error
+    quarantined = next(line for line in lines if line.startswith(f"{complaints.relative}: "))
+    assert "; report: file://" in quarantined and quarantined.endswith(".html"), explain(result)
+    assert "ERROR" not in result.stderr and "DagsterAssetCheckFailedError" not in result.stderr, explain(result)
     # the warehouse set-up run, one run per file, then the publication
     assert lines[-2].startswith("publish_all: 9 tables and data_catalog published"), explain(result)
     # the quarantined drop's run is a data verdict: reported, not counted as a failure
