@@ -63,8 +63,10 @@ def expectation_for(rule: QualityRule):
             ignore_row_if="either_value_is_missing", meta=meta)
     if rule.kind == RuleKind.REQUIRED_WHEN:
         column, value = rule.when
-        return gxe.ExpectColumnValuesToNotBeNull(
-            column=first, row_condition=f'{column}=="{value}"', condition_parser="pandas", meta=meta)
+        # a Condition object: string row conditions are deprecated since GX Core 1.9 (removed in 2.0)
+        from great_expectations.expectations.row_conditions import Column as GxColumn
+
+        return gxe.ExpectColumnValuesToNotBeNull(column=first, row_condition=GxColumn(column) == value, meta=meta)
     if rule.kind == RuleKind.HOLDS:
         return gxe.ExpectColumnValuesToBeInSet(column=rule.name, value_set=[True], meta=meta)
     raise ValueError(f"no expectation for {rule.kind}")
