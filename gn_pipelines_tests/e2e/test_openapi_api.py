@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import stat
 import threading
@@ -282,3 +283,26 @@ def test_a_broken_release_answers_99_and_the_server_stops_gracefully(tmp_path):
     errors = (tmp_path / "serve.stderr").read_text(encoding="utf-8")
     assert "stopped: every request in flight was answered" in errors
     assert key not in errors
+
+
+def test_sigterm_lets_a_download_in_flight_finish(tmp_path):
+    """Graceful shutdown: a download started before SIGTERM is sent whole, then the server exits."""
+    root = tmp_path / "data"
+    write_open_release(root / "open")
+    big = root / "open" / "namji_archive.bin"
+    big.write_bytes(os.urandom(1 << 20) * 24)  # 24 MiB: far more than the socket buffers hold
+    catalog_path = root / "open" / "catalog.json"
+    catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
+    entry = next(e for e in catalog["datasets"] if e["table_name"] == "nakdong_namji_target")
+    entry["attachments"].append({"title": "archive", "href": big.name})
+    catalog_path.write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
+    with serve(root, tmp_path) as server:
+        with httpx.stream("GET", f"{server.base_url}/files/{big.name}", timeout=60) as response:
+            assert response.status_code == 200
+            chunks = response.iter_bytes()
+            received = len(next(chunks))
+            server.process.send_signal(signal.SIGTERM)
+            received += sum(len(chunk) for chunk in chunks)
+        assert received == big.stat().st_size == int(response.headers["content-length"])
+        server.process.wait(timeout=30)
+    assert "stopped: every request in flight was answered" in (tmp_path / "serve.stderr").read_text(encoding="utf-8")
