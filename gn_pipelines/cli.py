@@ -56,13 +56,72 @@ def _dev(args: argparse.Namespace) -> int:
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}, data root {zones.root})",
           flush=True)
     dagster = Path(sys.executable).with_name("dagster")  # the venv's, even when it is not activated
-    # `dagster dev` stops its services on SIGINT and maps SIGTERM to the same handler; a shell
-    # starts background jobs with SIGINT ignored, and an ignored signal stays ignored across exec
-    # (then SIGTERM would be ignored too and leave the webserver and daemon running)
+    return _supervise([str(dagster), "dev", "-m", "gn_pipelines.definitions", "-h", args.host, "-p", str(args.port)])
+
+
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+def _supervise(command: list[str]) -> int:
+    """Run `dagster dev` as a child and stop it cleanly on Ctrl-C or SIGTERM: it gets SIGINT (it
+    then stops its webserver, daemon and code servers); whatever of it is still running after
+    SHUTDOWN_GRACE_SECONDS is killed. (`dagster dev` alone ignores SIGTERM when it was started in
+    the background, where SIGINT is ignored, and its services can take longer to stop.)"""
+    import subprocess
+    import time
+
+    # a shell starts background jobs with SIGINT ignored, and the child would inherit that
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.execv(dagster, [str(dagster), "dev", "-m", "gn_pipelines.definitions",
-                       "-h", args.host, "-p", str(args.port)])
+    child = subprocess.Popen(command)
+    stop_requested: list[float] = []
+    started: set[int] = set()  # its processes when the stop was asked (a code server may outlive its parent)
+
+    def request_stop(signum, _frame) -> None:
+        if not stop_requested:
+            stop_requested.append(time.monotonic())
+            started.update(_descendants(child.pid))
+            if signum == signal.SIGTERM:  # Ctrl-C reaches the child itself (same process group)
+                child.send_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    while True:
+        try:
+            status = child.wait(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if stop_requested and time.monotonic() - stop_requested[0] > SHUTDOWN_GRACE_SECONDS:
+            _kill({*started, *_descendants(child.pid), child.pid})
+            status = child.wait()
+            break
+    if stop_requested:
+        _kill(started)  # whatever dagster dev left behind
+    return status
+
+
+def _kill(pids: set[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc; elsewhere none, and only the child is killed)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # it ended while we looked
+    found: list[int] = []
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - set(found)
+        found += sorted(frontier)
+    return found
 
 
 def _extract(args: argparse.Namespace) -> int:
