@@ -26,6 +26,7 @@ import duckdb
 
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.publish.catalog import CATALOG_PUBLISHER
+from gn_pipelines.publish.spreadsheet_safety import formula_safe_select
 from gn_pipelines.publish.tables import (
     CATALOG_TABLE,
     LICENCE,
@@ -166,10 +167,12 @@ def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
 
 
 def write_csv_with_bom(connection, source: str, target: Path) -> None:
-    """COPY a query to CSV behind a UTF-8 BOM (streamed, so big tables never sit in memory)."""
+    """COPY a query to CSV behind a UTF-8 BOM (streamed, so big tables never sit in memory),
+    every text cell formula-safe: the file is meant to open directly in Excel."""
     body = target.with_name(target.name + ".body")
     try:
-        connection.execute(f"COPY ({source}) TO {sql_text(str(body))} (FORMAT csv, HEADER true)")
+        safe = formula_safe_select(connection, source)
+        connection.execute(f"COPY ({safe}) TO {sql_text(str(body))} (FORMAT csv, HEADER true)")
         with open(target, "wb") as out, open(body, "rb") as data:
             out.write(UTF8_BOM)
             shutil.copyfileobj(data, out, 1 << 20)
