@@ -26,6 +26,20 @@ def _provider_names() -> str:
     return f"(VALUES {rows}) AS p(provider_code, provider_name)"
 
 
+# A date or month in a file name (2025-03-08.csv, 20250308_namji.csv, 2025-03.xlsx, 202503.csv)
+_NAME_DATE = r"(?:^|[^0-9])(20[0-9]{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12][0-9]|3[01])(?:[^0-9]|$)"
+_NAME_MONTH = r"(?:^|[^0-9])(20[0-9]{2})[-_.]?(0[1-9]|1[0-2])(?:[^0-9]|$)"
+
+
+def name_period_end_sql(file_name: str) -> str:
+    """The last day of the period a file's name states (its day, else its month's last day), or
+    NULL: what dates a file without rows (a header-only file)."""
+    day = f"regexp_extract({file_name}, '{_NAME_DATE}', ['y', 'm', 'd'])"
+    month = f"regexp_extract({file_name}, '{_NAME_MONTH}', ['y', 'm'])"
+    return (f"coalesce(TRY_CAST(NULLIF({day}.y, '') || '-' || {day}.m || '-' || {day}.d AS DATE), "
+            f"last_day(TRY_CAST(NULLIF({month}.y, '') || '-' || {month}.m || '-01' AS DATE)))")
+
+
 def scorecard_sql() -> str:
     """One row per provider × dataset × month (the month the data is about)."""
     return f"""
@@ -33,7 +47,7 @@ WITH deliveries AS (
     -- a file rejected before collection has no delivery time of its own: the time it was seen
     SELECT provider_code, dataset, source_file, content_sha256, status,
            coalesce(delivered_at, recorded_at) AS delivered_at,
-           coalesce(rows_rejected, 0) AS rows_rejected
+           coalesce(rows_rejected, 0) AS rows_rejected, {name_period_end_sql('file_name')} AS name_period_end
     FROM drop_log WHERE status IN ('collected', 'rejected') AND dataset IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY source_file, content_sha256 ORDER BY recorded_at DESC) = 1),
 validations AS (
@@ -43,11 +57,14 @@ validations AS (
     QUALIFY row_number() OVER (PARTITION BY source_file, content_sha256 ORDER BY recorded_at DESC) = 1),
 files AS (
     SELECT d.*, v.rows_passed, v.rows_quarantined, v.quarantined_whole, v.failed_checks,
-           coalesce(strftime(v.period_end, '%Y-%m'),
+           -- the file's own period: its rows', else its name's; only a file stating no period at all
+           -- is dated by its arrival
+           coalesce(strftime(coalesce(v.period_end, d.name_period_end), '%Y-%m'),
                     strftime(timezone('Asia/Seoul', d.delivered_at), '%Y-%m')) AS month,
-           CASE WHEN v.period_end IS NOT NULL AND d.delivered_at IS NOT NULL THEN
+           CASE WHEN coalesce(v.period_end, d.name_period_end) IS NOT NULL AND d.delivered_at IS NOT NULL THEN
                 timezone('Asia/Seoul', d.delivered_at) <=
-                CAST(v.period_end + INTERVAL 1 DAY AS TIMESTAMP) + to_hours(CAST(t.grace_hours AS BIGINT))
+                CAST(coalesce(v.period_end, d.name_period_end) + INTERVAL 1 DAY AS TIMESTAMP)
+                + to_hours(CAST(t.grace_hours AS BIGINT))
            END AS on_time
     FROM deliveries d LEFT JOIN validations v USING (source_file, content_sha256)
     JOIN {_dataset_terms()} ON t.dataset = d.dataset),
