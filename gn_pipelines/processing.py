@@ -151,9 +151,9 @@ def _describe(result: dg.ExecuteInProcessResult) -> str:
             k: v.value for k, v in materialization.metadata.items()}
     collected = next((m for name, m in by_asset.items() if name.startswith("collected_")), None)
     validated = next((m for name, m in by_asset.items() if name.startswith("validated_")), None)
-    rejected = next((m for m in by_asset.values() if m.get("status") == "rejected"), None)
+    rejected = next((m for m in by_asset.values() if m.get("status") in ("rejected", "duplicate")), None)
     if collected is None and rejected is not None:
-        return f"rejected: {rejected.get('rejection_reason')}"
+        return f"{rejected['status']}: {rejected.get('rejection_reason')}"
     if collected is None:
         return "done"
     if collected.get("status") == "rejected":

@@ -1,7 +1,8 @@
 """The landing sensor: watches the landing zone and requests one run per complete new file.
 
-Run keys come from file contents (the same bytes never load twice); the cursor remembers each
-file's size, mtime and hash, so a tick with nothing new only lists and stats files.
+Run keys come from file contents and the delivering provider's folder (the same bytes never
+load twice for one provider, and each provider's delivery is its own); the cursor remembers
+each file's size, mtime and hash, so a tick with nothing new only lists and stats files.
 """
 
 import hashlib
@@ -31,9 +32,13 @@ def warehouse_version(data_root: Path) -> str:
     return hashlib.sha256(signature.encode()).hexdigest()[:16]
 
 
+def collection_run_key(sha256: str, provider_code: str, dataset: str) -> str:
+    return f"sha256:{sha256}:{provider_code}/{dataset}"
+
+
 def collection_request(planned: PlannedCollection) -> dg.RunRequest:
     return dg.RunRequest(
-        run_key=f"sha256:{planned.sha256}",
+        run_key=collection_run_key(planned.sha256, planned.provider_code, planned.dataset),
         job_name=ingest_job_name(planned.dataset),
         partition_key=drop_partition_key(planned.provider_code, planned.file_name),
         tags={"gn/provider": planned.provider_code, "gn/dataset": planned.dataset,
@@ -43,12 +48,13 @@ def collection_request(planned: PlannedCollection) -> dg.RunRequest:
 
 def rejection_request(rejected: PlannedRejection) -> dg.RunRequest:
     return dg.RunRequest(
-        run_key=f"rejected:{rejected.relative}:{rejected.sha256}",
+        run_key=f"{rejected.status}:{rejected.relative}:{rejected.sha256}",
         job_name=REJECT_JOB_NAME,
         run_config={"ops": {LANDING_REJECTIONS_KEY.to_python_identifier(): {
-            "config": {"landing_path": rejected.relative, "reason": rejected.reason}}}},
+            "config": {"landing_path": rejected.relative, "reason": rejected.reason,
+                       "archive": rejected.archive, "status": rejected.status}}}},
         tags={"gn/source_file": rejected.relative, "gn/content_sha256": rejected.sha256,
-              "gn/rejected": "true"},
+              f"gn/{rejected.status}": "true"},
     )
 
 
@@ -92,7 +98,7 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
     for relative, why in plan.waiting:
         context.log.info(f"waiting for {relative}: {why}")
     for relative, same_as in plan.duplicates:
-        context.log.info(f"{relative} has the same bytes as {same_as}: loaded once")
+        context.log.info(f"{relative} has the same bytes as {same_as}: recorded, loaded once")
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=partition_requests(plan),

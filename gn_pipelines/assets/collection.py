@@ -83,24 +83,32 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
                         "file reaches the collected rows.")],
     )
     def collected(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
-        from gn_pipelines.ingest.archive import archive_landed
-        from gn_pipelines.ingest.collect import collect_drop
+        from gn_pipelines.ingest.archive import RefusedLandedFile, archive_landed
+        from gn_pipelines.ingest.collect import DropOutcome
+        from gn_pipelines.ingest.contained import collect_contained
         from gn_pipelines.ingest.drop_log import record_drop
+        from gn_pipelines.ingest.landing import landed_path
 
         data_zones = zones.zones
         keys = context.partition_key.keys_by_dimension
         provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
         relative = f"{provider_code}/{contract.name}/{file_name}"
-        delivered_at = landed_at(data_zones.landing / relative)
-        sha256, archived = archive_landed(data_zones.landing, data_zones.archive, relative)
-        archive_path = archived.relative_to(data_zones.root).as_posix()
-        context.log.info(f"archived {relative} as {archived.name}")
-        outcome = collect_drop(archived, contract=contract, provider_code=provider_code,
-                               source_file=relative, content_sha256=sha256, zones=data_zones,
-                               collected_at=dt.datetime.now(dt.timezone.utc))
+        delivered_at = landed_at(landed_path(data_zones.landing, relative))
+        try:
+            sha256, archived = archive_landed(data_zones.landing, data_zones.archive, relative)
+        except RefusedLandedFile as refusal:  # became a link since the scan: never followed
+            sha256, archived, archive_path = None, None, None
+            outcome = DropOutcome(contract.name, provider_code, relative, "", "rejected", reason=str(refusal))
+        else:
+            archive_path = archived.relative_to(data_zones.root).as_posix()
+            context.log.info(f"archived {relative} as {archived.name}")
+            # parsed in a limited child process: a parser crash is this file's rejection
+            outcome = collect_contained(archived, contract=contract, provider_code=provider_code,
+                                        source_file=relative, content_sha256=sha256, zones=data_zones,
+                                        collected_at=dt.datetime.now(dt.timezone.utc))
         record_drop(data_zones.restricted, dataset=contract.name, provider_code=provider_code,
                     source_file=relative, file_name=file_name, partition_key=context.partition_key,
-                    content_sha256=sha256, size_bytes=archived.stat().st_size,
+                    content_sha256=sha256, size_bytes=archived.stat().st_size if archived else None,
                     archive_path=archive_path, status=outcome.status,
                     reason=outcome.reason, file_format=outcome.file_format, encoding=outcome.encoding,
                     rows_read=outcome.rows_read, rows_accepted=outcome.rows_accepted,
@@ -109,7 +117,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         if outcome.status == "rejected":
             context.log.warning(f"{relative} rejected: {outcome.reason}")
         return dg.MaterializeResult(
-            metadata=collection_metadata(outcome, archive_path),
+            metadata=collection_metadata(outcome, archive_path or "not archived"),
             check_results=[dg.AssetCheckResult(
                 check_name=DROP_ACCEPTED_CHECK, passed=outcome.status == "collected",
                 severity=dg.AssetCheckSeverity.ERROR,
@@ -139,6 +147,8 @@ def collection_metadata(outcome, archive_path: str) -> dict:
         "rows_read": outcome.rows_read,
         "rows_rejected": outcome.rows_rejected,
     }
+    if outcome.parser_peak_rss_bytes:
+        metadata["parser_peak_rss_mib"] = round(outcome.parser_peak_rss_bytes / (1 << 20), 1)
     if outcome.reason:
         metadata["rejection_reason"] = outcome.reason
     if outcome.file_format:

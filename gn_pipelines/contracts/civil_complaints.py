@@ -1,7 +1,7 @@
 """민원 접수 자료: one row per complaint, delivered daily by each 시군."""
 
 from gn_pipelines.contracts.model import (
-    Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
+    Column, ColumnType as T, DatasetContract, FileBudget, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.reference.providers import SIGUN_CODES
 
@@ -17,6 +17,7 @@ CONTRACT = DatasetContract(
     title_en="Civil complaints received",
     period_column="received_at",
     cadence="daily",
+    budget=FileBudget(),  # 1 MiB lines: a complaint body is a few KB
     providers=frozenset(SIGUN_CODES),
     provider_code_column="sigungu_code",
     unique_within_provider=(("receipt_no",),),

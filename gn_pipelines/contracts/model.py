@@ -134,6 +134,29 @@ CADENCE_GRACE_HOURS = {"daily": 24.0, "weekly": 7 * 24.0, "monthly": 15 * 24.0}
 CADENCE_INTERVAL_HOURS = {"daily": 48.0, "weekly": 14 * 24.0, "monthly": 46 * 24.0}
 
 
+_MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class FileBudget:
+    """What one delivered file may cost before it is parsed; a file over it is refused whole.
+
+    Checked on the raw bytes (and the xlsx zip directory) without a parser, so a hostile file
+    never reaches one; the parser itself then runs in a child process held to `parser_memory_bytes`
+    of address space and `parser_cpu_seconds`, so a crash is the file's rejection, not the run's.
+    """
+
+    max_bytes: int = 512 * _MiB
+    max_rows: int = 5_000_000
+    max_columns: int = 200
+    max_line_bytes: int = 1 * _MiB  # one physical CSV line (a long complaint is a few KB)
+    max_xlsx_cells: int = 5_000_000  # rows × columns of a sheet's range, declared or used
+    max_xlsx_uncompressed_bytes: int = 512 * _MiB  # every part of the workbook, inflated
+    max_compression_ratio: float = 200.0  # xlsx XML deflates 5-20×; zip bombs 1,000× and more
+    parser_memory_bytes: int = 2048 * _MiB  # RLIMIT_AS of the parsing process (virtual, not RSS)
+    parser_cpu_seconds: int = 900
+
+
 @dataclass(frozen=True)
 class DatasetContract:
     name: str
@@ -161,6 +184,8 @@ class DatasetContract:
     delivery_interval_hours: float | None = None
     # other shapes the dataset is delivered in, read into the same columns (contracts/layouts.py)
     layouts: tuple[Layout, ...] = ()
+    # what one file may cost before parsing (bytes, rows, columns, line length, xlsx size)
+    budget: FileBudget = FileBudget()
 
     @property
     def grace_hours(self) -> float:

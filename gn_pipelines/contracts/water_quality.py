@@ -2,7 +2,7 @@
 
 from gn_pipelines.contracts.layouts import CodeLookup, WideByPeriodLayout
 from gn_pipelines.contracts.model import (
-    Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
+    Column, ColumnType as T, DatasetContract, FileBudget, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.reference.providers import NAKDONG_SIGUN_CODES, PROVINCE_CODE
 
@@ -45,6 +45,7 @@ CONTRACT = DatasetContract(
     title_en="Water quality measurements",
     period_column="measured_on",
     cadence="weekly",
+    budget=FileBudget(max_bytes=128 << 20, max_rows=1_000_000),
     providers=frozenset({PROVINCE_CODE, *NAKDONG_SIGUN_CODES}),
     provider_code_column=None,  # rows carry a station, not a 시군 code
     unique_within_provider=(("station_code", "measured_on"),),

@@ -1,7 +1,7 @@
 """기초생활보장 수급자 현황: one row per recipient and month, delivered monthly by each 시군."""
 
 from gn_pipelines.contracts.model import (
-    Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
+    Column, ColumnType as T, DatasetContract, FileBudget, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.reference.providers import SIGUN_CODES
 
@@ -13,6 +13,7 @@ CONTRACT = DatasetContract(
     title_en="Basic livelihood security recipients",
     period_column="reference_month",
     cadence="monthly",
+    budget=FileBudget(),
     providers=frozenset(SIGUN_CODES),
     provider_code_column="sigungu_code",
     unique_within_provider=(("recipient_no", "reference_month"),),

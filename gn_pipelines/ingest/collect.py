@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from gn_pipelines.contracts import DatasetContract, PrivacyClass
+from gn_pipelines.ingest.budget import OverBudget, check_budget
 from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
 from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
 from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
@@ -55,6 +56,7 @@ class DropOutcome:
     collected_path: Path | None = None
     rejected_rows_path: Path | None = None
     preview: list[dict] = field(default_factory=list)  # masked sample of accepted rows
+    parser_peak_rss_bytes: int | None = None  # measured when collected in a child process
 
     @property
     def summary(self) -> str:
@@ -93,6 +95,10 @@ def collect_drop(
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
         work_dir = Path(work)
         try:
+            try:  # before any parser: a hostile file is refused on its raw bytes
+                check_budget(archived, contract.budget)
+            except OverBudget as over:
+                raise DropRejected(f"over budget: {over}") from over
             csv_path = _as_utf8_csv(archived, work_dir, outcome)
             load_raw = _raw_loader(contract, csv_path, outcome)
         except DropRejected as rejection:
@@ -102,7 +108,13 @@ def collect_drop(
                    rejected_rows_path(zones, contract.name, provider_code, file_name))
         lineage = {"provider_code": provider_code, "source_file": source_file,
                    "content_sha256": content_sha256, "collected_at": collected_at}
-        _type_and_stage(load_raw, contract, lineage, work_dir, targets, outcome)
+        try:
+            _type_and_stage(load_raw, contract, lineage, work_dir, targets, outcome)
+        except duckdb.Error as error:
+            # DuckDB's own message quotes the offending line (personal data): keep its first line
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            outcome.status, outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected = "rejected", 0, 0, 0
+            outcome.reason = f"the file cannot be read as CSV ({first_line}); nothing of it was loaded"
     return outcome
 
 

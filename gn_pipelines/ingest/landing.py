@@ -1,13 +1,19 @@
 """The landing zone: where providers drop files, and which of them are ready to collect.
 
 Scanning only stats files; contents are read (hashed) only for files that are new or changed.
+Nothing is followed: a symbolic link, a file with other hard links (it may be shared with a
+place outside the zone) or a directory named like a file is refused as it stands (its target
+is never read, hashed or archived). Names are NFC-normalised: macOS and some Windows tools
+write Hangul decomposed (NFD), and both spellings of one name are one drop.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_module
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +32,11 @@ _HASH_CHUNK = 1 << 20
 class LandedFile:
     """A file in the landing zone, as `stat` sees it."""
 
-    path: Path
-    relative: str  # POSIX path under the landing root, e.g. 48740/water_quality/x.csv
+    path: Path  # as on disk (its name may be NFD)
+    relative: str  # NFC POSIX path under the landing root, e.g. 48740/water_quality/x.csv
     size: int
     mtime_ns: int
+    refusal: str | None = None  # a link or a directory: refused unread, never followed
 
     @property
     def fingerprint(self) -> tuple[int, int]:
@@ -46,24 +53,69 @@ class DropAddress:
     problem: str | None = None
 
 
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
 def scan_landing(landing_root: Path) -> list[LandedFile]:
-    """Every regular file under the landing root (hidden files skipped), sorted by path."""
-    found: list[LandedFile] = []
+    """Every entry under the landing root (hidden ones skipped), sorted by NFC path; links and
+    directories named like files come back with a `refusal`, unread."""
+    found: dict[str, LandedFile] = {}
     if not landing_root.is_dir():
-        return found
-    for directory, subdirectories, files in os.walk(landing_root):
+        return []
+    root = landing_root.resolve()
+    for directory, subdirectories, files in os.walk(root):  # never descends into linked folders
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
-        for name in sorted(files):
+        for name in sorted(subdirectories + files):
             if name.startswith("."):
                 continue
-            path = Path(directory) / name
-            try:
-                stat = path.stat()
-            except FileNotFoundError:  # renamed away between listing and stat
+            landed = _landed_entry(root, Path(directory) / name, is_directory=name in subdirectories)
+            if landed is None:
                 continue
-            relative = path.relative_to(landing_root).as_posix()
-            found.append(LandedFile(path, relative, stat.st_size, stat.st_mtime_ns))
-    return found
+            earlier = found.get(landed.relative)
+            # two spellings of one name: the newer is the delivery (a re-upload from another tool)
+            if earlier is None or (landed.mtime_ns, landed.path.name) > (earlier.mtime_ns, earlier.path.name):
+                found[landed.relative] = landed
+    return [found[relative] for relative in sorted(found)]
+
+
+def _landed_entry(root: Path, path: Path, *, is_directory: bool) -> LandedFile | None:
+    try:
+        status = path.lstat()
+    except FileNotFoundError:  # renamed away between listing and stat
+        return None
+    relative = nfc(path.relative_to(root).as_posix())
+    refusal = refusal_of(path, status)
+    if refusal is None and (is_directory or not stat_module.S_ISREG(status.st_mode)):
+        if not relative.lower().endswith(ACCEPTED_EXTENSIONS):
+            return None  # an ordinary folder: walked into
+        refusal = ("a directory named like a file: files belong in <provider code>/<dataset>/<file>; "
+                   "deliver the file itself, not a folder of that name")
+    return LandedFile(path, relative, status.st_size, status.st_mtime_ns, refusal)
+
+
+def refusal_of(path: Path, status: os.stat_result) -> str | None:
+    """Why an entry can not be read as a delivery without following it elsewhere, if it can't."""
+    if stat_module.S_ISLNK(status.st_mode):
+        return (f"a symbolic link (to {os.readlink(path)!r}): refused, never followed nor archived; "
+                "deliver the file itself")
+    if stat_module.S_ISREG(status.st_mode) and status.st_nlink > 1:
+        return (f"a hard link ({status.st_nlink} names for one file, possibly outside the landing zone): "
+                "refused, not read nor archived; deliver a copy of the file")
+    return None
+
+
+def landed_path(landing_root: Path, relative: str) -> Path:
+    """The on-disk path of the landed file whose NFC name is `relative` (the newest spelling)."""
+    exact = landing_root / relative
+    parent = exact.parent
+    try:
+        candidates = [parent / name for name in os.listdir(parent) if nfc(name) == nfc(exact.name)]
+    except FileNotFoundError:
+        return exact
+    if not candidates:
+        return exact
+    return max(candidates, key=lambda p: (p.lstat().st_mtime_ns, p.name))
 
 
 def is_temporary(relative: str) -> bool:

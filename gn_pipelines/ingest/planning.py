@@ -6,6 +6,7 @@ call `plan_landing`. Only files that are new or changed since the last plan are 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ class PlannedCollection:
 class PlannedRejection:
     relative: str
     reason: str
-    sha256: str
+    sha256: str  # for a refused link: a digest of its description, its target is never read
+    archive: bool = True  # False for links and directories: nothing is read or copied
+    status: str = "rejected"  # or "duplicate": the same bytes as another file of the provider
 
 
 @dataclass
@@ -45,7 +48,7 @@ class LandingPlan:
     collections: list[PlannedCollection] = field(default_factory=list)
     rejections: list[PlannedRejection] = field(default_factory=list)
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (relative path, why)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (relative path, same as)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (relative path, same as), also recorded
     unchanged: int = 0
     hashed: int = 0
     state: LandingState = field(default_factory=dict)
@@ -58,7 +61,7 @@ def plan_landing(landing_root: Path, previous: LandingState, settle_seconds: flo
     now = time.time() if now is None else now
     hasher = hasher or content_sha256
     plan = LandingPlan()
-    planned_hashes: dict[str, str] = {}
+    candidates: list[tuple[int, str, int, str]] = []  # (mtime, relative, size, sha256): new or changed
     for landed in scan_landing(landing_root):
         known = previous.get(landed.relative)
         if known and tuple(known[:2]) == landed.fingerprint:
@@ -67,6 +70,9 @@ def plan_landing(landing_root: Path, previous: LandingState, settle_seconds: flo
             continue
         if known:  # changed: keep what we knew until the new version is complete
             plan.state[landed.relative] = known
+        if landed.refusal:
+            _plan_refusal(plan, landed)
+            continue
         if is_temporary(landed.relative):
             plan.waiting.append((landed.relative, "temporary name: the upload is not finished"))
             continue
@@ -82,21 +88,42 @@ def plan_landing(landing_root: Path, previous: LandingState, settle_seconds: flo
         if known and known[2] == sha256:  # touched or re-copied: the same bytes
             plan.unchanged += 1
             continue
-        _plan_file(plan, landed.relative, landed.size, sha256, planned_hashes)
+        candidates.append((landed.mtime_ns, landed.relative, landed.size, sha256))
+    # bytes a provider already delivered for a dataset under another name (earlier or in this pass)
+    fresh = {candidate[1] for candidate in candidates}
+    delivered = {(_folder(relative), entry[2]): relative for relative, entry in sorted(plan.state.items())
+                 if relative not in fresh and len(entry) > 2}
+    for _, relative, size, sha256 in sorted(candidates):  # the earliest name is the delivery
+        _plan_file(plan, relative, size, sha256, delivered)
     return plan
 
 
+def _folder(relative: str) -> str:
+    return relative.rsplit("/", 1)[0]
+
+
+def _plan_refusal(plan: LandingPlan, landed) -> None:
+    # the run key must change when the link changes, without reading what it points to
+    marker = hashlib.sha256(f"{landed.relative}\0{landed.refusal}\0{landed.mtime_ns}".encode()).hexdigest()
+    plan.state[landed.relative] = [landed.size, landed.mtime_ns, marker]
+    plan.rejections.append(PlannedRejection(landed.relative, landed.refusal, marker, archive=False))
+
+
 def _plan_file(plan: LandingPlan, relative: str, size: int, sha256: str,
-               planned_hashes: dict[str, str]) -> None:
+               delivered: dict[tuple[str, str], str]) -> None:
     address = address_of(relative)
     problem = address.problem or ("the file is empty (0 bytes)" if size == 0 else None)
     if problem:
         plan.rejections.append(PlannedRejection(relative, problem, sha256))
         return
-    if sha256 in planned_hashes:
-        plan.duplicates.append((relative, planned_hashes[sha256]))
+    same_as = delivered.setdefault((_folder(relative), sha256), relative)
+    if same_as != relative:
+        # recorded (the provider did deliver it), but its rows are loaded once
+        plan.duplicates.append((relative, same_as))
+        plan.rejections.append(PlannedRejection(
+            relative, f"the same bytes as {same_as}, already delivered by this provider: loaded once",
+            sha256, status="duplicate"))
         return
-    planned_hashes[sha256] = relative
     plan.collections.append(
         PlannedCollection(relative, address.provider_code, address.dataset, address.file_name, sha256))
 

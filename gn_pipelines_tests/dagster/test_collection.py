@@ -48,6 +48,10 @@ def test_same_bytes_dropped_twice_load_once(zones, process, warehouse):
     assert lines[0] == "1 file(s) skipped: already loaded or rejected earlier with the same bytes"
     assert not any("accepted" in line for line in lines), lines
     assert warehouse("SELECT count(*) FROM collected_civil_complaints") == [(4,)]
+    # the copy is a delivery too: recorded, not loaded again
+    assert warehouse("SELECT status, reason FROM drop_status WHERE source_file LIKE '%(1).csv'") == [(
+        "duplicate", "the same bytes as 48740/civil_complaints/2025-03-01.csv, already delivered by this "
+                     "provider: loaded once")]
 
 
 def test_corrected_file_replaces_its_rows(zones, process, warehouse):

@@ -24,7 +24,8 @@ def test_requests_runs_keyed_by_content_with_partitions_and_tags(zones, instance
                            "ingest_welfare_recipients", "record_landing_rejection"}
     complaint = by_job["ingest_civil_complaints"]
     assert complaint.partition_key == "48740|2025-03-01.csv"  # provider × file name
-    assert complaint.run_key == f"sha256:{complaint.tags['gn/content_sha256']}"
+    # keyed by content and the delivering provider: the same bytes of another provider are their own delivery
+    assert complaint.run_key == f"sha256:{complaint.tags['gn/content_sha256']}:48740/civil_complaints"
     assert complaint.tags["gn/provider"] == "48740"
     rejection = by_job["record_landing_rejection"]
     config = rejection.run_config["ops"]["landing_rejections"]["config"]
@@ -71,4 +72,6 @@ def test_sensor_never_errors_on_a_strange_landing_zone(zones, instance):
     (zones.landing / ".hidden").write_bytes(b"x")
     (zones.landing / "48740" / "civil_complaints" / "unreadable.csv").symlink_to(zones.root / "missing")
     result = tick(instance)
-    assert [r.tags.get("gn/source_file") for r in result.run_requests if r.tags.get("gn/rejected")] == ["stray.csv"]
+    # the dangling link is refused unread (recorded, never followed), the stray file rejected
+    assert [r.tags.get("gn/source_file") for r in result.run_requests if r.tags.get("gn/rejected")] == [
+        "48740/civil_complaints/unreadable.csv", "stray.csv"]

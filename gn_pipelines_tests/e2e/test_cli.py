@@ -159,7 +159,7 @@ def test_process_records_runs_in_the_dagster_instance(processed):
             assert run.tags[RUN_KEY_TAG] == f"rejected:{relative}:{sha256}"
             assert "gn/provider" not in run.tags
         else:
-            assert run.tags[RUN_KEY_TAG] == f"sha256:{sha256}"
+            assert run.tags[RUN_KEY_TAG] == f"sha256:{sha256}:{relative.rsplit('/', 1)[0]}"
             assert run.tags["gn/provider"] == drop.provider_code
 
 

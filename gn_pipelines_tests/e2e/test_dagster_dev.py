@@ -170,7 +170,8 @@ def test_dagster_dev_collects_drops_from_the_landing_zone(platform, tmp_path):
         with platform.instance() as instance:
             by_file = dev.wait("the run of the renamed upload",
                                lambda: settled_runs(instance, expected | {uploading.relative}))
-        assert by_file[uploading.relative].tags[RUN_KEY_TAG] == f"sha256:{upload_sha256}"
+        assert by_file[uploading.relative].tags[RUN_KEY_TAG] == (
+            f"sha256:{upload_sha256}:{uploading.relative.rsplit('/', 1)[0]}")
         assert platform.row_counts("collected_civil_complaints", "rejected_rows") == {
             "collected_civil_complaints": 40 + 2, "rejected_rows": 1 + 1}
     finally:

@@ -1,0 +1,163 @@
+"""The hostile-file corpus: every case is refused before or during parsing with its own reason,
+in a child process whose peak memory stays under 1 GB; the landing zone refuses links unread."""
+
+import dataclasses
+import datetime as dt
+import os
+import unicodedata
+
+import duckdb
+import pytest
+
+from gn_pipelines.contracts import get_contract
+from gn_pipelines.contracts.model import FileBudget
+from gn_pipelines.ingest.archive import RefusedLandedFile, archive_landed
+from gn_pipelines.ingest.contained import collect_contained
+from gn_pipelines.ingest.planning import plan_landing
+from gn_pipelines_tests import hostile
+from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
+
+GIB = 1 << 30
+COLLECTED_AT = dt.datetime(2025, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+WIDE_OPEN = FileBudget(max_columns=10**9, max_rows=10**9, max_xlsx_cells=10**15, max_line_bytes=10**9)
+
+CORPUS = [
+    # (case, file name, generator, budget or None for the contract's, expected reason)
+    ("xlsx declaring XFD1048576", "far.xlsx", hostile.far_cell_xlsx, None,
+     "over budget: xl/worksheets/sheet1.xml declares column 16,384 (A1:XFD1048576)"),
+    ("xlsx using XFD1048576 without a dimension", "far.xlsx",
+     lambda p: hostile.far_cell_xlsx(p, declare_dimension=False), None,
+     "over budget: xl/worksheets/sheet1.xml uses cells up to column 16,384"),
+    ("xlsx parser abort, contained", "far.xlsx", hostile.far_cell_xlsx, WIDE_OPEN,
+     "the file could not be parsed safely: the parser aborted"),
+    ("xlsx sheet inflating to 982 MB", "big.xlsx", hostile.expanding_xlsx, None,
+     "over budget: the workbook declares 981.9 MiB uncompressed, over this dataset's budget of 512.0 MiB"),
+    ("xlsx zip bomb (ratio)", "bomb.xlsx", hostile.zip_bomb_xlsx, None,
+     "over budget: xl/worksheets/sheet1.xml inflates"),
+    ("xlsx that is not a zip", "junk.xlsx", hostile.not_a_zip_xlsx, None,
+     "over budget: the xlsx file is not a readable zip archive"),
+    ("one 50 MB line", "line.csv", hostile.long_line_csv, None,
+     "over budget: line 2 is over 1.0 MiB long (at least 50.0 MiB)"),
+    ("one 50 MB line past a wide line budget", "line.csv", hostile.long_line_csv, WIDE_OPEN,
+     "the file cannot be read as CSV (Invalid Input Error: CSV Error on Line: 2); nothing of it was loaded"),
+    ("more rows than the budget", "rows.csv",
+     lambda p: p.write_bytes(csv_bytes(sample_rows("civil_complaints", 30))),
+     FileBudget(max_rows=20), "over budget: the file has 30 lines, over this dataset's budget of 20 rows"),
+    ("more columns than the budget", "wide.csv",
+     lambda p: p.write_bytes(csv_bytes([r | {f"extra{i}": "x" for i in range(300)}
+                                        for r in sample_rows("civil_complaints", 2)])),
+     None, "over budget: the header has 313 columns, over this dataset's budget of 200"),
+    ("bigger than the byte budget", "bytes.csv",
+     lambda p: p.write_bytes(csv_bytes(sample_rows("civil_complaints", 50))), FileBudget(max_bytes=1000),
+     "over budget: the file is 0.0 MiB, over this dataset's budget of 0.0 MiB"),
+]
+
+
+@pytest.mark.parametrize(("case", "name", "make", "budget", "reason"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_hostile_file_is_refused_with_its_reason_under_1_gb(zones, case, name, make, budget, reason):
+    path = zones.scratch / name
+    make(path)
+    contract = get_contract("civil_complaints")
+    outcome = collect_contained(path, contract=contract, provider_code="48740",
+                                source_file=f"48740/civil_complaints/{name}", content_sha256="0" * 64,
+                                zones=zones, collected_at=COLLECTED_AT, budget=budget)
+    assert outcome.status == "rejected" and outcome.reason.startswith(reason), outcome.reason
+    assert 0 < outcome.parser_peak_rss_bytes < GIB, (case, outcome.parser_peak_rss_bytes)
+    print(f"{case}: refused, parser peak RSS {outcome.parser_peak_rss_bytes / (1 << 20):.0f} MiB")
+
+
+def test_contained_collection_of_a_valid_file_equals_the_direct_one(zones):
+    path = zones.scratch / "ok.csv"
+    path.write_bytes(csv_bytes(sample_rows("civil_complaints", 5)))
+    outcome = collect_contained(path, contract=get_contract("civil_complaints"), provider_code="48740",
+                                source_file="48740/civil_complaints/ok.csv", content_sha256="0" * 64,
+                                zones=zones, collected_at=COLLECTED_AT)
+    assert (outcome.status, outcome.rows_accepted) == ("collected", 5)
+    with duckdb.connect() as connection:
+        assert connection.execute(f"SELECT count(*) FROM '{outcome.collected_path}'").fetchone() == (5,)
+    assert 0 < outcome.parser_peak_rss_bytes < GIB
+
+
+def test_lone_cr_inside_a_quoted_field_is_data(zones):
+    rows = sample_rows("civil_complaints", 3)
+    rows[1]["민원내용"] = "첫 줄\r둘째 줄"
+    for terminator in (b"\r\n", b"\n"):
+        path = zones.scratch / f"cr{len(terminator)}.csv"
+        path.write_bytes(csv_bytes(rows).replace(b"\r\n", terminator))
+        outcome = collect_contained(path, contract=get_contract("civil_complaints"), provider_code="48740",
+                                    source_file=f"48740/civil_complaints/{path.name}", content_sha256="0" * 64,
+                                    zones=zones, collected_at=COLLECTED_AT)
+        assert (outcome.rows_read, outcome.rows_accepted) == (3, 3)
+        with duckdb.connect() as connection:
+            bodies = connection.execute(
+                f"SELECT body FROM '{outcome.collected_path}' ORDER BY source_row_number").fetchall()
+        assert bodies[1] == ("첫 줄\r둘째 줄",)
+
+
+def test_budgets_are_declared_per_dataset():
+    budgets = {name: get_contract(name).budget for name in ("civil_complaints", "welfare_recipients", "water_quality")}
+    assert all(isinstance(b, FileBudget) for b in budgets.values())
+    assert budgets["water_quality"].max_bytes < budgets["civil_complaints"].max_bytes
+    assert dataclasses.asdict(budgets["civil_complaints"])["max_line_bytes"] == 1 << 20
+
+
+def _refusals(zones):
+    plan = plan_landing(zones.landing, {}, settle_seconds=0)
+    return plan, {r.relative: r for r in plan.rejections}
+
+
+def test_symlinks_are_refused_unread_and_never_archived(zones, tmp_path):
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes(csv_bytes(sample_rows("civil_complaints", 2)))
+    folder = zones.landing / "48740" / "civil_complaints"
+    folder.mkdir(parents=True)
+    (folder / "passwd.csv").symlink_to("/etc/passwd")
+    (folder / "elsewhere.csv").symlink_to(outside)
+    (zones.landing / "48720").symlink_to(folder.parent)  # a linked provider folder
+    plan, refused = _refusals(zones)
+    assert not plan.collections
+    assert refused["48740/civil_complaints/passwd.csv"].reason.startswith(
+        "a symbolic link (to '/etc/passwd'): refused, never followed nor archived")
+    assert refused["48740/civil_complaints/elsewhere.csv"].archive is False
+    assert "48720" in refused and refused["48720"].archive is False
+    with pytest.raises(RefusedLandedFile, match="symbolic link"):
+        archive_landed(zones.landing, zones.archive, "48740/civil_complaints/passwd.csv")
+    assert not list(zones.archive.rglob("*.csv"))
+
+
+def test_hard_link_to_a_file_outside_is_refused(zones, tmp_path):
+    outside = tmp_path / "secret.csv"
+    outside.write_bytes(csv_bytes(sample_rows("civil_complaints", 2)))
+    folder = zones.landing / "48740" / "civil_complaints"
+    folder.mkdir(parents=True)
+    os.link(outside, folder / "linked.csv")
+    plan, refused = _refusals(zones)
+    assert refused["48740/civil_complaints/linked.csv"].reason.startswith("a hard link (2 names for one file")
+    with pytest.raises(RefusedLandedFile, match="hard link"):
+        archive_landed(zones.landing, zones.archive, "48740/civil_complaints/linked.csv")
+
+
+def test_nfc_and_nfd_spellings_are_one_drop_and_a_folder_named_like_a_file_is_reported(zones):
+    name = "민원_창녕.csv"
+    payload = csv_bytes(sample_rows("civil_complaints", 2))
+    drop(zones.landing, f"48740/civil_complaints/{unicodedata.normalize('NFD', name)}", payload, mtime=1_700_000_000)
+    drop(zones.landing, f"48740/civil_complaints/{name}", payload, mtime=1_700_000_100)
+    (zones.landing / "48740/civil_complaints/2025-03-01.csv").mkdir()
+    plan, refused = _refusals(zones)
+    assert [p.file_name for p in plan.collections] == [name]
+    assert refused["48740/civil_complaints/2025-03-01.csv"].reason.startswith("a directory named like a file")
+    sha256, _ = archive_landed(zones.landing, zones.archive, f"48740/civil_complaints/{name}")
+    assert sha256 == plan.collections[0].sha256
+
+
+def test_same_bytes_from_two_providers_are_two_deliveries(zones):
+    payload = csv_bytes(sample_rows("civil_complaints", 2))
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", payload, mtime=1_700_000_000)
+    drop(zones.landing, "48720/civil_complaints/2025-03-01.csv", payload, mtime=1_700_000_000)
+    drop(zones.landing, "48740/civil_complaints/copy.csv", payload, mtime=1_700_000_100)  # a later copy
+    plan = plan_landing(zones.landing, {}, settle_seconds=0)
+    assert sorted(p.relative for p in plan.collections) == [
+        "48720/civil_complaints/2025-03-01.csv", "48740/civil_complaints/2025-03-01.csv"]
+    [duplicate] = plan.rejections
+    assert (duplicate.relative, duplicate.status) == ("48740/civil_complaints/copy.csv", "duplicate")
+    assert "the same bytes as 48740/civil_complaints/2025-03-01.csv" in duplicate.reason
