@@ -45,7 +45,8 @@ CONTRACT = DatasetContract(
     title_en="Water quality measurements",
     period_column="measured_on",
     cadence="weekly",
-    budget=FileBudget(max_bytes=128 << 20, max_rows=1_000_000),
+    # the 물환경정보시스템 export spreads months × parameters across columns
+    budget=FileBudget(max_bytes=128 << 20, max_rows=1_000_000, max_columns=5_000, max_xlsx_cells=20_000_000),
     providers=frozenset({PROVINCE_CODE, *NAKDONG_SIGUN_CODES}),
     provider_code_column=None,  # rows carry a station, not a 시군 code
     unique_within_provider=(("station_code", "measured_on"),),
