@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from gn_pipelines.privacy.key_custody import DEV_SESSION_ENV, PSEUDONYM_KEY_FILE_ENV
 from gn_pipelines.settings import PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZones
 
 
@@ -17,7 +18,7 @@ def _process(args: argparse.Namespace) -> int:
     from gn_pipelines.instance import ensure_dagster_home
     from gn_pipelines.processing import process_landing
 
-    zones = DataZones.from_env().ensure()
+    zones = checked_zones()
     ensure_dagster_home(zones)
     with dg.DagsterInstance.get() as instance:
         outcomes = process_landing(instance, workers=args.workers, publish=args.publish)
@@ -38,16 +39,17 @@ def _dev(args: argparse.Namespace) -> int:
     """Sample drops (if the landing zone is empty), process them, then start `dagster dev`."""
     from gn_pipelines.instance import ensure_dagster_home
 
-    zones = DataZones.from_env().ensure()
+    zones = checked_zones()
     home = ensure_dagster_home(zones)
-    ensure_session_key()
+    os.environ[DEV_SESSION_ENV] = "1"  # a dev session alone may use a key under 32 bytes
+    rotated = ensure_session_key(zones)
     settle = os.environ.get(SETTLE_SECONDS_ENV)
     if args.sample and not any(zones.landing.iterdir()):
         from gn_pipelines.synth.command import write_sample_drops
 
         write_sample_drops(zones.landing)
         os.environ[SETTLE_SECONDS_ENV] = "0"  # our own sample files are complete: no need to wait
-    status = _process(argparse.Namespace(workers=args.workers, publish=None))
+    status = _process(argparse.Namespace(workers=args.workers, publish=True if rotated else None))
     if status == INTERRUPTED_EXIT:
         return status  # stopped while processing: no UI
     _restore_env(SETTLE_SECONDS_ENV, settle)  # the daemon's sensor waits as configured
@@ -275,15 +277,63 @@ def _sql(args: argparse.Namespace) -> int:
     return sql_main(zones.restricted_db if args.restricted else zones.published_db, args.command)
 
 
-def ensure_session_key() -> None:
-    """`dev` only: without GN_PSEUDONYM_KEY, use a random key for this session (never stored),
-    so the sample platform runs end to end; pseudonyms then change between sessions."""
-    if not os.environ.get(PSEUDONYM_KEY_ENV):
-        import secrets
+def ensure_session_key(zones: DataZones) -> bool:
+    """`dev` only: without a key, use a random key for this session (never stored), so the
+    sample platform runs end to end; a sample data root of an earlier session is re-pseudonymised
+    with it (`rekey`), as one key per data root demands. Returns True when it rekeyed."""
+    if os.environ.get(PSEUDONYM_KEY_ENV) or os.environ.get(PSEUDONYM_KEY_FILE_ENV):
+        return False
+    import secrets
 
-        os.environ[PSEUDONYM_KEY_ENV] = secrets.token_hex(32)
-        print(f"{PSEUDONYM_KEY_ENV} is not set: using a random key for this session only; "
-              "pseudonyms will differ in the next session. Set it for stable keys.", file=sys.stderr)
+    from gn_pipelines.privacy.key_custody import key_in_force
+
+    os.environ[PSEUDONYM_KEY_ENV] = secrets.token_hex(32)
+    print(f"{PSEUDONYM_KEY_ENV} is not set: using a random key for this session only; "
+          "pseudonyms will differ in the next session. Set it for stable keys.", file=sys.stderr)
+    if key_in_force(zones) is None:
+        return False
+    from gn_pipelines.privacy.rekey import rekey
+
+    print(rekey(zones, os.environ[PSEUDONYM_KEY_ENV].encode(), run_id="dev-session").describe(), file=sys.stderr)
+    return True
+
+
+def checked_zones() -> DataZones:
+    """The data root's zones, after saying what on disk is more open than it should be (then
+    the private zones are tightened to owner-only)."""
+    from gn_pipelines.settings import permission_warnings
+
+    zones = DataZones.from_env()
+    for warning in permission_warnings(zones):
+        print(f"warning: {warning}", file=sys.stderr)
+    return zones.ensure()
+
+
+def _rekey(args: argparse.Namespace) -> int:
+    """Re-pseudonymise everything with the key now configured, then publish one release with it."""
+    import uuid
+
+    import dagster as dg
+
+    from gn_pipelines.instance import ensure_dagster_home
+    from gn_pipelines.privacy.key_custody import KeyCustodyError, load_secret
+    from gn_pipelines.privacy.rekey import rekey
+    from gn_pipelines.processing import publish_in
+
+    zones = checked_zones()
+    ensure_dagster_home(zones)
+    try:
+        outcome = rekey(zones, load_secret(), run_id=f"rekey-{uuid.uuid4().hex[:12]}")
+    except KeyCustodyError as error:
+        print(f"rekey refused: {error}", file=sys.stderr)
+        return 2
+    print(outcome.describe())
+    if not outcome.drops:
+        return 0
+    with dg.DagsterInstance.get() as instance:
+        published = publish_in(instance)
+    print(published.line)
+    return 0 if published.success else 1
 
 
 def _restore_env(name: str, value: str | None) -> None:
@@ -327,6 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
         "tributary", help="convert the real NIER tributary workbook (1992-2016) into water_quality drops")
     tributary.add_argument("workbook", help="gyeongnam_tributary_water_quality_1992_2016.xlsx")
     tributary.set_defaults(handler=_tributary)
+    rekey = commands.add_parser(
+        "rekey", help="re-pseudonymise everything with the key now configured, in one release (key rotation)")
+    rekey.set_defaults(handler=_rekey)
     release = commands.add_parser("release", help="list the published releases, or roll back to an earlier one")
     release_commands = release.add_subparsers(dest="release_command", required=True)
     release_commands.add_parser("list", help="the releases kept (GN_KEEP_RELEASES, default 3)").set_defaults(

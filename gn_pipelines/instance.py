@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gn_pipelines.settings import DataZones
+from gn_pipelines.settings import DataZones, make_private_directory
 
 # Pools guard the shared DuckDB files: one writer at a time (see resources/warehouse.py).
 DAGSTER_YAML = """\
@@ -30,7 +30,7 @@ telemetry:
 def ensure_dagster_home(zones: DataZones) -> Path:
     """Use DAGSTER_HOME, or `<data root>/dagster_home`; give it our dagster.yaml if it has none."""
     home = Path(os.environ.get("DAGSTER_HOME") or zones.root / "dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    make_private_directory(home)  # run records and logs name files and show sample values
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML, encoding="utf-8")

@@ -10,7 +10,7 @@ from gn_pipelines.settings import DataZones
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
-TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-3f9a1c"
+TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-3f9a1c-5e8b2d70"  # 40 bytes: keys under 32 are refused
 
 
 @pytest.fixture(scope="session")

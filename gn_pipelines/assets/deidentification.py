@@ -55,7 +55,9 @@ def build_pseudonymised_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         source = validated_path(data_zones, contract.name, provider_code, file_name)
         if not source.exists():
             raise dg.Failure(f"{provider_code}/{file_name} has no validated rows to de-identify")
-        outcome = deidentify_drop(contract, source=source, zones=data_zones, secret=pseudonym_key.secret(),
+        outcome = deidentify_drop(contract, source=source, zones=data_zones, secret=pseudonym_key.secret_for(
+                                      data_zones, run_id=context.run.run_id,
+                                      stage=f"pseudonymise {contract.name} {provider_code}/{file_name}"),
                                   target=pseudonymised_path(data_zones, contract.name, provider_code, file_name))
         yield dg.MaterializeResult(metadata={
             "dagster/row_count": outcome.rows,

@@ -1,4 +1,5 @@
-"""The pseudonymisation secret (`GN_PSEUDONYM_KEY`): read at run time, never stored or logged."""
+"""The pseudonymisation secret (`GN_PSEUDONYM_KEY_FILE` or `GN_PSEUDONYM_KEY`): read at run time,
+never stored or logged; its custody rules live in `privacy/key_custody.py`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 def warn_if_pseudonym_key_missing() -> bool:
     """Say loudly, once per process that loads the platform, that the key is unset."""
-    if os.environ.get(PSEUDONYM_KEY_ENV):
+    if os.environ.get(PSEUDONYM_KEY_ENV) or os.environ.get("GN_PSEUDONYM_KEY_FILE"):
         return False
     logger.warning(
         "%s is not set. Collection works, but de-identification will refuse to run until it is: "
@@ -32,10 +33,25 @@ class PseudonymKeyResource(dg.ConfigurableResource):
     environment_variable: str = PSEUDONYM_KEY_ENV
 
     def secret(self) -> bytes:
-        value = os.environ.get(self.environment_variable)
-        if not value:
-            raise dg.Failure(f"{self.environment_variable} is not set: refusing to pseudonymise without a secret")
-        return value.encode("utf-8")
+        from gn_pipelines.privacy.key_custody import KeyCustodyError, load_secret
+
+        environ = dict(os.environ)
+        if self.environment_variable != PSEUDONYM_KEY_ENV:
+            environ[PSEUDONYM_KEY_ENV] = environ.get(self.environment_variable, "")
+        try:
+            return load_secret(environ)
+        except KeyCustodyError as error:
+            raise dg.Failure(str(error)) from None
+
+    def secret_for(self, zones, *, run_id: str, stage: str) -> bytes:
+        """The secret for one use: the data root's key in force (or refused, naming both key
+        ids), its use logged in the restricted zone without the key."""
+        from gn_pipelines.privacy.key_custody import KeyCustodyError, secret_for_use
+
+        try:
+            return secret_for_use(zones, run_id=run_id, stage=stage)
+        except KeyCustodyError as error:
+            raise dg.Failure(str(error)) from None
 
     def key_id(self) -> str:
         """A short public fingerprint of the key (HMAC of a constant), recorded with releases."""

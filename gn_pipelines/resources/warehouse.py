@@ -9,6 +9,7 @@ import dagster as dg
 
 from gn_pipelines.ingest.parquet_io import PORTABLE_STORAGE
 from gn_pipelines.resources.zones import DataZonesResource
+from gn_pipelines.settings import make_private_file
 
 # Every asset that writes warehouse/restricted.duckdb runs in this pool; the instance limits it
 # to one step at a time, because DuckDB allows a single writing process per database file.
@@ -35,3 +36,4 @@ class RestrictedWarehouseResource(dg.ConfigurableResource):
 
         with swapped_connection(path, dict(PORTABLE_STORAGE)) as connection:
             yield connection
+        make_private_file(path)  # created under the umask: owner-only, like the restricted zone

@@ -3,6 +3,7 @@ pseudonyms are stable and keyed, the welfare release is k-anonymous and l-divers
 with pycanon), and a planted identifier stops publication."""
 
 import datetime as dt
+import json
 
 import dagster as dg
 import duckdb
@@ -10,6 +11,10 @@ import pytest
 from pycanon import anonymity as pycanon
 
 from gn_pipelines.assets.deidentification import RESIDUAL_CHECK, deidentified_asset_key
+from gn_pipelines.cli import main as cli_main
+from gn_pipelines.privacy.key_custody import key_in_force, key_usage_dir
+from gn_pipelines.processing import process_landing
+from gn_pipelines.resources import PseudonymKeyResource
 from gn_pipelines.synth import synthesize_drops
 from gn_pipelines_tests.dagster.conftest import isolated_platform, process_and_publish
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
@@ -62,7 +67,8 @@ def test_no_direct_identifier_survives_anywhere_downstream(synthetic_platform):
     assert not leaked, leaked[:5]
 
 
-def test_pseudonyms_are_stable_across_drops_and_datasets_and_depend_on_the_key(zones, process, monkeypatch):
+def test_pseudonyms_are_stable_across_drops_and_datasets_and_one_key_per_data_root(zones, process, instance,
+                                                                                  monkeypatch):
     rrn = "850315-1234567"
     drop(zones.landing, "48740/civil_complaints/2025-03-01.csv",
          csv_bytes(sample_rows("civil_complaints", 3, 주민등록번호=rrn)))
@@ -75,13 +81,26 @@ def test_pseudonyms_are_stable_across_drops_and_datasets_and_depend_on_the_key(z
     complainant = _values(str(pseudonymised / "civil_complaints" / "*" / "*.parquet"), ["complainant_key"])
     recipient = _values(str(pseudonymised / "welfare_recipients" / "*" / "*.parquet"), ["recipient_key"])
     assert len(complainant) == 1 and complainant == recipient  # one person, one key, everywhere
-    # a different key gives different pseudonyms
-    monkeypatch.setenv("GN_PSEUDONYM_KEY", "another-key-entirely-7d2e")
+    # another key on the same data root is refused, naming both key ids and the way out
+    old_id = key_in_force(zones).key_id
+    monkeypatch.setenv("GN_PSEUDONYM_KEY", "another-key-entirely-7d2e-0a1b2c3d4e5f")
     drop(zones.landing, "48740/civil_complaints/2025-03-03.csv",
          csv_bytes(sample_rows("civil_complaints", 2, 주민등록번호=rrn)))
-    process()
-    latest = _values(str(pseudonymised / "civil_complaints" / "48740" / "2025-03-03.csv.parquet"), ["complainant_key"])
-    assert latest and latest.isdisjoint(complainant)
+    lines = []
+    outcomes = process_landing(instance, echo=lines.append, publish=False)
+    [refused] = [o for o in outcomes if not o.success]
+    new_id = PseudonymKeyResource().key_id()
+    assert old_id in refused.line and new_id in refused.line and "gn-pipelines rekey" in refused.line, refused.line
+    assert not (pseudonymised / "civil_complaints" / "48740" / "2025-03-03.csv.parquet").exists()
+    # `gn-pipelines rekey` re-pseudonymises everything with the new key, and publishes one release
+    assert cli_main(["rekey"]) == 0
+    assert key_in_force(zones).key_id == new_id
+    process()  # the refused drop now goes through with the key in force
+    rekeyed = _values(str(pseudonymised / "civil_complaints" / "*" / "*.parquet"), ["complainant_key"])
+    assert len(rekeyed) == 1 and rekeyed.isdisjoint(complainant)  # one person, one new key
+    assert {json.loads(p.read_text())["key_id"] for p in pseudonymised.glob("*/*/*.privacy.json")} == {new_id}
+    uses = [json.loads(p.read_text()) for p in key_usage_dir(zones).glob("*.json")]
+    assert {u["key_id"] for u in uses} == {old_id, new_id} and all(u["run_id"] and u["stage"] for u in uses)
 
 
 def test_welfare_release_is_k_anonymous_and_l_diverse_checked_independently(synthetic):

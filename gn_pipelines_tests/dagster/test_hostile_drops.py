@@ -2,7 +2,10 @@
 beside them are collected, and the next `process` does not fail again."""
 
 import datetime as dt
+import stat
 import unicodedata
+
+from gn_pipelines.settings import permission_warnings
 
 from gn_pipelines_tests import hostile
 from gn_pipelines_tests.drops import csv_bytes, drop, headers_of, sample_rows
@@ -35,7 +38,8 @@ def test_hostile_drops_are_contained_and_every_delivery_is_recorded(zones, proce
 
     status = dict(warehouse("SELECT source_file, status || ': ' || coalesce(reason, '') FROM drop_status"))
     assert status["48740/civil_complaints/2025-03-01.csv"].startswith("collected")
-    assert status["48720/civil_complaints/2025-03-01.csv"].startswith("collected")
+    # the same bytes from 48720 are its own delivery (its rows carry 48740's code: quarantined)
+    assert status["48720/civil_complaints/2025-03-01.csv"].startswith("quarantined: 100.0% of the delivered rows")
     assert status["48740/civil_complaints/2025-03-02.xlsx"].startswith(
         "rejected: over budget: xl/worksheets/sheet1.xml declares column 16,384 (A1:XFD1048576)")
     assert status["48740/civil_complaints/2025-03-03.csv"].startswith(
@@ -54,3 +58,6 @@ def test_hostile_drops_are_contained_and_every_delivery_is_recorded(zones, proce
     # every file of 48740 is dated March 2025 by its rows or its name; only the header-only one came on time
     assert warehouse("SELECT month, files_on_time FROM provider_scorecard "
                      "WHERE provider_code = '48740' AND dataset = 'civil_complaints'") == [("2025-03", 1)]
+    # the restricted warehouse and the private zones came out owner-only under the tests' umask
+    assert stat.S_IMODE(zones.restricted_db.stat().st_mode) == 0o600
+    assert permission_warnings(zones) == []

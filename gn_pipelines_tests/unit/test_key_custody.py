@@ -1,0 +1,74 @@
+"""Key custody: an owner-only key file or the environment, never the repository; 32 bytes at
+least outside `dev`; one key per data root; every use logged without the key."""
+
+import json
+import os
+
+import pytest
+
+from gn_pipelines.privacy.key_custody import (
+    REPOSITORY_ROOT,
+    KeyCustodyError,
+    key_in_force,
+    key_usage_dir,
+    load_secret,
+    secret_for_use,
+)
+from gn_pipelines.privacy.pseudonyms import key_id
+
+KEY = "k" * 24 + "-0123456789abcdef"  # 41 bytes
+OTHER = "o" * 24 + "-fedcba9876543210"
+
+
+def key_file(tmp_path, content: str, mode: int):
+    path = tmp_path / "gn.key"
+    path.write_text(content + "\n")
+    os.chmod(path, mode)
+    return str(path)
+
+
+def test_an_owner_only_key_file_is_read_and_preferred_to_the_environment(tmp_path):
+    environ = {"GN_PSEUDONYM_KEY_FILE": key_file(tmp_path, KEY, 0o600), "GN_PSEUDONYM_KEY": OTHER}
+    assert load_secret(environ) == KEY.encode()
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o660])
+def test_a_key_file_others_can_read_is_refused(tmp_path, mode):
+    with pytest.raises(KeyCustodyError, match=f"readable by others \\(mode {mode:o}\\).*chmod 600"):
+        load_secret({"GN_PSEUDONYM_KEY_FILE": key_file(tmp_path, KEY, mode)})
+
+
+def test_a_key_file_in_the_repository_is_refused():
+    inside = REPOSITORY_ROOT / "gn_pipelines_tests" / ".gn-test.key"
+    inside.write_text(KEY)
+    os.chmod(inside, 0o600)
+    try:
+        with pytest.raises(KeyCustodyError, match="inside the repository"):
+            load_secret({"GN_PSEUDONYM_KEY_FILE": str(inside)})
+    finally:
+        inside.unlink()
+
+
+def test_short_keys_are_refused_outside_a_dev_session():
+    with pytest.raises(KeyCustodyError, match="is 9 bytes: keys must be at least 32 bytes"):
+        load_secret({"GN_PSEUDONYM_KEY": "short-key"})
+    assert load_secret({"GN_PSEUDONYM_KEY": "short-key", "GN_DEV_SESSION": "1"}) == b"short-key"
+    with pytest.raises(KeyCustodyError, match="neither GN_PSEUDONYM_KEY_FILE nor GN_PSEUDONYM_KEY is set"):
+        load_secret({})
+
+
+def test_one_key_per_data_root_and_every_use_logged_without_the_key(zones):
+    secret_for_use(zones, run_id="run-1", stage="pseudonymise civil_complaints 48740/a.csv",
+                   environ={"GN_PSEUDONYM_KEY": KEY})
+    assert key_in_force(zones).key_id == key_id(KEY.encode())
+    with pytest.raises(KeyCustodyError) as refused:
+        secret_for_use(zones, run_id="run-2", stage="pseudonymise civil_complaints 48740/b.csv",
+                       environ={"GN_PSEUDONYM_KEY": OTHER})
+    message = str(refused.value)
+    assert key_id(KEY.encode()) in message and key_id(OTHER.encode()) in message
+    assert "refusing to de-identify" in message and "`gn-pipelines rekey`" in message
+    records = [json.loads(p.read_text()) for p in sorted(key_usage_dir(zones).glob("*.json"))]
+    assert [(r["run_id"], r["stage"], r["key_id"]) for r in records] == [
+        ("run-1", "pseudonymise civil_complaints 48740/a.csv", key_id(KEY.encode()))]
+    logged = b"".join(p.read_bytes() for p in zones.restricted.rglob("*") if p.is_file())
+    assert KEY.encode() not in logged and OTHER.encode() not in logged
