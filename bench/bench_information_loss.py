@@ -65,7 +65,11 @@ GENERALISED = {
     "age_band": "age_band IS NULL OR age_band = '*' OR NOT regexp_full_match(age_band, '\\d\\d-\\d\\d') "
                 "OR CAST(right(age_band, 2) AS INTEGER) - CAST(left(age_band, 2) AS INTEGER) <> 4",
     "sex": "sex IS NULL OR sex = '*'",
-    "days_to_completion": "days_to_completion IS NULL",
+}
+# days are known only once a complaint is completed: their share is among the completed
+DAYS_GENERALISED = {
+    "days_to_completion (exact withheld)": "days_to_completion IS NULL",
+    "days_to_completion_band (no band either)": "days_to_completion_band IS NULL",
 }
 
 
@@ -104,9 +108,10 @@ def measure(released: Path, rows_in: int, k: int) -> dict:
     figures["generalised_share"] = {
         column: round(db.execute(f"SELECT avg(CASE WHEN {test} THEN 1 ELSE 0 END) FROM r").fetchone()[0], 4)
         for column, test in GENERALISED.items()}
-    if "days_to_completion_band" in columns:
-        figures["generalised_share"]["days_to_completion (band or exact kept)"] = round(db.execute(
-            "SELECT avg(CASE WHEN days_to_completion_band IS NULL THEN 1 ELSE 0 END) FROM r").fetchone()[0], 4)
+    for label, test in DAYS_GENERALISED.items():
+        if label.split()[0] in columns:
+            figures["generalised_share"][label] = round(db.execute(
+                f"SELECT avg(CASE WHEN {test} THEN 1 ELSE 0 END) FROM r WHERE status = '처리완료'").fetchone()[0], 4)
     keys = ", ".join(qis)
     sizes = [n for (n,) in db.execute(f"SELECT count(*) FROM r GROUP BY {keys}").fetchall()]
     figures["classes"] = len(sizes)
