@@ -242,7 +242,8 @@ def _write_outputs(connection, request: ExtractRequest, zones: DataZones, table:
 
 
 def write_spreadsheet_csv(connection, select: str, target: Path) -> None:
-    """The extract's CSV, for Korean Excel (UTF-8 with BOM); the one place its cells are written."""
+    """The extract's CSV, for Korean Excel (UTF-8 with BOM), every text cell formula-safe
+    (`publish/spreadsheet_safety.py`); the one place its cells are written."""
     write_csv_with_bom(connection, select, target)
 
 

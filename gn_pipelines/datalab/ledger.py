@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from gn_pipelines.publish.spreadsheet_safety import formula_safe
 from gn_pipelines.settings import DataZones
 
 LEDGER_DIR = "processing_ledger"
@@ -94,7 +95,8 @@ def register(zones: DataZones) -> list[dict]:
 
 
 def export_register_csv(zones: DataZones, target: Path) -> int:
-    """The register as a CSV for Korean Excel (UTF-8 with BOM, Korean then English headers)."""
+    """The register as a CSV for Korean Excel (UTF-8 with BOM, Korean then English headers,
+    formula-safe cells)."""
     rows = register(zones)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", encoding="utf-8-sig", newline="") as out:
@@ -102,7 +104,8 @@ def export_register_csv(zones: DataZones, target: Path) -> int:
         writer.writerow(REGISTER_HEADERS_KO)
         writer.writerow(REGISTER_COLUMNS)
         for row in rows:
-            writer.writerow(["" if row[c] is None else row[c] for c in REGISTER_COLUMNS])
+            # purposes and names come from requests: formula-safe, as every spreadsheet export
+            writer.writerow(["" if row[c] is None else formula_safe(row[c]) for c in REGISTER_COLUMNS])
     return len(rows)
 
 

@@ -230,6 +230,18 @@ def test_pseudonymised_rows_wait_for_a_review_by_someone_else_then_live_for_thei
     assert lines[0].startswith("기록번호,") and "rows-1" in lines[2] and granted.expires_on.isoformat() in lines[2]
 
 
+def test_the_extract_and_the_ledger_csv_are_formula_safe(published, tmp_path):
+    zones, _ = published
+    asked = request(columns=["received_month", "status"], request_id="formula", purpose="=HYPERLINK(\"x\")",
+                    filters=[["status", "in", ["처리완료", "=1+1"]]])
+    run_extract(asked, zones)
+    granted = review_request(zones, "formula", reviewer="@SUM(A1)", approve=True, note="ok")
+    assert granted.granted
+    export_register_csv(zones, tmp_path / "ledger.csv")
+    row = (tmp_path / "ledger.csv").read_text(encoding="utf-8-sig").splitlines()[2]
+    assert ",'=HYPERLINK(" in row.replace('"', "") and ",'@SUM(A1)," in row
+
+
 def test_a_rejected_or_risky_row_request_is_never_extracted(published):
     zones, _ = published
     run_extract(request(columns=["received_month", "status"], request_id="rows-2"), zones)
