@@ -61,12 +61,6 @@ def _water_stations():
     return water_stations()
 
 
-def _admin_legal_dong():
-    from gn_pipelines.reference.admin_dong import admin_legal_dong
-
-    return admin_legal_dong()
-
-
 REFERENCE_ASSETS = [
     _reference_asset("providers", "The 19 data providers (경상남도 and its 18 시군) by 시군구 code.", _providers),
     _reference_asset("changwon_districts", "창원시's five districts (구), which deliver under 48120.", _districts),
@@ -74,8 +68,6 @@ REFERENCE_ASSETS = [
                      _eup_myeon_dong),
     _reference_asset("water_stations", "The province's registry of water-quality stations (NIER codes, names, "
                      "대권역) that 물환경정보시스템 exports are matched to by name.", _water_stations),
-    _reference_asset("admin_legal_dong", "행정동 ↔ 법정동 of 경상남도 (행정안전부 KIKmix 2023-05-01): "
-                     "the legal 읍면동 each 행정동 covers.", _admin_legal_dong),
 ]
 
 

@@ -1,9 +1,11 @@
 """행정동 ↔ 법정동: which legal 읍면동 each administrative 읍면동 (행정동) of 경상남도 covers.
 
 Population and welfare data come by 행정동, addresses and the generalisation hierarchy by
-법정동 (reference.eup_myeon_dong); the two are many-to-many (field notes). The bundled table is
-derived from 행정안전부's 행정기관코드-법정동코드 mapping (KIKmix, jscode archive); provenance and
-the exact derivation are in data/PROVENANCE.md and `build_admin_legal_crosswalk`.
+법정동 (reference.eup_myeon_dong); the two are many-to-many (field notes). The crosswalk is built
+from 행정안전부's 행정기관코드-법정동코드 mapping (KIKmix). No copy ships with the package: the
+workbook is not among the project's real files (`../shared/data/real/`), and data taken from
+other repositories is not committed here; once it is added there, `build_admin_legal_crosswalk`
+turns it into the reference table.
 """
 
 from __future__ import annotations
@@ -12,10 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from gn_pipelines.reference.bundled import bundled_reference_file
 from gn_pipelines.reference.providers import PROVIDERS_BY_CODE, provider_of_sigungu
 
-ADMIN_LEGAL_DONG = "admin_legal_dong_gyeongnam"
 COLUMNS = ["admin_dong_code", "sigungu_code", "provider_code", "admin_dong_name",
            "legal_dong_code", "legal_eup_myeon_dong", "legal_dong_count"]
 
@@ -49,15 +49,8 @@ def build_admin_legal_crosswalk(kikmix_xlsx: Path, province: str = "경상남도
     return pairs[COLUMNS].sort_values(["admin_dong_code", "legal_dong_code"]).reset_index(drop=True)
 
 
-def admin_legal_dong() -> pd.DataFrame:
-    """The bundled crosswalk (see `build_admin_legal_crosswalk` for its columns)."""
-    frame = pd.read_csv(bundled_reference_file(ADMIN_LEGAL_DONG), dtype=str, keep_default_na=False)
-    return frame.astype({"legal_dong_count": int})
-
-
-def legal_eup_myeon_dong_of(sigungu_code: str, admin_dong_name: str) -> tuple[str, ...]:
+def legal_eup_myeon_dong_of(crosswalk: pd.DataFrame, sigungu_code: str, admin_dong_name: str) -> tuple[str, ...]:
     """The legal 읍면동 a 행정동 (named within its 시군구, or a 시군's code for 창원's 구) covers."""
-    crosswalk = admin_legal_dong()
     name = "".join(admin_dong_name.split())
     matches = crosswalk[(crosswalk["admin_dong_name"] == name)
                         & ((crosswalk["sigungu_code"] == sigungu_code) | (crosswalk["provider_code"] == sigungu_code))]
