@@ -58,7 +58,7 @@ class AnonymityReport:
     techniques: dict[str, list[str]]  # output column → guideline techniques applied
     partition_by: list[str] = field(default_factory=list)
     sensitive: list[str] = field(default_factory=list)
-    # output column → share of published records whose value is coarser than its finest level
+    # output column → share of its known values published coarser than their finest level
     generalised_share: dict[str, float] = field(default_factory=dict)
     priority: list[str] = field(default_factory=list)  # ladders in the order they were specialised
 
@@ -316,8 +316,10 @@ def _levels_reached(connection, plan: _Plan) -> list[dict[int, int]]:
 
 
 def _generalised_share(connection, plan: _Plan) -> dict[str, float]:
-    """Per output column: share of published records whose value is not its finest one."""
-    tests = [(out, f"avg(CASE WHEN {sql} IS DISTINCT FROM {plan.value(i, o, 0)} THEN 1.0 ELSE 0.0 END)")
+    """Per output column: share of the records with a known finest value (a 읍면동 read from the
+    address, a completion date) that publish a coarser one."""
+    tests = [(out, f"avg(CASE WHEN {plan.value(i, o, 0)} IS NULL THEN NULL "
+                   f"WHEN {sql} IS DISTINCT FROM {plan.value(i, o, 0)} THEN 1.0 ELSE 0.0 END)")
              for i, ladder in enumerate(plan.ladders) for o, out in enumerate(ladder.outputs)
              for sql in [plan.value(i, o)]]
     row = connection.execute(f"SELECT {', '.join(t for _, t in tests)} FROM {_WORK} "

@@ -41,6 +41,7 @@ class RecipeError(ValueError):
 # 읍면동 named in a free-form address: the first word ending in 읍, 면, 동 or 가 (before the road
 # name or lot number); checked against the reference 읍면동 of the row's 시군구 before use.
 _EUP_MYEON_DONG_IN_ADDRESS = r"(?:^|\s)([가-힣0-9·]+(?:읍|면|동|가))(?:\s|$)"
+_EUP_MYEON_DONG_IN_BRACKETS = r"\(([가-힣0-9·]+(?:동|가))(?:,[^)]*)?\)\s*$"
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,10 @@ def _sigungu_of(code: str, dong: str, address: str | None = None) -> str:
 
 
 def _dong_in_address(address: str) -> str:
-    return f"regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1)"
+    """A road-name address names its 동 in the closing brackets (참고항목: "중평32길 49 (중평동)"),
+    where a unit (111동) may come first: the brackets are read first, then the first word."""
+    bracketed = f"nullif(regexp_extract({address}, '{_EUP_MYEON_DONG_IN_BRACKETS}', 1), '')"
+    return f"coalesce({bracketed}, regexp_extract({address}, '{_EUP_MYEON_DONG_IN_ADDRESS}', 1))"
 
 
 def _eup_myeon_dong_of(address: str) -> str:
@@ -168,10 +172,11 @@ CIVIL_COMPLAINTS = Recipe(
     ),
     release=Release(
         # Mondrian cuts the area first: the 읍면동 is what analysts of complaints use most (a road,
-        # a smell, a flood is local), paid for with age, sex and days detail in small 읍면동.
+        # a smell, a flood is local), then the days to completion (how long the 시군 took), then
+        # the complainant's age and sex: measured in docs/privacy.md.
         quasi_identifiers=(area_ladder(changwon_districts=True),
-                           age_ladder(at="received_month").from_level(1), sex_ladder(),
-                           days_ladder(output="days_to_completion")),
+                           days_ladder(output="days_to_completion"),
+                           age_ladder(at="received_month").from_level(1), sex_ladder()),
         partition_by=("received_month",),
         keep=("complaint_key", "complainant_key", "category", "status", "title", "body"),
         prepare_sql="""SELECT *, strftime(received_at, '%Y-%m') AS received_month,
@@ -186,9 +191,10 @@ CIVIL_COMPLAINTS = Recipe(
         text_columns=("title", "body", "district"),
         k=PUBLISHED_K,
         free_text=("title", "body"),
-        gives_up="읍면동 first: in a 읍면동 with few complaints a month, the age band widens "
-                 "(5 → 10 years → 70+ → withheld), then sex, then days to completion (exact → "
-                 "bands → withheld), before the 읍면동 falls back to its 시군구.",
+        gives_up="읍면동 first, then days to completion, then age, then sex: in a 읍면동 with few "
+                 "complaints a month, sex is withheld first, then the age band widens (5 → 10 years "
+                 "→ 70+ → withheld), then the days (exact → bands → withheld); the 읍면동 falls back "
+                 "to its 시군구 only where it alone has fewer than k complaints.",
     ),
 )
 
