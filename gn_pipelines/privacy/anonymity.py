@@ -8,7 +8,8 @@ along each quasi-identifier's generalisation hierarchy, relaxed to local recodin
    the partition columns (e.g. the reference month). A partition that fails k or l even there
    is suppressed whole (데이터 삭제): the only suppression there is.
 2. The ladders are specialised in the order given, the first one first (the recipe lists the
-   quasi-identifier it values most first: 읍면동 before age, sex and days), one level at a time.
+   quasi-identifier it values most first), one level at a time; a recipe may also interleave
+   passes (`cuts`: the area to its 시군구, then the days, then the area to its 읍면동 …).
    Each round cuts every class by the next finer value of one ladder, in one GROUP BY:
    a child with ≥ k records, ≥ l values of each sensitive column and a known value becomes a
    class of its own; the failing children stay together at the parent's value and, when they are
@@ -84,10 +85,13 @@ class AnonymityReport:
 def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequence[Ladder | str],
               sensitive: Sequence[Ladder | str] = (), k: int = 5, l: int = 2,
               partition_by: Sequence[str] = (), keep: Sequence[str] = (),
-              max_suppression: float = 0.05) -> AnonymityReport:
+              max_suppression: float = 0.05,
+              cuts: Sequence[tuple[str, str]] | None = None) -> AnonymityReport:
     """Write `target` from `source`: generalised, suppressed where needed, k-anonymous, l-diverse.
 
-    `quasi_identifiers` in priority order: the first is specialised first, so kept finest. A
+    `quasi_identifiers` in priority order: the first is specialised first, so kept finest; or
+    `cuts`, passes of (ladder name, finest level name of the pass), e.g. the area to its 시군구,
+    then the days, then the area to its 읍면동 (each ladder ends at its finest level after). A
     sensitive Ladder is applied at its first level (e.g. an amount band); `keep` columns pass
     through unchanged (pseudonymous keys, categories). Raises AnonymityError above the budget.
     """
@@ -104,8 +108,9 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
     connection.execute(plan.work_sql(source, sensitives, keep))
     try:
         connection.execute(plan.suppress_sql(), plan.parameters)
-        for i, ladder in enumerate(ladders):
-            for level in range(len(ladder.levels) - 1, 0, -1):
+        current = [len(ladder.levels) - 1 for ladder in ladders]
+        for i, finest in _passes(ladders, cuts):
+            for level in range(current[i], finest, -1):
                 connection.execute(plan.cut_sql(i, level), plan.parameters)
                 cut, stay = connection.execute(
                     f"SELECT count(*) FILTER (WHERE _cut), count(*) FILTER (WHERE NOT _cut) FROM {_CUT}").fetchall()[0]
@@ -113,7 +118,9 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
                     connection.execute(plan.specialise_sql(i, level))
                 if stay:
                     connection.execute(plan.fix_sql(i))
-                if not cut:
+                current[i] = level - 1
+                if not cut:  # every record of this ladder stays where it is: nothing left to cut
+                    current[i] = 0
                     break
         records_in, suppressed = connection.execute(plan.counts_sql()).fetchall()[0]
         if records_in and suppressed / records_in > max_suppression:
@@ -126,6 +133,21 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {_WORK}")
         connection.execute(f"DROP TABLE IF EXISTS {_CUT}")
+
+
+def _passes(ladders: list[Ladder], cuts: Sequence[tuple[str, str]] | None) -> list[tuple[int, int]]:
+    """(ladder index, finest level of the pass); every ladder is cut to its finest level in the end."""
+    names = [ladder.name for ladder in ladders]
+    passes = []
+    for name, level in cuts or ():
+        if name not in names:
+            raise ValueError(f"cut of an unknown ladder {name!r}; ladders: {', '.join(names)}")
+        i = names.index(name)
+        levels = [lv.name for lv in ladders[i].levels]
+        if level not in levels:
+            raise ValueError(f"ladder {name!r} has no level {level!r}; levels: {', '.join(levels)}")
+        passes.append((i, levels.index(level)))
+    return passes + [(i, 0) for i in range(len(ladders))]
 
 
 def _check_names(*tables: str) -> None:

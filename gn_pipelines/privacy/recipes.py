@@ -77,6 +77,7 @@ class Release:
     text_district: str | None = "district"
     text_age_band: str | None = "age_band"
     gives_up: str = ""  # what the priority order costs, in words, for the privacy report
+    cuts: tuple[tuple[str, str], ...] = ()  # interleaved passes (ladder, finest level), see anonymity.py
 
     def __post_init__(self):
         if self.quasi_identifiers and not (self.k and self.k >= 2):

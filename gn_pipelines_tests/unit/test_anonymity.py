@@ -274,3 +274,16 @@ def test_quasi_identifiers_are_required_and_names_checked():
     with pytest.raises(ValueError, match="plain table name"):
         anonymise(con, "t; DROP TABLE t", "o", quasi_identifiers=[sex_ladder()])
     assert MASK == "*"
+
+
+def test_interleaved_cuts_are_validated_and_end_at_the_finest_levels():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('F', 3), ('M', 9)) v(sex, household_size)")
+    ladders = [sex_ladder(), household_ladder()]
+    report = anonymise(con, "t", "o", quasi_identifiers=ladders, k=1,
+                       cuts=[("household size", "1, 2, 3+"), ("sex", "kept")])
+    assert report.levels == {"sex": {"kept": 2}, "household size": {"1–4, 5+": 2}}
+    with pytest.raises(ValueError, match="unknown ladder"):
+        anonymise(con, "t", "o", quasi_identifiers=ladders, cuts=[("age", "kept")])
+    with pytest.raises(ValueError, match="has no level"):
+        anonymise(con, "t", "o", quasi_identifiers=ladders, cuts=[("sex", "5-year band")])
