@@ -1,38 +1,137 @@
-"""The Dagster instance the platform's commands share with `dagster dev` (DAGSTER_HOME)."""
+"""The Dagster instance the platform's commands share with `dagster dev` (DAGSTER_HOME).
+
+SQLite in DAGSTER_HOME is the embedded default. With GN_DAGSTER_POSTGRES_URL set, the generated
+dagster.yaml puts runs, event logs and schedules in PostgreSQL and adds what several machines
+need: the queued run coordinator (one run per provider at a time), run monitoring, retries of
+runs lost to infrastructure and tick retention (docs/scaling-out.md).
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from gn_pipelines.settings import DataZones, make_private_directory
 
+DAGSTER_POSTGRES_URL_ENV = "GN_DAGSTER_POSTGRES_URL"
+
+logger = logging.getLogger("gn_pipelines")
+
+HEADER = "# Written by gn-pipelines; edit freely, it is not overwritten.\n"
+
 # Pools guard the shared DuckDB files: one writer at a time (see resources/warehouse.py).
-DAGSTER_YAML = """\
-# Written by gn-pipelines; edit freely, it is not overwritten.
+POOLS = """\
 concurrency:
   pools:
     default_limit: 1
   runs:
     max_concurrent_runs: 4
+"""
+
 # The daemon marks runs whose worker died failed, and frees the pool slots of finished runs
 # (gn-pipelines process does the same for the runs it executed itself).
+RUN_MONITORING = """\
 run_monitoring:
   enabled: true
   start_timeout_seconds: 180
+  cancel_timeout_seconds: 180
   poll_interval_seconds: 30
   free_slots_after_run_end_seconds: 60
+"""
+
+TELEMETRY = """\
 telemetry:
   enabled: false
 """
 
+DAGSTER_YAML = HEADER + POOLS + RUN_MONITORING + TELEMETRY
+
+# The URL is read from the environment when the instance loads: the file holds no secret.
+POSTGRES_STORAGE = f"""\
+storage:
+  postgres:
+    postgres_url:
+      env: {DAGSTER_POSTGRES_URL_ENV}
+"""
+
+# Several machines: the queue (one run per provider at a time, so one provider's drops load in
+# order), retries only of runs lost to infrastructure (a failed check or bad data would fail
+# again), and bounded tick history.
+POSTGRES_OPERATIONS = """\
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+run_retries:
+  enabled: true
+  max_retries: 2
+  retry_on_asset_or_op_failure: false
+retention:
+  schedule:
+    purge_after_days: 90
+  sensor:
+    purge_after_days:
+      skipped: 7
+      failure: 90
+      success: 90
+"""
+
+PROVIDER_RUN_LIMIT = """\
+    tag_concurrency_limits:
+      - key: gn/provider
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
+"""
+
+POSTGRES_DAGSTER_YAML = (HEADER + POOLS + PROVIDER_RUN_LIMIT + POSTGRES_STORAGE
+                         + POSTGRES_OPERATIONS + RUN_MONITORING + TELEMETRY)
+
+GENERATED = {DAGSTER_YAML, POSTGRES_DAGSTER_YAML}
+
+
+def dagster_postgres_url() -> str | None:
+    """GN_DAGSTER_POSTGRES_URL with the psycopg2 driver named: SQLAlchemy 2.1 would otherwise
+    pick psycopg 3 for `postgresql://` (dagster issue #33958)."""
+    url = os.environ.get(DAGSTER_POSTGRES_URL_ENV)
+    if not url:
+        return None
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg2://" + url[len(plain):]
+    return url
+
 
 def ensure_dagster_home(zones: DataZones) -> Path:
-    """Use DAGSTER_HOME, or `<data root>/dagster_home`; give it our dagster.yaml if it has none."""
+    """Use DAGSTER_HOME, or `<data root>/dagster_home`; give it our dagster.yaml if it has none
+    (or has ours, unedited, for the other storage), and warn when its own lacks the pools."""
     home = Path(os.environ.get("DAGSTER_HOME") or zones.root / "dagster_home").resolve()
     make_private_directory(home)  # run records and logs name files and show sample values
+    postgres_url = dagster_postgres_url()
+    if postgres_url:
+        os.environ[DAGSTER_POSTGRES_URL_ENV] = postgres_url  # read back by the instance's config
+    wanted = POSTGRES_DAGSTER_YAML if postgres_url else DAGSTER_YAML
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    if current is None or (current in GENERATED and current != wanted):
+        config.write_text(wanted, encoding="utf-8")
+    elif current not in GENERATED:
+        warn_if_pools_missing(config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def warn_if_pools_missing(config: Path) -> bool:
+    """A dagster.yaml of one's own without `concurrency.pools` leaves the `restricted_warehouse`
+    pool unlimited: two writers of one DuckDB file, and the second run fails."""
+    import yaml
+
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    pools = (settings.get("concurrency") or {}).get("pools")
+    if pools is not None:
+        return False
+    logger.warning(
+        "\n%s\n%s has no `concurrency: pools:` block: the restricted_warehouse pool is then "
+        "unlimited and two runs may write warehouse/restricted.duckdb at once (the second fails). "
+        "Add:\n%s%s", "!" * 78, config, POOLS, "!" * 78)
+    return True

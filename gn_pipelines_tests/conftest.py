@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from gn_pipelines.settings import DataZones
+from gn_pipelines_tests.postgres_server import postgres_server  # noqa: F401 (a session fixture)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
@@ -30,9 +31,29 @@ def zones(tmp_path, monkeypatch) -> DataZones:
     return DataZones(root).ensure()
 
 
+DAGSTER_STORAGES = ("sqlite", "postgres")
+# A module marked so runs each of its Dagster tests on both instance storages.
+on_both_storages = pytest.mark.parametrize("dagster_storage", DAGSTER_STORAGES, indirect=True)
+
+
 @pytest.fixture
-def instance(zones, monkeypatch):
-    """A real, persistent Dagster instance in the data root (as `gn-pipelines process` uses)."""
+def dagster_storage(request, monkeypatch) -> str:
+    """SQLite in DAGSTER_HOME (the default), or a fresh database on the test server."""
+    from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV
+
+    storage = getattr(request, "param", "sqlite")
+    if storage == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        monkeypatch.setenv(DAGSTER_POSTGRES_URL_ENV, server.create_database("dagster"))
+    else:
+        monkeypatch.delenv(DAGSTER_POSTGRES_URL_ENV, raising=False)
+    return storage
+
+
+@pytest.fixture
+def instance(zones, monkeypatch, dagster_storage):
+    """A real, persistent Dagster instance in the data root (as `gn-pipelines process` uses),
+    on SQLite, or on PostgreSQL where the module asks for both (`on_both_storages`)."""
     import dagster as dg
 
     from gn_pipelines.instance import ensure_dagster_home

@@ -4,7 +4,10 @@ import dagster as dg
 import pytest
 
 from gn_pipelines.assets.collection import DROP_ACCEPTED_CHECK, collected_asset_key
+from gn_pipelines_tests.conftest import on_both_storages
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows, xlsx_bytes
+
+pytestmark = on_both_storages
 
 PROVIDER_OF = {"civil_complaints": "48740", "welfare_recipients": "48170", "water_quality": "48000"}
 OVERRIDES = {"civil_complaints": {}, "welfare_recipients": {"시군구코드": "48170"}, "water_quality": {}}

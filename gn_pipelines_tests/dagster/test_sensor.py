@@ -5,7 +5,10 @@ import dagster as dg
 from gn_pipelines.definitions import defs
 from gn_pipelines.ingest import planning
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, warehouse_version
+from gn_pipelines_tests.conftest import on_both_storages
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
+
+pytestmark = on_both_storages
 
 
 def tick(instance, cursor=None) -> dg.SensorResult:
