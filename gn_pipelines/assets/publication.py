@@ -267,6 +267,7 @@ def _ledger_hook(zones):
 )
 def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
     from gn_pipelines.publish.open_data import Attachment, export_open_data
+    from gn_pipelines.publish.postgres_warehouse import postgres_release_hooks
     from gn_pipelines.publish.releases import base_published_db, complete_release
     from gn_pipelines.publish.warehouse import publish
 
@@ -280,7 +281,8 @@ def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource
         chart = base.parent / "charts" / NAMJI_CHART
     attachments = {"nakdong_namji_target": [Attachment(chart, "남지 월별 BOD·T-P와 수질등급 기준")]} if chart.exists() else {}
     export = export_open_data(draft.published_db, draft.open_dir, attachments=attachments)
-    release = complete_release(data_zones.root, draft, after_swap=[_ledger_hook(data_zones)])
+    release = complete_release(data_zones.root, draft, before_swap=postgres_release_hooks(),
+                               after_swap=[_ledger_hook(data_zones)])
     context.log.info(f"release {release.id} is current: {len(release.manifest['tables'])} tables")
     return dg.MaterializeResult(metadata={
         "release": release.id,

@@ -70,6 +70,21 @@ def warehouse_postgres_url() -> str | None:
     return os.environ.get(WAREHOUSE_POSTGRES_URL_ENV) or None
 
 
+def postgres_release_hooks() -> list:
+    """With GN_WAREHOUSE_POSTGRES_URL set, a hook that publishes a whole release directory to
+    PostgreSQL before it becomes current (a failure there leaves the current release as it was)."""
+    url = warehouse_postgres_url()
+    if not url:
+        return []
+
+    def publish_to_postgres(release_dir: Path) -> None:
+        from gn_pipelines.publish.releases import PUBLISHED_FILE
+
+        publish_release_to_postgres(Path(release_dir) / PUBLISHED_FILE, url, release_id=Path(release_dir).name)
+
+    return [publish_to_postgres]
+
+
 def publish_release_to_postgres(published_db: Path, url: str, *, release_id: str | None = None) -> PostgresPublication:
     """Copy every table of a built release (`published.duckdb`) into schema `published`, swapped
     in one transaction. The connecting user needs CREATEROLE (or the roles made beforehand) and
@@ -90,14 +105,12 @@ def publish_release_to_postgres(published_db: Path, url: str, *, release_id: str
             ensure_roles(cursor)
             connection.commit()
             cursor.execute(f"SET ROLE {PLATFORM_ROLE}")
-            _drop_leftovers(cursor)
-            connection.commit()
+            _drop_leftovers(connection, cursor)
             counts = _build_staging(connection, cursor, source, staging)
             connection.commit()
             _swap(cursor, staging, release_id, counts)
             connection.commit()
-            dropped = _drop_leftovers(cursor)
-            connection.commit()
+            dropped = _drop_leftovers(connection, cursor)
         finally:
             connection.rollback()
             cursor.execute("RESET ROLE")
@@ -203,23 +216,23 @@ def _swap(cursor, staging: str, release_id: str, counts: dict[str, int]) -> None
                    f"({_literal(release_id)}, {_literal(json.dumps(counts))}::jsonb)")
 
 
-def _drop_leftovers(cursor) -> bool:
-    """Drop the schemas of previous releases and of failed builds, waiting a bounded time for
-    readers still on them; True when none is left."""
+def _drop_leftovers(connection, cursor) -> bool:
+    """Drop the schemas of previous releases and of failed builds, each in its own transaction,
+    waiting a bounded time for readers still on them; True when none is left."""
     cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'published\\_old\\_%' "
                    "OR nspname LIKE 'published\\_staging\\_%'")
     leftovers = [row[0] for row in cursor.fetchall()]
+    connection.commit()
     all_dropped = True
     for schema in leftovers:
-        cursor.execute(f"SET LOCAL lock_timeout = '{DROP_OLD_LOCK_TIMEOUT}'")
-        cursor.execute("SAVEPOINT drop_old")
         try:
+            cursor.execute(f"SET LOCAL lock_timeout = '{DROP_OLD_LOCK_TIMEOUT}'")
             cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
-            cursor.execute("RELEASE SAVEPOINT drop_old")
+            connection.commit()
         except Exception as error:  # a reader still holds it: the next release drops it
+            connection.rollback()
             if "lock timeout" not in str(error):
                 raise
-            cursor.execute("ROLLBACK TO SAVEPOINT drop_old")
             all_dropped = False
     return all_dropped
 
