@@ -21,11 +21,15 @@ def _process(args: argparse.Namespace) -> int:
     zones = checked_zones()
     ensure_dagster_home(zones)
     with dg.DagsterInstance.get() as instance:
-        outcomes = process_landing(instance, workers=args.workers, publish=args.publish)
+        outcomes = process_landing(instance, workers=args.workers, publish=args.publish,
+                                   submit=getattr(args, "submit", False))
+    elsewhere = sum(o.claimed_elsewhere for o in outcomes)
+    outcomes = [o for o in outcomes if not o.claimed_elsewhere]
     failed = [o for o in outcomes if not o.success]
     stopped = sum(o.stopped for o in outcomes)
     summary = f"{len(outcomes)} run(s), {len(failed)} failed"
-    print(summary + (f", {stopped} stopped by a blocking check" if stopped else ""))
+    print(summary + (f", {stopped} stopped by a blocking check" if stopped else "")
+          + (f", {elsewhere} left to another process" if elsewhere else ""))
     if any(o.interrupted for o in outcomes):
         print("interrupted (Ctrl-C or SIGTERM): stopped before the remaining runs", file=sys.stderr)
         return INTERRUPTED_EXIT
@@ -355,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("--workers", type=int, default=1, help="runs executed in parallel (processes)")
     process.add_argument("--publish", action="store_true", default=None,
                          help="rebuild the published tables and exports even if no new file arrived")
+    process.add_argument("--submit", action="store_true",
+                         help="hand the runs to the instance's queue and run launcher (the daemon, "
+                              "containers) and wait for them, instead of running them in this process")
     process.set_defaults(handler=_process)
 
     dev = commands.add_parser("dev", help="sample drops, process them, and start the Dagster UI")

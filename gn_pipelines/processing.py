@@ -27,6 +27,7 @@ from gn_pipelines.run_recovery import (
     wait_for_pools,
 )
 from gn_pipelines.settings import DataZones
+from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
 
 
@@ -37,6 +38,7 @@ class RunOutcome:
     line: str
     stopped: bool = False  # its drop was stopped by a blocking check (a data verdict, not a failure)
     trace: str = ""  # a real failure's error with its stack trace, for the console
+    claimed_elsewhere: bool = False  # another process (or machine) runs or ran it: not run here
 
     @property
     def interrupted(self) -> bool:
@@ -99,14 +101,22 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
     tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME, **owner_tags()}
     job = defs.resolve_job_def(request.job_name)
     label = request.tags.get("gn/source_file", request.job_name)
+    # a run id claimed in the instance database: another process on any machine sharing the
+    # instance gets DagsterRunAlreadyExists for the same file (gn_pipelines/submission.py)
+    claim = claim_run_id(instance, request.run_key)
+    if claim.run_id is None:
+        return claimed_elsewhere(label, claim.reason)
     try:
         wait_for_pools(instance, job_pools(job), echo=echo)
     except PoolWaitTimeout as error:
         return RunOutcome(label, False, f"{label}: NOT RUN ({error})")
-    result = job.execute_in_process(
-        run_config={**(request.run_config or {}), **SILENT_CONSOLE}, instance=instance,
-        partition_key=request.partition_key,
-        tags=tags, raise_on_error=False)
+    try:
+        result = job.execute_in_process(
+            run_config={**(request.run_config or {}), **SILENT_CONSOLE}, instance=instance,
+            partition_key=request.partition_key, run_id=claim.run_id,
+            tags=tags, raise_on_error=False)
+    except dg.DagsterRunAlreadyExists:
+        return claimed_elsewhere(label, "another process claimed it first")
     if not result.success and _stopped_by_blocking_check(result):
         # the data was stopped, as designed: an outcome to report, not a platform failure
         instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})
@@ -193,9 +203,10 @@ def _to_stderr(text: str) -> None:
 
 def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: bool | None = None,
                     echo: Callable[[str], None] = print,
-                    echo_error: Callable[[str], None] = _to_stderr) -> list[RunOutcome]:
+                    echo_error: Callable[[str], None] = _to_stderr, submit: bool = False) -> list[RunOutcome]:
     """Plan and execute every pending run, then publish (`publish` None: when a drop ran or
-    nothing was published yet; True: always; False: never). One outcome per executed run."""
+    nothing was published yet; True: always; False: never). One outcome per executed run.
+    `submit`: hand the runs to the instance's queue and launcher and wait for them instead."""
     defs = _definitions()
     zones = DataZones.from_env()
     for recovered in recover_dead_runs(instance):
@@ -212,6 +223,11 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         echo(f"{skipped} file(s) skipped: already loaded or rejected earlier with the same bytes")
     if not pending and skip_message:
         echo(f"nothing to do: {skip_message}")
+    if submit:
+        from gn_pipelines.submission import submit_and_wait
+
+        return submit_and_wait(instance, setup + drops, echo, publish,
+                               behind=lambda: publication_behind(instance, zones))
     outcomes: list[RunOutcome] = []
 
     def report(outcome: RunOutcome) -> None:
