@@ -1,0 +1,65 @@
+"""Scaling out, end to end on a real PostgreSQL instance: `process --submit` hands its runs to the
+queue and a real `dagster-daemon` launches them, while a second `process` on another "host" (a
+second process sharing the data root and the instance) runs at the same time; no file is loaded
+twice, and every file is loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from collections import Counter
+
+import pytest
+
+from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV, POSTGRES_DAGSTER_YAML
+from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
+from gn_pipelines.synth import synthesize_drops
+from gn_pipelines_tests.e2e.conftest import Platform
+
+pytestmark = pytest.mark.e2e
+COMMAND_TIMEOUT = 600
+
+
+@pytest.mark.timeout(COMMAND_TIMEOUT + 120)
+def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, postgres_server):
+    platform = Platform.under(tmp_path)
+    (platform.dagster_home / "dagster.yaml").write_text(POSTGRES_DAGSTER_YAML, encoding="utf-8")
+    env = platform.env | {DAGSTER_POSTGRES_URL_ENV: postgres_server.create_database("dagster")}
+    drops = synthesize_drops(platform.zones.landing, datasets=["civil_complaints"],
+                             providers=["48170", "48250"], start=dt.date(2025, 3, 1),
+                             end=dt.date(2025, 3, 2), rows_per_file=20)
+    assert len(drops) == 4
+    # The daemon launches the queued runs; its own landing sensor is kept quiet (nothing settles
+    # for a day) so that the two commands are the only ones planning runs.
+    daemon = subprocess.Popen([Platform.command("dagster-daemon"), "run", "-m", "gn_pipelines.definitions"],
+                              cwd=tmp_path, env=env | {"GN_SETTLE_SECONDS": "86400"},
+                              stdout=subprocess.DEVNULL, stderr=(tmp_path / "daemon.log").open("w"))
+    try:
+        hosts = [subprocess.Popen([Platform.command("gn-pipelines"), "process", *extra], cwd=tmp_path, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for extra in (["--submit"], [])]
+        outputs = [host.communicate(timeout=COMMAND_TIMEOUT)[0] for host in hosts]
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+    for host, output in zip(hosts, outputs):
+        assert host.returncode == 0, output
+    assert "waiting up to" in outputs[0] and "handed to QueuedRunCoordinator" in outputs[0]
+
+    import dagster as dg
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("DAGSTER_HOME", DAGSTER_POSTGRES_URL_ENV):
+            patch.setenv(name, env[name])
+        with dg.DagsterInstance.get() as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            runs = [r.dagster_run for r in instance.get_run_records(
+                filters=dg.RunsFilter(tags={SENSOR_NAME_TAG: LANDING_SENSOR_NAME}))]
+    per_key = Counter(run.tags[RUN_KEY_TAG] for run in runs)
+    assert len(per_key) == 4 + 1  # the four files and the warehouse set-up
+    assert set(per_key.values()) == {1}, per_key  # nobody loaded a file twice
+    assert {run.status for run in runs} == {dg.DagsterRunStatus.SUCCESS}
+    reported = "\n".join(outputs)
+    for run in runs:  # every file reported once, by the host that ran it
+        if "gn/source_file" in run.tags:
+            assert reported.count(f"{run.tags['gn/source_file']}: ") >= 1, reported
