@@ -79,38 +79,51 @@ def _in_band(age: str, band: str) -> str:
             f"AND CAST(split_part({band}, '-', 2) AS INTEGER) END")
 
 
-def generalised_text_sql(text: str, *, sigungu: str, district: str | None, age_band: str | None) -> str:
-    """SQL rewriting the text column `text` of a released row (see the module's table).
+def generalising_steps(text: str, *, sigungu: str, district: str | None,
+                       age_band: str | None) -> list[tuple[str, str]]:
+    """(condition, new value) SQL pairs rewriting the text column `text` of a released row, in
+    order (see the module's table). Each step touches only the rows its condition selects (an
+    RE2 match without submatches is a fast DFA scan); most texts have no 리, building or age.
 
     `sigungu`, `district`, `age_band`: the row's published columns (SQL expressions); `district`
     or `age_band` None when the table publishes none: then every 읍면동 or age is replaced.
     """
     patterns = place_patterns()
     t = quote(text)
-    if district is not None:  # the row's own published 읍면동 may stay: hide it from the patterns
-        t = f"CASE WHEN {district} IS NULL THEN {t} ELSE replace({t}, {district}, chr(1)) END"
-    t = f"regexp_replace({t}, '{patterns['eup_myeon_dong']}', '\\1[읍면동]', 'g')"
-    t = f"regexp_replace({t}, '{patterns['eup_myeon_dong_short']}', '\\1\\2[읍면동]\\3', 'g')"
-    t = f"regexp_replace({t}, '{patterns['ri']}', '\\1[리]', 'g')"
-    t = f"regexp_replace({t}, '{patterns['ri_short']}', '\\1[리]', 'g')"
-    t = f"regexp_replace({t}, '{_APARTMENT}', '\\1[아파트]', 'g')"
-    t = f"regexp_replace({t}, '{_BUILDING}', '\\1[건물]', 'g')"
+
+    def replacing(pattern: str, rewrite: str, when: str = "true") -> tuple[str, str]:
+        return (f"{when} AND regexp_matches({t}, '{pattern}')",
+                f"regexp_replace({t}, '{pattern}', {rewrite}, 'g')")
+
+    steps = []
+    if district is not None:  # the row's own published 읍면동 may stay: hidden from the patterns
+        steps.append((f"{district} IS NOT NULL AND contains({t}, {district})", f"replace({t}, {district}, chr(1))"))
+    steps += [
+        replacing(patterns["eup_myeon_dong"], "'\\1[읍면동]'"),
+        replacing(patterns["eup_myeon_dong_short"], "'\\1\\2[읍면동]\\3'"),
+        replacing(patterns["ri"], "'\\1[리]'"),
+        replacing(patterns["ri_short"], "'\\1[리]'"),
+        replacing(_APARTMENT, "'\\1[아파트]'"),
+        replacing(_BUILDING, "'\\1[건물]'"),
+    ]
     if district is not None:
-        t = f"CASE WHEN {district} IS NULL THEN {t} ELSE replace({t}, chr(1), {district}) END"
+        steps.append((f"contains({t}, chr(1))", f"replace({t}, chr(1), {district})"))
     # a 구 is finer than 창원시 or the province, a 시군 finer than the province
-    t = (f"CASE WHEN {sigungu} IN ('{CHANGWON_CODE}', '{PROVINCE_CODE}') "
-         f"THEN regexp_replace({t}, '{patterns['gu']}', '\\1[구]', 'g') ELSE {t} END")
-    t = (f"CASE WHEN {sigungu} = '{PROVINCE_CODE}' "
-         f"THEN regexp_replace({t}, '{patterns['sigun']}', '\\1[시군]', 'g') ELSE {t} END")
-    t = f"regexp_replace({t}, '{_FULL_DATE}', '\\1년 \\2월', 'g')"
-    t = f"regexp_replace({t}, '{_NUMERIC_DATE}', '\\1\\2-\\3\\4', 'g')"
-    t = f"regexp_replace({t}, '{_MONTH_DAY}', '\\1\\2월', 'g')"
+    steps += [
+        replacing(patterns["gu"], "'\\1[구]'", f"{sigungu} IN ('{CHANGWON_CODE}', '{PROVINCE_CODE}')"),
+        replacing(patterns["sigun"], "'\\1[시군]'", f"{sigungu} = '{PROVINCE_CODE}'"),
+        replacing(_FULL_DATE, "'\\1년 \\2월'"),
+        replacing(_NUMERIC_DATE, "'\\1\\2-\\3\\4'"),
+        replacing(_MONTH_DAY, "'\\1\\2월'"),
+    ]
     band = age_band if age_band is not None else "NULL"
-    ages = f"regexp_extract_all(replace({quote(text)}, '{_GENERATION}', chr(2)), '{_AGE}', 2)"
+    hidden = f"replace({t}, '{_GENERATION}', chr(2))"
+    ages = f"regexp_extract_all({hidden}, '{_AGE}', 2)"
     all_in_band = f"list_bool_and(list_transform({ages}, lambda a: {_in_band('a', band)}))"
     shown = f"CASE WHEN {all_in_band} THEN '[' || {band} || '세]' ELSE '{PLACEHOLDERS['age']}' END"
-    t = f"regexp_replace(replace({t}, '{_GENERATION}', chr(2)), '{_AGE}', '\\1' || {shown}, 'g')"
-    return f"replace({t}, chr(2), '{_GENERATION}')"
+    steps.append((f"regexp_matches({hidden}, '{_AGE}')",
+                  f"replace(regexp_replace({hidden}, '{_AGE}', '\\1' || {shown}, 'g'), chr(2), '{_GENERATION}')"))
+    return steps
 
 
 def _placeholder_counts_sql(text: str) -> dict[str, str]:
@@ -144,8 +157,9 @@ def generalise_text_columns(connection, table: str, columns: list[str], *, sigun
     before = _counts(connection, table, columns)
     where = {"sigungu": quote(sigungu), "district": quote(district) if district else None,
              "age_band": quote(age_band) if age_band else None}
-    replaced = ", ".join(f"{generalised_text_sql(c, **where)} AS {quote(c)}" for c in columns)
-    connection.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * REPLACE ({replaced}) FROM {table}")
+    for column in columns:
+        for condition, value in generalising_steps(column, **where):
+            connection.execute(f"UPDATE {table} SET {quote(column)} = {value} WHERE {condition}")
     after = _counts(connection, table, columns)
     changes = {kind: after[kind] - before[kind] for kind in KINDS}
     changes["date"] = before["date"] - after["date"]
