@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from gn_pipelines.settings import DataZones, make_private_directory
 
@@ -47,14 +48,6 @@ telemetry:
 
 DAGSTER_YAML = HEADER + POOLS + RUN_MONITORING + TELEMETRY
 
-# The URL is read from the environment when the instance loads: the file holds no secret.
-POSTGRES_STORAGE = f"""\
-storage:
-  postgres:
-    postgres_url:
-      env: {DAGSTER_POSTGRES_URL_ENV}
-"""
-
 # Several machines: the queue (one run per provider at a time, so one provider's drops load in
 # order), retries only of runs lost to infrastructure (a failed check or bad data would fail
 # again), and bounded tick history.
@@ -84,22 +77,35 @@ PROVIDER_RUN_LIMIT = """\
         limit: 1
 """
 
-POSTGRES_DAGSTER_YAML = (HEADER + POOLS + PROVIDER_RUN_LIMIT + POSTGRES_STORAGE
-                         + POSTGRES_OPERATIONS + RUN_MONITORING + TELEMETRY)
+POSTGRES_HEAD = HEADER + POOLS + PROVIDER_RUN_LIMIT
+POSTGRES_TAIL = POSTGRES_OPERATIONS + RUN_MONITORING + TELEMETRY
 
-GENERATED = {DAGSTER_YAML, POSTGRES_DAGSTER_YAML}
+
+def postgres_dagster_yaml(url: str) -> str:
+    """The instance on PostgreSQL. The connection is written out field by field with
+    `scheme: postgresql+psycopg2` (SQLAlchemy 2.1 would pick psycopg 3 for `postgresql://`:
+    dagster issue #33958), so any process reading the file (daemon, webserver, a run's
+    container) connects alike. The password is never written: libpq reads PGPASSWORD or ~/.pgpass."""
+    import yaml
+
+    parts = urlsplit(url)
+    database = {"username": unquote(parts.username or "postgres"), "hostname": parts.hostname or "localhost",
+                "port": parts.port or 5432, "db_name": unquote(parts.path.lstrip("/")) or "postgres",
+                "scheme": "postgresql+psycopg2"}
+    if parts.query:
+        database["params"] = dict(parse_qsl(parts.query))
+    storage = yaml.safe_dump({"storage": {"postgres": {"postgres_db": database}}}, sort_keys=False,
+                             allow_unicode=True)
+    return POSTGRES_HEAD + storage + POSTGRES_TAIL
+
+
+def _generated(text: str) -> bool:
+    """Ours and unedited (for either storage)."""
+    return text == DAGSTER_YAML or (text.startswith(POSTGRES_HEAD + "storage:\n") and text.endswith(POSTGRES_TAIL))
 
 
 def dagster_postgres_url() -> str | None:
-    """GN_DAGSTER_POSTGRES_URL with the psycopg2 driver named: SQLAlchemy 2.1 would otherwise
-    pick psycopg 3 for `postgresql://` (dagster issue #33958)."""
-    url = os.environ.get(DAGSTER_POSTGRES_URL_ENV)
-    if not url:
-        return None
-    for plain in ("postgresql://", "postgres://"):
-        if url.startswith(plain):
-            return "postgresql+psycopg2://" + url[len(plain):]
-    return url
+    return os.environ.get(DAGSTER_POSTGRES_URL_ENV) or None
 
 
 def ensure_dagster_home(zones: DataZones) -> Path:
@@ -108,14 +114,15 @@ def ensure_dagster_home(zones: DataZones) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or zones.root / "dagster_home").resolve()
     make_private_directory(home)  # run records and logs name files and show sample values
     postgres_url = dagster_postgres_url()
-    if postgres_url:
-        os.environ[DAGSTER_POSTGRES_URL_ENV] = postgres_url  # read back by the instance's config
-    wanted = POSTGRES_DAGSTER_YAML if postgres_url else DAGSTER_YAML
+    password = urlsplit(postgres_url).password if postgres_url else None
+    if password and not os.environ.get("PGPASSWORD"):
+        os.environ["PGPASSWORD"] = unquote(password)  # for this process and the ones it starts
+    wanted = postgres_dagster_yaml(postgres_url) if postgres_url else DAGSTER_YAML
     config = home / "dagster.yaml"
     current = config.read_text(encoding="utf-8") if config.exists() else None
-    if current is None or (current in GENERATED and current != wanted):
+    if current is None or (_generated(current) and current != wanted):
         config.write_text(wanted, encoding="utf-8")
-    elif current not in GENERATED:
+    elif not _generated(current):
         warn_if_pools_missing(config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV, POSTGRES_DAGSTER_YAML
+from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV, postgres_dagster_yaml
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
 from gn_pipelines.synth import synthesize_drops
 from gn_pipelines_tests.e2e.conftest import Platform
@@ -23,8 +23,9 @@ COMMAND_TIMEOUT = 600
 @pytest.mark.timeout(COMMAND_TIMEOUT + 120)
 def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, postgres_server):
     platform = Platform.under(tmp_path)
-    (platform.dagster_home / "dagster.yaml").write_text(POSTGRES_DAGSTER_YAML, encoding="utf-8")
-    env = platform.env | {DAGSTER_POSTGRES_URL_ENV: postgres_server.create_database("dagster")}
+    url = postgres_server.create_database("dagster")
+    (platform.dagster_home / "dagster.yaml").write_text(postgres_dagster_yaml(url), encoding="utf-8")
+    env = platform.env | {DAGSTER_POSTGRES_URL_ENV: url}
     drops = synthesize_drops(platform.zones.landing, datasets=["civil_complaints"],
                              providers=["48170", "48250"], start=dt.date(2025, 3, 1),
                              end=dt.date(2025, 3, 2), rows_per_file=20)

@@ -6,20 +6,23 @@ import logging
 import dagster as dg
 import yaml
 
-from gn_pipelines.instance import (DAGSTER_POSTGRES_URL_ENV, DAGSTER_YAML, POSTGRES_DAGSTER_YAML,
-                                   ensure_dagster_home)
+from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV, DAGSTER_YAML, ensure_dagster_home
 from gn_pipelines.settings import DataZones
 
 
 def test_postgres_settings_are_generated_and_switch_back(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    monkeypatch.setenv(DAGSTER_POSTGRES_URL_ENV, "postgresql://gn@db:5432/dagster")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.setenv(DAGSTER_POSTGRES_URL_ENV, "postgresql://gn:s3cret@db:5433/dagster")
     home = ensure_dagster_home(DataZones(tmp_path))
-    settings = yaml.safe_load((home / "dagster.yaml").read_text())
-    assert settings["storage"] == {"postgres": {"postgres_url": {"env": DAGSTER_POSTGRES_URL_ENV}}}
+    text = (home / "dagster.yaml").read_text()
+    settings = yaml.safe_load(text)
+    assert settings["storage"] == {"postgres": {"postgres_db": {
+        "username": "gn", "hostname": "db", "port": 5433, "db_name": "dagster", "scheme": "postgresql+psycopg2"}}}
+    assert "s3cret" not in text  # libpq reads the password from PGPASSWORD, set for the processes it starts
     import os
 
-    assert os.environ[DAGSTER_POSTGRES_URL_ENV] == "postgresql+psycopg2://gn@db:5432/dagster"
+    assert os.environ["PGPASSWORD"] == "s3cret"
     assert settings["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert settings["concurrency"]["runs"]["tag_concurrency_limits"] == [
         {"key": "gn/provider", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
@@ -32,7 +35,6 @@ def test_postgres_settings_are_generated_and_switch_back(tmp_path, monkeypatch):
     assert (home / "dagster.yaml").read_text() == DAGSTER_YAML
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
-    assert POSTGRES_DAGSTER_YAML != DAGSTER_YAML
 
 
 def test_own_dagster_yaml_without_pools_gets_a_loud_warning(tmp_path, monkeypatch, caplog):
