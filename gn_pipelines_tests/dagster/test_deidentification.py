@@ -110,6 +110,7 @@ def test_welfare_release_is_k_anonymous_and_l_diverse_checked_independently(synt
     assert len(frame) > 1000
     assert pycanon.k_anonymity(frame, WELFARE_QI) >= 5
     assert pycanon.l_diversity(frame, WELFARE_QI, WELFARE_SENSITIVE) >= 2
+    assert (frame["area_level"] == "읍면동").any()  # the area reaches 읍면동 where k allows
     metadata = instance.get_latest_materialization_event(
         deidentified_asset_key("welfare_recipients")).asset_materialization.metadata
     assert metadata["k_reached"].value >= 5 and "records_suppressed" in metadata
