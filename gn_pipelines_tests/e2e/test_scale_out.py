@@ -6,6 +6,7 @@ twice, and every file is loaded."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 from collections import Counter
 
@@ -30,8 +31,11 @@ def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, p
                              providers=["48170", "48250"], start=dt.date(2025, 3, 1),
                              end=dt.date(2025, 3, 2), rows_per_file=20)
     assert len(drops) == 4
-    # The daemon launches the queued runs; its own landing sensor is kept quiet (nothing settles
-    # for a day) so that the two commands are the only ones planning runs.
+    # The daemon launches the queued runs; its own landing sensor is kept quiet (the files are
+    # touched now and nothing settles for a day there) so that the two commands are the only
+    # ones planning runs: the sensor's own runs get random ids, outside the claims.
+    for path in platform.zones.landing.rglob("*.csv"):
+        os.utime(path)
     daemon = subprocess.Popen([Platform.command("dagster-daemon"), "run", "-m", "gn_pipelines.definitions"],
                               cwd=tmp_path, env=env | {"GN_SETTLE_SECONDS": "86400"},
                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "daemon.log").open("w"))
