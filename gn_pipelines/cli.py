@@ -139,7 +139,7 @@ def _extract(args: argparse.Namespace) -> int:
     from gn_pipelines.assets.datalab import ExtractRequestConfig
     from gn_pipelines.definitions import defs
     from gn_pipelines.instance import ensure_dagster_home
-    from gn_pipelines.processing import QUIET_CONSOLE
+    from gn_pipelines.run_outcomes import QUIET_CONSOLE
     from gn_pipelines.run_recovery import owner_tags
 
     zones = DataZones.from_env().ensure()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -27,26 +26,12 @@ from gn_pipelines.run_recovery import (
     wait_for_pools,
 )
 from gn_pipelines.settings import DataZones
+from gn_pipelines.run_outcomes import (
+    OUTCOME_TAG, QUARANTINED, SILENT_CONSOLE, RunOutcome, describe, is_drop, root_cause,
+    stopped_by_blocking_check, trace_of,
+)
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    label: str  # the landing path, or the job for a set-up run
-    success: bool
-    line: str
-    stopped: bool = False  # its drop was stopped by a blocking check (a data verdict, not a failure)
-    trace: str = ""  # a real failure's error with its stack trace, for the console
-    claimed_elsewhere: bool = False  # another process (or machine) runs or ran it: not run here
-
-    @property
-    def interrupted(self) -> bool:
-        """Its run was stopped by Ctrl-C or SIGTERM: the command stops too."""
-        return INTERRUPTED in self.trace
-
-
-INTERRUPTED = "DagsterExecutionInterruptedError"
 
 
 def _definitions() -> dg.Definitions:
@@ -65,17 +50,6 @@ def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     skipped = result.skip_reason.skip_message if result.skip_reason else ""
     return list(result.run_requests or []), skipped or ""
-
-
-# The console shows only warnings and errors: the one line per file is the report, and every
-# event is still recorded in the instance (the Runs page of the UI).
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-# A drop's run logs nothing on the console: a quarantined or rejected drop is an outcome, said
-# in its one line, not an ERROR with a stack trace; a real failure's trace is printed by us.
-SILENT_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-
-OUTCOME_TAG = "gn/outcome"
-QUARANTINED = "quarantined"
 
 
 def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
@@ -117,84 +91,14 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
             tags=tags, raise_on_error=False)
     except dg.DagsterRunAlreadyExists:
         return claimed_elsewhere(label, "another process claimed it first")
-    if not result.success and _stopped_by_blocking_check(result):
+    if not result.success and stopped_by_blocking_check(result):
         # the data was stopped, as designed: an outcome to report, not a platform failure
         instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})
-        return RunOutcome(label, True, f"{label}: {_describe(result)}", stopped=True)
+        return RunOutcome(label, True, f"{label}: {describe(result)}", stopped=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
-        return RunOutcome(label, False, f"{label}: FAILED ({_root_cause(failure)})", trace=_trace(failure))
-    return RunOutcome(label, True, f"{label}: {_describe(result)}")
-
-
-def _trace(failure) -> str:
-    """The failed step's error with its stack trace (and causes), as Dagster would log it."""
-    if failure is None:
-        return ""
-    return f"{failure.step_key}: " + failure.step_failure_data.error.to_string()
-
-
-def _stopped_by_blocking_check(result: dg.ExecuteInProcessResult) -> bool:
-    """True when every failed step failed only because a blocking ERROR check failed."""
-    failures = [e for e in result.all_events if e.is_step_failure]
-    blocked = [e for e in result.get_asset_check_evaluations()
-               if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
-    return bool(blocked) and all(
-        "DagsterAssetCheckFailedError" in (f.step_failure_data.error.cls_name or "") for f in failures)
-
-
-def _root_cause(failure) -> str:
-    if failure is None:
-        return "run failed"
-    error = failure.step_failure_data.error
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip().splitlines()[0]
-
-
-def _describe(result: dg.ExecuteInProcessResult) -> str:
-    """One line per file: what collection accepted, then what validation passed and stopped."""
-    by_asset = {}
-    for event in result.get_asset_materialization_events():
-        materialization = event.materialization
-        by_asset[materialization.asset_key.path[-1]] = {
-            k: v.value for k, v in materialization.metadata.items()}
-    collected = next((m for name, m in by_asset.items() if name.startswith("collected_")), None)
-    validated = next((m for name, m in by_asset.items() if name.startswith("validated_")), None)
-    rejected = next((m for m in by_asset.values() if m.get("status") in ("rejected", "duplicate")), None)
-    if collected is None and rejected is not None:
-        return f"{rejected['status']}: {rejected.get('rejection_reason')}"
-    if collected is None:
-        return "done"
-    if collected.get("status") == "rejected":
-        return f"rejected: {collected.get('rejection_reason')}"
-    line = f"{collected.get('dagster/row_count', 0)} rows accepted, {collected.get('rows_rejected', 0)} rows rejected"
-    reasons = collected.get("rejections_by_reason") or {}
-    if reasons:
-        line += " (" + ", ".join(f"{code} ×{count}" for code, count in reasons.items()) + ")"
-    if validated is not None:
-        line += "; " + _validation_line(result, validated)
-    warnings = collected.get("warnings")  # e.g. stations outside the registry (a Markdown list)
-    if warnings and warnings != "none":
-        line += "; warnings: " + " | ".join(w.removeprefix("- ") for w in warnings.splitlines())
-    return line
-
-
-def _validation_line(result: dg.ExecuteInProcessResult, validated: dict) -> str:
-    failed = sorted({e.check_name for e in result.get_asset_check_evaluations()
-                     if not e.passed and e.asset_key.path[-1].startswith("validated_")})
-    if validated.get("quarantined_whole"):
-        line = f"QUARANTINED WHOLE ({validated.get('quarantine_reason')})"
-    else:
-        line = f"{validated.get('rows_passed', 0)} rows passed, {validated.get('rows_quarantined', 0)} quarantined"
-    line += f"; failed checks: {', '.join(failed) or 'none'}"
-    if failed and validated.get("report"):
-        line += f"; report: {validated['report']}"
-    return line
-
-
-def _is_drop(request: dg.RunRequest) -> bool:
-    return "gn/source_file" in request.tags
+        return RunOutcome(label, False, f"{label}: FAILED ({root_cause(failure)})", trace=trace_of(failure))
+    return RunOutcome(label, True, f"{label}: {describe(result)}")
 
 
 def _to_stderr(text: str) -> None:
@@ -216,9 +120,9 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     requests, skip_message = plan_runs(defs, instance)
     pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
     # set-up runs first (the warehouse views), then the drops, in parallel where asked
-    setup = [r for r in pending if not _is_drop(r)]
-    drops = [r for r in pending if _is_drop(r)]
-    skipped = sum(map(_is_drop, requests)) - len(drops)
+    setup = [r for r in pending if not is_drop(r)]
+    drops = [r for r in pending if is_drop(r)]
+    skipped = sum(map(is_drop, requests)) - len(drops)
     if skipped:
         echo(f"{skipped} file(s) skipped: already loaded or rejected earlier with the same bytes")
     if not pending and skip_message:
@@ -308,11 +212,11 @@ def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print
                      if e.materialization.asset_key.path[0] == "published")
         return RunOutcome(PUBLISH_JOB_NAME, True, f"{PUBLISH_JOB_NAME}: {tables} tables and data_catalog "
                                                            "published, open data exported")
-    stopped = _stopped_by_blocking_check(result)
+    stopped = stopped_by_blocking_check(result)
     failed = sorted({f"{e.asset_key.to_user_string()}:{e.check_name}"
                      for e in result.get_asset_check_evaluations() if not e.passed
                      and e.severity == dg.AssetCheckSeverity.ERROR})
     failure = next((e for e in result.all_events if e.is_step_failure), None)
-    reason = f"stopped by {', '.join(failed)}" if stopped else _root_cause(failure)
+    reason = f"stopped by {', '.join(failed)}" if stopped else root_cause(failure)
     return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: FAILED ({reason}); the published zone is unchanged",
-                      trace="" if stopped else _trace(failure))
+                      trace="" if stopped else trace_of(failure))

@@ -18,6 +18,9 @@ from typing import Callable, Sequence
 
 import dagster as dg
 
+from gn_pipelines.run_outcomes import (
+    OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, describe, is_drop, root_cause, stopped_by_blocking_check,
+)
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
 
 SUBMIT_TIMEOUT_ENV = "GN_SUBMIT_TIMEOUT_SECONDS"
@@ -40,8 +43,6 @@ class Claim:
 def claim_run_id(instance: dg.DagsterInstance, run_key: str) -> Claim:
     """The run id this attempt at `run_key` must use, or why there is none: a run of it is
     still going (here or on another machine), or one already loaded it."""
-    from gn_pipelines.processing import OUTCOME_TAG, QUARANTINED
-
     records = instance.get_run_records(filters=dg.RunsFilter(
         tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}))
     for record in records:
@@ -54,8 +55,6 @@ def claim_run_id(instance: dg.DagsterInstance, run_key: str) -> Claim:
 
 
 def claimed_elsewhere(label: str, reason: str):
-    from gn_pipelines.processing import RunOutcome
-
     return RunOutcome(label, True, f"{label}: skipped: {reason}", claimed_elsewhere=True)
 
 
@@ -79,17 +78,14 @@ class RecordedRun:
 
 
 def outcome_of(instance: dg.DagsterInstance, label: str, result: RecordedRun):
-    from gn_pipelines.processing import (OUTCOME_TAG, QUARANTINED, RunOutcome, _describe, _root_cause,
-                                         _stopped_by_blocking_check)
-
-    if not result.success and _stopped_by_blocking_check(result):
+    if not result.success and stopped_by_blocking_check(result):
         instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})
-        return RunOutcome(label, True, f"{label}: {_describe(result)}", stopped=True)
+        return RunOutcome(label, True, f"{label}: {describe(result)}", stopped=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
-        cause = _root_cause(failure) if failure else f"run {result.status.value.lower()}"
+        cause = root_cause(failure) if failure else f"run {result.status.value.lower()}"
         return RunOutcome(label, False, f"{label}: FAILED ({cause})")
-    return RunOutcome(label, True, f"{label}: {_describe(result)}")
+    return RunOutcome(label, True, f"{label}: {describe(result)}")
 
 
 def submit_timeout() -> float:
@@ -120,11 +116,11 @@ class Submitter:
     def submit(self, job_name: str, *, run_id: str | None, tags: dict, run_config: dict | None = None,
                partition_key: str | None = None) -> dg.DagsterRun:
         from dagster._cli.job import _create_run
-        from gn_pipelines.processing import _definitions
+        from gn_pipelines.definitions import defs
 
         if partition_key is not None:  # the partition tags the daemon would add
             resolved = dg.RunRequest(partition_key=partition_key, tags=tags, run_config=run_config or {}) \
-                .with_resolved_tags_and_config(_definitions().resolve_job_def(job_name), [], self.instance)
+                .with_resolved_tags_and_config(defs.resolve_job_def(job_name), [], self.instance)
             tags, run_config = dict(resolved.tags), dict(resolved.run_config)
         location = self.workspace.get_code_location(CODE_LOCATION)
         repository = next(iter(location.get_repositories().values()))
@@ -166,11 +162,10 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
     """Submit the set-up runs and wait, then every drop's run and wait, then (if `publish`) the
     publication; one outcome per run, reported as each finishes."""
     from gn_pipelines.jobs import PUBLISH_JOB_NAME
-    from gn_pipelines.processing import QUIET_CONSOLE, RunOutcome, _is_drop
 
     outcomes = []
     with Submitter(instance) as submitter:
-        for batch in ([r for r in requests if not _is_drop(r)], [r for r in requests if _is_drop(r)]):
+        for batch in ([r for r in requests if not is_drop(r)], [r for r in requests if is_drop(r)]):
             submitted = {}
             for request in batch:
                 label = request.tags.get("gn/source_file", request.job_name)
