@@ -66,9 +66,9 @@ def release_draft(context: dg.AssetExecutionContext, zones):
         "active" if run_id == context.run.run_id else run_state(context.instance, run_id)))
 
 
-def _publish_checked(context: dg.AssetExecutionContext, zones, sources: dict, small_cells: dict | None = None):
+def _publish_checked(draft, zones, sources: dict, small_cells: dict | None = None):
     """Scan each source (identifiers; cells under 5 in aggregates), write all of them into the
-    release being built if every check passes; yield the results."""
+    release being built (`draft`) if every check passes; yield the results."""
     from gn_pipelines.publish.releases import base_published_db
     from gn_pipelines.publish.warehouse import publish
 
@@ -76,7 +76,6 @@ def _publish_checked(context: dg.AssetExecutionContext, zones, sources: dict, sm
     small = {table: _cells_under_5(frame, column) for table, (frame, column, _) in (small_cells or {}).items()}
     clean = not any(residual.values()) and not any(small.values())
     result = None
-    draft = release_draft(context, zones)
     if clean:
         selects = {table: (f"SELECT * FROM read_parquet('{s}')" if isinstance(s, str) else s)
                    for table, s in sources.items()}
@@ -135,7 +134,7 @@ def _record_level(table: str, dataset: str):
         source = deidentified_path(zones.zones, dataset)
         if not source.exists():
             raise dg.Failure(f"nothing to publish: {dataset} has no de-identified release yet")
-        yield from _publish_checked(context, zones.zones, {table: str(source)})
+        yield from _publish_checked(release_draft(context, zones.zones), zones.zones, {table: str(source)})
 
     return publish_record_level
 
@@ -174,7 +173,7 @@ def _aggregate(table: str, dataset: str, view: str):
         finally:
             connection.close()
         context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
-        yield from _publish_checked(context, zones.zones, {table: frame},
+        yield from _publish_checked(release_draft(context, zones.zones), zones.zones, {table: frame},
                                     small_cells={table: (frame, spec.count_column, report)})
 
     return publish_aggregate
@@ -209,7 +208,7 @@ def publish_water_quality(context: dg.AssetExecutionContext, zones: DataZonesRes
                                    release_draft(context, data_zones).charts_dir / NAMJI_CHART)
     finally:
         connection.close()
-    for event in _publish_checked(context, data_zones, frames):
+    for event in _publish_checked(release_draft(context, data_zones), data_zones, frames):
         if isinstance(event, dg.MaterializeResult) and event.asset_key == published_key("nakdong_namji_target"):
             encoded = base64.b64encode(chart.read_bytes()).decode()
             metadata = dict(event.metadata or {}) | {
@@ -231,7 +230,7 @@ def publish_provider_scorecard(context: dg.AssetExecutionContext, zones: DataZon
     source = scorecard_path(zones.zones)
     if not source.exists():
         raise dg.Failure("the provider scorecard has not been built yet")
-    yield from _publish_checked(context, zones.zones, {"provider_scorecard": str(source)})
+    yield from _publish_checked(release_draft(context, zones.zones), zones.zones, {"provider_scorecard": str(source)})
 
 
 PUBLISHED_TABLE_ASSETS = [

@@ -208,6 +208,7 @@ def test_an_aggregate_with_a_cell_under_5_is_not_published(zones):
     import pandas as pd
 
     from gn_pipelines.assets.publication import SMALL_CELL_CHECK, _publish_checked
+    from gn_pipelines.publish.releases import complete_release, draft_release
     from gn_pipelines.publish.suppression import SuppressionReport
 
     def monthly(counts: list[int | None]) -> pd.DataFrame:
@@ -218,18 +219,25 @@ def test_an_aggregate_with_a_cell_under_5_is_not_published(zones):
             "completion_rate": 1.0, "median_days_to_completion": 3.0, "p90_days_to_completion": 5.0,
             "suppressed": [c is None for c in counts], "suppression": [None if c else "primary" for c in counts]})
 
-    def publish(frame) -> dict[str, dg.AssetCheckResult]:
+    def publish(frame, run_id: str) -> dict[str, dg.AssetCheckResult]:
+        """One publication run: the gate writes into a draft release, made current if it passed."""
         report = SuppressionReport("civil_complaints_monthly", 5, len(frame), 0, 0, 1, (), 0)
-        events = _publish_checked(zones, {"civil_complaints_monthly": frame},
-                                  small_cells={"civil_complaints_monthly": (frame, "complaints", report)})
-        return {e.check_name: e for e in events if isinstance(e, dg.AssetCheckResult)}
+        draft = draft_release(zones.root, run_id, lambda run: "active")
+        events = list(_publish_checked(draft, zones, {"civil_complaints_monthly": frame},
+                                       small_cells={"civil_complaints_monthly": (frame, "complaints", report)}))
+        checks = {e.check_name: e for e in events if isinstance(e, dg.AssetCheckResult)}
+        if all(check.passed for check in checks.values()):
+            complete_release(zones.root, draft)
+        else:  # the gate wrote nothing into the release being built
+            assert not draft.published_db.exists()
+        return checks
 
-    checks = publish(monthly([7, 9, None, None]))
+    checks = publish(monthly([7, 9, None, None]), "first-run")
     assert checks[SMALL_CELL_CHECK].passed
     before = _published(zones, "SELECT * FROM civil_complaints_monthly ORDER BY category")
     assert before["complaints"].tolist()[:2] == [7, 9]
 
-    checks = publish(monthly([7, 3, 12]))
+    checks = publish(monthly([7, 3, 12]), "second-run")
     assert not checks[SMALL_CELL_CHECK].passed and checks[SMALL_CELL_CHECK].metadata["cells_under_5"].value == 1
     after = _published(zones, "SELECT * FROM civil_complaints_monthly ORDER BY category")
     pd.testing.assert_frame_equal(after, before)
