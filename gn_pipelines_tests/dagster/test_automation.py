@@ -27,7 +27,8 @@ def test_a_new_drop_refreshes_its_own_chain_only(zones, process, instance):
     requested, cursor = _requested(defs, instance, cursor)
     assert requested == {
         deidentified_asset_key("civil_complaints"), published_key("civil_complaints"),
-        published_key("civil_complaints_monthly"), SCORECARD_KEY, published_key("provider_scorecard"),
+        published_key("civil_complaints_monthly"), published_key("civil_complaint_keywords_monthly"),
+        SCORECARD_KEY, published_key("provider_scorecard"),
         OPEN_DATA}
     # handled: the next tick asks for nothing until another drop arrives
     assert _requested(defs, instance, cursor)[0] == set()
