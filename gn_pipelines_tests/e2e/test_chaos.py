@@ -32,7 +32,7 @@ MAX_ATTEMPTS = 18
 SCHEDULE = ("startup", "setup", "drop", "drop", "drop", "publication", "release", "release", "export", "startup")
 # Columns that say when or by which run something happened: they differ between any two runs.
 VOLATILE = ("collected_at", "quarantined_at", "recorded_at", "last_event_at", "run_id", "event_id",
-            "last_updated", "report_path")
+            "last_updated", "report_path", "validation_report")
 
 
 def deliver_drops(platform: Platform) -> None:
