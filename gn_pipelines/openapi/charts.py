@@ -68,12 +68,11 @@ def series_against_target(title: str, points: Sequence[tuple[int, float | None]]
     return "".join(parts)
 
 
-def grade_matrix(title: str, rows: Sequence[str], columns: Sequence[str], grades: dict[tuple[str, str], str],
-                 *, css_class: str = "chart") -> str:
-    """Stations (rows) × years (columns), each cell coloured by its grade."""
-    cell_w, cell_h, label_w, top = 44, 20, 150, 40
+def _grid_head(title: str, rows: Sequence[str], columns: Sequence[str], cell_w: int, cell_h: int,
+               label_w: int, top: int, bottom: int, css_class: str) -> tuple[list[str], int]:
+    """The opening of a rows × columns grid chart: the svg element, its title and column labels."""
     width = label_w + cell_w * len(columns) + 10
-    height = top + cell_h * len(rows) + 50
+    height = top + cell_h * len(rows) + bottom
     parts = [f'<svg class="{css_class}" role="img" width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>",
@@ -81,9 +80,23 @@ def grade_matrix(title: str, rows: Sequence[str], columns: Sequence[str], grades
     for j, column in enumerate(columns):
         parts.append(f'<text x="{label_w + j * cell_w + cell_w / 2}" y="{top - 6}" font-size="10" '
                      f'text-anchor="middle">{escape(column)}</text>')
+    return parts, height
+
+
+def _row_label(parts: list[str], row: str, index: int, cell_h: int, label_w: int, top: int) -> int:
+    """Append a grid row's label; return the row's top y."""
+    y = top + index * cell_h
+    parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(row)}</text>')
+    return y
+
+
+def grade_matrix(title: str, rows: Sequence[str], columns: Sequence[str], grades: dict[tuple[str, str], str],
+                 *, css_class: str = "chart") -> str:
+    """Stations (rows) × years (columns), each cell coloured by its grade."""
+    cell_w, cell_h, label_w, top = 44, 20, 150, 40
+    parts, _ = _grid_head(title, rows, columns, cell_w, cell_h, label_w, top, 50, css_class)
     for i, row in enumerate(rows):
-        y = top + i * cell_h
-        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(row)}</text>')
+        y = _row_label(parts, row, i, cell_h, label_w, top)
         for j, column in enumerate(columns):
             grade = grades.get((row, column))
             fill = GRADE_COLOURS.get(grade or "", "#eeeeee")
@@ -106,19 +119,10 @@ def count_heatmap(title: str, rows: Sequence[str], columns: Sequence[str],
                   counts: dict[tuple[str, str], tuple[int, bool]], *, css_class: str = "chart") -> str:
     """시군 (rows) × month (columns) counts, darker for more; a cell with a suppressed part is marked."""
     cell_w, cell_h, label_w, top = 58, 20, 90, 40
-    width = label_w + cell_w * len(columns) + 10
-    height = top + cell_h * len(rows) + 30
     peak = max([count for count, _ in counts.values()] or [1]) or 1
-    parts = [f'<svg class="{css_class}" role="img" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(title)}</title>",
-             f'<text x="4" y="16" font-size="13" font-weight="bold">{escape(title)}</text>']
-    for j, column in enumerate(columns):
-        parts.append(f'<text x="{label_w + j * cell_w + cell_w / 2}" y="{top - 6}" font-size="10" '
-                     f'text-anchor="middle">{escape(column)}</text>')
+    parts, height = _grid_head(title, rows, columns, cell_w, cell_h, label_w, top, 30, css_class)
     for i, row in enumerate(rows):
-        y = top + i * cell_h
-        parts.append(f'<text x="{label_w - 6}" y="{y + 14}" font-size="11" text-anchor="end">{escape(row)}</text>')
+        y = _row_label(parts, row, i, cell_h, label_w, top)
         for j, column in enumerate(columns):
             count, partial = counts.get((row, column), (0, False))
             shade = 0.1 + 0.9 * count / peak

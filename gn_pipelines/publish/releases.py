@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 from zoneinfo import ZoneInfo
 
+from gn_pipelines.publish.warehouse import fsync_path
+
 RELEASES = "releases"
 CURRENT = "current"
 PUBLISHED_FILE = "published.duckdb"
@@ -290,7 +292,7 @@ def _make_current(root: Path, release_id: str) -> None:
     temp = folder / f".current-{uuid.uuid4().hex[:8]}"
     os.symlink(release_id, temp)
     os.replace(temp, folder / CURRENT)
-    _fsync_dir(folder)
+    fsync_path(folder)
 
 
 def analyst_links(root: Path) -> dict[Path, str]:
@@ -346,18 +348,10 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(temp, path)
 
 
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _fsync_tree(path: Path) -> None:
     """Flush every file of a release before it becomes current (a crash must not expose holes)."""
     for folder, _, files in os.walk(path):
         for name in files:
             with open(os.path.join(folder, name), "rb") as handle:
                 os.fsync(handle.fileno())
-        _fsync_dir(Path(folder))
+        fsync_path(Path(folder))

@@ -70,9 +70,9 @@ def publish(published_db: Path, tables: Mapping[str, TableSource], *,
             now = datetime.now(timezone.utc)
             previous = published_db if published_db.exists() or carry_from is None else Path(carry_from)
             counts, carried = _build(temp, previous, tables, connection_setup, now)
-            _fsync(temp)
+            fsync_path(temp)
             os.replace(temp, published_db)
-            _fsync(published_db.parent)
+            fsync_path(published_db.parent)
         finally:
             _remove_temp(temp)
     return PublicationResult(published_db, counts, tuple(tables), carried, now,
@@ -233,7 +233,8 @@ def _remove_temp(temp: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (its entries) to disk."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
