@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from typing import Callable
 
 import dagster as dg
+# not exported by `dagster` itself: the error the run storage raises for a run id already stored
+from dagster._core.errors import DagsterRunAlreadyExists
 
 from gn_pipelines.publish.releases import recover_releases
 from gn_pipelines.run_recovery import (
@@ -89,7 +91,7 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
             run_config={**(request.run_config or {}), **SILENT_CONSOLE}, instance=instance,
             partition_key=request.partition_key, run_id=claim.run_id,
             tags=tags, raise_on_error=False)
-    except dg.DagsterRunAlreadyExists:
+    except DagsterRunAlreadyExists:
         return claimed_elsewhere(label, "another process claimed it first")
     if not result.success and stopped_by_blocking_check(result):
         # the data was stopped, as designed: an outcome to report, not a platform failure

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import dagster as dg
+# not exported by `dagster` itself: the error the run storage raises for a run id already stored
+from dagster._core.errors import DagsterRunAlreadyExists
 
 from gn_pipelines.run_outcomes import (
     OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, describe, is_drop, root_cause, stopped_by_blocking_check,
@@ -179,7 +181,7 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
                     run = submitter.submit(request.job_name, run_id=claim.run_id, tags=tags,
                                            run_config={**(request.run_config or {}), **QUIET_CONSOLE},
                                            partition_key=request.partition_key)
-                except dg.DagsterRunAlreadyExists:
+                except DagsterRunAlreadyExists:
                     outcomes.append(claimed_elsewhere(label, "another process claimed it first"))
                     echo(outcomes[-1].line)
                     continue
