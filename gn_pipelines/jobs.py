@@ -77,31 +77,19 @@ def datalab_destroy_expired_job():
 JOBS = [setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS,
         check_provider_freshness_job, publish_job, datalab_extract_job, datalab_destroy_expired_job]
 
-datalab_destruction_schedule = dg.ScheduleDefinition(
-    name="nightly_datalab_destruction",
-    job=datalab_destroy_expired_job,
-    cron_schedule="30 3 * * *",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="03:30 Asia/Seoul: destroy the data-lab extracts whose use period has ended.",
-)
+def _seoul_schedule(name: str, job, cron: str, description: str | None = None) -> dg.ScheduleDefinition:
+    """A schedule on the province's clock, running by default (no click needed after a deploy)."""
+    return dg.ScheduleDefinition(name=name, job=job, cron_schedule=cron, execution_timezone="Asia/Seoul",
+                                 default_status=dg.DefaultScheduleStatus.RUNNING, description=description)
 
-nightly_publication_schedule = dg.ScheduleDefinition(
-    name="nightly_publication",
-    job=publish_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="02:00 Asia/Seoul: rebuild every published table and export.",
-)
 
-provider_freshness_schedule = dg.ScheduleDefinition(
-    name="provider_freshness_hourly",
-    job=check_provider_freshness_job,
-    cron_schedule="0 * * * *",
-    execution_timezone="Asia/Seoul",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+datalab_destruction_schedule = _seoul_schedule(
+    "nightly_datalab_destruction", datalab_destroy_expired_job, "30 3 * * *",
+    "03:30 Asia/Seoul: destroy the data-lab extracts whose use period has ended.")
+nightly_publication_schedule = _seoul_schedule(
+    "nightly_publication", publish_job, "0 2 * * *",
+    "02:00 Asia/Seoul: rebuild every published table and export.")
+provider_freshness_schedule = _seoul_schedule("provider_freshness_hourly", check_provider_freshness_job, "0 * * * *")
 
 # Declarative automation: the releases, the scorecard, the published tables and the open data
 # refresh when their inputs change (see REFRESH_WHEN_INPUTS_CHANGE), one dataset's chain at a
