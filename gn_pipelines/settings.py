@@ -14,6 +14,9 @@ PSEUDONYM_KEY_ENV = "GN_PSEUDONYM_KEY"
 SETTLE_SECONDS_ENV = "GN_SETTLE_SECONDS"
 
 DEFAULT_DATA_ROOT = "./data"
+# The zone of every time people read (pages, registers, query results), whatever the host's:
+# times are stored as instants (UTC or with their offset) and shown in this zone.
+DISPLAY_TIME_ZONE = "Asia/Seoul"
 # Personal data on disk is owner-only whatever the umask: these zones' directories are 0700, so
 # nothing inside is reachable by another local user; the restricted warehouse file is 0600.
 PRIVATE_DIRECTORY_MODE = 0o700

@@ -23,7 +23,11 @@ def connect(database: Path):
 
     if not database.exists():
         raise FileNotFoundError(f"{database} does not exist yet: run `gn-pipelines process` (or `dev`) first")
-    return duckdb.connect(str(database.resolve()), read_only=True)
+    from gn_pipelines.settings import DISPLAY_TIME_ZONE
+
+    connection = duckdb.connect(str(database.resolve()), read_only=True)
+    connection.execute(f"SET TimeZone = '{DISPLAY_TIME_ZONE}'")  # last_updated in KST, not the host's zone
+    return connection
 
 
 def run_statement(connection, sql: str, out=sys.stdout) -> None:

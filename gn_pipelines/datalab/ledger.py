@@ -15,7 +15,7 @@ import json
 import os
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 from gn_pipelines.publish.spreadsheet_safety import formula_safe
@@ -47,7 +47,7 @@ class LedgerEntry:
     destruction_due: str | None = None
     destroyed_on: str | None = None
     entry_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
-    recorded_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    recorded_at: str = field(default_factory=lambda: datetime.now(_seoul()).isoformat(timespec="seconds"))
 
 
 def ledger_dir(zones: DataZones) -> Path:
@@ -76,7 +76,8 @@ def entries(zones: DataZones) -> list[dict]:
     if not folder.exists():
         return []
     found = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")]
-    return sorted(found, key=lambda e: (e["recorded_at"], e["entry_id"]))
+    # by instant: entries of earlier versions carry UTC offsets, newer ones KST
+    return sorted(found, key=lambda e: (datetime.fromisoformat(e["recorded_at"]), e["entry_id"]))
 
 
 def register(zones: DataZones) -> list[dict]:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.settings import DISPLAY_TIME_ZONE
 
 # Only anonymous information and statistics may be opened (개인정보 보호법; spec/published-tables.md).
 OPEN_PRIVACY_CLASSES = frozenset({"익명정보", "통계"})
@@ -115,6 +116,7 @@ def load_release(directory: Path) -> Release:
         open_tables = {name: e for name, e in entries.items() if is_open_entry(e)}
         connection = duckdb.connect()
         connection.execute("SET threads = 1")  # a page is tiny; one thread per query avoids contention
+        connection.execute(f"SET TimeZone = '{DISPLAY_TIME_ZONE}'")  # timestamps answered in KST
         loaded, columns = {}, {}
         for name, entry in open_tables.items():
             parquet = directory / f"{name}.parquet"

@@ -87,6 +87,30 @@ def test_sql_shell_is_read_only(published):
         assert db.execute("SELECT count(*) FROM grades").fetchone() == (2,)
 
 
+def test_sql_shell_shows_times_in_seoul_whatever_the_host_zone(published, monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")  # a server's usual zone; DuckDB would show +00 by default
+    with duckdb.connect(str(published)) as db:
+        db.execute("CREATE TABLE stamps AS SELECT TIMESTAMPTZ '2026-07-15 01:30:00+00' AS last_updated")
+    out = io.StringIO()
+    with connect(published) as connection:
+        shell(connection, lines=["SELECT last_updated FROM stamps;"], out=out, interactive=False)
+    assert "2026-07-15 10:30:00+09" in out.getvalue()
+
+
+def test_the_ledger_records_in_seoul_and_orders_by_instant(tmp_path):
+    from gn_pipelines.datalab.ledger import LedgerEntry, append_entry, entries
+    from gn_pipelines.settings import DataZones
+
+    zones = DataZones(tmp_path).ensure()
+    # an entry of an earlier version (UTC), later in time than a KST entry whose text sorts after it
+    append_entry(zones, LedgerEntry("release", "earlier-version", "p", recorded_at="2026-07-15T02:00:00+00:00"))
+    append_entry(zones, LedgerEntry("release", "kst", "p", recorded_at="2026-07-15T10:30:00+09:00"))
+    append_entry(zones, LedgerEntry("release", "now", "p"))
+    recorded = entries(zones)
+    assert [e["reference"] for e in recorded] == ["kst", "earlier-version", "now"]
+    assert recorded[-1]["recorded_at"].endswith("+09:00")
+
+
 def test_sql_shell_says_when_nothing_is_published(tmp_path):
     with pytest.raises(FileNotFoundError, match="gn-pipelines process"):
         connect(tmp_path / "missing.duckdb")
