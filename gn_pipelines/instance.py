@@ -46,7 +46,22 @@ telemetry:
   enabled: false
 """
 
-DAGSTER_YAML = HEADER + POOLS + RUN_MONITORING + TELEMETRY
+# Dagster stores the sensor's cursor in every tick row and keeps ticks for ever unless told: a
+# quiet tick every 15 s is ~5,800 rows a day. Skipped ticks say only "nothing new".
+RETENTION = """\
+retention:
+  schedule:
+    purge_after_days: 90
+  sensor:
+    purge_after_days:
+      skipped: 7
+      failure: 90
+      success: 90
+"""
+
+DAGSTER_YAML = HEADER + POOLS + RUN_MONITORING + RETENTION + TELEMETRY
+# what earlier versions generated: still ours, so replaced by the current one
+EARLIER_DAGSTER_YAMLS = (HEADER + POOLS + RUN_MONITORING + TELEMETRY,)
 
 # Several machines: the queue (one run per provider at a time, so one provider's drops load in
 # order), retries only of runs lost to infrastructure (a failed check or bad data would fail
@@ -59,15 +74,7 @@ run_retries:
   enabled: true
   max_retries: 2
   retry_on_asset_or_op_failure: false
-retention:
-  schedule:
-    purge_after_days: 90
-  sensor:
-    purge_after_days:
-      skipped: 7
-      failure: 90
-      success: 90
-"""
+""" + RETENTION
 
 PROVIDER_RUN_LIMIT = """\
     tag_concurrency_limits:
@@ -101,7 +108,7 @@ def postgres_dagster_yaml(url: str) -> str:
 
 def _generated(text: str) -> bool:
     """Ours and unedited (for either storage)."""
-    return text == DAGSTER_YAML or (text.startswith(POSTGRES_HEAD + "storage:\n") and text.endswith(POSTGRES_TAIL))
+    return text == DAGSTER_YAML or text in EARLIER_DAGSTER_YAMLS or (text.startswith(POSTGRES_HEAD + "storage:\n") and text.endswith(POSTGRES_TAIL))
 
 
 def dagster_postgres_url() -> str | None:

@@ -17,6 +17,7 @@ import dagster as dg
 # not exported by `dagster` itself: the error the run storage raises for a run id already stored
 from dagster._core.errors import DagsterRunAlreadyExists
 
+from gn_pipelines.ingest.landing_state import LandingStateStore
 from gn_pipelines.publish.releases import recover_releases
 from gn_pipelines.run_recovery import (
     RECOVERED_TAG,
@@ -43,7 +44,9 @@ def _definitions() -> dg.Definitions:
 
 
 def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[dg.RunRequest], str]:
-    """Evaluate the landing sensor from an empty cursor; register the partitions it adds."""
+    """Evaluate the landing sensor without a cursor: against the landing state in the instance's
+    database (unchanged files are not read again), with the files whose runs did not finish
+    planned again. Registers the partitions it adds."""
     sensor = defs.resolve_sensor_def(LANDING_SENSOR_NAME)
     with dg.build_sensor_context(instance=instance, resources=defs.resources,
                                  sensor_name=LANDING_SENSOR_NAME) as context:
@@ -52,6 +55,11 @@ def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
     skipped = result.skip_reason.skip_message if result.skip_reason else ""
     return list(result.run_requests or []), skipped or ""
+
+
+def source_files(requests: list[dg.RunRequest]) -> set[str]:
+    """The landing paths these run requests are about (set-up runs are about none)."""
+    return {r.tags["gn/source_file"] for r in requests if "gn/source_file" in r.tags}
 
 
 def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
@@ -120,11 +128,16 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     for line in recover_releases(zones.root, lambda run_id: run_state(instance, run_id)):
         echo(line)
     requests, skip_message = plan_runs(defs, instance)
-    pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
+    finished = [already_succeeded(instance, r.run_key) for r in requests]
+    pending = [r for r, done in zip(requests, finished) if not done]
+    # the landing state remembers what finished, so the next `process` plans it no more
+    landing_state = LandingStateStore.of_instance(instance)
+    landing_state.mark_done(source_files([r for r, done in zip(requests, finished) if done]))
     # set-up runs first (the warehouse views), then the drops, in parallel where asked
     setup = [r for r in pending if not is_drop(r)]
     drops = [r for r in pending if is_drop(r)]
     skipped = sum(map(is_drop, requests)) - len(drops)
+    planned_files = source_files(drops)
     if skipped:
         echo(f"{skipped} file(s) skipped: already loaded or rejected earlier with the same bytes")
     if not pending and skip_message:
@@ -132,12 +145,17 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     if submit:
         from gn_pipelines.submission import submit_and_wait
 
-        return submit_and_wait(instance, setup + drops, echo, publish,
-                               behind=lambda: publication_behind(instance, zones))
+        submitted = submit_and_wait(instance, setup + drops, echo, publish,
+                                    behind=lambda: publication_behind(instance, zones))
+        landing_state.mark_done(o.label for o in submitted if o.success and not o.claimed_elsewhere
+                                and o.label in planned_files)
+        return submitted
     outcomes: list[RunOutcome] = []
 
     def report(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
+        if outcome.success and not outcome.claimed_elsewhere and outcome.label in planned_files:
+            landing_state.mark_done([outcome.label])
         echo(outcome.line)
         if outcome.trace and not outcome.interrupted:
             echo_error(outcome.trace)

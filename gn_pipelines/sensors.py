@@ -1,8 +1,9 @@
 """The landing sensor: watches the landing zone and requests one run per complete new file.
 
 Run keys come from file contents and the delivering provider's folder (the same bytes never
-load twice for one provider, and each provider's delivery is its own); the cursor remembers
-each file's size, mtime and hash, so a tick with nothing new only lists and stats files.
+load twice for one provider, and each provider's delivery is its own). Each file's size, mtime
+and hash are kept in the instance's database (ingest/landing_state.py) and the cursor stays a
+few hundred bytes, so a tick with nothing new only lists and stats files.
 """
 
 import hashlib
@@ -17,7 +18,8 @@ from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB
 from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name, reject_landing_file_job, setup_restricted_warehouse_job
 from gn_pipelines.contracts import CONTRACTS
 from gn_pipelines.restricted_views import VIEWS_VERSION
-from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection, dump_state, load_state, plan_landing
+from gn_pipelines.ingest.landing_state import LandingStateStore, dump_cursor, plan_with_state
+from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection
 from gn_pipelines.resources import DataZonesResource
 
 LANDING_SENSOR_NAME = "landing_drop_sensor"
@@ -88,9 +90,9 @@ def describe_plan(plan: LandingPlan) -> str:
                 "zone, and a rejection run for files in the wrong place, of an unknown type or empty.",
 )
 def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesResource) -> dg.SensorResult:
-    files, extra = load_state(context.cursor)
     data_zones = zones.zones
-    plan = plan_landing(data_zones.landing, files, zones.settle)
+    state = LandingStateStore.of_instance(context.instance)
+    plan, scan, extra = plan_with_state(data_zones.landing, state, context.cursor, zones.settle)
     version = warehouse_version(data_zones.root)
     requests = [] if extra.get("warehouse") == version else [warehouse_setup_request(version)]
     requests += [collection_request(p) for p in plan.collections]
@@ -102,7 +104,7 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=partition_requests(plan),
-        cursor=dump_state(plan.state, warehouse=version),
+        cursor=dump_cursor(scan, warehouse=version),
         skip_reason=None if requests else describe_plan(plan),
     )
 

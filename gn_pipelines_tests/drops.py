@@ -79,3 +79,19 @@ def drop(landing: Path, relative: str, content: bytes, *, mtime: float | None = 
 
 def headers_of(dataset: str) -> list[str]:
     return [column.header for column in get_contract(dataset).columns]
+
+
+def land_many_tiny_files(landing: Path, count: int) -> list[str]:
+    """`count` empty files spread over every provider × dataset folder, created with os.open
+    (100k in a few seconds); returns their relative paths."""
+    from gn_pipelines.contracts import CONTRACTS
+    from gn_pipelines.reference import PROVIDERS_BY_CODE
+
+    folders = [f"{provider}/{dataset}" for dataset, contract in CONTRACTS.items()
+               for provider in sorted(contract.providers or PROVIDERS_BY_CODE)]
+    for folder in folders:
+        (landing / folder).mkdir(parents=True, exist_ok=True)
+    relatives = [f"{folders[number % len(folders)]}/{number:07d}.csv" for number in range(count)]
+    for relative in relatives:
+        os.close(os.open(landing / relative, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644))
+    return relatives

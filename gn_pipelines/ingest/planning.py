@@ -1,19 +1,21 @@
 """Decide, from a scan of the landing zone, which files to collect, reject or wait for.
 
 This is the drop sensor's logic without Dagster: the sensor and `gn-pipelines process` both
-call `plan_landing`. Only files that are new or changed since the last plan are hashed.
+call it (through `landing_state.plan_with_state`, which keeps what is known in the instance's
+database). Only files that are new or changed since they were last planned are hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import time
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import NamedTuple
 
 from gn_pipelines.ingest.landing import (
+    LandedFile,
     address_of,
     content_sha256,
     is_settled,
@@ -21,8 +23,25 @@ from gn_pipelines.ingest.landing import (
     scan_landing,
 )
 
-# relative path -> [size, mtime_ns, sha256] of every complete file already planned
-LandingState = dict[str, list]
+
+class KnownFile(NamedTuple):
+    """What a plan learnt of a complete file: its stat fingerprint and its content digest (a
+    named tuple: the state of 100k files is read on a full reconcile)."""
+
+    size: int
+    mtime_ns: int
+    sha256: str  # for a refused link: a digest of its description, its target is never read
+    done: bool = False  # its run finished for good (succeeded, or its data was stopped by a check)
+
+    @property
+    def fingerprint(self) -> tuple[int, int]:
+        return (self.size, self.mtime_ns)
+
+
+# relative path -> what is known of the file
+LandingState = dict[str, KnownFile]
+# sha256 digests -> (relative path, sha256) of recorded files holding those bytes
+SameBytesLookup = Callable[[set[str]], Iterable[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -51,22 +70,37 @@ class LandingPlan:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (relative path, same as), also recorded
     unchanged: int = 0
     hashed: int = 0
-    state: LandingState = field(default_factory=dict)
+    state: LandingState = field(default_factory=dict)  # every file this plan looked at, after it
+    recorded: LandingState = field(default_factory=dict)  # what this plan learnt: to be stored
 
 
-def plan_landing(landing_root: Path, previous: LandingState, settle_seconds: float,
-                 now: float | None = None,
-                 hasher: Callable[[Path], str] | None = None) -> LandingPlan:
-    """Plan one pass over the landing zone, given the state the previous pass left."""
+def plan_landing(landing_root: Path, previous: Mapping[str, KnownFile], settle_seconds: float,
+                 now: float | None = None, hasher: Callable[[Path], str] | None = None) -> LandingPlan:
+    """Plan one pass over the whole landing zone, given what earlier passes learnt."""
+    return plan_files(scan_landing(landing_root), previous, settle_seconds, now=now, hasher=hasher)
+
+
+def plan_files(listed: Iterable[LandedFile], previous: Mapping[str, KnownFile], settle_seconds: float, *,
+               now: float | None = None, hasher: Callable[[Path], str] | None = None,
+               replan: Collection[str] = (), same_bytes: SameBytesLookup | None = None) -> LandingPlan:
+    """Plan the listed files. `previous` holds what is known of (at least) those files; `replan`
+    names known files to plan again without re-reading them (their runs did not finish);
+    `same_bytes` finds recorded files outside `listed` that hold given bytes (duplicates)."""
     now = time.time() if now is None else now
     hasher = hasher or content_sha256
+    replan = _with_their_copies(set(replan), previous)
     plan = LandingPlan()
-    candidates: list[tuple[int, str, int, str]] = []  # (mtime, relative, size, sha256): new or changed
-    for landed in scan_landing(landing_root):
+    candidates: list[tuple[int, str, int, str]] = []  # (mtime, relative, size, sha256): to plan
+    for landed in listed:
         known = previous.get(landed.relative)
-        if known and tuple(known[:2]) == landed.fingerprint:
+        if known and known.mtime_ns == landed.mtime_ns and known.size == landed.size:
             plan.state[landed.relative] = known
-            plan.unchanged += 1
+            if landed.relative not in replan:
+                plan.unchanged += 1
+            elif landed.refusal:
+                _plan_refusal(plan, landed)
+            else:
+                candidates.append((landed.mtime_ns, landed.relative, landed.size, known.sha256))
             continue
         if known:  # changed: keep what we knew until the new version is complete
             plan.state[landed.relative] = known
@@ -82,20 +116,40 @@ def plan_landing(landing_root: Path, previous: LandingState, settle_seconds: flo
         try:
             sha256 = hasher(landed.path)
         except FileNotFoundError:
+            plan.waiting.append((landed.relative, "removed while it was read"))
             continue
         plan.hashed += 1
-        plan.state[landed.relative] = [landed.size, landed.mtime_ns, sha256]
-        if known and known[2] == sha256:  # touched or re-copied: the same bytes
+        if known and known.sha256 == sha256:  # touched or re-copied: the same bytes
+            plan.state[landed.relative] = plan.recorded[landed.relative] = KnownFile(
+                landed.size, landed.mtime_ns, sha256, known.done)
             plan.unchanged += 1
             continue
+        plan.state[landed.relative] = plan.recorded[landed.relative] = KnownFile(
+            landed.size, landed.mtime_ns, sha256)
         candidates.append((landed.mtime_ns, landed.relative, landed.size, sha256))
     # bytes a provider already delivered for a dataset under another name (earlier or in this pass)
     fresh = {candidate[1] for candidate in candidates}
-    delivered = {(_folder(relative), entry[2]): relative for relative, entry in sorted(plan.state.items())
-                 if relative not in fresh and len(entry) > 2}
+    digests = {candidate[3] for candidate in candidates}
+    earlier = [(relative, entry.sha256) for relative, entry in plan.state.items() if entry.sha256 in digests]
+    if same_bytes and candidates:
+        earlier += same_bytes(digests)
+    delivered: dict[tuple[str, str], str] = {}
+    for relative, sha256 in sorted(earlier):
+        if relative not in fresh:
+            delivered.setdefault((_folder(relative), sha256), relative)
     for _, relative, size, sha256 in sorted(candidates):  # the earliest name is the delivery
         _plan_file(plan, relative, size, sha256, delivered)
     return plan
+
+
+def _with_their_copies(replan: set[str], previous: Mapping[str, KnownFile]) -> set[str]:
+    """A file planned again takes the files of its folder with the same bytes along: the earliest
+    name must be the delivery again, not a copy recorded while the first run had not finished."""
+    if not replan:
+        return replan
+    wanted = {(_folder(relative), previous[relative].sha256) for relative in replan if relative in previous}
+    return replan | {relative for relative, entry in previous.items()
+                     if (_folder(relative), entry.sha256) in wanted}
 
 
 def _folder(relative: str) -> str:
@@ -105,7 +159,7 @@ def _folder(relative: str) -> str:
 def _plan_refusal(plan: LandingPlan, landed) -> None:
     # the run key must change when the link changes, without reading what it points to
     marker = hashlib.sha256(f"{landed.relative}\0{landed.refusal}\0{landed.mtime_ns}".encode()).hexdigest()
-    plan.state[landed.relative] = [landed.size, landed.mtime_ns, marker]
+    plan.state[landed.relative] = plan.recorded[landed.relative] = KnownFile(landed.size, landed.mtime_ns, marker)
     plan.rejections.append(PlannedRejection(landed.relative, landed.refusal, marker, archive=False))
 
 
@@ -126,20 +180,3 @@ def _plan_file(plan: LandingPlan, relative: str, size: int, sha256: str,
         return
     plan.collections.append(
         PlannedCollection(relative, address.provider_code, address.dataset, address.file_name, sha256))
-
-
-def dump_state(state: LandingState, **extra) -> str:
-    return json.dumps({"version": 1, "files": state, **extra}, ensure_ascii=False, separators=(",", ":"))
-
-
-def load_state(cursor: str | None) -> tuple[LandingState, dict]:
-    """The files of a cursor and its other entries; an unreadable cursor starts afresh."""
-    if not cursor:
-        return {}, {}
-    try:
-        payload = json.loads(cursor)
-    except json.JSONDecodeError:
-        return {}, {}
-    files = payload.pop("files", {})
-    payload.pop("version", None)
-    return files, payload

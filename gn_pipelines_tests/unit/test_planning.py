@@ -7,7 +7,7 @@ import pytest
 
 from gn_pipelines.ingest import planning
 from gn_pipelines.ingest.archive import archive_file
-from gn_pipelines.ingest.planning import dump_state, load_state, plan_landing
+from gn_pipelines.ingest.planning import plan_landing
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
 
 COMPLAINTS = csv_bytes(sample_rows("civil_complaints", 2))
@@ -51,10 +51,10 @@ def test_temporary_names_and_unsettled_files_wait(zones):
 def test_nothing_new_reads_no_file_contents(zones, counted_hashes):
     drop(zones.landing, "48740/civil_complaints/a.csv", COMPLAINTS)
     first = plan_landing(zones.landing, {}, settle_seconds=0)
-    assert len(counted_hashes) == 1
-    state, _ = load_state(dump_state(first.state))  # through the cursor's JSON, as the sensor does
-    second = plan_landing(zones.landing, state, settle_seconds=0)
+    assert len(counted_hashes) == 1 and set(first.recorded) == {"48740/civil_complaints/a.csv"}
+    second = plan_landing(zones.landing, first.recorded, settle_seconds=0)
     assert len(counted_hashes) == 1 and second.unchanged == 1 and not second.collections
+    assert not second.recorded  # nothing new to store
 
 
 def test_touched_file_with_same_bytes_is_not_collected_again(zones):
@@ -106,11 +106,6 @@ def test_empty_file_is_a_rejection(zones):
     drop(zones.landing, "48740/civil_complaints/a.csv", b"")
     [rejection] = plan_landing(zones.landing, {}, settle_seconds=0).rejections
     assert "empty" in rejection.reason
-
-
-def test_unreadable_cursor_starts_afresh():
-    assert load_state("not json") == ({}, {})
-    assert load_state(None) == ({}, {})
 
 
 def test_archive_is_content_addressed_and_read_only(zones, tmp_path):

@@ -1,0 +1,229 @@
+"""The landing state: what is known of every landed file, kept in the Dagster instance's database.
+
+One row per file (path, size, mtime, sha256, whether its run finished for good) in the table
+`gn_landing_files`, beside the run storage's own tables, so the daemon's sensor and
+`gn-pipelines process` on any machine sharing the instance see the same state (SQLite in
+DAGSTER_HOME, or PostgreSQL). The sensor's cursor stays a few hundred bytes: a high-water mark
+of mtimes and a digest of the files known at the last tick. A tick whose listing at or below the
+mark still matches the digest only looks up the files above the mark; any other difference (a
+file copied with an old mtime by `cp -p` or `rsync -t`, a removed or replaced file) reconciles
+the whole listing against the table, so nothing is missed (docs/landing-state.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from gn_pipelines.ingest.landing import LandedFile, scan_landing
+from gn_pipelines.ingest.planning import KnownFile, LandingPlan, LandingState, plan_files
+
+CURSOR_VERSION = 2
+# the names of files still waiting are kept in the cursor up to this many characters; beyond,
+# the next tick reconciles against the table instead (slower, never wrong)
+WAITING_NAMES_LIMIT = 2000
+# rows per statement: SQLite allows 32,766 bound variables (999 before 3.32)
+CHUNK = 500
+
+_metadata = sa.MetaData()
+LANDING_FILES = sa.Table(
+    "gn_landing_files", _metadata,
+    sa.Column("relative", sa.Text, primary_key=True),  # NFC path under the landing root
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mtime_ns", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("done", sa.Boolean, nullable=False, default=False),
+    sa.Index("gn_landing_files_by_sha256", "sha256"),  # duplicates: the same bytes under another name
+)
+
+Connect = Callable[[], AbstractContextManager[sa.Connection]]
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class LandingStateStore:
+    """The table of landed files, reached through a storage's `connect()` (the Dagster run
+    storage's: a transaction per call on SQLite, autocommit on PostgreSQL)."""
+
+    def __init__(self, connect: Connect):
+        self._connect = connect
+        with self._connect() as connection:
+            try:
+                _metadata.create_all(connection, checkfirst=True)
+            except sa.exc.DBAPIError:  # another process created it at the same moment
+                if not sa.inspect(connection).has_table(LANDING_FILES.name):
+                    raise
+
+    @classmethod
+    def of_instance(cls, instance) -> LandingStateStore:
+        """The state in a Dagster instance's database (its run storage: SQLite or PostgreSQL)."""
+        return cls(instance.run_storage.connect)
+
+    def known(self, relatives: Iterable[str]) -> LandingState:
+        """What is recorded of these files (absent: never planned)."""
+        found: LandingState = {}
+        with self._connect() as connection:
+            for chunk in _chunks(sorted(set(relatives))):
+                rows = connection.execute(sa.select(LANDING_FILES).where(LANDING_FILES.c.relative.in_(chunk)))
+                found.update(_as_state(rows))
+        return found
+
+    def everything(self) -> LandingState:
+        with self._connect() as connection:
+            return _as_state(connection.execute(sa.select(LANDING_FILES)))
+
+    def holding(self, digests: set[str]) -> list[tuple[str, str]]:
+        """(relative path, sha256) of the recorded files with these contents."""
+        found: list[tuple[str, str]] = []
+        with self._connect() as connection:
+            for chunk in _chunks(sorted(digests)):
+                query = sa.select(LANDING_FILES.c.relative, LANDING_FILES.c.sha256).where(
+                    LANDING_FILES.c.sha256.in_(chunk))
+                found += [(row.relative, row.sha256) for row in connection.execute(query)]
+        return found
+
+    def record(self, state: Mapping[str, KnownFile]) -> None:
+        """Insert or replace these files' rows."""
+        rows = [(relative, *entry) for relative, entry in sorted(state.items())]
+        with self._connect() as connection:
+            postgres = connection.dialect.name == "postgresql"
+            for chunk in _chunks(rows, 10_000):
+                if postgres:  # five arrays, one statement: psycopg2's executemany is a row per round trip
+                    connection.execute(_UPSERT_ARRAYS, dict(zip(_COLUMNS, map(list, zip(*chunk)))))
+                else:  # sqlite3's executemany binds row after row in C, under the variable limit
+                    connection.execute(_SQLITE_UPSERT, [dict(zip(_COLUMNS, row)) for row in chunk])
+
+    def mark_done(self, relatives: Iterable[str]) -> None:
+        """These files' runs finished for good: `process` plans them again no more."""
+        self._update(relatives, done=True)
+
+    def forget(self, relatives: Iterable[str]) -> None:
+        """Remove the rows of files no longer in the landing zone."""
+        with self._connect() as connection:
+            for chunk in _chunks(sorted(set(relatives))):
+                connection.execute(sa.delete(LANDING_FILES).where(LANDING_FILES.c.relative.in_(chunk)))
+
+    def _update(self, relatives: Iterable[str], **values) -> None:
+        with self._connect() as connection:
+            for chunk in _chunks(sorted(set(relatives))):
+                connection.execute(sa.update(LANDING_FILES).where(LANDING_FILES.c.relative.in_(chunk)).values(**values))
+
+
+_COLUMNS = ("relative", "size", "mtime_ns", "sha256", "done")
+_UPDATED = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[1:])
+_SQLITE_UPSERT = sa.text(f"""
+    INSERT INTO gn_landing_files ({", ".join(_COLUMNS)}) VALUES (:relative, :size, :mtime_ns, :sha256, :done)
+    ON CONFLICT (relative) DO UPDATE SET {_UPDATED}""")
+_UPSERT_ARRAYS = sa.text(f"""
+    INSERT INTO gn_landing_files ({", ".join(_COLUMNS)})
+    SELECT * FROM unnest(CAST(:relative AS text[]), CAST(:size AS bigint[]), CAST(:mtime_ns AS bigint[]),
+                         CAST(:sha256 AS varchar[]), CAST(:done AS boolean[]))
+    ON CONFLICT (relative) DO UPDATE SET {_UPDATED}""")
+
+
+def _as_state(result: sa.CursorResult) -> LandingState:
+    # fetchall: rows fetched in one call (iterating fetches one at a time: 2x slower at 100k)
+    return {relative: KnownFile(size, mtime_ns, sha256, bool(done))
+            for relative, size, mtime_ns, sha256, done in result.fetchall()}
+
+
+@dataclass(frozen=True)
+class ScanCursor:
+    """What the sensor remembers between ticks, bounded whatever the number of landed files."""
+
+    mark: int  # the newest mtime_ns of the files known at the last tick
+    digest: str  # of the (path, size, mtime) of every file known at the last tick, in path order
+    waiting: frozenset[str]  # files seen at the last tick but not planned yet (uploads, unsettled)
+
+    def unsure(self, listed: list[LandedFile]) -> list[LandedFile] | None:
+        """The listed files the table must be asked about: those above the mark or waiting; None
+        when the files at or below the mark are not exactly the ones known at the last tick."""
+        mark, waiting = self.mark, self.waiting
+        unsure = [landed for landed in listed if landed.mtime_ns > mark or landed.relative in waiting]
+        unsure_names = {landed.relative for landed in unsure}
+        digest = _digest(landed for landed in listed if landed.relative not in unsure_names)
+        return unsure if digest == self.digest else None
+
+    @classmethod
+    def after(cls, listed: list[LandedFile], waiting: set[str]) -> ScanCursor:
+        """The memory of a tick that listed `listed` and recorded all of them but `waiting`."""
+        known = [landed for landed in listed if landed.relative not in waiting]
+        mark = max((landed.mtime_ns for landed in known), default=0)
+        return cls(mark, _digest(known), frozenset(waiting))
+
+    def to_json(self) -> dict | None:
+        """The cursor's fields, or None when the waiting names would not fit (start afresh)."""
+        waiting = sorted(self.waiting)
+        if sum(len(name) for name in waiting) > WAITING_NAMES_LIMIT:
+            return None
+        return {"mark": self.mark, "digest": self.digest, "waiting": waiting}
+
+
+def _digest(files: Iterable[LandedFile]) -> str:
+    """Of the files' paths and stat fingerprints, in the scan's (path) order."""
+    lines = "".join(f"{landed.relative}\0{landed.size}\0{landed.mtime_ns}\n" for landed in files)
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def dump_cursor(scan: ScanCursor | None, **extra) -> str:
+    fields = scan.to_json() if scan else None
+    return json.dumps({"version": CURSOR_VERSION, "scan": fields, **extra}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def load_cursor(cursor: str | None) -> tuple[ScanCursor | None, LandingState, dict]:
+    """The scan memory of a cursor, the files of an old (version 1) cursor, and the cursor's other
+    entries; an unreadable cursor starts afresh (a full reconcile against the table)."""
+    try:
+        payload = json.loads(cursor) if cursor else {}
+    except json.JSONDecodeError:
+        return None, {}, {}
+    if not isinstance(payload, dict):
+        return None, {}, {}
+    version = payload.pop("version", None)
+    scan = payload.pop("scan", None)
+    # version 1 kept every file in the cursor: adopt them instead of hashing everything again
+    legacy = {relative: KnownFile(*entry[:3]) for relative, entry in (payload.pop("files", None) or {}).items()
+              if isinstance(entry, list) and len(entry) >= 3} if version == 1 else {}
+    if version != CURSOR_VERSION or not scan:
+        return None, legacy, payload
+    return ScanCursor(scan["mark"], scan["digest"], frozenset(scan["waiting"])), {}, payload
+
+
+def plan_with_state(landing_root: Path, store: LandingStateStore, cursor: str | None, settle_seconds: float,
+                    *, now: float | None = None,
+                    hasher: Callable[[Path], str] | None = None) -> tuple[LandingPlan, ScanCursor, dict]:
+    """Plan one pass over the landing zone against the stored state, record what it learnt, and
+    return the plan, the scan memory for the next cursor and the cursor's other entries.
+
+    Without a cursor (a first tick, or `gn-pipelines process`) the whole listing is reconciled
+    with the table and the files whose runs did not finish are planned again (unread)."""
+    now = time.time() if now is None else now
+    scan, legacy, extra = load_cursor(cursor)
+    listed = scan_landing(landing_root)
+    unsure = scan.unsure(listed) if scan else None
+    if unsure is None:
+        previous = store.everything()
+        store.forget(previous.keys() - {landed.relative for landed in listed})
+        replan = [] if cursor else [relative for relative, entry in previous.items() if not entry.done]
+        plan = plan_files(listed, legacy | previous, settle_seconds, now=now, hasher=hasher, replan=replan)
+        plan.recorded.update({relative: entry for relative, entry in legacy.items()
+                              if plan.state.get(relative) is entry and relative not in plan.recorded})
+    else:
+        previous = store.known(landed.relative for landed in unsure)
+        plan = plan_files(unsure, previous, settle_seconds, now=now, hasher=hasher, same_bytes=store.holding)
+        plan.unchanged += len(listed) - len(unsure)
+    store.record(plan.recorded)
+    if unsure == [] and scan and not scan.waiting:  # nothing new, nothing waiting: the same memory
+        return plan, scan, extra
+    return plan, ScanCursor.after(listed, {relative for relative, _ in plan.waiting}), extra
