@@ -1,13 +1,16 @@
-"""Publication: the published warehouse (one asset per published table), the open-data export.
+"""Publication: the published warehouse (one asset per build of published tables), the open-data export.
 
 Every table is written into the release being built (`gn_pipelines/publish/releases.py`), only
-from de-identified assets, and only after the blocking checks (a final residual-identifier
-scan; no cell under 5 in aggregates) passed on the rows about to be published. The open-data
-export completes the release and makes it current in one swap: a failed check or a killed run
-leaves the current release as it was.
+from de-identified assets, and only through the publication gate (`publish/gate.py`: a final
+residual-identifier scan; no small cell in aggregates). A table whose inputs did not change since
+the current release (`publish/fingerprints.py`) is carried over instead of being rebuilt. The
+open-data export completes the release and makes it current in one swap: a failed check or a
+killed run leaves the current release as it was. The builds come from `publish/builds.py`: no
+dataset is named here.
 """
 
 import base64
+from pathlib import Path
 
 import dagster as dg
 
@@ -18,6 +21,7 @@ from gn_pipelines.assets.deidentification import (
     pseudonymised_asset_key,
 )
 from gn_pipelines.assets.scorecard import SCORECARD_KEY
+from gn_pipelines.publish.builds import DROPS, RELEASED, TableBuild, table_builds
 from gn_pipelines.resources import DataZonesResource
 
 PUBLISHED_GROUP = "published"
@@ -25,36 +29,10 @@ OPEN_DATA_GROUP = "open_data"
 
 PUBLISHED_POOL = "published_warehouse"  # one writer of published.duckdb at a time
 SMALL_CELL_CHECK = "no_small_cells"
-NAMJI_CHART = "nakdong_namji_bod_tp.png"
 
 
 def published_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["published", table])
-
-
-def _text_columns(table: str) -> list[str]:
-    from gn_pipelines.publish.tables import published_table
-
-    return [c.name for c in published_table(table).columns
-            if c.type == "VARCHAR" and not c.name.endswith("_key")]
-
-
-def _scan(frame_or_parquet, table: str) -> dict[str, int]:
-    """The final identifier scan over the rows about to be published."""
-    import duckdb
-
-    from gn_pipelines.privacy.scrubber import count_residual_identifiers
-
-    connection = duckdb.connect()
-    try:
-        if isinstance(frame_or_parquet, str):
-            connection.execute(f"CREATE VIEW candidate AS SELECT * FROM read_parquet('{frame_or_parquet}')")
-        else:
-            connection.register("candidate", frame_or_parquet)
-        found = count_residual_identifiers(connection, "candidate", _text_columns(table))
-    finally:
-        connection.close()
-    return {kind: int(n) for kind, n in found.items() if n}
 
 
 def release_draft(context: dg.AssetExecutionContext, zones):
@@ -66,182 +44,130 @@ def release_draft(context: dg.AssetExecutionContext, zones):
         "active" if run_id == context.run.run_id else run_state(context.instance, run_id)))
 
 
-def _publish_checked(draft, zones, sources: dict, small_cells: dict | None = None):
-    """Scan each source (identifiers; cells under 5 in aggregates), write all of them into the
-    release being built (`draft`) if every check passes; yield the results."""
-    from gn_pipelines.publish.releases import base_published_db
-    from gn_pipelines.publish.warehouse import publish
-
-    residual = {table: _scan(source, table) for table, source in sources.items()}
-    small = {table: _cells_under_5(frame, column) for table, (frame, column, _) in (small_cells or {}).items()}
-    clean = not any(residual.values()) and not any(small.values())
-    result = None
-    if clean:
-        selects = {table: (f"SELECT * FROM read_parquet('{s}')" if isinstance(s, str) else s)
-                   for table, s in sources.items()}
-        result = publish(draft.published_db, selects, carry_from=base_published_db(zones.root, draft))
-    blocked = None if clean else "a blocking check failed: nothing was published"
-    for table in sources:
-        key = published_key(table)
-        metadata = {"published": clean, "release": draft.id,
-                    "published_db": dg.MetadataValue.path(str(zones.published_db))}
-        if result:
-            metadata["dagster/row_count"] = result.row_counts.get(table, 0)
-            metadata["published_at"] = result.published_at.isoformat()
-        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
-        yield dg.AssetCheckResult(
-            asset_key=key, check_name=RESIDUAL_CHECK, passed=not residual[table],
-            severity=dg.AssetCheckSeverity.ERROR, description=blocked,
-            metadata={"residual_identifiers": dg.MetadataValue.json(residual[table])})
-        if table in small:
-            report = small_cells[table][2]
-            yield dg.AssetCheckResult(
-                asset_key=key, check_name=SMALL_CELL_CHECK, passed=small[table] == 0,
-                severity=dg.AssetCheckSeverity.ERROR, description=blocked,
-                metadata={"cells_under_5": small[table], **report.as_metadata()})
+def _input_asset(build: TableBuild) -> dg.AssetKey:
+    if build.reads == RELEASED:
+        return deidentified_asset_key(build.dataset)
+    if build.reads == DROPS:
+        return pseudonymised_asset_key(build.dataset)
+    return SCORECARD_KEY
 
 
-def _cells_under_5(frame, count_column: str) -> int:
-    return int(((frame[count_column] < 5) & frame[count_column].notna()).sum())
+def _input_files(build: TableBuild, zones):
+    """The path the build reads (file or glob) and the files behind it (fingerprinted)."""
+    from gn_pipelines.assets.scorecard import scorecard_path
+    from gn_pipelines.privacy.deidentify import deidentified_path, pseudonymised_glob
+
+    if build.reads == DROPS:
+        glob = pseudonymised_glob(zones, build.dataset)
+        return glob, sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
+    path = deidentified_path(zones, build.dataset) if build.reads == RELEASED else scorecard_path(zones)
+    return path, [path] if path.exists() else []
 
 
-def _checks(table: str, small_cells: bool = False) -> list[dg.AssetCheckSpec]:
-    specs = [dg.AssetCheckSpec(RESIDUAL_CHECK, asset=published_key(table), blocking=True,
-                               description="Final scan of the rows about to be published; any "
-                                           "identifier stops the publication.")]
-    if small_cells:
-        specs.append(dg.AssetCheckSpec(SMALL_CELL_CHECK, asset=published_key(table), blocking=True,
-                                       description="No published cell counts fewer than 5."))
+def _checks(build: TableBuild) -> list[dg.AssetCheckSpec]:
+    from gn_pipelines.privacy.recipes import SMALL_CELL_THRESHOLD
+
+    specs = []
+    for table in build.tables:
+        specs.append(dg.AssetCheckSpec(
+            RESIDUAL_CHECK, asset=published_key(table), blocking=True,
+            description="Final scan of the rows about to be published; any identifier stops the publication."))
+        if build.suppressed:
+            specs.append(dg.AssetCheckSpec(
+                SMALL_CELL_CHECK, asset=published_key(table), blocking=True,
+                description=f"No published cell counts fewer than {SMALL_CELL_THRESHOLD}."))
     return specs
 
 
-def _spec(table: str, deps: list, description: str) -> dg.AssetSpec:
-    return dg.AssetSpec(published_key(table), deps=deps, group_name=PUBLISHED_GROUP,
-                        kinds={"duckdb"}, description=description,
-                        automation_condition=REFRESH_WHEN_INPUTS_CHANGE)
+def gate_events(outcome, zones, draft, build: TableBuild, row_counts: dict[str, int]):
+    """The materialisations and blocking check results of one gate outcome."""
+    blocked = outcome.blocked_reason
+    for table, verdict in outcome.verdicts.items():
+        key = published_key(table)
+        metadata = {"published": outcome.passed, "release": draft.id,
+                    "published_db": dg.MetadataValue.path(str(zones.published_db)),
+                    "fingerprint": (outcome.records.get(table) or {}).get("fingerprint") or ""}
+        if outcome.carried_from:
+            metadata["carried_over_from"] = outcome.carried_from  # inputs unchanged: not rebuilt
+        if outcome.passed:
+            metadata["dagster/row_count"] = row_counts.get(table, 0)
+        if outcome.publication is not None:
+            metadata["published_at"] = outcome.publication.published_at.isoformat()
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+        yield dg.AssetCheckResult(
+            asset_key=key, check_name=RESIDUAL_CHECK, passed=not verdict.residual_identifiers,
+            severity=dg.AssetCheckSeverity.ERROR, description=blocked,
+            metadata={"residual_identifiers": dg.MetadataValue.json(verdict.residual_identifiers)})
+        if build.suppressed:
+            report = (outcome.records.get(table) or {}).get("report") or {}
+            yield dg.AssetCheckResult(
+                asset_key=key, check_name=SMALL_CELL_CHECK, passed=not verdict.small_cells,
+                severity=dg.AssetCheckSeverity.ERROR, description=blocked,
+                metadata={"cells_under_threshold": verdict.small_cells or 0,
+                          "threshold": verdict.threshold, **{k: v for k, v in report.items() if k != "threshold"}})
 
 
-def _record_level(table: str, dataset: str):
-    @dg.multi_asset(
-        name=f"publish_{table}", pool=PUBLISHED_POOL, can_subset=False,
-        specs=[_spec(table, [deidentified_asset_key(dataset)],
-                     f"Published `{table}`: the de-identified, k-anonymous records.")],
-        check_specs=_checks(table),
-    )
-    def publish_record_level(context: dg.AssetExecutionContext, zones: DataZonesResource):
-        from gn_pipelines.privacy.deidentify import deidentified_path
-
-        source = deidentified_path(zones.zones, dataset)
-        if not source.exists():
-            raise dg.Failure(f"nothing to publish: {dataset} has no de-identified release yet")
-        yield from _publish_checked(release_draft(context, zones.zones), zones.zones, {table: str(source)})
-
-    return publish_record_level
+def _chart_preview(event: dg.MaterializeResult, chart) -> dg.MaterializeResult:
+    encoded = base64.b64encode(chart.read_bytes()).decode()
+    metadata = dict(event.metadata or {}) | {
+        "chart": dg.MetadataValue.path(str(chart)),
+        "chart_preview": dg.MetadataValue.md(f"![{chart.stem}](data:image/png;base64,{encoded})")}
+    return dg.MaterializeResult(asset_key=event.asset_key, metadata=metadata)
 
 
-def _named(frame, zones):
-    """Add `sigungu_name` from the reference providers (and 창원's districts)."""
-    from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
+def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
+    """The asset publishing one build's tables: carried over when its inputs are unchanged,
+    otherwise built, gated and written into the release being built."""
+    specs = [dg.AssetSpec(published_key(table), deps=[_input_asset(build)], group_name=PUBLISHED_GROUP,
+                          kinds={"duckdb"}, description=build.description,
+                          automation_condition=REFRESH_WHEN_INPUTS_CHANGE)
+             for table in build.tables]
 
-    names = {code: p.name for code, p in PROVIDERS_BY_CODE.items()}
-    names |= {code: f"{names['48120']} {name}" for code, name in CHANGWON_DISTRICTS.items()}
-    frame.insert(1, "sigungu_name", frame["sigungu_code"].map(names))
-    return frame
+    @dg.multi_asset(name=f"publish_{build.name}", pool=PUBLISHED_POOL, can_subset=False,
+                    specs=specs, check_specs=_checks(build))
+    def publish_tables(context: dg.AssetExecutionContext, zones: DataZonesResource):
+        from gn_pipelines.publish.fingerprints import inputs_fingerprint
+        from gn_pipelines.publish.gate import carry_over_through_gate, publish_through_gate
+        from gn_pipelines.publish.releases import base_release, carry_charts, unchanged_table_inputs
+        from gn_pipelines.publish.tables import published_table
 
+        data_zones = zones.zones
+        source, files = _input_files(build, data_zones)
+        if not files:
+            raise dg.Failure(f"nothing to publish: {build.name} has no input yet ({source})")
+        fingerprints = {table: inputs_fingerprint(files, relative_to=data_zones.root,
+                                                  declaration=repr(published_table(table)))
+                        for table in build.tables}
+        draft = release_draft(context, data_zones)
+        unchanged = unchanged_table_inputs(data_zones.root, draft, fingerprints)
+        charts = {}
+        if unchanged is not None:
+            copied = carry_charts(data_zones.root, draft, [name for _, name, _ in build.charts])
+            charts = {table: draft.charts_dir / name for table, name, _ in build.charts
+                      if (draft.charts_dir / name).exists()}
+            outcome = carry_over_through_gate(data_zones.root, draft, unchanged)
+            base = base_release(data_zones.root, draft)
+            row_counts = base.manifest.get("tables", {}) if base is not None else {}
+            context.log.info(f"{build.name}: inputs unchanged since release {outcome.carried_from}; "
+                             f"carried over ({len(copied)} chart(s) copied)")
+        else:
+            built = build.build(source, draft.charts_dir)
+            charts = built.charts
+            for table, report in built.reports.items():
+                context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
+            outcome = publish_through_gate(
+                data_zones.root, draft, built.sources, count_columns=built.count_columns,
+                fingerprints=fingerprints, reports={t: r.as_metadata() for t, r in built.reports.items()})
+            row_counts = outcome.publication.row_counts if outcome.publication is not None else {}
+        for event in gate_events(outcome, data_zones, draft, build, row_counts):
+            if isinstance(event, dg.MaterializeResult) and event.asset_key.path[-1] in charts:
+                event = _chart_preview(event, charts[event.asset_key.path[-1]])
+            yield event
 
-def _aggregate(table: str, dataset: str, view: str):
-    @dg.multi_asset(
-        name=f"publish_{table}", pool=PUBLISHED_POOL, can_subset=False,
-        specs=[_spec(table, [pseudonymised_asset_key(dataset)],
-                     f"Published `{table}`: counts from every de-identified record, cells under 5 "
-                     "suppressed, plus secondary suppression so they cannot be recovered from totals.")],
-        check_specs=_checks(table, small_cells=True),
-    )
-    def publish_aggregate(context: dg.AssetExecutionContext, zones: DataZonesResource):
-        import duckdb
-
-        from gn_pipelines.privacy.deidentify import pseudonymised_glob
-        from gn_pipelines.publish.aggregates import AGGREGATES
-
-        connection = duckdb.connect()
-        try:
-            glob = str(pseudonymised_glob(zones.zones, dataset))
-            connection.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{glob}', union_by_name = true)")
-            build, spec = AGGREGATES[table]
-            report = build(connection)
-            frame = _named(connection.execute(f"SELECT * FROM {table}").df(), zones.zones)
-        finally:
-            connection.close()
-        context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
-        yield from _publish_checked(release_draft(context, zones.zones), zones.zones, {table: frame},
-                                    small_cells={table: (frame, spec.count_column, report)})
-
-    return publish_aggregate
-
-
-WATER_TABLES = ("water_quality_measurements", "water_quality_station_grades", "nakdong_namji_target")
-
-
-@dg.multi_asset(
-    name="publish_water_quality", pool=PUBLISHED_POOL, can_subset=False,
-    specs=[_spec(t, [deidentified_asset_key("water_quality")],
-                 f"Published `{t}`: 하천 생활환경기준 grades on annual means (see docs/architecture.md).")
-           for t in WATER_TABLES],
-    check_specs=[spec for t in WATER_TABLES for spec in _checks(t)],
-)
-def publish_water_quality(context: dg.AssetExecutionContext, zones: DataZonesResource):
-    import duckdb
-
-    from gn_pipelines.privacy.deidentify import deidentified_path
-    from gn_pipelines.water.chart import render_namji_chart
-    from gn_pipelines.water.grading import build_water_tables, monthly_namji_series
-
-    data_zones = zones.zones
-    source = deidentified_path(data_zones, "water_quality")
-    if not source.exists():
-        raise dg.Failure("nothing to publish: water_quality has no de-identified release yet")
-    connection = duckdb.connect()
-    try:
-        build_water_tables(connection, str(source))
-        frames = {t: connection.execute(f"SELECT * FROM {t}").df() for t in WATER_TABLES}
-        chart = render_namji_chart(monthly_namji_series(connection),
-                                   release_draft(context, data_zones).charts_dir / NAMJI_CHART)
-    finally:
-        connection.close()
-    for event in _publish_checked(release_draft(context, data_zones), data_zones, frames):
-        if isinstance(event, dg.MaterializeResult) and event.asset_key == published_key("nakdong_namji_target"):
-            encoded = base64.b64encode(chart.read_bytes()).decode()
-            metadata = dict(event.metadata or {}) | {
-                "chart": dg.MetadataValue.path(str(chart)),
-                "chart_preview": dg.MetadataValue.md(f"![남지 BOD, T-P](data:image/png;base64,{encoded})")}
-            event = dg.MaterializeResult(asset_key=event.asset_key, metadata=metadata)
-        yield event
+    return publish_tables
 
 
-@dg.multi_asset(
-    name="publish_provider_scorecard", pool=PUBLISHED_POOL, can_subset=False,
-    specs=[_spec("provider_scorecard", [SCORECARD_KEY],
-                 "Published `provider_scorecard` (no personal data).")],
-    check_specs=_checks("provider_scorecard"),
-)
-def publish_provider_scorecard(context: dg.AssetExecutionContext, zones: DataZonesResource):
-    from gn_pipelines.assets.scorecard import scorecard_path
-
-    source = scorecard_path(zones.zones)
-    if not source.exists():
-        raise dg.Failure("the provider scorecard has not been built yet")
-    yield from _publish_checked(release_draft(context, zones.zones), zones.zones, {"provider_scorecard": str(source)})
-
-
-PUBLISHED_TABLE_ASSETS = [
-    _record_level("civil_complaints", "civil_complaints"),
-    _record_level("welfare_recipients", "welfare_recipients"),
-    _aggregate("civil_complaints_monthly", "civil_complaints", "complaint_drops"),
-    _aggregate("civil_complaint_keywords_monthly", "civil_complaints", "complaint_drops"),
-    _aggregate("welfare_summary", "welfare_recipients", "welfare_drops"),
-    publish_water_quality,
-    publish_provider_scorecard,
-]
+PUBLISHED_TABLE_ASSETS = [build_publication_asset(build) for build in table_builds()]
 PUBLISHED_KEYS = [spec.key for asset in PUBLISHED_TABLE_ASSETS for spec in asset.specs]
 
 
@@ -250,6 +176,22 @@ def _ledger_hook(zones):
     from gn_pipelines.datalab.ledger import record_release
 
     return lambda path: record_release(zones, path)
+
+
+def _attachments(root, draft):
+    """Charts published beside their tables: the draft's, else its base release's."""
+    from gn_pipelines.publish.open_data import Attachment
+    from gn_pipelines.publish.releases import base_release
+
+    base = base_release(root, draft)
+    attachments = {}
+    for table, name, title in (chart for build in table_builds() for chart in build.charts):
+        path = draft.charts_dir / name
+        if not path.exists() and base is not None:
+            path = base.charts_dir / name
+        if path.exists():
+            attachments.setdefault(table, []).append(Attachment(path, title))
+    return attachments
 
 
 @dg.asset(
@@ -262,30 +204,41 @@ def _ledger_hook(zones):
     description="open/ (익명정보 and 통계 only): a Parquet file and an Excel-ready CSV (UTF-8 with "
                 "BOM) per opened table, the 가명정보 tables only as their k = 10 public release without "
                 "keys or free text; catalog.json (공공누리 제1유형, privacy_class per entry) and a static "
-                "index.html. The `data_catalog` table holds the same entries.",
+                "index.html. The `data_catalog` table holds the same entries. Tables carried over "
+                "unchanged keep the current release's files.",
 )
 def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
-    from gn_pipelines.publish.open_data import Attachment, export_open_data
+    from gn_pipelines.publish.fingerprints import code_digest
+    from gn_pipelines.publish.open_data import export_open_data
     from gn_pipelines.publish.postgres_warehouse import postgres_release_hooks
-    from gn_pipelines.publish.releases import base_published_db, complete_release
+    from gn_pipelines.publish.releases import (
+        base_published_db,
+        base_release,
+        carried_over_tables,
+        complete_release,
+    )
     from gn_pipelines.publish.warehouse import publish
 
     data_zones = zones.zones
     draft = release_draft(context, data_zones)
     if not draft.published_db.exists():  # no table changed in this release: carry them all over
         publish(draft.published_db, {}, carry_from=base_published_db(data_zones.root, draft))
-    chart = draft.charts_dir / NAMJI_CHART
-    base = base_published_db(data_zones.root, draft)
-    if not chart.exists() and base is not None and (base.parent / "charts" / NAMJI_CHART).exists():
-        chart = base.parent / "charts" / NAMJI_CHART
-    attachments = {"nakdong_namji_target": [Attachment(chart, "남지 월별 BOD·T-P와 수질등급 기준")]} if chart.exists() else {}
-    export = export_open_data(draft.published_db, draft.open_dir, attachments=attachments)
+    base = base_release(data_zones.root, draft)
+    reusable = set()
+    if base is not None and base.manifest.get("publication_code") == code_digest():
+        built = {table for build in table_builds() for table in build.tables}
+        reusable = carried_over_tables(data_zones.root, draft) & built
+    export = export_open_data(draft.published_db, draft.open_dir, attachments=_attachments(data_zones.root, draft),
+                              reuse_from=base.open_dir if base is not None else None, unchanged=reusable)
     release = complete_release(data_zones.root, draft, before_swap=postgres_release_hooks(),
-                               after_swap=[_ledger_hook(data_zones)])
-    context.log.info(f"release {release.id} is current: {len(release.manifest['tables'])} tables")
+                               after_swap=[_ledger_hook(data_zones)],
+                               manifest_extra={"publication_code": code_digest()})
+    context.log.info(f"release {release.id} is current: {len(release.manifest['tables'])} tables "
+                     f"({len(reusable)} exports carried over unchanged)")
     return dg.MaterializeResult(metadata={
         "release": release.id,
         "datasets": len(export.catalog),
+        "exports_carried_over": dg.MetadataValue.json(sorted(reusable)),
         "privacy_classes": dg.MetadataValue.json({e["table_name"]: e["privacy_class"] for e in export.catalog}),
         "disclosure_risk": dg.MetadataValue.json(export.disclosure_risk),
         "files": len(export.files),

@@ -27,7 +27,7 @@ def privacy_note(request: ExtractRequest, table: PublishedTable, rows: int, prim
         f"비공개, {secondary}개 (secondary)\n"
         "- 합계 행은 제공하지 않습니다. 없는 조합은 0건입니다. 비공개 셀은 `count`가 비어 있고 "
         "`suppressed` = true 입니다.\n"
-        "- Cells counting fewer than 5 are hidden (primary); wherever a margin over one group-by "
+        f"- Cells counting fewer than {SMALL_CELL_THRESHOLD} are hidden (primary); wherever a margin over one group-by "
         "column would hold a single hidden cell, its smallest visible cell is hidden too (secondary). "
         "No totals are included." if grouped else
         f"- 레코드 단위 제공: {table.privacy_treatment}\n"

@@ -59,6 +59,7 @@ class Release:
     target: Path | None = None
     deleted_columns: list[str] = field(default_factory=list)
     text_generalised: dict[str, int] = field(default_factory=dict)
+    reused: bool = False  # the drops, recipe and code were those of the release already written
 
     def report(self) -> dict:
         """The privacy report of this release: plain JSON, never the key itself."""
@@ -272,6 +273,10 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
     settings = recipe.release
     target = deidentified_path(zones, contract.name)
     _seed_pseudonymised(contract, zones)
+    fingerprint = _release_fingerprint(zones, contract.name, k, l)
+    reused = _unchanged_release(zones, contract, target, fingerprint)
+    if reused is not None:
+        return reused
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="release-") as work:
         connection = work_connection(Path(work), MEMORY_LIMIT)
         try:
@@ -285,11 +290,49 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
                              residual, deleted_columns=deleted_columns(contract, recipe),
                              text_generalised=released.text_generalised)
             if not residual:
+                target.with_suffix(".release.json").unlink(missing_ok=True)  # stale until rewritten
                 copy_atomically(connection, "SELECT * FROM released", {}, target)
                 result.target = target
+                _write_release_record(target, fingerprint, result)
             return result
         finally:
             connection.close()
+
+
+def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int | None) -> str:
+    """What a release is made of: every pseudonymised drop (content), the recipe and engine code
+    (`publish/fingerprints.py`) and the k and l asked for."""
+    from gn_pipelines.publish.fingerprints import inputs_fingerprint
+
+    glob = pseudonymised_glob(zones, dataset)
+    drops = sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
+    return inputs_fingerprint(drops, relative_to=zones.root, declaration=json.dumps({"k": k, "l": l}))
+
+
+def _write_release_record(target: Path, fingerprint: str, result: Release) -> None:
+    record = {"fingerprint": fingerprint, "rows": result.rows, "anonymity": result.anonymity,
+              "residual": result.residual, "text_generalised": result.text_generalised}
+    temp = target.with_name(f".{target.stem}.release.json.tmp")
+    temp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    os.replace(temp, target.with_suffix(".release.json"))
+
+
+def _unchanged_release(zones: DataZones, contract: DatasetContract, target: Path,
+                       fingerprint: str) -> Release | None:
+    """The release already written from the same drops, recipe and code, if there is one: the
+    k-anonymous release is global, so only a change to some drop makes it differ
+    (docs/publication.md says what else was measured for reuse)."""
+    record_path = target.with_suffix(".release.json")
+    if not target.exists() or not record_path.exists():
+        return None
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    if record.get("fingerprint") != fingerprint:
+        return None
+    recipe = RECIPES[contract.name]
+    return Release(contract.name, record["rows"], _key_id_of_drops(zones, contract.name), record["anonymity"],
+                   recipe.techniques, _replaced_in_drops(zones, contract.name), record["residual"],
+                   target=target, deleted_columns=deleted_columns(contract, recipe),
+                   text_generalised=record["text_generalised"], reused=True)
 
 
 def _sidecars(zones: DataZones, dataset: str) -> list[dict]:

@@ -32,6 +32,7 @@ KEPT = "원본 유지"
 PUBLISHED_K = 5  # the published warehouse (가명정보) and data-lab extracts
 PUBLISHED_L = 2
 OPEN_DATA_K = 10  # record-level open data (익명정보)
+SMALL_CELL_THRESHOLD = 5  # aggregates and data-lab extracts suppress cells counting fewer people
 
 
 class RecipeError(ValueError):

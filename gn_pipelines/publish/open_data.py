@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -61,10 +61,17 @@ class OpenDataExport:
 
 
 def export_open_data(published_db: Path, open_dir: Path, *,
-                     attachments: Mapping[str, Sequence[Path | Attachment]] | None = None) -> OpenDataExport:
-    """Export every published table to `open_dir` and write its catalog and index page."""
+                     attachments: Mapping[str, Sequence[Path | Attachment]] | None = None,
+                     reuse_from: Path | None = None, unchanged: Collection[str] = ()) -> OpenDataExport:
+    """Export every published table to `open_dir` and write its catalog and index page.
+
+    Tables in `unchanged` (the same rows as in the release whose open data is `reuse_from`, and
+    exported by the same code) take that export's files (hard links: exports are never written
+    in place) and catalog entry instead of being exported again.
+    """
     open_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(open_dir)
+    reusable = _reusable_entries(reuse_from, unchanged)
     connection = duckdb.connect()
     try:
         connection.execute(f"SET TimeZone = {sql_text(EXPORT_TIME_ZONE)}")
@@ -72,7 +79,12 @@ def export_open_data(published_db: Path, open_dir: Path, *,
         rows = _catalog_rows(connection)
         files, entries, risks = [], [], {}
         for row in rows:
-            table_files, risk = _export_table(connection, row["table_name"], open_dir)
+            previous = reusable.get(row["table_name"])
+            if previous is not None:
+                table_files = _link_downloads(reuse_from, open_dir, previous)
+                risk = previous.get("disclosure_risk")
+            else:
+                table_files, risk = _export_table(connection, row["table_name"], open_dir)
             extra = _attach(open_dir, (attachments or {}).get(row["table_name"], ()))
             files += table_files + [a.path for a in extra]
             entries.append(_entry(row, table_files, extra, risk))
@@ -86,6 +98,34 @@ def export_open_data(published_db: Path, open_dir: Path, *,
     files.append(_write_text(open_dir / "catalog.json", catalog_json(entries, generated_at)))
     files.append(_write_text(open_dir / "index.html", index_html(entries, generated_at)))
     return OpenDataExport(open_dir, tuple(files), tuple(entries), tuple(rows), risks)
+
+
+def _reusable_entries(reuse_from: Path | None, unchanged: Collection[str]) -> dict[str, dict]:
+    """Catalog entries of an earlier export, for the unchanged tables whose files are all there."""
+    catalog = reuse_from / "catalog.json" if reuse_from is not None else None
+    if not unchanged or catalog is None or not catalog.exists():
+        return {}
+    entries = json.loads(catalog.read_text(encoding="utf-8"))["datasets"]
+    return {e["table_name"]: e for e in entries if e["table_name"] in unchanged
+            and all((reuse_from / d["href"]).is_file() for d in e["downloads"])}
+
+
+def _link_downloads(reuse_from: Path, open_dir: Path, entry: dict) -> list[Path]:
+    """The earlier export's files of one table, linked (or copied) into `open_dir`."""
+    linked = []
+    for download in entry["downloads"]:
+        source, target = reuse_from / download["href"], open_dir / download["href"]
+        temp = target.with_name(f".{target.name}{TEMP_MARKER}{uuid.uuid4().hex[:12]}")
+        try:
+            try:
+                os.link(source, temp)
+            except OSError:  # another file system, or links not allowed: a copy says the same
+                shutil.copyfile(source, temp)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        linked.append(target)
+    return linked
 
 
 def _remove_unlisted(open_dir: Path, kept: set[str]) -> None:

@@ -12,6 +12,10 @@ rolled back (deleted: a run that wrote into it failed or died) by the next publi
 `gn-pipelines process`. The last `GN_KEEP_RELEASES` (default 3) complete releases are kept, so
 an operator can roll back with `gn-pipelines release rollback`.
 
+Each release also records, in `inputs.json`, the fingerprint of the inputs every published table
+was built from (`publish/fingerprints.py`) and the gate's verdict on it: a table whose inputs did
+not change since the base release is carried over instead of being rebuilt (docs/publication.md).
+
 Plain Python: the Dagster layer tells whether a run is active, succeeded or failed.
 """
 
@@ -38,6 +42,7 @@ OPEN_DIR = "open"
 CHARTS_DIR = "charts"
 BUILDING_MARKER = "building.json"
 MANIFEST = "release.json"
+TABLE_INPUTS = "inputs.json"
 KEEP_RELEASES_ENV = "GN_KEEP_RELEASES"
 DEFAULT_KEEP_RELEASES = 3
 # Release ids and times are read by people in Seoul.
@@ -168,7 +173,8 @@ def base_published_db(root: Path, draft: Release) -> Path | None:
 
 
 def complete_release(root: Path, draft: Release, *, before_swap: Iterable[ReleaseHook] = (),
-                     after_swap: Iterable[ReleaseHook] = (), keep: int | None = None) -> Release:
+                     after_swap: Iterable[ReleaseHook] = (), keep: int | None = None,
+                     manifest_extra: dict | None = None) -> Release:
     """Write the draft's manifest and make it current in one swap; prune old releases.
 
     `before_swap` hooks get the release directory once it is whole (e.g. publish it elsewhere
@@ -179,11 +185,12 @@ def complete_release(root: Path, draft: Release, *, before_swap: Iterable[Releas
         for hook in before_swap:
             hook(draft.path)
         building = _building(draft)
+        _carry_table_inputs(root, draft)
         _write_json(draft.path / MANIFEST, {
             "id": draft.id, "base": building.get("base"), "runs": building["runs"],
             "started_at": building["started_at"],
             "completed_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds"),
-            "tables": table_row_counts(draft.path / PUBLISHED_FILE)})
+            "tables": table_row_counts(draft.path / PUBLISHED_FILE), **(manifest_extra or {})})
         _fsync_tree(draft.path)
         _make_current(root, draft.id)
         (draft.path / BUILDING_MARKER).unlink()
@@ -193,6 +200,82 @@ def complete_release(root: Path, draft: Release, *, before_swap: Iterable[Releas
     for hook in after_swap:
         hook(release.path)
     return release
+
+
+def table_inputs(release: Release) -> dict[str, dict]:
+    """Per published table of a release: the fingerprint of its inputs, the release it was built
+    in and the gate's verdict (empty for a release made before fingerprints)."""
+    path = release.path / TABLE_INPUTS
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def base_release(root: Path, draft: Release) -> Release | None:
+    """The complete release a draft started from (its tables carry over from it)."""
+    base = _building(draft).get("base")
+    path = releases_dir(root) / base if base else None
+    return _release(path) if path is not None and (path / MANIFEST).exists() else None
+
+
+def unchanged_table_inputs(root: Path, draft: Release, fingerprints: dict[str, str]) -> dict[str, dict] | None:
+    """The records of `fingerprints`' tables when every one is already in the draft (a retried
+    run) or in its base release with the same fingerprint; None when any must be rebuilt."""
+    own = table_inputs(draft)
+    base = base_release(root, draft)
+    inherited = table_inputs(base) if base is not None and base.published_db.exists() else {}
+    present = set(table_row_counts(base.published_db)) if inherited else set()
+    found = {}
+    for table, fingerprint in fingerprints.items():
+        if own.get(table, {}).get("fingerprint") == fingerprint:
+            found[table] = own[table]
+        elif table in present and inherited.get(table, {}).get("fingerprint") == fingerprint:
+            found[table] = inherited[table]
+        else:
+            return None
+    return found
+
+
+def carried_over_tables(root: Path, draft: Release) -> set[str]:
+    """Tables of the draft holding the same rows as in its base release (not rebuilt in it; the
+    catalog is rebuilt by every publication)."""
+    from gn_pipelines.publish.tables import CATALOG_TABLE
+
+    base = base_release(root, draft)
+    if base is None or not base.published_db.exists():
+        return set()
+    own = table_inputs(draft)
+    in_base = set(table_row_counts(base.published_db))
+    return {t for t in table_row_counts(draft.published_db)
+            if t in in_base and t != CATALOG_TABLE and own.get(t, {}).get("built_in") != draft.id}
+
+
+def carry_charts(root: Path, draft: Release, names: Iterable[str]) -> list[Path]:
+    """Copy charts of tables carried over from the base release into the draft (a release is whole)."""
+    base = base_release(root, draft)
+    copied = []
+    for name in names:
+        source = base.charts_dir / name if base is not None else None
+        if source is not None and source.exists() and not (draft.charts_dir / name).exists():
+            draft.charts_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, draft.charts_dir / name)
+            copied.append(draft.charts_dir / name)
+    return copied
+
+
+def record_table_inputs(root: Path, draft: Release, records: dict[str, dict]) -> None:
+    """Add the records of tables just written into (or carried over to) the draft."""
+    with releases_lock(root):
+        _write_json(draft.path / TABLE_INPUTS, table_inputs(draft) | records)
+
+
+def _carry_table_inputs(root: Path, draft: Release) -> None:
+    """The base's records of tables the draft carried over untouched complete the draft's."""
+    base = base_release(root, draft)
+    own = table_inputs(draft)
+    present = set(table_row_counts(draft.published_db))
+    carried = {t: r for t, r in (table_inputs(base) if base is not None else {}).items()
+               if t in present and t not in own}
+    if carried or own:
+        _write_json(draft.path / TABLE_INPUTS, {t: r for t, r in (carried | own).items() if t in present})
 
 
 def table_row_counts(published_db: Path) -> dict[str, int]:

@@ -43,9 +43,10 @@ from itertools import combinations
 import duckdb
 import numpy as np
 
+from gn_pipelines.privacy.recipes import SMALL_CELL_THRESHOLD
 from gn_pipelines.publish.linear_audit import MarginEchelon
 
-DEFAULT_THRESHOLD = 5
+DEFAULT_THRESHOLD = SMALL_CELL_THRESHOLD  # the recipes hold the number
 MAX_PASSES = 100
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

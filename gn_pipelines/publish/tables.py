@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gn_pipelines.privacy.generalisation import GENERALISED, Ladder, Level, exact_ladder
-from gn_pipelines.privacy.recipes import OPEN_DATA_K
+from gn_pipelines.privacy.recipes import OPEN_DATA_K, PUBLISHED_K, PUBLISHED_L, SMALL_CELL_THRESHOLD
 from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, PROVINCE_CODE
 
 LICENCE = "공공누리 제1유형"
-# Aggregates and data-lab extracts suppress any cell counting fewer people than this.
-SMALL_CELL_THRESHOLD = 5
+# Aggregates and data-lab extracts suppress any cell counting fewer people than
+# SMALL_CELL_THRESHOLD (imported above: the thresholds live in the recipes).
 
 # Privacy classes of the 개인정보 보호법 (spec: "Privacy classes"). 개인정보 never leaves the
 # restricted zone, so no published table carries it. 가명정보 goes to the center's analysts and to
@@ -330,7 +330,7 @@ def _text_ladder(column: str) -> Ladder:
     return exact_ladder(column)
 
 
-_K_ANON = "준식별자 범주화로 k-익명성(k ≥ 5)과 민감속성 l-다양성(l ≥ 2) 확보, 미달 레코드 삭제"
+_K_ANON = f"준식별자 범주화로 k-익명성(k ≥ {PUBLISHED_K})과 민감속성 l-다양성(l ≥ {PUBLISHED_L}) 확보, 미달 레코드 삭제"
 
 PUBLISHED_TABLES: tuple[PublishedTable, ...] = (
     PublishedTable(

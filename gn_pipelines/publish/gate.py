@@ -1,0 +1,136 @@
+"""The publication gate: the checks that block a table on its way into a release.
+
+Write–audit–publish: the rows about to be published are checked first (a final scan for
+residual identifiers in every text column; no visible cell under the small-cell threshold in an
+aggregate), and the tables are written into the release being built only when every check of
+every table passed. A blocked gate writes nothing, so the current release stays as it was.
+
+Plain Python over DuckDB; the Dagster layer turns the verdicts into blocking asset checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import duckdb
+
+from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.privacy.recipes import SMALL_CELL_THRESHOLD
+from gn_pipelines.publish.releases import Release, base_published_db, record_table_inputs
+from gn_pipelines.publish.tables import published_table
+from gn_pipelines.publish.warehouse import PublicationResult, publish
+
+# A source: the path of a Parquet file (str or Path), or a frame (pandas DataFrame, pyarrow Table).
+GateSource = Any
+
+
+@dataclass(frozen=True)
+class TableVerdict:
+    """What the gate found in one table's rows."""
+
+    table: str
+    residual_identifiers: dict[str, int]  # kind → identifiers found in the text columns
+    small_cells: int | None = None  # visible cells under the threshold; None: not an aggregate
+    threshold: int = SMALL_CELL_THRESHOLD
+
+    @property
+    def passed(self) -> bool:
+        return not self.residual_identifiers and not self.small_cells
+
+    def to_dict(self) -> dict:
+        return {"residual_identifiers": self.residual_identifiers, "small_cells": self.small_cells,
+                "threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, table: str, record: dict) -> TableVerdict:
+        return cls(table, dict(record.get("residual_identifiers") or {}), record.get("small_cells"),
+                   record.get("threshold", SMALL_CELL_THRESHOLD))
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    verdicts: dict[str, TableVerdict]
+    publication: PublicationResult | None  # None: blocked, or carried over unchanged
+    carried_from: str | None = None  # the release the unchanged tables were built in
+    records: dict[str, dict] = field(default_factory=dict)  # what the release records per table
+
+    @property
+    def passed(self) -> bool:
+        return all(v.passed for v in self.verdicts.values())
+
+    @property
+    def blocked_reason(self) -> str | None:
+        return None if self.passed else "a blocking check failed: nothing was published"
+
+
+def text_columns(table: str) -> list[str]:
+    """The free-text-capable columns of a published table (every VARCHAR but the keys)."""
+    return [c.name for c in published_table(table).columns
+            if c.type == "VARCHAR" and not c.name.endswith("_key")]
+
+
+def _candidate(connection: duckdb.DuckDBPyConnection, source: GateSource) -> None:
+    if isinstance(source, (str, Path)):
+        connection.execute(f"CREATE VIEW candidate AS SELECT * FROM read_parquet({sql_text(str(source))})")
+    else:
+        connection.register("candidate", source)
+
+
+def residual_identifiers(source: GateSource, table: str) -> dict[str, int]:
+    """The final identifier scan over the rows about to be published (kinds found, with counts)."""
+    from gn_pipelines.privacy.scrubber import count_residual_identifiers
+
+    with duckdb.connect() as connection:
+        _candidate(connection, source)
+        found = count_residual_identifiers(connection, "candidate", text_columns(table))
+    return {kind: int(n) for kind, n in found.items() if n}
+
+
+def small_cells(source: GateSource, count_column: str, threshold: int = SMALL_CELL_THRESHOLD) -> int:
+    """Visible cells (count not suppressed) counting fewer than `threshold`."""
+    with duckdb.connect() as connection:
+        _candidate(connection, source)
+        column = '"' + count_column.replace('"', '""') + '"'
+        return connection.execute(f"SELECT count(*) FROM candidate WHERE {column} < $threshold",
+                                  {"threshold": threshold}).fetchone()[0]
+
+
+def check_tables(sources: Mapping[str, GateSource],
+                 count_columns: Mapping[str, str] | None = None) -> dict[str, TableVerdict]:
+    """Every check of every table (aggregates: those named in `count_columns`)."""
+    counts = count_columns or {}
+    return {table: TableVerdict(table, residual_identifiers(source, table),
+                                small_cells(source, counts[table]) if table in counts else None)
+            for table, source in sources.items()}
+
+
+def publish_through_gate(root: Path, draft: Release, sources: Mapping[str, GateSource], *,
+                         count_columns: Mapping[str, str] | None = None,
+                         fingerprints: Mapping[str, str] | None = None,
+                         reports: Mapping[str, dict] | None = None) -> GateOutcome:
+    """Check `sources`; if every check passed, write them all into the release being built
+    (`draft`; the other tables carry over) and record their fingerprints, verdicts and reports
+    (e.g. a suppression report's figures, shown again when the table is carried over)."""
+    verdicts = check_tables(sources, count_columns)
+    if not all(v.passed for v in verdicts.values()):
+        return GateOutcome(verdicts, None)
+    selects = {table: (f"SELECT * FROM read_parquet({sql_text(str(s))})" if isinstance(s, (str, Path)) else s)
+               for table, s in sources.items()}
+    result = publish(draft.published_db, selects, carry_from=base_published_db(root, draft))
+    records = {table: {"fingerprint": (fingerprints or {}).get(table), "built_in": draft.id,
+                       "checks": verdicts[table].to_dict(), "report": (reports or {}).get(table)}
+               for table in sources}
+    record_table_inputs(root, draft, records)
+    return GateOutcome(verdicts, result, records=records)
+
+
+def carry_over_through_gate(root: Path, draft: Release, records: Mapping[str, dict]) -> GateOutcome:
+    """Tables whose inputs did not change (`releases.unchanged_table_inputs`): nothing is
+    rebuilt; the release records them as carried over, with the verdicts they were published on."""
+    record_table_inputs(root, draft, dict(records))
+    verdicts = {table: TableVerdict.from_dict(table, record.get("checks") or {}) for table, record in records.items()}
+    built_in = sorted({record.get("built_in") or "" for record in records.values()})
+    return GateOutcome(verdicts, None, carried_from=", ".join(b for b in built_in if b) or None,
+                       records=dict(records))
