@@ -3,7 +3,7 @@
 Every table is written into the release being built (`gn_pipelines/publish/releases.py`), only
 from de-identified assets, and only through the publication gate (`publish/gate.py`: a final
 residual-identifier scan; no small cell in aggregates). A table whose inputs did not change since
-the current release (`publish/fingerprints.py`) is carried over instead of being rebuilt. The
+the current release (`gn_pipelines/fingerprints.py`) is carried over instead of being rebuilt. The
 open-data export completes the release and makes it current in one swap: a failed check or a
 killed run leaves the current release as it was. The builds come from `publish/builds.py`: no
 dataset is named here.
@@ -126,7 +126,7 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
     @dg.multi_asset(name=f"publish_{build.name}", pool=PUBLISHED_POOL, can_subset=False,
                     specs=specs, check_specs=_checks(build))
     def publish_tables(context: dg.AssetExecutionContext, zones: DataZonesResource):
-        from gn_pipelines.publish.fingerprints import inputs_fingerprint
+        from gn_pipelines.fingerprints import inputs_fingerprint
         from gn_pipelines.publish.gate import carry_over_through_gate, publish_through_gate
         from gn_pipelines.publish.releases import base_release, carry_charts, unchanged_table_inputs
         from gn_pipelines.publish.tables import published_table
@@ -208,7 +208,7 @@ def _attachments(root, draft):
                 "unchanged keep the current release's files.",
 )
 def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
-    from gn_pipelines.publish.fingerprints import code_digest
+    from gn_pipelines.fingerprints import code_digest
     from gn_pipelines.publish.open_data import export_open_data
     from gn_pipelines.publish.postgres_warehouse import postgres_release_hooks
     from gn_pipelines.publish.releases import (

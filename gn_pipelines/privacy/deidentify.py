@@ -301,8 +301,8 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
 
 def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int | None) -> str:
     """What a release is made of: every pseudonymised drop (content), the recipe and engine code
-    (`publish/fingerprints.py`) and the k and l asked for."""
-    from gn_pipelines.publish.fingerprints import inputs_fingerprint
+    (`gn_pipelines/fingerprints.py`) and the k and l asked for."""
+    from gn_pipelines.fingerprints import inputs_fingerprint
 
     glob = pseudonymised_glob(zones, dataset)
     drops = sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))

@@ -13,7 +13,7 @@ rolled back (deleted: a run that wrote into it failed or died) by the next publi
 an operator can roll back with `gn-pipelines release rollback`.
 
 Each release also records, in `inputs.json`, the fingerprint of the inputs every published table
-was built from (`publish/fingerprints.py`) and the gate's verdict on it: a table whose inputs did
+was built from (`gn_pipelines/fingerprints.py`) and the gate's verdict on it: a table whose inputs did
 not change since the base release is carried over instead of being rebuilt (docs/publication.md).
 
 Plain Python: the Dagster layer tells whether a run is active, succeeded or failed.

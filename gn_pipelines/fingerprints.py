@@ -2,9 +2,9 @@
 
 A fingerprint is the SHA-256 of the content of every input file (with its path under the zone,
 so a drop moved or removed counts as a change), of the declaration it is shaped by, and of the
-code that builds, checks and anonymises it (the files of `publish/`, `privacy/`, `water/` and
-`reference/`: the recipes with their thresholds, and the reference tables, live there). Equal fingerprints mean the same rows
-would be published again, so the table can be carried over instead (docs/publication.md).
+code that builds, checks and anonymises it (the files of `CODE_FOLDERS`: the dataset
+declarations, the recipes with their thresholds, the reference tables). Equal fingerprints mean
+the same rows would be published again, so the table can be carried over (docs/publication.md).
 Content, not modification times: a drop rewritten with the same bytes changes nothing.
 """
 
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Iterable
 
 _CHUNK = 1 << 20
-PACKAGE = Path(__file__).resolve().parents[1]
+PACKAGE = Path(__file__).resolve().parent
 # The code a published table depends on beyond its inputs (the recipes with k, l and the
 # small-cell threshold, the scrubber of the residual scan, the builders, the reference names).
-CODE_FOLDERS = ("publish", "privacy", "water", "reference")
+CODE_FOLDERS = ("contracts", "datasets", "publish", "privacy", "water", "reference")
 
 
 def file_digest(path: Path) -> str:
