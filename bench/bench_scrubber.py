@@ -1,18 +1,21 @@
-"""Benchmark: the free-text scrubber against its labelled corpus, Presidio and kiwipiepy.
+"""Benchmark: the free-text scrubber against its labelled corpus, before and after, Presidio, kiwipiepy.
 
 Four corpora: "hard" (hand-written by the author of the rules), "blind" (written before the
 fixes it drove, without reading the rules: a second opinion on recall), "audit" (an independent
 privacy auditor's misses, also written before its fixes: a third opinion) and "generated" (synth).
-Prints recall per identifier kind, decoy survival and texts per second for
-  ours        gn_pipelines.privacy.scrubber.scrub_text (generic rules, then with the record's own values)
-  duckdb      the `scrub` UDF end to end in DuckDB on --rows synthetic complaints (title and body),
-              in a child process so its peak RSS is its own
+Prints, side by side, recall per identifier kind and decoy survival of
+  before      the per-row Python scrubber as it was (bench/legacy_scrubber, kept for this only)
+  after       the registry-derived scrubber through its DuckDB path (`scrub` in SQL: RE2 over the
+              whole column, own values in SQL, the Python passes on candidate rows only)
+then throughput on --rows synthetic complaints (title and body) through DuckDB, each engine in a
+child process so its peak RSS is its own, and optionally
   presidio    presidio-analyzer pattern recognizers (KR_RRN, KR_FRN, KR_BRN, KR_DRIVER_LICENSE,
               KR_PASSPORT, e-mail, credit card, phone with region KR), no spaCy model
   kiwipiepy   proper nouns (NNP) as a name detector, recall on the names of the corpus
 Presidio and kiwipiepy are optional (`pip install -e '.[bench]'`); the script says if absent.
 
-Usage: .venv/bin/python bench/bench_scrubber.py [--rows 1000000] [--skip-duckdb]
+Usage: .venv/bin/python bench/bench_scrubber.py [--rows 1000000] [--legacy-rows 200000]
+       [--skip-duckdb] [--with-others]
 """
 
 from __future__ import annotations
@@ -26,17 +29,23 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "scrub_corpus"))
+sys.path[:0] = [str(HERE / "scrub_corpus"), str(HERE)]
 
 import corpus  # noqa: E402  (bench/scrub_corpus is not a package)
+import duckdb  # noqa: E402
+from legacy_scrubber import scrubber as legacy  # noqa: E402
 
-from gn_pipelines.privacy.scrubber import KINDS, scrub_text  # noqa: E402
+from gn_pipelines.privacy.scrubber import KINDS, register_scrubber  # noqa: E402
 
 DUCKDB_RUN = """
 import json, resource, sys, time
+sys.path.insert(0, sys.argv[3])
 from datetime import date
 import duckdb, pyarrow as pa
-from gn_pipelines.privacy.scrubber import register_scrubber, placeholder_counts, count_residual_identifiers
+if sys.argv[2] == "before":
+    from legacy_scrubber.scrubber import register_scrubber, placeholder_counts, count_residual_identifiers
+else:
+    from gn_pipelines.privacy.scrubber import register_scrubber, placeholder_counts, count_residual_identifiers
 from gn_pipelines.synth.civil_complaints import complaint_table
 rows = int(sys.argv[1])
 providers = ["48120", "48250", "48170", "48330", "48310"]
@@ -48,19 +57,21 @@ con.register("part", pa.concat_tables(complaint_table(p, date(2025, 3, 3), per, 
 con.execute("CREATE TABLE src AS SELECT part.* FROM part, range(5) LIMIT ?", [rows])
 con.unregister("part")
 register_scrubber(con)
-start = time.perf_counter()
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+start, cpu_start = time.perf_counter(), cpu()
 con.execute("CREATE TABLE deid AS SELECT receipt_no, "
             "scrub(title, complainant_name, phone, address, resident_reg_no) AS title, "
             "scrub(body, complainant_name, phone, address, resident_reg_no) AS body FROM src")
-scrub_s = time.perf_counter() - start
-start = time.perf_counter()
+scrub_s, scrub_cpu = time.perf_counter() - start, cpu() - cpu_start
 found = placeholder_counts(con, "deid", ["title", "body"])
-count_s = time.perf_counter() - start
 start = time.perf_counter()
 residual = count_residual_identifiers(con, "deid", ["title", "body"])
 scan_s = time.perf_counter() - start
-print(json.dumps({"rows": rows, "scrub_s": scrub_s, "texts_per_s": 2 * rows / scrub_s,
-                  "count_s": count_s, "scan_s": scan_s, "found": found, "residual": residual,
+print(json.dumps({"rows": rows, "scrub_s": scrub_s, "scrub_cpu_s": scrub_cpu,
+                  "texts_per_s": 2 * rows / scrub_s, "scan_s": scan_s, "found": found,
+                  "residual": residual,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -87,13 +98,45 @@ def _timed(cases, scrub) -> tuple[corpus.Score, float]:
 LABELS = {"blind": "blind (written before the fixes)", "audit": "audit (written before the fixes)"}
 
 
-def bench_ours(sets: dict[str, list]) -> None:
+def _scrub_after(cases: list, own: bool) -> dict[int, str]:
+    """The cases through the DuckDB path (`scrub` in SQL), as the pipeline runs it."""
+    con = duckdb.connect()
+    register_scrubber(con)
+    con.execute("CREATE TABLE t (i INTEGER, text VARCHAR, name VARCHAR, phone VARCHAR, "
+                "address VARCHAR, rrn VARCHAR)")
+    keys = ("own_name", "own_phone", "own_address", "own_rrn")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)",
+                    [(i, c.text, *((c.own.get(k) if own else None) for k in keys))
+                     for i, c in enumerate(cases)])
+    out = con.execute("SELECT i, scrub(text, name, phone, address, rrn) FROM t").fetchall()
+    return {id(cases[i]): text for i, text in out}
+
+
+def _side_by_side(name: str, before: corpus.Score, after: corpus.Score) -> None:
+    print(f"{name:<16} {'kind':<15} {'before':>14} {'after':>14}")
+    for kind in KINDS:
+        if before.total[kind] or after.total[kind]:
+            print(f"{'':<16} {kind:<15} {before.recall(kind):>8.3f} ({before.total[kind]:>3})"
+                  f" {after.recall(kind):>8.3f} ({after.total[kind]:>3})"
+                  + ("" if after.recall(kind) >= before.recall(kind) else "   REGRESSION"))
+    print(f"{'':<16} {'decoys kept':<15} {before.decoy_survival:>8.3f} ({before.decoys:>3})"
+          f" {after.decoy_survival:>8.3f} ({after.decoys:>3})"
+          + ("" if after.decoy_survival >= before.decoy_survival else "   REGRESSION"))
+    for kind, value, out in after.misses[:3]:
+        print(f"    after misses {kind}: {value!r} in {out[:80]!r}")
+
+
+def bench_before_after(sets: dict[str, list]) -> None:
+    print("recall per kind (caught / planted) and decoy survival: before = per-row Python "
+          "(legacy), after = DuckDB path (registry)")
     for name, cases in sets.items():
-        score, seconds = _timed(cases, lambda c: scrub_text(c.text).text)
-        _report(f"ours {LABELS.get(name, name)}", score, len(cases), seconds)
-        if any(c.own for c in cases):
-            score, seconds = _timed(cases, lambda c: scrub_text(c.text, **c.own).text)
-            _report(f"ours {name} +own", score, len(cases), seconds)
+        for own in (False, True) if any(c.own for c in cases) else (False,):
+            keys = ("own_name", "own_phone", "own_address", "own_rrn")
+            before, _ = _timed(cases, lambda c: legacy.scrub_text(
+                c.text, **({k: c.own.get(k) for k in keys} if own else {})).text)
+            outputs = _scrub_after(cases, own)
+            after = corpus.score(cases, lambda c: outputs[id(c)])
+            _side_by_side(f"{name}{' +own' if own else ''}", before, after)
 
 
 def _presidio_analyzer():
@@ -165,32 +208,47 @@ def bench_kiwi(sets: dict[str, list]) -> None:
               f"{hit}/{len(names)}  decoys holding an NNP {decoy_hits}")
 
 
-def bench_duckdb(rows: int) -> None:
-    out = subprocess.run([sys.executable, "-c", DUCKDB_RUN, str(rows)], capture_output=True,
-                         text=True, check=True).stdout
-    r = json.loads(out.strip().splitlines()[-1])
-    print(f"duckdb UDF end to end   {r['rows']:,} rows = {2 * r['rows']:,} texts in "
-          f"{r['scrub_s']:.1f} s: {r['texts_per_s']:,.0f} texts/s, peak RSS {r['peak_rss_mb']:,.0f} MB")
-    print(f"    replacement counts {r['count_s']:.2f} s: {r['found']}")
-    print(f"    residual scan {r['scan_s']:.2f} s: {sum(r['residual'].values())} identifiers left")
+def _duckdb_run(engine: str, rows: int) -> dict:
+    out = subprocess.run([sys.executable, "-c", DUCKDB_RUN, str(rows), engine, str(HERE)],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_duckdb(rows: int, legacy_rows: int) -> None:
+    """Throughput of `scrub` over title and body in DuckDB, before and after, side by side."""
+    runs = {"before": _duckdb_run("before", legacy_rows), "after": _duckdb_run("after", rows)}
+    print(f"\nthroughput in DuckDB, title and body of synthetic complaints (2 texts a row; "
+          f"wall clock on a shared 2-core machine, CPU seconds of the process beside it)")
+    print(f"{'':<8} {'rows':>10} {'scrub s':>8} {'CPU s':>7} {'texts/s':>10} {'peak MB':>8} "
+          f"{'scan s':>7} {'left':>5}  replaced")
+    for name, r in runs.items():
+        print(f"{name:<8} {r['rows']:>10,} {r['scrub_s']:>8.1f} {r['scrub_cpu_s']:>7.1f} "
+              f"{r['texts_per_s']:>10,.0f} {r['peak_rss_mb']:>8,.0f} {r['scan_s']:>7.1f} "
+              f"{sum(r['residual'].values()):>5}  {sum(r['found'].values()):,}")
+    ratio = runs["after"]["texts_per_s"] / runs["before"]["texts_per_s"]
+    print(f"after / before: {ratio:.1f}x texts per second")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--legacy-rows", type=int, default=200_000,
+                        help="rows for the per-row Python scrubber (about 20k texts/s)")
     parser.add_argument("--corpus-rows", type=int, default=4000)
     parser.add_argument("--skip-duckdb", action="store_true")
+    parser.add_argument("--with-others", action="store_true", help="also Presidio and kiwipiepy")
     args = parser.parse_args()
     sets = {"hard": corpus.hard_cases(), "blind": corpus.blind_cases(),
             "audit": corpus.audit_cases(), "generated": corpus.generated_cases(rows=args.corpus_rows)}
     print(f"corpus: {len(sets['hard'])} hand-written cases, {len(sets['blind'])} blind cases "
           f"and {len(sets['audit'])} audit cases (both written before the fixes), "
           f"{len(sets['generated'])} generated texts")
-    bench_ours(sets)
-    bench_presidio(sets)
-    bench_kiwi(sets)
+    bench_before_after(sets)
+    if args.with_others:
+        bench_presidio(sets)
+        bench_kiwi(sets)
     if not args.skip_duckdb:
-        bench_duckdb(args.rows)
+        bench_duckdb(args.rows, args.legacy_rows)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,10 @@ from gn_pipelines.settings import DataZones
 
 MEMORY_LIMIT_MB = 1000  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
-# The scrubber is Python (one core, whatever DuckDB's threads): a large drop is derived in this
-# many processes, each on every n-th row, then put back in row order. Below PARALLEL_FROM_ROWS
-# a process would cost more to start (about 2 s) than it saves.
+# The scrubber's Python passes (on the candidate rows DuckDB's RE2 filter picks) hold one core
+# whatever DuckDB's threads: a large drop is derived in this many processes, each on every n-th
+# row, then put back in row order. Below PARALLEL_FROM_ROWS a process would cost more to start
+# (about 2 s) than it saves.
 DERIVE_PROCESSES = min(2, os.cpu_count() or 1)
 PARALLEL_FROM_ROWS = 100_000
 

@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
 
-from gn_pipelines.privacy import text_patterns as p
-from gn_pipelines.privacy.identifiers import FOREIGNER_GENDER_DIGITS, birth_date_of
+from gn_pipelines.privacy.identifier_kinds import (
+    FORMS, ORDERED_FORMS, PERSONAL_KINDS, PLACEHOLDERS, SHARED_GATES, kind_of,
+)
+from gn_pipelines.privacy.text_patterns import FILLER, PERSONAL_FILLER
 
-PLACEHOLDERS = {
-    "name": "[이름]", "rrn": "[주민등록번호]", "foreign_rrn": "[외국인등록번호]",
-    "phone": "[전화번호]", "email": "[이메일]", "card": "[카드번호]", "account": "[계좌번호]",
-    "passport": "[여권번호]", "driver_licence": "[운전면허번호]", "plate": "[차량번호]",
-    "address": "[주소]", "birth_date": "[생년월일]",
-}
 KINDS = tuple(PLACEHOLDERS)
 
 # Full-width ASCII, the ideographic space and dash variants, folded one character for one
@@ -55,160 +52,35 @@ class ScrubResult:
     found: dict[str, int] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------- deciding what a match is
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def _ean13_ok(digits: str) -> bool:
-    body = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits[:12]))
-    return (10 - body % 10) % 10 == int(digits[12])
-
-
-def _before(text: str, start: int, width: int = 20) -> str:
-    return text[max(0, start - width):start]
-
-
-def _rrn_kind(match: re.Match, text: str) -> str | None:
-    value = match.group("rrn")
-    digits = re.sub(r"[^0-9*●xX]", "", value)
-    # A back block split in two (850315-1234 567) must hold seven digits and follow a keyword.
-    if match.group("rrn_split") and (len(digits) != 13 or not p.RRN_NUMBER_KEYWORD.search(
-            _before(text, match.start()))):
-        return None
-    gender = digits[6]
-    if digits.isdigit():
-        if birth_date_of(digits[:6], gender) is None:
-            return None
-        # 13-digit EAN barcodes of Korean products start 880 (GS1 Korea): skip those typed as
-        # one block with a valid EAN check digit, unless the text calls it a 주민등록번호.
-        if (value.isdigit() and value.startswith("880") and _ean13_ok(value)
-                and not p.RRN_KEYWORD.search(_before(text, match.start()))):
-            return None
-    return "foreign_rrn" if gender in FOREIGNER_GENDER_DIGITS else "rrn"
-
-
-def _rrn_short_kind(match: re.Match, text: str) -> str | None:
-    """Birth date and sex digit (850315-1): a real date in that century, after a keyword."""
-    gender = match.group("rrn_short_g")
-    if (birth_date_of(match.group("rrn_short_date"), gender) is None
-            or not p.RRN_NUMBER_KEYWORD.search(_before(text, match.start(), 15))):
-        return None
-    return "foreign_rrn" if gender in FOREIGNER_GENDER_DIGITS else "rrn"
-
-
-def _room_kind(match: re.Match, text: str) -> str | None:
-    """A unit number, unless a room of a public building is named beside it (501호 회의실)."""
-    around = text[max(0, match.start() - 6):match.end() + 6]
-    return None if p.ROOMS.search(around) else "address"
-
-
-def _card_kind(match: re.Match, text: str) -> str | None:
-    digits = re.sub(r"[^0-9*]", "", match.group("card"))
-    # A card number needs the Luhn check or a word saying it is a card (field notes); a masked
-    # 4-4-4-4 number is a card whatever the context.
-    if "*" in digits or _luhn_ok(digits):
-        return "card"
-    return "card" if p.CARD_KEYWORD.search(_before(text, match.start())) else None
-
-
-def _account_kind(match: re.Match, text: str) -> str | None:
-    """After a bank word: a phone, RRN or card number keeps its own kind, else an account."""
-    number = match.group("account_no")
-    inner = p.STRUCTURED.fullmatch(number)
-    if inner is not None:
-        return _kind_of(inner, text)[0]
-    return "account" if len(re.sub(r"[^0-9]", "", number)) >= 10 else None
-
-
-def _phone_kind(match: re.Match, text: str) -> str:
-    """A fourth block (010-1234-5678-90) makes it an account number (기업은행 평생계좌)."""
-    return "account" if match.group("phone_tail") else "phone"
-
-
-def _rrn_part_kind(match: re.Match, text: str) -> str | None:
-    """A half of an RRN after 앞자리/뒷자리: six digits must be a date, seven any G digit."""
-    digits = match.group("rrn_part_no")
-    if len(digits) == 6:
-        if birth_date_of(digits, "1") is None and birth_date_of(digits, "3") is None:
-            return None
-        foreign = "외국인" in _before(text, match.start(), 40)
-    else:
-        foreign = digits[0] in FOREIGNER_GENDER_DIGITS
-    # Without 자리 ("앞번호 850315") the text must speak of an RRN.
-    if "자리" not in match.group("rrn_part_kw") and not p.RRN_KEYWORD.search(
-            _before(text, match.start(), 40)):
-        return None
-    return "foreign_rrn" if foreign else "rrn"
-
-
-def _hangul_digits_kind(match: re.Match, text: str) -> str | None:
-    """Digits spelt in Hangul, read one syllable for one digit (same length), must then be a
-    phone, an RRN or a card number."""
-    value = match.group("hangul_digits")
-    if not p.HANGUL_DIGIT_RUN.search(value):
-        return None
-    inner = p.STRUCTURED.fullmatch(value.translate(p.HANGUL_DIGIT_VALUE))
-    return None if inner is None else _kind_of(inner, text)[0]
-
-
-def _name_kind(match: re.Match, text: str) -> str | None:
-    return None if match.group(p.NAME_GROUPS[match.lastgroup]) in p.NOT_NAMES else "name"
-
-
-def _name_in_context_kind(match: re.Match, text: str) -> str | None:
-    """A full name before a title or after a kin word: also not a department or an adnominal."""
-    name = match.group(p.NAME_GROUPS[match.lastgroup])
-    return None if name in p.NOT_NAMES or name[-1] in p.NOT_NAME_ENDINGS else "name"
-
-
-_BESIDE_AN_IDENTIFIER = frozenset({"name_by_id", "name_after_id"})
-
-
-def _name_beside_kind(match: re.Match, text: str) -> str | None:
-    """A full name found by its place (a signature, brackets, beside an identifier): also not a
-    kin word (어머니(75세)) nor a place (상남동)."""
-    name = match.group(p.NAME_GROUPS[match.lastgroup])
-    places = p.AREA_ENDINGS if match.lastgroup in _BESIDE_AN_IDENTIFIER else p.PLACE_ENDINGS
-    if name in p.KIN_WORDS or name[-1] in places:
-        return None
-    return _name_in_context_kind(match, text)
-
-
-_CHECKS = {"rrn": _rrn_kind, "card": _card_kind, "account": _account_kind, "phone": _phone_kind,
-           "rrn_part": _rrn_part_kind, "hangul_digits": _hangul_digits_kind,
-           **{group: _name_kind for group in p.NAME_GROUPS},
-           "name_title": _name_in_context_kind, "name_kin": _name_in_context_kind,
-           "name_role": _name_in_context_kind,
-           **{group: _name_beside_kind for group in ("name_sign", "name_closing", "name_by_id",
-                                                     "name_after_id")},
-           "rrn_short": _rrn_short_kind, "address_room": _room_kind}
-
-
-def _kind_of(match: re.Match, text: str) -> tuple[str | None, int, int]:
-    """The kind of a match and the span to replace (a kept leading keyword excluded)."""
-    group = match.lastgroup
-    check = _CHECKS.get(group)
-    kind = check(match, text) if check else p.KIND_OF_GROUP[group]
-    keep = p.KEPT_PREFIX.get(group)
-    start = match.end(keep) if keep else match.start()
-    return kind, start, match.end(group)
-
-
 # ---------------------------------------------------------------- the public API
 
 
-def _findings(folded: str) -> list[Finding]:
+# Each form is its own pass, in priority order: one alternation of all of them is 3–4× slower in
+# Python `re` (it defeats the engine's first-character scan). A pass runs only if its cheap gate
+# finds what every match needs; gates shared by several passes are computed once per text (they
+# depend on nothing an earlier pass replaces with its filler).
+PASSES = tuple((form.gate, re.compile(f"(?P<{form.name}>{form.pattern})"), form.gate in SHARED_GATES)
+               for form in ORDERED_FORMS)
+# The distinct RE2 forms; DuckDB tells the Python passes which of them a text holds (a bit each):
+# a pass whose RE2 form is absent cannot match. Those that read earlier finds always run.
+RE2_FORMS = tuple(dict.fromkeys(form.re2 for form in ORDERED_FORMS))
+ALL_PASSES = -1
+_PASS_BITS = tuple(ALL_PASSES if form.reads_earlier_finds else 1 << RE2_FORMS.index(form.re2)
+                   for form in ORDERED_FORMS)
+
+
+@lru_cache(maxsize=4096)
+def _passes_for(re2_found: int) -> tuple:
+    return tuple(p for p, bit in zip(PASSES, _PASS_BITS) if re2_found & bit)
+
+
+def _findings(folded: str, re2_found: int = ALL_PASSES) -> list[Finding]:
     """Identifiers of a folded text, pass by pass; spans never overlap. A found span is written
-    over with a filler of its length (personal kinds with their own, see text_patterns.FILLER)."""
+    over with a filler of its length (personal kinds with their own, see text_patterns.FILLER).
+    `re2_found`: bits of the RE2 forms the text holds (see RE2_FORMS); passes without one are
+    skipped."""
     findings, shared = [], {}
-    for _, gate, regex, shared_gate in p.PASSES:
+    for gate, regex, shared_gate in _passes_for(re2_found):
         if gate is not None:
             if shared_gate:
                 passes = shared.get(gate)
@@ -219,10 +91,10 @@ def _findings(folded: str) -> list[Finding]:
             if not passes:
                 continue
         for match in regex.finditer(folded):
-            kind, start, end = _kind_of(match, folded)
+            kind, start, end = kind_of(match, folded)
             if kind is not None:
                 findings.append(Finding(kind, start, end))
-                filler = p.PERSONAL_FILLER if kind in p.PERSONAL_KINDS else p.FILLER
+                filler = PERSONAL_FILLER if kind in PERSONAL_KINDS else FILLER
                 folded = folded[:start] + filler * (end - start) + folded[end:]
     return sorted(findings, key=lambda f: f.start)
 
@@ -318,45 +190,117 @@ def _replace_own_numbers(text: str, phone: str | None, rrn: str | None, found: C
 
 
 def scrub_text(text: str | None, *, own_name: str | None = None, own_phone: str | None = None,
-               own_address: str | None = None, own_rrn: str | None = None) -> ScrubResult:
-    """Replace personal data in `text` by typed placeholders; also the record's own values."""
+               own_address: str | None = None, own_rrn: str | None = None,
+               re2_found: int = ALL_PASSES) -> ScrubResult:
+    """Replace personal data in `text` by typed placeholders; also the record's own values.
+
+    `re2_found` (from DuckDB, see scrub_sql) holds the RE2 forms found in the text once its own
+    address and name are replaced, a text RE2 reads as Python does (nothing to fold); the Python
+    passes without one are skipped. The placeholders of the record's own numbers, written here
+    after DuckDB read the text, start no match of a skipped pass: brackets end every form but
+    those that read earlier finds (never skipped), and the digit cores of the forms with a gap
+    (an account, a local phone) lie outside them."""
     if not text:
         return ScrubResult(text or "", {})
     found: Counter = Counter()
-    folded = fold_text(text)
+    folded = fold_text(text) if re2_found == ALL_PASSES else text
     # The record's own address first, whole, before its parts are replaced piecemeal.
     folded = _replace_own(folded, fold_text(own_address) if own_address else None, "address", found)
     folded = _replace_own_numbers(folded, own_phone, own_rrn, found)
     folded = _replace_own(folded, own_name, "name", found)
 
-    scrubbed = _apply(folded, _findings(folded), found)
+    scrubbed = _apply(folded, _findings(folded, re2_found), found)
     return ScrubResult(scrubbed, dict(found))
 
 
 # ---------------------------------------------------------------- DuckDB entry points
 
 SCRUB_FUNCTION = "scrub"
+# Characters Python `re` reads differently from RE2: those fold_text changes, and the white space
+# Python's \s matches beyond RE2's [\t\n\f\r ]. A text holding one goes to the Python passes whole.
+NOT_RE2_SAFE = ("[\x0b\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+                "\u2010-\u2015\u2212\ufe63\uff01-\uff5e]")
+# What some form of some kind needs, in RE2: derived from the registry (each form's RE2 form). A
+# text that fails it holds no identifier, so neither the scrubber nor the residual scan reads it
+# in Python.
+CANDIDATE_RE2 = "|".join(f"(?:{form})" for form in (NOT_RE2_SAFE, *RE2_FORMS))
 
 
 def _scrub_batch(texts: pa.Array, names: pa.Array, phones: pa.Array, addresses: pa.Array,
-                 rrns: pa.Array) -> pa.Array:
+                 rrns: pa.Array, re2_found: pa.Array) -> pa.Array:
     rows = zip(texts.to_pylist(), names.to_pylist(), phones.to_pylist(), addresses.to_pylist(),
-               rrns.to_pylist())
+               rrns.to_pylist(), re2_found.to_pylist())
     return pa.array([None if text is None else
                      scrub_text(text, own_name=name, own_phone=phone, own_address=address,
-                                own_rrn=rrn).text
-                     for text, name, phone, address, rrn in rows], pa.string())
+                                own_rrn=rrn, re2_found=ALL_PASSES if found is None else found).text
+                     for text, name, phone, address, rrn, found in rows], pa.string())
+
+
+def re2_found_sql(text: str) -> str:
+    """BIGINT SQL: the bits of the RE2 forms `text` holds (ALL_PASSES when RE2 and Python `re`
+    could read it differently)."""
+    bits = " + ".join(f"(CASE WHEN regexp_matches({text}, {_literal(form)}) THEN {1 << i} ELSE 0 END)"
+                      for i, form in enumerate(RE2_FORMS))
+    return (f"(CASE WHEN regexp_matches({text}, {_literal(NOT_RE2_SAFE)}) THEN {ALL_PASSES} "
+            f"ELSE CAST({bits} AS BIGINT) END)")
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def scrub_sql(text: str, own_name: str, own_phone: str, own_address: str, own_rrn: str,
+              python_function: str) -> str:
+    """SQL for scrub_text over whole columns (arguments are SQL expressions).
+
+    Set-based in DuckDB (RE2, all threads): a row goes to the Python passes (`python_function`,
+    scrub_text itself, which settles candidates with the registry's validators) only if some
+    form's RE2 form occurs in it, or it holds the record's own name or address, or digits of its
+    own phone or RRN, or characters RE2 reads differently; with the bits of the RE2 forms found,
+    so that only those passes run. Every other row is already what scrub_text would return.
+    """
+    value_in_text = [f"(length({value}) >= 2 AND contains({text}, {value}))"
+                     for value in (own_address, own_name)]
+    own_in_text = " OR ".join(value_in_text)
+    phone_digits = f"regexp_replace(coalesce({own_phone}, ''), '[^0-9]+', '', 'g')"
+    rrn_digits = f"regexp_replace(coalesce({own_rrn}, ''), '[^0-9]+', '', 'g')"
+    text_digits = f"regexp_replace({text}, '[^0-9]+', '', 'g')"
+    # scrub_text looks for its own numbers only where these parts of their digits occur.
+    own_numbers = (f"({own_phone} IS NOT NULL OR {own_rrn} IS NOT NULL) AND regexp_matches({text}, "
+                   f"'[0-9](?:[^0-9]*[0-9]){{3}}') AND "
+                   f"((length({phone_digits}) >= 7 AND contains({text_digits}, right({phone_digits}, 4)))"
+                   f" OR (length({rrn_digits}) = 13 AND (contains({text_digits}, left({rrn_digits}, 6))"
+                   f" OR contains({text_digits}, right({rrn_digits}, 4)))))")
+    # Own values RE2 and Python could read differently: the Python passes redo them, all of them.
+    unsafe_own = " OR ".join(f"coalesce(regexp_matches({value}, {_literal(NOT_RE2_SAFE)}), false)"
+                             for value in (own_address, own_name))
+    # The RE2 forms are read on the text as it came: replacing the own name and address by
+    # their placeholders adds no match but the label word inside the name placeholder.
+    label = 1 << RE2_FORMS.index(FORMS["name_label"].re2)
+    re2_found = (f"CASE WHEN {unsafe_own} THEN {ALL_PASSES} ELSE ({re2_found_sql(text)} | "
+                 f"CASE WHEN {own_in_text} THEN {label} ELSE 0 END) END")
+    python = f"{python_function}({text}, {own_name}, {own_phone}, {own_address}, {own_rrn}, {re2_found})"
+    # CASE hands each branch only its rows: the digits are read only where nothing else matched.
+    return (f"(CASE WHEN {text} IS NULL THEN NULL "
+            f"WHEN regexp_matches({text}, {_literal(CANDIDATE_RE2)}) OR {own_in_text} OR {unsafe_own} "
+            f"THEN {python} WHEN {own_numbers} THEN {python} ELSE {text} END)")
 
 
 def register_scrubber(connection: duckdb.DuckDBPyConnection, name: str = SCRUB_FUNCTION) -> None:
-    """Create the vectorised UDF `scrub(text, own_name, own_phone, own_address, own_rrn) -> VARCHAR`.
+    """Create the SQL macro `scrub(text, own_name, own_phone, own_address, own_rrn) -> VARCHAR`
+    (see scrub_sql) and the arrow UDF `<name>_python` it hands candidate rows to.
 
-    It streams batch by batch (arrow), so `CREATE TABLE … AS SELECT scrub(body, …)` over a
-    million rows never holds the table in Python; NULL text stays NULL, NULL own values are ignored.
+    It streams batch by batch, so `CREATE TABLE … AS SELECT scrub(body, …)` over a million rows
+    never holds the table in Python; NULL text stays NULL, NULL own values are ignored.
     """
     varchar = duckdb.sqltype("VARCHAR")
-    connection.create_function(name, _scrub_batch, [varchar] * 5, varchar, type="arrow",
+    python_function = f"{name}_python"
+    connection.create_function(python_function, _scrub_batch, [varchar] * 5 + [duckdb.sqltype("BIGINT")],
+                               varchar, type="arrow",
                                null_handling="special", side_effects=False)
+    arguments = ("text", "own_name", "own_phone", "own_address", "own_rrn")
+    connection.execute(f"CREATE OR REPLACE TEMP MACRO {name}({', '.join(arguments)}) AS "
+                       f"{scrub_sql(*arguments, python_function=python_function)}")
 
 
 def _quoted(identifier: str) -> str:
@@ -382,17 +326,18 @@ def count_residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str
                                columns: list[str]) -> dict[str, int]:
     """Identifiers surviving in text columns (placeholders are not identifiers), per kind.
 
-    RE2 in DuckDB (parallel) keeps only rows where some pass could match; the scrubber's own
-    detector then reads those few rows, so the scan and the scrubber agree by construction.
+    RE2 in DuckDB (parallel) keeps only rows where some form's RE2 form occurs; the scrubber's
+    own passes (those whose RE2 form occurs) then read those few rows, so the scan and the
+    scrubber agree by construction: both are derived from the registry.
     """
     counts = dict.fromkeys(KINDS, 0)
     for column in columns:
         candidates = connection.sql(
-            f"SELECT {_quoted(column)} FROM {table} "
+            f"SELECT {_quoted(column)}, {re2_found_sql(_quoted(column))} FROM {table} "
             f"WHERE regexp_matches({_quoted(column)}, $pattern)",
-            params={"pattern": p.CANDIDATE_RE2}).to_arrow_reader(65_536)
+            params={"pattern": CANDIDATE_RE2}).to_arrow_reader(65_536)
         for batch in candidates:
-            for text in batch.column(0).to_pylist():
-                for finding in find_identifiers(text):
+            for text, re2_found in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+                for finding in _findings(fold_text(text), re2_found):
                     counts[finding.kind] += 1
     return counts

@@ -1,7 +1,9 @@
-"""The regular expressions of the free-text scrubber, one named group per surface form.
+"""The vocabulary the identifier kinds are written in: digit boundaries, separators, surnames,
+titles, words that are not names. No kind is declared here: each kind is one entry of
+`identifier_kinds.REGISTRY`, which builds its patterns from these pieces.
 
 Written for Python `re` on text folded by `scrubber.fold_text` (ASCII digits and hyphens).
-Formats follow the field notes ("Korean identifiers"); each group name maps to a kind.
+Formats follow the field notes ("Korean identifiers").
 """
 
 from __future__ import annotations
@@ -75,8 +77,6 @@ SPACED_NAME = rf"(?:남궁|황보|제갈|선우|독고|사공|서문|[{SURNAMES}
 SPACED_FULL_NAME = rf"[{SURNAMES}]\s[가-힣]\s[가-힣](?![가-힣])"  # not 김 모 씨 (김 某 씨)
 LONG_NAME = rf"[{SURNAMES}][가-힣]{{3}}(?<![다요죠음함임됨])(?=\s*[.,!)]|\s*$|입니다|이에요|예요)"
 ROMAN_NAME = r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){1,2}(?![A-Za-z])|[A-Z]{2,}(?: [A-Z]{2,}){1,2}(?![A-Za-z])"
-# Placeholders of identifiers already replaced (the record's own values go first).
-PLACED = r"\[(?:전화번호|주민등록번호|외국인등록번호|이메일|카드번호|계좌번호)\]"
 # Words of thanks or request that close a text before its signature (감사합니다. 김철수).
 CLOSINGS = "감사합니다|고맙습니다|수고하세요|수고하십시오|부탁드립니다|부탁합니다|바랍니다"
 # Rooms of public buildings: a number before or after one is a room, not a home (501호 회의실).
@@ -92,218 +92,7 @@ BANK_ABBREVIATIONS = r"(?<![A-Za-z])(?:IBK|KB|NH|BNK|DGB|KEB|SC)(?![A-Za-z])"
 NOT_DONG = ("자|운|활|행|작|가|노|공|변|출|감|소|충|난|연|진|수|파|폭|협|합|거|발|유|부|약|태|역|"
             "격|기|구|아|원|등|재가|자가")
 
-# What the scrubber writes over a found span (same length), so later passes see no identifier
-# there; one held by a single person (a phone, not a plate or an address) gets its own filler,
-# for the name passes look beside it (홍길동(010-…)). Private-use characters: never in real text.
+# Written over a found span (same length), so later passes see no identifier there; one held by
+# a single person (a phone, not a plate or an address) gets its own filler, for the name passes
+# look beside it (홍길동(010-…)). Private-use characters: never in real text.
 FILLER, PERSONAL_FILLER = "\ue000", "\ue001"
-PERSONAL_KINDS = frozenset({"phone", "rrn", "foreign_rrn", "email", "card", "account", "passport",
-                            "driver_licence", "birth_date"})
-RRN_KEYWORD = re.compile(r"주민|등록번호|생년|외국인")
-# Right before the shorter forms (850315-1, 850315-1234 567), which 주민 alone (주민 의견) and
-# document numbers (250315-1) would otherwise share.
-RRN_NUMBER_KEYWORD = re.compile(r"주민\s?(?:등록)?\s?번호|등록\s?번호|주민등록")
-YYMMDD = r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-CARD_KEYWORD = re.compile(r"카드|card|CARD|Card")
-
-EMAIL_DOT = r"(?:\s?[.,]\s?|\s*[(\[][Dd][Oo][Tt][)\]]\s*|\s(?:[Dd][Oo][Tt]|닷)\s?)"
-
-GROUPS: dict[str, str] = {  # group name → regular expression, in order of priority
-    "email": r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
-    # Written to dodge spam filters: spaces around @, (at), [at], " at ", 골뱅이; a space after a
-    # dot, a comma for a dot, (dot), " dot ", 닷 (hong 골뱅이 naver 닷컴).
-    "email_spelt": r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*[A-Za-z0-9]"
-                   r"(?:\s?@\s?|\s*[(\[][Aa][Tt][)\]]\s*|\s골뱅이\s|\s[Aa][Tt]\s)"
-                   rf"[A-Za-z0-9\-]+(?:{EMAIL_DOT}[A-Za-z0-9\-]+)*{EMAIL_DOT}"
-                   r"(?:[A-Za-z]{2,}(?![A-Za-z])|컴|넷|케이알)",
-    "card": rf"{NB}(?:[0-9]{{4}}(?P<card_sep>[-_ ]?)[0-9*]{{4}}(?P=card_sep)[0-9*]{{4}}(?P=card_sep)[0-9]{{4}}"
-            rf"|[0-9]{{4}}[- ]?[0-9]{{6}}[- ]?[0-9]{{5}}){NA}",
-    # The back block may be split once (850315-1234 567): checked by _rrn_kind (13 digits, a
-    # keyword before).
-    "rrn": rf"{NB}{YYMMDD}{SEP}"
-           rf"(?:[0-9]{{7}}|[0-9]{MASKED}{{6}}|[*●xX]{{7}}"
-           rf"|(?P<rrn_split>[0-9]{{3,4}}[ -][0-9]{{3,4}})){NA}",
-    # The date and the sex digit alone (주민번호 850315-1): after a keyword (_rrn_short_kind).
-    "rrn_short": rf"{NB}(?P<rrn_short_date>{YYMMDD})\s?[{DIGIT_SEPARATORS}]\s?(?P<rrn_short_g>[0-9])"
-                 rf"(?![0-9*●xX]|\s?[{DIGIT_SEPARATORS}]\s?[0-9])",
-    "driver_licence": rf"{NB}(?:(?:1[1-9]|2[0-6]|28){SEP}[0-9]{{2}}{SEP}[0-9]{{6}}{SEP}[0-9]{{2}}"
-                      rf"|[0-9]{{2}}-[0-9]{{6}}-[0-9]{{2}}){NA}",
-    # Country code written +82, (+82), 0082, or a bare 82 before a separator (82-10-1234-5678).
-    "phone": rf"{NB}(?:(?:\(\+82\)|\+82|0082|82(?=\s?[{DIGIT_SEPARATORS}]|\s)){SEP}(?:\(0\))?{SEP}0?"
-             rf"|\((?=0[0-9]{{1,2}}\))0|0)"
-             rf"(?:1[016789]|2|3[1-3]|4[1-4]|5[1-5]|6[1-4]|70|50[2-8])(?:\)\s?|{PHONE_SEP})"
-             rf"{MASKED}{{3,4}}{PHONE_SEP}{MASKED}{{4}}(?P<phone_tail>-[0-9]{{2,3}})?{NA}",
-    "account": rf"(?P<account_kw>(?:계좌|통장|입금|송금|환불|환급|예금주|은행|농협|국민|신한|우리|하나|"
-               rf"기업|새마을금고|우체국|카카오뱅크|케이뱅크|토스|수협|신협|축협|SC제일|씨티|증권|"
-               rf"{BANK_ABBREVIATIONS})[^0-9\n]{{0,15}}?)"
-               rf"{NB}(?P<account_no>[0-9](?:[0-9-]|\s(?=[0-9])){{8,24}}){NA}",
-    "phone_local": rf"(?P<phone_kw>(?:전화|연락처|연락|번호|핸드폰|휴대폰|폰|[Tt]el|TEL|☎)[^0-9\n]{{0,8}}?)"
-                   rf"{NB}(?!1[5-8][0-9]{{2}})[2-9][0-9]{{2,3}}-[0-9]{{4}}{NA}(?!\s?[-.]\s?[0-9])",
-    # 주민번호 앞자리 850315 뒷자리 1234567: each half after its word (checked by _rrn_part_kind).
-    "rrn_part": rf"(?P<rrn_part_kw>(?:앞|뒷|뒤)\s?(?:[67]\s?)?(?:자리|번호)(?:는|은|가|이)?\s*:?\s*)"
-                rf"{NB}(?P<rrn_part_no>[0-9]{{6,7}}){NA}",
-    # 공일공-1234-5678, 팔오공삼일오 일이삼사오육칠: read as digits, then as a phone or RRN.
-    "hangul_digits": rf"(?<![가-힣0-9])[0-9{HANGUL_DIGITS}]{{2,7}}(?:{SEP}[0-9{HANGUL_DIGITS}]{{3,8}}){{1,3}}"
-                     rf"(?![0-9])",
-    "passport": r"(?<![A-Za-z0-9])[MSRODmsrod](?:[0-9]{8}|[0-9]{3}[A-Za-z][0-9]{4})(?![0-9A-Za-z])",
-    "plate": rf"(?<![0-9제])[0-9]{{2,3}}(?:\s?-\s?|\s)?[{PLATE_LETTERS}](?:\s?-\s?|\s)?[0-9]{{4}}"
-             rf"(?![0-9]|\s?[만천억원])",
-    "birth_kw": rf"(?P<birth_prefix>(?:생년월일|생일|출생일?|DOB)\s*(?:은|는|이|:)?\s*)"
-                rf"{NB}(?:(?:19|20)?[0-9]{{2}}\s*[년./-]\s*[0-9]{{1,2}}\s*[월./-]\s*[0-9]{{1,2}}\s*일?"
-                rf"|(?:19|20)?[0-9]{{6}})(?![0-9]|\s?[-.]\s?[0-9])",
-    "birth_suffix": rf"{NB}(?:(?:19|20)?[0-9]{{2}}\s*[년./-]\s*[0-9]{{1,2}}\s*[월./-]\s*[0-9]{{1,2}}\s*일?"
-                    rf"|(?:19|20)?{YYMMDD})"
-                    r"(?=\s?(?:생(?![산활각기선수명태])|출생|에 태어|태생))",
-    "address_unit": rf"(?:[가-힣A-Za-z0-9]+(?:{BUILDINGS})\s*)?"
-                    rf"{NB}[0-9]{{1,4}}\s*동\s*[0-9]{{1,5}}\s*호(?![0-9선])",
-    # 101동 1203 without 호: a building number of two digits or more, then three or four.
-    "address_unit_bare": rf"{NB}[0-9]{{2,4}}\s*동\s*[0-9]{{3,4}}{ADDRESS_NUMBER_END}",
-    "address_unit_dash": rf"(?<![0-9제])[0-9]{{3,4}}-[0-9]{{3,4}}\s*호(?![0-9선])",
-    # 302호, B01호 (basement); not a room of a public building (_room_kind: 501호 회의실).
-    "address_room": rf"(?:(?<![0-9제-])[0-9]{{3,5}}|(?<![0-9A-Za-z제-])[Bb]\s?[0-9]{{1,4}})"
-                    rf"\s*호(?![0-9선기])",
-    # An apartment's building (한신아파트 109동) or its 동-호 written with a hyphen (109-1101).
-    "address_building": rf"(?:[가-힣A-Za-z0-9]*(?:{BUILDINGS})\s*)"
-                        rf"{NB}(?:[0-9]{{1,4}}\s*동(?=$|[^0-9가-힣]|에|의|앞|옆|뒤|쪽|주민|입구|은|는)"
-                        rf"|[0-9]{{2,4}}-[0-9]{{3,4}}(?![0-9]|\s?[-.]\s?[0-9]|{COUNTER}))",
-    "address_lot": rf"{NB}(?:산\s?)?[0-9]{{1,5}}(?:-[0-9]{{1,4}})?\s*번지",
-    "address_road": rf"(?<![가-힣0-9])[가-힣][가-힣0-9]{{0,15}}?(?:로|길)"
-                    rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?"
-                    rf"{ADDRESS_NUMBER_END}",
-    # Road names that start with a date (3.15대로 123): a pass of their own, for the plain road
-    # pattern keeps its first-character scan.
-    "address_road_dated": rf"(?<![0-9.])[0-9]{{1,2}}\.[0-9]{{1,2}}[가-힣][가-힣0-9]{{0,15}}?(?:로|길)"
-                          rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?"
-                          rf"{ADDRESS_NUMBER_END}",
-    "address_ri": rf"(?<![가-힣0-9])(?!(?:거|우|관|처|수|요|소|머|자|유|경|무|정|논|원|권|조|의|진|마|심|물|"
-                  rf"세|주|대|다|보|도|기)리)[가-힣]{{1,5}}리\s(?:산\s?)?{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?"
-                  rf"{ADDRESS_NUMBER_END}",
-    # A lot number after a 동 (상남동 55-2, 사림동 산 1-1): the 동 stays, the number goes. A hyphen
-    # is required (상남동 55 could be a count), and not a zone (중앙동 3-4 구역).
-    "address_dong": rf"(?P<address_dong_kw>(?<![가-힣0-9])(?!(?:{NOT_DONG})동)[가-힣]{{1,5}}동\s?)"
-                    rf"(?P<address_dong_no>(?:산\s?)?{NB}[0-9]{{1,4}}-[0-9]{{1,4}}){ADDRESS_NUMBER_END}"
-                    r"(?!\s?(?:구역|구간|블록|지구|단지|공구|차))",
-    "name_label": rf"(?P<name_label_kw>(?:성명|이름|성함|민원인|신청인|작성자|제보자|신고인|신고자|청구인|"
-                  rf"보호자|대표자|예금주|수취인|피해자|고객명|환자명?|의뢰인|세대주|본인|대리인)\s*"
-                  rf"(?:은|는|이|:|-|\()?\s*)"
-                  rf"(?P<name_v1>{NAME}{NAME_END}|{SPACED_NAME}|{LONG_NAME}|{ROMAN_NAME})",
-    # The official in charge: 담당: 이수진, 담당자(이수진), 담당자는 이수진입니다.
-    "name_role": rf"(?P<name_role_kw>(?<![가-힣])(?:담당자?|담당 공무원|담당 주무관)(?:\s?[:(]\s?|(?:은|는)\s))"
-                 rf"(?P<name_v6>{FULL_NAME})(?=\)|입니다|이고|이며|이에요|예요|이라고|라고"
-                 rf"|\s?(?:씨|님|{TITLES})|\s*[,./\n]|\s*$)",
-    "name_self": rf"(?P<name_self_kw>(?:저는|저|제 이름은|제 이름|본인은|사는|살고 있는|거주하는)\s+)"
-                 rf"(?P<name_v2>{NAME})(?=입니다|이라고|라고|이고|이며|예요|이에요|인데|\s?씨|\s?님)",
-    "name_kin": rf"(?P<name_kin_kw>(?<![가-힣])(?:{KIN})(?:은|는|:)?\s+)(?P<name_v5>{FULL_NAME})"
-                rf"(?=이[가는를의]?(?![가-힣])|[은는가의을를과와](?![가-힣])|에게|\s?씨|\s?님|[(,)]|\s명의|$)",
-    "name_title": rf"(?<![가-힣])(?P<name_v4>{FULL_NAME})(?=\s(?:{TITLES})|{TITLES_GLUED})",
-    "name_hon": rf"(?<![가-힣])(?P<name_v3>{NAME}|{SPACED_FULL_NAME})(?=\s?(?:씨|님))",
-    # Signatures: 김민지 드림, 김철수 올림 after a sentence (not 관련 안내문 드림); a full name (or one
-    # in brackets) ending the text after thanks: 감사합니다. 김철수. A bare (김철수) at the end is
-    # not taken: (신여권), (공유지) read the same.
-    "name_sign": rf"(?P<name_sign_kw>(?:^|\n|[.!?~]|[다요]\s)\s*)(?P<name_v7>{FULL_NAME})"
-                 rf"(?=\s?(?:드림|올림)\s*(?:[.!]|$))",
-    "name_closing": rf"(?P<name_closing_kw>(?:{CLOSINGS})[.!~]{{0,3}}\s{{1,3}}\(?)"
-                    rf"(?P<name_v8>{FULL_NAME})(?=\)?\s{{0,3}}[.!]?\s{{0,3}}$)",
-    # Beside an identifier already found, or sex and age: 홍길동(010-…), 농협 352-… (홍길동),
-    # 김영수(남, 65세).
-    "name_by_id": rf"(?<![가-힣])(?P<name_v10>{FULL_NAME})(?=\s?\(\s?(?:{PERSONAL_FILLER}|{PLACED}"
-                  rf"|[남여](?:성|자)?\s?[,/·)]|[0-9]{{1,3}}\s?(?:세|살)))",
-    "name_after_id": rf"(?P<name_after_id_kw>(?:{PERSONAL_FILLER}|{PLACED})\s?\()"
-                     rf"(?P<name_v11>{FULL_NAME})(?=\))",
-}
-KIND_OF_GROUP = {
-    "email": "email", "card": "card", "rrn": "rrn", "driver_licence": "driver_licence",
-    "phone": "phone", "account": "account", "phone_local": "phone", "passport": "passport",
-    "email_spelt": "email", "rrn_part": "rrn", "hangul_digits": "phone", "rrn_short": "rrn",
-    "plate": "plate", "birth_kw": "birth_date", "birth_suffix": "birth_date",
-    **{g: "address" for g in GROUPS if g.startswith("address_")},
-    **{g: "name" for g in GROUPS if g.startswith("name_")},
-}
-NAME_GROUPS = {"name_label": "name_v1", "name_self": "name_v2", "name_hon": "name_v3",
-               "name_kin": "name_v5", "name_title": "name_v4", "name_role": "name_v6",
-               "name_sign": "name_v7", "name_closing": "name_v8",
-               "name_by_id": "name_v10", "name_after_id": "name_v11"}
-# Groups whose leading keyword stays in the text; only what follows it is replaced.
-KEPT_PREFIX = {"account": "account_kw", "phone_local": "phone_kw", "birth_kw": "birth_prefix",
-               "name_label": "name_label_kw", "name_self": "name_self_kw",
-               "rrn_part": "rrn_part_kw", "name_kin": "name_kin_kw", "address_dong": "address_dong_kw",
-               "name_role": "name_role_kw", "name_closing": "name_closing_kw",
-               "name_after_id": "name_after_id_kw", "name_sign": "name_sign_kw"}
-
-# Each group is its own pass, in GROUPS order: one alternation of all of them is 3–4× slower in
-# Python `re` (measured: it defeats the engine's first-character scan). A pass runs only if its
-# cheap gate finds what every match needs.
-# Gates shared by several passes are computed once per text (scrubber._findings): they depend on
-# nothing an earlier pass replaces with its filler.
-LONG_DIGITS = re.compile(rf"[0-9*●xX](?:{PHONE_SEP}[0-9*●xX]){{6}}").search
-SPELT_AT = re.compile(r"[(\[\s][Aa][Tt][)\]\s]")
-DONG_LOT = re.compile(r"동\s?(?:산\s?)?[0-9]{1,4}-[0-9]")
-DONG_UNIT = re.compile(r"[0-9]\s*동\s*[0-9]{3}")
-BUILDING = re.compile(BUILDINGS)
-DATED_ROAD = re.compile(r"[0-9]\.[0-9]{1,2}[가-힣]")
-CLOSING_AT_END = re.compile(rf"(?:{CLOSINGS})[.!~]{{0,3}}\s{{1,3}}\(?[가-힣]{{2,4}}\)?"
-                            rf"\s{{0,3}}[.!]?\s{{0,3}}$")
-PROFILE = re.compile(r"\(\s?(?:[남여]|[0-9]{1,3}\s?[세살])")
-
-
-def _ho(text: str) -> bool:
-    return "호" in text
-
-
-def _beside_an_identifier(text: str) -> bool:
-    """A bracket next to an identifier found by an earlier pass (its filler), a placeholder, or
-    sex and age: never shared, since it looks for what earlier passes wrote."""
-    return "(" in text and (PERSONAL_FILLER in text or "[" in text or PROFILE.search(text) is not None)
-
-
-def _closing_at_end(text: str) -> bool:
-    """Every closing ends in 니다, 세요 or 시오, at most 20 characters before the end."""
-    tail = text[-24:]
-    return (("니다" in tail or "세요" in tail or "시오" in tail)
-            and CLOSING_AT_END.search(text, max(0, len(text) - 40)) is not None)
-
-
-SHARED_GATES = frozenset({LONG_DIGITS, _ho})
-GATES = {
-    "email": lambda t: "@" in t,
-    "email_spelt": lambda t: "@" in t or "골뱅이" in t or (("t" in t or "T" in t) and SPELT_AT.search(t)),
-    "rrn_part": lambda t: "자리" in t or "번호" in t, "hangul_digits": HANGUL_DIGIT_RUN.search,
-    **{g: LONG_DIGITS for g in ("card", "rrn", "driver_licence", "phone", "account",
-                                 "phone_local")},
-    "rrn_short": lambda t: ("번호" in t or "주민등록" in t) and LONG_DIGITS(t),
-    "birth_suffix": lambda t: "생" in t or "태어" in t,
-    "address_unit": _ho, "address_unit_dash": _ho, "address_room": _ho,
-    "address_lot": lambda t: "번지" in t,
-    "address_unit_bare": DONG_UNIT.search, "address_dong": DONG_LOT.search,
-    "address_building": lambda t: ("동" in t or "-" in t) and BUILDING.search(t),
-    "address_road_dated": lambda t: "." in t and DATED_ROAD.search(t),
-    "name_hon": lambda t: "씨" in t or "님" in t,
-    "name_role": lambda t: "담당" in t, "name_sign": lambda t: "드림" in t or "올림" in t,
-    "name_closing": _closing_at_end,
-    "name_by_id": _beside_an_identifier, "name_after_id": _beside_an_identifier,
-    "name_title": re.compile(TITLES).search, "name_kin": re.compile(KIN).search,
-}
-# (name, gate, regex, whether the gate is shared)
-PASSES = tuple((name, GATES.get(name), re.compile(f"(?P<{name}>{regex})"),
-                GATES.get(name) in SHARED_GATES) for name, regex in GROUPS.items())
-# The structured kinds alone, to re-read a number found after an account keyword.
-STRUCTURED = re.compile("|".join(f"(?P<{name}>{GROUPS[name]})"
-                                 for name in ("card", "rrn", "driver_licence", "phone")))
-
-# RE2 (DuckDB) necessary condition of every pass, on unfolded text: rows that fail it hold no
-# identifier, so the residual scan hands only the rest to the Python passes.
-_D = "[0-9０-９]"
-_DM = "[0-9０-９*●xXｘＸ＊]"
-_DASH = "[-. ‐‑‒–—―−﹣－．　ㅡ_/~＿／～]"
-_H = HANGUL_DIGITS
-CANDIDATE_RE2 = "|".join([
-    "[@＠]|[(\\[][Aa][Tt][)\\]]|골뱅이|\\s[Aa][Tt]\\s", f"{_DM}(\\s?{_DASH}?\\s?{_DM}){{6}}",
-    f"[{_H}][{_H}0-9０-９]{{2}}|{_D}[{_H}][{_H}0-9０-９]", "(앞|뒷|뒤)\\s?([67]\\s?)?(자리|번호)",
-    f"[{SURNAMES}][가-힣]{{1,3}}\\s?({TITLES})", f"({KIN})(은|는|:)?\\s+[가-힣]{{3}}", f"[A-Za-zＡ-Ｚａ-ｚ]{_D}{{3}}",
-    f"{_D}\\s?{_DASH}?\\s?[{PLATE_LETTERS}]\\s?{_DASH}?\\s?{_D}{{4}}", "생년월일|생일|출생|DOB",
-    f"{_D}\\s*일?\\s?(생|출생|에 태어|태생)", f"{_D}\\s*호", "번지",
-    f"(로|길)\\s?{_D}", f"리\\s(산\\s?)?{_D}", "씨|님", f"{_D}\\s*동", f"동\\s?(산\\s?)?{_D}",
-    f"[가-힣]\\s?\\(\\s?([남여]|{_D}{{1,3}}\\s?[세살])", "드림|올림|담당",
-    f"({CLOSINGS})[.!~]*\\s+\\(?[가-힣]{{2,4}}\\)?\\s*[.!]?\\s*$",
-    "성명|이름|성함|민원인|신청인|작성자|제보자|신고인|신고자|청구인|보호자|대표자|예금주|수취인|"
-    "피해자|고객명|환자|의뢰인|세대주|본인|대리인|저는|저\\s|제 이름|사는|살고 있는|거주하는",
-])

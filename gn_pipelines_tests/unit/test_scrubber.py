@@ -287,3 +287,54 @@ def test_audit_corpus_with_own_values():
     score = corpus.score(corpus.audit_cases(), lambda c: scrub_text(c.text, **c.own).text)
     assert score.decoy_survival == 1.0, score.destroyed
     assert sorted(v for _, v, _ in score.misses) == ["109-1101", "85.03.15", "김철수"]
+
+
+def _scrub_in_duckdb(rows: list[tuple]) -> list[str]:
+    con = duckdb.connect()
+    register_scrubber(con)
+    con.execute("CREATE TABLE t (i INTEGER, text VARCHAR, name VARCHAR, phone VARCHAR, "
+                "address VARCHAR, rrn VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", [(i, *r) for i, r in enumerate(rows)])
+    return [r[0] for r in con.execute("SELECT scrub(text, name, phone, address, rrn) FROM t ORDER BY i")
+            .fetchall()]
+
+
+def test_duckdb_path_equals_python_path_on_every_corpus():
+    """The SQL path (RE2 filter, own values, Python passes on candidates only) gives
+    scrub_text's output on every labelled text, with and without the record's own values."""
+    corpus = _corpus()
+    cases = (corpus.hard_cases() + corpus.blind_cases() + corpus.audit_cases()
+             + corpus.generated_cases(rows=600))
+    rows = [(c.text, *(own.get(k) for k in ("own_name", "own_phone", "own_address", "own_rrn")))
+            for c in cases for own in ({}, c.own)]
+    rows += [(t, None, None, None, None) for t in DECOYS + BLIND_DECOYS + AUDIT_DECOYS]
+    rows += [(t, None, None, None, None) for t, _ in BLIND_FORMS + AUDIT_FORMS]
+    rows += [("전화 ０１０-1234-5678 김철수씨", None, None, None, None),  # folded by Python
+             ("연락\u00a0010\u00a01234\u00a05678", None, None, None, None),  # Python's \s, not RE2's
+             ("홍길동 김철수입니다", "홍길동", None, None, None),  # [이름] then reads as a label
+             ("", "김철수", None, None, None), (None, "김철수", None, None, None)]
+    expected = [None if text is None else scrub_text(text, own_name=n, own_phone=p, own_address=a,
+                                                     own_rrn=r).text
+                for text, n, p, a, r in rows]
+    assert _scrub_in_duckdb(rows) == expected
+
+
+def test_only_candidate_rows_reach_python():
+    """Rows with no RE2 form, no own value and nothing RE2 reads differently stay in DuckDB."""
+    from gn_pipelines.privacy.scrubber import scrub_sql
+
+    con = duckdb.connect()
+    con.create_function("python_marker", lambda a, b, c, d, e, f: "PYTHON",
+                        ["VARCHAR"] * 5 + ["BIGINT"],
+                        "VARCHAR", null_handling="special")
+    sql = scrub_sql("text", "name", "phone", "address", "rrn", python_function="python_marker")
+    rows = [("가로등 고장 3건 신고", None, None, None, None, "가로등 고장 3건 신고"),
+            ("연락처 010-1234-5678", None, None, None, None, "PYTHON"),
+            ("김영수 방문", "김영수", None, None, None, "PYTHON"),  # the own name
+            ("끝 번호 5678 입니다", None, "010-1234-5678", None, None, "PYTHON"),  # own digits
+            ("끝 번호 9999 입니다", None, "010-1234-5678", None, None, "끝 번호 9999 입니다"),
+            ("전화 ０１", None, None, None, None, "PYTHON")]  # full-width: Python folds it
+    con.execute("CREATE TABLE t (text VARCHAR, name VARCHAR, phone VARCHAR, address VARCHAR, "
+                "rrn VARCHAR, expected VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", rows)
+    assert con.execute(f"SELECT {sql}, expected FROM t").fetchall() == [(r[-1], r[-1]) for r in rows]
