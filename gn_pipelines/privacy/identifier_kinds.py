@@ -32,7 +32,8 @@ class SurfaceForm:
     of a match (None: not an identifier), `kept` names a leading group that stays in the text.
 
     `re2` must hold on the original text wherever the pattern matches the text as earlier passes
-    left it: so it is context-free (no boundary), and covers a span no filler can be inside of."""
+    left it: so it reads a span no filler can be inside of, and context only where no earlier
+    pass can have put a filler (a character no earlier form starts or ends with)."""
 
     name: str
     priority: int  # passes run in this order; each writes a filler over what it found
@@ -262,7 +263,7 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             gate=re.compile(KIN).search,
             pattern=rf"(?P<name_kin_kw>(?<![가-힣])(?:{KIN})(?:은|는|:)?\s+)(?P<name_v5>{FULL_NAME})"
                     rf"(?=이[가는를의]?(?![가-힣])|[은는가의을를과와](?![가-힣])|에게|\s?씨|\s?님|[(,)]|\s명의|$)",
-            re2=rf"(?:{KIN})(?:은|는|:)?\s+{_RE2_FULL_NAME}"),
+            re2=rf"(?:{KIN})(?:은|는|:)?\s+{_RE2_FULL_NAME}(?:이|[은는가의을를과와(,)\s씨님]|에게|$)"),
         SurfaceForm(
             "name_title", 270, value="name_v4", check=_name_in_context_kind,
             gate=re.compile(TITLES).search,
@@ -416,13 +417,13 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         SurfaceForm(
             "address_unit_dash", 170, gate=_ho,
             pattern=rf"(?<![0-9제])[0-9]{{3,4}}-[0-9]{{3,4}}\s*호(?![0-9선])",
-            re2=r"[0-9]-[0-9]{3,4}\s*호"),
+            re2=r"[0-9]-[0-9]{3,4}\s*호(?:[^선]|$)"),
         # 302호, B01호 (basement); not a room of a public building (501호 회의실).
         SurfaceForm(
             "address_room", 180, gate=_ho, check=_room_kind,
             pattern=rf"(?:(?<![0-9제-])[0-9]{{3,5}}|(?<![0-9A-Za-z제-])[Bb]\s?[0-9]{{1,4}})"
                     rf"\s*호(?![0-9선기])",
-            re2=r"[0-9]\s*호"),
+            re2=r"[0-9]\s*호(?:[^선기]|$)"),
         # An apartment's building (한신아파트 109동) or its 동-호 written with a hyphen (109-1101).
         SurfaceForm(
             "address_building", 190,
