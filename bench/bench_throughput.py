@@ -26,7 +26,8 @@ import argparse
 import json
 import os
 import platform
-import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,7 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    timed_out: bool = False
 
 
 # Runs the command and reports the largest RSS among it and its descendants (Linux folds a
@@ -98,13 +100,14 @@ sys.exit(code)
 """
 
 
-def measured(command: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Run `command`, sampling the RSS of its process tree every 0.2 s."""
+def measured(command: list[str], env: dict[str, str] | None = None, timeout: float | None = None) -> Measured:
+    """Run `command`, sampling the RSS of its process tree every 0.2 s; stopped after `timeout` s."""
     peak, stop = [0.0], threading.Event()
     with tempfile.NamedTemporaryFile("r", suffix=".maxrss") as report:
         started = time.perf_counter()
         wrapper = subprocess.Popen([sys.executable, "-c", WRAPPER, report.name, *command], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)  # its own group: stopped whole if we are
 
         def sample() -> None:
             while not stop.wait(0.2):
@@ -112,13 +115,35 @@ def measured(command: list[str], env: dict[str, str] | None = None) -> Measured:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        stdout, stderr = wrapper.communicate()
+        timed_out = False
+        try:
+            stdout, stderr = wrapper.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _stop_group(wrapper)
+            stdout, stderr = wrapper.communicate()
+        except BaseException:  # Ctrl-C, SIGTERM: leave no run behind
+            _stop_group(wrapper)
+            raise
         seconds = time.perf_counter() - started
         stop.set()
         sampler.join()
         largest = report.read().strip()
     return Measured(seconds, peak[0], int(largest) / 1024 if largest else float("nan"), wrapper.returncode,
-                    stdout, stderr)
+                    stdout, stderr, timed_out)
+
+
+def _stop_group(wrapper: subprocess.Popen) -> None:
+    """SIGTERM to the command's whole process group, then wait (bounded) until all of it ended."""
+    os.killpg(wrapper.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(wrapper.pid, 0)
+        except ProcessLookupError:
+            return
+        wrapper.poll()
+        time.sleep(0.2)
 
 
 def cli() -> str:
@@ -133,6 +158,16 @@ def fresh_env(root: Path) -> dict[str, str]:
 def must(result: Measured | subprocess.CompletedProcess, what: str) -> None:
     if result.returncode:
         sys.exit(f"{what} failed (exit {result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+
+
+def warn_if_failed(result: Measured, what: str) -> None:
+    """A failed run is reported with the figures (its time is still what it took), not fatal."""
+    if result.timed_out:
+        print(f"  WARNING: {what} stopped after {result.seconds:.0f} s (--timeout): its figures are lower bounds",
+              file=sys.stderr, flush=True)
+    elif result.returncode:
+        print(f"  WARNING: {what} exited {result.returncode}:\n{result.stdout[-1500:]}\n{result.stderr[-2500:]}",
+              file=sys.stderr, flush=True)
 
 
 def synth_drop(landing: Path, rows: int) -> Path:
@@ -171,17 +206,17 @@ def step_times(env: dict[str, str]) -> list[tuple[str, float]]:
 # ---------------------------------------------------------------- the chain
 
 
-def chain(rows: int, work: Path) -> tuple[Measured, list[tuple[str, float]], Path]:
+def chain(rows: int, work: Path, timeout: float | None) -> tuple[Measured, list[tuple[str, float]], Path]:
     env = fresh_env(work)
     started = time.perf_counter()
     drop = synth_drop(work / "data" / "landing", rows)
     print(f"  [{rows:,} rows] synthesised in {time.perf_counter() - started:.1f} s "
           f"({drop.stat().st_size / 2**20:,.0f} MiB)", flush=True)
-    copy = work / "floor" / drop.name  # the floor reads the same bytes (process may move the drop)
-    copy.parent.mkdir()
-    os.link(drop, copy)
-    result = measured([cli(), "process"], env)
-    must(result, "gn-pipelines process")
+    copy = work / "floor" / drop.name  # the floor reads the same bytes; a copy, for the platform
+    copy.parent.mkdir()                 # refuses a drop with a second (hard) link
+    shutil.copyfile(drop, copy)
+    result = measured([cli(), "process"], env, timeout)
+    warn_if_failed(result, "gn-pipelines process")
     return result, step_times(env), copy
 
 
@@ -336,13 +371,13 @@ def floor(drop: Path, work: Path) -> tuple[Measured, dict]:
 # ---------------------------------------------------------------- a week from every provider
 
 
-def week(work: Path, days: int) -> tuple[int, Measured, Measured]:
+def week(work: Path, days: int, timeout: float | None) -> tuple[int, Measured, Measured]:
     env = fresh_env(work)
     synth = measured([cli(), "synth", "--start", WEEK[0], "--end", week_end(days)], env)
     must(synth, "synth (week)")
     files = sum(1 for p in (work / "data" / "landing").rglob("*") if p.is_file())
-    result = measured([cli(), "process", "--workers", "2"], env)
-    must(result, "gn-pipelines process --workers 2")
+    result = measured([cli(), "process", "--workers", "2"], env, timeout)
+    warn_if_failed(result, "gn-pipelines process --workers 2")
     return files, synth, result
 
 
@@ -365,15 +400,21 @@ def mib(value: float) -> str:
     return "—" if value != value else f"{value:,.0f} MiB"  # nan: not measured
 
 
-def one_size(rows: int, skip: set[str]) -> dict:
+def one_size(rows: int, skip: set[str], timeout: float | None) -> dict:
     figures: dict = {"rows": rows}
-    with tempfile.TemporaryDirectory(prefix=f"bench-throughput-{rows}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"bench-throughput-{rows}-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         if "chain" not in skip:
-            ran, steps, drop = chain(rows, work)
+            ran, steps, drop = chain(rows, work, timeout)
             figures["chain"] = ran
             figures["steps"] = steps
-            print(f"  [{rows:,} rows] chain: {ran.seconds:.1f} s; {last_line(ran.stdout)}", flush=True)
+            drop_lines = [line for line in ran.stdout.splitlines() if f"{PROVIDER}/civil_complaints/" in line]
+            figures["drop_line"] = drop_lines[-1] if drop_lines else ""
+            if "accepted" not in figures["drop_line"]:
+                print(f"  WARNING: the drop was not accepted: {figures['drop_line'] or ran.stdout[-1000:]}",
+                      file=sys.stderr, flush=True)
+            print(f"  [{rows:,} rows] chain: {ran.seconds:.1f} s (exit {ran.returncode}); {last_line(ran.stdout)}",
+                  flush=True)
         else:
             drop = synth_drop(work / "landing", rows)
         if "floor" not in skip:
@@ -390,10 +431,13 @@ def print_size(figures: dict) -> None:
         if key in figures:
             m = figures[key]
             print(f"  {label:34} {m.seconds:8.1f}s {rows / m.seconds:10,.0f} {mib(m.tree_peak_mib):>13} "
-                  f"{mib(m.largest_mib):>16}")
+                  f"{mib(m.largest_mib):>16}" + ("  STOPPED (--timeout): unfinished" if m.timed_out else ""))
+    if figures.get("drop_line"):
+        print(f"  process said: {figures['drop_line'][:300]}")
     if "chain" in figures and "floor" in figures:
         print(f"  {'ratio chain / floor':34} {figures['chain'].seconds / figures['floor'].seconds:8.1f}×"
-              f"   (target ≤ 4×; peak target < 2 GB)")
+              + (" or more" if figures["chain"].timed_out else "") +
+              "   (target ≤ 4×; peak target < 2 GB)")
     if figures.get("floor_detail"):
         detail = figures["floor_detail"]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in detail["seconds"].items())
@@ -412,19 +456,22 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], choices=["chain", "floor", "week"])
     parser.add_argument("--days", type=int, default=7, choices=range(1, 8), metavar="1..7",
                         help="days of the week of deliveries (fewer for a quick check)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="stop a `process` after this many seconds and report what it did by then")
     parser.add_argument("--large", action="store_true",
                         help="also run chain and floor at 10 × --rows (10M rows by default: many minutes)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind, so the children are stopped too
     skip = set(args.skip)
     print(f"bench_throughput: {machine()}", flush=True)
 
-    sizes = [one_size(args.rows, skip)] if skip != {"chain", "floor"} else []
+    sizes = [one_size(args.rows, skip, args.timeout)] if skip != {"chain", "floor"} else []
     if args.large and skip != {"chain", "floor"}:
-        sizes.append(one_size(10 * args.rows, skip))
+        sizes.append(one_size(10 * args.rows, skip, args.timeout and 10 * args.timeout))
     week_figures = None
     if "week" not in skip:
-        with tempfile.TemporaryDirectory(prefix="bench-throughput-week-") as tmp:
-            week_figures = week(Path(tmp), args.days)
+        with tempfile.TemporaryDirectory(prefix="bench-throughput-week-", ignore_cleanup_errors=True) as tmp:
+            week_figures = week(Path(tmp), args.days, args.timeout)
         print(f"  week: {week_figures[2].seconds:.1f} s", flush=True)
 
     for figures in sizes:
@@ -440,8 +487,10 @@ def main() -> None:
         summary = last_line(ran.stdout)
         print(f"\nweek of deliveries, every provider ({WEEK[0]} … {week_end(args.days)}): {files} files "
               f"(synth {synth.seconds:.1f} s, not counted)")
-        print(f"  process --workers 2: {ran.seconds:.1f} s = {files / ran.seconds:.2f} files/s (target ≥ 10), "
-              f"peak tree {mib(ran.tree_peak_mib)}; {summary}")
+        print(f"  process --workers 2: {ran.seconds:.1f} s = {files / ran.seconds:.2f} files/s (target ≥ 10)"
+              + (" STOPPED (--timeout): unfinished, fewer files/s" if ran.timed_out else "") + ", "
+              f"peak tree {mib(ran.tree_peak_mib)}, largest process {mib(ran.largest_mib)}; {summary}"
+              + (f" (exit {ran.returncode})" if ran.returncode else ""))
     print(f"\nfinished: {machine()}")
 
 
