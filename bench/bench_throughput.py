@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -125,7 +126,7 @@ def measured(command: list[str], env: dict[str, str] | None = None, timeout: flo
         except BaseException:  # Ctrl-C, SIGTERM: leave no run behind
             _stop_group(wrapper)
             raise
-        seconds = time.perf_counter() - started
+        seconds = timeout if timed_out else time.perf_counter() - started  # not the time it took to stop
         stop.set()
         sampler.join()
         largest = report.read().strip()
@@ -485,10 +486,13 @@ def main() -> None:
     if week_figures:
         files, synth, ran = week_figures
         summary = last_line(ran.stdout)
+        # each file ends in one line "<provider>/<dataset>/<file>: …" (accepted, quarantined, rejected)
+        done = sum(1 for line in ran.stdout.splitlines() if re.match(r"\d{5}/[a-z_]+/[^:]+: ", line))
         print(f"\nweek of deliveries, every provider ({WEEK[0]} … {week_end(args.days)}): {files} files "
               f"(synth {synth.seconds:.1f} s, not counted)")
         print(f"  process --workers 2: {ran.seconds:.1f} s = {files / ran.seconds:.2f} files/s (target ≥ 10)"
-              + (" STOPPED (--timeout): unfinished, fewer files/s" if ran.timed_out else "") + ", "
+              + (f" STOPPED (--timeout) with {done} files done = {done / ran.seconds:.2f} files/s, publication not reached"
+                 if ran.timed_out else "") + ", "
               f"peak tree {mib(ran.tree_peak_mib)}, largest process {mib(ran.largest_mib)}; {summary}"
               + (f" (exit {ran.returncode})" if ran.returncode else ""))
     print(f"\nfinished: {machine()}")
