@@ -136,7 +136,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     # set-up runs first (the warehouse views), then the drops, in parallel where asked
     setup = [r for r in pending if not is_drop(r)]
     drops = [r for r in pending if is_drop(r)]
-    skipped = sum(map(is_drop, requests)) - len(drops)
+    skipped = landing_state.count_done()  # files whose current bytes were loaded or rejected before
     planned_files = source_files(drops)
     if skipped:
         echo(f"{skipped} file(s) skipped: already loaded or rejected earlier with the same bytes")

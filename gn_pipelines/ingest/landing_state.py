@@ -103,6 +103,11 @@ class LandingStateStore:
                 else:  # sqlite3's executemany binds row after row in C, under the variable limit
                     connection.execute(_SQLITE_UPSERT, [dict(zip(_COLUMNS, row)) for row in chunk])
 
+    def count_done(self) -> int:
+        with self._connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count()).select_from(LANDING_FILES).where(LANDING_FILES.c.done)).scalar_one()
+
     def mark_done(self, relatives: Iterable[str]) -> None:
         """These files' runs finished for good: `process` plans them again no more."""
         self._update(relatives, done=True)
