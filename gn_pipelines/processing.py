@@ -128,16 +128,15 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     for line in recover_releases(zones.root, lambda run_id: run_state(instance, run_id)):
         echo(line)
     requests, skip_message = plan_runs(defs, instance)
-    finished = [already_succeeded(instance, r.run_key) for r in requests]
-    pending = [r for r, done in zip(requests, finished) if not done]
-    # the landing state remembers what finished, so the next `process` plans it no more
+    pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
+    # the landing state remembers which files finished (here, elsewhere or by the daemon), so the
+    # next `process` does not plan them again; failed, killed or never-run ones stay unfinished
     landing_state = LandingStateStore.of_instance(instance)
-    landing_state.mark_done(source_files([r for r, done in zip(requests, finished) if done]))
+    landing_state.mark_done(source_files(requests) - source_files(pending))
     # set-up runs first (the warehouse views), then the drops, in parallel where asked
     setup = [r for r in pending if not is_drop(r)]
     drops = [r for r in pending if is_drop(r)]
     skipped = landing_state.count_done()  # files whose current bytes were loaded or rejected before
-    planned_files = source_files(drops)
     if skipped:
         echo(f"{skipped} file(s) skipped: already loaded or rejected earlier with the same bytes")
     if not pending and skip_message:
@@ -147,14 +146,13 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
 
         submitted = submit_and_wait(instance, setup + drops, echo, publish,
                                     behind=lambda: publication_behind(instance, zones))
-        landing_state.mark_done(o.label for o in submitted if o.success and not o.claimed_elsewhere
-                                and o.label in planned_files)
+        landing_state.mark_done(o.label for o in submitted if o.success and not o.claimed_elsewhere)
         return submitted
     outcomes: list[RunOutcome] = []
 
     def report(outcome: RunOutcome) -> None:
         outcomes.append(outcome)
-        if outcome.success and not outcome.claimed_elsewhere and outcome.label in planned_files:
+        if outcome.success and not outcome.claimed_elsewhere:  # its label is its landing path
             landing_state.mark_done([outcome.label])
         echo(outcome.line)
         if outcome.trace and not outcome.interrupted:
