@@ -85,6 +85,7 @@ _BUILDING = re.compile(BUILDINGS).search
 _DATED_ROAD = re.compile(r"[0-9]\.[0-9]{1,2}[가-힣]").search
 _RE2_FULL_NAME = FULL_NAME  # no lookaround in it: valid RE2 as it stands
 _RE2_NAME = NAME
+_COMPOUND_FIRST = "남황제선독사서"  # first syllables of 남궁, 황보, 제갈, 선우, 독고, 사공, 서문
 
 
 def _ho(text: str) -> bool:
@@ -244,7 +245,7 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             "name_label", 230, kept="name_label_kw", value="name_v1", check=_name_kind,
             pattern=rf"(?P<name_label_kw>(?:{NAME_LABELS})\s*(?:은|는|이|:|-|\()?\s*)"
                     rf"(?P<name_v1>{NAME}{NAME_END}|{SPACED_NAME}|{LONG_NAME}|{ROMAN_NAME})",
-            re2=NAME_LABELS),
+            re2=rf"(?:{NAME_LABELS})\s*(?:은|는|이|:|-|\()?\s*[{SURNAMES}{_COMPOUND_FIRST}A-Z]"),
         # The official in charge: 담당: 이수진, 담당자(이수진), 담당자는 이수진입니다.
         SurfaceForm(
             "name_role", 240, kept="name_role_kw", value="name_v6", check=_name_in_context_kind,
@@ -257,7 +258,7 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             "name_self", 250, kept="name_self_kw", value="name_v2", check=_name_kind,
             pattern=rf"(?P<name_self_kw>(?:저는|저|제 이름은|제 이름|본인은|사는|살고 있는|거주하는)\s+)"
                     rf"(?P<name_v2>{NAME})(?=입니다|이라고|라고|이고|이며|예요|이에요|인데|\s?씨|\s?님)",
-            re2=r"(?:저는?|제 이름은?|본인은|사는|살고 있는|거주하는)\s"),
+            re2=rf"(?:저는?|제 이름은?|본인은|사는|살고 있는|거주하는)\s+{_RE2_NAME}"),
         SurfaceForm(
             "name_kin", 260, kept="name_kin_kw", value="name_v5", check=_name_in_context_kind,
             gate=re.compile(KIN).search,
@@ -288,7 +289,7 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             check=_name_beside_kind(v.PLACE_ENDINGS), gate=_closing_at_end,
             pattern=rf"(?P<name_closing_kw>(?:{CLOSINGS})[.!~]{{0,3}}\s{{1,3}}\(?)"
                     rf"(?P<name_v8>{FULL_NAME})(?=\)?\s{{0,3}}[.!]?\s{{0,3}}$)",
-            re2=rf"(?:{CLOSINGS})[.!~]{{0,3}}\s{{1,3}}\(?{_RE2_FULL_NAME}"),
+            re2=rf"(?:{CLOSINGS})[.!~]{{0,3}}\s{{1,3}}\(?{_RE2_FULL_NAME}\)?\s*[.!]?\s*$"),
         # Beside an identifier already found, or sex and age: 홍길동(010-…), 농협 352-… (홍길동),
         # 김영수(남, 65세). A filler only follows another form's match (that form's RE2 form holds).
         SurfaceForm(
