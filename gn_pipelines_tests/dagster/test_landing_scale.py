@@ -2,7 +2,7 @@
 
 The old sensor kept every file in its cursor (12.8 MB at 100k files, stored in every tick row).
 Figures on a quiet machine are in docs/landing-state.md (bench/bench_landing_scan.py); the bound
-here is the issue's 5 s, with room for a loaded CI machine (a quiet tick takes ~1.5 s here).
+here is the issue's 5 s for a quiet tick (1.3-2.4 s here with the machine at load 9-13 on 2 cores).
 """
 
 import time
@@ -58,6 +58,7 @@ def test_a_tick_over_100k_landed_files_is_fast_and_its_cursor_small(zones, insta
     found, seconds = tick(instance, quiet.cursor)
     assert sorted(r.tags["gn/source_file"] for r in found.run_requests) == [
         "48170/civil_complaints/restored.csv", "48740/civil_complaints/2025-03-01.csv"]
-    # the old mtime makes this tick reconcile the whole listing with the table (~2x a quiet one)
-    assert len(reads) == 2 and seconds < 2 * TICK_SECONDS, f"a reconciling tick took {seconds:.1f} s"
+    # the old mtime makes this tick reconcile the whole listing with the table (one read, ~2-3x a
+    # quiet tick); a look-up or a hash per file would take minutes
+    assert len(reads) == 2 and seconds < 3 * TICK_SECONDS, f"a reconciling tick took {seconds:.1f} s"
     assert len(found.cursor.encode()) < CURSOR_BYTES
