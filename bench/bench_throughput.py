@@ -16,7 +16,8 @@
 Everything is driven through the `gn-pipelines` command (synth, process), so the script works
 whatever the pipeline's internals become. Each part runs in a fresh temporary directory.
 
-Usage: .venv/bin/python bench/bench_throughput.py [--rows 1000000] [--days 7] [--skip chain floor week] [--large]
+Usage: .venv/bin/python bench/bench_throughput.py [--rows 1000000] [--days 7] [--skip chain floor week]
+                                                  [--timeout SECONDS] [--large]
 Quick check: --rows 100000 --days 1 (a minute or two on two cores).
 """
 
