@@ -313,7 +313,7 @@ def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int |
 def _write_release_record(target: Path, fingerprint: str, result: Release) -> None:
     record = {"fingerprint": fingerprint, "rows": result.rows, "anonymity": result.anonymity,
               "residual": result.residual, "text_generalised": result.text_generalised}
-    temp = target.with_name(f".{target.stem}.release.json.tmp")
+    temp = target.with_name(f".{target.stem}.release.json.tmp-{os.getpid()}")
     temp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     os.replace(temp, target.with_suffix(".release.json"))
 
@@ -326,7 +326,10 @@ def _unchanged_release(zones: DataZones, contract: DatasetContract, target: Path
     record_path = target.with_suffix(".release.json")
     if not target.exists() or not record_path.exists():
         return None
-    record = json.loads(record_path.read_text(encoding="utf-8"))
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except ValueError:  # a record cut short by a crash: rebuild
+        return None
     if record.get("fingerprint") != fingerprint:
         return None
     recipe = RECIPES[contract.name]

@@ -199,3 +199,34 @@ def test_nightly_schedule_is_at_two_in_seoul():
     schedule = defs.resolve_schedule_def("nightly_publication")
     assert schedule.cron_schedule == "0 2 * * *" and schedule.execution_timezone == "Asia/Seoul"
     assert schedule.job_name == "publish_all"
+
+
+def test_a_publication_with_nothing_new_carries_every_table_over(published_platform):
+    """Nothing changed since the last release: a new release in one swap, every table and
+    export carried over (same fingerprints, the releases it was built in, the same files)."""
+    import dagster as dg
+
+    from gn_pipelines.processing import publish_in
+    from gn_pipelines.publish.builds import table_builds
+    from gn_pipelines.publish.releases import current_release, table_inputs
+
+    zones, instance = published_platform
+    before = current_release(zones.root)
+    outcome = publish_in(instance, echo=lambda line: None)
+    assert outcome.success, outcome.line
+    after = current_release(zones.root)
+    assert after.id != before.id and after.manifest["tables"] == before.manifest["tables"]
+    built = {table for build in table_builds() for table in build.tables}
+    assert table_inputs(after) == {t: r for t, r in table_inputs(before).items() if t in built}
+    for table in built:
+        for suffix in (".parquet", ".csv"):
+            old, new = before.open_dir / f"{table}{suffix}", after.open_dir / f"{table}{suffix}"
+            assert old.exists() == new.exists(), new
+            assert not new.exists() or new.stat().st_ino == old.stat().st_ino, new  # linked, not exported again
+    assert (after.open_dir / "nakdong_namji_bod_tp.png").read_bytes()[:4] == b"\x89PNG"
+    event = instance.get_latest_materialization_event(dg.AssetKey(["published", "civil_complaints"]))
+    assert event.asset_materialization.metadata["carried_over_from"].value
+    from gn_pipelines.assets.deidentification import deidentified_asset_key
+
+    released = instance.get_latest_materialization_event(deidentified_asset_key("civil_complaints"))
+    assert released.asset_materialization.metadata["reused"].value is True
