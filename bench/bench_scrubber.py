@@ -217,8 +217,8 @@ def _duckdb_run(engine: str, rows: int) -> dict:
 def bench_duckdb(rows: int, legacy_rows: int) -> None:
     """Throughput of `scrub` over title and body in DuckDB, before and after, side by side."""
     runs = {"before": _duckdb_run("before", legacy_rows), "after": _duckdb_run("after", rows)}
-    print(f"\nthroughput in DuckDB, title and body of synthetic complaints (2 texts a row; "
-          f"wall clock on a shared 2-core machine, CPU seconds of the process beside it)")
+    print("\nthroughput in DuckDB, title and body of synthetic complaints (2 texts a row; "
+          "wall clock on a shared 2-core machine, CPU seconds of the process beside it)")
     print(f"{'':<8} {'rows':>10} {'scrub s':>8} {'CPU s':>7} {'texts/s':>10} {'peak MB':>8} "
           f"{'scan s':>7} {'left':>5}  replaced")
     for name, r in runs.items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gn_pipelines.privacy import text_patterns as v
 from gn_pipelines.privacy.identifiers import FOREIGNER_GENDER_DIGITS, birth_date_of
@@ -237,7 +237,9 @@ def _closing_at_end(text: str) -> bool:
 # ---------------------------------------------------------------- the registry
 
 _ROAD_NUMBER = rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?{ADDRESS_NUMBER_END}"
-_BY_ID_LATER = "(?=PLACED)"  # name_by_id and name_after_id read the placeholders: filled in below
+# A token for the placeholders of the personal kinds (홍길동([전화번호])), known once REGISTRY is:
+# FORMS holds every pattern with it filled in.
+_PERSONAL_PLACEHOLDERS = "<personal placeholders>"
 
 REGISTRY: tuple[IdentifierKind, ...] = (
     IdentifierKind("name", "[이름]", False, (
@@ -295,13 +297,13 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         SurfaceForm(
             "name_by_id", 310, value="name_v10", reads_earlier_finds=True, check=_name_beside_kind(v.AREA_ENDINGS),
             gate=_beside_an_identifier,
-            pattern=rf"(?<![가-힣])(?P<name_v10>{FULL_NAME})(?=\s?\(\s?(?:{PERSONAL_FILLER}|{_BY_ID_LATER}"
+            pattern=rf"(?<![가-힣])(?P<name_v10>{FULL_NAME})(?=\s?\(\s?(?:{PERSONAL_FILLER}|{_PERSONAL_PLACEHOLDERS}"
                     rf"|[남여](?:성|자)?\s?[,/·)]|[0-9]{{1,3}}\s?(?:세|살)))",
             re2=rf"{_RE2_FULL_NAME}\s?\(\s?(?:\[|[남여]|[0-9])"),
         SurfaceForm(
             "name_after_id", 320, kept="name_after_id_kw", value="name_v11", reads_earlier_finds=True,
             check=_name_beside_kind(v.AREA_ENDINGS), gate=_beside_an_identifier,
-            pattern=rf"(?P<name_after_id_kw>(?:{PERSONAL_FILLER}|{_BY_ID_LATER})\s?\()"
+            pattern=rf"(?P<name_after_id_kw>(?:{PERSONAL_FILLER}|{_PERSONAL_PLACEHOLDERS})\s?\()"
                     rf"(?P<name_v11>{FULL_NAME})(?=\))",
             re2=rf"\]\s?\({_RE2_FULL_NAME}\)"),
     )),
@@ -488,7 +490,7 @@ FORMS: dict[str, SurfaceForm] = {}
 KIND_OF_FORM: dict[str, str] = {}
 for _kind in REGISTRY:
     for _form in _kind.forms:
-        _form = SurfaceForm(**{**_form.__dict__, "pattern": _form.pattern.replace(_BY_ID_LATER, PLACED)})
+        _form = replace(_form, pattern=_form.pattern.replace(_PERSONAL_PLACEHOLDERS, PLACED))
         FORMS[_form.name] = _form
         KIND_OF_FORM[_form.name] = _kind.name
 ORDERED_FORMS = tuple(sorted(FORMS.values(), key=lambda f: f.priority))

@@ -1,9 +1,11 @@
 """Free-text scrubbing of complaint titles and bodies: typed placeholders for personal data.
 
-One regex pass per surface form, in priority order, each skipped when a cheap gate says it cannot
-match; a small Python check per candidate settles what a regex cannot (RRN dates, Luhn, names).
-Digit patterns use `(?<![0-9])…(?![0-9])`, never `\\b`: Python treats Hangul as word characters
-(field notes, "Korean identifiers").
+Everything about a kind comes from its entry in `identifier_kinds.REGISTRY`. In Python, one regex
+pass per surface form, in priority order, each skipped when a cheap gate says it cannot match; a
+validator per candidate settles what a regex cannot (RRN dates, Luhn, names). In DuckDB
+(`register_scrubber`, `scrub_sql`), RE2 reads the whole column first and only candidate rows reach
+those passes. Digit patterns use `(?<![0-9])…(?![0-9])`, never `\\b`: Python treats Hangul as word
+characters (field notes, "Korean identifiers").
 """
 
 from __future__ import annotations
