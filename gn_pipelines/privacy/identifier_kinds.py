@@ -56,7 +56,7 @@ class IdentifierKind:
     forms: tuple[SurfaceForm, ...]  # empty: found only through another kind's forms (foreign_rrn)
 
 
-# ---------------------------------------------------------------- shared pieces of several kinds
+# ---------------------------------------------------------------- context words and pieces the entries below read
 
 YYMMDD = r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 _DATE_BLOCKS = r"(?:19|20)?[0-9]{2}\s*[년./-]\s*[0-9]{1,2}\s*[월./-]\s*[0-9]{1,2}\s*일?"
@@ -482,7 +482,6 @@ REGISTRY: tuple[IdentifierKind, ...] = (
 
 # ---------------------------------------------------------------- what is derived from it
 
-KINDS_BY_NAME = {kind.name: kind for kind in REGISTRY}
 PLACEHOLDERS = {kind.name: kind.placeholder for kind in REGISTRY}
 PERSONAL_KINDS = frozenset(kind.name for kind in REGISTRY if kind.personal)
 PLACED = _placed()
