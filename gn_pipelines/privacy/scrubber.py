@@ -218,10 +218,11 @@ def scrub_text(text: str | None, *, own_name: str | None = None, own_phone: str 
 # ---------------------------------------------------------------- DuckDB entry points
 
 SCRUB_FUNCTION = "scrub"
-# Characters Python `re` reads differently from RE2: those fold_text changes, and the white space
-# Python's \s matches beyond RE2's [\t\n\f\r ]. A text holding one goes to the Python passes whole.
+# Characters Python `re` reads differently from RE2: those fold_text changes, the white space
+# Python's \s matches beyond RE2's [\t\n\f\r ], and the passes' own fillers. A text holding one
+# goes to the Python passes whole.
 NOT_RE2_SAFE = ("[\x0b\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-                "\u2010-\u2015\u2212\ufe63\uff01-\uff5e]")
+                "\u2010-\u2015\u2212\ufe63\uff01-\uff5e" + FILLER + PERSONAL_FILLER + "]")
 # What some form of some kind needs, in RE2: derived from the registry (each form's RE2 form). A
 # text that fails it holds no identifier, so neither the scrubber nor the residual scan reads it
 # in Python.

@@ -312,6 +312,7 @@ def test_duckdb_path_equals_python_path_on_every_corpus():
     rows += [("전화 ０１０-1234-5678 김철수씨", None, None, None, None),  # folded by Python
              ("연락\u00a0010\u00a01234\u00a05678", None, None, None, None),  # Python's \s, not RE2's
              ("홍길동 김철수입니다", "홍길동", None, None, None),  # [이름] then reads as a label
+             ("김철수(\ue001\ue001)", None, None, None, None),  # looks like a pass's filler
              ("", "김철수", None, None, None), (None, "김철수", None, None, None)]
     expected = [None if text is None else scrub_text(text, own_name=n, own_phone=p, own_address=a,
                                                      own_rrn=r).text
