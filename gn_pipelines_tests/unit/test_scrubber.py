@@ -339,3 +339,17 @@ def test_only_candidate_rows_reach_python():
                 "rrn VARCHAR, expected VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", rows)
     assert con.execute(f"SELECT {sql}, expected FROM t").fetchall() == [(r[-1], r[-1]) for r in rows]
+
+
+def test_duckdb_path_equals_python_path_on_joined_forms():
+    """Forms and decoys run into each other (no space, a bracket, a newline): where one form's
+    filler stands beside another, the RE2 forms must still let the row and its passes through."""
+    import random
+
+    snippets = ([t for _, t in SURFACE_FORMS] + [t for t, _ in BLIND_FORMS + AUDIT_FORMS]
+                + DECOYS + BLIND_DECOYS + AUDIT_DECOYS)
+    rng = random.Random(20251206)
+    joints = ["", " ", "\n", "(", ")", ", ", "님 ", "씨", "호", "-", "이", "의 ", ". ", "0"]
+    texts = [rng.choice(joints).join(rng.sample(snippets, rng.randint(2, 3))) for _ in range(5000)]
+    rows = [(t, None, None, None, None) for t in texts]
+    assert _scrub_in_duckdb(rows) == [scrub_text(t).text for t in texts]
