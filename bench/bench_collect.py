@@ -23,7 +23,7 @@ from pathlib import Path
 CORE = """
 import datetime as dt, json, sys, time
 from pathlib import Path
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.ingest.archive import archive_file
 from gn_pipelines.ingest.collect import collect_drop
 from gn_pipelines.settings import DataZones

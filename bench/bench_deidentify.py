@@ -31,7 +31,7 @@ import datetime as dt, json, sys
 from pathlib import Path
 
 from gn_pipelines.privacy.deidentify import DERIVE_PROCESSES
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.ingest.collect import collect_drop
 from gn_pipelines.quality.validate import validate_drop
 from gn_pipelines.settings import DataZones
@@ -52,7 +52,7 @@ import json, resource, sys
 from pathlib import Path
 
 from gn_pipelines.privacy.deidentify import DERIVE_PROCESSES
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.privacy.deidentify import deidentify_drop, pseudonymised_path
 from gn_pipelines.quality.validate import validated_path
 from gn_pipelines.settings import DataZones
@@ -75,7 +75,7 @@ import json, resource, sys
 from pathlib import Path
 
 from gn_pipelines.privacy.deidentify import DERIVE_PROCESSES
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.privacy.deidentify import release
 from gn_pipelines.settings import DataZones
 zones = DataZones(Path(sys.argv[1])).ensure()

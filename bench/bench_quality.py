@@ -34,7 +34,7 @@ TODAY = "2025-06-30"  # validation day: the drop's dates are all in the past
 COLLECT = """
 import datetime as dt, json, sys
 from pathlib import Path
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.ingest.collect import collect_drop
 from gn_pipelines.settings import DataZones
 zones = DataZones(Path(sys.argv[1])).ensure()
@@ -49,7 +49,7 @@ import time
 started = time.perf_counter()
 import datetime as dt, json, resource, sys
 from pathlib import Path
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.quality.validate import validate_drop
 from gn_pipelines.settings import DataZones
 zones = DataZones(Path(sys.argv[1])).ensure()
@@ -75,7 +75,7 @@ started = time.perf_counter()
 import datetime as dt, json, resource, sys
 import pandas as pd
 import great_expectations as gx
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.contracts.model import RuleKind
 from gn_pipelines.privacy.identifiers import is_valid_rrn
 from gn_pipelines.quality.gx_suite import expectation_for

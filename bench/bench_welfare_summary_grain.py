@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from gn_pipelines.privacy.generalisation import _band
-from gn_pipelines.publish import aggregates
+from gn_pipelines.datasets import welfare_recipients as aggregates  # the summary SQL of its declaration
 from gn_pipelines.publish.suppression import WELFARE_SUMMARY, suppress_aggregate
 from gn_pipelines.synth.welfare_recipients import (
     MONTHLY_RECIPIENTS, WelfareMonth, listed_in, welfare_chunks, welfare_roll,

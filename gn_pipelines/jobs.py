@@ -13,7 +13,7 @@ from gn_pipelines.assets.publication import OPEN_DATA_GROUP, PUBLISHED_GROUP
 from gn_pipelines.assets.restricted_warehouse import REFERENCE_GROUP, WAREHOUSE_SETUP_JOB
 from gn_pipelines.assets.scorecard import FRESHNESS_CHECKS, SCORECARD_KEY
 from gn_pipelines.assets.validation import validated_asset_key
-from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.datasets import CONTRACTS
 
 
 def ingest_job_name(dataset: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.collect import write_empty_collected, write_empty_rejected_rows
 from gn_pipelines.ingest.drop_log import drop_log_dir

@@ -16,7 +16,7 @@ from gn_pipelines.assets.collection import drop_partition_key, file_partitions
 from gn_pipelines.assets.landing_rejections import LANDING_REJECTIONS_KEY, REJECT_JOB_NAME
 from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB
 from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name, reject_landing_file_job, setup_restricted_warehouse_job
-from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.restricted_views import VIEWS_VERSION
 from gn_pipelines.ingest.landing_state import LandingStateStore, dump_cursor, plan_with_state
 from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection

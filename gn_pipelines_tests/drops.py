@@ -7,7 +7,7 @@ import io
 import os
 from pathlib import Path
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 
 COMPLAINT_ROW = {
     "접수번호": "2025-48740-000001", "접수일시": "2025-03-01 14:05", "시군구코드": "48740",
@@ -29,8 +29,19 @@ WATER_ROW = {
     "총유기탄소(TOC)(mg/L)": "3.4", "총대장균군(총대장균군수/100mL)": "1,200",
     "클로로필-a(mg/㎥)": "<0.1",
 }
-SAMPLE_ROWS = {"civil_complaints": COMPLAINT_ROW, "welfare_recipients": WELFARE_ROW, "water_quality": WATER_ROW}
-KEY_COLUMN = {"civil_complaints": "접수번호", "welfare_recipients": "수급자번호", "water_quality": "측정일자"}
+LICENCE_ROW = {  # the contract's own table (a 시군's delivery; LOCALDATA's layout has no 시군구코드)
+    "개방서비스명": "숙박업", "개방서비스ID": "03_11_03_P", "개방자치단체코드": "5310000", "시군구코드": "48170",
+    "관리번호": "5310000-214-2019-00001", "인허가일자": "20190222", "인허가취소일자": "",
+    "영업상태구분코드": "01", "영업상태명": "영업/정상", "폐업일자": "", "휴업시작일자": "", "휴업종료일자": "",
+    "재개업일자": "", "소재지전화": "055 760 9600", "소재지면적": "4875",
+    "소재지전체주소": "경상남도 진주시 동성동 212-11", "사업장명": "골든튤립호텔남강",
+    "최종수정시점": "20210607162452", "데이터갱신일자": "2021-06-09", "업태구분명": "숙박업(생활)",
+    "좌표정보(X)": "298885.61", "좌표정보(Y)": "188589.63",
+}
+SAMPLE_ROWS = {"civil_complaints": COMPLAINT_ROW, "welfare_recipients": WELFARE_ROW, "water_quality": WATER_ROW,
+               "business_licences": LICENCE_ROW}
+KEY_COLUMN = {"civil_complaints": "접수번호", "welfare_recipients": "수급자번호", "water_quality": "측정일자",
+              "business_licences": "관리번호"}
 
 
 def sample_rows(dataset: str, count: int, **overrides: str) -> list[dict[str, str]]:

@@ -10,7 +10,8 @@ import datetime as dt
 import dagster as dg
 
 from gn_pipelines.assets.metadata import markdown_table
-from gn_pipelines.contracts import CONTRACTS, ColumnType, DatasetContract
+from gn_pipelines.contracts import ColumnType, DatasetContract
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.reference import PROVIDERS_BY_CODE
 from gn_pipelines.resources import DataZonesResource
 

@@ -10,7 +10,8 @@ import dagster as dg
 from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
 from gn_pipelines.assets.collection import FILE_DIMENSION, PROVIDER_DIMENSION, drop_partitions
 from gn_pipelines.assets.validation import validated_asset_key
-from gn_pipelines.contracts import CONTRACTS, DatasetContract
+from gn_pipelines.contracts import DatasetContract
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.privacy.recipes import RECIPES
 from gn_pipelines.resources import DataZonesResource, PseudonymKeyResource
 

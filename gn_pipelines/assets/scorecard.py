@@ -11,7 +11,8 @@ import dagster as dg
 from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
 from gn_pipelines.assets.metadata import markdown_table
 from gn_pipelines.assets.validation import VALIDATION_GROUP, validated_asset_key
-from gn_pipelines.contracts import CONTRACTS, DatasetContract
+from gn_pipelines.contracts import DatasetContract
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.resources import DataZonesResource
 
 SCORECARD_KEY = dg.AssetKey("provider_scorecard")

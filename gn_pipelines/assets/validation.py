@@ -17,7 +17,8 @@ from gn_pipelines.assets.collection import (
     drop_partitions,
 )
 from gn_pipelines.assets.metadata import markdown_table
-from gn_pipelines.contracts import CONTRACTS, DatasetContract
+from gn_pipelines.contracts import DatasetContract
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.contracts.model import Severity
 from gn_pipelines.quality.rules import (
     BAD_ROW_SHARE_CHECK,

@@ -1,6 +1,8 @@
-"""Dataset contracts: one module per dataset; add a dataset by adding its module here."""
+"""Dataset contracts: what a provider delivers and how each column is treated (model.py), the other
+layouts a dataset arrives in (layouts.py), its privacy recipe (recipes.py) and what is published
+from it (published.py). Each dataset's contract is declared with the rest of it in
+gn_pipelines/datasets/<name>.py; gn_pipelines.datasets.CONTRACTS lists them."""
 
-from gn_pipelines.contracts import civil_complaints, water_quality, welfare_recipients
 from gn_pipelines.contracts.model import (
     Column,
     ColumnType,
@@ -9,18 +11,4 @@ from gn_pipelines.contracts.model import (
     header_key,
 )
 
-CONTRACTS: dict[str, DatasetContract] = {
-    module.CONTRACT.name: module.CONTRACT
-    for module in (civil_complaints, welfare_recipients, water_quality)
-}
-
-
-def get_contract(dataset: str) -> DatasetContract:
-    try:
-        return CONTRACTS[dataset]
-    except KeyError:
-        raise KeyError(f"unknown dataset {dataset!r}; known: {', '.join(CONTRACTS)}") from None
-
-
-__all__ = ["CONTRACTS", "Column", "ColumnType", "DatasetContract", "PrivacyClass",
-           "get_contract", "header_key"]
+__all__ = ["Column", "ColumnType", "DatasetContract", "PrivacyClass", "header_key"]

@@ -32,15 +32,15 @@ def unit_in_name(name: str) -> str | None:
 @dataclass(frozen=True)
 class CodeLookup:
     """A canonical code found by names in a bundled reference table; where no row matches, a
-    stable key made from the names (a prefix and the first hex digits of their SHA-256) and a
-    warning naming the row."""
+    stable key made from the names (a prefix and the first hex digits of their SHA-256), or
+    no code at all when `key_prefix` is None, and a warning naming the row."""
 
     target: str  # canonical column that receives the code
     reference: str  # a table of gn_pipelines/reference/data (without .csv)
     code_column: str  # its column holding the code
     match: tuple[tuple[str, str], ...]  # (file header, reference column) pairs that must all agree
     key_from: tuple[str, ...]  # file headers whose values, joined by '/', make the stable key
-    key_prefix: str
+    key_prefix: str | None  # None: an unmatched row gets no code (and is rejected for it)
     unknown: str  # what rows without a code are, for the warning: "station(s) outside the registry"
 
 
@@ -80,4 +80,27 @@ class WideByPeriodLayout:
                 and all(re.fullmatch(self.period_pattern, h.strip()) for h in first[width:] if h.strip()))
 
 
-Layout = WideByPeriodLayout
+@dataclass(frozen=True)
+class CodedTableLayout:
+    """A one-header-row table in another system's own headers (e.g. the LOCALDATA standard
+    file), recognised by `signature_headers`; columns are matched to the contract by name (its
+    headers and aliases), extra ones ignored and reported, and the contract column `code.target`,
+    which the file does not carry, is looked up from other columns in a reference table."""
+
+    name: str
+    title: str
+    signature_headers: tuple[str, ...]  # all present in the header row (in any order)
+    absent_headers: tuple[str, ...]  # none present: a file with them is the contract's own table
+    code: CodeLookup
+
+    def matches(self, header_rows: list[list[str]]) -> bool:
+        """Whether a file's header row is this layout's: every signature header present, and
+        none of the headers only the contract's own table has (e.g. the looked-up code's)."""
+        if not header_rows:
+            return False
+        present = {header_key(h) for h in header_rows[0]}
+        return (all(header_key(h) in present for h in self.signature_headers)
+                and not any(header_key(h) in present for h in self.absent_headers))
+
+
+Layout = WideByPeriodLayout | CodedTableLayout

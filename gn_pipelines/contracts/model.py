@@ -87,11 +87,17 @@ class Column:
     # what a value outside [min_value, max_value] costs its row
     range_severity: Severity = Severity.ERROR
     description: str = ""
+    # a date that may lie ahead (a planned end, e.g. 휴업종료일자): no "not in the future" rule
+    may_be_future: bool = False
+    # also matched without its trailing parentheses (`수소이온농도(pH)` ← `수소이온농도`); off where
+    # the parentheses tell two columns apart (`좌표정보(X)`, `좌표정보(Y)`)
+    bare_header_match: bool = True
 
     @property
     def header_keys(self) -> frozenset[str]:
         variants = (self.header, self.name, *self.aliases)
-        return frozenset(key(h) for h in variants for key in (header_key, bare_header_key))
+        keys = (header_key, bare_header_key) if self.bare_header_match else (header_key,)
+        return frozenset(key(h) for h in variants for key in keys)
 
 
 class RuleKind(StrEnum):

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 
 from gn_pipelines.contracts import Column, ColumnType, DatasetContract
 
+# LOCALDATA writes YYYYMMDD, YYYY-MM-DD, YYYYMMDDhhmmss, YYYY-MM-DD hh:mm:ss and, in its full
+# downloads, a database timestamp with fractions (2021-11-03 02:40:00.0): all are read.
 TIMESTAMP_FORMATS = (
     "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y.%m.%d %H:%M:%S", "%Y.%m.%d %H:%M",
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f",
 )
-DATE_FORMATS = ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
+DATE_FORMATS = ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
 MONTH_FORMATS = ("%Y-%m", "%Y%m", "%Y.%m", "%Y/%m")
 # Below the detection limit: `<0.1`, `ND`, `불검출` (kept as a flag, never as a made-up number).
 BELOW_DETECTION_PATTERN = r"^<\s*[0-9]*\.?[0-9]+$"

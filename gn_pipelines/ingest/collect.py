@@ -23,7 +23,7 @@ from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
 from gn_pipelines.ingest.parquet_io import copy_atomically, work_connection
 from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
 from gn_pipelines.ingest.layouts import (
-    SOURCE_POSITION_HEADER, LayoutRejected, interpret_headers, read_wide_by_period,
+    SOURCE_POSITION_HEADER, LayoutRejected, interpret_layout_headers, read_layout,
 )
 from gn_pipelines.reference import PROVIDERS_BY_CODE, PROVINCE_CODE, codes_allowed_for
 from gn_pipelines.settings import DataZones
@@ -135,14 +135,14 @@ def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome)
 
         return load_table
     try:
-        headers = interpret_headers(layout, contract, header_rows)
+        headers = interpret_layout_headers(layout, contract, header_rows)
     except LayoutRejected as error:
         raise DropRejected(f"read as the {layout.title}: {error}") from error
     outcome.layout, outcome.unknown_columns = layout.name, headers.unknown
     width = headers.width
 
     def load_layout(connection):
-        outcome.warnings += read_wide_by_period(connection, csv_path, layout, contract, headers)
+        outcome.warnings += read_layout(connection, csv_path, layout, contract, headers)
         names = tuple(c.name for c in contract.columns)
         mapping = HeaderMapping((*(c.header for c in contract.columns), SOURCE_POSITION_HEADER),
                                 dict(enumerate(names)))

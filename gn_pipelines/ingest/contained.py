@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.contracts.model import FileBudget
 from gn_pipelines.settings import DataZones
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gn_pipelines.contracts import DatasetContract, header_key
+from gn_pipelines.contracts.layouts import WideByPeriodLayout
 
 _MONTH_LABEL = re.compile(r"^\d{4}[.\-]\d{2}$")
 
@@ -73,7 +74,7 @@ def _missing_headers_reason(contract: DatasetContract, missing: tuple[str, ...],
             f"{next(h for h in header_rows[0] if _MONTH_LABEL.match(h.strip()))!r}, row 2 the "
             "parameter names), but not as a layout this dataset accepts"
         )
-        for layout in contract.layouts:
+        for layout in (layout for layout in contract.layouts if isinstance(layout, WideByPeriodLayout)):
             reason += f" (the {layout.title} begins both rows with {', '.join(layout.identifying_headers)})"
     return reason
 

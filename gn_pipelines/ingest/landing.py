@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.reference import PROVIDERS_BY_CODE
 
 # Providers upload under a temporary name and rename when done.

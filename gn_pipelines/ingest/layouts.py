@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 
 from gn_pipelines.contracts import DatasetContract, header_key
-from gn_pipelines.contracts.layouts import CodeLookup, WideByPeriodLayout, unit_in_name
+from gn_pipelines.contracts.layouts import CodedTableLayout, CodeLookup, Layout, WideByPeriodLayout, unit_in_name
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.reference.bundled import bundled_reference_file
 
-HEADER_ROWS = 2
+HEADER_ROWS = 2  # of the wide-by-period layout
 # The extra cell of each output row telling where its value came from: the line and period.
 SOURCE_POSITION_HEADER = "원본 위치 (line, period)"
 
@@ -95,12 +95,13 @@ def _normalised(sql: str) -> str:
     return f"lower(replace(nfc_normalize(trim({sql})), ' ', ''))"
 
 
-def _load_wide(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int) -> None:
+def _load_wide(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int,
+               header_rows: int = HEADER_ROWS) -> None:
     # As collection reads a one-header file: every cell text, an overflow column, NULL padding.
     columns = {f"c{i}": "VARCHAR" for i in range(width)} | {"overflow": "VARCHAR"}
     columns_sql = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in columns) + "}"
     connection.execute(
-        f"""CREATE TABLE wide AS SELECT * FROM read_csv($path, header = false, skip = {HEADER_ROWS},
+        f"""CREATE TABLE wide AS SELECT * FROM read_csv($path, header = false, skip = {header_rows},
             auto_detect = false, columns = {columns_sql}, delim = ',', quote = '"', escape = '"',
             null_padding = true, strict_mode = false, nullstr = '\x01', parallel = false,
             max_line_size = 10000000)""",
@@ -115,6 +116,8 @@ def _code_sql(lookup: CodeLookup, cell_of: dict[str, str]) -> tuple[str, str, st
     join = f"LEFT JOIN lookup_reference reference ON {on}"
     path = "concat_ws('/', " + ", ".join(f"trim({cell_of[h]})" for h in lookup.key_from) + ")"
     named = " OR ".join(f"coalesce(trim({cell_of[h]}), '') <> ''" for h in lookup.key_from)
+    if lookup.key_prefix is None:
+        return join, f"reference.{lookup.code_column}", f"reference.{lookup.code_column} IS NOT NULL"
     key = f"{sql_text(lookup.key_prefix)} || upper(left(sha256(nfc_normalize({path})), 8))"
     code = f"coalesce(reference.{lookup.code_column}, CASE WHEN {named} THEN {key} END)"
     return join, code, f"reference.{lookup.code_column} IS NOT NULL"
@@ -201,3 +204,101 @@ def read_wide_by_period(connection: duckdb.DuckDBPyConnection, csv_path: Path, l
     connection.execute("ALTER TABLE raw DROP COLUMN unit_names")
     return warnings
 
+
+
+@dataclass
+class TableHeaders:
+    """Which contract column each position of a coded table's header row holds."""
+
+    width: int
+    canonical_by_position: dict[int, str]
+    unknown: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def interpret_table_headers(layout: CodedTableLayout, contract: DatasetContract,
+                            header_rows: list[list[str]]) -> TableHeaders:
+    """The contract columns of a coded table's header row, matched by name; the looked-up
+    column is never read from the file, and every other required column must be there."""
+    headers = header_rows[0]
+    by_key = {key: column for column in contract.columns for key in column.header_keys
+              if column.name != layout.code.target}
+    found = TableHeaders(len(headers), {})
+    seen: dict[str, str] = {}
+    for position, header in enumerate(headers):
+        column = by_key.get(header_key(header))
+        if column is None:
+            if header.strip():
+                found.unknown.append(header.strip())
+        elif column.name in seen:
+            raise LayoutRejected(f"ambiguous headers: {seen[column.name]!r} and {header.strip()!r} "
+                                 f"both mean {column.header}")
+        else:
+            seen[column.name] = header.strip()
+            found.canonical_by_position[position] = column.name
+    missing = [c.header for c in contract.required_columns if c.name not in seen and c.name != layout.code.target]
+    if missing:
+        raise LayoutRejected(f"required headers missing: {', '.join(missing)}")
+    return found
+
+
+def read_coded_table(connection: duckdb.DuckDBPyConnection, csv_path: Path, layout: CodedTableLayout,
+                     contract: DatasetContract, headers: TableHeaders) -> list[str]:
+    """Create `raw` (as `read_wide_by_period` does) from a UTF-8 CSV in `layout`: one output row
+    per line, the looked-up code filled in; returns warnings naming the codes not found."""
+    _load_wide(connection, csv_path, headers.width, header_rows=1)
+    _load_lookup(connection, layout.code)
+    position_of = {name: position for position, name in headers.canonical_by_position.items()}
+    cell_of = {header: f"w.c{position_of[_column_named(contract, header)]}"
+               for header in {h for h, _ in layout.code.match} | set(layout.code.key_from)}
+    join, code, known = _code_sql(layout.code, cell_of)
+    outputs = []
+    for column in contract.columns:
+        if column.name == layout.code.target:
+            expression = code
+        elif column.name in position_of:
+            expression = f"w.c{position_of[column.name]}"
+        else:
+            expression = "CAST(NULL AS VARCHAR)"
+        outputs.append(f"{expression} AS c{len(outputs)}")
+    outputs.append(f"format('line {{}}', w.rowid + 2) AS c{len(outputs)}")
+    last = max(position_of.values())
+    looked_up = "concat_ws('/', " + ", ".join(f"trim({cell_of[h]})" for h in layout.code.key_from) + ")"
+    connection.execute(f"""CREATE TABLE raw AS
+        SELECT w.rowid + 2 AS source_row_number, {", ".join(outputs)}, w.overflow,
+               w.c{last} IS NULL AS too_few_fields, {known} AS known_code, {looked_up} AS looked_up
+        FROM wide w {join} ORDER BY w.rowid""")
+    warnings = list(headers.warnings)
+    unknown = connection.execute(
+        "SELECT looked_up, count(*) FROM raw WHERE NOT known_code AND looked_up <> '' GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    if unknown:
+        listed = ", ".join(f"{value} ({rows} rows)" for value, rows in unknown)
+        warnings.append(f"{len(unknown)} {layout.code.unknown}: {listed}")
+    for table in ("wide", "lookup_reference"):
+        connection.execute(f"DROP TABLE IF EXISTS {table}")
+    connection.execute("ALTER TABLE raw DROP COLUMN known_code")
+    connection.execute("ALTER TABLE raw DROP COLUMN looked_up")
+    return warnings
+
+
+def _column_named(contract: DatasetContract, header: str) -> str:
+    """The contract column a layout names by one of its headers (its own, an alias, the name)."""
+    key = header_key(header)
+    return next(c.name for c in contract.columns if key in c.header_keys)
+
+
+def interpret_layout_headers(layout: Layout, contract: DatasetContract,
+                             header_rows: list[list[str]]) -> LayoutHeaders | TableHeaders:
+    """Where each contract column is in a file of `layout` (LayoutRejected if it cannot be read)."""
+    if isinstance(layout, CodedTableLayout):
+        return interpret_table_headers(layout, contract, header_rows)
+    return interpret_headers(layout, contract, header_rows)
+
+
+def read_layout(connection: duckdb.DuckDBPyConnection, csv_path: Path, layout: Layout,
+                contract: DatasetContract, headers: LayoutHeaders | TableHeaders) -> list[str]:
+    """Create `raw` from a file of `layout`; returns the warnings of the reading."""
+    if isinstance(layout, CodedTableLayout):
+        return read_coded_table(connection, csv_path, layout, contract, headers)
+    return read_wide_by_period(connection, csv_path, layout, contract, headers)

@@ -29,6 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from gn_pipelines.contracts.recipes import PUBLISHED_K, PUBLISHED_L
 from gn_pipelines.privacy.generalisation import KEPT, Ladder, exact_ladder, quote
 
 SUPPRESSED = "데이터 삭제"
@@ -83,7 +84,7 @@ class AnonymityReport:
 
 
 def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequence[Ladder | str],
-              sensitive: Sequence[Ladder | str] = (), k: int = 5, l: int = 2,
+              sensitive: Sequence[Ladder | str] = (), k: int = PUBLISHED_K, l: int = PUBLISHED_L,
               partition_by: Sequence[str] = (), keep: Sequence[str] = (),
               max_suppression: float = 0.05,
               cuts: Sequence[tuple[str, str]] | None = None) -> AnonymityReport:

@@ -27,6 +27,7 @@ from gn_pipelines.privacy.scrubber import (
 )
 from gn_pipelines.privacy.text_generalisation import generalise_text_columns
 from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
+from gn_pipelines.reference.coordinates import REPROJECT_FUNCTIONS, register_reprojection
 from gn_pipelines.settings import DataZones
 
 MEMORY_LIMIT_MB = 1000  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
@@ -96,9 +97,7 @@ def deleted_columns(contract: DatasetContract, recipe: Recipe) -> list[str]:
 
 
 def _reference_parameters() -> dict:
-    from gn_pipelines.reference.legal_dong import build_eup_myeon_dong
-
-    from gn_pipelines.reference.legal_dong import changwon_dong_districts
+    from gn_pipelines.reference.legal_dong import build_eup_myeon_dong, changwon_dong_districts
 
     dongs = build_eup_myeon_dong()
     names, districts = changwon_dong_districts()
@@ -173,6 +172,8 @@ def derive_part(dataset: str, source: str, target: str, secret: bytes, work: str
         key_id = register_pseudonym_function(connection, secret)
         register_scrubber(connection)
         columns = [f"{d.sql} AS {d.name}" for d in recipe.per_drop]
+        if any(function in column for column in columns for function in REPROJECT_FUNCTIONS):
+            register_reprojection(connection)
         columns += [c for c in LINEAGE_COLUMNS if c not in {d.name for d in recipe.per_drop}]
         where = f" WHERE source_row_number % {int(parts)} = {int(part)}" if parts > 1 else ""
         query = f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(source)}){where}"
@@ -253,7 +254,7 @@ def anonymise_release(connection, dataset: str | Recipe, *, source: str = "drops
             connection, "prepared", "anonymised", quasi_identifiers=list(settings.quasi_identifiers),
             sensitive=list(settings.sensitive), k=k or settings.k, l=l or settings.l or 1,
             partition_by=list(settings.partition_by), keep=list(settings.keep),
-            max_suppression=max_suppression, cuts=list(settings.cuts) or None)
+            max_suppression=max_suppression)
         anonymity = {**report.to_dict(), "gives_up": settings.gives_up}
     else:
         connection.execute("CREATE OR REPLACE TABLE anonymised AS SELECT * FROM prepared")
@@ -286,7 +287,7 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
             released = anonymise_release(connection, recipe, k=k, l=l)
             scanned = list(settings.text_columns)
             residual = _nonzero(count_residual_identifiers(connection, "released", scanned))
-            result = Release(contract.name, released.rows, _key_id_of_drops(zones, contract.name),
+            result = Release(contract.name, released.rows, release_key_id(zones, contract.name),
                              released.anonymity, recipe.techniques, _replaced_in_drops(zones, contract.name),
                              residual, deleted_columns=deleted_columns(contract, recipe),
                              text_generalised=released.text_generalised)
@@ -333,7 +334,7 @@ def _unchanged_release(zones: DataZones, contract: DatasetContract, target: Path
     if record.get("fingerprint") != fingerprint:
         return None
     recipe = RECIPES[contract.name]
-    return Release(contract.name, record["rows"], _key_id_of_drops(zones, contract.name), record["anonymity"],
+    return Release(contract.name, record["rows"], release_key_id(zones, contract.name), record["anonymity"],
                    recipe.techniques, _replaced_in_drops(zones, contract.name), record["residual"],
                    target=target, deleted_columns=deleted_columns(contract, recipe),
                    text_generalised=record["text_generalised"], reused=True)
@@ -357,11 +358,7 @@ def _replaced_in_drops(zones: DataZones, dataset: str) -> dict[str, int]:
 
 
 def release_key_id(zones: DataZones, dataset: str) -> str | None:
-    """The key id of a dataset's current drops (recorded in the processing ledger)."""
-    return _key_id_of_drops(zones, dataset)
-
-
-def _key_id_of_drops(zones: DataZones, dataset: str) -> str | None:
-    """The key id every current drop was pseudonymised with; 'mixed' if the key changed."""
+    """The key id every current drop of a dataset was pseudonymised with (recorded in the
+    processing ledger); 'mixed' if the key changed."""
     ids = {record["key_id"] for record in _sidecars(zones, dataset)}
     return ids.pop() if len(ids) == 1 else ("mixed: re-run the drops with one key" if ids else None)

@@ -60,6 +60,9 @@ NORMALISERS: dict[str, Callable[[str], str]] = {
     "person_name": normalise_identifier,
     "complaint": normalise_identifier,
     "recipient": normalise_identifier,
+    # a record's own number in any dataset, prefixed with the dataset's name (`<dataset>:<number>`)
+    # by its recipe, so a new dataset needs no new domain and two datasets never share keys
+    "record": normalise_identifier,
 }
 
 

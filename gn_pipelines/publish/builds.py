@@ -6,8 +6,9 @@ Three kinds of input: a dataset's k-anonymous release (`RELEASED`, the de-identi
 every pseudonymised drop of a dataset (`DROPS`: aggregates count every record and are
 suppressed instead), and the provider scorecard (`SCORECARD`, no personal data).
 
-The entries below stand in for the per-dataset declarations (`gn_pipelines/datasets/`, owned
-by the datasets work): a dataset declares its builds there, and `table_builds()` gathers them.
+Each dataset declares what is published from it (`gn_pipelines/datasets/<name>.py`: record
+tables, derived tables with their charts, aggregates); `table_builds()` turns the declarations
+into builds, plus the platform's own scorecard.
 """
 
 from __future__ import annotations
@@ -66,68 +67,59 @@ def _with_sigungu_name(frame):
     return frame
 
 
-def _aggregate(table: str, view: str) -> Build:
-    """An aggregate of `publish/aggregates.py` over every drop, read as the view its SQL names."""
+def _aggregate(aggregate) -> Build:
+    """A declared aggregate over every drop, read as the view its build names, small cells suppressed."""
     def build(drops: Path, charts_dir: Path) -> Built:
         import duckdb
 
         from gn_pipelines.ingest.casting import sql_text
-        from gn_pipelines.publish.aggregates import AGGREGATES
+        from gn_pipelines.publish.aggregates import build_aggregate
 
-        builder, spec = AGGREGATES[table]
+        table = aggregate.table.name
         with duckdb.connect() as connection:
-            connection.execute(f"CREATE VIEW {view} AS SELECT * FROM "
+            connection.execute(f"CREATE VIEW {aggregate.source_view} AS SELECT * FROM "
                                f"read_parquet({sql_text(str(drops))}, union_by_name = true)")
-            report = builder(connection)
+            report = build_aggregate(connection, aggregate)
             frame = _with_sigungu_name(connection.execute(f"SELECT * FROM {table}").df())
-        return Built({table: frame}, {table: spec.count_column}, {table: report})
+        return Built({table: frame}, {table: aggregate.count_column}, {table: report})
 
     return build
 
 
-WATER_TABLES = ("water_quality_measurements", "water_quality_station_grades", "nakdong_namji_target")
-NAMJI_CHART = "nakdong_namji_bod_tp.png"
+def _derived(derived) -> Build:
+    """Tables computed together from a dataset's release, and the charts drawn beside them."""
+    def build(source: Path, charts_dir: Path) -> Built:
+        import duckdb
+
+        with duckdb.connect() as connection:
+            derived.build(connection, str(source))
+            frames = {t.name: connection.execute(f"SELECT * FROM {t.name}").df() for t in derived.tables}
+            charts = {c.table: c.render(connection, charts_dir / c.file_name) for c in derived.charts}
+        return Built(frames, charts=charts)
+
+    return build
 
 
-def _water(source: Path, charts_dir: Path) -> Built:
-    import duckdb
-
-    from gn_pipelines.water.chart import render_namji_chart
-    from gn_pipelines.water.grading import build_water_tables, monthly_namji_series
-
-    with duckdb.connect() as connection:
-        build_water_tables(connection, str(source))
-        frames = {t: connection.execute(f"SELECT * FROM {t}").df() for t in WATER_TABLES}
-        chart = render_namji_chart(monthly_namji_series(connection), charts_dir / NAMJI_CHART)
-    return Built(frames, charts={"nakdong_namji_target": chart})
-
-
-def _records(table: str, dataset: str) -> TableBuild:
-    return TableBuild(table, (table,), RELEASED, dataset, _record_level(table),
-                      f"Published `{table}`: the de-identified, k-anonymous records.")
+def _builds_of(dataset) -> tuple[TableBuild, ...]:
+    records = tuple(TableBuild(t.name, (t.name,), RELEASED, dataset.name, _record_level(t.name),
+                               f"Published `{t.name}`: the de-identified records.") for t in dataset.record_tables)
+    derived = () if dataset.derived is None else (TableBuild(
+        dataset.name, tuple(t.name for t in dataset.derived.tables), RELEASED, dataset.name,
+        _derived(dataset.derived), dataset.derived.description or f"Published tables derived from {dataset.name}.",
+        charts=tuple((c.table, c.file_name, c.title) for c in dataset.derived.charts)),)
+    counts = tuple(TableBuild(a.table.name, (a.table.name,), DROPS, dataset.name, _aggregate(a),
+                              f"Published `{a.table.name}`: counts from every de-identified record, small cells "
+                              "suppressed, plus secondary suppression so they cannot be recovered from totals.",
+                              suppressed=True) for a in dataset.aggregates)
+    return records + derived + counts
 
 
-def _counts(table: str, dataset: str, view: str) -> TableBuild:
-    return TableBuild(table, (table,), DROPS, dataset, _aggregate(table, view),
-                      f"Published `{table}`: counts from every de-identified record, small cells "
-                      "suppressed, plus secondary suppression so they cannot be recovered from totals.",
-                      suppressed=True)
-
-
-TABLE_BUILDS: tuple[TableBuild, ...] = (
-    _records("civil_complaints", "civil_complaints"),
-    _records("welfare_recipients", "welfare_recipients"),
-    _counts("civil_complaints_monthly", "civil_complaints", "complaint_drops"),
-    _counts("civil_complaint_keywords_monthly", "civil_complaints", "complaint_drops"),
-    _counts("welfare_summary", "welfare_recipients", "welfare_drops"),
-    TableBuild("water_quality", WATER_TABLES, RELEASED, "water_quality", _water,
-               "Published water tables: 하천 생활환경기준 grades on annual means (see docs/architecture.md).",
-               charts=(("nakdong_namji_target", NAMJI_CHART, "남지 월별 BOD·T-P와 수질등급 기준"),)),
-    TableBuild("provider_scorecard", ("provider_scorecard",), SCORECARD, None,
-               _record_level("provider_scorecard"), "Published `provider_scorecard` (no personal data)."),
-)
+SCORECARD_BUILD = TableBuild("provider_scorecard", ("provider_scorecard",), SCORECARD, None,
+                             _record_level("provider_scorecard"), "Published `provider_scorecard` (no personal data).")
 
 
 def table_builds() -> tuple[TableBuild, ...]:
     """Every build of published tables (the catalog is built by the publication itself)."""
-    return TABLE_BUILDS
+    from gn_pipelines.datasets import DATASETS
+
+    return (*(build for dataset in DATASETS.values() for build in _builds_of(dataset)), SCORECARD_BUILD)

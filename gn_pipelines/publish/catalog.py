@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Mapping
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.publish.tables import CATALOG_TABLE, LICENCE, PUBLISHED_TABLES, PublishedTable
 from gn_pipelines.reference.providers import PROVIDERS_BY_CODE, provider_of_sigungu
 

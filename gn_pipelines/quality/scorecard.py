@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from gn_pipelines.contracts import CONTRACTS, DatasetContract
+from gn_pipelines.contracts import DatasetContract
+
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.reference import PROVIDERS_BY_CODE
 
 TOP_CHECKS = 3

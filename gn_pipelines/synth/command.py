@@ -20,7 +20,7 @@ DEFAULT_START, DEFAULT_END = date(2025, 3, 1), date(2025, 3, 31)  # fixed: no wa
 # The sample landing zone of `gn-pipelines dev`, relative to today (Asia/Seoul) so that the
 # platform looks as it would in service: five days of complaints from a city and a county,
 # the last monthly welfare snapshots (two months from 합천), several years of Nakdong water quality from the
-# province, one provider that stopped delivering (김해, late for the freshness check), and a few
+# province, last month's LOCALDATA licences of the province, one provider that stopped delivering (김해, late for the freshness check), and a few
 # drops the platform must reject in part or as a whole. Sized to process in about a minute or
 # two on two cores (each file is a run of its own); `gn-pipelines synth` writes more.
 SAMPLE_DAYS = 5
@@ -37,6 +37,7 @@ def sample_plan(today: date) -> list[dict]:
     previous_month = (this_month - timedelta(days=1)).replace(day=1)
     before_previous = (previous_month - timedelta(days=1)).replace(day=1)
     complaints, welfare, water = "civil_complaints", "welfare_recipients", "water_quality"
+    licences = "business_licences"
     return [
         dict(datasets=[complaints], providers=["48120", "48890"], start=first, end=last - timedelta(days=1)),
         dict(datasets=[complaints], providers=["48890"], start=last, end=last),
@@ -51,6 +52,7 @@ def sample_plan(today: date) -> list[dict]:
         dict(datasets=[water], providers=["48000"], start=last - timedelta(days=6), end=last),
         dict(datasets=[water], providers=["48000"], start=last - timedelta(days=20),
              end=last - timedelta(days=14), defects=["missing_headers"]),
+        dict(datasets=[licences], providers=["48000"], start=previous_month, end=previous_month),
     ]
 
 

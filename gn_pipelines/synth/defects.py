@@ -14,7 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gn_pipelines.contracts import CONTRACTS, Column, DatasetContract
+from gn_pipelines.contracts import Column, DatasetContract
+
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.reference.providers import SIGUN_CODES, codes_allowed_for
 from gn_pipelines.synth.columns import Columns, pick, set_cells, strings, with_nulls
 from gn_pipelines.synth.model import ROW_DEFECTS

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gn_pipelines.contracts import ColumnType, get_contract
+from gn_pipelines.contracts import ColumnType
+
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.synth.columns import Columns
 from gn_pipelines.synth.defects import (
     DefectRules, apply_row_defects, header_layout, laid_out, plan_row_defects,

@@ -10,19 +10,24 @@ from pathlib import Path
 
 import numpy as np
 
-from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.reference.providers import PROVIDERS_BY_CODE, PROVINCE_CODE, SIGUN_CODES
-from gn_pipelines.synth import civil_complaints, water_quality, welfare_recipients
+from gn_pipelines.synth import business_licences, civil_complaints, water_quality, welfare_recipients
 from gn_pipelines.synth.model import SynthFile, check_defects
 
 DEFAULT_SEED = 20251125
-DATASETS = (civil_complaints.DATASET, welfare_recipients.DATASET, water_quality.DATASET)
+DATASETS = (civil_complaints.DATASET, welfare_recipients.DATASET, water_quality.DATASET,
+            business_licences.DATASET)
+# written in their contract's own table (with the file defects); the others in their source's layout
+CONTRACT_LAYOUT_DATASETS = (civil_complaints.DATASET, welfare_recipients.DATASET, water_quality.DATASET)
 
 
 def providers_for(dataset: str, providers: Sequence[str] | None) -> list[str]:
     """The providers that deliver `dataset`, among `providers` (None: its default providers)."""
     if dataset == water_quality.DATASET:
         valid, default = water_quality.STATION_PROVIDERS, (PROVINCE_CODE,)
+    elif dataset == business_licences.DATASET:  # the province's LOCALDATA file, or a 시군's own
+        valid, default = frozenset({PROVINCE_CODE, *SIGUN_CODES}), (PROVINCE_CODE,)
     else:
         valid = default = frozenset(SIGUN_CODES)
     if providers is None:
@@ -79,6 +84,16 @@ def _water_drops(folder: Path, provider: str, start: date, end: date, seed: int,
                 period_end=monday + timedelta(days=6), due_days=7, seed=seed)
 
 
+def _licence_drops(folder: Path, provider: str, start: date, end: date, seed: int,
+                   defects: Sequence[str], rows: int | None) -> Iterator[SynthFile]:
+    # LOCALDATA as downloaded: the layout is its own, so the contract's file defects do not apply
+    for month in months(start, end):
+        month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        yield _delivered(business_licences.write_business_licences_drop(
+            folder / business_licences.licence_file_name(month), provider=provider, month=month, seed=seed,
+            licences_per_sigun=rows), period_end=month_end, due_days=15, seed=seed)
+
+
 LATE_SHARE = 0.08  # about one file in twelve arrives after it was due
 _KST = timezone(timedelta(hours=9))
 
@@ -100,6 +115,7 @@ _WRITERS = {
     civil_complaints.DATASET: _complaint_drops,
     welfare_recipients.DATASET: _welfare_drops,
     water_quality.DATASET: _water_drops,
+    business_licences.DATASET: _licence_drops,
 }
 
 

@@ -5,7 +5,7 @@ import datetime as dt
 import duckdb
 import pytest
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.ingest.collect import collect_drop
 from gn_pipelines_tests.drops import csv_bytes, sample_rows, xlsx_bytes
 

@@ -1,4 +1,5 @@
-from gn_pipelines.contracts import CONTRACTS, ColumnType, PrivacyClass, get_contract, header_key
+from gn_pipelines.contracts import ColumnType, PrivacyClass, header_key
+from gn_pipelines.datasets import CONTRACTS, get_contract
 from gn_pipelines.ingest.headers import map_headers
 
 

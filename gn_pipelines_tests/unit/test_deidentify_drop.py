@@ -4,7 +4,7 @@ import datetime as dt
 
 import duckdb
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.ingest.collect import collect_drop
 from gn_pipelines.privacy import deidentify
 from gn_pipelines.quality.validate import validate_drop, validated_path

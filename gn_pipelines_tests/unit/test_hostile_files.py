@@ -9,7 +9,7 @@ import unicodedata
 import duckdb
 import pytest
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.contracts.model import FileBudget
 from gn_pipelines.ingest.archive import RefusedLandedFile, archive_landed
 from gn_pipelines.ingest.contained import collect_contained

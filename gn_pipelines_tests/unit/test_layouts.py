@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.contracts.layouts import unit_in_name
 from gn_pipelines.contracts.water_quality import NIER_TABLE_EXPORT
 from gn_pipelines.ingest.collect import collect_drop

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import duckdb
 import pytest
 
-from gn_pipelines.contracts import CONTRACTS, PrivacyClass, get_contract
+from gn_pipelines.contracts import PrivacyClass
+
+from gn_pipelines.datasets import CONTRACTS, get_contract
 from gn_pipelines.contracts.model import RuleKind, Severity
 from gn_pipelines.ingest.collect import collect_drop, collected_path
 from gn_pipelines.quality.rules import rules_for
@@ -32,7 +34,8 @@ TODAY = dt.date(2025, 6, 30)
 COLLECTED_AT = dt.datetime(2025, 6, 30, 9, 0, tzinfo=dt.timezone.utc)
 ROWS = 40  # one bad row is 2.5 %, two are 5 % (still under the 5 % limit), three are over
 PLANTED = 7  # the row index defects go into; its source_row_number is PLANTED + 2
-PROVIDER = {"civil_complaints": "48740", "welfare_recipients": "48170", "water_quality": "48000"}
+PROVIDER = {"civil_complaints": "48740", "welfare_recipients": "48170", "water_quality": "48000",
+            "business_licences": "48170"}
 WORKBOOK = "gyeongnam_tributary_water_quality_1992_2016.xlsx"
 
 
@@ -121,7 +124,7 @@ def duplicate(dataset: str, rule: str, key: str) -> Planted:
     return Planted(dataset, {PLANTED: {key: COPY_ROW_3}}, {rule: (3, PLANTED)})
 
 
-C, W, Q = "civil_complaints", "welfare_recipients", "water_quality"
+C, W, Q, B = "civil_complaints", "welfare_recipients", "water_quality", "business_licences"
 TN, TP, DO = "총질소(T-N)(mg/L)", "총인(T-P)(mg/L)", "용존산소(DO)(mg/L)"
 CASES = {
     # 민원: base row 처리완료, received 2025-03-01 14:05, completed 2025-03-03
@@ -196,6 +199,24 @@ CASES = {
     "q_station_day_duplicated": duplicate(Q, "station_code_measured_on_unique", "측정일자"),
     "q_measured_in_future": one(Q, "measured_on_not_in_future", 측정일자="2025-07-01"),
     "q_measured_1989": one(Q, "measured_on_since_1990", 측정일자="1989-12-31"),
+    # 인허가: base row 진주 (48170) 숙박업 licensed 2019-02-22, 영업/정상, delivered by 48170
+    "b_service_missing": one(B, "service_name_not_null", 개방서비스명=""),
+    "b_agency_missing": one(B, "agency_code_not_null", 개방자치단체코드=""),
+    "b_licence_no_missing": one(B, "management_no_not_null", 관리번호=""),
+    "b_licensed_missing": one(B, "licensed_on_not_null", 인허가일자=""),
+    "b_status_missing": one(B, "status_not_null", 영업상태명=""),
+    "b_licensed_in_future": one(B, "licensed_on_not_in_future", 인허가일자="20250701"),
+    "b_cancelled_in_future": one(B, "licence_cancelled_on_not_in_future", 인허가취소일자="20250701"),
+    "b_closed_in_future": one(B, "closed_on_not_in_future", 폐업일자="20250701"),
+    "b_suspended_in_future": one(B, "suspended_from_not_in_future", 휴업시작일자="20250701"),
+    "b_reopened_in_future": one(B, "reopened_on_not_in_future", 재개업일자="20250701"),
+    "b_modified_in_future": one(B, "last_modified_at_not_in_future", 최종수정시점="20250701090000"),
+    "b_refreshed_in_future": one(B, "data_updated_on_not_in_future", 데이터갱신일자="2025-07-01"),
+    "b_area_negative": one(B, "floor_area_m2_in_range", 소재지면적="-1"),
+    "b_licence_duplicated": duplicate(B, "agency_code_management_no_unique", "관리번호"),
+    "b_other_sigun": one(B, "own_sigungu_or_province", 시군구코드="48220"),
+    "b_status_unknown": one(B, "status_known", 영업상태명="영업중"),
+    "b_closed_before_licensed": one(B, "closed_not_before_licensed", 폐업일자="20180101"),
     "q_tp_above_tn": one(Q, "tp_not_above_tn", **{TP: "3.5"}),
     "q_do_25": one(Q, "do_plausible", **{DO: "25"}),
 }
@@ -203,7 +224,8 @@ CASES = {
 # Rules collection makes unreachable: a row without its 시군구 code, with a code that is not
 # five digits, or with another provider's code is rejected before validation (rejected rows).
 # belongs_to_provider is still exercised below, on a collected file staged under another provider.
-STOPPED_AT_COLLECTION = {"sigungu_code_not_null", "sigungu_code_format", "sigungu_code_belongs_to_provider"}
+STOPPED_AT_COLLECTION = {"sigungu_code_not_null", "sigungu_code_format", "sigungu_code_belongs_to_provider",
+                         "agency_code_format"}  # a CODE of the wrong length is rejected when typed
 
 
 def severity_of(dataset: str, rule: str) -> Severity:
@@ -237,7 +259,7 @@ def planted_drops(tmp_path_factory) -> dict[str, PlantedDrop]:
 
     zones = DataZones(tmp_path_factory.mktemp("planted") / "data").ensure()
     drops = {}
-    for dataset in (C, W, Q):
+    for dataset in (C, W, Q, B):
         names = [name for name, case in CASES.items() if case.dataset == dataset]
         rows = drop_rows(dataset, BLOCK * len(names), first_day=dt.date(1995, 1, 1))
         block_of = {}
@@ -257,7 +279,7 @@ def planted_drops(tmp_path_factory) -> dict[str, PlantedDrop]:
     return drops
 
 
-@pytest.mark.parametrize("dataset", [C, W, Q])
+@pytest.mark.parametrize("dataset", [C, W, Q, B])
 def test_each_planted_drop_fails_exactly_the_planted_rules(planted_drops, dataset):
     drop = planted_drops[dataset]
     expected_rows = drop.expected()

@@ -3,7 +3,7 @@ error when the recipe is built (at load), and every contract's declared checks h
 
 import pytest
 
-from gn_pipelines.contracts import CONTRACTS
+from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.privacy.generalisation import sex_ladder
 from gn_pipelines.privacy.recipes import OPEN_DATA_K, PUBLISHED_K, RECIPES, RecipeError, Release
 

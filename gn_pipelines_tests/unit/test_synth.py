@@ -14,13 +14,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from gn_pipelines.contracts import get_contract, header_key
+from gn_pipelines.contracts import header_key
+
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.reference.legal_dong import build_eup_myeon_dong
 from gn_pipelines.reference.providers import (
     CHANGWON_DISTRICTS, PROVIDERS_BY_CODE, codes_allowed_for,
 )
 from gn_pipelines.synth import (
-    DATASETS, SynthFile, complaint_table, synthesize_drops, write_civil_complaints_drop,
+    CONTRACT_LAYOUT_DATASETS, DATASETS, SynthFile, complaint_table, synthesize_drops, write_civil_complaints_drop,
     write_welfare_recipients_drop,
 )
 from gn_pipelines.synth.command import main as synth_main
@@ -122,7 +124,7 @@ def test_landing_layout_and_default_providers(tmp_path):
     assert {"2025-03-01.csv", "2025-03-03.csv", "2025-03.csv", "20250303_weekly.csv"} <= names
 
 
-@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("dataset", CONTRACT_LAYOUT_DATASETS)
 def test_headers_are_the_contract_headers_in_order(tmp_path, dataset):
     files = synthesize_drops(tmp_path, datasets=[dataset], providers=["48000", "48740"],
                              start=DAY, end=DAY, seed=SEED)
@@ -365,7 +367,7 @@ def test_utf8_bom(tmp_path):
     assert read_drop(file.path, "utf-8-sig").columns[0] == "접수번호"
 
 
-@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("dataset", CONTRACT_LAYOUT_DATASETS)
 def test_xlsx_opens_with_the_header_in_row_one(tmp_path, dataset):
     files = synthesize_drops(tmp_path, datasets=[dataset], providers=["48000", "48740"],
                              start=DAY, end=DAY, defects=["xlsx", "cp949"])
@@ -446,7 +448,7 @@ def test_header_variants_are_tolerated_spellings(tmp_path):
 
 
 @pytest.mark.parametrize("defect", ["missing_headers", "wrong_headers"])
-@pytest.mark.parametrize("dataset", DATASETS)
+@pytest.mark.parametrize("dataset", CONTRACT_LAYOUT_DATASETS)
 def test_header_defects_leave_a_required_header_missing(tmp_path, dataset, defect):
     files = synthesize_drops(tmp_path, datasets=[dataset], providers=["48000", "48890"],
                              start=date(2025, 3, 1), end=date(2025, 3, 9), defects=[defect])

@@ -10,7 +10,8 @@ import pytest
 from pycanon import anonymity as pycanon
 
 from gn_pipelines.privacy.deidentify import _reference_parameters, anonymise_release
-from gn_pipelines.privacy.recipes import CIVIL_COMPLAINTS, PUBLISHED_K
+from gn_pipelines.contracts.recipes import PUBLISHED_K
+from gn_pipelines.datasets.civil_complaints import RECIPE as CIVIL_COMPLAINTS
 from gn_pipelines.privacy.text_generalisation import generalise_text_columns
 from gn_pipelines.reference.legal_dong import build_eup_myeon_dong, build_ri
 

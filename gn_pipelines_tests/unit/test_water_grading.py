@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.ingest.casting import output_column_names
 from gn_pipelines.ingest.collect import LINEAGE_COLUMNS, collect_drop
 from gn_pipelines.water.grading import build_water_tables, monthly_namji_series

@@ -1,0 +1,268 @@
+"""민원 접수 자료 (civil complaints): one row per complaint, delivered daily by each 시군.
+Published as pseudonymised, k-anonymous records (their public copy at k = 10 without keys or
+text), monthly statistics per 시군 and category, and monthly keyword counts."""
+
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from gn_pipelines.contracts.civil_complaints import CONTRACT
+from gn_pipelines.contracts.generalisation import GENERALISED, Ladder, Level, age_ladder, area_ladder, days_ladder, sex_ladder
+from gn_pipelines.contracts.identifiers import rrn_birth_year_sql, rrn_sex_sql
+from gn_pipelines.contracts.published import (
+    PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, CHANGWON_SIGUN, K_ANONYMITY_TREATMENT, PublicRelease,
+    PublishedTable, described, everything_but, sigungu_columns, sigungu_name_sql, suppression_columns, text_ladder,
+)
+from gn_pipelines.contracts.recipes import (
+    AREA_NAMES, KEPT, PSEUDONYMISED, PUBLISHED_K, SMALL_CELL_THRESHOLD,
+    Derived, Recipe, Release, dong_in_address, eup_myeon_dong_of, scrubbed, sigungu_of,
+)
+from gn_pipelines.datasets.model import Aggregate, Dataset
+from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS
+
+RECIPE = Recipe(
+    "civil_complaints",
+    per_drop=(
+        Derived("complaint_key", "pseudonym('complaint', provider_code || ':' || receipt_no)",
+                PSEUDONYMISED, ("receipt_no",)),
+        Derived("complainant_key",
+                "coalesce(pseudonym('person_rrn', resident_reg_no), pseudonym('phone', phone))",
+                PSEUDONYMISED, ("resident_reg_no", "phone")),
+        Derived("received_at", "received_at", KEPT, ("received_at",)),
+        Derived("sigungu_code", sigungu_of("sigungu_code", dong_in_address("address"), "address"),
+                KEPT, ("sigungu_code", "address")),
+        Derived("eup_myeon_dong", eup_myeon_dong_of("address"), GENERALISED, ("address",)),
+        Derived("birth_year", rrn_birth_year_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("sex", rrn_sex_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("category", "category", KEPT, ("category",)),
+        Derived("status", "status", KEPT, ("status",)),
+        Derived("completed_on", "completed_on", KEPT, ("completed_on",)),
+        scrubbed("title", "complainant_name", "phone", "address", "resident_reg_no"),
+        scrubbed("body", "complainant_name", "phone", "address", "resident_reg_no"),
+    ),
+    release=Release(
+        # Mondrian cuts the area first: the 읍면동 is what analysts of complaints use most (a road,
+        # a smell, a flood is local), then the days to completion (how long the 시군 took), then
+        # the complainant's age and sex: measured in docs/privacy.md.
+        quasi_identifiers=(area_ladder(changwon_districts=True),
+                           days_ladder(output="days_to_completion"),
+                           age_ladder(at="received_month").from_level(1), sex_ladder()),
+        partition_by=("received_month",),
+        keep=("complaint_key", "complainant_key", "category", "status", "title", "body"),
+        prepare_sql="""SELECT *, strftime(received_at, '%Y-%m') AS received_month,
+            CAST(date_diff('day', CAST(received_at AS DATE), completed_on) AS INTEGER) AS days_to_completion
+            FROM drops""",
+        publish_sql=f"""SELECT complaint_key, complainant_key, received_month, a.sigungu_code,
+            n.name AS sigungu_name, nullif(a.eup_myeon_dong, '*') AS district, category, status,
+            CASE WHEN regexp_full_match(a.days_to_completion, '[0-9]+')
+                 THEN CAST(a.days_to_completion AS INTEGER) END AS days_to_completion,
+            nullif(a.days_to_completion, '*') AS days_to_completion_band, age_band, sex, title, body
+            FROM anonymised a LEFT JOIN {AREA_NAMES} n ON n.code = a.sigungu_code""",
+        text_columns=("title", "body", "district"),
+        k=PUBLISHED_K,
+        free_text=("title", "body"),
+        gives_up="읍면동 first, then days to completion, then age, then sex: in a 읍면동 with few "
+                 "complaints a month, sex is withheld first, then the age band widens (5 → 10 years "
+                 "→ 70+ → withheld), then the days (exact → bands → withheld); the 읍면동 falls back "
+                 "to its 시군구 only where it alone has fewer than k complaints.",
+    ),
+)
+
+
+_COMPLAINT_COLUMNS = (
+    described("complaint_key", "VARCHAR", "민원 가명키(HMAC-SHA-256)", "pseudonymous complaint key (HMAC-SHA-256)"),
+    described("complainant_key", "VARCHAR", "민원인 가명키(HMAC-SHA-256)", "pseudonymous complainant key (HMAC-SHA-256)"),
+    described("received_month", "VARCHAR", "접수월(YYYY-MM)", "month received (YYYY-MM)"),
+    *sigungu_columns(),
+    described("district", "VARCHAR", "읍면동 또는 상위 지역", "읍면동 or a coarser area"),
+    described("category", "VARCHAR", "민원분야", "complaint category"),
+    described("status", "VARCHAR", "처리상태", "status"),
+    described("days_to_completion", "INTEGER", "처리 소요일수(정확한 값이 공개될 때)",
+       "days from receipt to completion (where exact days are published)"),
+    described("days_to_completion_band", "VARCHAR", "처리 소요일수 구간(예: 05, 04-07, 08-30, 31+)",
+       "days to completion, exact (05) or as a band (04-07, 31+) as far as k allows"),
+    described("age_band", "VARCHAR", "민원인 연령대", "complainant's age band"),
+    described("sex", "VARCHAR", "민원인 성별", "complainant's sex"),
+    described("title", "VARCHAR", "민원제목(개인정보 제거)", "title, scrubbed of personal data"),
+    described("body", "VARCHAR", "민원내용(개인정보 제거)", "body, scrubbed of personal data"),
+)
+_COMPLAINT_DIMENSIONS = ("received_month", "sigungu_code", "sigungu_name", "district", "category",
+                         "status", "days_to_completion", "days_to_completion_band", "age_band", "sex")
+
+_COMPLAINTS_MONTHLY_COLUMNS = (
+    *sigungu_columns(),
+    described("month", "VARCHAR", "접수월(YYYY-MM)", "month received (YYYY-MM)"),
+    described("category", "VARCHAR", "민원분야", "complaint category"),
+    described("complaints", "BIGINT", "민원 건수", "complaints received"),
+    described("completed", "BIGINT", "처리완료 건수", "complaints completed"),
+    described("completion_rate", "DOUBLE", "처리완료율(0–1)", "completion rate (0–1)"),
+    described("median_days_to_completion", "DOUBLE", "처리 소요일수 중앙값", "median days to completion"),
+    described("p90_days_to_completion", "DOUBLE", "처리 소요일수 90백분위", "90th percentile of days to completion"),
+    *suppression_columns(),
+)
+
+_COMPLAINT_KEYWORDS_COLUMNS = (
+    *sigungu_columns(),
+    described("month", "VARCHAR", "접수월(YYYY-MM)", "month received (YYYY-MM)"),
+    described("keyword", "VARCHAR", "핵심어(일반명사, 형태소 분석)", "keyword (common noun, morphological analysis)"),
+    described("complaints", "BIGINT", "핵심어가 나온 민원 건수", "complaints whose title or body names the keyword"),
+    *suppression_columns(),
+)
+
+def _public_area_of_complaints() -> Ladder:
+    """(시군구, 읍면동) as published → (시군구, *) → 창원 구 → 창원시 → 경상남도: over published columns."""
+    outputs = ("sigungu_code", "sigungu_name", "district")
+    return Ladder("area", outputs, (
+        Level("읍면동", GENERALISED, ("sigungu_code", "sigungu_name", "coalesce(district, '*')")),
+        Level("시군구", GENERALISED, ("sigungu_code", "sigungu_name", "'*'")),
+        Level("시군", GENERALISED, (CHANGWON_SIGUN, sigungu_name_sql(CHANGWON_SIGUN), "'*'")),
+        Level("도 (경상남도)", GENERALISED, (*PROVINCE, "'*'")),
+    ))
+
+
+
+CIVIL_COMPLAINTS = PublishedTable(
+        "civil_complaints", "민원 접수 현황(가명정보)", "Civil complaints (pseudonymised)",
+        "시군별 민원 접수 건: 접수월, 지역, 분야, 처리상태, 처리 소요일수, 민원인 연령대·성별, 개인정보를 제거한 제목과 내용.",
+        "One row per complaint: month, area, category, status, days to completion, complainant's "
+        "age band and sex, and title and body scrubbed of personal data.",
+        "one complaint", _COMPLAINT_COLUMNS, ("civil_complaints",),
+        "가명처리(HMAC-SHA-256 키), 성명·주민등록번호·전화번호·주소 삭제, 접수일시→월, 나이→연령대, "
+        f"주소→읍면동 이상, 자유기재 항목의 개인정보 마스킹; {K_ANONYMITY_TREATMENT}. 공개본(익명정보): 가명키와 제목·내용 삭제, "
+        f"준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
+        PSEUDONYMOUS, provider_column="sigungu_code",
+        selectable=_COMPLAINT_DIMENSIONS, filterable=_COMPLAINT_DIMENSIONS,
+        groupable=_COMPLAINT_DIMENSIONS,
+        open_data_withheld=("complaint_key", "complainant_key", "title", "body"),
+        public_release=PublicRelease(
+            quasi_identifiers=(_public_area_of_complaints(), text_ladder("age_band"),
+                               text_ladder("sex"), text_ladder("days_to_completion_band"),
+                               text_ladder("days_to_completion")),
+            partition_by=("received_month",)))
+
+CIVIL_COMPLAINTS_MONTHLY = PublishedTable(
+        "civil_complaints_monthly", "시군별 월별 민원 통계", "Civil complaints by 시군, month and category",
+        "시군 × 월 × 민원분야별 접수 건수, 처리완료 건수와 비율, 처리 소요일수 중앙값과 90백분위.",
+        "Counts, completion rate, median and p90 days to completion per 시군, month and category.",
+        "시군 × month × category", _COMPLAINTS_MONTHLY_COLUMNS, ("civil_complaints",),
+        "총계처리; 5건 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
+        STATISTICS, provider_column="sigungu_code", derived_from=("civil_complaints",),
+        selectable=everything_but(_COMPLAINTS_MONTHLY_COLUMNS),
+        filterable=("sigungu_code", "sigungu_name", "month", "category", "suppressed"),
+        groupable=("sigungu_code", "sigungu_name", "month", "category", "suppressed"),
+        record_level_allowed=True)
+
+CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
+        "civil_complaint_keywords_monthly", "시군별 월별 민원 핵심어 통계", "Civil complaint keywords by 시군 and month",
+        "시군 × 월 × 핵심어별 민원 건수: 제목과 내용에서 형태소 분석(kiwipiepy)으로 뽑은 일반명사, "
+        "그 달 도 전체에서 자주 나온 핵심어만.",
+        "Complaints per 시군, month and keyword: common nouns of the title and body (kiwipiepy "
+        "morphological analysis), among the month's most frequent keywords province-wide.",
+        "시군 × month × keyword", _COMPLAINT_KEYWORDS_COLUMNS, ("civil_complaints",),
+        "총계처리(민원 원문은 공개하지 않고 일반명사 빈도만 공개, 고유명사 제외); 5건 미만 셀 억제와 2차 억제.",
+        STATISTICS, provider_column="sigungu_code", derived_from=("civil_complaints",),
+        selectable=everything_but(_COMPLAINT_KEYWORDS_COLUMNS),
+        filterable=("sigungu_code", "sigungu_name", "month", "keyword", "suppressed"),
+        groupable=("sigungu_code", "sigungu_name", "month", "keyword", "suppressed"),
+        record_level_allowed=True)
+
+
+_SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"
+          .format(districts=", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), changwon=CHANGWON_CODE))
+
+COMPLAINTS_MONTHLY_SQL = f"""
+CREATE OR REPLACE TABLE civil_complaints_monthly AS
+SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month, category,
+       count(*) AS complaints,
+       count(*) FILTER (WHERE status = '처리완료') AS completed,
+       round(count(*) FILTER (WHERE status = '처리완료') / count(*), 4) AS completion_rate,
+       median(date_diff('day', CAST(received_at AS DATE), completed_on)) AS median_days_to_completion,
+       quantile_cont(date_diff('day', CAST(received_at AS DATE), completed_on), 0.9) AS p90_days_to_completion
+FROM complaint_drops GROUP BY ALL"""
+
+
+
+def _build_monthly(connection) -> None:
+    connection.execute(COMPLAINTS_MONTHLY_SQL)
+
+
+# Complaint text reaches the public only as statistics (spec "Privacy classes"), as 국민권익위
+# publishes 민원 keyword trends: the common nouns (NNG) of each complaint, counted once per
+# complaint. Proper nouns (NNP: names, places) are left out; so are the scrubber's placeholders.
+KEYWORDS_PER_MONTH = 30  # the month's most frequent keywords province-wide
+# Words of the complaint form itself, in nearly every complaint (measured on a synthetic week of
+# 3 시군: 부탁, 요청, 신고, 회신, 검토, 조치 topped every 시군): they say nothing about the topic.
+GENERIC_COMPLAINT_WORDS = frozenset({
+    "민원", "부탁", "요청", "신고", "회신", "검토", "조치", "처리", "확인", "문의", "답변", "해결", "관련",
+    "내용", "제목", "사항", "경우", "생각", "이름", "주민"})
+_PLACEHOLDER = re.compile(r"\[[^\]]{1,20}\]")
+_BATCH = 2_000
+
+COMPLAINT_TEXTS_SQL = f"""
+SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month,
+       concat_ws(' ', title, body) AS text
+FROM complaint_drops WHERE received_at IS NOT NULL"""
+
+KEYWORDS_SQL = """
+CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
+WITH counts AS (
+    SELECT sigungu_code, month, keyword, count(*) AS complaints FROM complaint_keywords GROUP BY ALL),
+vocabulary AS (
+    SELECT month, keyword FROM counts GROUP BY month, keyword HAVING sum(complaints) >= $threshold
+    QUALIFY row_number() OVER (PARTITION BY month ORDER BY sum(complaints) DESC, keyword) <= $per_month)
+SELECT c.* FROM counts c JOIN vocabulary v USING (month, keyword)"""
+
+
+@lru_cache(maxsize=1)
+def _kiwi():
+    from kiwipiepy import Kiwi  # loads its bundled model (about 1 s): only when text is counted
+
+    return Kiwi()
+
+
+def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
+    """The distinct common nouns (two syllables or more) of each text, in order of appearance."""
+    cleaned = [_PLACEHOLDER.sub(" ", text or "") for text in texts]
+    nouns = []
+    for tokens in _kiwi().tokenize(cleaned):
+        seen = dict.fromkeys(t.form for t in tokens
+                             if t.tag == "NNG" and len(t.form) >= 2 and t.form not in GENERIC_COMPLAINT_WORDS)
+        nouns.append(list(seen))
+    return nouns
+
+
+def _build_keywords_monthly(connection) -> None:
+    """`civil_complaint_keywords_monthly` in `connection` from the view `complaint_drops`."""
+    import pyarrow as pa
+
+    cursor = connection.execute(COMPLAINT_TEXTS_SQL)
+    codes, months, keywords = [], [], []
+    while batch := cursor.fetchmany(_BATCH):
+        for (code, month, _), nouns in zip(batch, complaint_nouns(row[2] for row in batch)):
+            codes += [code] * len(nouns)
+            months += [month] * len(nouns)
+            keywords += nouns
+    found = pa.table({"sigungu_code": pa.array(codes, pa.string()), "month": pa.array(months, pa.string()),
+                      "keyword": pa.array(keywords, pa.string())})
+    connection.register("complaint_keywords", found)
+    try:
+        connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH})
+    finally:
+        connection.unregister("complaint_keywords")
+
+
+
+DATASET = Dataset(
+    CONTRACT, RECIPE,
+    record_tables=(CIVIL_COMPLAINTS,),
+    aggregates=(
+        Aggregate(CIVIL_COMPLAINTS_MONTHLY, _build_monthly, "complaints",
+                  ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
+                  ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"),
+                  source_view="complaint_drops"),
+        # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
+        Aggregate(CIVIL_COMPLAINT_KEYWORDS_MONTHLY, _build_keywords_monthly, "complaints", (),
+                  ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
+                  source_view="complaint_drops"),
+    ),
+)

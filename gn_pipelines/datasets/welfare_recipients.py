@@ -1,0 +1,155 @@
+"""기초생활보장 수급자 현황 (welfare recipients): one row per recipient and month, delivered monthly
+by each 시군. Published as pseudonymised, k-anonymous and l-diverse records (their public copy at
+k = 10 without keys) and a summary per 시군, month, benefit type, age band and sex."""
+
+from gn_pipelines.contracts.generalisation import (
+    GENERALISED, Ladder, Level, age_ladder, amount_ladder, area_ladder, household_ladder, sex_ladder,
+)
+from gn_pipelines.contracts.identifiers import rrn_birth_year_sql, rrn_sex_sql
+from gn_pipelines.contracts.published import (
+    PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, K_ANONYMITY_TREATMENT, PublicRelease, PublishedTable,
+    described, everything_but, sigungu_columns, suppression_columns, text_ladder,
+)
+from gn_pipelines.contracts.recipes import (
+    AREA_NAMES, KEPT, PSEUDONYMISED, PUBLISHED_K, PUBLISHED_L,
+    Derived, Recipe, Release, known_eup_myeon_dong, sigungu_of,
+)
+from gn_pipelines.contracts.welfare_recipients import CONTRACT
+from gn_pipelines.datasets.model import Aggregate, Dataset
+from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS
+
+RECIPE = Recipe(
+    "welfare_recipients",
+    per_drop=(
+        Derived("recipient_key", "pseudonym('person_rrn', resident_reg_no)", PSEUDONYMISED,
+                ("resident_reg_no",)),
+        Derived("reference_month", "reference_month", KEPT, ("reference_month",)),
+        Derived("sigungu_code", sigungu_of("sigungu_code", "eup_myeon_dong"), KEPT,
+                ("sigungu_code", "eup_myeon_dong")),
+        Derived("eup_myeon_dong",
+                known_eup_myeon_dong("eup_myeon_dong", sigungu_of("sigungu_code", "eup_myeon_dong")),
+                GENERALISED, ("eup_myeon_dong",)),
+        Derived("birth_year", rrn_birth_year_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("sex", rrn_sex_sql("resident_reg_no"), GENERALISED, ("resident_reg_no",)),
+        Derived("household_size", "household_size", GENERALISED, ("household_size",)),
+        Derived("benefit_type", "benefit_type", KEPT, ("benefit_type",)),
+        Derived("monthly_amount_krw", "monthly_amount_krw", GENERALISED, ("monthly_amount_krw",)),
+        Derived("disability", "disability", KEPT, ("disability",)),
+    ),
+    release=Release(
+        quasi_identifiers=(area_ladder(changwon_districts=True),
+                           age_ladder(at="reference_month").from_level(1),
+                           household_ladder(), sex_ladder()),
+        sensitive=("benefit_type", amount_ladder().until_level(0), "disability"),
+        k=PUBLISHED_K, l=PUBLISHED_L,
+        gives_up="읍면동 first: in a small 읍면동 the age band widens, then household size, then "
+                 "sex, before the 읍면동 falls back to its 시군구.",
+        partition_by=("reference_month",),
+        keep=("recipient_key",),
+        publish_sql=f"""SELECT recipient_key, reference_month, a.sigungu_code, n.name AS sigungu_name,
+            CASE WHEN a.eup_myeon_dong <> '*' THEN a.eup_myeon_dong ELSE n.name END AS area,
+            CASE WHEN a.eup_myeon_dong <> '*' THEN '읍면동' WHEN a.sigungu_code = '48000' THEN '도'
+                 ELSE '시군구' END AS area_level,
+            age_band, sex, household_size_band, benefit_type, amount_band, disability
+            FROM anonymised a LEFT JOIN {AREA_NAMES} n ON n.code = a.sigungu_code""",
+        text_columns=("area",),
+    ),
+)
+
+
+_WELFARE_COLUMNS = (
+    described("recipient_key", "VARCHAR", "수급자 가명키(HMAC-SHA-256)", "pseudonymous recipient key (HMAC-SHA-256)"),
+    described("reference_month", "VARCHAR", "기준년월(YYYY-MM)", "reference month (YYYY-MM)"),
+    *sigungu_columns(),
+    described("area", "VARCHAR", "지역(읍면동, 시군구 또는 도)", "area (읍면동, 시군구 or 도)"),
+    described("area_level", "VARCHAR", "지역 수준: 읍면동/시군구/도", "area level: 읍면동/시군구/도"),
+    described("age_band", "VARCHAR", "연령대", "age band"),
+    described("sex", "VARCHAR", "성별", "sex"),
+    described("household_size_band", "VARCHAR", "가구원수 구간", "household size band"),
+    described("benefit_type", "VARCHAR", "급여종류", "benefit type"),
+    described("amount_band", "VARCHAR", "월지급액 구간", "monthly amount band"),
+    described("disability", "VARCHAR", "장애여부", "disability"),
+)
+
+_WELFARE_SUMMARY_COLUMNS = (
+    *sigungu_columns(),
+    described("reference_month", "VARCHAR", "기준년월(YYYY-MM)", "reference month (YYYY-MM)"),
+    described("benefit_type", "VARCHAR", "급여종류", "benefit type"),
+    described("age_band", "VARCHAR", "연령대", "age band"),
+    described("sex", "VARCHAR", "성별", "sex"),
+    described("recipients", "BIGINT", "수급자 수", "recipients"),
+    described("amount_total_krw", "BIGINT", "월지급액 합계(원)", "total monthly amount (KRW)"),
+    *suppression_columns(),
+)
+
+def _public_area_of_welfare() -> Ladder:
+    """(시군구, area as published) → (시군구, its name) → 경상남도: over published columns."""
+    outputs = ("sigungu_code", "sigungu_name", "area", "area_level")
+    return Ladder("area", outputs, (
+        Level("as published", GENERALISED, ("sigungu_code", "sigungu_name", "area", "area_level")),
+        Level("시군구", GENERALISED, ("sigungu_code", "sigungu_name", "sigungu_name",
+                                    "CASE WHEN area_level = '도' THEN '도' ELSE '시군구' END")),
+        Level("도 (경상남도)", GENERALISED, (*PROVINCE, PROVINCE[1], "'도'")),
+    ))
+
+
+
+WELFARE_RECIPIENTS = PublishedTable(
+        "welfare_recipients", "복지 수급자 현황(가명정보)", "Welfare recipients (pseudonymised)",
+        "수급자-월 단위 자료: 지역, 연령대, 성별, 가구원수 구간, 급여종류, 지급액 구간, 장애여부.",
+        "One row per recipient and month: area, age band, sex, household size band, benefit type, "
+        "amount band and disability.",
+        "one recipient-month", _WELFARE_COLUMNS, ("welfare_recipients",),
+        "가명처리(HMAC-SHA-256 키), 성명·주민등록번호·주소 삭제, 지역(읍면동→시군구→도)·연령·가구원수·지급액 범주화; "
+        f"{K_ANONYMITY_TREATMENT}. 공개본(익명정보): 가명키 삭제, 준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
+        PSEUDONYMOUS, provider_column="sigungu_code",
+        selectable=everything_but(_WELFARE_COLUMNS, "recipient_key"),
+        filterable=everything_but(_WELFARE_COLUMNS, "recipient_key"),
+        groupable=everything_but(_WELFARE_COLUMNS, "recipient_key"), open_data_withheld=("recipient_key",),
+        public_release=PublicRelease(
+            quasi_identifiers=(_public_area_of_welfare(), text_ladder("age_band"),
+                               text_ladder("sex"), text_ladder("household_size_band")),
+            partition_by=("reference_month",),
+            sensitive=("benefit_type", "amount_band", "disability")))
+
+WELFARE_SUMMARY = PublishedTable(
+        "welfare_summary", "복지 수급자 통계", "Welfare recipients summary",
+        "시군 × 월 × 급여종류 × 연령대 × 성별 수급자 수와 지급액 합계.",
+        "Recipients and amount totals per 시군, month, benefit type, age band and sex.",
+        "시군 × month × benefit type × age band × sex", _WELFARE_SUMMARY_COLUMNS, ("welfare_recipients",),
+        "총계처리; 5명 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
+        STATISTICS, provider_column="sigungu_code", derived_from=("welfare_recipients",),
+        selectable=everything_but(_WELFARE_SUMMARY_COLUMNS),
+        filterable=("sigungu_code", "sigungu_name", "reference_month", "benefit_type", "age_band", "sex", "suppressed"),
+        groupable=("sigungu_code", "sigungu_name", "reference_month", "benefit_type", "age_band", "sex", "suppressed"),
+        record_level_allowed=True)
+
+
+_SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"
+          .format(districts=", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), changwon=CHANGWON_CODE))
+
+# 10-year age bands (80+): the summary's cells stay large enough to need little suppression
+_AGE_BAND = age_ladder(at="reference_month").levels[2].sql[0]
+
+WELFARE_SUMMARY_SQL = f"""
+CREATE OR REPLACE TABLE welfare_summary AS
+SELECT {_SIGUN} AS sigungu_code, reference_month, benefit_type, {_AGE_BAND} AS age_band, coalesce(sex, '*') AS sex,
+       count(DISTINCT recipient_key) AS recipients, sum(monthly_amount_krw) AS amount_total_krw
+FROM welfare_drops GROUP BY ALL"""
+
+
+
+
+def _build_summary(connection) -> None:
+    connection.execute(WELFARE_SUMMARY_SQL)
+
+
+DATASET = Dataset(
+    CONTRACT, RECIPE,
+    record_tables=(WELFARE_RECIPIENTS,),
+    aggregates=(
+        Aggregate(WELFARE_SUMMARY, _build_summary, "recipients", ("amount_total_krw",),
+                  ("sigungu_code", "reference_month", "benefit_type", "age_band", "sex"),
+                  complete_within=("sigungu_code", "reference_month"), source_view="welfare_drops"),
+    ),
+)
