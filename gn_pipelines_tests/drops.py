@@ -95,7 +95,7 @@ def headers_of(dataset: str) -> list[str]:
 def land_many_tiny_files(landing: Path, count: int) -> list[str]:
     """`count` empty files spread over every provider × dataset folder, created with os.open
     (100k in a few seconds); returns their relative paths."""
-    from gn_pipelines.contracts import CONTRACTS
+    from gn_pipelines.datasets import CONTRACTS
     from gn_pipelines.reference import PROVIDERS_BY_CODE
 
     folders = [f"{provider}/{dataset}" for dataset, contract in CONTRACTS.items()

@@ -1,7 +1,7 @@
 """The k-anonymous release is rebuilt only when a drop changed: the same drops, recipe and code
 reuse the release already written (the file is not touched); a new drop makes a new release."""
 
-from gn_pipelines.contracts import get_contract
+from gn_pipelines.datasets import get_contract
 from gn_pipelines.privacy import deidentify
 from gn_pipelines_tests.unit.test_deidentify_drop import SECRET, _validated
 
