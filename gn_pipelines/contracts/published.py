@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gn_pipelines.contracts.generalisation import Ladder, exact_ladder
-from gn_pipelines.contracts.recipes import OPEN_DATA_K, PUBLISHED_K, PUBLISHED_L
+from gn_pipelines.contracts.recipes import OPEN_DATA_K, PUBLISHED_K, PUBLISHED_L, SMALL_CELL_THRESHOLD
 from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, PROVINCE_CODE
 
 LICENCE = "공공누리 제1유형"
@@ -122,8 +122,8 @@ def sigungu_columns() -> tuple[PublishedColumn, ...]:
 
 def suppression_columns() -> tuple[PublishedColumn, ...]:
     return (described("suppressed", "BOOLEAN", "비공개(셀 억제) 여부", "whether the cell's figures are suppressed"),
-            described("suppression", "VARCHAR", "억제 사유: primary(5 미만) 또는 secondary(역산 방지)",
-               "why: primary (fewer than 5) or secondary (prevents recovery from totals)"))
+            described("suppression", "VARCHAR", f"억제 사유: primary({SMALL_CELL_THRESHOLD} 미만) 또는 secondary(역산 방지)",
+               f"why: primary (fewer than {SMALL_CELL_THRESHOLD}) or secondary (prevents recovery from totals)"))
 
 
 def everything_but(columns: tuple[PublishedColumn, ...], *excluded: str) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from gn_pipelines.contracts.published import (
     ANONYMOUS, STATISTICS, PublishedTable, described, everything_but, sigungu_columns, suppression_columns,
 )
 from gn_pipelines.contracts.recipes import (
-    AREA_NAMES, GENERALISED, KEPT, PSEUDONYMISED, Derived, Recipe, Release, dong_in_address,
+    AREA_NAMES, GENERALISED, KEPT, PSEUDONYMISED, SMALL_CELL_THRESHOLD, Derived, Recipe, Release, dong_in_address,
     known_eup_myeon_dong, sigungu_of,
 )
 from gn_pipelines.datasets.model import Aggregate, Dataset
@@ -220,7 +220,7 @@ BUSINESS_LICENCES_YEARLY = PublishedTable(
     "시군 × 업종 × (현재) 영업상태 × 연도별 인허가(개업) 수와 폐업 수.",
     "Openings (licences granted) and closures per 시군, business category, current status and year.",
     "시군 × 업종 × 영업상태 × year", _YEARLY_COLUMNS, ("business_licences",),
-    "총계처리; 5곳 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
+    f"총계처리; {SMALL_CELL_THRESHOLD}곳 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
     STATISTICS, provider_column="sigungu_code", derived_from=("business_licences",),
     selectable=everything_but(_YEARLY_COLUMNS),
     filterable=("sigungu_code", "sigungu_name", "service_name", "status", "year", "suppressed"),

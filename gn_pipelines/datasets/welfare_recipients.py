@@ -11,7 +11,7 @@ from gn_pipelines.contracts.published import (
     described, everything_but, sigungu_columns, suppression_columns, text_ladder,
 )
 from gn_pipelines.contracts.recipes import (
-    AREA_NAMES, KEPT, PSEUDONYMISED, PUBLISHED_K, PUBLISHED_L,
+    AREA_NAMES, KEPT, PSEUDONYMISED, PUBLISHED_K, PUBLISHED_L, SMALL_CELL_THRESHOLD,
     Derived, Recipe, Release, known_eup_myeon_dong, sigungu_of,
 )
 from gn_pipelines.contracts.welfare_recipients import CONTRACT
@@ -117,7 +117,7 @@ WELFARE_SUMMARY = PublishedTable(
         "시군 × 월 × 급여종류 × 연령대 × 성별 수급자 수와 지급액 합계.",
         "Recipients and amount totals per 시군, month, benefit type, age band and sex.",
         "시군 × month × benefit type × age band × sex", _WELFARE_SUMMARY_COLUMNS, ("welfare_recipients",),
-        "총계처리; 5명 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
+        f"총계처리; {SMALL_CELL_THRESHOLD}명 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
         STATISTICS, provider_column="sigungu_code", derived_from=("welfare_recipients",),
         selectable=everything_but(_WELFARE_SUMMARY_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "reference_month", "benefit_type", "age_band", "sex", "suppressed"),

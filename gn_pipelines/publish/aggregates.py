@@ -30,21 +30,6 @@ def build_aggregate(connection, aggregate: Aggregate | str) -> SuppressionReport
     return suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate))
 
 
-def build_complaints_monthly(connection) -> SuppressionReport:
-    """`civil_complaints_monthly` in `connection` from the view `complaint_drops`."""
-    return build_aggregate(connection, "civil_complaints_monthly")
-
-
-def build_welfare_summary(connection) -> SuppressionReport:
-    """`welfare_summary` in `connection` from the view `welfare_drops`."""
-    return build_aggregate(connection, "welfare_summary")
-
-
-def build_complaint_keywords_monthly(connection) -> SuppressionReport:
-    """`civil_complaint_keywords_monthly` in `connection` from the view `complaint_drops`."""
-    return build_aggregate(connection, "civil_complaint_keywords_monthly")
-
-
 # The published aggregates: builder and suppression of each, by table name.
 AGGREGATES: dict[str, tuple] = {
     name: (partial(build_aggregate, aggregate=aggregate), suppression_spec(aggregate))

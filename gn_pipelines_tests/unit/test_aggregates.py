@@ -2,7 +2,7 @@
 
 import duckdb
 
-from gn_pipelines.publish.aggregates import build_complaints_monthly, build_welfare_summary
+from gn_pipelines.publish.aggregates import build_aggregate
 
 CHANGWON_DISTRICTS = ("48121", "48123", "48125", "48127", "48129")
 
@@ -21,8 +21,8 @@ def test_changwon_districts_roll_up_to_one_sigun_in_both_aggregates():
                TIMESTAMP '2025-03-02 10:00' AS received_at, '복지' AS category, '처리완료' AS status,
                DATE '2025-03-04' AS completed_on
         FROM range(6) t(i)""")
-    build_welfare_summary(connection)
-    build_complaints_monthly(connection)
+    build_aggregate(connection, "welfare_summary")
+    build_aggregate(connection, "civil_complaints_monthly")
     # six people over five 구 are one publishable 창원시 cell, not five suppressed ones
     assert connection.execute("SELECT sigungu_code, recipients, amount_total_krw, suppressed "
                               "FROM welfare_summary").fetchall() == [("48120", 6, 3_000_000, False)]
@@ -41,7 +41,7 @@ def test_the_welfare_cube_is_completed_within_the_delivered_months_only():
                CASE WHEN i < 20 OR i >= 30 THEN 1940 ELSE 1970 END AS birth_year, 'F' AS sex,
                500000 AS monthly_amount_krw
         FROM range(50) t(i)""")
-    report = build_welfare_summary(connection)
+    report = build_aggregate(connection, "welfare_summary")
     cells = connection.execute("SELECT sigungu_code, reference_month, benefit_type, age_band, recipients, suppressed "
                                "FROM welfare_summary ORDER BY ALL").fetchall()
     assert {(c[0], c[1]) for c in cells} == {("48740", "2025-03"), ("48720", "2025-04")}  # no made-up months
