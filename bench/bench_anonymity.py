@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from gn_pipelines.contracts.welfare_recipients import BENEFIT_TYPES
+from gn_pipelines.datasets.welfare_recipients import BENEFIT_TYPES
 from gn_pipelines.privacy.anonymity import anonymise
 from gn_pipelines.privacy.generalisation import (
     age_ladder, amount_ladder, area_ladder, household_ladder, sex_ladder,

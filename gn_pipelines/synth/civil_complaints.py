@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from gn_pipelines.contracts.civil_complaints import COMPLAINT_CATEGORIES, COMPLAINT_STATUSES
+from gn_pipelines.datasets.civil_complaints import COMPLAINT_CATEGORIES, COMPLAINT_STATUSES
 from gn_pipelines.synth.columns import (
     Columns, concat, digit_pool, pick, set_cells, strings, with_nulls, zero_padded,
 )

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 
-from gn_pipelines.contracts.civil_complaints import COMPLAINT_CATEGORIES
+from gn_pipelines.datasets.civil_complaints import COMPLAINT_CATEGORIES
 from gn_pipelines.reference.providers import PROVIDERS_BY_CODE
 from gn_pipelines.synth.columns import strings
 from gn_pipelines.synth.pools import address_pool, apartment_detail, email_pool, rng_for

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from gn_pipelines.contracts.welfare_recipients import BENEFIT_TYPES
+from gn_pipelines.datasets.welfare_recipients import BENEFIT_TYPES
 from gn_pipelines.synth.columns import (
     Columns, concat, formatted, pick, repeat, strings, zero_padded,
 )
