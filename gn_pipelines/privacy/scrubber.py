@@ -262,6 +262,9 @@ def scrub_sql(text: str, own_name: str, own_phone: str, own_address: str, own_rr
     own phone or RRN, or characters RE2 reads differently; with the bits of the RE2 forms found,
     so that only those passes run. Every other row is already what scrub_text would return.
     """
+    # Typed, so that a bare NULL (a record without the value) binds as the UDF's did.
+    text, own_name, own_phone, own_address, own_rrn = (
+        f"CAST({value} AS VARCHAR)" for value in (text, own_name, own_phone, own_address, own_rrn))
     value_in_text = [f"(length({value}) >= 2 AND contains({text}, {value}))"
                      for value in (own_address, own_name)]
     own_in_text = " OR ".join(value_in_text)

@@ -353,3 +353,11 @@ def test_duckdb_path_equals_python_path_on_joined_forms():
     texts = [rng.choice(joints).join(rng.sample(snippets, rng.randint(2, 3))) for _ in range(5000)]
     rows = [(t, None, None, None, None) for t in texts]
     assert _scrub_in_duckdb(rows) == [scrub_text(t).text for t in texts]
+
+
+def test_scrub_takes_bare_nulls_for_the_values_a_record_lacks():
+    con = duckdb.connect()
+    register_scrubber(con)
+    assert con.execute("SELECT scrub('연락처 010-1234-5678 김철수님', NULL, NULL, NULL, NULL), "
+                       "scrub('가나다', '김철수', NULL, NULL, NULL), scrub(NULL, NULL, NULL, NULL, NULL)"
+                       ).fetchall() == [("연락처 [전화번호] [이름]님", "가나다", None)]
