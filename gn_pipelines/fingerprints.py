@@ -11,6 +11,7 @@ Content, not modification times: a drop rewritten with the same bytes changes no
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -23,6 +24,14 @@ CODE_FOLDERS = ("contracts", "datasets", "publish", "privacy", "water", "referen
 
 
 def file_digest(path: Path) -> str:
+    """SHA-256 of a file's content; hashed once per process while the file stays the same inode,
+    size and modification time (a run fingerprints the same drops for several tables)."""
+    status = os.stat(path)
+    return _digest_of(os.path.realpath(path), status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+@lru_cache(maxsize=4096)
+def _digest_of(path: str, inode: int, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(_CHUNK):

@@ -121,3 +121,25 @@ def test_the_threshold_comes_from_the_recipes(threshold):
     from gn_pipelines.publish import suppression, tables
 
     assert tables.SMALL_CELL_THRESHOLD is threshold and suppression.DEFAULT_THRESHOLD is threshold
+
+
+def test_a_fingerprint_follows_content_place_and_declaration(tmp_path):
+    from gn_pipelines.fingerprints import inputs_fingerprint
+
+    drop = tmp_path / "zone" / "a.parquet"
+    drop.parent.mkdir()
+    drop.write_bytes(b"rows")
+    first = inputs_fingerprint([drop], relative_to=tmp_path, declaration="t")
+    assert inputs_fingerprint([drop], relative_to=tmp_path, declaration="t") == first
+    assert inputs_fingerprint([drop], relative_to=tmp_path, declaration="t2") != first
+    replacement = tmp_path / "zone" / ".a.tmp"
+    replacement.write_bytes(b"rows")
+    replacement.replace(drop)  # the same bytes written again (a new file renamed over): no change
+    assert inputs_fingerprint([drop], relative_to=tmp_path, declaration="t") == first
+    replacement.write_bytes(b"other rows")
+    replacement.replace(drop)
+    changed = inputs_fingerprint([drop], relative_to=tmp_path, declaration="t")
+    assert changed != first
+    moved = drop.with_name("b.parquet")
+    drop.rename(moved)
+    assert inputs_fingerprint([moved], relative_to=tmp_path, declaration="t") != changed
