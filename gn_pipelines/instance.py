@@ -2,7 +2,7 @@
 
 SQLite in DAGSTER_HOME is the embedded default. With GN_DAGSTER_POSTGRES_URL set, the generated
 dagster.yaml puts runs, event logs and schedules in PostgreSQL and adds what several machines
-need: the queued run coordinator (one run per provider at a time), run monitoring, retries of
+need: the queued run coordinator (one run per dataset at a time), run monitoring, retries of
 runs lost to infrastructure and tick retention (docs/scaling-out.md).
 """
 
@@ -63,7 +63,7 @@ DAGSTER_YAML = HEADER + POOLS + RUN_MONITORING + RETENTION + TELEMETRY
 # what earlier versions generated: still ours, so replaced by the current one
 EARLIER_DAGSTER_YAMLS = (HEADER + POOLS + RUN_MONITORING + TELEMETRY,)
 
-# Several machines: the queue (one run per provider at a time, so one provider's drops load in
+# Several machines: the queue (one batch run per dataset at a time, so a dataset's batches load in
 # order), retries only of runs lost to infrastructure (a failed check or bad data would fail
 # again), and bounded tick history.
 POSTGRES_OPERATIONS = """\
@@ -78,7 +78,7 @@ run_retries:
 
 PROVIDER_RUN_LIMIT = """\
     tag_concurrency_limits:
-      - key: gn/provider
+      - key: gn/dataset
         value:
           applyLimitPerUniqueValue: true
         limit: 1

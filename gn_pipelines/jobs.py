@@ -20,16 +20,17 @@ def ingest_job_name(dataset: str) -> str:
     return f"ingest_{dataset}"
 
 
-# One run per dropped file: collect, validate, then pseudonymise and scrub. A blocking check
-# that fails stops the run there, so a quarantined drop never reaches de-identification.
-# The partitions (provider × file name) come from the selected assets.
+# One run per batch (the new files of a dataset and delivery month): collect, validate, then
+# pseudonymise and scrub. A file quarantined whole never reaches de-identification; a blocking
+# check stops the run only when no file of the batch goes on. The partitions (delivery months)
+# come from the selected assets.
 INGEST_JOBS = [
     dg.define_asset_job(
         ingest_job_name(dataset),
         selection=dg.AssetSelection.assets(collected_asset_key(dataset), validated_asset_key(dataset),
                                            pseudonymised_asset_key(dataset)),
-        description=f"Collect, validate and pseudonymise one dropped {dataset} file "
-                    "(a partition: provider × file name).",
+        description=f"Collect, validate and pseudonymise a batch of dropped {dataset} files "
+                    "(a partition: the delivery month; the files in the run config).",
     )
     for dataset in CONTRACTS
 ]

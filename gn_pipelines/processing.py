@@ -30,11 +30,12 @@ from gn_pipelines.run_recovery import (
 )
 from gn_pipelines.settings import DataZones
 from gn_pipelines.run_outcomes import (
-    OUTCOME_TAG, QUARANTINED, SILENT_CONSOLE, RunOutcome, describe, is_drop, root_cause,
-    stopped_by_blocking_check, trace_of,
+    OUTCOME_TAG, QUARANTINED, SILENT_CONSOLE, RunOutcome, failed_outcomes, is_drop, outcomes_of_run,
+    request_labels, root_cause, stopped_by_blocking_check, trace_of,
 )
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
-from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
+from gn_pipelines.ingest.batch import file_key
+from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request
 
 
 def _definitions() -> dg.Definitions:
@@ -58,8 +59,9 @@ def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[
 
 
 def source_files(requests: list[dg.RunRequest]) -> set[str]:
-    """The landing paths these run requests are about (set-up runs are about none)."""
-    return {r.tags["gn/source_file"] for r in requests if "gn/source_file" in r.tags}
+    """The landing paths these run requests are about (every file of a batch; set-up runs are
+    about none)."""
+    return {label for r in requests if is_drop(r) for label in request_labels(r)}
 
 
 def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
@@ -73,42 +75,82 @@ def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
     return bool(succeeded or stopped)
 
 
-def execute_request(request: dg.RunRequest) -> RunOutcome:
+def loaded_file_keys(instance: dg.DagsterInstance, dataset: str) -> set[str]:
+    """The keys of the files of `dataset` some run already loaded (or stopped for good): the files
+    of succeeded or stopped batch runs, and of the per-file runs from before batches."""
+    tags = {SENSOR_NAME_TAG: LANDING_SENSOR_NAME, "gn/dataset": dataset}
+    records = instance.get_run_records(filters=dg.RunsFilter(tags=tags, statuses=[dg.DagsterRunStatus.SUCCESS]))
+    records += instance.get_run_records(filters=dg.RunsFilter(tags=tags | {OUTCOME_TAG: QUARANTINED}))
+    keys = set()
+    for record in records:
+        run = record.dagster_run
+        files = batch_files(dg.RunRequest(run_config=run.run_config or {}))
+        if files:
+            keys.update(f.key for f in files)
+        elif "gn/content_sha256" in run.tags and "gn/provider" in run.tags:
+            keys.add(file_key(run.tags["gn/content_sha256"], run.tags["gn/provider"], dataset))
+    return keys
+
+
+def pending_requests(instance: dg.DagsterInstance, requests: list[dg.RunRequest]) -> tuple[list[dg.RunRequest], int]:
+    """The requests still to run, a batch reduced to its files not loaded yet (a file of a
+    crashed batch is redone, a loaded one never); and how many files were skipped."""
+    pending, skipped, loaded = [], 0, {}
+    for request in requests:
+        files = batch_files(request)
+        if not files:
+            if already_succeeded(instance, request.run_key):
+                skipped += is_drop(request)
+            else:
+                pending.append(request)
+            continue
+        dataset, month = request.tags["gn/dataset"], request.tags["gn/month"]
+        if dataset not in loaded:
+            loaded[dataset] = loaded_file_keys(instance, dataset)
+        remaining = [f for f in files if f.key not in loaded[dataset]]
+        skipped += len(files) - len(remaining)
+        if remaining:
+            pending.append(request if len(remaining) == len(files) else collection_request(dataset, month, remaining))
+    return pending, skipped
+
+
+def execute_request(request: dg.RunRequest) -> list[RunOutcome]:
     """Execute one run request in this process, against the instance in DAGSTER_HOME."""
     with dg.DagsterInstance.get() as instance:
         return execute_request_in(instance, request)
 
 
 def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
-                       echo: Callable[[str], None] = print) -> RunOutcome:
+                       echo: Callable[[str], None] = print) -> list[RunOutcome]:
+    """Execute one run (a batch, a rejection or a set-up run); one outcome per file."""
     defs = _definitions()
     tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME, **owner_tags()}
     job = defs.resolve_job_def(request.job_name)
-    label = request.tags.get("gn/source_file", request.job_name)
+    labels = request_labels(request)
     # a run id claimed in the instance database: another process on any machine sharing the
-    # instance gets DagsterRunAlreadyExists for the same file (gn_pipelines/submission.py)
+    # instance gets DagsterRunAlreadyExists for the same batch (gn_pipelines/submission.py)
     claim = claim_run_id(instance, request.run_key)
     if claim.run_id is None:
-        return claimed_elsewhere(label, claim.reason)
+        return [claimed_elsewhere(label, claim.reason) for label in labels]
     try:
         wait_for_pools(instance, job_pools(job), echo=echo)
     except PoolWaitTimeout as error:
-        return RunOutcome(label, False, f"{label}: NOT RUN ({error})")
+        return [RunOutcome(label, False, f"{label}: NOT RUN ({error})") for label in labels]
     try:
         result = job.execute_in_process(
             run_config={**(request.run_config or {}), **SILENT_CONSOLE}, instance=instance,
             partition_key=request.partition_key, run_id=claim.run_id,
             tags=tags, raise_on_error=False)
     except DagsterRunAlreadyExists:
-        return claimed_elsewhere(label, "another process claimed it first")
+        return [claimed_elsewhere(label, "another process claimed it first") for label in labels]
     if not result.success and stopped_by_blocking_check(result):
         # the data was stopped, as designed: an outcome to report, not a platform failure
         instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})
-        return RunOutcome(label, True, f"{label}: {describe(result)}", stopped=True)
+        return outcomes_of_run(labels, result, stopped_run=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
-        return RunOutcome(label, False, f"{label}: FAILED ({root_cause(failure)})", trace=trace_of(failure))
-    return RunOutcome(label, True, f"{label}: {describe(result)}")
+        return failed_outcomes(labels, root_cause(failure), trace_of(failure))
+    return outcomes_of_run(labels, result, stopped_run=False)
 
 
 def _to_stderr(text: str) -> None:
@@ -128,7 +170,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     for line in recover_releases(zones.root, lambda run_id: run_state(instance, run_id)):
         echo(line)
     requests, skip_message = plan_runs(defs, instance)
-    pending = [r for r in requests if not already_succeeded(instance, r.run_key)]
+    # a batch is reduced to its files not loaded yet (per file: a crashed batch's files are redone)
+    pending, _ = pending_requests(instance, requests)
     # the landing state remembers which files finished (here, elsewhere or by the daemon), so the
     # next `process` does not plan them again; failed, killed or never-run ones stay unfinished
     landing_state = LandingStateStore.of_instance(instance)
@@ -159,7 +202,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             echo_error(outcome.trace)
 
     for request in setup:
-        report(execute_request_in(instance, request, echo))
+        for outcome in execute_request_in(instance, request, echo):
+            report(outcome)
     if any(o.interrupted for o in outcomes):
         return outcomes
     if workers > 1 and len(drops) > 1:
@@ -167,15 +211,18 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         # BrokenProcessPool here instead of leaving the command waiting forever
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(min(workers, len(drops)), mp_context=context) as pool:
-            for outcome in pool.map(execute_request, drops):
-                report(outcome)
-                if outcome.interrupted:
+            for run_outcomes in pool.map(execute_request, drops):
+                for outcome in run_outcomes:
+                    report(outcome)
+                if any(o.interrupted for o in run_outcomes):
                     pool.shutdown(cancel_futures=True)
                     return outcomes
     else:
         for request in drops:
-            report(execute_request_in(instance, request, echo))
-            if outcomes[-1].interrupted:
+            run_outcomes = execute_request_in(instance, request, echo)
+            for outcome in run_outcomes:
+                report(outcome)
+            if any(o.interrupted for o in run_outcomes):
                 return outcomes
     ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
     behind = None if ran_drops else publication_behind(instance, zones)

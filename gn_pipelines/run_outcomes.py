@@ -1,4 +1,5 @@
-"""What a run's outcome says: one line per file, and whether its data was stopped.
+"""What a run's outcome says: one line per file (a batch run has several), and whether its data
+was stopped.
 
 Shared by `process` run in this process (processing.py) and runs handed to the instance's queue
 (submission.py), so both report a drop the same way.
@@ -64,39 +65,59 @@ def root_cause(failure) -> str:
     return error.message.strip().splitlines()[0]
 
 
-def describe(result: dg.ExecuteInProcessResult) -> str:
-    """One line per file: what collection accepted, then what validation passed and stopped."""
+def _materialized(result) -> dict[str, dict]:
     by_asset = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
         by_asset[materialization.asset_key.path[-1]] = {
             k: v.value for k, v in materialization.metadata.items()}
+    return by_asset
+
+
+def describe(result: dg.ExecuteInProcessResult) -> str:
+    """The line of a run of one file (a rejection, or a batch of one)."""
+    lines = describe_files(result)
+    if len(lines) == 1:
+        return lines[0][1]
+    by_asset = _materialized(result)
+    rejected = next((m for m in by_asset.values() if m.get("status") in ("rejected", "duplicate")), None)
+    if rejected is not None:
+        return f"{rejected['status']}: {rejected.get('rejection_reason')}"
+    return "done"
+
+
+def describe_files(result) -> list[tuple[str, str, bool]]:
+    """One line per file of a batch run: what collection accepted, then what validation passed
+    and stopped; with whether the file was stopped (rejected, or quarantined whole)."""
+    by_asset = _materialized(result)
     collected = next((m for name, m in by_asset.items() if name.startswith("collected_")), None)
     validated = next((m for name, m in by_asset.items() if name.startswith("validated_")), None)
-    rejected = next((m for m in by_asset.values() if m.get("status") in ("rejected", "duplicate")), None)
-    if collected is None and rejected is not None:
-        return f"{rejected['status']}: {rejected.get('rejection_reason')}"
-    if collected is None:
-        return "done"
+    if collected is None or "files" not in collected:
+        return []
+    validated_by_file = {f["source_file"]: f for f in (validated or {}).get("files") or []}
+    return [(f["source_file"], *file_line(f, validated_by_file.get(f["source_file"])))
+            for f in collected["files"]]
+
+
+def file_line(collected: dict, validated: dict | None) -> tuple[str, bool]:
     if collected.get("status") == "rejected":
-        return f"rejected: {collected.get('rejection_reason')}"
-    line = f"{collected.get('dagster/row_count', 0)} rows accepted, {collected.get('rows_rejected', 0)} rows rejected"
+        return f"rejected: {collected.get('rejection_reason')}", True
+    line = f"{collected.get('rows_accepted', 0)} rows accepted, {collected.get('rows_rejected', 0)} rows rejected"
     reasons = collected.get("rejections_by_reason") or {}
     if reasons:
         line += " (" + ", ".join(f"{code} ×{count}" for code, count in reasons.items()) + ")"
     if validated is not None:
-        line += "; " + validation_line(result, validated)
-    warnings = collected.get("warnings")  # e.g. stations outside the registry (a Markdown list)
-    if warnings and warnings != "none":
-        line += "; warnings: " + " | ".join(w.removeprefix("- ") for w in warnings.splitlines())
-    return line
+        line += "; " + validation_line(validated)
+    warnings = collected.get("warnings") or []  # e.g. stations outside the registry
+    if warnings:
+        line += "; warnings: " + " | ".join(warnings)
+    return line, bool(validated and validated.get("quarantined_whole"))
 
 
-def validation_line(result: dg.ExecuteInProcessResult, validated: dict) -> str:
-    failed = sorted({e.check_name for e in result.get_asset_check_evaluations()
-                     if not e.passed and e.asset_key.path[-1].startswith("validated_")})
+def validation_line(validated: dict) -> str:
+    failed = sorted(validated.get("failed_checks") or [])
     if validated.get("quarantined_whole"):
-        line = f"QUARANTINED WHOLE ({validated.get('quarantine_reason')})"
+        line = f"QUARANTINED WHOLE ({validated.get('reason')})"
     else:
         line = f"{validated.get('rows_passed', 0)} rows passed, {validated.get('rows_quarantined', 0)} quarantined"
     line += f"; failed checks: {', '.join(failed) or 'none'}"
@@ -105,5 +126,32 @@ def validation_line(result: dg.ExecuteInProcessResult, validated: dict) -> str:
     return line
 
 
+def request_labels(request: dg.RunRequest) -> list[str]:
+    """The files a request is about (one line each), or its job for a set-up run."""
+    from gn_pipelines.sensors import batch_files
+
+    files = batch_files(request)
+    if files:
+        return [f.relative for f in files]
+    return [request.tags.get("gn/source_file", request.job_name)]
+
+
+def outcomes_of_run(labels: list[str], result, *, stopped_run: bool) -> list[RunOutcome]:
+    """One outcome per file of a finished run (success, or stopped by a blocking check)."""
+    lines = {name: (line, stopped) for name, line, stopped in describe_files(result)}
+    if not lines:  # a run about one file that is not a batch (a rejection) or a set-up run
+        return [RunOutcome(labels[0], True, f"{labels[0]}: {describe(result)}", stopped=stopped_run)]
+    return [RunOutcome(label, True, f"{label}: {lines[label][0]}" if label in lines else f"{label}: done",
+                       stopped=lines.get(label, ("", stopped_run))[1] or stopped_run)
+            for label in labels]
+
+
+def failed_outcomes(labels: list[str], cause: str, trace: str = "") -> list[RunOutcome]:
+    """A run that failed for real: every file of it says so (the trace once)."""
+    return [RunOutcome(label, False, f"{label}: FAILED ({cause})", trace=trace if i == 0 else "")
+            for i, label in enumerate(labels)]
+
+
 def is_drop(request: dg.RunRequest) -> bool:
-    return "gn/source_file" in request.tags
+    """A request about delivered files (a batch, or a file rejected before collection)."""
+    return "gn/source_file" in request.tags or "gn/batch" in request.tags

@@ -102,7 +102,7 @@ def recover_dead_runs(instance: dg.DagsterInstance) -> list[Recovered]:
                          "is gone; marked failed so the next command redoes its work")
         _free_slots(instance, run.run_id)
         recovered.append(Recovered(run.run_id, run.job_name, run.status.value,
-                                   run.tags.get("gn/source_file", run.job_name)))
+                                   run.tags.get("gn/source_file") or run.tags.get("gn/batch", run.job_name)))
     storage = instance.event_log_storage
     if storage.supports_global_concurrency_limits:
         holders = storage.get_concurrency_run_ids()

@@ -1,9 +1,11 @@
-"""The landing sensor: watches the landing zone and requests one run per complete new file.
+"""The landing sensor: watches the landing zone and requests one run per dataset and delivery
+month holding every complete new file of it (a batch; files in the run config).
 
-Run keys come from file contents and the delivering provider's folder (the same bytes never
-load twice for one provider, and each provider's delivery is its own). Each file's size, mtime
-and hash are kept in the instance's database (ingest/landing_state.py) and the cursor stays a
-few hundred bytes, so a tick with nothing new only lists and stats files.
+A batch's run key comes from its files' keys: their contents and the delivering provider's
+folder (the same bytes never load twice for one provider, and each provider's delivery is its
+own). Each file's size, mtime and hash are kept in the instance's database
+(ingest/landing_state.py) and the cursor stays a few hundred bytes, so a tick with nothing new
+only lists and stats files.
 """
 
 import hashlib
@@ -12,14 +14,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from gn_pipelines.assets.collection import drop_partition_key, file_partitions
+from gn_pipelines.assets.collection import collected_asset_key, month_partitions
 from gn_pipelines.assets.landing_rejections import LANDING_REJECTIONS_KEY, REJECT_JOB_NAME
 from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB
 from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name, reject_landing_file_job, setup_restricted_warehouse_job
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.restricted_views import VIEWS_VERSION
+from gn_pipelines.ingest.batch import BatchFile, batch_run_key, delivery_month, file_key, files_from_config
+from gn_pipelines.ingest.landing import landed_path
 from gn_pipelines.ingest.landing_state import LandingStateStore, dump_cursor, plan_with_state
-from gn_pipelines.ingest.planning import LandingPlan, PlannedCollection, PlannedRejection
+from gn_pipelines.ingest.planning import LandingPlan, PlannedRejection
 from gn_pipelines.resources import DataZonesResource
 
 LANDING_SENSOR_NAME = "landing_drop_sensor"
@@ -34,18 +38,63 @@ def warehouse_version(data_root: Path) -> str:
     return hashlib.sha256(signature.encode()).hexdigest()[:16]
 
 
+BATCH_TAG = "gn/batch"  # "<dataset> <month>": a batch run (one per dataset × delivery month)
+FILE_COUNT_TAG = "gn/files"
+
+
 def collection_run_key(sha256: str, provider_code: str, dataset: str) -> str:
-    return f"sha256:{sha256}:{provider_code}/{dataset}"
+    """A file's key (the run key of a batch derives from its files' keys)."""
+    return file_key(sha256, provider_code, dataset)
 
 
-def collection_request(planned: PlannedCollection) -> dg.RunRequest:
+def batch_label(dataset: str, month: str) -> str:
+    return f"{dataset} {month}"
+
+
+def collection_request(dataset: str, month: str, files: list[BatchFile]) -> dg.RunRequest:
+    """One run for a batch: the files (sorted) in the run config, the month as partition."""
+    files = sorted(files, key=lambda f: f.relative)
+    tags = {"gn/dataset": dataset, "gn/month": month, BATCH_TAG: batch_label(dataset, month),
+            FILE_COUNT_TAG: str(len(files))}
+    if len(files) == 1:  # a batch of one is found by its file, as before batches
+        tags |= {"gn/source_file": files[0].relative, "gn/content_sha256": files[0].sha256}
+    if len({f.provider_code for f in files}) == 1:
+        tags["gn/provider"] = files[0].provider_code
     return dg.RunRequest(
-        run_key=collection_run_key(planned.sha256, planned.provider_code, planned.dataset),
-        job_name=ingest_job_name(planned.dataset),
-        partition_key=drop_partition_key(planned.provider_code, planned.file_name),
-        tags={"gn/provider": planned.provider_code, "gn/dataset": planned.dataset,
-              "gn/source_file": planned.relative, "gn/content_sha256": planned.sha256},
+        run_key=batch_run_key(dataset, month, files),
+        job_name=ingest_job_name(dataset),
+        partition_key=month,
+        run_config={"ops": {collected_asset_key(dataset).to_python_identifier(): {
+            "config": {"files": [f.as_config() for f in files]}}}},
+        tags=tags,
     )
+
+
+def batch_files(request: dg.RunRequest) -> list[BatchFile]:
+    """The files a batch request carries (empty for any other request)."""
+    ops = (request.run_config or {}).get("ops", {})
+    for op in ops.values():
+        files = (op.get("config") or {}).get("files")
+        if files is not None:
+            return files_from_config(files)
+    return []
+
+
+def batches_of(plan: LandingPlan, landing_root: Path) -> dict[tuple[str, str], list[BatchFile]]:
+    """The planned files by dataset and delivery month."""
+    batches: dict[tuple[str, str], list[BatchFile]] = defaultdict(list)
+    for planned in plan.collections:
+        try:
+            landed_ns = landed_path(landing_root, planned.relative).stat().st_mtime_ns
+        except FileNotFoundError:
+            landed_ns = None
+        month = delivery_month(planned.file_name, landed_ns)
+        batches[(planned.dataset, month)].append(BatchFile(planned.relative, planned.sha256, planned.provider_code))
+    return dict(batches)
+
+
+def batch_requests(batches: dict[tuple[str, str], list[BatchFile]]) -> list[dg.RunRequest]:
+    return [collection_request(dataset, month, files) for (dataset, month), files in sorted(batches.items())]
 
 
 def rejection_request(rejected: PlannedRejection) -> dg.RunRequest:
@@ -64,12 +113,12 @@ def warehouse_setup_request(version: str) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"warehouse:{version}", job_name=WAREHOUSE_SETUP_JOB)
 
 
-def partition_requests(plan: LandingPlan) -> list[dg.AddDynamicPartitionsRequest]:
-    names_by_dataset: dict[str, list[str]] = defaultdict(list)
-    for planned in plan.collections:
-        names_by_dataset[planned.dataset].append(planned.file_name)
-    return [dg.AddDynamicPartitionsRequest(file_partitions(dataset).name, sorted(set(names)))
-            for dataset, names in names_by_dataset.items()]
+def partition_requests(batches: dict[tuple[str, str], list[BatchFile]]) -> list[dg.AddDynamicPartitionsRequest]:
+    months_by_dataset: dict[str, set[str]] = defaultdict(set)
+    for dataset, month in batches:
+        months_by_dataset[dataset].add(month)
+    return [dg.AddDynamicPartitionsRequest(month_partitions(dataset).name, sorted(months))
+            for dataset, months in sorted(months_by_dataset.items())]
 
 
 def describe_plan(plan: LandingPlan) -> str:
@@ -86,8 +135,8 @@ def describe_plan(plan: LandingPlan) -> str:
     jobs=[setup_restricted_warehouse_job, reject_landing_file_job, *INGEST_JOBS],
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a collection run for every complete new or corrected file in the landing "
-                "zone, and a rejection run for files in the wrong place, of an unknown type or empty.",
+    description="Requests a collection run per dataset and delivery month for the complete new or "
+                "corrected files in the landing zone, and a rejection run for files in the wrong place, of an unknown type or empty.",
 )
 def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesResource) -> dg.SensorResult:
     data_zones = zones.zones
@@ -95,7 +144,8 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
     plan, scan, extra = plan_with_state(data_zones.landing, state, context.cursor, zones.settle)
     version = warehouse_version(data_zones.root)
     requests = [] if extra.get("warehouse") == version else [warehouse_setup_request(version)]
-    requests += [collection_request(p) for p in plan.collections]
+    batches = batches_of(plan, data_zones.landing)
+    requests += batch_requests(batches)
     requests += [rejection_request(r) for r in plan.rejections]
     for relative, why in plan.waiting:
         context.log.info(f"waiting for {relative}: {why}")
@@ -103,7 +153,7 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
         context.log.info(f"{relative} has the same bytes as {same_as}: recorded, loaded once")
     return dg.SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=partition_requests(plan),
+        dynamic_partitions_requests=partition_requests(batches),
         cursor=dump_cursor(scan, warehouse=version),
         skip_reason=None if requests else describe_plan(plan),
     )

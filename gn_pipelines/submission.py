@@ -21,7 +21,8 @@ import dagster as dg
 from dagster._core.errors import DagsterRunAlreadyExists
 
 from gn_pipelines.run_outcomes import (
-    OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, describe, is_drop, root_cause, stopped_by_blocking_check,
+    OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, failed_outcomes, is_drop, outcomes_of_run,
+    request_labels, root_cause, stopped_by_blocking_check,
 )
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
 
@@ -80,14 +81,20 @@ class RecordedRun:
 
 
 def outcome_of(instance: dg.DagsterInstance, label: str, result: RecordedRun):
+    """The outcome of a run about one thing (the publication, a set-up run)."""
+    return outcomes_of(instance, [label], result)[0]
+
+
+def outcomes_of(instance: dg.DagsterInstance, labels: list[str], result: RecordedRun) -> list:
+    """One outcome per file of a finished run."""
     if not result.success and stopped_by_blocking_check(result):
         instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})
-        return RunOutcome(label, True, f"{label}: {describe(result)}", stopped=True)
+        return outcomes_of_run(labels, result, stopped_run=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         cause = root_cause(failure) if failure else f"run {result.status.value.lower()}"
-        return RunOutcome(label, False, f"{label}: FAILED ({cause})")
-    return RunOutcome(label, True, f"{label}: {describe(result)}")
+        return failed_outcomes(labels, cause)
+    return outcomes_of_run(labels, result, stopped_run=False)
 
 
 def submit_timeout() -> float:
@@ -168,13 +175,15 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
     outcomes = []
     with Submitter(instance) as submitter:
         for batch in ([r for r in requests if not is_drop(r)], [r for r in requests if is_drop(r)]):
-            submitted = {}
+            submitted, labels_of = {}, {}
             for request in batch:
-                label = request.tags.get("gn/source_file", request.job_name)
+                labels = request_labels(request)
+                label = ", ".join(labels) if len(labels) < 4 else f"{request.tags.get('gn/batch')} ({len(labels)} files)"
                 claim = claim_run_id(instance, request.run_key)
                 if claim.run_id is None:
-                    outcomes.append(claimed_elsewhere(label, claim.reason))
-                    echo(outcomes[-1].line)
+                    for one in labels:
+                        outcomes.append(claimed_elsewhere(one, claim.reason))
+                        echo(outcomes[-1].line)
                     continue
                 tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}
                 try:
@@ -182,14 +191,16 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
                                            run_config={**(request.run_config or {}), **QUIET_CONSOLE},
                                            partition_key=request.partition_key)
                 except DagsterRunAlreadyExists:
-                    outcomes.append(claimed_elsewhere(label, "another process claimed it first"))
-                    echo(outcomes[-1].line)
+                    for one in labels:
+                        outcomes.append(claimed_elsewhere(one, "another process claimed it first"))
+                        echo(outcomes[-1].line)
                     continue
-                submitted[run.run_id] = label
+                submitted[run.run_id], labels_of[run.run_id] = label, labels
             try:
-                for label, result in submitter.wait(submitted, echo):
-                    outcomes.append(outcome_of(instance, label, result))
-                    echo(outcomes[-1].line)
+                for _, result in submitter.wait(submitted, echo):
+                    for outcome in outcomes_of(instance, labels_of[result.run_id], result):
+                        outcomes.append(outcome)
+                        echo(outcome.line)
             except TimeoutError as error:
                 outcomes.append(RunOutcome("submitted runs", False, f"NOT FINISHED: {error}"))
                 echo(outcomes[-1].line)

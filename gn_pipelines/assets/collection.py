@@ -1,8 +1,9 @@
-"""Collection: one partitioned asset per dataset, one partition per dropped file.
+"""Collection: one partitioned asset per dataset, one partition per delivery month.
 
-Partitions are two-dimensional, provider × file name, so the UI shows a grid of which 시군
-delivered which file and in what state. The same name delivered again (a correction)
-re-materialises the same partition and replaces its rows. Every file is archived first.
+A run collects a batch: every new file of a dataset and month, from any provider (partitions stay
+bounded: ~120 per dataset in ten years). Each file is archived first, parsed in a limited child
+process, staged and logged on its own; the asset's metadata carries a table with one row per
+file. The same name delivered again (a correction) replaces that file's rows.
 """
 
 import datetime as dt
@@ -12,7 +13,6 @@ import dagster as dg
 from gn_pipelines.assets.metadata import markdown_table
 from gn_pipelines.contracts import ColumnType, DatasetContract
 from gn_pipelines.datasets import CONTRACTS
-from gn_pipelines.reference import PROVIDERS_BY_CODE
 from gn_pipelines.resources import DataZonesResource
 
 COLLECTION_GROUP = "collection"
@@ -29,26 +29,22 @@ def collected_asset_key(dataset: str) -> dg.AssetKey:
     return dg.AssetKey(f"collected_{dataset}")
 
 
-# Dimension names sort "provider" first, so keys read `<provider>|<file name>`.
-PROVIDER_DIMENSION = "provider"
-FILE_DIMENSION = "source_file"
+def month_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
+    """The delivery months ("YYYY-MM") of a dataset, added by the landing sensor as files arrive:
+    about 120 in ten years. A run is one batch: all new files of a dataset and month."""
+    return dg.DynamicPartitionsDefinition(name=f"{dataset}_months")
 
 
-def file_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
-    """The file names that arrived for a dataset (any provider), added by the landing sensor."""
-    return dg.DynamicPartitionsDefinition(name=f"{dataset}_files")
+class BatchFileConfig(dg.Config):
+    relative: str  # <provider>/<dataset>/<file name> in the landing zone
+    sha256: str
+    provider_code: str
 
 
-def drop_partitions(contract: DatasetContract) -> dg.MultiPartitionsDefinition:
-    providers = sorted(contract.providers or PROVIDERS_BY_CODE)
-    return dg.MultiPartitionsDefinition({
-        PROVIDER_DIMENSION: dg.StaticPartitionsDefinition(providers),
-        FILE_DIMENSION: file_partitions(contract.name),
-    })
+class DropBatchConfig(dg.Config):
+    """The files of one batch (run config, written by the landing sensor)."""
 
-
-def drop_partition_key(provider_code: str, file_name: str) -> dg.MultiPartitionKey:
-    return dg.MultiPartitionKey({PROVIDER_DIMENSION: provider_code, FILE_DIMENSION: file_name})
+    files: list[BatchFileConfig]
 
 
 def column_schema(contract: DatasetContract) -> dg.TableSchema:
@@ -66,104 +62,98 @@ def column_schema(contract: DatasetContract) -> dg.TableSchema:
 
 
 def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
-    """The collection asset of one dataset, with a check that the file was accepted whole."""
+    """The collection asset of one dataset, with a check that every file was accepted whole."""
 
     @dg.asset(
         key=collected_asset_key(contract.name),
-        partitions_def=drop_partitions(contract),
+        partitions_def=month_partitions(contract.name),
         group_name=COLLECTION_GROUP,
         kinds={"duckdb", "parquet"},
         description=f"{contract.title_ko} ({contract.title_en}) as delivered, typed, in the restricted "
-                    "zone: one partition per dropped file (provider × file name).",
+                    "zone: one partition per delivery month; each run collects a batch of that month's "
+                    "new files (any provider), each file staged, logged and reported on its own.",
         metadata={"dagster/column_schema": column_schema(contract), "dataset": contract.name},
         check_specs=[dg.AssetCheckSpec(
             DROP_ACCEPTED_CHECK, asset=collected_asset_key(contract.name),
-            description="The file could be read as this dataset: decodable, not empty, required "
-                        "headers present. A rejected file is an outcome, not a run failure: the run "
-                        "succeeds, this check fails (ERROR) and names the reason, and nothing of the "
-                        "file reaches the collected rows.")],
+            description="Every file of the batch could be read as this dataset: decodable, not empty, "
+                        "required headers present. A rejected file is an outcome, not a run failure: the "
+                        "run succeeds, this check fails (ERROR), names the file and the reason, and "
+                        "nothing of that file reaches the collected rows.")],
     )
-    def collected(context: dg.AssetExecutionContext, zones: DataZonesResource) -> dg.MaterializeResult:
-        from gn_pipelines.ingest.archive import RefusedLandedFile, archive_landed
-        from gn_pipelines.ingest.collect import DropOutcome
-        from gn_pipelines.ingest.contained import collect_contained
-        from gn_pipelines.ingest.drop_log import record_drop
-        from gn_pipelines.ingest.landing import landed_path
+    def collected(context: dg.AssetExecutionContext, config: DropBatchConfig,
+                  zones: DataZonesResource) -> dg.MaterializeResult:
+        from gn_pipelines.ingest.batch import BatchFile
+        from gn_pipelines.ingest.collect_batch import collect_batch
 
-        data_zones = zones.zones
-        keys = context.partition_key.keys_by_dimension
-        provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
-        relative = f"{provider_code}/{contract.name}/{file_name}"
-        delivered_at = landed_at(landed_path(data_zones.landing, relative))
-        try:
-            sha256, archived = archive_landed(data_zones.landing, data_zones.archive, relative)
-        except RefusedLandedFile as refusal:  # became a link since the scan: never followed
-            sha256, archived, archive_path = None, None, None
-            outcome = DropOutcome(contract.name, provider_code, relative, "", "rejected", reason=str(refusal))
-        else:
-            archive_path = archived.relative_to(data_zones.root).as_posix()
-            context.log.info(f"archived {relative} as {archived.name}")
-            # parsed in a limited child process: a parser crash is this file's rejection
-            outcome = collect_contained(archived, contract=contract, provider_code=provider_code,
-                                        source_file=relative, content_sha256=sha256, zones=data_zones,
-                                        collected_at=dt.datetime.now(dt.timezone.utc))
-        record_drop(data_zones.restricted, dataset=contract.name, provider_code=provider_code,
-                    source_file=relative, file_name=file_name, partition_key=context.partition_key,
-                    content_sha256=sha256, size_bytes=archived.stat().st_size if archived else None,
-                    archive_path=archive_path, status=outcome.status,
-                    reason=outcome.reason, file_format=outcome.file_format, encoding=outcome.encoding,
-                    rows_read=outcome.rows_read, rows_accepted=outcome.rows_accepted,
-                    rows_rejected=outcome.rows_rejected, unknown_columns=outcome.unknown_columns,
-                    run_id=context.run.run_id, delivered_at=delivered_at)
-        if outcome.status == "rejected":
-            context.log.warning(f"{relative} rejected: {outcome.reason}")
+        if not config.files:
+            raise dg.Failure("no files in the run config: a batch names the files it collects")
+        files = [BatchFile(f.relative, f.sha256, f.provider_code) for f in config.files]
+        outcomes = collect_batch(contract, files, zones=zones.zones, run_id=context.run.run_id,
+                                 partition_key=context.partition_key)
+        for file in outcomes:
+            if file.outcome.status == "rejected":
+                context.log.warning(f"{file.outcome.source_file} rejected: {file.outcome.reason}")
+        rejected = [f.outcome for f in outcomes if f.outcome.status != "collected"]
         return dg.MaterializeResult(
-            metadata=collection_metadata(outcome, archive_path or "not archived"),
+            metadata=batch_collection_metadata(outcomes),
             check_results=[dg.AssetCheckResult(
-                check_name=DROP_ACCEPTED_CHECK, passed=outcome.status == "collected",
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={"reason": outcome.reason or "accepted", "source_file": relative})],
+                check_name=DROP_ACCEPTED_CHECK, passed=not rejected, severity=dg.AssetCheckSeverity.ERROR,
+                description="; ".join(f"{o.source_file}: {o.reason}" for o in rejected) or None,
+                metadata={"files": len(outcomes), "rejected": len(rejected),
+                          "rejected_files": dg.MetadataValue.md(markdown_table(
+                              [{"file": o.source_file, "reason": o.reason} for o in rejected]) if rejected else "none")})],
         )
 
     return collected
 
 
-def landed_at(path) -> str | None:
-    """When the file arrived in the landing zone (its modification time), for on-time checks."""
-    try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat()
-    except FileNotFoundError:
-        return None
+FILES_METADATA = "files"  # the per-file table (JSON) downstream steps and `process` read
 
 
-def collection_metadata(outcome, archive_path: str) -> dict:
-    """What a data engineer reads on the asset page: counts, reasons, and a masked preview."""
-    metadata = {
-        "status": outcome.status,
-        "source_file": outcome.source_file,
-        "provider_code": outcome.provider_code,
-        "content_sha256": outcome.content_sha256,
-        "archive_path": archive_path,
-        "dagster/row_count": outcome.rows_accepted,
-        "rows_read": outcome.rows_read,
-        "rows_rejected": outcome.rows_rejected,
+def file_summary(collected) -> dict:
+    """One file's collection, as the per-file table records it."""
+    outcome = collected.outcome
+    return {
+        "source_file": outcome.source_file, "provider_code": outcome.provider_code,
+        "file_name": collected.file.file_name, "content_sha256": outcome.content_sha256,
+        "status": outcome.status, "rows_read": outcome.rows_read, "rows_accepted": outcome.rows_accepted,
+        "rows_rejected": outcome.rows_rejected, "rejection_reason": outcome.reason,
+        "rejections_by_reason": outcome.rejections_by_reason, "warnings": outcome.warnings,
+        "unknown_columns": outcome.unknown_columns, "archive_path": collected.archive_path,
+        "file_format": outcome.file_format, "encoding": outcome.encoding,
+        "layout": outcome.layout, "parser_peak_rss_mib": round(outcome.parser_peak_rss_bytes / (1 << 20), 1)
+        if outcome.parser_peak_rss_bytes else None,
     }
-    if outcome.parser_peak_rss_bytes:
-        metadata["parser_peak_rss_mib"] = round(outcome.parser_peak_rss_bytes / (1 << 20), 1)
-    if outcome.reason:
-        metadata["rejection_reason"] = outcome.reason
-    if outcome.file_format:
-        metadata["file_format"] = outcome.file_format
-    if outcome.encoding:
-        metadata["encoding"] = outcome.encoding
-    if outcome.status == "collected":
-        metadata["layout"] = outcome.layout or "one header row (the drop spec's table)"
-        metadata["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in outcome.warnings) or "none")
-        metadata["unknown_columns"] = ", ".join(outcome.unknown_columns) or "none"
-        metadata["rejections_by_reason"] = dg.MetadataValue.json(outcome.rejections_by_reason)
-        metadata["collected_parquet"] = dg.MetadataValue.path(str(outcome.collected_path))
-        metadata["rejected_rows_parquet"] = dg.MetadataValue.path(str(outcome.rejected_rows_path))
-        metadata["preview (personal values masked)"] = dg.MetadataValue.md(markdown_table(outcome.preview))
+
+
+def batch_collection_metadata(collected: list) -> dict:
+    """What a data engineer reads on the asset page: one row per file, the batch's totals, and a
+    masked preview of the first collected file."""
+    files = [file_summary(c) for c in collected]
+    accepted = [c.outcome for c in collected if c.outcome.status == "collected"]
+    table = [{"file": f["source_file"], "provider": f["provider_code"], "status": f["status"],
+              "rows": f["rows_accepted"], "rejected rows": f["rows_rejected"],
+              "reason": f["rejection_reason"] or ", ".join(f"{k} ×{v}" for k, v in f["rejections_by_reason"].items())
+              or "—"} for f in files]
+    metadata = {
+        "files_in_batch": len(files),
+        "files_collected": len(accepted),
+        "files_rejected": len(files) - len(accepted),
+        "dagster/row_count": sum(o.rows_accepted for o in accepted),
+        "rows_read": sum(o.rows_read for o in accepted),
+        "rows_rejected": sum(o.rows_rejected for o in accepted),
+        "per_file": dg.MetadataValue.md(markdown_table(table)),
+        FILES_METADATA: dg.MetadataValue.json(files),
+    }
+    peaks = [c.outcome.parser_peak_rss_bytes for c in collected if c.outcome.parser_peak_rss_bytes]
+    if peaks:
+        metadata["parser_peak_rss_mib"] = round(max(peaks) / (1 << 20), 1)
+    warnings = [f"{c.outcome.source_file}: {w}" for c in collected for w in c.outcome.warnings]
+    metadata["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings) or "none")
+    if accepted:
+        first = accepted[0]
+        metadata["preview (personal values masked)"] = dg.MetadataValue.md(
+            f"{first.source_file}\n\n" + markdown_table(first.preview))
     return metadata
 
 

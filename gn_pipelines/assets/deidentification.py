@@ -1,15 +1,16 @@
-"""De-identification: per drop (pseudonyms, derived values, scrubbed text), then per dataset
-(generalised until k-anonymous and l-diverse), each guarded by a blocking residual scan.
+"""De-identification: per batch of drops (pseudonyms, derived values, scrubbed text; each file
+staged on its own), then per dataset (generalised until k-anonymous and l-diverse), each guarded
+by a blocking residual scan.
 
-The per-drop asset runs in the same job as collection and validation, so a drop stopped by a
-blocking validation check never reaches it. The dataset release refreshes when its drops change.
+The per-batch asset runs in the same job as collection and validation and takes only the files
+validation let through, so a drop quarantined whole never reaches it. The dataset release refreshes when its drops change.
 """
 
 import dagster as dg
 
 from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
-from gn_pipelines.assets.collection import FILE_DIMENSION, PROVIDER_DIMENSION, drop_partitions
-from gn_pipelines.assets.validation import validated_asset_key
+from gn_pipelines.assets.collection import FILES_METADATA, month_partitions
+from gn_pipelines.assets.validation import run_materialization, validated_asset_key
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.privacy.recipes import RECIPES
@@ -34,41 +35,67 @@ def build_pseudonymised_asset(contract: DatasetContract) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
-        partitions_def=drop_partitions(contract),
+        partitions_def=month_partitions(contract.name),
         deps=[validated_asset_key(contract.name)],
         group_name=DEIDENTIFICATION_GROUP,
         kinds={"duckdb", "parquet"},
-        description=f"{contract.title_ko}, one drop at a time: keyed pseudonyms (가명처리), birth "
-                    "year and sex derived then the 주민등록번호 deleted (데이터 삭제), free text scrubbed "
-                    "(데이터 마스킹). Restricted zone.",
+        description=f"{contract.title_ko}, a batch of drops (a delivery month) at a time: keyed "
+                    "pseudonyms (가명처리), birth year and sex derived then the 주민등록번호 deleted "
+                    "(데이터 삭제), free text scrubbed (데이터 마스킹). Each file's rows staged on their "
+                    "own. Restricted zone.",
         check_specs=[dg.AssetCheckSpec(
             RESIDUAL_CHECK, asset=key, blocking=True,
-            description="No identifier survives in the free text; a drop that fails is not written.")],
+            description="No identifier survives in the free text; a file that fails is not written "
+                        "(the check names it).")],
     )
     def pseudonymised(context: dg.AssetExecutionContext, zones: DataZonesResource,
                       pseudonym_key: PseudonymKeyResource):
-        from gn_pipelines.privacy.deidentify import deidentify_drop, pseudonymised_path
+        from gn_pipelines.assets.metadata import markdown_table
+        from gn_pipelines.privacy.deidentify import pseudonymised_path
+        from gn_pipelines.privacy.deidentify_batch import BatchDrop, deidentify_batch
         from gn_pipelines.quality.validate import validated_path
 
-        keys = context.partition_key.keys_by_dimension
-        provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
         data_zones = zones.zones
-        source = validated_path(data_zones, contract.name, provider_code, file_name)
-        if not source.exists():
-            raise dg.Failure(f"{provider_code}/{file_name} has no validated rows to de-identify")
-        outcome = deidentify_drop(contract, source=source, zones=data_zones, secret=pseudonym_key.secret_for(
-                                      data_zones, run_id=context.run.run_id,
-                                      stage=f"pseudonymise {contract.name} {provider_code}/{file_name}"),
-                                  target=pseudonymised_path(data_zones, contract.name, provider_code, file_name))
+        files = run_materialization(context, validated_asset_key(contract.name))[FILES_METADATA]
+        going_on = [f for f in files if f["status"] == "validated"]
+        drops = []
+        for f in going_on:
+            file_name = f["source_file"].rsplit("/", 1)[-1]
+            source = validated_path(data_zones, contract.name, f["provider_code"], file_name)
+            if not source.exists():
+                raise dg.Failure(f"{f['source_file']} has no validated rows to de-identify")
+            drops.append(BatchDrop(f["source_file"], source, pseudonymised_path(
+                data_zones, contract.name, f["provider_code"], file_name)))
+        if not drops:
+            raise dg.Failure(f"{context.partition_key}: no file of the batch has validated rows to de-identify")
+        secret = pseudonym_key.secret_for(data_zones, run_id=context.run.run_id,
+                                          stage=f"pseudonymise {contract.name} {context.partition_key} "
+                                                f"({len(drops)} files)")
+        outcomes = deidentify_batch(contract, drops, secret=secret, zones=data_zones)
+        residual = {name: o.residual for name, o in outcomes.items() if o.residual}
+        replaced: dict[str, int] = {}
+        for outcome in outcomes.values():
+            for kind, n in outcome.replaced_in_text.items():
+                replaced[kind] = replaced.get(kind, 0) + n
         yield dg.MaterializeResult(metadata={
-            "dagster/row_count": outcome.rows,
-            "key_id": outcome.key_id,
-            "identifiers_replaced_in_text": dg.MetadataValue.json(outcome.replaced_in_text),
-            "written": outcome.target is not None,
+            "dagster/row_count": sum(o.rows for o in outcomes.values()),
+            "files_in_batch": len(outcomes),
+            "key_id": next(iter(outcomes.values())).key_id,
+            "identifiers_replaced_in_text": dg.MetadataValue.json(replaced),
+            "written": sum(o.target is not None for o in outcomes.values()),
+            "per_file": dg.MetadataValue.md(markdown_table([
+                {"file": name, "rows": o.rows, "written": o.target is not None,
+                 "identifiers replaced": sum(o.replaced_in_text.values()),
+                 "residual": ", ".join(f"{k} ×{v}" for k, v in o.residual.items()) or "none"}
+                for name, o in outcomes.items()])),
         })
+        # like validation: a file holding a residual stays out alone; the check blocks (ERROR)
+        # only when no file of the batch was written
+        severity = dg.AssetCheckSeverity.ERROR if len(residual) == len(outcomes) else dg.AssetCheckSeverity.WARN
         yield dg.AssetCheckResult(
-            check_name=RESIDUAL_CHECK, passed=not outcome.residual, severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"residual_identifiers": dg.MetadataValue.json(outcome.residual)})
+            check_name=RESIDUAL_CHECK, passed=not residual, severity=severity,
+            description=("not written: " + ", ".join(residual)) if residual else None,
+            metadata={"residual_identifiers": dg.MetadataValue.json(residual)})
 
     return pseudonymised
 

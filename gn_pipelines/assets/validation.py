@@ -1,21 +1,19 @@
 """Validation: one partitioned asset per dataset between collection and de-identification.
 
-Each rule of the dataset (`gn_pipelines/quality/rules.py`) is an asset check of its own;
-ERROR rules are blocking, so a drop quarantined whole stops here and nothing downstream runs
-on it. A drop with a few bad rows goes on without them: those checks fail at WARN, naming the
-rows sent to quarantine.
+A run validates a batch (the new files of a dataset and delivery month) set-based, with one
+Great Expectations validation and one Data Docs page. Each rule of the dataset
+(`gn_pipelines/quality/rules.py`) is an asset check of its own, naming the files that failed it.
+A file quarantined whole stops alone: only its rows never reach de-identification, and the
+blocking check fails at WARN naming it while the batch's other files go on; when no file of the
+batch goes on, the check fails at ERROR and stops the run there. A drop with a few bad rows goes
+on without them: those checks fail at WARN, naming the rows sent to quarantine.
 """
 
 import warnings
 
 import dagster as dg
 
-from gn_pipelines.assets.collection import (
-    FILE_DIMENSION,
-    PROVIDER_DIMENSION,
-    collected_asset_key,
-    drop_partitions,
-)
+from gn_pipelines.assets.collection import FILES_METADATA, collected_asset_key, month_partitions
 from gn_pipelines.assets.metadata import markdown_table
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.datasets import CONTRACTS
@@ -36,10 +34,11 @@ def validated_asset_key(dataset: str) -> dg.AssetKey:
 
 
 def _check_specs(contract: DatasetContract) -> list[dg.AssetCheckSpec]:
-    """The checks of a dataset, partitioned like the asset: each result belongs to its file, so
-    the asset page and each check's history show which file passed and which failed."""
+    """The checks of a dataset, partitioned like the asset: each result belongs to its batch (the
+    delivery month) and names the files that failed it, so the asset page and each check's
+    history show which file passed and which failed."""
     key = validated_asset_key(contract.name)
-    partitions = drop_partitions(contract)
+    partitions = month_partitions(contract.name)
     specs = [
         (DROP_COLLECTED_CHECK, True, "Collection accepted the file (decodable, required headers)."),
         (BAD_ROW_SHARE_CHECK, True, f"At most {contract.quarantine_threshold:.0%} of the delivered rows "
@@ -58,135 +57,179 @@ def _check_specs(contract: DatasetContract) -> list[dg.AssetCheckSpec]:
                 for name, blocking, description in specs]
 
 
-def _collection_record(context: dg.AssetExecutionContext, dataset: str) -> dict:
-    """What collection said about this partition's latest version (status, rows rejected)."""
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=collected_asset_key(dataset),
-                              asset_partitions=[context.partition_key]), limit=1).records
-    if not records:
-        raise dg.Failure(f"{context.partition_key} has not been collected yet")
-    metadata = records[0].asset_materialization.metadata
-    return {name: value.value for name, value in metadata.items()}
+def run_materialization(context: dg.AssetExecutionContext, asset_key: dg.AssetKey) -> dict:
+    """What an upstream step of this batch recorded (its metadata), in this run; a re-execution
+    of a failed run reads the partition's latest materialization instead."""
+    records = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    ours = [r for r in records if r.asset_key == asset_key]
+    if ours:
+        materialization = ours[-1].asset_materialization
+    else:
+        latest = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[context.partition_key]), limit=1).records
+        if not latest:
+            raise dg.Failure(f"{asset_key.to_user_string()} {context.partition_key} has not been materialised yet")
+        materialization = latest[0].asset_materialization
+    return {name: value.value for name, value in materialization.metadata.items()}
 
 
 def build_validation_asset(contract: DatasetContract) -> dg.AssetsDefinition:
     @dg.asset(
         key=validated_asset_key(contract.name),
-        partitions_def=drop_partitions(contract),
+        partitions_def=month_partitions(contract.name),
         deps=[collected_asset_key(contract.name)],
         group_name=VALIDATION_GROUP,
         kinds={"duckdb", "parquet", "great_expectations"},
-        description=f"{contract.title_ko}: the rows of each drop that passed every ERROR rule. "
-                    "Rows that failed are in quarantine with the names of the rules they failed.",
+        description=f"{contract.title_ko}: the rows of each drop that passed every ERROR rule, a batch "
+                    "(delivery month) at a time. Rows that failed are in quarantine with the names of "
+                    "the rules they failed; a file quarantined whole stops alone, the batch's other "
+                    "files go on.",
         metadata={"dataset": contract.name,
                   "quarantine_threshold": contract.quarantine_threshold},
         check_specs=_check_specs(contract),
     )
     def validated(context: dg.AssetExecutionContext, zones: DataZonesResource):
-        from gn_pipelines.quality.validate import validate_drop
+        from gn_pipelines.quality.validate import BatchMember, validate_batch
         from gn_pipelines.quality.validation_log import record_validation
 
-        keys = context.partition_key.keys_by_dimension
-        provider_code, file_name = keys[PROVIDER_DIMENSION], keys[FILE_DIMENSION]
-        collection = _collection_record(context, contract.name)
-        if collection.get("status") != "collected":
-            yield from _rejected_file_results(contract, collection)
-            return
-        outcome = validate_drop(contract, provider_code=provider_code, file_name=file_name,
-                                zones=zones.zones, run_id=context.run.run_id,
-                                rows_rejected_at_collection=int(collection.get("rows_rejected") or 0))
-        record_validation(zones.zones, outcome, content_sha256=collection.get("content_sha256"),
-                          run_id=context.run.run_id)
-        context.log.info(f"{outcome.source_file}: {outcome.summary()}")
-        report = dg.MetadataValue.url(outcome.report_path.as_uri())
-        yield dg.MaterializeResult(metadata=_materialization_metadata(outcome, report))
-        yield from _check_results(outcome, report)
+        files = run_materialization(context, collected_asset_key(contract.name))[FILES_METADATA]
+        collected = [f for f in files if f["status"] == "collected"]
+        rejected = [f for f in files if f["status"] != "collected"]
+        batch = None
+        if collected:
+            batch = validate_batch(contract, [
+                BatchMember(f["provider_code"], f["file_name"], int(f["rows_rejected"] or 0), f["content_sha256"])
+                for f in collected], zones=zones.zones, run_id=context.run.run_id, label=str(context.partition_key))
+            for member, outcome in zip(collected, batch.files):
+                record_validation(zones.zones, outcome, content_sha256=member["content_sha256"],
+                                  run_id=context.run.run_id)
+                context.log.info(f"{outcome.source_file}: {outcome.summary()}")
+        yield dg.MaterializeResult(metadata=_materialization_metadata(batch, rejected))
+        yield from _check_results(contract, batch, rejected)
 
     return validated
 
 
-def _rejected_file_results(contract: DatasetContract, collection: dict):
-    reason = collection.get("rejection_reason") or "rejected at collection"
-    yield dg.MaterializeResult(metadata={"status": "rejected at collection", "reason": reason,
-                                         "dagster/row_count": 0})
-    yield dg.AssetCheckResult(check_name=DROP_COLLECTED_CHECK, passed=False,
-                              severity=dg.AssetCheckSeverity.ERROR, metadata={"reason": reason})
-    not_run = {"reason": "not evaluated: the file was rejected at collection"}
-    for name in [BAD_ROW_SHARE_CHECK, PARSEABLE_CHECK, *(r.name for r in rules_for(contract))]:
-        yield dg.AssetCheckResult(check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN,
-                                  metadata=not_run)
+def file_results(batch, rejected: list[dict]) -> list[dict]:
+    """One row per file: what validation made of it (the CLI's line and the UI's table)."""
+    from gn_pipelines.quality.reports import failed_checks
+
+    rows = [{"source_file": f["source_file"], "provider_code": f["provider_code"], "status": "rejected at collection",
+             "rows_validated": 0, "rows_passed": 0, "rows_quarantined": 0, "quarantined_whole": False,
+             "reason": f["rejection_reason"], "failed_checks": [DROP_COLLECTED_CHECK]} for f in rejected]
+    for outcome in batch.files if batch else []:
+        rows.append({
+            "source_file": outcome.source_file, "provider_code": outcome.provider_code,
+            "status": "quarantined whole" if outcome.quarantined_whole else "validated",
+            "rows_validated": outcome.rows_in, "rows_passed": outcome.rows_passed,
+            "rows_quarantined": outcome.rows_quarantined, "quarantined_whole": outcome.quarantined_whole,
+            "reason": outcome.reason, "failed_checks": failed_checks(outcome),
+            "report": outcome.report_path.as_uri() if outcome.report_path else None,
+        })
+    return rows
 
 
-def _materialization_metadata(outcome, report: dg.MetadataValue) -> dict:
+def _materialization_metadata(batch, rejected: list[dict]) -> dict:
+    rows = file_results(batch, rejected)
+    files = batch.files if batch else []
     failed = [{"check": r.rule.name, "severity": r.rule.severity.value, "rows": r.failed_rows,
-               "percent": round(r.percent, 3)} for r in outcome.results if not r.passed]
+               "percent": round(r.percent, 3),
+               "files": ", ".join(o.source_file for o in files if o.results[i].failed_rows)}
+              for i, r in enumerate(batch.results if batch else []) if not r.passed]
     metadata = {
-        "dagster/row_count": outcome.rows_passed,
-        "source_file": outcome.source_file,
-        "rows_validated": outcome.rows_in,
-        "rows_passed": outcome.rows_passed,
-        "rows_quarantined": outcome.rows_quarantined,
-        "rows_with_warnings": outcome.rows_with_warnings,
-        "rows_rejected_at_collection": outcome.rows_rejected_at_collection,
-        "bad_row_share": round(outcome.bad_share, 5),
-        "quarantined_whole": outcome.quarantined_whole,
-        "report": report,
+        "dagster/row_count": sum(o.rows_passed for o in files),
+        "files_in_batch": len(rows),
+        "files_validated": sum(not o.quarantined_whole for o in files),
+        "files_quarantined_whole": sum(o.quarantined_whole for o in files),
+        "files_rejected_at_collection": len(rejected),
+        "rows_validated": sum(o.rows_in for o in files),
+        "rows_passed": sum(o.rows_passed for o in files),
+        "rows_quarantined": sum(o.rows_quarantined for o in files),
+        "rows_with_warnings": sum(o.rows_with_warnings for o in files),
         "failed_checks": dg.MetadataValue.md(markdown_table(failed) if failed else "none"),
-        "quarantine_parquet": dg.MetadataValue.path(str(outcome.quarantine_path)),
+        "per_file": dg.MetadataValue.md(markdown_table([
+            {"file": r["source_file"], "provider": r["provider_code"], "status": r["status"],
+             "rows passed": r["rows_passed"], "quarantined": r["rows_quarantined"],
+             "failed checks": ", ".join(r["failed_checks"]) or "none", "reason": r["reason"] or "—"}
+            for r in rows])),
+        FILES_METADATA: dg.MetadataValue.json(rows),
     }
-    if outcome.validated_path:
-        metadata["validated_parquet"] = dg.MetadataValue.path(str(outcome.validated_path))
-    if outcome.reason:
-        metadata["quarantine_reason"] = outcome.reason
+    if batch and batch.report_path:
+        metadata["report"] = dg.MetadataValue.url(batch.report_path.as_uri())
     return metadata
 
 
-def _check_results(outcome, report: dg.MetadataValue):
-    whole = outcome.quarantined_whole
-    yield dg.AssetCheckResult(check_name=DROP_COLLECTED_CHECK, passed=True)
+def _check_results(contract: DatasetContract, batch, rejected: list[dict]):
+    """One result per check for the batch (the month's partition): failed when any file failed
+    it, naming the files. A blocking check fails at ERROR only when no file of the batch goes on:
+    a file quarantined whole or rejected stops alone (its rows never reach de-identification, the
+    others' do), and the check names it."""
+    files = batch.files if batch else []
+    goes_on = any(not o.quarantined_whole for o in files)
+    report = {"report": dg.MetadataValue.url(batch.report_path.as_uri())} if batch and batch.report_path else {}
+
+    def severity(rule_severity: Severity) -> dg.AssetCheckSeverity:
+        return dg.AssetCheckSeverity.ERROR if rule_severity == Severity.ERROR and not goes_on \
+            else dg.AssetCheckSeverity.WARN
+
+    def named(failing: list[tuple[str, object]], column: str) -> dict:
+        return {"failed_files": dg.MetadataValue.md(markdown_table(
+            [{"file": name, column: value} for name, value in failing]) if failing else "none")}
+
     yield dg.AssetCheckResult(
-        check_name=BAD_ROW_SHARE_CHECK, passed=not whole, severity=dg.AssetCheckSeverity.ERROR,
-        description=outcome.reason,
-        metadata={"bad_row_share": round(outcome.bad_share, 5), "threshold": outcome.threshold,
-                  "report": report})
-    unreadable = outcome.rows_rejected_at_collection
+        check_name=DROP_COLLECTED_CHECK, passed=not rejected, severity=severity(Severity.ERROR),
+        description=_stopped_text(rejected and [f["source_file"] for f in rejected], "rejected at collection"),
+        metadata={"files": len(files) + len(rejected),
+                  **named([(f["source_file"], f["rejection_reason"]) for f in rejected], "reason")})
+    whole = [o for o in files if o.quarantined_whole]
     yield dg.AssetCheckResult(
-        check_name=PARSEABLE_CHECK, passed=unreadable == 0, severity=_severity(whole, Severity.ERROR),
-        metadata={"unexpected_count": unreadable})
-    for result in outcome.results:
+        check_name=BAD_ROW_SHARE_CHECK, passed=not whole, severity=severity(Severity.ERROR),
+        description=_stopped_text([o.source_file for o in whole], "quarantined whole"),
+        metadata={"threshold": contract.quarantine_threshold,
+                  "max_bad_row_share": round(max((o.bad_share for o in files), default=0.0), 5),
+                  **named([(o.source_file, o.reason) for o in whole], "reason"), **report})
+    unreadable = [(o.source_file, o.rows_rejected_at_collection) for o in files if o.rows_rejected_at_collection]
+    yield dg.AssetCheckResult(
+        check_name=PARSEABLE_CHECK, passed=not unreadable, severity=severity(Severity.ERROR),
+        metadata={"unexpected_count": sum(n for _, n in unreadable), **named(unreadable, "rows")})
+    for i, result in enumerate(batch.results if batch else []):
+        failing = [(o.source_file, o.results[i].failed_rows) for o in files if o.results[i].failed_rows]
         yield dg.AssetCheckResult(
-            check_name=result.rule.name, passed=result.passed,
-            severity=_severity(whole, result.rule.severity),
-            description=_describe(result, whole),
+            check_name=result.rule.name, passed=result.passed, severity=severity(result.rule.severity),
+            description=_describe(result, failing, whole, goes_on),
             metadata={
                 "unexpected_count": result.failed_rows,
                 "unexpected_percent": round(result.percent, 4),
                 "gx_unexpected_count": result.gx_unexpected_count if result.gx_unexpected_count is not None else -1,
                 "sample (personal values masked)": dg.MetadataValue.json(result.sample),
                 "severity": result.rule.severity.value,
-                "report": report,
+                **named(failing, "rows"), **report,
             })
+    if batch is None:  # every file was rejected at collection: the rules had nothing to read
+        not_run = {"reason": "not evaluated: every file of the batch was rejected at collection"}
+        for name in [BAD_ROW_SHARE_CHECK, PARSEABLE_CHECK, *(r.name for r in rules_for(contract))][2:]:
+            yield dg.AssetCheckResult(check_name=name, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                      metadata=not_run)
 
 
-def _severity(whole: bool, rule_severity: Severity) -> dg.AssetCheckSeverity:
-    """An ERROR rule blocks only when the drop is quarantined whole; its few bad rows otherwise
-    went to quarantine and the drop goes on, so the failure is reported at WARN."""
-    if rule_severity == Severity.ERROR and whole:
-        return dg.AssetCheckSeverity.ERROR
-    return dg.AssetCheckSeverity.WARN
+def _stopped_text(names: list[str] | bool, what: str) -> str | None:
+    if not names:
+        return None
+    return f"{len(names)} file(s) {what}, stopped alone (the batch's other files go on): " + ", ".join(names)
 
 
-def _describe(result, whole: bool) -> str | None:
+def _describe(result, failing: list[tuple[str, int]], whole: list, goes_on: bool) -> str | None:
     if result.gx_error:
         return f"Great Expectations could not evaluate this rule: {result.gx_error}"
     if result.passed:
         return None
+    where = "; ".join(f"{name} ×{n}" for name, n in failing)
     if result.rule.severity == Severity.WARN:
-        return f"{result.failed_rows} rows flagged (WARN: they go on)"
-    if whole:
-        return f"{result.failed_rows} rows failed; the drop is quarantined whole"
-    return f"{result.failed_rows} rows failed and were quarantined; the rest of the drop goes on"
+        return f"{result.failed_rows} rows flagged (WARN: they go on): {where}"
+    if not goes_on:
+        return f"{result.failed_rows} rows failed; every file of the batch is quarantined whole: {where}"
+    return f"{result.failed_rows} rows failed and were quarantined; the rest goes on: {where}"
 
 
 VALIDATION_ASSETS = [build_validation_asset(contract) for contract in CONTRACTS.values()]
-

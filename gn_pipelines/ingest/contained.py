@@ -6,7 +6,8 @@ the file's rejection and goes on with the next file. The child reports its peak 
 its own address space); if it died, the kernel's `wait4` figure stands in, an upper bound that
 also counts the parent's pages at the moment of the spawn.
 
-Run as `python -m gn_pipelines.ingest.contained REQUEST.json RESULT.json` by `collect_contained`.
+Run as `python -m gn_pipelines.ingest.contained REQUEST.json RESULTS_DIR` by `collect_contained_batch`:
+one child parses a whole batch, file after file, each with its own CPU allowance.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from gn_pipelines.datasets import get_contract
@@ -32,35 +34,98 @@ def collect_contained(archived: Path, *, contract, provider_code: str, source_fi
                       content_sha256: str, zones: DataZones, collected_at: dt.datetime,
                       budget: FileBudget | None = None):
     """`collect_drop` in a limited child process; a crash of the child is the file's rejection."""
-    from gn_pipelines.ingest.collect import DropOutcome
+    (outcome,) = collect_contained_batch([ContainedFile(archived, provider_code, source_file, content_sha256)],
+                                         contract=contract, zones=zones, collected_at=collected_at, budget=budget)
+    return outcome
+
+
+@dataclass(frozen=True)
+class ContainedFile:
+    archived: Path
+    provider_code: str
+    source_file: str
+    content_sha256: str
+
+
+PARALLEL_FROM_FILES = 8  # a batch of many (small) files is parsed by two children at once
+CHILDREN = 2
+
+
+def collect_contained_batch(files: list[ContainedFile], *, contract, zones: DataZones,
+                            collected_at: dt.datetime, budget: FileBudget | None = None) -> list:
+    """`collect_drop` for each file, in turn, in a limited child process (a child per file cost
+    more than parsing a small file; a batch of many files is shared by two children, one per
+    core, each held to the budget). Each file gets its own CPU allowance and a fresh peak-RSS
+    figure; a file that kills its child is that file's rejection, and a new child goes on with
+    the files after it. Returns one outcome per file, in order."""
+    from concurrent.futures import ThreadPoolExecutor
 
     budget = budget or contract.budget
+    outcomes: list = [None] * len(files)
     zones.scratch.mkdir(parents=True, exist_ok=True)
+    children = min(CHILDREN, os.cpu_count() or 1) if len(files) >= PARALLEL_FROM_FILES else 1
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="contained-") as work:
-        request, result, errors = (Path(work) / name for name in ("request.json", "result.json", "stderr.txt"))
-        request.write_text(json.dumps({
-            "archived": str(archived), "dataset": contract.name, "provider_code": provider_code,
-            "source_file": source_file, "content_sha256": content_sha256, "data_root": str(zones.root),
-            "collected_at": collected_at.isoformat(), "budget": dataclasses.asdict(budget),
-        }), encoding="utf-8")
-        with errors.open("wb") as stderr:
-            child = subprocess.Popen([sys.executable, "-m", __name__, str(request), str(result)],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
-            _, status, usage = os.wait4(child.pid, 0)
-            child.returncode = os.waitstatus_to_exitcode(status)
-        peak_rss = usage.ru_maxrss * 1024  # Linux reports KiB
-        if child.returncode == 0 and result.exists():
-            fields = json.loads(result.read_text(encoding="utf-8"))
-            peak_rss = fields.pop("peak_rss_bytes")
-            for name in _PATH_FIELDS:
-                fields[name] = Path(fields[name]) if fields[name] else None
-            outcome = DropOutcome(**fields)
+        shares = [list(range(len(files)))[i::children] for i in range(children)]
+        if children == 1:
+            _collect_share(Path(work), files, shares[0], contract, zones, collected_at, budget, outcomes)
         else:
-            outcome = DropOutcome(contract.name, provider_code, source_file, content_sha256, "rejected",
-                                  reason=_crash_reason(child.returncode, errors.read_text(errors="replace"), budget),
-                                  file_format=archived.suffix.lower().lstrip(".") or None)
-    outcome.parser_peak_rss_bytes = peak_rss
-    return outcome
+            with ThreadPoolExecutor(children) as pool:  # threads only wait for their child
+                list(pool.map(lambda share: _collect_share(Path(work), files, share, contract, zones,
+                                                           collected_at, budget, outcomes), shares))
+    return outcomes
+
+
+def _collect_share(work: Path, files: list[ContainedFile], pending: list[int], contract, zones: DataZones,
+                   collected_at: dt.datetime, budget: FileBudget, outcomes: list) -> None:
+    while pending:
+        crashed, returncode, stderr_text, peak_rss = _run_child(
+            work, files, pending, contract, zones, collected_at, budget, outcomes)
+        pending = [i for i in pending if outcomes[i] is None]
+        if crashed and pending:
+            culprit = pending.pop(0)  # the child works in order: the first without a result
+            outcomes[culprit] = _rejected(contract, files[culprit], _crash_reason(returncode, stderr_text, budget))
+            outcomes[culprit].parser_peak_rss_bytes = peak_rss
+
+
+def _rejected(contract, file: ContainedFile, reason: str):
+    from gn_pipelines.ingest.collect import DropOutcome
+
+    return DropOutcome(contract.name, file.provider_code, file.source_file, file.content_sha256, "rejected",
+                       reason=reason, file_format=file.archived.suffix.lower().lstrip(".") or None)
+
+
+def _run_child(work: Path, files: list[ContainedFile], pending: list[int], contract, zones: DataZones,
+               collected_at: dt.datetime, budget: FileBudget, outcomes: list):
+    """One child over the `pending` files; fills `outcomes` with what it finished."""
+    from gn_pipelines.ingest.collect import DropOutcome
+
+    attempt = work / f"attempt-{pending[0]}"
+    attempt.mkdir()
+    request, errors = attempt / "request.json", attempt / "stderr.txt"
+    request.write_text(json.dumps({
+        "dataset": contract.name, "data_root": str(zones.root), "collected_at": collected_at.isoformat(),
+        "budget": dataclasses.asdict(budget),
+        "files": [{"index": i, "archived": str(files[i].archived), "provider_code": files[i].provider_code,
+                   "source_file": files[i].source_file, "content_sha256": files[i].content_sha256}
+                  for i in pending],
+    }), encoding="utf-8")
+    with errors.open("wb") as stderr:
+        child = subprocess.Popen([sys.executable, "-m", __name__, str(request), str(attempt)],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        returncode = os.waitstatus_to_exitcode(status)
+    for i in pending:
+        result = attempt / f"result-{i}.json"
+        if not result.exists():
+            continue
+        fields = json.loads(result.read_text(encoding="utf-8"))
+        peak_rss = fields.pop("peak_rss_bytes")
+        for name in _PATH_FIELDS:
+            fields[name] = Path(fields[name]) if fields[name] else None
+        outcomes[i] = DropOutcome(**fields)
+        outcomes[i].parser_peak_rss_bytes = peak_rss
+    crashed = returncode != 0
+    return crashed, returncode, errors.read_text(errors="replace") if crashed else "", usage.ru_maxrss * 1024
 
 
 def _crash_reason(returncode: int, stderr: str, budget: FileBudget) -> str:
@@ -77,14 +142,30 @@ def _crash_reason(returncode: int, stderr: str, budget: FileBudget) -> str:
             "nothing of it was loaded, and the other files were not affected")
 
 
-def _limit_child(budget: dict) -> None:
+def _limit_child(budget: dict, files: int) -> None:
     import resource
 
     memory = int(budget["parser_memory_bytes"])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = int(budget["parser_cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    # the hard limit covers every file; each file's own allowance is set as it starts
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu * files + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not dump personal data to disk
+
+
+def _allow_cpu_for_next_file(budget: dict) -> None:
+    """CPU seconds used so far plus one file's allowance (SIGXCPU past it: that file's rejection)."""
+    import math
+    import resource
+
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    spent = math.ceil(used.ru_utime + used.ru_stime)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (min(spent + int(budget["parser_cpu_seconds"]), hard), hard))
+    try:  # a fresh VmHWM for this file's peak RSS (Linux: "5" resets the peak)
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
 
 
 def _own_peak_rss() -> int:
@@ -97,22 +178,26 @@ def _own_peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _main(request_path: str, result_path: str) -> int:
+def _main(request_path: str, results_dir: str) -> int:
     request = json.loads(Path(request_path).read_text(encoding="utf-8"))
-    _limit_child(request["budget"])
+    _limit_child(request["budget"], len(request["files"]))
     from gn_pipelines.ingest.collect import collect_drop
 
     contract = dataclasses.replace(get_contract(request["dataset"]), budget=FileBudget(**request["budget"]))
-    outcome = collect_drop(Path(request["archived"]), contract=contract, provider_code=request["provider_code"],
-                           source_file=request["source_file"], content_sha256=request["content_sha256"],
-                           zones=DataZones(Path(request["data_root"])),
-                           collected_at=dt.datetime.fromisoformat(request["collected_at"]))
-    fields = dataclasses.asdict(outcome) | {"peak_rss_bytes": _own_peak_rss()}
-    for name in _PATH_FIELDS:
-        fields[name] = str(fields[name]) if fields[name] else None
-    partial = Path(result_path).with_suffix(".partial")
-    partial.write_text(json.dumps(fields, ensure_ascii=False, default=str), encoding="utf-8")
-    os.replace(partial, result_path)
+    zones = DataZones(Path(request["data_root"]))
+    collected_at = dt.datetime.fromisoformat(request["collected_at"])
+    for file in request["files"]:
+        _allow_cpu_for_next_file(request["budget"])
+        outcome = collect_drop(Path(file["archived"]), contract=contract, provider_code=file["provider_code"],
+                               source_file=file["source_file"], content_sha256=file["content_sha256"],
+                               zones=zones, collected_at=collected_at)
+        fields = dataclasses.asdict(outcome) | {"peak_rss_bytes": _own_peak_rss()}
+        for name in _PATH_FIELDS:
+            fields[name] = str(fields[name]) if fields[name] else None
+        result = Path(results_dir) / f"result-{file['index']}.json"
+        partial = result.with_suffix(".partial")
+        partial.write_text(json.dumps(fields, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(partial, result)
     return 0
 
 

@@ -7,6 +7,7 @@ hashing is switched off: together that keeps a 1M-row drop within the stage's ti
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from dataclasses import dataclass
@@ -83,27 +84,48 @@ def frame_columns(rules: tuple[QualityRule, ...]) -> list[str]:
     return names
 
 
+_CONTEXT = None  # one ephemeral GX context per process: building it costs most of a small validation
+_RUNS = itertools.count()
+
+
+def _context():
+    global _CONTEXT
+    if _CONTEXT is None:
+        import great_expectations as gx
+        from great_expectations.execution_engine import pandas_execution_engine
+
+        # GX would hash the whole frame to name the batch: seconds at 1M rows, for nothing here.
+        pandas_execution_engine.HASH_THRESHOLD = 0
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+        context.data_sources.add_pandas("drop")
+        _CONTEXT = context
+    return _CONTEXT
+
+
 def validate_frame(frame: pd.DataFrame, rules: tuple[QualityRule, ...], suite_name: str):
-    """Run the suite on `frame`; returns (GX validation result, outcomes by rule name)."""
+    """Run the suite on `frame`; returns (GX validation result, outcomes by rule name). The cached
+    context gets a suite, asset and validation definition of its own for this call, removed after."""
     _quiet_gx()
     import great_expectations as gx
-    from great_expectations.execution_engine import pandas_execution_engine
 
-    # GX would hash the whole frame to name the batch: seconds at 1M rows, for nothing here.
-    pandas_execution_engine.HASH_THRESHOLD = 0
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
-    batch_definition = (context.data_sources.add_pandas("drop")
-                        .add_dataframe_asset(suite_name)
-                        .add_batch_definition_whole_dataframe("whole drop"))
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+    context = _context()
+    name = f"{suite_name}.{os.getpid()}.{next(_RUNS)}"  # unique: the context lives as long as the process
+    source = context.data_sources.get("drop")
+    batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole batch")
+    suite = context.suites.add(gx.ExpectationSuite(name=name))
     for rule in rules:
         suite.add_expectation(expectation_for(rule))
     validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite))
-    result = validation.run(batch_parameters={"dataframe": frame},
-                            result_format={"result_format": "SUMMARY",
-                                           "partial_unexpected_count": SAMPLE_SIZE})
+        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+    try:
+        result = validation.run(batch_parameters={"dataframe": frame},
+                                result_format={"result_format": "SUMMARY",
+                                               "partial_unexpected_count": SAMPLE_SIZE})
+    finally:
+        context.validation_definitions.delete(name)
+        context.suites.delete(name)
+        source.delete_asset(name)
     return result, {outcome.rule: outcome for outcome in map(_outcome, result.results)}
 
 

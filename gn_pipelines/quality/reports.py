@@ -1,5 +1,5 @@
-"""Validation reports under the data root: one GX Data Docs page per validation, never
-overwritten, and an index of all of them rebuilt from the folder (so history survives runs
+"""Validation reports under the data root: one GX Data Docs page per validation (a batch of
+files, with a table of each file's results), never overwritten, a summary per file, and an index of all of them rebuilt from the folder (so history survives runs
 and processes, unlike an ephemeral GX context's own site)."""
 
 from __future__ import annotations
@@ -23,24 +23,54 @@ def reports_root(zones: DataZones) -> Path:
     return zones.restricted / "quality" / "reports"
 
 
-def write_report(zones: DataZones, outcome, gx_result, masked_columns: set[str]) -> Path:
-    """Render this validation's page and refresh the index; returns the page's path."""
+def write_batch_report(zones: DataZones, batch, gx_result, masked_columns: set[str]) -> Path:
+    """Render the batch's one page (GX's results for the batch, after a table of each file's own
+    results), record a summary per file beside it for the index, refresh the index."""
     from gn_pipelines.quality.gx_suite import render_page
 
-    folder = reports_root(zones) / outcome.dataset / outcome.provider_code / staged_name(
-        Path(outcome.source_file).name)
     stamp = dt.datetime.now(dt.timezone.utc)
+    folder = reports_root(zones) / batch.dataset / BATCH_FOLDER / staged_name(batch.label or "batch")
     page = folder / f"{stamp:%Y%m%dT%H%M%S%f}.html"
     index_href = os.path.relpath(reports_root(zones) / "index.html", page.parent)
-    _write_atomically(page, offline_page(render_page(gx_result, masked_columns), Path(index_href).as_posix()))
-    _write_atomically(page.with_suffix(".json"), json.dumps({
-        "validated_at": stamp.isoformat(), "dataset": outcome.dataset,
-        "provider_code": outcome.provider_code, "source_file": outcome.source_file,
-        "rows_passed": outcome.rows_passed, "rows_quarantined": outcome.rows_quarantined,
-        "quarantined_whole": outcome.quarantined_whole, "failed_checks": failed_checks(outcome),
-    }, ensure_ascii=False))
+    rendered = offline_page(render_page(gx_result, masked_columns), Path(index_href).as_posix())
+    _write_atomically(page, _with_file_table(rendered, batch))
+    summaries = []
+    for outcome in batch.files:
+        summary = (reports_root(zones) / outcome.dataset / outcome.provider_code
+                   / staged_name(Path(outcome.source_file).name) / f"{stamp:%Y%m%dT%H%M%S%f}.json")
+        summaries.append({
+            "validated_at": stamp.isoformat(), "dataset": outcome.dataset,
+            "provider_code": outcome.provider_code, "source_file": outcome.source_file,
+            "rows_passed": outcome.rows_passed, "rows_quarantined": outcome.rows_quarantined,
+            "quarantined_whole": outcome.quarantined_whole, "failed_checks": failed_checks(outcome),
+            "page": page.relative_to(reports_root(zones)).as_posix(), "batch": batch.label,
+        })
+        _write_atomically(summary, json.dumps(summaries[-1], ensure_ascii=False))
+    _write_atomically(page.with_suffix(".json"), json.dumps(
+        {"validated_at": stamp.isoformat(), "dataset": batch.dataset, "batch": batch.label, "files": summaries},
+        ensure_ascii=False))
     write_index(zones)
     return page
+
+
+BATCH_FOLDER = "_batches"
+
+
+def _with_file_table(page: str, batch) -> str:
+    """The batch's page opens with one row per file: GX's figures below are for the whole batch."""
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
+            o.source_file, o.rows_in, o.rows_passed, o.rows_quarantined,
+            "전체 격리 quarantined whole" if o.quarantined_whole else "통과 passed",
+            ", ".join(failed_checks(o)) or "—", o.reason or "")) + "</tr>"
+        for o in batch.files)
+    table = (f'<div class="container-fluid"><h3>파일별 결과 · Results per file ({html.escape(batch.dataset)} '
+             f'{html.escape(batch.label)}, {len(batch.files)} files)</h3><table class="table"><tr><th>file</th>'
+             "<th>rows</th><th>passed</th><th>quarantined</th><th>verdict</th><th>failed checks</th>"
+             f"<th>reason</th></tr>{rows}</table><p>The expectations below ran once over every file of "
+             "the batch together.</p></div>")
+    opening = re.search(r"<body[^>]*>", page)
+    return page[:opening.end()] + table + page[opening.end():] if opening else table + page
 
 
 def failed_checks(outcome) -> list[str]:
@@ -118,12 +148,15 @@ def write_index(zones: DataZones) -> Path:
     root = reports_root(zones)
     entries = []
     for summary in root.glob("*/*/*/*.json"):
+        if summary.parent.parent.name == BATCH_FOLDER:
+            continue  # a batch's own summary: its files have theirs
         try:
             entries.append((json.loads(summary.read_text(encoding="utf-8")), summary.with_suffix(".html")))
         except (OSError, json.JSONDecodeError):
             continue  # a page being written by another run right now
     entries.sort(key=lambda e: e[0]["validated_at"], reverse=True)
-    rows = "\n".join(_index_row(entry, page.relative_to(root).as_posix()) for entry, page in entries)
+    rows = "\n".join(_index_row(entry, entry.get("page") or page.relative_to(root).as_posix())
+                     for entry, page in entries)
     index = root / "index.html"
     _write_atomically(index, _INDEX.format(count=len(entries), rows=rows))
     return index

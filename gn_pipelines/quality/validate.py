@@ -1,4 +1,5 @@
-"""Validate one collected drop: rows failing an ERROR rule go to quarantine, the rest go on.
+"""Validate collected drops, a batch at a time: rows failing an ERROR rule go to quarantine, the
+rest go on; each file of the batch is judged on its own rows.
 
 DuckDB evaluates every rule row by row (set-based, spilling, so memory does not grow with the
 drop) and splits the rows; Great Expectations validates the same rules on a frame of just the
@@ -88,53 +89,114 @@ def quarantine_path(zones: DataZones, dataset: str, provider: str, file_name: st
     return zones.restricted / "quarantine" / dataset / provider / f"{staged_name(file_name)}.parquet"
 
 
-def rule_parameters(provider_code: str, today: dt.date) -> dict:
+def rule_parameters(provider_code: str | None, today: dt.date) -> dict:
+    """The values rules compare with; a batch gives each row its provider's codes instead."""
     from gn_pipelines.reference.legal_dong import build_eup_myeon_dong
 
     dongs = build_eup_myeon_dong()
-    return {
+    parameters = {
         "today": today,
-        "provider_codes": sorted(codes_allowed_for(provider_code)),
         "known_eup_myeon_dong": sorted(dongs["sigungu_code"] + " " + dongs["eup_myeon_dong"]),
     }
+    if provider_code is not None:
+        parameters["provider_codes"] = sorted(codes_allowed_for(provider_code))
+    return parameters
+
+
+@dataclass(frozen=True)
+class BatchMember:
+    """A collected file of a batch, as validation needs it."""
+
+    provider_code: str
+    file_name: str
+    rows_rejected_at_collection: int = 0
+    content_sha256: str | None = None
+
+
+@dataclass
+class BatchValidation:
+    """One validation of a batch: each file's own outcome, the batch-wide counts per rule
+    (with Great Expectations' figures) and the one Data Docs page."""
+
+    dataset: str
+    label: str  # e.g. the month
+    files: list[ValidationOutcome]
+    results: list[RuleResult] = field(default_factory=list)
+    report_path: Path | None = None
+
+    @property
+    def stopped(self) -> list[ValidationOutcome]:
+        return [f for f in self.files if f.quarantined_whole]
 
 
 def validate_drop(contract: DatasetContract, *, provider_code: str, file_name: str,
                   zones: DataZones, rows_rejected_at_collection: int = 0,
                   today: dt.date | None = None, run_id: str = "") -> ValidationOutcome:
     """Validate the collected rows of one drop and stage its validated and quarantined rows."""
+    batch = validate_batch(contract, [BatchMember(provider_code, file_name, rows_rejected_at_collection)],
+                           zones=zones, today=today, run_id=run_id, label=file_name)
+    return batch.files[0]
+
+
+def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zones: DataZones,
+                   today: dt.date | None = None, run_id: str = "", label: str = "") -> BatchValidation:
+    """Validate the collected rows of several drops of one dataset together, set-based: one DuckDB
+    pass, one Great Expectations validation, one Data Docs page; each file is judged on its own
+    rows (its bad-row share, its uniqueness, its provider's codes)."""
     rules = rules_for(contract)
-    source = collected_path(zones, contract.name, provider_code, file_name)
-    outcome = ValidationOutcome(contract.name, provider_code, f"{provider_code}/{contract.name}/{file_name}",
-                                rows_in=0, rows_rejected_at_collection=rows_rejected_at_collection,
-                                threshold=contract.quarantine_threshold)
+    outcomes = [ValidationOutcome(contract.name, m.provider_code, f"{m.provider_code}/{contract.name}/{m.file_name}",
+                                  rows_in=0, rows_rejected_at_collection=m.rows_rejected_at_collection,
+                                  threshold=contract.quarantine_threshold) for m in members]
+    batch = BatchValidation(contract.name, label, outcomes)
+    sources = [collected_path(zones, contract.name, m.provider_code, m.file_name) for m in members]
     # "not in the future" is judged on the calendar of the people who deliver (the host may be UTC)
-    parameters = rule_parameters(provider_code, today or dt.datetime.now(ZoneInfo("Asia/Seoul")).date())
+    parameters = rule_parameters(None, today or dt.datetime.now(ZoneInfo("Asia/Seoul")).date())
     zones.scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="validate-") as work:
         connection = work_connection(Path(work))
         try:
-            _check_rows(connection, source, rules, parameters)
-            _count(connection, rules, outcome)
-            outcome.period_end = _period_end(connection, contract)
-            _split(connection, contract, rules, zones, outcome, file_name, run_id)
-            frame = _gx_frame(connection, rules)
-            _samples(connection, contract, rules, outcome)
+            _check_rows(connection, sources, outcomes, rules, parameters)
+            _count(connection, rules, batch)
+            _period_end(connection, contract, batch)
+            for member, outcome in zip(members, outcomes):
+                _split(connection, contract, rules, zones, outcome, member.file_name, run_id)
+            frame = _gx_frame(connection, _per_file_rules(rules))
+            _samples(connection, contract, rules, batch)
         finally:
             connection.close()
-    gx_result = _validate_with_gx(frame, rules, contract, outcome)
+    gx_result = _validate_with_gx(frame, rules, contract, batch)
     del frame
-    outcome.report_path = reports.write_report(zones, outcome, gx_result, _masked_columns(contract))
-    return outcome
+    batch.report_path = reports.write_batch_report(zones, batch, gx_result, _masked_columns(contract))
+    for outcome in outcomes:
+        outcome.report_path = batch.report_path
+    return batch
 
 
-def _check_rows(connection, source: Path, rules: tuple[QualityRule, ...], parameters: dict) -> None:
-    """One pass over the drop: its columns, the derived ones, and one verdict per rule."""
+FILE_COLUMN = "__file"  # the batch member a row belongs to (its landing path)
+
+
+def _batch_rule_sql(rule: QualityRule) -> str:
+    """The rule's SQL over a batch: uniqueness within each file, the provider's codes per row."""
+    if rule.kind == RuleKind.UNIQUE:
+        present = " AND ".join(f"{c} IS NOT NULL" for c in rule.columns)
+        return (f"(NOT ({present}) OR count(*) OVER (PARTITION BY {FILE_COLUMN}, {', '.join(rule.columns)}) = 1)")
+    return passes_sql(rule).replace("$provider_codes", "__provider_codes")
+
+
+def _check_rows(connection, sources: list[Path], outcomes: list[ValidationOutcome],
+                rules: tuple[QualityRule, ...], parameters: dict) -> None:
+    """One pass over the batch: its columns, the derived ones, and one verdict per rule. Each row
+    is judged as a row of the file (and provider folder) it was staged for, whatever it says."""
+    connection.execute(f"CREATE TABLE members (path VARCHAR, {FILE_COLUMN} VARCHAR, codes VARCHAR[])")
+    connection.executemany("INSERT INTO members VALUES (?, ?, ?)", [
+        (str(source), o.source_file, sorted(codes_allowed_for(o.provider_code)))
+        for source, o in zip(sources, outcomes)])
     derived = "".join(f", {sql} AS {name}" for name, sql in derived_columns(rules).items())
-    verdicts = ", ".join(f"{passes_sql(rule)} AS __pass_{i}" for i, rule in enumerate(rules))
+    verdicts = ", ".join(f"{_batch_rule_sql(rule)} AS __pass_{i}" for i, rule in enumerate(rules))
     query = (f"CREATE TABLE checked AS SELECT *, {verdicts} FROM "
-             f"(SELECT *{derived} FROM read_parquet($source))")
-    connection.execute(query, used_parameters(query, parameters | {"source": str(source)}))
+             f"(SELECT d.* EXCLUDE (filename){derived}, m.codes AS __provider_codes, m.{FILE_COLUMN} "
+             f"FROM read_parquet($sources, filename = true) d JOIN members m ON m.path = d.filename)")
+    connection.execute(query, used_parameters(query, parameters | {"sources": [str(s) for s in sources]}))
 
 
 def _failed_list(rules: tuple[QualityRule, ...], severity: Severity) -> str:
@@ -145,34 +207,44 @@ def _failed_list(rules: tuple[QualityRule, ...], severity: Severity) -> str:
     return f"[name FOR name IN [{', '.join(cases)}] IF name IS NOT NULL]"
 
 
-def _count(connection, rules: tuple[QualityRule, ...], outcome: ValidationOutcome) -> None:
+def _count(connection, rules: tuple[QualityRule, ...], batch: BatchValidation) -> None:
     failing = ", ".join(f"count(*) FILTER (WHERE NOT __pass_{i})" for i in range(len(rules)))
     errors, warnings = _failed_list(rules, Severity.ERROR), _failed_list(rules, Severity.WARN)
-    connection.execute(f"""CREATE TABLE verdicts AS SELECT source_row_number,
+    connection.execute(f"""CREATE TABLE verdicts AS SELECT {FILE_COLUMN}, source_row_number,
         {errors} AS failed_checks, {warnings} AS warnings FROM checked""")
-    counts = connection.execute(f"SELECT count(*), {failing} FROM checked").fetchall()[0]
-    outcome.rows_in = counts[0]
-    outcome.results = [RuleResult(rule, failed_rows=n, percent=100.0 * n / counts[0] if counts[0] else 0.0)
-                       for rule, n in zip(rules, counts[1:])]
-    bad, warned = connection.execute(
-        "SELECT count(*) FILTER (WHERE len(failed_checks) > 0), count(*) FILTER (WHERE len(warnings) > 0) "
-        "FROM verdicts").fetchall()[0]
-    outcome.rows_quarantined_for_errors, outcome.rows_with_warnings = bad, warned
-    if outcome.bad_share > outcome.threshold:
-        outcome.quarantined_whole = True
-        outcome.reason = (f"{outcome.bad_share:.1%} of the delivered rows are bad (limit "
-                          f"{outcome.threshold:.0%}): {bad} failed ERROR checks, "
-                          f"{outcome.rows_rejected_at_collection} could not be read")
+    counts = {row[0]: row[1:] for row in connection.execute(
+        f"SELECT {FILE_COLUMN}, count(*), {failing} FROM checked GROUP BY ALL").fetchall()}
+    flagged = {row[0]: row[1:] for row in connection.execute(
+        f"SELECT {FILE_COLUMN}, count(*) FILTER (WHERE len(failed_checks) > 0), "
+        "count(*) FILTER (WHERE len(warnings) > 0) FROM verdicts GROUP BY ALL").fetchall()}
+    total_rows = sum(c[0] for c in counts.values())
+    totals = [sum(c[1 + i] for c in counts.values()) for i in range(len(rules))]
+    batch.results = [RuleResult(rule, failed_rows=n, percent=100.0 * n / total_rows if total_rows else 0.0)
+                     for rule, n in zip(rules, totals)]
+    for outcome in batch.files:
+        rows, *failed = counts.get(outcome.source_file, (0, *[0] * len(rules)))
+        outcome.rows_in = rows
+        outcome.results = [RuleResult(rule, failed_rows=n, percent=100.0 * n / rows if rows else 0.0)
+                           for rule, n in zip(rules, failed)]
+        bad, warned = flagged.get(outcome.source_file, (0, 0))
+        outcome.rows_quarantined_for_errors, outcome.rows_with_warnings = bad, warned
+        if outcome.bad_share > outcome.threshold:
+            outcome.quarantined_whole = True
+            outcome.reason = (f"{outcome.bad_share:.1%} of the delivered rows are bad (limit "
+                              f"{outcome.threshold:.0%}): {bad} failed ERROR checks, "
+                              f"{outcome.rows_rejected_at_collection} could not be read")
 
 
-def _period_end(connection, contract: DatasetContract) -> dt.date | None:
-    """The last day of the period the drop covers (for on-time / late in the scorecard)."""
+def _period_end(connection, contract: DatasetContract, batch: BatchValidation) -> None:
+    """The last day of the period each drop covers (for on-time / late in the scorecard)."""
     column = contract.period_column
     if column is None:
-        return None
+        return
     kind = contract.column(column).type
     day = f"last_day(CAST({column} || '-01' AS DATE))" if kind == ColumnType.MONTH else f"CAST({column} AS DATE)"
-    return connection.execute(f"SELECT max({day}) FROM checked").fetchall()[0][0]
+    ends = dict(connection.execute(f"SELECT {FILE_COLUMN}, max({day}) FROM checked GROUP BY ALL").fetchall())
+    for outcome in batch.files:
+        outcome.period_end = ends.get(outcome.source_file)
 
 
 _QUARANTINE_SQL = """SELECT c.* EXCLUDE ({internal}), v.failed_checks, v.warnings,
@@ -180,33 +252,35 @@ _QUARANTINE_SQL = """SELECT c.* EXCLUDE ({internal}), v.failed_checks, v.warning
          ELSE 'passed its checks, but the drop was quarantined whole' END AS quarantine_reason,
     $whole AS whole_drop_quarantined, $drop_reason AS drop_reason, $run_id AS run_id,
     CAST(now() AS TIMESTAMPTZ) AS quarantined_at
-    FROM checked c JOIN verdicts v USING (source_row_number)
-    WHERE $whole OR len(v.failed_checks) > 0 ORDER BY source_row_number"""
+    FROM checked c JOIN verdicts v USING (__file, source_row_number)
+    WHERE c.__file = $source_file AND ($whole OR len(v.failed_checks) > 0) ORDER BY source_row_number"""
 
 
 def _split(connection, contract: DatasetContract, rules: tuple[QualityRule, ...], zones: DataZones,
            outcome: ValidationOutcome, file_name: str, run_id: str) -> None:
-    """Stage passing rows as validated (unless the drop is quarantined whole) and bad rows in
-    quarantine. A drop quarantined whole leaves an earlier validated version in place."""
+    """Stage one file's passing rows as validated (unless it is quarantined whole) and its bad
+    rows in quarantine. A drop quarantined whole leaves an earlier validated version in place."""
     internal = ", ".join(_internal_columns(rules))
-    parameters = {"whole": outcome.quarantined_whole, "drop_reason": outcome.reason, "run_id": run_id}
+    parameters = {"whole": outcome.quarantined_whole, "drop_reason": outcome.reason, "run_id": run_id,
+                  "source_file": outcome.source_file}
     outcome.quarantine_path = quarantine_path(zones, contract.name, outcome.provider_code, file_name)
     copy_atomically(connection, _QUARANTINE_SQL.format(internal=internal), parameters, outcome.quarantine_path)
     outcome.rows_quarantined = connection.execute(
-        "SELECT count(*) FROM verdicts WHERE $whole OR len(failed_checks) > 0",
-        {"whole": outcome.quarantined_whole}).fetchall()[0][0]
+        "SELECT count(*) FROM verdicts WHERE __file = $source_file AND ($whole OR len(failed_checks) > 0)",
+        {"whole": outcome.quarantined_whole, "source_file": outcome.source_file}).fetchall()[0][0]
     outcome.rows_passed = 0 if outcome.quarantined_whole else outcome.rows_in - outcome.rows_quarantined
     if outcome.quarantined_whole:
         return
     outcome.validated_path = validated_path(zones, contract.name, outcome.provider_code, file_name)
     copy_atomically(connection, f"""SELECT c.* EXCLUDE ({internal}) FROM checked c
-        JOIN verdicts v USING (source_row_number) WHERE len(v.failed_checks) = 0
-        ORDER BY source_row_number""", {}, outcome.validated_path)
+        JOIN verdicts v USING (__file, source_row_number)
+        WHERE c.__file = $source_file AND len(v.failed_checks) = 0
+        ORDER BY source_row_number""", {"source_file": outcome.source_file}, outcome.validated_path)
 
 
 def _internal_columns(rules: tuple[QualityRule, ...]) -> list[str]:
     """The verdict and derived columns, which stay out of the staged files."""
-    return [f"__pass_{i}" for i in range(len(rules))] + list(derived_columns(rules))
+    return [f"__pass_{i}" for i in range(len(rules))] + list(derived_columns(rules)) + ["__provider_codes", FILE_COLUMN]
 
 
 def _gx_frame(connection, rules: tuple[QualityRule, ...]):
@@ -245,19 +319,26 @@ def _arrow_strings(pd):
 
 
 def _samples(connection, contract: DatasetContract, rules: tuple[QualityRule, ...],
-             outcome: ValidationOutcome) -> None:
-    """A few offending values per failed rule, masked when the column is personal."""
+             batch: BatchValidation) -> None:
+    """A few offending values per failed rule and file, masked when the column is personal."""
     masked = _masked_columns(contract)
-    for i, result in enumerate(outcome.results):
+    for i, result in enumerate(batch.results):
         if not result.failed_rows:
             continue
         columns = list(result.rule.columns)
         rows = connection.execute(
-            f"SELECT source_row_number, {', '.join(columns)} FROM checked WHERE NOT __pass_{i} "
-            f"ORDER BY source_row_number LIMIT {SAMPLE_SIZE}").fetchall()
-        result.sample = [
-            {"row": row[0], **{c: (mask_value(v) if c in masked else _plain(v)) for c, v in zip(columns, row[1:])}}
-            for row in rows]
+            f"SELECT {FILE_COLUMN}, source_row_number, {', '.join(columns)} FROM "
+            f"(SELECT *, row_number() OVER (PARTITION BY {FILE_COLUMN} ORDER BY source_row_number) AS __nth "
+            f"FROM checked WHERE NOT __pass_{i}) WHERE __nth <= {SAMPLE_SIZE} "
+            f"ORDER BY ALL").fetchall()
+        for source_file, row_number, *values in rows:
+            sample = {"row": row_number, **{c: (mask_value(v) if c in masked else _plain(v))
+                                            for c, v in zip(columns, values)}}
+            if len(result.sample) < SAMPLE_SIZE:
+                result.sample.append({"file": source_file, **sample})
+            for outcome in batch.files:
+                if outcome.source_file == source_file:
+                    outcome.results[i].sample.append(sample)
 
 
 def _plain(value):
@@ -270,18 +351,30 @@ def _masked_columns(contract: DatasetContract) -> set[str]:
 
 
 def _validate_with_gx(frame, rules: tuple[QualityRule, ...], contract: DatasetContract,
-                      outcome: ValidationOutcome):
+                      batch: BatchValidation):
     from gn_pipelines.quality.gx_suite import validate_frame
 
-    suite_name = f"{contract.name}.{outcome.provider_code}"
-    result, by_rule = validate_frame(frame, rules, suite_name)
-    for rule_result in outcome.results:
+    result, by_rule = validate_frame(frame, _per_file_rules(rules), contract.name)
+    for i, rule_result in enumerate(batch.results):
         gx = by_rule.get(rule_result.rule.name)
-        if gx is not None:
-            rule_result.gx_unexpected_count = gx.unexpected_count
-            rule_result.gx_success = gx.success
-            rule_result.gx_error = gx.error
+        if gx is None:
+            continue
+        rule_result.gx_unexpected_count, rule_result.gx_success, rule_result.gx_error = \
+            gx.unexpected_count, gx.success, gx.error
+        for outcome in batch.files:  # GX counts the batch; a rule it could not evaluate fails everywhere
+            outcome.results[i].gx_error = gx.error
+            if len(batch.files) == 1:
+                outcome.results[i].gx_unexpected_count, outcome.results[i].gx_success = \
+                    gx.unexpected_count, gx.success
     return result
+
+
+def _per_file_rules(rules: tuple[QualityRule, ...]) -> tuple[QualityRule, ...]:
+    """Uniqueness holds within each file: GX checks it over (source_file, key)."""
+    import dataclasses
+
+    return tuple(dataclasses.replace(r, columns=(FILE_COLUMN, *r.columns)) if r.kind == RuleKind.UNIQUE else r
+                 for r in rules)
 
 
 def write_empty_quarantine(collected_seed: Path, target: Path) -> Path:

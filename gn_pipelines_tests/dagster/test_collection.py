@@ -33,12 +33,14 @@ def test_each_dataset_is_collected_from_every_encoding_and_xlsx(zones, process, 
         (f"{provider}/{dataset}/{name}", 3 + i) for i, name in enumerate(FORMATS))
     assert warehouse("SELECT DISTINCT encoding FROM drop_log WHERE dataset = ? ORDER BY 1", dataset) == [
         ("cp949",), ("utf-8-sig",), ("utf_8",), ("xlsx",)]
-    # the UI shows a provider × file grid: every file name, materialised for its provider
-    assert sorted(instance.get_dynamic_partitions(f"{dataset}_files")) == sorted(FORMATS)
-    materialized = instance.get_materialized_partitions(collected_asset_key(dataset))
-    assert materialized == {f"{provider}|{name}" for name in FORMATS}
-    event = instance.get_latest_materialization_event(collected_asset_key(dataset))
-    assert event.asset_materialization.metadata["status"].value == "collected"
+    # one partition (the delivery month: these names state none, so the month they landed) and
+    # one run for the four files; the asset's table has a row per file
+    [month] = instance.get_dynamic_partitions(f"{dataset}_months")
+    assert instance.get_materialized_partitions(collected_asset_key(dataset)) == {month}
+    metadata = instance.get_latest_materialization_event(collected_asset_key(dataset)).asset_materialization.metadata
+    assert {f["source_file"]: f["status"] for f in metadata["files"].value} == {
+        f"{provider}/{dataset}/{name}": "collected" for name in FORMATS}
+    assert metadata["files_collected"].value == 4 and all(name in metadata["per_file"].value for name in FORMATS)
 
 
 def test_same_bytes_dropped_twice_load_once(zones, process, warehouse):
@@ -124,11 +126,14 @@ def test_every_rejection_case_is_recorded_with_its_reason(zones, process, wareho
     assert len(list(zones.archive.rglob("*.*"))) == 5
     assert all((zones.landing / relative).exists() for relative, _, _ in REJECTIONS)
     assert warehouse("SELECT count(*) FROM collected_civil_complaints") == [(0,)]
-    # content-level rejections fail the blocking check on their partition
+    # content-level rejections fail the blocking check on their partition, naming each file
     check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(collected_asset_key("civil_complaints"), DROP_ACCEPTED_CHECK)])
     evaluation = next(iter(check.values())).event.dagster_event.event_specific_data
-    assert evaluation.passed is False and "required headers missing" in evaluation.metadata["reason"].value
+    assert evaluation.passed is False and evaluation.metadata["rejected"].value == 2
+    for relative in ("48740/civil_complaints/binary.csv", "48740/civil_complaints/headers.csv"):
+        assert relative in evaluation.metadata["rejected_files"].value
+    assert "required headers missing" in evaluation.metadata["rejected_files"].value
 
 
 def test_real_nier_export_dropped_as_water_quality(zones, process, warehouse, instance, real_data):
@@ -152,8 +157,9 @@ def test_real_nier_export_dropped_as_water_quality(zones, process, warehouse, in
     assert warehouse("SELECT count(*) FROM quarantine_water_quality WHERE source_file = ?", relative) == [(0,)]
     event = instance.get_latest_materialization_event(collected_asset_key("water_quality"))
     metadata = event.asset_materialization.metadata
-    assert metadata["layout"].value == "nier_table_export"
+    [file] = metadata["files"].value
+    assert file["layout"] == "nier_table_export"
     warnings = metadata["warnings"].value
-    assert "2 station(s) outside the province's station registry" in warnings
+    assert f"{relative}: 2 station(s) outside the province's station registry" in warnings
     assert "한강/한강서해/한강서해/공촌천 → NM-" in warnings and "장수천1 → NM-" in warnings
-    assert "전기전도도 EC (μS/cm)" in metadata["unknown_columns"].value
+    assert "전기전도도 EC (μS/cm)" in file["unknown_columns"]

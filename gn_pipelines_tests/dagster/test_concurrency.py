@@ -22,7 +22,7 @@ def test_parallel_runs_from_several_providers(zones, instance, warehouse):
     lines: list[str] = []
     outcomes = process_landing(instance, workers=3, echo=lines.append)
 
-    # the warehouse set-up, every drop (collect, validate, pseudonymise), then one publication
+    # the warehouse set-up, every drop (one outcome each, from two batch runs), then one publication
     assert len(outcomes) == 1 + 2 * len(PROVIDERS) + 1
     assert outcomes[-1].label == "publish_all"
     assert all(o.success for o in outcomes), lines
@@ -31,8 +31,10 @@ def test_parallel_runs_from_several_providers(zones, instance, warehouse):
     welfare = dict(warehouse("SELECT provider_code, count(*) FROM collected_welfare_recipients GROUP BY 1"))
     assert {p: (complaints[p], welfare[p]) for p in PROVIDERS} == expected
     assert warehouse("SELECT count(*) FROM rejected_rows") == [(len(PROVIDERS),)]
-    # the runs really overlapped in time, and every provider's runs are in the instance
-    records = [r for r in instance.get_run_records() if "gn/provider" in r.dagster_run.tags]
-    assert {r.dagster_run.tags["gn/provider"] for r in records} == set(PROVIDERS)
+    # one batch run per dataset and month, both in the instance, and they really overlapped in time
+    records = [r for r in instance.get_run_records() if "gn/batch" in r.dagster_run.tags]
+    assert sorted(r.dagster_run.tags["gn/batch"] for r in records) == [
+        "civil_complaints 2025-03", "welfare_recipients 2025-03"]
+    assert all(r.dagster_run.tags["gn/files"] == str(len(PROVIDERS)) for r in records)
     spans = sorted((r.start_time, r.end_time) for r in records)
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))

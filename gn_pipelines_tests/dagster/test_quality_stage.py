@@ -32,7 +32,7 @@ def test_clean_drop_passes_every_check_and_reaches_deidentification(zones, proce
     [line] = [line for line in process() if DATASET in line]
     assert line.endswith("40 rows passed, 0 quarantined; failed checks: none")
     assert warehouse(f"SELECT count(*) FROM validated_{DATASET}") == [(40,)]
-    assert instance.get_materialized_partitions(PSEUDONYMISED) == {"48740|2025-03-01.csv"}
+    assert instance.get_materialized_partitions(PSEUDONYMISED) == {"2025-03"}  # the delivery month
     assert _latest_check(instance, VALIDATED, "category_allowed_value").passed
 
 
@@ -54,7 +54,7 @@ def test_a_few_bad_rows_go_to_quarantine_and_the_rest_goes_on(zones, process, wa
     assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
     assert evaluation.metadata["unexpected_count"].value == 1
     assert evaluation.metadata["gx_unexpected_count"].value == 1
-    assert instance.get_materialized_partitions(PSEUDONYMISED) == {"48740|2025-03-02.csv"}
+    assert instance.get_materialized_partitions(PSEUDONYMISED) == {"2025-03"}
 
 
 def test_a_defective_drop_is_stopped_before_deidentification(zones, process, warehouse, instance):
@@ -73,6 +73,41 @@ def test_a_defective_drop_is_stopped_before_deidentification(zones, process, war
     assert warehouse(f"SELECT count(*), bool_and(whole_drop_quarantined) FROM quarantine_{DATASET}") == [(20, True)]
     # a second pass does not retry a verdict that would not change
     assert not [line for line in process() if DATASET in line]
+
+
+def test_a_file_quarantined_whole_stops_alone_and_its_batch_goes_on(zones, process, warehouse, instance):
+    bad = {i: {"처리상태": "보류"} for i in range(0, 20, 2)}  # half the rows
+    drop(zones.landing, "48740/civil_complaints/2025-03-03.csv", _complaints(20, bad))
+    drop(zones.landing, "48720/civil_complaints/2025-03-03.csv", csv_bytes(sample_rows(DATASET, 30, 시군구코드="48720")))
+    few_bad = sample_rows(DATASET, 40, 시군구코드="48720")
+    few_bad[1]["민원분야"] = "기타민원"
+    drop(zones.landing, "48720/civil_complaints/2025-03-04.csv", csv_bytes(few_bad))
+    lines = {line.split(": ", 1)[0]: line for line in process() if DATASET in line}
+    assert len(lines) == 3 and len(instance.get_runs()) == 2  # one batch run (and the set-up run)
+    assert "QUARANTINED WHOLE" in lines["48740/civil_complaints/2025-03-03.csv"]
+    assert lines["48720/civil_complaints/2025-03-03.csv"].endswith("30 rows passed, 0 quarantined; failed checks: none")
+    assert "39 rows passed, 1 quarantined; failed checks: category_allowed_value" in lines[
+        "48720/civil_complaints/2025-03-04.csv"]
+    # the blocking check fails at WARN and names the stopped file; the good file is de-identified
+    evaluation = _latest_check(instance, VALIDATED, BAD_ROW_SHARE_CHECK)
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert "48740/civil_complaints/2025-03-03.csv" in evaluation.description
+    assert "48740/civil_complaints/2025-03-03.csv" in evaluation.metadata["failed_files"].value
+    assert instance.get_materialized_partitions(PSEUDONYMISED) == {"2025-03"}
+    with duckdb.connect() as connection:
+        pseudonymised = zones.restricted / "pseudonymised" / DATASET
+        assert connection.execute(f"SELECT source_file, count(*) FROM read_parquet('{pseudonymised}/*/*.parquet') "
+                                  "GROUP BY ALL ORDER BY 1").fetchall() == [
+            ("48720/civil_complaints/2025-03-03.csv", 30), ("48720/civil_complaints/2025-03-04.csv", 39)]
+    # each file keeps its own rows and records: quarantine, drop log, validation log, the asset's table
+    assert warehouse(f"SELECT source_file, min(source_row_number), count(*) FROM quarantine_{DATASET} "
+                     "GROUP BY ALL ORDER BY 1") == [("48720/civil_complaints/2025-03-04.csv", 3, 1),
+                                                    ("48740/civil_complaints/2025-03-03.csv", 2, 20)]
+    assert warehouse("SELECT count(*), count(DISTINCT source_file), count(DISTINCT run_id) FROM drop_log") == [(3, 3, 1)]
+    files = instance.get_latest_materialization_event(VALIDATED).asset_materialization.metadata["files"].value
+    assert {f["source_file"]: f["status"] for f in files} == {
+        "48740/civil_complaints/2025-03-03.csv": "quarantined whole",
+        "48720/civil_complaints/2025-03-03.csv": "validated", "48720/civil_complaints/2025-03-04.csv": "validated"}
 
 
 def test_reports_exist_and_are_linked_from_the_checks(zones, process, instance):

@@ -4,6 +4,7 @@ import dagster as dg
 
 from gn_pipelines.definitions import defs
 from gn_pipelines.ingest import planning
+from gn_pipelines.ingest.batch import BatchFile, batch_run_key, file_key
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, warehouse_version
 from gn_pipelines_tests.conftest import on_both_storages
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
@@ -26,16 +27,30 @@ def test_requests_runs_keyed_by_content_with_partitions_and_tags(zones, instance
     assert set(by_job) == {"setup_restricted_warehouse", "ingest_civil_complaints",
                            "ingest_welfare_recipients", "record_landing_rejection"}
     complaint = by_job["ingest_civil_complaints"]
-    assert complaint.partition_key == "48740|2025-03-01.csv"  # provider × file name
-    # keyed by content and the delivering provider: the same bytes of another provider are their own delivery
-    assert complaint.run_key == f"sha256:{complaint.tags['gn/content_sha256']}:48740/civil_complaints"
-    assert complaint.tags["gn/provider"] == "48740"
+    assert complaint.partition_key == "2025-03"  # the delivery month: one batch per dataset × month
+    files = complaint.run_config["ops"]["collected_civil_complaints"]["config"]["files"]
+    sha256 = complaint.tags["gn/content_sha256"]
+    assert files == [{"relative": "48740/civil_complaints/2025-03-01.csv", "sha256": sha256, "provider_code": "48740"}]
+    # keyed by the files' contents and delivering providers: the same bytes of another provider are their own delivery
+    assert complaint.run_key == batch_run_key("civil_complaints", "2025-03", [BatchFile(files[0]["relative"], sha256, "48740")])
+    assert sha256 in file_key(sha256, "48740", "civil_complaints") and "48740/civil_complaints" in file_key(sha256, "48740", "civil_complaints")
+    assert complaint.tags["gn/provider"] == "48740" and complaint.tags["gn/batch"] == "civil_complaints 2025-03"
     rejection = by_job["record_landing_rejection"]
     config = rejection.run_config["ops"]["landing_rejections"]["config"]
     assert config["landing_path"] == "48740/civil_complaints/notes.docx" and "unknown file type" in config["reason"]
     assert {(r.partitions_def_name, tuple(r.partition_keys)) for r in result.dynamic_partitions_requests} == {
-        ("civil_complaints_files", ("2025-03-01.csv",)), ("welfare_recipients_files", ("2025-03.xlsx",))}
+        ("civil_complaints_months", ("2025-03",)), ("welfare_recipients_months", ("2025-03",))}
 
+
+def test_one_run_per_dataset_and_month_holds_every_provider(zones, instance):
+    for provider in ("48740", "48170"):
+        for rows, day in enumerate(("2025-03-01", "2025-03-02"), start=2):  # different bytes each
+            drop(zones.landing, f"{provider}/civil_complaints/{day}.csv", csv_bytes(sample_rows("civil_complaints", rows)))
+    drop(zones.landing, "48740/civil_complaints/2025-04-01.csv", csv_bytes(sample_rows("civil_complaints", 4)))
+    requests = [r for r in tick(instance).run_requests if r.job_name == "ingest_civil_complaints"]
+    assert {r.partition_key: int(r.tags["gn/files"]) for r in requests} == {"2025-03": 4, "2025-04": 1}
+    [march] = [r for r in requests if r.partition_key == "2025-03"]
+    assert "gn/provider" not in march.tags and "gn/source_file" not in march.tags  # several of each
 
 def test_cursor_survives_restarts_and_a_quiet_tick_reads_no_contents(zones, instance, monkeypatch):
     drop(zones.landing, "48740/civil_complaints/a.csv", csv_bytes(sample_rows("civil_complaints", 2)))
@@ -51,9 +66,9 @@ def test_cursor_survives_restarts_and_a_quiet_tick_reads_no_contents(zones, inst
 
 
 def test_corrected_file_gets_a_new_run_for_the_same_partition(zones, instance):
-    drop(zones.landing, "48740/civil_complaints/a.csv", csv_bytes(sample_rows("civil_complaints", 2)))
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(sample_rows("civil_complaints", 2)))
     first = tick(instance)
-    drop(zones.landing, "48740/civil_complaints/a.csv", csv_bytes(sample_rows("civil_complaints", 3)),
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(sample_rows("civil_complaints", 3)),
          mtime=1_700_000_000)
     [again] = tick(instance, cursor=first.cursor).run_requests
     [before] = [r for r in first.run_requests if r.partition_key]
@@ -66,7 +81,7 @@ def test_partial_file_waits_for_a_later_tick(zones, instance):
     assert [r.job_name for r in first.run_requests] == ["setup_restricted_warehouse"]
     part.rename(part.with_name("a.csv"))
     [request] = tick(instance, cursor=first.cursor).run_requests
-    assert request.partition_key == "48740|a.csv"
+    assert request.tags["gn/source_file"] == "48740/civil_complaints/a.csv"
 
 
 def test_sensor_never_errors_on_a_strange_landing_zone(zones, instance):

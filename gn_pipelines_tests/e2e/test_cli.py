@@ -148,7 +148,8 @@ def test_process_records_runs_in_the_dagster_instance(processed):
     # every run succeeded but the quarantined drop's, stopped by its blocking check
     assert all(run.is_success for relative, run in by_file.items() if relative != complaints)
     assert by_file[complaints].tags["gn/outcome"] == "quarantined"
-    # one run per file, plus the warehouse set-up (no source file); none for the second call
+    # one run per file here (each dataset × month has one file), plus the warehouse set-up (no
+    # source file); none for the second call
     assert len(runs) == 4 and set(by_file) == {None, *processed.drops}, sorted(map(str, by_file))
     assert by_file[None].job_name == "setup_restricted_warehouse"
     for relative, drop in processed.drops.items():
@@ -159,8 +160,12 @@ def test_process_records_runs_in_the_dagster_instance(processed):
             assert run.tags[RUN_KEY_TAG] == f"rejected:{relative}:{sha256}"
             assert "gn/provider" not in run.tags
         else:
-            assert run.tags[RUN_KEY_TAG] == f"sha256:{sha256}:{relative.rsplit('/', 1)[0]}"
-            assert run.tags["gn/provider"] == drop.provider_code
+            # a batch of one file: keyed by its content and provider folder, partitioned by month
+            from gn_pipelines.ingest.batch import BatchFile, batch_run_key
+
+            dataset, month = relative.split("/")[1], run.tags["gn/month"]
+            assert run.tags[RUN_KEY_TAG] == batch_run_key(dataset, month, [BatchFile(relative, sha256, drop.provider_code)])
+            assert run.tags["gn/provider"] == drop.provider_code and run.tags["dagster/partition"] == month
 
 
 def test_extract_command_refuses_and_grants_with_an_audit_trail(processed, tmp_path):

@@ -271,11 +271,13 @@ def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tm
             evaluations = _check_evaluations(instance, "validated_civil_complaints", "bad_row_share")
         # every run succeeded, except those of drops stopped by a blocking check (a data outcome)
         assert runs and all(run.is_success or run.tags.get("gn/outcome") == "quarantined" for run in runs)
-        assert any(run.tags.get("gn/outcome") == "quarantined" for run in runs)
-        # each check result names its file (partition)
-        assert evaluations and all(e.partition for e in evaluations), evaluations
-        assert {e.partition for e in evaluations if not e.passed} == {quarantined[0][0].split("/")[0] + "|"
-                                                                       + quarantined[0][0].rsplit("/", 1)[1]}
+        # the quarantined file stopped alone: its batch went on with the month's other files
+        # each check result belongs to its batch (the delivery month, a partition) and names the
+        # file it stopped
+        assert evaluations and all(re.fullmatch(r"\d{4}-\d{2}", e.partition or "") for e in evaluations), evaluations
+        failed = [e for e in evaluations if not e.passed]
+        assert len(failed) == 1 and quarantined[0][0] in failed[0].description, failed
+        assert quarantined[0][0] in failed[0].metadata["failed_files"].value
         # fresh, except the planted late provider
         verdicts = {name: _evaluation(record) for name, record in freshness.items()}
         assert not verdicts["civil_complaints_providers_fresh"].passed

@@ -161,3 +161,26 @@ def test_same_bytes_from_two_providers_are_two_deliveries(zones):
     [duplicate] = plan.rejections
     assert (duplicate.relative, duplicate.status) == ("48740/civil_complaints/copy.csv", "duplicate")
     assert "the same bytes as 48740/civil_complaints/2025-03-01.csv" in duplicate.reason
+
+
+@pytest.mark.parametrize("files", [3, 9])  # one child, and two children sharing the batch
+def test_a_file_that_kills_the_batch_child_is_rejected_alone(zones, files):
+    """A batch is parsed file after file in one child: the file that aborts it is that file's
+    rejection, and the files before and after it are collected, each with its own peak RSS."""
+    from gn_pipelines.ingest.contained import ContainedFile, collect_contained_batch
+
+    batch = []
+    for i in range(files):
+        path = zones.scratch / f"f{i}.{'xlsx' if i == 1 else 'csv'}"
+        if i == 1:
+            hostile.far_cell_xlsx(path)
+        else:
+            path.write_bytes(csv_bytes(sample_rows("civil_complaints", 2 + i)))
+        batch.append(ContainedFile(path, "48740", f"48740/civil_complaints/{path.name}", f"{i:064d}"))
+    outcomes = collect_contained_batch(batch, contract=get_contract("civil_complaints"), zones=zones,
+                                       collected_at=COLLECTED_AT, budget=WIDE_OPEN)
+    assert [o.source_file for o in outcomes] == [f.source_file for f in batch]
+    assert outcomes[1].status == "rejected" and "the parser aborted" in outcomes[1].reason
+    assert [(o.status, o.rows_accepted) for i, o in enumerate(outcomes) if i != 1] == [
+        ("collected", 2 + i) for i in range(files) if i != 1]
+    assert all(0 < o.parser_peak_rss_bytes < GIB for o in outcomes)

@@ -25,7 +25,7 @@ def test_postgres_settings_are_generated_and_switch_back(tmp_path, monkeypatch):
     assert os.environ["PGPASSWORD"] == "s3cret"
     assert settings["run_coordinator"]["class"] == "QueuedRunCoordinator"
     assert settings["concurrency"]["runs"]["tag_concurrency_limits"] == [
-        {"key": "gn/provider", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
+        {"key": "gn/dataset", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
     assert settings["concurrency"]["pools"]["default_limit"] == 1
     assert settings["run_monitoring"]["enabled"] and settings["run_retries"]["retry_on_asset_or_op_failure"] is False
     assert settings["retention"]["sensor"]["purge_after_days"]["skipped"] == 7

@@ -1,0 +1,85 @@
+"""De-identify a batch of validated drops together: one pass of pseudonyms, derivations and
+scrubbing over every file's rows, then each file's rows staged on their own (as one drop would be).
+
+A residual identifier found anywhere in the batch sends every file through `deidentify_drop` on
+its own, so only the files that hold one stay out of the de-identified zone.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from gn_pipelines.contracts import DatasetContract
+from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.parquet_io import copy_atomically, work_connection
+from gn_pipelines.privacy.deidentify import (
+    MEMORY_LIMIT,
+    DropDeidentification,
+    _nonzero,
+    _text_columns,
+    deidentify_drop,
+)
+from gn_pipelines.settings import DataZones
+
+
+@dataclass(frozen=True)
+class BatchDrop:
+    source_file: str  # the landing path, as the rows' lineage names it
+    source: Path  # its validated rows
+    target: Path  # where its de-identified rows go
+
+
+def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secret: bytes,
+                     zones: DataZones) -> dict[str, DropDeidentification]:
+    """Each drop's outcome, by source file (written to its target unless it holds a residual)."""
+    from gn_pipelines.privacy.scrubber import placeholder_counts
+
+    if len(drops) == 1:
+        drop = drops[0]
+        return {drop.source_file: deidentify_drop(contract, source=drop.source, target=drop.target,
+                                                  secret=secret, zones=zones)}
+    zones.scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="deidentify-batch-") as work:
+        together, staged = Path(work) / "validated.parquet", Path(work) / "deidentified.parquet"
+        connection = work_connection(Path(work), MEMORY_LIMIT)
+        try:
+            copy_atomically(connection, "SELECT * FROM read_parquet($sources)",
+                            {"sources": [str(d.source) for d in drops]}, together)
+        finally:
+            connection.close()
+        whole = deidentify_drop(contract, source=together, target=staged, secret=secret, zones=zones)
+        if whole.residual:  # find which files hold it: each on its own
+            return {d.source_file: deidentify_drop(contract, source=d.source, target=d.target, secret=secret,
+                                                   zones=zones) for d in drops}
+        text_columns = _text_columns(contract)
+        outcomes = {}
+        connection = work_connection(Path(work), MEMORY_LIMIT)
+        try:
+            connection.execute(f"CREATE TABLE all_source AS SELECT * FROM read_parquet({sql_text(str(together))})")
+            connection.execute(f"CREATE TABLE all_scrubbed AS SELECT * FROM read_parquet({sql_text(str(staged))})")
+            for drop in drops:
+                literal = sql_text(drop.source_file)
+                connection.execute(f"CREATE OR REPLACE VIEW source AS SELECT * FROM all_source "
+                                   f"WHERE source_file = {literal}")
+                connection.execute(f"CREATE OR REPLACE VIEW scrubbed AS SELECT * FROM all_scrubbed "
+                                   f"WHERE source_file = {literal}")
+                rows = connection.execute("SELECT count(*) FROM scrubbed").fetchall()[0][0]
+                replaced = {}
+                if text_columns:
+                    after = placeholder_counts(connection, "scrubbed", text_columns)
+                    before = placeholder_counts(connection, "source", text_columns)
+                    replaced = _nonzero({kind: after.get(kind, 0) - before.get(kind, 0) for kind in after})
+                drop.target.parent.mkdir(parents=True, exist_ok=True)
+                copy_atomically(connection, "SELECT * FROM scrubbed ORDER BY source_row_number", {}, drop.target)
+                drop.target.with_suffix(".privacy.json").write_text(json.dumps(
+                    {"rows": rows, "replaced_in_text": replaced, "key_id": whole.key_id}), encoding="utf-8")
+                outcomes[drop.source_file] = DropDeidentification(rows, replaced, {}, whole.key_id, drop.target)
+        finally:
+            connection.close()
+    return outcomes
+
+
+
