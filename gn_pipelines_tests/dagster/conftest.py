@@ -7,6 +7,26 @@ import duckdb
 import pytest
 
 from gn_pipelines.processing import process_landing
+from gn_pipelines_tests.conftest import DAGSTER_STORAGES
+
+# Modules whose tests on a function-level `instance` also run on PostgreSQL, the instance of a
+# scaled-out platform (issue 13 item 6): what they check goes through the instance's records
+# (runs and their tags, check evaluations and metadata, partitions, pool slots, automation
+# cursors). Module-scoped platforms (isolated_platform) stay on SQLite: doubling them costs
+# minutes. test_collection and test_sensor mark themselves (`on_both_storages`). Added time:
+# docs/scaling-out.md "Tests".
+ALSO_ON_POSTGRES = frozenset({
+    "test_automation", "test_concurrency", "test_deidentification", "test_publication",
+    "test_quality_stage",
+})
+
+
+def pytest_generate_tests(metafunc):
+    module = metafunc.module.__name__.rpartition(".")[2]
+    marked = any("dagster_storage" in mark.args[0]
+                 for mark in metafunc.definition.iter_markers("parametrize"))
+    if module in ALSO_ON_POSTGRES and "dagster_storage" in metafunc.fixturenames and not marked:
+        metafunc.parametrize("dagster_storage", DAGSTER_STORAGES, indirect=True)
 
 
 @pytest.fixture
