@@ -10,15 +10,12 @@ from gn_pipelines.processing import process_landing
 from gn_pipelines_tests.conftest import DAGSTER_STORAGES
 
 # Modules whose tests on a function-level `instance` also run on PostgreSQL, the instance of a
-# scaled-out platform (issue 13 item 6): what they check goes through the instance's records
-# (runs and their tags, check evaluations and metadata, partitions, pool slots, automation
-# cursors). Module-scoped platforms (isolated_platform) stay on SQLite: doubling them costs
-# minutes. test_collection and test_sensor mark themselves (`on_both_storages`). Added time:
-# docs/scaling-out.md "Tests".
-ALSO_ON_POSTGRES = frozenset({
-    "test_automation", "test_concurrency", "test_deidentification", "test_publication",
-    "test_quality_stage",
-})
+# scaled-out platform (issue 13 item 6), where it is cheap: what they check goes through the
+# instance's records (check evaluations and their metadata, run tags, automation cursors).
+# test_collection and test_sensor mark themselves (`on_both_storages`). Left on SQLite for the
+# time they cost (docs/scaling-out.md "Tests"): concurrency, de-identification and publication
+# (PostgreSQL runs, pools and claims under load: e2e/test_scale_out.py).
+ALSO_ON_POSTGRES = frozenset({"test_automation", "test_quality_stage"})
 
 
 def pytest_generate_tests(metafunc):
