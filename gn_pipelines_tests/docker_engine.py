@@ -103,7 +103,7 @@ class RootFileSystem:
             for image_path, text in sorted(self.scripts.items()):
                 data = text.encode()
                 info = tarfile.TarInfo(image_path.lstrip("/"))
-                info.size, info.mode = len(data), 0o755
+                info.size, info.mode = len(data), 0o755 if "/bin/" in image_path else 0o644
                 archive.addfile(info, io.BytesIO(data))
 
 
