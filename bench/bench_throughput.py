@@ -436,7 +436,9 @@ def print_size(figures: dict) -> None:
                   f"{mib(m.largest_mib):>16}" + ("  STOPPED (--timeout): unfinished" if m.timed_out else ""))
     if figures.get("drop_line"):
         print(f"  process said: {figures['drop_line'][:300]}")
-    if "chain" in figures and "floor" in figures:
+    if "chain" in figures and "accepted" not in figures.get("drop_line", ""):
+        print(f"  {'ratio chain / floor':34}     none: the chain did not process the drop (see the line above)")
+    elif "chain" in figures and "floor" in figures:
         print(f"  {'ratio chain / floor':34} {figures['chain'].seconds / figures['floor'].seconds:8.1f}×"
               + (" or more" if figures["chain"].timed_out else "") +
               "   (target ≤ 4×; peak target < 2 GB)")
