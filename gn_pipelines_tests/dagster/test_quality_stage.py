@@ -150,4 +150,6 @@ def test_scorecard_and_freshness_name_providers(zones, process, instance):
     # a 시군 that never delivered is not late: it is listed as not delivering yet
     assert "48170" not in late and "48170" in evaluation.metadata["not_yet_delivering"].value
     assert "진주시" in evaluation.description
-    assert len(FRESHNESS_CHECKS) == 3
+    from gn_pipelines.datasets import CONTRACTS
+
+    assert len(FRESHNESS_CHECKS) == len(CONTRACTS)  # one per dataset, business_licences included
