@@ -159,7 +159,10 @@ class FileBudget:
     max_xlsx_cells: int = 5_000_000  # rows × columns of a sheet's range, declared or used
     max_xlsx_uncompressed_bytes: int = 512 * _MiB  # every part of the workbook, inflated
     max_compression_ratio: float = 200.0  # xlsx XML deflates 5-20×; zip bombs 1,000× and more
-    parser_memory_bytes: int = 2048 * _MiB  # RLIMIT_AS of the parsing process (virtual, not RSS)
+    # RLIMIT_AS of the parsing process: virtual, not RSS (DuckDB's own 1 GB memory_limit bounds
+    # RSS). DuckDB's threads and buffers reserve far more address space than they touch: a
+    # 340 MiB, 1M-row complaint file needs ~2.5 GiB of it, and 2 GiB refused it as out of memory.
+    parser_memory_bytes: int = 4096 * _MiB
     parser_cpu_seconds: int = 900
 
 
