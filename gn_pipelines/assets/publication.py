@@ -151,7 +151,8 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
             context.log.info(f"{build.name}: inputs unchanged since release {outcome.carried_from}; "
                              f"carried over ({len(copied)} chart(s) copied)")
         else:
-            built = build.build(source, draft.charts_dir)
+            built = build.build(source, draft.charts_dir,
+                                cache_dir=data_zones.restricted / "build_cache" / build.name)
             charts = built.charts
             for table, report in built.reports.items():
                 context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")

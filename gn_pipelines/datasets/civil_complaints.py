@@ -2,8 +2,13 @@
 Published as pseudonymised, k-anonymous records (their public copy at k = 10 without keys or
 text), monthly statistics per 시군 and category, and monthly keyword counts."""
 
+import hashlib
 import re
+import shutil
+import tempfile
 from functools import lru_cache
+from itertools import groupby
+from pathlib import Path
 from typing import Iterable
 
 from gn_pipelines.contracts.generalisation import GENERALISED, Ladder, Level, age_ladder, area_ladder, days_ladder, sex_ladder
@@ -256,11 +261,6 @@ GENERIC_COMPLAINT_WORDS = frozenset({
 _PLACEHOLDER = re.compile(r"\[[^\]]{1,20}\]")
 _BATCH = 2_000
 
-COMPLAINT_TEXTS_SQL = f"""
-SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month,
-       concat_ws(' ', title, body) AS text
-FROM complaint_drops WHERE received_at IS NOT NULL"""
-
 KEYWORDS_SQL = """
 CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
 WITH counts AS (
@@ -275,6 +275,7 @@ SELECT c.* FROM counts c JOIN vocabulary v USING (month, keyword)"""
 def _kiwi():
     from kiwipiepy import Kiwi  # loads its bundled model (about 1 s): only when text is counted
 
+    # one thread: Kiwi(num_workers=2) was no faster on the shared 2-core machine (docs/keywords.md)
     return Kiwi()
 
 
@@ -289,25 +290,116 @@ def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
     return nouns
 
 
-def _build_keywords_monthly(connection) -> None:
-    """`civil_complaint_keywords_monthly` in `connection` from the view `complaint_drops`."""
+# The nouns of each complaint file are tokenised once per (source_file, content_sha256) and kept
+# in the restricted zone (free-text derived: never published); each publication tokenises only
+# the files not seen before and counts in SQL over the cache joined to the current drops, so a
+# corrected file (new bytes) or one no longer delivered drops out of the counts.
+_FILES_SQL = "SELECT DISTINCT source_file, content_sha256 FROM complaint_drops WHERE received_at IS NOT NULL"
+_UNCACHED_TEXTS_SQL = """
+SELECT source_file, content_sha256, source_row_number, concat_ws(' ', title, body) AS text
+FROM complaint_drops JOIN uncached_files USING (source_file, content_sha256)
+WHERE received_at IS NOT NULL ORDER BY source_file, content_sha256, source_row_number"""
+_KEYWORDS_OF_DROPS_SQL = """
+CREATE OR REPLACE TEMP VIEW complaint_keywords AS
+SELECT {sigun} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, n.keyword
+FROM complaint_drops d JOIN {nouns} n USING (source_file, content_sha256, source_row_number)
+WHERE d.received_at IS NOT NULL"""
+
+
+@lru_cache(maxsize=1)
+def _nouns_schema():
     import pyarrow as pa
 
-    cursor = connection.execute(COMPLAINT_TEXTS_SQL)
-    codes, months, keywords = [], [], []
-    while batch := cursor.fetchmany(_BATCH):
-        for (code, month, _), nouns in zip(batch, complaint_nouns(row[2] for row in batch)):
-            codes += [code] * len(nouns)
-            months += [month] * len(nouns)
-            keywords += nouns
-    found = pa.table({"sigungu_code": pa.array(codes, pa.string()), "month": pa.array(months, pa.string()),
-                      "keyword": pa.array(keywords, pa.string())})
-    connection.register("complaint_keywords", found)
+    return pa.schema([("source_file", pa.string()), ("content_sha256", pa.string()),
+                      ("source_row_number", pa.int64()), ("keyword", pa.string())])
+
+
+def _noun_rule() -> str:
+    """What the cached nouns depend on besides the text: a new rule or model starts a new cache."""
+    from importlib.metadata import version
+
+    rule = f"kiwipiepy {version('kiwipiepy')}; NNG >= 2; {_PLACEHOLDER.pattern}; {sorted(GENERIC_COMPLAINT_WORDS)}"
+    return hashlib.sha256(rule.encode()).hexdigest()[:16]
+
+
+def _noun_file_name(source_file: str, content_sha256: str) -> str:
+    return hashlib.sha256(f"{source_file}\0{content_sha256}".encode()).hexdigest() + ".parquet"
+
+
+def _write_nouns(connection, chunks: list, target: Path) -> None:
+    """One file's nouns, written beside `target` and renamed: a killed run leaves no cache file."""
+    import pyarrow as pa
+
+    from gn_pipelines.ingest.parquet_io import copy_atomically
+
+    connection.register("nouns_of_file", pa.Table.from_batches(chunks, _nouns_schema()))
+    try:
+        copy_atomically(connection, "SELECT * FROM nouns_of_file", {}, target)
+    finally:
+        connection.unregister("nouns_of_file")
+
+
+def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, tokenise) -> None:
+    """Nouns of every row of `files` ((source_file, content_sha256)), one cache file per file."""
+    import pyarrow as pa
+
+    reader = connection.cursor()  # its own result set: `connection` writes while this one reads
+    reader.register("uncached_files", pa.table({"source_file": [f for f, _ in files],
+                                                "content_sha256": [s for _, s in files]}))
+    result = reader.execute(_UNCACHED_TEXTS_SQL)
+    current, chunks = None, []
+    while batch := result.fetchmany(_BATCH):
+        tokenised = zip(batch, tokenise(row[3] for row in batch))  # across files: one call per batch
+        for (source_file, content_sha256), rows in groupby(tokenised, key=lambda pair: pair[0][:2]):
+            if (source_file, content_sha256) != current:
+                if current is not None:
+                    _write_nouns(connection, chunks, cache / _noun_file_name(*current))
+                current, chunks = (source_file, content_sha256), []
+            row_numbers, keywords = [], []
+            for row, nouns in rows:
+                row_numbers += [row[2]] * len(nouns)
+                keywords += nouns
+            chunks.append(pa.record_batch([pa.array([source_file] * len(keywords), pa.string()),
+                                           pa.array([content_sha256] * len(keywords), pa.string()),
+                                           pa.array(row_numbers, pa.int64()), pa.array(keywords, pa.string())],
+                                          schema=_nouns_schema()))
+    if current is not None:
+        _write_nouns(connection, chunks, cache / _noun_file_name(*current))
+    reader.close()
+
+
+def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokenise=None) -> None:
+    """`civil_complaint_keywords_monthly` in `connection` from the view `complaint_drops` (with its
+    lineage columns). `cache_dir`: a restricted directory kept between builds for the nouns of
+    each complaint file (None: a throw-away one, every text tokenised). `tokenise`: texts → nouns."""
+    if cache_dir is None:
+        with tempfile.TemporaryDirectory(prefix="complaint-nouns-") as scratch:
+            return _build_keywords_monthly(connection, Path(scratch), tokenise=tokenise)
+    from gn_pipelines.ingest.casting import sql_text
+    from gn_pipelines.settings import make_private_directory
+
+    cache = make_private_directory(Path(cache_dir) / f"nouns-{_noun_rule()}")
+    for other in Path(cache_dir).glob("nouns-*"):
+        if other != cache:
+            shutil.rmtree(other)  # made under another rule: never read again
+    current = {_noun_file_name(f, s): (f, s) for f, s in connection.execute(_FILES_SQL).fetchall()}
+    kept = set()
+    for path in cache.iterdir():
+        if path.suffix == ".parquet" and path.name in current:
+            kept.add(path.name)
+        else:
+            path.unlink()  # a file replaced or withdrawn, or half a file of a killed run
+    missing = [key for name, key in current.items() if name not in kept]
+    if missing:
+        _tokenise_files(connection, missing, cache, tokenise or complaint_nouns)
+    nouns = (f"read_parquet({sql_text(str(cache / '*.parquet'))})" if current else
+             "(SELECT ''::VARCHAR AS source_file, '' AS content_sha256, 0::BIGINT AS source_row_number, "
+             "'' AS keyword WHERE false)")
+    connection.execute(_KEYWORDS_OF_DROPS_SQL.format(sigun=_SIGUN, nouns=nouns))
     try:
         connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH})
     finally:
-        connection.unregister("complaint_keywords")
-
+        connection.execute("DROP VIEW complaint_keywords")
 
 
 DATASET = Dataset(
@@ -321,6 +413,6 @@ DATASET = Dataset(
         # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
         Aggregate(CIVIL_COMPLAINT_KEYWORDS_MONTHLY, _build_keywords_monthly, "complaints", (),
                   ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
-                  source_view="complaint_drops"),
+                  source_view="complaint_drops", keeps_cache=True),
     ),
 )

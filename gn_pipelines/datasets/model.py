@@ -29,6 +29,9 @@ class Aggregate:
     dimensions: tuple[str, ...]
     complete_within: tuple[str, ...] | None = None  # see publish/suppression.py
     source_view: str = "drops"  # the view of the pseudonymised drops `build` reads
+    # build(connection, cache_dir): a restricted-zone directory of its own, kept between
+    # publications for what it derives from each drop once (never published)
+    keeps_cache: bool = False
 
 
 @dataclass(frozen=True)

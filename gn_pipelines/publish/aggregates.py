@@ -21,12 +21,16 @@ def suppression_spec(aggregate: Aggregate) -> SuppressionSpec:
                            complete_within=aggregate.complete_within)
 
 
-def build_aggregate(connection, aggregate: Aggregate | str) -> SuppressionReport:
+def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None) -> SuppressionReport:
     """A declared aggregate as table `aggregate.table.name` in `connection`, from the view
-    `aggregate.source_view` of the pseudonymised drops, small cells suppressed."""
+    `aggregate.source_view` of the pseudonymised drops, small cells suppressed. `cache_dir`: the
+    restricted directory an aggregate that `keeps_cache` keeps between builds (None: none kept)."""
     if isinstance(aggregate, str):
         aggregate = DECLARED_AGGREGATES[aggregate]
-    aggregate.build(connection)
+    if aggregate.keeps_cache:
+        aggregate.build(connection, cache_dir)
+    else:
+        aggregate.build(connection)
     return suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate))
 
 

@@ -34,8 +34,9 @@ class Built:
     charts: dict[str, Path] = field(default_factory=dict)  # table → a chart written for it
 
 
-# build(input, charts_dir): `input` is the Parquet file (RELEASED, SCORECARD) or glob (DROPS)
-Build = Callable[[Path, Path], Built]
+# build(input, charts_dir, cache_dir=None): `input` is the Parquet file (RELEASED, SCORECARD) or
+# glob (DROPS); `cache_dir` a restricted directory of the build's own, kept between publications
+Build = Callable[..., Built]
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class TableBuild:
 
 
 def _record_level(table: str) -> Build:
-    def build(source: Path, charts_dir: Path) -> Built:
+    def build(source: Path, charts_dir: Path, cache_dir: Path | None = None) -> Built:
         return Built({table: str(source)})
 
     return build
@@ -69,7 +70,7 @@ def _with_sigungu_name(frame):
 
 def _aggregate(aggregate) -> Build:
     """A declared aggregate over every drop, read as the view its build names, small cells suppressed."""
-    def build(drops: Path, charts_dir: Path) -> Built:
+    def build(drops: Path, charts_dir: Path, cache_dir: Path | None = None) -> Built:
         import duckdb
 
         from gn_pipelines.ingest.casting import sql_text
@@ -79,7 +80,7 @@ def _aggregate(aggregate) -> Build:
         with duckdb.connect() as connection:
             connection.execute(f"CREATE VIEW {aggregate.source_view} AS SELECT * FROM "
                                f"read_parquet({sql_text(str(drops))}, union_by_name = true)")
-            report = build_aggregate(connection, aggregate)
+            report = build_aggregate(connection, aggregate, cache_dir)
             frame = _with_sigungu_name(connection.execute(f"SELECT * FROM {table}").df())
         return Built({table: frame}, {table: aggregate.count_column}, {table: report})
 
@@ -88,7 +89,7 @@ def _aggregate(aggregate) -> Build:
 
 def _derived(derived) -> Build:
     """Tables computed together from a dataset's release, and the charts drawn beside them."""
-    def build(source: Path, charts_dir: Path) -> Built:
+    def build(source: Path, charts_dir: Path, cache_dir: Path | None = None) -> Built:
         import duckdb
 
         with duckdb.connect() as connection:

@@ -116,6 +116,9 @@ def test_open_data_holds_no_pseudonymised_record_or_free_text(published_sample):
     secrets = {s for s in [*records.stack(), *keys.recipient_key] if isinstance(s, str) and len(s) >= 8}
     keywords = _published(zones, "SELECT * FROM civil_complaint_keywords_monthly WHERE NOT suppressed")
     assert len(keywords) and (keywords.complaints >= 5).all()
+    # the nouns behind them stay in the restricted zone, owner-only, for the next publication
+    (nouns,) = (zones.restricted / "build_cache" / "civil_complaint_keywords_monthly").glob("nouns-*")
+    assert list(nouns.glob("*.parquet")) and not nouns.stat().st_mode & 0o077
     catalog = json.loads((zones.open_data / "catalog.json").read_text(encoding="utf-8"))
     assert {e["privacy_class"] for e in catalog["datasets"]} <= {"익명정보", "통계"}
     complaints = next(e for e in catalog["datasets"] if e["table_name"] == "civil_complaints")
