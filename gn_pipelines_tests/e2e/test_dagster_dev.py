@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from gn_pipelines.assets.publication import PUBLISHED_KEYS
 from gn_pipelines.sensors import RUN_KEY_TAG
 from gn_pipelines.settings import SETTLE_SECONDS_ENV
 from gn_pipelines_tests.e2e.conftest import Platform
@@ -171,8 +172,10 @@ def test_dagster_dev_collects_drops_from_the_landing_zone(platform, tmp_path):
         with platform.instance() as instance:
             by_file = dev.wait("the run of the renamed upload",
                                lambda: settled_runs(instance, expected | {uploading.relative}))
-        assert by_file[uploading.relative].tags[RUN_KEY_TAG] == (
-            f"sha256:{upload_sha256}:{uploading.relative.rsplit('/', 1)[0]}")
+        # its own batch (the others of its month were loaded): keyed by the file's bytes
+        renamed_run = by_file[uploading.relative]
+        assert renamed_run.tags[RUN_KEY_TAG].startswith("batch:civil_complaints:"), renamed_run.tags
+        assert renamed_run.tags["gn/content_sha256"] == upload_sha256, renamed_run.tags
         assert platform.row_counts("collected_civil_complaints", "rejected_rows") == {
             "collected_civil_complaints": 40 + 2, "rejected_rows": 1 + 1}
     finally:
@@ -290,7 +293,7 @@ def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tm
             complaints = published.execute("SELECT count(*) FROM civil_complaints").fetchall()[0][0]
             namji_years = published.execute(
                 "SELECT count(DISTINCT year) FROM nakdong_namji_target WHERE bod_mean_mg_l IS NOT NULL").fetchall()[0][0]
-        assert len(tables) == 10 and complaints > 100
+        assert len(tables) == len(PUBLISHED_KEYS) + 1 and complaints > 100  # and data_catalog
         assert namji_years >= 4  # several years of 남지 against its target
         assert (platform.zones.open_data / "index.html").is_file()
         assert (platform.zones.open_data / "nakdong_namji_bod_tp.png").is_file()
