@@ -3,6 +3,7 @@ Published as pseudonymised, k-anonymous records (their public copy at k = 10 wit
 text), monthly statistics per 시군 and category, and monthly keyword counts."""
 
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -322,21 +323,23 @@ def _noun_rule() -> str:
     return hashlib.sha256(rule.encode()).hexdigest()[:16]
 
 
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _noun_file_name(source_file: str, content_sha256: str) -> str:
     return hashlib.sha256(f"{source_file}\0{content_sha256}".encode()).hexdigest() + ".parquet"
 
 
-def _write_nouns(connection, chunks: list, target: Path) -> None:
+def _write_nouns(chunks: list, target: Path) -> None:
     """One file's nouns, written beside `target` and renamed: a killed run leaves no cache file."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    from gn_pipelines.ingest.parquet_io import copy_atomically
-
-    connection.register("nouns_of_file", pa.Table.from_batches(chunks, _nouns_schema()))
-    try:
-        copy_atomically(connection, "SELECT * FROM nouns_of_file", {}, target)
-    finally:
-        connection.unregister("nouns_of_file")
+    # pyarrow, not ingest's DuckDB helper: declarations sit below ingest (no import cycle)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    pq.write_table(pa.Table.from_batches(chunks, _nouns_schema()), partial, compression="zstd")
+    os.replace(partial, target)
 
 
 def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, tokenise) -> None:
@@ -353,7 +356,7 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
         for (source_file, content_sha256), rows in groupby(tokenised, key=lambda pair: pair[0][:2]):
             if (source_file, content_sha256) != current:
                 if current is not None:
-                    _write_nouns(connection, chunks, cache / _noun_file_name(*current))
+                    _write_nouns(chunks, cache / _noun_file_name(*current))
                 current, chunks = (source_file, content_sha256), []
             row_numbers, keywords = [], []
             for row, nouns in rows:
@@ -364,7 +367,7 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
                                            pa.array(row_numbers, pa.int64()), pa.array(keywords, pa.string())],
                                           schema=_nouns_schema()))
     if current is not None:
-        _write_nouns(connection, chunks, cache / _noun_file_name(*current))
+        _write_nouns(chunks, cache / _noun_file_name(*current))
     reader.close()
 
 
@@ -375,7 +378,6 @@ def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokeni
     if cache_dir is None:
         with tempfile.TemporaryDirectory(prefix="complaint-nouns-") as scratch:
             return _build_keywords_monthly(connection, Path(scratch), tokenise=tokenise)
-    from gn_pipelines.ingest.casting import sql_text
     from gn_pipelines.settings import make_private_directory
 
     cache = make_private_directory(Path(cache_dir) / f"nouns-{_noun_rule()}")
@@ -392,7 +394,7 @@ def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokeni
     missing = [key for name, key in current.items() if name not in kept]
     if missing:
         _tokenise_files(connection, missing, cache, tokenise or complaint_nouns)
-    nouns = (f"read_parquet({sql_text(str(cache / '*.parquet'))})" if current else
+    nouns = (f"read_parquet({_sql_literal(str(cache / '*.parquet'))})" if current else
              "(SELECT ''::VARCHAR AS source_file, '' AS content_sha256, 0::BIGINT AS source_row_number, "
              "'' AS keyword WHERE false)")
     connection.execute(_KEYWORDS_OF_DROPS_SQL.format(sigun=_SIGUN, nouns=nouns))
