@@ -6,7 +6,7 @@ the data lab may select, filter and group. Each dataset declares its tables with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gn_pipelines.contracts.generalisation import Ladder, exact_ladder
 from gn_pipelines.contracts.recipes import OPEN_DATA_K, PUBLISHED_K, PUBLISHED_L, SMALL_CELL_THRESHOLD
@@ -38,6 +38,14 @@ class PublicRelease:
     sensitive: tuple[str, ...] = ()
     k: int = PUBLIC_K
     l: int = 2
+
+
+@dataclass(frozen=True)
+class PortalListing:
+    """What data.go.kr shows on an API's page beyond the catalog (공공데이터 분류체계, 키워드)."""
+
+    classification: str  # 분류체계: "대분류 - 중분류"
+    keywords: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,8 @@ class PublishedTable:
     open_data_withheld: tuple[str, ...] = ()
     # A 가명정보 table reaches open data only through this (익명정보); without it, not at all.
     public_release: PublicRelease | None = None
+    # Required of every table (keyword-only): the portal lists no table under a default 분류.
+    portal: PortalListing = field(kw_only=True)
 
     def __post_init__(self) -> None:
         if self.privacy_class not in PRIVACY_CLASSES:

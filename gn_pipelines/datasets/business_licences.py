@@ -19,7 +19,8 @@ from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.contracts.published import (
-    ANONYMOUS, STATISTICS, PublishedTable, described, everything_but, sigungu_columns, suppression_columns,
+    ANONYMOUS, STATISTICS, PortalListing, PublishedTable, described, everything_but, sigungu_columns,
+    suppression_columns,
 )
 from gn_pipelines.contracts.recipes import (
     AREA_NAMES, GENERALISED, KEPT, PSEUDONYMISED, SMALL_CELL_THRESHOLD, Derived, Recipe, Release, dong_in_address,
@@ -202,6 +203,7 @@ BUSINESS_LICENCES = PublishedTable(
     ANONYMOUS, provider_column="sigungu_code",
     selectable=everything_but(_LICENCE_COLUMNS), filterable=everything_but(_LICENCE_COLUMNS),
     groupable=_LICENCE_DIMENSIONS, record_level_allowed=True,
+        portal=PortalListing("산업·통상·중소기업 - 산업·중소기업", ("인허가", "영업", "업종", "사업장", "익명정보")),
 )
 
 _YEARLY_COLUMNS = (
@@ -226,6 +228,7 @@ BUSINESS_LICENCES_YEARLY = PublishedTable(
     filterable=("sigungu_code", "sigungu_name", "service_name", "status", "year", "suppressed"),
     groupable=("sigungu_code", "sigungu_name", "service_name", "status", "year", "suppressed"),
     record_level_allowed=True,
+        portal=PortalListing("산업·통상·중소기업 - 산업·중소기업", ("인허가", "개업", "폐업", "업종", "시군", "연도별")),
 )
 
 _SIGUN = ("CASE WHEN sigungu_code IN ({}) THEN '{}' ELSE sigungu_code END"

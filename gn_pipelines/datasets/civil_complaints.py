@@ -16,7 +16,8 @@ from gn_pipelines.contracts.generalisation import GENERALISED, Ladder, Level, ag
 from gn_pipelines.contracts.identifiers import rrn_birth_year_sql, rrn_sex_sql
 from gn_pipelines.contracts.published import (
     PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, CHANGWON_SIGUN, K_ANONYMITY_TREATMENT, PublicRelease,
-    PublishedTable, described, everything_but, sigungu_columns, sigungu_name_sql, suppression_columns, text_ladder,
+    PortalListing, PublishedTable, described, everything_but, sigungu_columns, sigungu_name_sql, suppression_columns,
+    text_ladder,
 )
 from gn_pipelines.contracts.recipes import (
     AREA_NAMES, KEPT, PSEUDONYMISED, PUBLISHED_K, SMALL_CELL_THRESHOLD,
@@ -202,7 +203,8 @@ CIVIL_COMPLAINTS = PublishedTable(
             quasi_identifiers=(_public_area_of_complaints(), text_ladder("age_band"),
                                text_ladder("sex"), text_ladder("days_to_completion_band"),
                                text_ladder("days_to_completion")),
-            partition_by=("received_month",)))
+            partition_by=("received_month",)),
+        portal=PortalListing("일반공공행정 - 일반행정", ("민원", "시군", "처리기간", "익명정보")))
 
 CIVIL_COMPLAINTS_MONTHLY = PublishedTable(
         "civil_complaints_monthly", "시군별 월별 민원 통계", "Civil complaints by 시군, month and category",
@@ -214,7 +216,8 @@ CIVIL_COMPLAINTS_MONTHLY = PublishedTable(
         selectable=everything_but(_COMPLAINTS_MONTHLY_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "month", "category", "suppressed"),
         groupable=("sigungu_code", "sigungu_name", "month", "category", "suppressed"),
-        record_level_allowed=True)
+        record_level_allowed=True,
+        portal=PortalListing("일반공공행정 - 일반행정", ("민원", "시군", "월별", "처리기간", "처리율")))
 
 CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
         "civil_complaint_keywords_monthly", "시군별 월별 민원 핵심어 통계", "Civil complaint keywords by 시군 and month",
@@ -228,7 +231,8 @@ CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
         selectable=everything_but(_COMPLAINT_KEYWORDS_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "month", "keyword", "suppressed"),
         groupable=("sigungu_code", "sigungu_name", "month", "keyword", "suppressed"),
-        record_level_allowed=True)
+        record_level_allowed=True,
+        portal=PortalListing("일반공공행정 - 일반행정", ("민원", "키워드", "시군", "월별")))
 
 
 _SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"

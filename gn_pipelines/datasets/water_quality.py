@@ -2,7 +2,9 @@
 시군 on the river, as per-row drops or the 물환경정보시스템 export; no personal data. Published as
 cleaned measurements, annual grades by the 하천 생활환경기준 and the 남지 target."""
 
-from gn_pipelines.contracts.published import ANONYMOUS, STATISTICS, PublishedColumn, PublishedTable, described, everything_but
+from gn_pipelines.contracts.published import (
+    ANONYMOUS, STATISTICS, PortalListing, PublishedColumn, PublishedTable, described, everything_but,
+)
 from gn_pipelines.contracts.recipes import KEPT, Derived, Recipe, Release
 from gn_pipelines.contracts.water_quality import CONTRACT
 from gn_pipelines.datasets.model import Chart, Dataset, DerivedTables
@@ -91,7 +93,8 @@ WATER_QUALITY_MEASUREMENTS = PublishedTable(
         ANONYMOUS, provider_column="provider_code",
         selectable=everything_but(_MEASUREMENT_COLUMNS), filterable=everything_but(_MEASUREMENT_COLUMNS),
         groupable=("station_code", "station_name", "basin", "provider_code", "measured_on"),
-        record_level_allowed=True)
+        record_level_allowed=True,
+        portal=PortalListing("환경 - 수질", ("수질", "하천", "측정소", "BOD", "T-P", "측정값")))
 
 WATER_QUALITY_STATION_GRADES = PublishedTable(
         "water_quality_station_grades", "측정소별 연간 수질 등급", "Annual water quality grades per station",
@@ -102,7 +105,8 @@ WATER_QUALITY_STATION_GRADES = PublishedTable(
         STATISTICS, derived_from=("water_quality_measurements",),
         selectable=everything_but(_GRADE_COLUMNS), filterable=everything_but(_GRADE_COLUMNS),
         groupable=("station_code", "station_name", "year", "parameter", "grade", "enough_samples"),
-        record_level_allowed=True)
+        record_level_allowed=True,
+        portal=PortalListing("환경 - 수질", ("수질", "하천", "생활환경기준", "등급", "측정소")))
 
 NAKDONG_NAMJI_TARGET = PublishedTable(
         "nakdong_namji_target", "낙동강 남지 수질 목표 달성 현황", "Nakdong at 남지: progress to the target grade",
@@ -113,7 +117,8 @@ NAKDONG_NAMJI_TARGET = PublishedTable(
         STATISTICS, derived_from=("water_quality_measurements",),
         selectable=everything_but(_NAMJI_COLUMNS), filterable=everything_but(_NAMJI_COLUMNS),
         groupable=("year", "bod_grade", "tp_grade", "overall_grade", "meets_target"),
-        record_level_allowed=True)
+        record_level_allowed=True,
+        portal=PortalListing("환경 - 수질", ("낙동강", "남지", "목표수질", "BOD", "T-P")))
 
 
 

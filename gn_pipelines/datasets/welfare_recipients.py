@@ -7,7 +7,7 @@ from gn_pipelines.contracts.generalisation import (
 )
 from gn_pipelines.contracts.identifiers import rrn_birth_year_sql, rrn_sex_sql
 from gn_pipelines.contracts.published import (
-    PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, K_ANONYMITY_TREATMENT, PublicRelease, PublishedTable,
+    PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, K_ANONYMITY_TREATMENT, PublicRelease, PortalListing, PublishedTable,
     described, everything_but, sigungu_columns, suppression_columns, text_ladder,
 )
 from gn_pipelines.contracts.recipes import (
@@ -161,7 +161,8 @@ WELFARE_RECIPIENTS = PublishedTable(
             quasi_identifiers=(_public_area_of_welfare(), text_ladder("age_band"),
                                text_ladder("sex"), text_ladder("household_size_band")),
             partition_by=("reference_month",),
-            sensitive=("benefit_type", "amount_band", "disability")))
+            sensitive=("benefit_type", "amount_band", "disability")),
+        portal=PortalListing("사회복지 - 기초생활보장", ("복지", "수급자", "익명정보")))
 
 WELFARE_SUMMARY = PublishedTable(
         "welfare_summary", "복지 수급자 통계", "Welfare recipients summary",
@@ -173,7 +174,8 @@ WELFARE_SUMMARY = PublishedTable(
         selectable=everything_but(_WELFARE_SUMMARY_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "reference_month", "benefit_type", "age_band", "sex", "suppressed"),
         groupable=("sigungu_code", "sigungu_name", "reference_month", "benefit_type", "age_band", "sex", "suppressed"),
-        record_level_allowed=True)
+        record_level_allowed=True,
+        portal=PortalListing("사회복지 - 기초생활보장", ("복지", "수급자", "급여", "시군", "월별")))
 
 
 _SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
 from urllib.parse import quote
 
+from gn_pipelines.contracts.published import PortalListing
 from gn_pipelines.openapi import charts
 from gn_pipelines.openapi.keys import DEFAULT_DAILY_LIMIT
 from gn_pipelines.openapi.query import PageRequest, camel_case, query_page, table_filters
 from gn_pipelines.openapi.release import Release
+from gn_pipelines.publish.tables import PUBLISHED_TABLES_BY_NAME
 from gn_pipelines.water.standards import TARGET_GRADE, criterion
 
 DEPARTMENT = "경상남도 빅데이터분석센터 데이터개방팀"
@@ -26,27 +27,6 @@ GRADE_YEARS = 10  # the station grade matrix shows the last ten years held
 COMPLAINT_MONTHS = 12
 
 
-@dataclass(frozen=True)
-class ServiceInfo:
-    """What data.go.kr shows on an API's page beyond the catalog: 분류체계 and 키워드."""
-
-    classification: str
-    keywords: str
-
-
-SERVICES = {
-    "civil_complaints_monthly": ServiceInfo("일반공공행정 - 일반행정", "민원, 시군, 월별, 처리기간, 처리율"),
-    "civil_complaint_keywords_monthly": ServiceInfo("일반공공행정 - 일반행정", "민원, 키워드, 시군, 월별"),
-    "civil_complaints": ServiceInfo("일반공공행정 - 일반행정", "민원, 시군, 처리기간, 익명정보"),
-    "welfare_recipients": ServiceInfo("사회복지 - 기초생활보장", "복지, 수급자, 익명정보"),
-    "welfare_summary": ServiceInfo("사회복지 - 기초생활보장", "복지, 수급자, 급여, 시군, 월별"),
-    "water_quality_measurements": ServiceInfo("환경 - 수질", "수질, 하천, 측정소, BOD, T-P, 측정값"),
-    "water_quality_station_grades": ServiceInfo("환경 - 수질", "수질, 하천, 생활환경기준, 등급, 측정소"),
-    "nakdong_namji_target": ServiceInfo("환경 - 수질", "낙동강, 남지, 목표수질, BOD, T-P"),
-    "provider_scorecard": ServiceInfo("일반공공행정 - 정보화", "자료품질, 제출현황, 시군"),
-    "data_catalog": ServiceInfo("일반공공행정 - 정보화", "데이터목록, 메타데이터"),
-}
-DEFAULT_SERVICE = ServiceInfo("일반공공행정 - 정보화", "경상남도, 공공데이터")
 
 STYLE = """
 body { font-family: "Malgun Gothic", "Apple SD Gothic Neo", "Noto Sans KR", sans-serif; margin: 0; color: #222;
@@ -66,8 +46,14 @@ section { margin: 1.5rem 0; } svg.chart { max-width: 100%; height: auto; display
 """
 
 
-def service_info(table: str) -> ServiceInfo:
-    return SERVICES.get(table, DEFAULT_SERVICE)
+# A table of an older release that is no longer declared still gets a page.
+UNDECLARED_LISTING = PortalListing("일반공공행정 - 정보화", ("경상남도", "공공데이터"))
+
+
+def service_info(table: str) -> PortalListing:
+    """The table's 분류체계 and 키워드, as its declaration gives them."""
+    declared = PUBLISHED_TABLES_BY_NAME.get(table)
+    return declared.portal if declared else UNDECLARED_LISTING
 
 
 def _page(title: str, body: str) -> str:
@@ -94,7 +80,7 @@ def metadata(entry: dict, registered: str | None) -> list[tuple[str, str]]:
         ("분류체계", info.classification),
         ("제공기관", f"경상남도 빅데이터분석센터 (원천: {entry.get('providers', '')})"),
         ("관리부서", DEPARTMENT),
-        ("키워드", info.keywords),
+        ("키워드", ", ".join(info.keywords)),
         ("등록일", registered or "-"),
         ("수정일", entry.get("last_updated", "-")),
         ("단위", entry.get("grain", "")),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from gn_pipelines.contracts.published import (  # noqa: F401 (the declarations' API, used across publish/ and datalab/)
     ANONYMOUS, LICENCE, OPEN_PRIVACY_CLASSES, PRIVACY_CLASSES, PSEUDONYMOUS, PUBLIC_K, STATISTICS,
-    PublicRelease, PublishedColumn, PublishedTable, described, everything_but,
+    PortalListing, PublicRelease, PublishedColumn, PublishedTable, described, everything_but,
 )
 from gn_pipelines.contracts.recipes import SMALL_CELL_THRESHOLD  # noqa: F401
 from gn_pipelines.datasets import CONTRACTS, dataset_tables
@@ -59,7 +59,8 @@ PROVIDER_SCORECARD = PublishedTable(
         STATISTICS, provider_column="provider_code",
         selectable=everything_but(_SCORECARD_COLUMNS), filterable=everything_but(_SCORECARD_COLUMNS),
         groupable=("provider_code", "provider_name", "dataset", "month"),
-        record_level_allowed=True)
+        record_level_allowed=True,
+        portal=PortalListing("일반공공행정 - 정보화", ("자료품질", "제출현황", "시군")))
 
 DATA_CATALOG = PublishedTable(
         "data_catalog", "데이터 목록", "Data catalog",
@@ -68,7 +69,8 @@ DATA_CATALOG = PublishedTable(
         "one published table", _CATALOG_COLUMNS, (),
         "개인정보 없음(메타데이터).",
         ANONYMOUS, selectable=everything_but(_CATALOG_COLUMNS), filterable=("table_name", "licence", "privacy_class"),
-        groupable=("licence", "privacy_class"), record_level_allowed=True)
+        groupable=("licence", "privacy_class"), record_level_allowed=True,
+        portal=PortalListing("일반공공행정 - 정보화", ("데이터목록", "메타데이터")))
 
 PUBLISHED_TABLES: tuple[PublishedTable, ...] = (*dataset_tables(), PROVIDER_SCORECARD, DATA_CATALOG)
 OPEN_DATA_TABLES: tuple[PublishedTable, ...] = tuple(t for t in PUBLISHED_TABLES if t.open_privacy_class)
