@@ -7,15 +7,18 @@ hashing is switched off: together that keeps a 1M-row drop within the stage's ti
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import os
+import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from gn_pipelines.contracts.model import QualityRule, RuleKind
 from gn_pipelines.ingest.collect import mask_value
+from gn_pipelines.seoul_time import seoul_text
 
 RULE_META_KEY = "gn_rule"
 SAMPLE_SIZE = 5
@@ -103,11 +106,14 @@ def _context():
     return _CONTEXT
 
 
-def validate_frame(frame: pd.DataFrame, rules: tuple[QualityRule, ...], suite_name: str):
+def validate_frame(frame: pd.DataFrame, rules: tuple[QualityRule, ...], suite_name: str,
+                   run_name: str | None = None):
     """Run the suite on `frame`; returns (GX validation result, outcomes by rule name). The cached
-    context gets a suite, asset and validation definition of its own for this call, removed after."""
+    context gets a suite, asset and validation definition of its own for this call, removed after.
+    `run_name` is the page's "Run Name" (GX shows "__none__" without one)."""
     _quiet_gx()
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
     context = _context()
     name = f"{suite_name}.{os.getpid()}.{next(_RUNS)}"  # unique: the context lives as long as the process
@@ -119,7 +125,10 @@ def validate_frame(frame: pd.DataFrame, rules: tuple[QualityRule, ...], suite_na
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
     try:
-        result = validation.run(batch_parameters={"dataframe": frame},
+        # run_time stays UTC, GX's own: its pages print any run_time with a literal "Z"
+        # (render_page shows it in Seoul); given, so that GX never parses run_name as a time
+        run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
+        result = validation.run(batch_parameters={"dataframe": frame}, run_id=run_id,
                                 result_format={"result_format": "SUMMARY",
                                                "partial_unexpected_count": SAMPLE_SIZE})
     finally:
@@ -169,7 +178,24 @@ def render_page(result, masked_columns: set[str]) -> str:
         if columns & masked_columns and expectation_result.result:
             _mask_result(expectation_result.result)
     document = ValidationResultsPageRenderer().render(result)
-    return DefaultJinjaPageView().render(document)
+    return in_seoul_time(DefaultJinjaPageView().render(document))
+
+
+# GX renders its times in UTC with a literal "Z", whatever their zone: the run time as
+# 2026-12-06T02:09:20(.758516)Z (page title, Info table), the load time as 20261206T020920.411121Z
+# (batch markers); no setting changes that, so the rendered page is rewritten in Seoul time.
+_GX_UTC_TIME = re.compile(
+    r"\b(\d{4})-?(\d{2})-?(\d{2})T(\d{2}):?(\d{2}):?(\d{2})(?:\.(\d{1,6}))?Z\b")
+
+
+def in_seoul_time(page: str) -> str:
+    """Every UTC time GX wrote on `page`, as `2026-12-06 11:09:20 KST`."""
+    def seoul(match: re.Match) -> str:
+        *fields, fraction = match.groups()
+        instant = dt.datetime(*map(int, fields), int((fraction or "0").ljust(6, "0")), tzinfo=dt.timezone.utc)
+        return seoul_text(instant)
+
+    return _GX_UTC_TIME.sub(seoul, page)
 
 
 def _mask_result(result: dict) -> None:

@@ -10,13 +10,11 @@ import json
 import os
 import re
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from gn_pipelines.ingest.collect import staged_name
 from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK, PARSEABLE_CHECK
+from gn_pipelines.seoul_time import in_seoul, now_in_seoul, seoul_iso, seoul_stamp
 from gn_pipelines.settings import DataZones
-
-SEOUL = ZoneInfo("Asia/Seoul")
 
 
 def reports_root(zones: DataZones) -> Path:
@@ -28,18 +26,20 @@ def write_batch_report(zones: DataZones, batch, gx_result, masked_columns: set[s
     results), record a summary per file beside it for the index, refresh the index."""
     from gn_pipelines.quality.gx_suite import render_page
 
-    stamp = dt.datetime.now(dt.timezone.utc)
+    stamp = now_in_seoul()
+    # named on Seoul's clock like every time people read (20261206T110920-785360KST.html)
+    page_name = seoul_stamp(stamp)
     folder = reports_root(zones) / batch.dataset / BATCH_FOLDER / staged_name(batch.label or "batch")
-    page = folder / f"{stamp:%Y%m%dT%H%M%S%f}.html"
+    page = folder / f"{page_name}.html"
     index_href = os.path.relpath(reports_root(zones) / "index.html", page.parent)
     rendered = offline_page(render_page(gx_result, masked_columns), Path(index_href).as_posix())
     _write_atomically(page, _with_file_table(rendered, batch))
     summaries = []
     for outcome in batch.files:
         summary = (reports_root(zones) / outcome.dataset / outcome.provider_code
-                   / staged_name(Path(outcome.source_file).name) / f"{stamp:%Y%m%dT%H%M%S%f}.json")
+                   / staged_name(Path(outcome.source_file).name) / f"{page_name}.json")
         summaries.append({
-            "validated_at": stamp.isoformat(), "dataset": outcome.dataset,
+            "validated_at": seoul_iso(stamp), "dataset": outcome.dataset,
             "provider_code": outcome.provider_code, "source_file": outcome.source_file,
             "rows_passed": outcome.rows_passed, "rows_quarantined": outcome.rows_quarantined,
             "quarantined_whole": outcome.quarantined_whole, "failed_checks": failed_checks(outcome),
@@ -47,7 +47,7 @@ def write_batch_report(zones: DataZones, batch, gx_result, masked_columns: set[s
         })
         _write_atomically(summary, json.dumps(summaries[-1], ensure_ascii=False))
     _write_atomically(page.with_suffix(".json"), json.dumps(
-        {"validated_at": stamp.isoformat(), "dataset": batch.dataset, "batch": batch.label, "files": summaries},
+        {"validated_at": seoul_iso(stamp), "dataset": batch.dataset, "batch": batch.label, "files": summaries},
         ensure_ascii=False))
     write_index(zones)
     return page
@@ -154,7 +154,8 @@ def write_index(zones: DataZones) -> Path:
             entries.append((json.loads(summary.read_text(encoding="utf-8")), summary.with_suffix(".html")))
         except (OSError, json.JSONDecodeError):
             continue  # a page being written by another run right now
-    entries.sort(key=lambda e: e[0]["validated_at"], reverse=True)
+    # by instant: summaries of earlier versions carry UTC offsets, newer ones KST
+    entries.sort(key=lambda e: dt.datetime.fromisoformat(e[0]["validated_at"]), reverse=True)
     rows = "\n".join(_index_row(entry, entry.get("page") or page.relative_to(root).as_posix())
                      for entry, page in entries)
     index = root / "index.html"
@@ -165,7 +166,7 @@ def write_index(zones: DataZones) -> Path:
 def _index_row(entry: dict, link: str) -> str:
     verdict = "전체 격리 quarantined whole" if entry["quarantined_whole"] else "통과 passed"
     failed = ", ".join(entry["failed_checks"]) or "—"
-    validated_at = dt.datetime.fromisoformat(entry["validated_at"]).astimezone(SEOUL)
+    validated_at = in_seoul(dt.datetime.fromisoformat(entry["validated_at"]))  # the column says KST
     cells = (f"{validated_at:%Y-%m-%d %H:%M:%S}", entry["dataset"], entry["provider_code"],
              entry["source_file"], verdict, str(entry["rows_passed"]), str(entry["rows_quarantined"]), failed)
     tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)

@@ -13,6 +13,7 @@ from gn_pipelines.contracts import DatasetContract
 
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.reference import PROVIDERS_BY_CODE
+from gn_pipelines.seoul_time import seoul_text
 
 TOP_CHECKS = 3
 
@@ -130,6 +131,6 @@ def provider_freshness(connection, contract: DatasetContract, now: dt.datetime) 
     for code in allowed:
         delivered = last.get(code)
         if delivered is not None and delivered < deadline:
-            late[code] = delivered.astimezone(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%d %H:%M KST")
+            late[code] = seoul_text(delivered, seconds=False)
     waiting = tuple(code for code in allowed if code not in last)
     return Freshness(contract.name, late, now, contract.interval_hours, waiting)

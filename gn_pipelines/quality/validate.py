@@ -354,7 +354,8 @@ def _validate_with_gx(frame, rules: tuple[QualityRule, ...], contract: DatasetCo
                       batch: BatchValidation):
     from gn_pipelines.quality.gx_suite import validate_frame
 
-    result, by_rule = validate_frame(frame, _per_file_rules(rules), contract.name)
+    result, by_rule = validate_frame(frame, _per_file_rules(rules), contract.name,
+                                     run_name=f"{contract.name} {batch.label}".strip())
     for i, rule_result in enumerate(batch.results):
         gx = by_rule.get(rule_result.rule.name)
         if gx is None:

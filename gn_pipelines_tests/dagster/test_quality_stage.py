@@ -9,6 +9,7 @@ from gn_pipelines.assets.scorecard import FRESHNESS_CHECKS, freshness_check_name
 from gn_pipelines.assets.validation import validated_asset_key
 from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
+from gn_pipelines_tests.seoul_times import utc_times
 
 DATASET = "civil_complaints"
 VALIDATED, PSEUDONYMISED = validated_asset_key(DATASET), pseudonymised_asset_key(DATASET)
@@ -126,6 +127,9 @@ def test_reports_exist_and_are_linked_from_the_checks(zones, process, instance):
     assert sample and rrn not in str(sample) and sample[0]["resident_reg_no"].startswith("9*")
     index = (zones.restricted / "quality" / "reports" / "index.html").read_text(encoding="utf-8")
     assert page.relative_to(zones.restricted / "quality" / "reports").as_posix() in index
+    # the GX page, its name, the index and the logs in Seoul time (GX itself writes UTC)
+    assert page.name.endswith("KST.html") and " KST" in page.read_text(encoding="utf-8")
+    assert not utc_times(zones.root), utc_times(zones.root)[:10]
 
 
 def test_scorecard_and_freshness_name_providers(zones, process, instance):

@@ -29,6 +29,7 @@ from gn_pipelines_tests.e2e.drops import (
     misplaced,
     welfare_48170_cp949,
 )
+from gn_pipelines_tests.seoul_times import utc_times
 
 # The whole scenario; the sensor ticks every 15 s. Generous: beside another test worker on
 # two cores, with automation runs launched too, the first files took 108 s to settle.
@@ -298,6 +299,8 @@ def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tm
         assert (platform.zones.open_data / "index.html").is_file()
         assert (platform.zones.open_data / "nakdong_namji_bod_tp.png").is_file()
         assert not html_problems(platform.zones.root), html_problems(platform.zones.root)[:10]
+        # one timezone in everything people read: pages, records, registers, file names
+        assert not utc_times(platform.zones.root), utc_times(platform.zones.root)[:10]
 
         # SIGTERM to the command alone (as a service manager sends it) ends everything it started
         started = descendants(dev.process.pid) | {dev.process.pid}

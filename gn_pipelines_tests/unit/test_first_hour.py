@@ -1,11 +1,13 @@
 """What a newcomer meets first: the sample dated relative to today, the SQL shell, report pages
-that work offline, the chart's Korean font."""
+that work offline and read in Seoul time, the chart's Korean font."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
-from datetime import date, datetime, timedelta
+import re
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +19,7 @@ from gn_pipelines.quality.reports import offline_page
 from gn_pipelines.sql_shell import connect, shell
 from gn_pipelines.synth.command import LATE_PROVIDER, write_sample_drops
 from gn_pipelines.water.chart import korean_font
+from gn_pipelines_tests.seoul_times import UTC_TIME, utc_times
 
 NOW = datetime(2026, 7, 15, 10, 30, tzinfo=ZoneInfo("Asia/Seoul"))
 
@@ -139,6 +142,62 @@ def test_report_pages_need_nothing_from_the_network(tmp_path):
     assert page.count('href="../../../index.html"') == 2  # "Home" and the logo go to the report index
     assert "civil_complaints.48740" in page and "expectations/" not in page
     assert "values must never be null." in page and "<style>" in page
+
+
+def test_gx_times_on_a_report_page_read_in_seoul():
+    from gn_pipelines.quality.gx_suite import in_seoul_time
+
+    # as GX 1.x writes them: page title, the Info table's run time, the batch's load time
+    page = ("<li>Validations / s / civil_complaints 2026-12 / 2026-12-06T15:09:20.758516Z</li>"
+            "<td>2026-12-06T15:09:20Z</td><span>20261206T150920.411121Z</span>")
+    shown = in_seoul_time(page)
+    assert shown.count("2026-12-07 00:09:20 KST") == 3 and not UTC_TIME.search(shown), shown
+
+
+def test_a_rendered_gx_page_names_its_run_and_shows_no_utc_time(monkeypatch):
+    from gn_pipelines.contracts.model import QualityRule, RuleKind
+    from gn_pipelines.quality.gx_suite import render_page, validate_frame
+
+    monkeypatch.setenv("TZ", "UTC")  # a server's usual zone
+    rule = QualityRule("district_present", RuleKind.NOT_NULL, ("district",), "district must be present")
+    result, _ = validate_frame(pd.DataFrame({"district": ["창원시", None]}), (rule,), "kst_test",
+                               run_name="civil_complaints 2026-12")
+    before = datetime.now(ZoneInfo("Asia/Seoul")).replace(microsecond=0)
+    page = render_page(result, masked_columns=set())
+    assert not UTC_TIME.search(page), UTC_TIME.search(page)
+    assert "civil_complaints 2026-12" in page and "__none__" not in page
+    shown = {datetime.strptime(t, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Asia/Seoul"))
+             for t in re.findall(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) KST", page)}
+    assert shown and all(abs((t - before).total_seconds()) < 120 for t in shown), shown
+
+
+def test_report_files_are_named_and_dated_in_seoul(tmp_path):
+    from gn_pipelines.ingest.drop_log import append_record
+    from gn_pipelines.seoul_time import seoul_stamp
+
+    record = append_record(tmp_path / "log", {"dataset": "d"})
+    (written,) = (tmp_path / "log").iterdir()
+    assert record["recorded_at"].endswith("+09:00") and written.name.startswith(
+        seoul_stamp(datetime.fromisoformat(record["recorded_at"])))
+    assert seoul_stamp(datetime(2026, 12, 6, 15, 9, 20, 785360, tzinfo=timezone.utc)) == "20261207T000920-785360KST"
+    assert not utc_times(tmp_path), utc_times(tmp_path)
+
+
+def test_the_report_index_orders_by_instant_across_zones(tmp_path):
+    from gn_pipelines.quality.reports import reports_root, write_index
+    from gn_pipelines.settings import DataZones
+
+    zones = DataZones(tmp_path)
+    summary = {"dataset": "civil_complaints", "provider_code": "48740", "rows_passed": 1, "rows_quarantined": 0,
+               "quarantined_whole": False, "failed_checks": []}
+    # an earlier version's summary (UTC) is later in time than a KST one whose text sorts after it
+    for name, at in (("utc", "2026-07-15T02:00:00+00:00"), ("kst", "2026-07-15T10:30:00+09:00")):
+        target = reports_root(zones) / "civil_complaints" / "48740" / f"{name}.csv" / f"{name}.json"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(summary | {"validated_at": at, "source_file": f"48740/{name}.csv"}))
+    index = write_index(zones).read_text(encoding="utf-8")
+    assert index.index("2026-07-15 11:00:00") < index.index("2026-07-15 10:30:00") < index.index("kst.csv") \
+        and index.index("utc.csv") < index.index("kst.csv")
 
 
 def test_the_chart_has_a_korean_font_from_a_pip_package():
