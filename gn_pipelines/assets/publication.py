@@ -23,6 +23,7 @@ from gn_pipelines.assets.deidentification import (
 from gn_pipelines.assets.scorecard import SCORECARD_KEY
 from gn_pipelines.publish.builds import DROPS, RELEASED, TableBuild, table_builds
 from gn_pipelines.resources import DataZonesResource
+from gn_pipelines.seoul_time import seoul_iso
 
 PUBLISHED_GROUP = "published"
 OPEN_DATA_GROUP = "open_data"
@@ -92,7 +93,7 @@ def gate_events(outcome, zones, draft, build: TableBuild, row_counts: dict[str, 
         if outcome.passed:
             metadata["dagster/row_count"] = row_counts.get(table, 0)
         if outcome.publication is not None:
-            metadata["published_at"] = outcome.publication.published_at.isoformat()
+            metadata["published_at"] = seoul_iso(outcome.publication.published_at)
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
         yield dg.AssetCheckResult(
             asset_key=key, check_name=RESIDUAL_CHECK, passed=not verdict.residual_identifiers,

@@ -17,6 +17,7 @@ from typing import Any, Mapping
 import yaml
 
 from gn_pipelines.publish.tables import PSEUDONYMOUS, PUBLISHED_TABLES_BY_NAME, STATISTICS, PublishedTable
+from gn_pipelines.seoul_time import in_seoul
 
 # The use period of an extract (PIPC 가명정보 처리 가이드라인: a stated period, then destruction).
 DEFAULT_PERIOD_DAYS = 30
@@ -65,7 +66,7 @@ class ExtractRequest:
         """The given id if it is a safe folder name, else the date and a hash of what is asked."""
         if self.given_id and _REQUEST_ID.fullmatch(self.given_id):
             return self.given_id
-        return f"{self.requested_at:%Y%m%d}-{hashlib.sha256(self.canonical().encode()).hexdigest()[:10]}"
+        return f"{in_seoul(self.requested_at):%Y%m%d}-{hashlib.sha256(self.canonical().encode()).hexdigest()[:10]}"
 
     def canonical(self) -> str:
         """What is asked, as stable JSON (the hash of the derived request id)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.ingest.batch import BatchFile
+from gn_pipelines.seoul_time import seoul_iso
 from gn_pipelines.settings import DataZones
 
 
@@ -66,6 +67,6 @@ def collect_batch(contract: DatasetContract, files: list[BatchFile], *, zones: D
 def landed_at(path: Path) -> str | None:
     """When the file arrived in the landing zone (its modification time), for on-time checks."""
     try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat()
+        return seoul_iso(dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc))
     except FileNotFoundError:
         return None

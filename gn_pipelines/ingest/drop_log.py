@@ -6,11 +6,12 @@ touching a shared database; the restricted warehouse reads them as the `drop_log
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import uuid
 from pathlib import Path
+
+from gn_pipelines.seoul_time import now_in_seoul, seoul_iso, seoul_stamp
 
 DROP_LOG_FIELDS = (
     "event_id", "recorded_at", "dataset", "provider_code", "source_file", "file_name",
@@ -36,11 +37,11 @@ def record_drop(restricted_root: Path, **fields) -> dict:
 
 def append_record(directory: Path, record: dict) -> dict:
     """Write `record` as a new JSON file in `directory` (atomically), stamped and given an id."""
-    recorded_at = dt.datetime.now(dt.timezone.utc)
+    recorded_at = now_in_seoul()  # in the file and its name: people browse these folders too
     record["event_id"] = record.get("event_id") or uuid.uuid4().hex
-    record["recorded_at"] = recorded_at.isoformat()
+    record["recorded_at"] = seoul_iso(recorded_at)
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f"{recorded_at:%Y%m%dT%H%M%S%f}_{record['event_id'][:12]}.json"
+    target = directory / f"{seoul_stamp(recorded_at)}_{record['event_id'][:12]}.json"
     partial = target.with_suffix(".partial")
     partial.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
     os.replace(partial, target)

@@ -103,11 +103,11 @@ def write_key_in_force(zones: DataZones, record: KeyInForce) -> None:
 
 def require_key_in_force(zones: DataZones, key_id: str, *, run_id: str | None) -> KeyInForce:
     """Record `key_id` as the data root's key if none is; refuse any other key (one person, one pseudonym)."""
-    import datetime as dt
+    from gn_pipelines.seoul_time import now_in_seoul, seoul_iso
 
     current = key_in_force(zones)
     if current is None:
-        current = KeyInForce(key_id, dt.datetime.now(dt.timezone.utc).isoformat(), run_id)
+        current = KeyInForce(key_id, seoul_iso(now_in_seoul()), run_id)
         write_key_in_force(zones, current)
         return current
     if current.rekey_to:

@@ -8,7 +8,6 @@ two keys. An interrupted rekey is finished by running it again with the same new
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from gn_pipelines.privacy.key_custody import (
     log_key_use,
     write_key_in_force,
 )
+from gn_pipelines.seoul_time import now_in_seoul, seoul_iso
 from gn_pipelines.settings import DataZones
 
 
@@ -64,7 +64,7 @@ def rekey(zones: DataZones, secret: bytes, *, run_id: str | None = None) -> Reke
     if current and current.rekey_to and current.rekey_to != new_id:
         raise KeyCustodyError(f"a rekey to key {current.rekey_to} was interrupted: finish it with that key first")
     old_id = current.key_id if current else None
-    started = dt.datetime.now(dt.timezone.utc).isoformat()
+    started = seoul_iso(now_in_seoul())
     write_key_in_force(zones, KeyInForce(old_id or new_id, started, run_id, rekey_to=new_id))
     log_key_use(zones, key_id=new_id, run_id=run_id, stage=f"rekey from {old_id or 'none'}")
     staging = zones.restricted / "rekey_staging"
@@ -81,5 +81,5 @@ def rekey(zones: DataZones, secret: bytes, *, run_id: str | None = None) -> Reke
         os.replace(staged.with_suffix(".privacy.json"), target.with_suffix(".privacy.json"))
         os.replace(staged, target)
     shutil.rmtree(staging, ignore_errors=True)
-    write_key_in_force(zones, KeyInForce(new_id, dt.datetime.now(dt.timezone.utc).isoformat(), run_id))
+    write_key_in_force(zones, KeyInForce(new_id, seoul_iso(now_in_seoul()), run_id))
     return RekeyOutcome(old_id, new_id, len(moves))

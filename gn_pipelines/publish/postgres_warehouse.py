@@ -127,7 +127,12 @@ def _release_id(published_db: Path) -> str:
     """The release directory's name (`releases/<id>/published.duckdb`), else the file's mtime."""
     if published_db.parent.parent.name == "releases":
         return published_db.parent.name
-    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(published_db.stat().st_mtime))
+    from datetime import datetime, timezone
+
+    from gn_pipelines.seoul_time import in_seoul
+
+    # on Seoul's clock, as the release directories are named
+    return f"{in_seoul(datetime.fromtimestamp(published_db.stat().st_mtime, timezone.utc)):%Y%m%dT%H%M%S}"
 
 
 def _libpq_url(url: str) -> str:
