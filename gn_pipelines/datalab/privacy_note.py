@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from gn_pipelines.datalab.request import ExtractRequest
 from gn_pipelines.publish.tables import LICENCE, SMALL_CELL_THRESHOLD, PublishedTable
+from gn_pipelines.seoul_time import seoul_text
 
 
 def _filters(request: ExtractRequest) -> str:
@@ -48,7 +49,7 @@ def privacy_note(request: ExtractRequest, table: PublishedTable, rows: int, prim
 {_filters(request)}
 
 ## 적용한 조치 (what was applied)
-- 원천: 공개 웨어하우스(`published.duckdb`)만 읽기 전용으로 사용; 테이블 최종 갱신 {last_updated or '알 수 없음'}
+- 원천: 공개 웨어하우스(`published.duckdb`)만 읽기 전용으로 사용; 테이블 최종 갱신 {seoul_text(last_updated) if last_updated else '알 수 없음'}
 - 원천 테이블의 개인정보 처리: {table.privacy_treatment}
 - 가명키와 자유기재 항목(제목, 내용)은 선택, 조건, 집계에 사용할 수 없습니다.
 {suppression}

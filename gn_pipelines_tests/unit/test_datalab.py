@@ -4,6 +4,7 @@ the adequacy review of 가명정보 rows, differencing, destruction after the pe
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,7 @@ from gn_pipelines.datalab.ledger import export_register_csv, register
 from gn_pipelines.datalab.lifecycle import ReviewRefused, destroy_expired, review_request
 from gn_pipelines.datalab.request import load_request, parse_request
 from gn_pipelines.publish.warehouse import publish
+from gn_pipelines_tests.seoul_times import UTC_TIME
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "gn_pipelines" / "datalab" / "example_request.yaml"
 
@@ -113,6 +115,7 @@ def test_grouped_extract_suppresses_small_cells_and_protects_margins(published):
     assert pd.read_parquet(outcome.directory / "extract.parquet").shape == result.shape
     note = (outcome.directory / "privacy_note.md").read_text(encoding="utf-8")
     assert "김분석" in note and "category = '환경·위생'" in note and f"secondary {outcome.secondary_suppressed_cells}" in note
+    assert re.search(r"최종 갱신 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} KST", note) and not UTC_TIME.search(note)
     assert audit(zones) == [(outcome.request_id, "granted", None, outcome.rows)]
 
 

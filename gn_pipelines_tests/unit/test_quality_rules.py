@@ -26,6 +26,7 @@ from gn_pipelines.synth import (
 )
 from gn_pipelines.water.tributary import convert_tributary_workbook
 from gn_pipelines_tests.drops import csv_bytes, sample_rows
+from gn_pipelines_tests.seoul_times import UTC_TIME
 
 # pandas warns that the phone pattern has capture groups when GX searches with it: harmless
 pytestmark = pytest.mark.filterwarnings("ignore:This pattern is interpreted as a regular expression")
@@ -368,6 +369,8 @@ def test_the_report_page_is_html_and_shows_no_personal_value(planted_drops, data
         planted.add(drop_rows(dataset, start + 4)[start + 3][header])
     index = (page.parents[3] / "index.html").read_text(encoding="utf-8")
     summary = page.with_suffix(".json").read_text(encoding="utf-8")
+    # times in Seoul: GX's own (run, load) and the rows' values alike
+    assert " KST" in text and [m.group(0) for m in UTC_TIME.finditer(text + index + summary)] == []
     for document in (text, index, summary):
         assert {value for value in planted if value in document} == set()
     for result in drop.outcome.results:  # the samples the UI shows are masked too
