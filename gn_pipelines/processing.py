@@ -17,7 +17,7 @@ import dagster as dg
 # not exported by `dagster` itself: the error the run storage raises for a run id already stored
 from dagster._core.errors import DagsterRunAlreadyExists
 
-from gn_pipelines.ingest.landing_state import LandingStateStore
+from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
 from gn_pipelines.publish.releases import recover_releases
 from gn_pipelines.run_recovery import (
     RECOVERED_TAG,
@@ -96,6 +96,7 @@ def pending_requests(instance: dg.DagsterInstance, requests: list[dg.RunRequest]
     """The requests still to run, a batch reduced to its files not loaded yet (a file of a
     crashed batch is redone, a loaded one never); and how many files were skipped."""
     pending, skipped, loaded = [], 0, {}
+    claims = LandingClaims(LandingStateStore.of_instance(instance))
     for request in requests:
         files = batch_files(request)
         if not files:
@@ -107,7 +108,11 @@ def pending_requests(instance: dg.DagsterInstance, requests: list[dg.RunRequest]
         dataset, month = request.tags["gn/dataset"], request.tags["gn/month"]
         if dataset not in loaded:
             loaded[dataset] = loaded_file_keys(instance, dataset)
-        remaining = [f for f in files if f.key not in loaded[dataset]]
+        # a claimed file is loaded when its holder loaded it (a run listing it may have left it to
+        # another run that then failed); files never claimed (runs from before claims): by key
+        holders = claims.holders((f.relative, f.sha256) for f in files)
+        remaining = [f for f in files if not (holder.loaded if (holder := holders.get((f.relative, f.sha256)))
+                                              else f.key in loaded[dataset])]
         skipped += len(files) - len(remaining)
         if remaining:
             pending.append(request if len(remaining) == len(files) else collection_request(dataset, month, remaining))
@@ -149,7 +154,7 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
         return outcomes_of_run(labels, result, stopped_run=True)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
-        return failed_outcomes(labels, root_cause(failure), trace_of(failure))
+        return failed_outcomes(labels, root_cause(failure), trace_of(failure), result)
     return outcomes_of_run(labels, result, stopped_run=False)
 
 

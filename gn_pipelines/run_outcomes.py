@@ -136,20 +136,43 @@ def request_labels(request: dg.RunRequest) -> list[str]:
     return [request.tags.get("gn/source_file", request.job_name)]
 
 
+def held_elsewhere(result) -> dict[str, str]:
+    """The files of a batch run that another run held or had loaded (its claim step left them
+    out): landing path → why, from the collection check's result."""
+    from gn_pipelines.assets.collection import HELD_ELSEWHERE_METADATA
+
+    for evaluation in result.get_asset_check_evaluations():
+        entry = (evaluation.metadata or {}).get(HELD_ELSEWHERE_METADATA)
+        if entry is not None:
+            return {f["source_file"]: f["reason"] for f in entry.value}
+    return {}
+
+
+def skipped_outcome(label: str, reason: str) -> RunOutcome:
+    """Not run here: another process (or machine) runs or ran it."""
+    return RunOutcome(label, True, f"{label}: skipped: {reason}", claimed_elsewhere=True)
+
+
 def outcomes_of_run(labels: list[str], result, *, stopped_run: bool) -> list[RunOutcome]:
     """One outcome per file of a finished run (success, or stopped by a blocking check)."""
+    elsewhere = held_elsewhere(result)
     lines = {name: (line, stopped) for name, line, stopped in describe_files(result)}
-    if not lines:  # a run about one file that is not a batch (a rejection) or a set-up run
+    if not lines and not elsewhere:  # a run about one file that is not a batch (a rejection) or a set-up run
         return [RunOutcome(labels[0], True, f"{labels[0]}: {describe(result)}", stopped=stopped_run)]
-    return [RunOutcome(label, True, f"{label}: {lines[label][0]}" if label in lines else f"{label}: done",
+    return [skipped_outcome(label, elsewhere[label]) if label in elsewhere else
+            RunOutcome(label, True, f"{label}: {lines[label][0]}" if label in lines else f"{label}: done",
                        stopped=lines.get(label, ("", stopped_run))[1] or stopped_run)
             for label in labels]
 
 
-def failed_outcomes(labels: list[str], cause: str, trace: str = "") -> list[RunOutcome]:
-    """A run that failed for real: every file of it says so (the trace once)."""
-    return [RunOutcome(label, False, f"{label}: FAILED ({cause})", trace=trace if i == 0 else "")
-            for i, label in enumerate(labels)]
+def failed_outcomes(labels: list[str], cause: str, trace: str = "", result=None) -> list[RunOutcome]:
+    """A run that failed for real: every file of it says so (the trace once), but those its
+    claim step left to another run (`result`: the run, when there is one)."""
+    elsewhere = held_elsewhere(result) if result is not None else {}
+    ours = [label for label in labels if label not in elsewhere]
+    return [skipped_outcome(label, elsewhere[label]) if label in elsewhere else
+            RunOutcome(label, False, f"{label}: FAILED ({cause})", trace=trace if label == ours[0] else "")
+            for label in labels]
 
 
 def is_drop(request: dg.RunRequest) -> bool:

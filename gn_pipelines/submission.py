@@ -93,7 +93,7 @@ def outcomes_of(instance: dg.DagsterInstance, labels: list[str], result: Recorde
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         cause = root_cause(failure) if failure else f"run {result.status.value.lower()}"
-        return failed_outcomes(labels, cause)
+        return failed_outcomes(labels, cause, result=result)
     return outcomes_of_run(labels, result, stopped_run=False)
 
 

@@ -16,6 +16,9 @@ from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.resources import DataZonesResource
 
 COLLECTION_GROUP = "collection"
+# the batch's files another run holds or loaded (JSON: source_file, reason), on the
+# drop_accepted check's result (always there) and on the materialization
+HELD_ELSEWHERE_METADATA = "held_elsewhere"
 DROP_ACCEPTED_CHECK = "drop_accepted"
 
 _DAGSTER_TYPES = {
@@ -73,33 +76,49 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
                     "zone: one partition per delivery month; each run collects a batch of that month's "
                     "new files (any provider), each file staged, logged and reported on its own.",
         metadata={"dagster/column_schema": column_schema(contract), "dataset": contract.name},
+        # not materialized when every file of the batch is another run's (the later steps skip)
+        output_required=False,
         check_specs=[dg.AssetCheckSpec(
             DROP_ACCEPTED_CHECK, asset=collected_asset_key(contract.name),
             description="Every file of the batch could be read as this dataset: decodable, not empty, "
                         "required headers present. A rejected file is an outcome, not a run failure: the "
                         "run succeeds, this check fails (ERROR), names the file and the reason, and "
-                        "nothing of that file reaches the collected rows.")],
+                        "nothing of that file reaches the collected rows. Files another run holds "
+                        "(claims) are left out and listed in `held_elsewhere`.")],
     )
     def collected(context: dg.AssetExecutionContext, config: DropBatchConfig,
-                  zones: DataZonesResource) -> dg.MaterializeResult:
+                  zones: DataZonesResource):
         from gn_pipelines.ingest.batch import BatchFile
-        from gn_pipelines.ingest.collect_batch import collect_batch
+        from gn_pipelines.ingest.collect_batch import claim_batch, collect_batch
+        from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
 
         if not config.files:
             raise dg.Failure("no files in the run config: a batch names the files it collects")
         files = [BatchFile(f.relative, f.sha256, f.provider_code) for f in config.files]
-        outcomes = collect_batch(contract, files, zones=zones.zones, run_id=context.run.run_id,
+        # per-file claims in the instance's database: a file another run holds or loaded is left out
+        claimed = claim_batch(LandingClaims(LandingStateStore.of_instance(context.instance)), files,
+                              context.run.run_id)
+        elsewhere = {HELD_ELSEWHERE_METADATA: dg.MetadataValue.json(
+            [{"source_file": relative, "reason": why} for relative, why in claimed.held_elsewhere.items()])}
+        for relative, why in claimed.held_elsewhere.items():
+            context.log.info(f"{relative}: skipped: {why}")
+        if not claimed.files:  # nothing of this batch is ours: no materialization, later steps skip
+            yield dg.AssetCheckResult(check_name=DROP_ACCEPTED_CHECK, passed=True,
+                                      description="no file collected: other runs hold every file of the batch",
+                                      metadata={"files": 0, "rejected": 0, **elsewhere})
+            return
+        outcomes = collect_batch(contract, claimed.files, zones=zones.zones, run_id=context.run.run_id,
                                  partition_key=context.partition_key)
         for file in outcomes:
             if file.outcome.status == "rejected":
                 context.log.warning(f"{file.outcome.source_file} rejected: {file.outcome.reason}")
         rejected = [f.outcome for f in outcomes if f.outcome.status != "collected"]
-        return dg.MaterializeResult(
-            metadata=batch_collection_metadata(outcomes),
+        yield dg.MaterializeResult(
+            metadata=batch_collection_metadata(outcomes) | elsewhere,
             check_results=[dg.AssetCheckResult(
                 check_name=DROP_ACCEPTED_CHECK, passed=not rejected, severity=dg.AssetCheckSeverity.ERROR,
                 description="; ".join(f"{o.source_file}: {o.reason}" for o in rejected) or None,
-                metadata={"files": len(outcomes), "rejected": len(rejected),
+                metadata={"files": len(outcomes), "rejected": len(rejected), **elsewhere,
                           "rejected_files": dg.MetadataValue.md(markdown_table(
                               [{"file": o.source_file, "reason": o.reason} for o in rejected]) if rejected else "none")})],
         )

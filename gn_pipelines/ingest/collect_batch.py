@@ -20,6 +20,22 @@ class CollectedFile:
     archive_path: str | None  # relative to the data root; None: not archived
 
 
+@dataclass(frozen=True)
+class ClaimedBatch:
+    files: list[BatchFile]  # the files this run holds: the only ones it loads
+    held_elsewhere: dict[str, str]  # relative path → why another run has it ("run 1a2b3c4d holds it")
+
+
+def claim_batch(claims, files: list[BatchFile], run_id: str) -> ClaimedBatch:
+    """The claim step, first in every batch run (whoever launched it): claim the files in one
+    statement; those another live run holds, or one already loaded, are left out (an outcome,
+    not an error). `claims`: a landing_state.LandingClaims."""
+    claim = claims.claim(run_id, [(f.relative, f.sha256) for f in files])
+    held = set(claim.held)
+    return ClaimedBatch([f for f in files if (f.relative, f.sha256) in held],
+                        {relative: holder.why() for relative, holder in sorted(claim.elsewhere.items())})
+
+
 def collect_batch(contract: DatasetContract, files: list[BatchFile], *, zones: DataZones, run_id: str,
                   partition_key: str | None = None) -> list[CollectedFile]:
     """Archive, parse and stage every file; one drop-log record per file. Outcomes in file order."""

@@ -8,6 +8,11 @@ of mtimes and a digest of the files known at the last tick. A tick whose listing
 mark still matches the digest only looks up the files above the mark; any other difference (a
 file copied with an old mtime by `cp -p` or `rsync -t`, a removed or replaced file) reconciles
 the whole listing against the table, so nothing is missed (docs/landing-state.md).
+
+Claims (table `gn_landing_claims`): the first step of every batch run claims its files (path and
+bytes) in one statement; a file held by another run that is still going, or that loaded it, is
+left out of this run. So two hosts, the daemon's sensor and a command, or a retry and a command
+never load one file twice, whatever batches they planned (docs/scaling-out.md).
 """
 
 from __future__ import annotations
@@ -41,6 +46,18 @@ LANDING_FILES = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("done", sa.Boolean, nullable=False, default=False),
     sa.Index("gn_landing_files_by_sha256", "sha256"),  # duplicates: the same bytes under another name
+)
+
+# Who holds which file's bytes: the run that collects (or collected) them. A separate table, not
+# columns of gn_landing_files: a claim is per (path, bytes) and must exist for files that table
+# has no row of (a run launched from the UI, a file forgotten since), and existing instances need
+# no ALTER TABLE.
+LANDING_CLAIMS = sa.Table(
+    "gn_landing_claims", _metadata,
+    sa.Column("relative", sa.Text, primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("run_id", sa.String(255), nullable=False),
+    sa.Column("claimed_at", sa.Float, nullable=False),  # epoch seconds
 )
 
 Connect = Callable[[], AbstractContextManager[sa.Connection]]
@@ -122,6 +139,107 @@ class LandingStateStore:
         with self._connect() as connection:
             for chunk in _chunks(sorted(set(relatives))):
                 connection.execute(sa.update(LANDING_FILES).where(LANDING_FILES.c.relative.in_(chunk)).values(**values))
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The run holding a file's claim, as the run storage knows it."""
+
+    run_id: str
+    status: str | None  # Dagster's run status ("STARTED", "SUCCESS", …); None: the run is gone
+    stopped: bool  # tagged gn/outcome=quarantined: its data was stopped for good
+
+    @property
+    def loaded(self) -> bool:
+        """It finished with the file for good: loaded it (or rejected it), or stopped its data."""
+        return self.status == "SUCCESS" or (self.stopped and self.status in _ENDED)
+
+    @property
+    def live(self) -> bool:
+        return self.status is not None and self.status not in _ENDED and self.status != "SUCCESS"
+
+    def why(self) -> str:
+        """The one-line reason a file is left out of another run."""
+        if self.loaded:
+            return f"run {self.run_id[:8]} already loaded it"
+        return f"run {self.run_id[:8]} holds it ({(self.status or 'gone').lower()})"
+
+
+@dataclass(frozen=True)
+class BatchClaim:
+    held: list[tuple[str, str]]  # (relative, sha256) this run may load
+    elsewhere: dict[str, Holder]  # relative → the run that holds it instead
+
+
+class LandingClaims:
+    """Per-file claims in the table `gn_landing_claims`, judged against the run storage's own
+    tables in the same database (`runs`: run id and status; `run_tags`: the quarantined tag).
+
+    A claim is taken over only from a run that ended without loading the file (failed or
+    canceled, not stopped by a blocking check) or that no longer exists; a run holding it or one
+    that loaded it keeps it. The whole batch is claimed by one statement: atomic on SQLite (one
+    writer) and PostgreSQL (a concurrent claimer waits for the row and re-checks the condition)."""
+
+    def __init__(self, store: LandingStateStore):
+        self._connect = store._connect
+
+    def claim(self, run_id: str, files: Iterable[tuple[str, str]], *, now: float | None = None) -> BatchClaim:
+        """Claim these (relative path, sha256) for `run_id`; what it holds and who holds the rest."""
+        files = sorted(set(files))
+        now = time.time() if now is None else now
+        with self._connect() as connection:
+            if connection.dialect.name == "postgresql":
+                relatives, digests = (list(column) for column in zip(*files)) if files else ([], [])
+                connection.execute(_CLAIM_ARRAYS, {"relative": relatives, "sha256": digests, "run_id": run_id,
+                                                   "now": now})
+            else:
+                connection.execute(_CLAIM_JSON, {"files": json.dumps(files, ensure_ascii=False), "run_id": run_id,
+                                                 "now": now})
+        holders = self.holders(files)
+        held = [f for f in files if holders[f].run_id == run_id]
+        return BatchClaim(held, {relative: holders[(relative, sha)] for relative, sha in files
+                                 if holders[(relative, sha)].run_id != run_id})
+
+    def holders(self, files: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Holder]:
+        """The run holding each claimed file (files never claimed are absent)."""
+        wanted = set(files)
+        found: dict[tuple[str, str], Holder] = {}
+        with self._connect() as connection:
+            for chunk in _chunks(sorted({relative for relative, _ in wanted})):
+                for relative, sha256, run_id, status, stopped in connection.execute(
+                        _HOLDERS, {"relatives": chunk}).fetchall():
+                    if (relative, sha256) in wanted:
+                        found[(relative, sha256)] = Holder(run_id, status, bool(stopped))
+        return found
+
+
+_ENDED = ("FAILURE", "CANCELED")
+# the holder keeps its claim while its run exists and is not ended, or ended having stopped the
+# data (a verdict a retry would repeat); Dagster's run storage tables: runs, run_tags
+_HOLDER_KEEPS = """EXISTS (
+        SELECT 1 FROM runs AS r WHERE r.run_id = gn_landing_claims.run_id
+        AND (r.status NOT IN ('FAILURE', 'CANCELED') OR EXISTS (
+            SELECT 1 FROM run_tags AS t WHERE t.run_id = r.run_id AND t.key = 'gn/outcome' AND t.value = 'quarantined')))"""
+_TAKE_OVER = f"""
+    ON CONFLICT (relative, sha256) DO UPDATE SET run_id = excluded.run_id, claimed_at = excluded.claimed_at
+    WHERE gn_landing_claims.run_id = excluded.run_id OR NOT {_HOLDER_KEEPS}"""
+_CLAIM_ARRAYS = sa.text(f"""
+    INSERT INTO gn_landing_claims (relative, sha256, run_id, claimed_at)
+    SELECT f.relative, f.sha256, :run_id, :now
+    FROM unnest(CAST(:relative AS text[]), CAST(:sha256 AS varchar[])) AS f(relative, sha256)
+    {_TAKE_OVER}""")
+# SQLite: the files as one JSON parameter (no bound-variable limit); WHERE true: without it
+# SQLite would read ON CONFLICT as a join's ON
+_CLAIM_JSON = sa.text(f"""
+    INSERT INTO gn_landing_claims (relative, sha256, run_id, claimed_at)
+    SELECT json_extract(f.value, '$[0]'), json_extract(f.value, '$[1]'), :run_id, :now
+    FROM json_each(:files) AS f WHERE true
+    {_TAKE_OVER}""")
+_HOLDERS = sa.text("""
+    SELECT c.relative, c.sha256, c.run_id, r.status, EXISTS (
+        SELECT 1 FROM run_tags AS t WHERE t.run_id = c.run_id AND t.key = 'gn/outcome' AND t.value = 'quarantined')
+    FROM gn_landing_claims AS c LEFT JOIN runs AS r ON r.run_id = c.run_id
+    WHERE c.relative IN :relatives""").bindparams(sa.bindparam("relatives", expanding=True))
 
 
 _COLUMNS = ("relative", "size", "mtime_ns", "sha256", "done")

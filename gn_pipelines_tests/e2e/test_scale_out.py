@@ -1,24 +1,35 @@
 """Scaling out, end to end on a real PostgreSQL instance: `process --submit` hands its runs to the
 queue and a real `dagster-daemon` launches them, while a second `process` on another "host" (a
 second process sharing the data root and the instance) runs at the same time; no file is loaded
-twice, and every file is loaded."""
+twice, and every file is loaded. And two hosts that planned different files of one month (a file
+landed in between) claim per file: each file is loaded by exactly one of them."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
+import shutil
 import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
+from gn_pipelines.ingest.drop_log import drop_log_dir
 from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV, postgres_dagster_yaml
+from gn_pipelines.quality.validation_log import validation_log_dir
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
 from gn_pipelines.synth import synthesize_drops
+from gn_pipelines_tests.conftest import REPO_ROOT
 from gn_pipelines_tests.e2e.conftest import Platform
+from gn_pipelines_tests.e2e.planning_host import PLANNED
 
 pytestmark = pytest.mark.e2e
 COMMAND_TIMEOUT = 600
+SKIPPED = re.compile(r"^(?P<file>\S+): skipped: run [0-9a-f]{8} (holds it \(\w+\)|already loaded it)$")
 
 
 @pytest.mark.timeout(COMMAND_TIMEOUT + 120)
@@ -68,3 +79,131 @@ def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, p
     for drop in drops:  # every file reported, by the host that ran its batch
         relative = drop.path.relative_to(platform.zones.landing).as_posix()
         assert reported.count(f"{relative}: ") >= 1, reported
+
+
+def landed_in_order(platform: Platform) -> list[str]:
+    """Three complaint files of one provider and one month (one batch), written aside: the test
+    moves them into the landing zone when it wants them to arrive."""
+    drops = synthesize_drops(platform.outgoing, datasets=["civil_complaints"], providers=["48170"],
+                             start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 3), rows_per_file=20)
+    return sorted(d.path.relative_to(platform.outgoing).as_posix() for d in drops)
+
+
+def land(platform: Platform, relative: str) -> None:
+    target = platform.zones.landing / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(platform.outgoing / relative, target)
+
+
+def start_host(platform: Platform, env: dict, go: Path) -> tuple[subprocess.Popen, list[str]]:
+    """A host that plans now and returns once it said what it planned (it then waits for `go`)."""
+    host = subprocess.Popen([sys.executable, "-m", "gn_pipelines_tests.e2e.planning_host", str(go)],
+                            cwd=REPO_ROOT, env=env | {"PYTHONPATH": str(REPO_ROOT)}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines = []
+    for line in host.stdout:  # ends when the host printed its plan, or exited
+        lines.append(line.rstrip("\n"))
+        if lines[-1] == PLANNED:
+            return host, lines
+    host.wait(timeout=60)
+    pytest.fail("the host exited before planning:\n" + "\n".join(lines))
+
+
+def records_per_file(directory: Path) -> Counter:
+    """Source files of a record log (its `_schema.json` is no record)."""
+    return Counter(json.loads(p.read_text(encoding="utf-8"))["source_file"] for p in directory.glob("*.json")
+                   if not p.name.startswith("_"))
+
+
+@pytest.mark.timeout(COMMAND_TIMEOUT + 120)
+@pytest.mark.parametrize("storage", ["sqlite", "postgres"])
+def test_two_hosts_planning_different_files_of_one_month_load_each_file_once(tmp_path, storage, request):
+    platform = Platform.under(tmp_path)
+    env = platform.env
+    if storage == "postgres":
+        url = request.getfixturevalue("postgres_server").create_database("dagster")
+        (platform.dagster_home / "dagster.yaml").write_text(postgres_dagster_yaml(url), encoding="utf-8")
+        env |= {DAGSTER_POSTGRES_URL_ENV: url}
+    a, b, c = landed_in_order(platform)
+    land(platform, a)
+    land(platform, b)
+    go = tmp_path / "go"
+    host_a, plan_a = start_host(platform, env, go)
+    land(platform, c)  # c lands between the two hosts' plans: the same month, another file set
+    host_b, plan_b = start_host(platform, env, go)
+    assert f"planned: {a} {b}" in plan_a and f"planned: {a} {b} {c}" in plan_b, (plan_a, plan_b)
+    go.touch()  # both execute at once: each batch run claims its files in its first step
+    outputs = [plan + host.communicate(timeout=COMMAND_TIMEOUT)[0].splitlines()
+               for host, plan in ((host_a, plan_a), (host_b, plan_b))]
+    for host, output in zip((host_a, host_b), outputs):
+        assert host.returncode == 0, "\n".join(output)
+
+    # every file handled exactly once: one drop-log and one validation-log record each
+    assert records_per_file(drop_log_dir(platform.zones.restricted)) == {a: 1, b: 1, c: 1}
+    assert records_per_file(validation_log_dir(platform.zones)) == {a: 1, b: 1, c: 1}
+    # each file is loaded by one host; the other host's report names the run that has it
+    skipped = [{m["file"] for line in output if (m := SKIPPED.match(line))} for output in outputs]
+    loaded = [{line.split(": ", 1)[0] for line in output if re.match(r"^\S+: \d+ rows accepted", line)}
+              for output in outputs]
+    assert loaded[0] | loaded[1] == {a, b, c} and not loaded[0] & loaded[1], outputs
+    assert [skipped[0], skipped[1]] == [{a, b} - loaded[0], {a, b} - loaded[1]], outputs
+    assert c in loaded[1]
+
+
+def wait_for_queued_batches(platform: Platform, count: int, timeout: float = 300) -> None:
+    """Bounded polling of the instance until `count` batch runs wait in the queue."""
+    import time
+
+    import dagster as dg
+
+    deadline = time.monotonic() + timeout
+    with platform.instance() as instance:
+        while True:
+            queued = instance.get_run_records(filters=dg.RunsFilter(
+                statuses=[dg.DagsterRunStatus.QUEUED], tags={SENSOR_NAME_TAG: LANDING_SENSOR_NAME}))
+            if sum("gn/batch" in r.dagster_run.tags for r in queued) >= count:
+                return
+            assert time.monotonic() < deadline, f"fewer than {count} batch run(s) queued after {timeout:.0f} s"
+            time.sleep(0.2)
+
+
+@pytest.mark.timeout(2 * COMMAND_TIMEOUT)
+def test_two_hosts_submitting_different_files_of_one_month_to_the_queue_load_each_file_once(tmp_path, postgres_server):
+    platform = Platform.under(tmp_path)
+    url = postgres_server.create_database("dagster")
+    (platform.dagster_home / "dagster.yaml").write_text(postgres_dagster_yaml(url), encoding="utf-8")
+    env = platform.env | {DAGSTER_POSTGRES_URL_ENV: url}
+    a, b, c = landed_in_order(platform)
+    go = tmp_path / "go"
+    go.touch()
+    host, _ = start_host(platform, env, go)  # nothing landed yet: only the warehouse set-up runs
+    assert host.communicate(timeout=COMMAND_TIMEOUT)[0] == "" and host.returncode == 0
+    land(platform, a)
+    land(platform, b)
+
+    def submit() -> subprocess.Popen:
+        return subprocess.Popen([Platform.command("gn-pipelines"), "process", "--submit"], cwd=tmp_path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    # no daemon yet: the runs wait in the queue, so host B plans while host A's batch is unloaded
+    host_a = submit()
+    wait_for_queued_batches(platform, 1)
+    land(platform, c)
+    host_b = submit()
+    wait_for_queued_batches(platform, 2)
+    daemon = subprocess.Popen([Platform.command("dagster-daemon"), "run", "-m", "gn_pipelines.definitions"],
+                              cwd=tmp_path, env=env | {"GN_SETTLE_SECONDS": "86400"},  # its sensor stays quiet
+                              stdout=subprocess.DEVNULL, stderr=(tmp_path / "daemon.log").open("w"))
+    try:
+        outputs = [h.communicate(timeout=COMMAND_TIMEOUT)[0].splitlines() for h in (host_a, host_b)]
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+    for h, output in zip((host_a, host_b), outputs):
+        assert h.returncode == 0, "\n".join(output)
+    assert records_per_file(drop_log_dir(platform.zones.restricted)) == {a: 1, b: 1, c: 1}
+    # one batch at a time per dataset: A's ran first and loaded a and b; B's claimed only c
+    assert f"{a}: skipped" not in "\n".join(outputs[0]) and any(line.startswith(f"{c}: 20 rows accepted")
+                                                                for line in outputs[1]), outputs
+    assert {m["file"] for line in outputs[1] if (m := SKIPPED.match(line))} == {a, b}, outputs
+    assert any(line.endswith("already loaded it") for line in outputs[1]), outputs

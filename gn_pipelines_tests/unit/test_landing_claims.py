@@ -1,0 +1,65 @@
+"""Per-file claims (ingest/landing_state.py `LandingClaims`) in a real Dagster instance's database,
+judged against its real run records, on SQLite and PostgreSQL."""
+
+import pytest
+
+from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
+from gn_pipelines.run_outcomes import OUTCOME_TAG, QUARANTINED
+from gn_pipelines_tests.conftest import on_both_storages
+
+pytestmark = on_both_storages
+A, B, C = (f"48170/civil_complaints/2025-03-0{day}.csv" for day in (1, 2, 3))
+SHA = {A: "a" * 64, B: "b" * 64, C: "c" * 64}
+
+
+def files(*relatives: str) -> list[tuple[str, str]]:
+    return [(relative, SHA[relative]) for relative in relatives]
+
+
+@pytest.fixture
+def claims(instance) -> LandingClaims:
+    return LandingClaims(LandingStateStore.of_instance(instance))
+
+
+def run_in(instance, status: str) -> str:
+    """A run recorded in the instance with this status (as a run of any launcher would be)."""
+    import dagster as dg
+    from dagster._core.test_utils import create_run_for_test
+
+    return create_run_for_test(instance, job_name="collect", status=dg.DagsterRunStatus(status)).run_id
+
+
+def test_two_batches_of_one_month_with_different_files_share_no_file(instance, claims):
+    first, second = run_in(instance, "STARTED"), run_in(instance, "STARTED")
+    taken = claims.claim(first, files(A, B))
+    assert taken.held == files(A, B) and taken.elsewhere == {}
+    later = claims.claim(second, files(A, B, C))  # the same month planned after C landed
+    assert later.held == files(C)
+    assert {relative: holder.why() for relative, holder in later.elsewhere.items()} == {
+        A: f"run {first[:8]} holds it (started)", B: f"run {first[:8]} holds it (started)"}
+    again = claims.claim(first, files(A, B))  # a step re-executed in the same run keeps its files
+    assert again.held == files(A, B)
+
+
+def test_a_file_loaded_is_never_claimed_again_but_new_bytes_are(instance, claims):
+    loader = run_in(instance, "SUCCESS")  # it claimed A when it started, then succeeded
+    claims.claim(loader, files(A))
+    later = claims.claim(run_in(instance, "STARTED"), files(A) + [(A, "d" * 64)])
+    assert later.held == [(A, "d" * 64)]  # a correction: the same name with other bytes
+    assert later.elsewhere[A].why() == f"run {loader[:8]} already loaded it"
+
+
+def test_a_failed_or_vanished_holder_frees_its_files_a_stopped_one_does_not(instance, claims):
+    failed, stopped, gone = (run_in(instance, "STARTED") for _ in range(3))
+    claims.claim(failed, files(A))
+    claims.claim(stopped, files(B))
+    claims.claim(gone, files(C))
+    for run_id in (failed, stopped):
+        instance.report_run_failed(instance.get_run_by_id(run_id))
+    instance.add_run_tags(stopped, {OUTCOME_TAG: QUARANTINED})  # its data was stopped: a verdict
+    instance.delete_run(gone)
+    retry = run_in(instance, "STARTED")
+    taken = claims.claim(retry, files(A, B, C))
+    assert taken.held == files(A, C)
+    assert taken.elsewhere[B].why() == f"run {stopped[:8]} already loaded it"
+
