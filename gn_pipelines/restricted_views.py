@@ -62,6 +62,10 @@ def seed_staging(zones: DataZones) -> None:
         write_empty_collected(contract, zones.restricted / "validated" / dataset / SEED_FOLDER / "empty.parquet")
         write_empty_quarantine(seed, zones.restricted / "quarantine" / dataset / SEED_FOLDER / "empty.parquet")
         write_empty_rejected_rows(contract, zones.restricted / "rejected_rows" / dataset / SEED_FOLDER / "empty.parquet")
+    _seed_logs(zones)
+
+
+def _seed_logs(zones: DataZones) -> None:
     for log in (drop_log_dir(zones.restricted), validation_log_dir(zones), privacy_report_dir(zones)):
         log.mkdir(parents=True, exist_ok=True)
         (log / f"{SEED_FOLDER}.json").touch()
@@ -69,6 +73,19 @@ def seed_staging(zones: DataZones) -> None:
 
 def _columns_literal(columns: dict[str, str]) -> str:
     return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+
+
+def create_log_views(connection, zones: DataZones) -> None:
+    """Only the views `drop_log` and `validation_log` (what the scorecard and the freshness checks
+    read): no staged-file seeds to write, no Parquet footers to read."""
+    _seed_logs(zones)
+    connection.execute(
+        f"CREATE OR REPLACE VIEW drop_log AS SELECT * FROM read_json({sql_text(str(drop_log_dir(zones.restricted) / '*.json'))}, "
+        f"columns = {_columns_literal(DROP_LOG_COLUMNS)}, format = 'newline_delimited')")
+    connection.execute(
+        f"CREATE OR REPLACE VIEW validation_log AS SELECT * FROM read_json("
+        f"{sql_text(str(validation_log_dir(zones) / '*.json'))}, "
+        f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
 
 
 def create_restricted_views(connection, zones: DataZones) -> list[str]:
@@ -85,16 +102,10 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
     connection.execute(
         f"CREATE OR REPLACE VIEW rejected_rows AS SELECT * FROM read_parquet({sql_text(str(rejected_rows_glob(zones)))}, "
         "union_by_name = true)")
-    connection.execute(
-        f"CREATE OR REPLACE VIEW drop_log AS SELECT * FROM read_json({sql_text(str(drop_log_dir(zones.restricted) / '*.json'))}, "
-        f"columns = {_columns_literal(DROP_LOG_COLUMNS)}, format = 'newline_delimited')")
+    create_log_views(connection, zones)
     connection.execute(
         "CREATE OR REPLACE VIEW drop_rejections AS SELECT recorded_at, provider_code, dataset, source_file, "
         "reason, content_sha256, archive_path FROM drop_log WHERE status = 'rejected'")
-    connection.execute(
-        f"CREATE OR REPLACE VIEW validation_log AS SELECT * FROM read_json("
-        f"{sql_text(str(validation_log_dir(zones) / '*.json'))}, "
-        f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
     # what arrived, per provider and dataset, and the state of its latest version: a version
     # validation quarantined whole is 'quarantined', with the validation's reason
     connection.execute("""

@@ -265,6 +265,10 @@ GENERIC_COMPLAINT_WORDS = frozenset({
     "내용", "제목", "사항", "경우", "생각", "이름", "주민"})
 _PLACEHOLDER = re.compile(r"\[[^\]]{1,20}\]")
 _BATCH = 2_000
+# Texts already tokenised in this build, kept for the rows that repeat them (complaint titles and
+# stock phrases repeat a lot: a quarter to a third of a week's texts); bounded, so a huge drop of
+# distinct texts does not keep them all in memory.
+_REMEMBERED_TEXTS = 100_000
 
 KEYWORDS_SQL = """
 CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
@@ -354,9 +358,15 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
     reader.register("uncached_files", pa.table({"source_file": [f for f, _ in files],
                                                 "content_sha256": [s for _, s in files]}))
     result = reader.execute(_UNCACHED_TEXTS_SQL)
-    current, chunks = None, []
+    current, chunks, remembered = None, [], {}
     while batch := result.fetchmany(_BATCH):
-        tokenised = zip(batch, tokenise(row[3] for row in batch))  # across files: one call per batch
+        # each distinct text once (across files: one call per batch); the same text, the same nouns
+        if len(remembered) > _REMEMBERED_TEXTS:
+            remembered = {}
+        new_texts = list(dict.fromkeys(row[3] for row in batch if row[3] not in remembered))
+        if new_texts:
+            remembered |= dict(zip(new_texts, tokenise(new_texts)))
+        tokenised = [(row, remembered[row[3]]) for row in batch]
         for (source_file, content_sha256), rows in groupby(tokenised, key=lambda pair: pair[0][:2]):
             if (source_file, content_sha256) != current:
                 if current is not None:

@@ -92,6 +92,9 @@ def _build(temp: Path, previous: Path, tables: Mapping[str, TableSource],
     try:
         if connection_setup is not None:
             connection_setup(connection)
+        # one transaction: every CREATE and COMMENT ON in auto-commit was its own commit (a
+        # third of a publication's time); a failure rolls back a file that is deleted anyway
+        connection.execute("BEGIN TRANSACTION")
         selects = {name: _source_select(connection, name, source) for name, source in tables.items()}
         for name, select in selects.items():
             check_columns(connection, _declared(name), select)
@@ -103,6 +106,7 @@ def _build(temp: Path, previous: Path, tables: Mapping[str, TableSource],
             _create_catalog(connection, last_updated | {CATALOG_TABLE: now})
         _drop_everything_else(connection)
         counts = _comment_and_count(connection)
+        connection.execute("COMMIT")
         connection.execute("CHECKPOINT")
         return counts, carried
     finally:

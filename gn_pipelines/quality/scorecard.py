@@ -116,15 +116,24 @@ class Freshness:
         return f"late for {self.dataset} (nothing for {self.interval_hours:g} h): {names}" + waiting
 
 
-def provider_freshness(connection, contract: DatasetContract, now: dt.datetime) -> Freshness:
-    """Which providers of a dataset have not delivered within its interval, as of `now`.
+def last_deliveries(connection) -> dict[str, dict[str, dt.datetime]]:
+    """When each provider last delivered each dataset (dataset → provider code → time): one read
+    of the drop log for every freshness verdict."""
+    last: dict[str, dict[str, dt.datetime]] = {}
+    for dataset, provider, delivered in connection.execute(
+            "SELECT dataset, provider_code, max(coalesce(delivered_at, recorded_at)) FROM drop_log "
+            "WHERE dataset IS NOT NULL AND status IN ('collected', 'rejected') GROUP BY 1, 2").fetchall():
+        last.setdefault(dataset, {})[provider] = delivered
+    return last
+
+
+def freshness(contract: DatasetContract, last: dict[str, dt.datetime], now: dt.datetime) -> Freshness:
+    """Which providers of a dataset have not delivered within its interval, as of `now`, given
+    when each last delivered it (`last`: provider code → time).
 
     A provider is expected once it has delivered the dataset: the 시군 join the platform one by
     one, and one that never delivered is listed as not delivering yet, not as late (else a new
     platform, or a dataset two 시군 deliver so far, would be red for everyone else)."""
-    last = dict(connection.execute(
-        "SELECT provider_code, max(coalesce(delivered_at, recorded_at)) FROM drop_log "
-        "WHERE dataset = ? AND status IN ('collected', 'rejected') GROUP BY 1", [contract.name]).fetchall())
     deadline = now - dt.timedelta(hours=contract.interval_hours)
     allowed = sorted(contract.providers or PROVIDERS_BY_CODE)
     late = {}
@@ -134,3 +143,8 @@ def provider_freshness(connection, contract: DatasetContract, now: dt.datetime) 
             late[code] = seoul_text(delivered, seconds=False)
     waiting = tuple(code for code in allowed if code not in last)
     return Freshness(contract.name, late, now, contract.interval_hours, waiting)
+
+
+def provider_freshness(connection, contract: DatasetContract, now: dt.datetime) -> Freshness:
+    """`freshness` of one dataset, read from the drop log on `connection`."""
+    return freshness(contract, last_deliveries(connection).get(contract.name, {}), now)

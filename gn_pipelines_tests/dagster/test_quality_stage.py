@@ -5,7 +5,7 @@ import dagster as dg
 import duckdb
 
 from gn_pipelines.assets.deidentification import pseudonymised_asset_key
-from gn_pipelines.assets.scorecard import FRESHNESS_CHECKS, freshness_check_name
+from gn_pipelines.assets.scorecard import FRESHNESS_CHECK_KEYS, freshness_check_name
 from gn_pipelines.assets.validation import validated_asset_key
 from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
@@ -156,4 +156,4 @@ def test_scorecard_and_freshness_name_providers(zones, process, instance):
     assert "진주시" in evaluation.description
     from gn_pipelines.datasets import CONTRACTS
 
-    assert len(FRESHNESS_CHECKS) == len(CONTRACTS)  # one per dataset, business_licences included
+    assert len(FRESHNESS_CHECK_KEYS) == len(CONTRACTS)  # one per dataset, business_licences included

@@ -47,15 +47,23 @@ def _keywords(drops, cache_dir=None) -> tuple[list, int]:
     return rows, sum(tokenised)
 
 
+def _distinct_texts(drops, *names: str) -> int:
+    """How many distinct complaint texts (title and body) the drops named hold: each is tokenised once."""
+    with duckdb.connect() as connection:
+        return connection.execute(
+            f"SELECT count(DISTINCT concat_ws(' ', title, body)) FROM read_parquet('{drops}/*/*.parquet') "
+            "WHERE parse_filename(source_file) IN (SELECT unnest($names))", {"names": list(names)}).fetchone()[0]
+
+
 def test_a_second_build_tokenises_only_the_new_file_and_equals_a_build_from_scratch(tmp_path):
     drops, cache = tmp_path / "drops", tmp_path / "restricted" / "build_cache"
     for provider in PROVIDERS:
         _write_drop(drops, "2025-03-02.csv", provider, date(2025, 3, 2), 40)
     first, tokenised = _keywords(drops, cache)
-    assert tokenised == 3 * 40 and first  # frequent keywords pass the thresholds
+    assert tokenised == _distinct_texts(drops, "2025-03-02.csv") and first  # frequent keywords pass the thresholds
     _write_drop(drops, "2025-03-03.csv", "48250", date(2025, 3, 3), 25)
     second, tokenised = _keywords(drops, cache)
-    assert tokenised == 25
+    assert tokenised == _distinct_texts(drops, "2025-03-03.csv")
     assert second == _keywords(drops)[0] != first
     assert _keywords(drops, cache) == (second, 0)  # nothing new: nothing tokenised
     (noun_cache,) = cache.glob("nouns-*")
@@ -71,7 +79,7 @@ def test_a_replaced_file_is_tokenised_again_and_a_withdrawn_one_no_longer_counts
     # 48170 corrects its file: same name, new bytes (other rows, another content digest)
     _write_drop(drops, "2025-03-02.csv", "48170", date(2025, 3, 2), 30, seed=11)
     replaced, tokenised = _keywords(drops, cache)
-    assert tokenised == 30
+    assert 0 < tokenised <= 30
     assert replaced == _keywords(drops)[0] != before
     (drops / "48120" / "2025-03-02.csv.parquet").unlink()
     withdrawn, tokenised = _keywords(drops, cache)
@@ -88,7 +96,7 @@ def test_half_a_cache_file_of_a_killed_run_is_never_read(tmp_path):
     for path in noun_cache.glob("*.parquet"):  # the run was killed while writing beside it
         path.rename(path.with_name(f".{path.name}.123.partial"))
     again, tokenised = _keywords(drops, cache)
-    assert tokenised == 30 and again == complete
+    assert tokenised == _distinct_texts(drops, "2025-03-02.csv") and again == complete
     assert [p.name for p in noun_cache.iterdir() if p.name.endswith(".partial")] == []
 
 
@@ -99,3 +107,15 @@ def test_no_complaint_no_keyword(tmp_path):
             'f.csv' AS source_file, 'ab' AS content_sha256, 1::BIGINT AS source_row_number WHERE false""")
         _build_keywords_monthly(connection, tmp_path)
         assert connection.execute("SELECT count(*) FROM civil_complaint_keywords_monthly").fetchone() == (0,)
+
+
+def test_a_repeated_text_is_tokenised_once_and_counted_for_every_complaint(tmp_path):
+    drops = tmp_path / "drops"
+    _write_drop(drops, "2025-03-02.csv", "48250", date(2025, 3, 2), 60)
+    once, _ = _keywords(drops)
+    # the same complaints again in another file of the same 시군 and day: the same texts
+    _write_drop(drops, "2025-03-02-again.csv", "48250", date(2025, 3, 2), 60)
+    twice, tokenised = _keywords(drops)
+    assert tokenised == _distinct_texts(drops, "2025-03-02.csv") < 120
+    counted_twice = {row[:-1]: row[-1] for row in twice}
+    assert once and all(counted_twice[row[:-1]] == 2 * row[-1] for row in once)  # every complaint counts
