@@ -38,6 +38,12 @@ def write_drop(drops: Path, provider: str, day: date, rows: int) -> None:
         "source_row_number": pa.array(range(1, rows + 1), pa.int64())}), drops / provider / f"{day}.parquet")
 
 
+def distinct_texts(drops: Path) -> int:
+    with duckdb.connect() as connection:
+        return connection.execute(f"SELECT count(DISTINCT concat_ws(' ', title, body)) FROM "
+                                  f"read_parquet('{drops}/*/*.parquet')").fetchone()[0]
+
+
 def build(drops: Path, cache_dir: Path | None) -> tuple[float, int]:
     started = time.perf_counter()
     with duckdb.connect() as connection:
@@ -61,7 +67,9 @@ def main() -> None:
             write_drop(drops, PROVIDERS[n % len(PROVIDERS)], date(2025, 1, 1) + timedelta(days=n // len(PROVIDERS)),
                        args.rows)
         seconds, rows = build(drops, cache)
-        print(f"from scratch: {args.files * args.rows} complaints in {seconds:.1f} s ({rows} table rows)")
+        complaints = args.files * args.rows
+        print(f"from scratch: {complaints} complaints ({distinct_texts(drops)} distinct texts) in {seconds:.1f} s, "
+              f"{complaints / seconds:.0f} complaints/s ({rows} table rows)")
         seconds, rows = build(drops, cache)
         print(f"nothing new:  {seconds:.2f} s ({rows} table rows)")
         write_drop(drops, PROVIDERS[0], date(2026, 1, 1), args.new_rows)

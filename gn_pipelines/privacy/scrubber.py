@@ -337,13 +337,20 @@ def count_residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str
     scrubber agree by construction: both are derived from the registry.
     """
     counts = dict.fromkeys(KINDS, 0)
-    for column in columns:
-        candidates = connection.sql(
-            f"SELECT {_quoted(column)}, {re2_found_sql(_quoted(column))} FROM {table} "
-            f"WHERE regexp_matches({_quoted(column)}, $pattern)",
-            params={"pattern": CANDIDATE_RE2}).to_arrow_reader(65_536)
-        for batch in candidates:
-            for text, re2_found in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
-                for finding in _findings(fold_text(text), re2_found):
-                    counts[finding.kind] += 1
+    if not columns:
+        return counts
+    # every column in one query (the patterns are compiled once per query, not per column), each
+    # distinct value once, weighted by the cells holding it (codes and bands repeat on every row)
+    texts = ", ".join(f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" for c in columns)
+    candidates = connection.sql(
+        f"SELECT candidate, {re2_found_sql('candidate')}, cells FROM ("
+        f"SELECT candidate, count(*) AS cells FROM (UNPIVOT (SELECT {texts} FROM {table}) "
+        f"ON {', '.join(_quoted(c) for c in columns)} INTO NAME text_column VALUE candidate) "
+        f"WHERE regexp_matches(candidate, $pattern) GROUP BY 1)",
+        params={"pattern": CANDIDATE_RE2}).to_arrow_reader(65_536)
+    for batch in candidates:
+        for text, re2_found, cells in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(),
+                                          batch.column(2).to_pylist()):
+            for finding in _findings(fold_text(text), re2_found):
+                counts[finding.kind] += cells
     return counts

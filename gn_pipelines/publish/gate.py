@@ -78,32 +78,47 @@ def _candidate(connection: duckdb.DuckDBPyConnection, source: GateSource) -> Non
         connection.register("candidate", source)
 
 
-def residual_identifiers(source: GateSource, table: str) -> dict[str, int]:
-    """The final identifier scan over the rows about to be published (kinds found, with counts)."""
+def _residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
     from gn_pipelines.privacy.scrubber import count_residual_identifiers
 
+    found = count_residual_identifiers(connection, "candidate", text_columns(table))
+    return {kind: int(n) for kind, n in found.items() if n}
+
+
+def _small_cells(connection: duckdb.DuckDBPyConnection, count_column: str, threshold: int) -> int:
+    column = '"' + count_column.replace('"', '""') + '"'
+    return connection.execute(f"SELECT count(*) FROM candidate WHERE {column} < $threshold",
+                              {"threshold": threshold}).fetchone()[0]
+
+
+def residual_identifiers(source: GateSource, table: str) -> dict[str, int]:
+    """The final identifier scan over the rows about to be published (kinds found, with counts)."""
     with duckdb.connect() as connection:
         _candidate(connection, source)
-        found = count_residual_identifiers(connection, "candidate", text_columns(table))
-    return {kind: int(n) for kind, n in found.items() if n}
+        return _residual_identifiers(connection, table)
 
 
 def small_cells(source: GateSource, count_column: str, threshold: int = SMALL_CELL_THRESHOLD) -> int:
     """Visible cells (count not suppressed) counting fewer than `threshold`."""
     with duckdb.connect() as connection:
         _candidate(connection, source)
-        column = '"' + count_column.replace('"', '""') + '"'
-        return connection.execute(f"SELECT count(*) FROM candidate WHERE {column} < $threshold",
-                                  {"threshold": threshold}).fetchone()[0]
+        return _small_cells(connection, count_column, threshold)
+
+
+def check_table(table: str, source: GateSource, count_column: str | None = None) -> TableVerdict:
+    """Every check of one table, on one connection (aggregates: with their count column)."""
+    with duckdb.connect() as connection:
+        _candidate(connection, source)
+        return TableVerdict(table, _residual_identifiers(connection, table),
+                            None if count_column is None else _small_cells(connection, count_column,
+                                                                           SMALL_CELL_THRESHOLD))
 
 
 def check_tables(sources: Mapping[str, GateSource],
                  count_columns: Mapping[str, str] | None = None) -> dict[str, TableVerdict]:
     """Every check of every table (aggregates: those named in `count_columns`)."""
     counts = count_columns or {}
-    return {table: TableVerdict(table, residual_identifiers(source, table),
-                                small_cells(source, counts[table]) if table in counts else None)
-            for table, source in sources.items()}
+    return {table: check_table(table, source, counts.get(table)) for table, source in sources.items()}
 
 
 def publish_through_gate(root: Path, draft: Release, sources: Mapping[str, GateSource], *,

@@ -361,3 +361,14 @@ def test_scrub_takes_bare_nulls_for_the_values_a_record_lacks():
     assert con.execute("SELECT scrub('연락처 010-1234-5678 김철수님', NULL, NULL, NULL, NULL), "
                        "scrub('가나다', '김철수', NULL, NULL, NULL), scrub(NULL, NULL, NULL, NULL, NULL)"
                        ).fetchall() == [("연락처 [전화번호] [이름]님", "가나다", None)]
+
+
+def test_residual_count_is_per_cell_across_columns_and_repeated_values():
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        ('연락처 010-2345-6789', '연락처 010-2345-6789', '48250'),
+        ('연락처 010-2345-6789', NULL, '48250'),
+        ('주민 900101-1234567', '도로 파손', '48250')) AS v(title, body, sigungu_code)""")
+    residual = count_residual_identifiers(con, "t", ["title", "body", "sigungu_code"])
+    assert (residual["phone"], residual["rrn"], sum(residual.values())) == (3, 1, 4)
+    assert count_residual_identifiers(con, "t", []) == dict.fromkeys(residual, 0)
