@@ -44,7 +44,8 @@ def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, p
     assert len(drops) == 4
     # The daemon launches the queued runs; its own landing sensor is kept quiet (the files are
     # touched now and nothing settles for a day there) so that the two commands are the only
-    # ones planning runs: the sensor's own runs get random ids, outside the claims.
+    # ones planning runs: this test is about the run-id claims of one batch (the sensor's runs,
+    # with random ids, are covered by the per-file claims: dagster/test_claims.py).
     for path in platform.zones.landing.rglob("*.csv"):
         os.utime(path)
     daemon = subprocess.Popen([Platform.command("dagster-daemon"), "run", "-m", "gn_pipelines.definitions"],
