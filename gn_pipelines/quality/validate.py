@@ -13,7 +13,6 @@ import datetime as dt
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from gn_pipelines.contracts import ColumnType, DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
@@ -22,6 +21,7 @@ from gn_pipelines.ingest.parquet_io import copy_atomically, used_parameters, wor
 from gn_pipelines.quality import reports
 from gn_pipelines.quality.rules import derived_columns, passes_sql, rules_for
 from gn_pipelines.reference import codes_allowed_for
+from gn_pipelines.seoul_time import now_in_seoul
 from gn_pipelines.settings import DataZones
 
 SAMPLE_SIZE = 5
@@ -150,7 +150,7 @@ def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zon
     batch = BatchValidation(contract.name, label, outcomes)
     sources = [collected_path(zones, contract.name, m.provider_code, m.file_name) for m in members]
     # "not in the future" is judged on the calendar of the people who deliver (the host may be UTC)
-    parameters = rule_parameters(None, today or dt.datetime.now(ZoneInfo("Asia/Seoul")).date())
+    parameters = rule_parameters(None, today or now_in_seoul().date())
     zones.scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="validate-") as work:
         connection = work_connection(Path(work))
