@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
