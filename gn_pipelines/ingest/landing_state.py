@@ -77,8 +77,8 @@ class LandingStateStore:
         with self._connect() as connection:
             try:
                 _metadata.create_all(connection, checkfirst=True)
-            except sa.exc.DBAPIError:  # another process created it at the same moment
-                if not sa.inspect(connection).has_table(LANDING_FILES.name):
+            except sa.exc.DBAPIError:  # another process created them at the same moment
+                if not all(sa.inspect(connection).has_table(name) for name in _metadata.tables):
                     raise
 
     @classmethod

@@ -203,6 +203,7 @@ def test_two_hosts_submitting_different_files_of_one_month_to_the_queue_load_eac
     for h, output in zip((host_a, host_b), outputs):
         assert h.returncode == 0, "\n".join(output)
     assert records_per_file(drop_log_dir(platform.zones.restricted)) == {a: 1, b: 1, c: 1}
+    assert records_per_file(validation_log_dir(platform.zones)) == {a: 1, b: 1, c: 1}
     # one batch at a time per dataset: A's ran first and loaded a and b; B's claimed only c
     assert f"{a}: skipped" not in "\n".join(outputs[0]) and any(line.startswith(f"{c}: 20 rows accepted")
                                                                 for line in outputs[1]), outputs
