@@ -154,10 +154,6 @@ class Holder:
         """It finished with the file for good: loaded it (or rejected it), or stopped its data."""
         return self.status == "SUCCESS" or (self.stopped and self.status in _ENDED)
 
-    @property
-    def live(self) -> bool:
-        return self.status is not None and self.status not in _ENDED and self.status != "SUCCESS"
-
     def why(self) -> str:
         """The one-line reason a file is left out of another run."""
         if self.loaded:
@@ -215,7 +211,8 @@ class LandingClaims:
 
 _ENDED = ("FAILURE", "CANCELED")
 # the holder keeps its claim while its run exists and is not ended, or ended having stopped the
-# data (a verdict a retry would repeat); Dagster's run storage tables: runs, run_tags
+# data (a verdict a retry would repeat: run_outcomes.OUTCOME_TAG = QUARANTINED, written here
+# as text to keep this module free of Dagster); Dagster's run storage tables: runs, run_tags
 _HOLDER_KEEPS = """EXISTS (
         SELECT 1 FROM runs AS r WHERE r.run_id = gn_landing_claims.run_id
         AND (r.status NOT IN ('FAILURE', 'CANCELED') OR EXISTS (
