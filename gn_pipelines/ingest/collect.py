@@ -89,33 +89,64 @@ def collect_drop(
     collected_at: dt.datetime,
 ) -> DropOutcome:
     """Collect `archived` (an immutable copy of the drop) into the restricted zone."""
-    file_name = Path(source_file).name
-    outcome = DropOutcome(contract.name, provider_code, source_file, content_sha256, "collected")
     zones.scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
-        work_dir = Path(work)
+        connection = work_connection(Path(work))
         try:
-            try:  # before any parser: a hostile file is refused on its raw bytes
-                check_budget(archived, contract.budget)
-            except OverBudget as over:
-                raise DropRejected(f"over budget: {over}") from over
-            csv_path = _as_utf8_csv(archived, work_dir, outcome)
-            load_raw = _raw_loader(contract, csv_path, outcome)
+            return _collect_one(connection, archived, contract=contract, provider_code=provider_code,
+                                source_file=source_file, content_sha256=content_sha256, zones=zones,
+                                collected_at=collected_at)
+        finally:
+            connection.close()
+
+
+def _collect_one(connection: duckdb.DuckDBPyConnection, archived: Path, *, contract: DatasetContract,
+                 provider_code: str, source_file: str, content_sha256: str, zones: DataZones,
+                 collected_at: dt.datetime) -> DropOutcome:
+    """Collect one drop with `connection` (its tables are dropped after)."""
+    outcome = DropOutcome(contract.name, provider_code, source_file, content_sha256, "collected")
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
+        try:
+            load_raw = _prepare(archived, contract, Path(work), outcome)
         except DropRejected as rejection:
             outcome.status, outcome.reason = "rejected", str(rejection)
             return outcome
-        targets = (collected_path(zones, contract.name, provider_code, file_name),
-                   rejected_rows_path(zones, contract.name, provider_code, file_name))
-        lineage = {"provider_code": provider_code, "source_file": source_file,
-                   "content_sha256": content_sha256, "collected_at": collected_at}
+        targets = _targets(zones, contract, provider_code, source_file)
+        lineage = _lineage(provider_code, source_file, content_sha256, collected_at)
         try:
-            _type_and_stage(load_raw, contract, lineage, work_dir, targets, outcome)
+            _type_and_stage(connection, load_raw, contract, lineage, targets, outcome)
         except duckdb.Error as error:
-            # DuckDB's own message quotes the offending line (personal data): keep its first line
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            outcome.status, outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected = "rejected", 0, 0, 0
-            outcome.reason = f"the file cannot be read as CSV ({first_line}); nothing of it was loaded"
+            _unreadable(outcome, error)
     return outcome
+
+
+def _prepare(archived: Path, contract: DatasetContract, work_dir: Path, outcome: DropOutcome):
+    """Check the raw bytes against the budget (before any parser: a hostile file is refused on
+    them), decode, read the headers; returns how to load the cells (see `_raw_loader`)."""
+    try:
+        check_budget(archived, contract.budget)
+    except OverBudget as over:
+        raise DropRejected(f"over budget: {over}") from over
+    csv_path = _as_utf8_csv(archived, work_dir, outcome)
+    return _raw_loader(contract, csv_path, outcome)
+
+
+def _targets(zones: DataZones, contract: DatasetContract, provider_code: str, source_file: str) -> tuple[Path, Path]:
+    file_name = Path(source_file).name
+    return (collected_path(zones, contract.name, provider_code, file_name),
+            rejected_rows_path(zones, contract.name, provider_code, file_name))
+
+
+def _lineage(provider_code: str, source_file: str, content_sha256: str, collected_at: dt.datetime) -> dict:
+    return {"provider_code": provider_code, "source_file": source_file,
+            "content_sha256": content_sha256, "collected_at": collected_at}
+
+
+def _unreadable(outcome: DropOutcome, error: duckdb.Error) -> None:
+    # DuckDB's own message quotes the offending line (personal data): keep its first line
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    outcome.status, outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected = "rejected", 0, 0, 0
+    outcome.reason = f"the file cannot be read as CSV ({first_line}); nothing of it was loaded"
 
 
 def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome):
@@ -127,13 +158,7 @@ def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome)
     if layout is None:
         mapping = _mapped_headers(contract, csv_path, header_rows)
         outcome.unknown_columns = list(mapping.unknown)
-
-        def load_table(connection):
-            _load_raw(connection, csv_path, len(mapping.headers))
-            position_of = {name: pos for pos, name in mapping.canonical_by_position.items()}
-            return mapping, "rowid + 2", _shape_problems(len(mapping.headers), max(position_of.values()))
-
-        return load_table
+        return MappedTable(csv_path, mapping)
     try:
         headers = interpret_layout_headers(layout, contract, header_rows)
     except LayoutRejected as error:
@@ -182,41 +207,162 @@ def _mapped_headers(contract: DatasetContract, csv_path: Path, header_rows: list
     return mapping
 
 
-def _type_and_stage(load_raw, contract: DatasetContract, lineage: dict, work_dir: Path,
+@dataclass(frozen=True)
+class MappedTable:
+    """A file in the contract's one-header-row table: its cells load as `raw` (one column per
+    header); files whose headers map alike can be typed together (`collect_group`)."""
+
+    csv_path: Path
+    mapping: HeaderMapping
+
+    def __call__(self, connection, table: str = "raw"):
+        _load_raw(connection, self.csv_path, len(self.mapping.headers), table)
+        return self.mapping, "rowid + 2", _shape_problems(len(self.mapping.headers), self.last_mapped)
+
+    @property
+    def last_mapped(self) -> int:
+        return max(self.mapping.canonical_by_position)
+
+    @property
+    def shape(self) -> tuple:
+        """Files of the same shape are typed by the same SQL."""
+        return self.mapping.headers, tuple(sorted(self.mapping.canonical_by_position.items()))
+
+
+def _type_and_stage(connection, load_raw, contract: DatasetContract, lineage: dict,
                     targets: tuple[Path, Path], outcome: DropOutcome) -> None:
-    connection = work_connection(work_dir)
     try:
         mapping, row_number_sql, shape_problems = load_raw(connection)
-        connection.execute(_typed_table_sql(contract, mapping, lineage["provider_code"],
-                                            row_number_sql, shape_problems))
+        connection.execute(_typed_table_sql(contract, mapping, row_number_sql, shape_problems,
+                                            _ProviderSql.of(lineage["provider_code"])))
         connection.execute("DROP TABLE raw")
-        outcome.rows_read, outcome.blank_rows = connection.execute(
-            "SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank) FROM typed"
-        ).fetchone()
-        copy_atomically(connection, _accepted_sql(contract), lineage, targets[0])
-        copy_atomically(connection, REJECTED_ROWS_SQL, lineage | {"dataset": contract.name}, targets[1])
-        reasons = connection.execute(
-            "SELECT code, count(*) FROM (SELECT unnest(reason_codes) AS code FROM typed "
-            "WHERE NOT blank AND reason IS NOT NULL) GROUP BY code ORDER BY 2 DESC, 1"
-        ).fetchall()
-        outcome.rejections_by_reason = {code: count for code, count in reasons}
-        outcome.rows_rejected = connection.execute(
-            "SELECT count(*) FROM typed WHERE NOT blank AND reason IS NOT NULL").fetchone()[0]
-        outcome.rows_accepted = outcome.rows_read - outcome.rows_rejected
-        outcome.preview = _masked_preview(connection, contract)
-        outcome.collected_path, outcome.rejected_rows_path = targets
+        _count_and_stage(connection, "typed", contract, lineage, targets, outcome)
     finally:
-        connection.close()
+        connection.execute("DROP TABLE IF EXISTS raw")
+        connection.execute("DROP TABLE IF EXISTS typed")
 
 
-def _load_raw(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int) -> None:
+def _count_and_stage(connection, source: str, contract: DatasetContract, lineage: dict,
+                     targets: tuple[Path, Path], outcome: DropOutcome) -> None:
+    """Stage one file's typed rows (`source`: a table, or a query of one file's rows) and count them."""
+    outcome.rows_read, outcome.blank_rows = connection.execute(
+        f"SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank) FROM {source}"
+    ).fetchone()
+    copy_atomically(connection, _accepted_sql(contract, source), lineage, targets[0])
+    copy_atomically(connection, _rejected_rows_sql(source), lineage | {"dataset": contract.name}, targets[1])
+    reasons = connection.execute(
+        f"SELECT code, count(*) FROM (SELECT unnest(reason_codes) AS code FROM {source} "
+        "WHERE NOT blank AND reason IS NOT NULL) GROUP BY code ORDER BY 2 DESC, 1"
+    ).fetchall()
+    outcome.rejections_by_reason = {code: count for code, count in reasons}
+    outcome.rows_rejected = connection.execute(
+        f"SELECT count(*) FROM {source} WHERE NOT blank AND reason IS NOT NULL").fetchone()[0]
+    outcome.rows_accepted = outcome.rows_read - outcome.rows_rejected
+    outcome.preview = _masked_preview(connection, contract, source)
+    outcome.collected_path, outcome.rejected_rows_path = targets
+
+
+@dataclass
+class GroupMember:
+    """A file held for typing with others of its shape: its cells are loaded as `table`."""
+
+    table: str
+    loader: MappedTable
+    lineage: dict
+    targets: tuple[Path, Path]
+    outcome: DropOutcome
+
+
+def load_for_group(connection, archived: Path, *, contract: DatasetContract, provider_code: str,
+                   source_file: str, content_sha256: str, zones: DataZones, collected_at: dt.datetime,
+                   table: str) -> DropOutcome | GroupMember:
+    """Check, decode and load one drop's cells as `table` (the parsing of untrusted bytes, file by
+    file); the typing waits for its group (`collect_group`). A file refused here, or one of a
+    contract layout, is finished at once: its outcome is returned."""
+    outcome = DropOutcome(contract.name, provider_code, source_file, content_sha256, "collected")
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
+        try:
+            load_raw = _prepare(archived, contract, Path(work), outcome)
+        except DropRejected as rejection:
+            outcome.status, outcome.reason = "rejected", str(rejection)
+            return outcome
+        targets = _targets(zones, contract, provider_code, source_file)
+        lineage = _lineage(provider_code, source_file, content_sha256, collected_at)
+        try:
+            if not isinstance(load_raw, MappedTable):  # a layout is read and typed alone
+                _type_and_stage(connection, load_raw, contract, lineage, targets, outcome)
+                return outcome
+            load_raw(connection, table)  # the cells, read while the decoded copy exists
+        except duckdb.Error as error:
+            connection.execute(f"DROP TABLE IF EXISTS {table}")
+            _unreadable(outcome, error)
+            return outcome
+    return GroupMember(table, load_raw, lineage, targets, outcome)
+
+
+def collect_group(connection, contract: DatasetContract, members: list[GroupMember]) -> list[DropOutcome]:
+    """Type the loaded files of one shape in one statement (the typing SQL costs more to plan than
+    to run on a small file), then stage and count each file on its own. Row numbers, reasons and
+    the provider's own codes stay per file. If DuckDB refuses the batch, each file is typed alone,
+    so a failure stays that file's."""
+    if len(members) > 1:
+        try:
+            return _collect_together(connection, contract, members)
+        except duckdb.Error:
+            connection.execute("DROP TABLE IF EXISTS raw")
+            connection.execute("DROP TABLE IF EXISTS typed")
+    for member in members:
+        loaded = member.loader
+
+        def rename(connection, table=member.table, loaded=loaded):
+            connection.execute(f"ALTER TABLE {table} RENAME TO raw")
+            return loaded.mapping, "rowid + 2", _shape_problems(len(loaded.mapping.headers), loaded.last_mapped)
+
+        try:
+            _type_and_stage(connection, rename, contract, member.lineage, member.targets, member.outcome)
+        except duckdb.Error as error:
+            _unreadable(member.outcome, error)
+        finally:
+            connection.execute(f"DROP TABLE IF EXISTS {member.table}")
+    return [m.outcome for m in members]
+
+
+def _collect_together(connection, contract: DatasetContract, members: list[GroupMember]) -> list[DropOutcome]:
+    first = members[0].loader
+    connection.execute("CREATE TABLE members (__member INTEGER, __provider_codes VARCHAR[], __provider_label VARCHAR)")
+    connection.executemany("INSERT INTO members VALUES (?, ?, ?)", [
+        (i, sorted(codes_allowed_for(m.lineage["provider_code"])), _provider_label(m.lineage["provider_code"]))
+        for i, m in enumerate(members)])
+    # each file's own row numbers, in file order; its provider's codes on each of its rows
+    connection.execute("CREATE TABLE raw AS SELECT r.*, m.__provider_codes, m.__provider_label FROM ("
+                       + " UNION ALL ".join(f"SELECT *, rowid + 2 AS __row, {i} AS __member FROM {m.table}"
+                                            for i, m in enumerate(members))
+                       + ") r JOIN members m USING (__member) ORDER BY __member, __row")
+    connection.execute("DROP TABLE members")
+    for member in members:
+        connection.execute(f"DROP TABLE {member.table}")
+    try:
+        connection.execute(_typed_table_sql(
+            contract, first.mapping, "__row", _shape_problems(len(first.mapping.headers), first.last_mapped),
+            _ProviderSql.per_row(), extra=("__member",)))
+        connection.execute("DROP TABLE raw")
+        for i, member in enumerate(members):
+            _count_and_stage(connection, f"(SELECT * FROM typed WHERE __member = {i})", contract,
+                             member.lineage, member.targets, member.outcome)
+    finally:
+        connection.execute("DROP TABLE IF EXISTS raw")
+        connection.execute("DROP TABLE IF EXISTS typed")
+    return [m.outcome for m in members]
+
+
+def _load_raw(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int, table: str = "raw") -> None:
     # Every cell as text. One extra column catches rows with too many fields; null padding
     # (with an impossible NULL string, so empty cells stay '') marks rows with too few.
     # parallel=false: the parallel reader cannot pad rows with quoted newlines.
     columns = {f"c{i}": "VARCHAR" for i in range(width)} | {"overflow": "VARCHAR"}
     columns_sql = "{" + ", ".join(f"{sql_text(n)}: 'VARCHAR'" for n in columns) + "}"
     connection.execute(
-        f"""CREATE TABLE raw AS SELECT * FROM read_csv($path, header = true, auto_detect = false,
+        f"""CREATE TABLE {table} AS SELECT * FROM read_csv($path, header = true, auto_detect = false,
             columns = {columns_sql}, delim = ',', quote = '"', escape = '"',
             null_padding = true, strict_mode = false, nullstr = '\x01', parallel = false,
             max_line_size = 10000000)""",
@@ -224,8 +370,32 @@ def _load_raw(connection: duckdb.DuckDBPyConnection, csv_path: Path, width: int)
     )
 
 
-def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider_code: str,
-                     row_number_sql: str, shape_problems: list[tuple[str, str, str]]) -> str:
+@dataclass(frozen=True)
+class _ProviderSql:
+    """The provider's own codes and its name as SQL: constants for one file, columns of `raw`
+    (`__provider_codes`, `__provider_label`) when files of several providers are typed together."""
+
+    codes: str
+    label: str
+
+    @classmethod
+    def of(cls, provider_code: str) -> "_ProviderSql":
+        allowed = ", ".join(sql_text(code) for code in sorted(codes_allowed_for(provider_code)))
+        return cls(f"[{allowed}]", sql_text(_provider_label(provider_code)))
+
+    @classmethod
+    def per_row(cls) -> "_ProviderSql":
+        return cls("__provider_codes", "__provider_label")
+
+
+def _provider_label(provider_code: str) -> str:
+    provider = PROVIDERS_BY_CODE[provider_code]
+    return f"{provider.code} {provider.name}"
+
+
+def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_number_sql: str,
+                     shape_problems: list[tuple[str, str, str]], provider: "_ProviderSql",
+                     extra: tuple[str, ...] = ()) -> str:
     position_of = {name: pos for pos, name in mapping.canonical_by_position.items()}
     width = len(mapping.headers)
     selects, problems = [], []
@@ -236,7 +406,7 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider
         problems += sql.problems
     problems += shape_problems
     if contract.provider_code_column:
-        problems += _provider_problems(contract, position_of, provider_code)
+        problems += _provider_problems(contract, position_of, provider)
     # each condition is evaluated once: the row's problems as a list of (code, text) structs
     problem_list = "[p FOR p IN [" + ", ".join(
         f"CASE WHEN {condition} THEN {{'code': {sql_text(code)}, 'text': {text}}} END"
@@ -251,7 +421,7 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, provider
         NULLIF(array_to_string([p.text FOR p IN problems], '; '), '') AS reason,
         [p.code FOR p IN problems] AS reason_codes,
         CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw_values,
-        {", ".join(selects)} FROM raw ORDER BY rowid)"""
+        {", ".join(selects + list(extra))} FROM raw ORDER BY rowid)"""
 
 
 def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
@@ -263,33 +433,35 @@ def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
 
 
 def _provider_problems(contract: DatasetContract, position_of: dict[str, int],
-                       provider_code: str) -> list[tuple[str, str, str]]:
+                       provider: _ProviderSql) -> list[tuple[str, str, str]]:
     column = contract.column(contract.provider_code_column)
     value = cleaned_cell(f"c{position_of[column.name]}")
-    allowed = ", ".join(sql_text(code) for code in sorted(codes_allowed_for(provider_code)))
-    provider = PROVIDERS_BY_CODE[provider_code]
-    own = f"{provider.code} {provider.name}"
     return [
-        (f"({value}) IS NULL", sql_text(f"{column.header} is missing: every row must carry the provider's code ({own})"),
-         f"missing_provider_code:{column.name}"),
-        (f"({value}) NOT IN ({allowed})",
-         f"{sql_text(column.header + ' ')} || ({value}) || {sql_text(f' is not the provider' + chr(39) + f's own code ({own})')}",
-         f"other_provider_code:{column.name}"),
+        (f"({value}) IS NULL",
+         f"{sql_text(f'{column.header} is missing: every row must carry the provider' + chr(39) + 's code (')} "
+         f"|| {provider.label} || ')'", f"missing_provider_code:{column.name}"),
+        (f"NOT list_contains({provider.codes}, ({value}))",
+         f"{sql_text(column.header + ' ')} || ({value}) || {sql_text(' is not the provider' + chr(39) + 's own code (')} "
+         f"|| {provider.label} || ')'", f"other_provider_code:{column.name}"),
     ]
 
 
-def _accepted_sql(contract: DatasetContract) -> str:
+def _accepted_sql(contract: DatasetContract, source: str = "typed") -> str:
     columns = ", ".join(output_column_names(contract))
     return f"""SELECT {columns}, $provider_code AS provider_code, $source_file AS source_file,
         $content_sha256 AS content_sha256, source_row_number,
         CAST($collected_at AS TIMESTAMPTZ) AS collected_at
-        FROM typed WHERE NOT blank AND reason IS NULL ORDER BY source_row_number"""
+        FROM {source} WHERE NOT blank AND reason IS NULL ORDER BY source_row_number"""
 
 
-REJECTED_ROWS_SQL = """SELECT $dataset AS dataset, $provider_code AS provider_code,
+def _rejected_rows_sql(source: str = "typed") -> str:
+    return f"""SELECT $dataset AS dataset, $provider_code AS provider_code,
     $source_file AS source_file, $content_sha256 AS content_sha256, source_row_number,
     reason, reason_codes, raw_values, CAST($collected_at AS TIMESTAMPTZ) AS collected_at
-    FROM typed WHERE NOT blank AND reason IS NOT NULL ORDER BY source_row_number"""
+    FROM {source} WHERE NOT blank AND reason IS NOT NULL ORDER BY source_row_number"""
+
+
+REJECTED_ROWS_SQL = _rejected_rows_sql()
 
 
 def mask_value(value: object) -> str | None:
@@ -301,12 +473,12 @@ def mask_value(value: object) -> str | None:
 
 
 def _masked_preview(connection: duckdb.DuckDBPyConnection, contract: DatasetContract,
-                    rows: int = 5) -> list[dict]:
+                    source: str = "typed", rows: int = 5) -> list[dict]:
     personal = {c.name for c in contract.columns_of(PrivacyClass.DIRECT_IDENTIFIER)}
     free_text = {c.name for c in contract.columns_of(PrivacyClass.FREE_TEXT)}
     names = [c.name for c in contract.columns]
     records = connection.execute(
-        f"SELECT {', '.join(names)} FROM typed WHERE NOT blank AND reason IS NULL "
+        f"SELECT {', '.join(names)} FROM {source} WHERE NOT blank AND reason IS NULL "
         f"ORDER BY source_row_number LIMIT {rows}").fetchall()
     preview = []
     for record in records:
@@ -340,8 +512,9 @@ def _write_empty(contract: DatasetContract, query: str, target: Path) -> Path:
     try:
         columns = ", ".join(f"CAST(NULL AS VARCHAR) AS c{i}" for i in range(len(headers)))
         connection.execute(f"CREATE TABLE raw AS SELECT {columns}, CAST(NULL AS VARCHAR) AS overflow LIMIT 0")
-        connection.execute(_typed_table_sql(contract, mapping, PROVINCE_CODE, "rowid + 2",
-                                            _shape_problems(len(headers), len(headers) - 1)))
+        connection.execute(_typed_table_sql(contract, mapping, "rowid + 2",
+                                            _shape_problems(len(headers), len(headers) - 1),
+                                            _ProviderSql.of(PROVINCE_CODE)))
         lineage = {"provider_code": "", "source_file": "", "content_sha256": "",
                    "collected_at": dt.datetime.now(dt.timezone.utc), "dataset": contract.name}
         copy_atomically(connection, query, lineage, target)

@@ -7,7 +7,10 @@ its own address space); if it died, the kernel's `wait4` figure stands in, an up
 also counts the parent's pages at the moment of the spawn.
 
 Run as `python -m gn_pipelines.ingest.contained REQUEST.json RESULTS_DIR` by `collect_contained_batch`:
-one child parses a whole batch, file after file, each with its own CPU allowance.
+one child parses a whole batch, file after file, each with its own CPU allowance, in one DuckDB;
+the files of one shape (same headers) are then typed together, in one statement. Before each
+step the child names it in a phase file, so a crash is pinned on the file being parsed; a crash
+while typing a group makes the next child collect those files one by one, which pins it.
 """
 
 from __future__ import annotations
@@ -77,14 +80,21 @@ def collect_contained_batch(files: list[ContainedFile], *, contract, zones: Data
 
 def _collect_share(work: Path, files: list[ContainedFile], pending: list[int], contract, zones: DataZones,
                    collected_at: dt.datetime, budget: FileBudget, outcomes: list) -> None:
+    together = True
     while pending:
-        crashed, returncode, stderr_text, peak_rss = _run_child(
-            work, files, pending, contract, zones, collected_at, budget, outcomes)
+        crashed, returncode, stderr_text, peak_rss, phase = _run_child(
+            work, files, pending, contract, zones, collected_at, budget, outcomes, together)
         pending = [i for i in pending if outcomes[i] is None]
-        if crashed and pending:
-            culprit = pending.pop(0)  # the child works in order: the first without a result
-            outcomes[culprit] = _rejected(contract, files[culprit], _crash_reason(returncode, stderr_text, budget))
-            outcomes[culprit].parser_peak_rss_bytes = peak_rss
+        if not (crashed and pending):
+            continue
+        if phase.get("group"):  # the crash came while typing files together: redo them one by one
+            together = False
+            continue
+        # the child names the file it parses; without a phase, the first file without a result
+        culprit = phase["file"] if phase.get("file") in pending else pending[0]
+        pending.remove(culprit)
+        outcomes[culprit] = _rejected(contract, files[culprit], _crash_reason(returncode, stderr_text, budget))
+        outcomes[culprit].parser_peak_rss_bytes = peak_rss
 
 
 def _rejected(contract, file: ContainedFile, reason: str):
@@ -95,16 +105,15 @@ def _rejected(contract, file: ContainedFile, reason: str):
 
 
 def _run_child(work: Path, files: list[ContainedFile], pending: list[int], contract, zones: DataZones,
-               collected_at: dt.datetime, budget: FileBudget, outcomes: list):
+               collected_at: dt.datetime, budget: FileBudget, outcomes: list, together: bool):
     """One child over the `pending` files; fills `outcomes` with what it finished."""
     from gn_pipelines.ingest.collect import DropOutcome
 
-    attempt = work / f"attempt-{pending[0]}"
-    attempt.mkdir()
+    attempt = Path(tempfile.mkdtemp(dir=work, prefix=f"attempt-{pending[0]}-"))
     request, errors = attempt / "request.json", attempt / "stderr.txt"
     request.write_text(json.dumps({
         "dataset": contract.name, "data_root": str(zones.root), "collected_at": collected_at.isoformat(),
-        "budget": dataclasses.asdict(budget),
+        "budget": dataclasses.asdict(budget), "together": together,
         "files": [{"index": i, "archived": str(files[i].archived), "provider_code": files[i].provider_code,
                    "source_file": files[i].source_file, "content_sha256": files[i].content_sha256}
                   for i in pending],
@@ -125,7 +134,23 @@ def _run_child(work: Path, files: list[ContainedFile], pending: list[int], contr
         outcomes[i] = DropOutcome(**fields)
         outcomes[i].parser_peak_rss_bytes = peak_rss
     crashed = returncode != 0
-    return crashed, returncode, errors.read_text(errors="replace") if crashed else "", usage.ru_maxrss * 1024
+    phase_file = attempt / _PHASE_FILE
+    phase = json.loads(phase_file.read_text(encoding="utf-8")) if crashed and phase_file.exists() else {}
+    return crashed, returncode, errors.read_text(errors="replace") if crashed else "", usage.ru_maxrss * 1024, phase
+
+
+_PHASE_FILE = "phase.json"
+# Files typed together: small ones (the typing's planning dominates them), up to a bounded total
+GROUP_FILE_BYTES = 8 << 20
+GROUP_TOTAL_BYTES = 64 << 20
+
+
+def _enter_phase(results_dir: Path, phase: dict) -> None:
+    """Say what the child does now (atomically), so the parent can blame the right file."""
+    target = results_dir / _PHASE_FILE
+    partial = target.with_suffix(".partial")
+    partial.write_text(json.dumps(phase), encoding="utf-8")
+    os.replace(partial, target)
 
 
 def _crash_reason(returncode: int, stderr: str, budget: FileBudget) -> str:
@@ -180,24 +205,61 @@ def _own_peak_rss() -> int:
 
 def _main(request_path: str, results_dir: str) -> int:
     request = json.loads(Path(request_path).read_text(encoding="utf-8"))
-    _limit_child(request["budget"], len(request["files"]))
-    from gn_pipelines.ingest.collect import collect_drop
+    # the hard limit covers every file and every group typed together
+    _limit_child(request["budget"], 2 * len(request["files"]))
+    from gn_pipelines.ingest.collect import GroupMember, collect_group, load_for_group
+    from gn_pipelines.ingest.parquet_io import work_connection
 
     contract = dataclasses.replace(get_contract(request["dataset"]), budget=FileBudget(**request["budget"]))
     zones = DataZones(Path(request["data_root"]))
+    zones.scratch.mkdir(parents=True, exist_ok=True)
     collected_at = dt.datetime.fromisoformat(request["collected_at"])
-    for file in request["files"]:
-        _allow_cpu_for_next_file(request["budget"])
-        outcome = collect_drop(Path(file["archived"]), contract=contract, provider_code=file["provider_code"],
-                               source_file=file["source_file"], content_sha256=file["content_sha256"],
-                               zones=zones, collected_at=collected_at)
-        fields = dataclasses.asdict(outcome) | {"peak_rss_bytes": _own_peak_rss()}
+    results = Path(results_dir)
+    held: dict[tuple, list[tuple[int, GroupMember, int]]] = {}  # by shape: (index, member, parse peak)
+    held_bytes = 0
+
+    def write_result(index: int, outcome, peak_rss: int) -> None:
+        fields = dataclasses.asdict(outcome) | {"peak_rss_bytes": peak_rss}
         for name in _PATH_FIELDS:
             fields[name] = str(fields[name]) if fields[name] else None
-        result = Path(results_dir) / f"result-{file['index']}.json"
+        result = results / f"result-{index}.json"
         partial = result.with_suffix(".partial")
         partial.write_text(json.dumps(fields, ensure_ascii=False, default=str), encoding="utf-8")
         os.replace(partial, result)
+
+    def type_held() -> None:
+        nonlocal held_bytes
+        for group in held.values():
+            _allow_cpu_for_next_file(request["budget"])
+            _enter_phase(results, {"group": [index for index, _, _ in group]})
+            outcomes = collect_group(connection, contract, [member for _, member, _ in group])
+            group_peak = _own_peak_rss()
+            for (index, _, parse_peak), outcome in zip(group, outcomes):
+                write_result(index, outcome, max(parse_peak, group_peak))
+        held.clear()
+        held_bytes = 0
+
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="contained-duckdb-") as work:
+        connection = work_connection(Path(work))
+        for file in request["files"]:
+            _allow_cpu_for_next_file(request["budget"])
+            _enter_phase(results, {"file": file["index"]})
+            archived = Path(file["archived"])
+            loaded = load_for_group(connection, archived, contract=contract, provider_code=file["provider_code"],
+                                    source_file=file["source_file"], content_sha256=file["content_sha256"],
+                                    zones=zones, collected_at=collected_at, table=f"raw_{file['index']}")
+            if isinstance(loaded, GroupMember) and (not request["together"] or archived.stat().st_size > GROUP_FILE_BYTES):
+                # typed alone, still in this file's phase and CPU allowance
+                (loaded,) = collect_group(connection, contract, [loaded])
+            if not isinstance(loaded, GroupMember):
+                write_result(file["index"], loaded, _own_peak_rss())
+                continue
+            held.setdefault(loaded.loader.shape, []).append((file["index"], loaded, _own_peak_rss()))
+            held_bytes += archived.stat().st_size
+            if held_bytes > GROUP_TOTAL_BYTES:
+                type_held()
+        type_held()
+        connection.close()
     return 0
 
 

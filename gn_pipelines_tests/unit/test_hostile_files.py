@@ -184,3 +184,44 @@ def test_a_file_that_kills_the_batch_child_is_rejected_alone(zones, files):
     assert [(o.status, o.rows_accepted) for i, o in enumerate(outcomes) if i != 1] == [
         ("collected", 2 + i) for i in range(files) if i != 1]
     assert all(0 < o.parser_peak_rss_bytes < GIB for o in outcomes)
+
+
+def test_files_typed_together_equal_files_collected_one_by_one(zones):
+    """A batch's files of one shape are typed in one statement: each file still gets its own row
+    numbers, its provider's own codes, its reasons and counts, exactly as collected alone."""
+    from gn_pipelines.ingest.collect import collect_drop
+    from gn_pipelines.ingest.contained import ContainedFile, collect_contained_batch
+
+    contract = get_contract("civil_complaints")
+    batch = []
+    for i, provider in enumerate(["48740", "48120", "48740", "48170"]):
+        rows = sample_rows("civil_complaints", 3 + i, 시군구코드=provider)
+        rows[0]["시군구코드"] = "48170" if provider != "48170" else "48740"  # another provider's code
+        rows[-1]["접수일시"] = "not a time"
+        path = zones.scratch / f"{provider}-{i}.csv"
+        path.write_bytes(csv_bytes(rows, encoding="cp949" if i == 2 else "utf-8"))
+        batch.append(ContainedFile(path, provider, f"{provider}/civil_complaints/{i}.csv", f"{i:064d}"))
+    renamed = [{("민원 제목" if k == "민원제목" else k): v for k, v in r.items()}
+               for r in sample_rows("civil_complaints", 2, 시군구코드="48740")]
+    path = zones.scratch / "renamed.csv"  # another shape: a group of its own
+    path.write_bytes(csv_bytes(renamed))
+    batch.append(ContainedFile(path, "48740", "48740/civil_complaints/renamed.csv", "9" * 64))
+
+    together = collect_contained_batch(batch, contract=contract, zones=zones, collected_at=COLLECTED_AT)
+    staged = {}
+    for outcome in together:
+        assert outcome.collected_path.parent.parent.name == "civil_complaints"
+        staged[outcome.source_file] = [rows_of_file(p) for p in (outcome.collected_path, outcome.rejected_rows_path)]
+    alone = [collect_drop(f.archived, contract=contract, provider_code=f.provider_code, source_file=f.source_file,
+                          content_sha256=f.content_sha256, zones=zones, collected_at=COLLECTED_AT) for f in batch]
+    for grouped, single in zip(together, alone):
+        assert dataclasses.replace(grouped, parser_peak_rss_bytes=None) == single
+        assert staged[single.source_file] == [rows_of_file(p) for p in (single.collected_path, single.rejected_rows_path)]
+    assert [(o.rows_accepted, o.rows_rejected) for o in together] == [(1, 2), (2, 2), (3, 2), (4, 2), (2, 0)]
+    assert together[1].rejections_by_reason == {"invalid_timestamp:received_at": 1,
+                                                "other_provider_code:sigungu_code": 1}
+
+
+def rows_of_file(path):
+    with duckdb.connect() as connection:
+        return connection.execute(f"SELECT * FROM read_parquet('{path}') ORDER BY source_row_number").fetchall()
