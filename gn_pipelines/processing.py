@@ -8,7 +8,9 @@ neither ever loads the same bytes again.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from typing import Callable
@@ -119,8 +121,15 @@ def pending_requests(instance: dg.DagsterInstance, requests: list[dg.RunRequest]
     return pending, skipped
 
 
-def execute_request(request: dg.RunRequest) -> list[RunOutcome]:
-    """Execute one run request in this process, against the instance in DAGSTER_HOME."""
+def execute_request(request: dg.RunRequest, environment: tuple[dict, str] | None = None) -> list[RunOutcome]:
+    """Execute one run request in this process, against the instance in DAGSTER_HOME.
+    `environment`: the caller's environment variables and working directory, taken on first (a
+    worker forked from a fork server would otherwise keep the server's)."""
+    if environment is not None:
+        variables, directory = environment
+        os.environ.clear()
+        os.environ.update(variables)
+        os.chdir(directory)
     with dg.DagsterInstance.get() as instance:
         return execute_request_in(instance, request)
 
@@ -156,6 +165,59 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         return failed_outcomes(labels, root_cause(failure), trace_of(failure), result)
     return outcomes_of_run(labels, result, stopped_run=False)
+
+
+# What every worker needs, imported once in the fork server rather than in each worker
+WORKER_PRELOAD = ("gn_pipelines.definitions", "gn_pipelines.processing", "gn_pipelines.quality.gx_suite",
+                  "great_expectations", "dagster._core.instance.factory", "dagster._core.secrets.env_file")
+
+
+def _warm_worker_context(instance: dg.DagsterInstance):
+    """Workers forked from a fork server that imported the definitions, Great Expectations and
+    the instance's storage once (seconds each) while this process carries on; spawned workers
+    would each import them. The server holds no instance, connection or thread, so forking from
+    it is safe."""
+    from multiprocessing import forkserver
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # as the validation step sets it
+    # the modules of this instance's storage classes (SQLite or PostgreSQL), which a worker's
+    # instance imports on first use
+    parts = (getattr(instance, "_storage", None), instance.run_storage, instance.event_log_storage,
+             instance.schedule_storage)
+    storage = {type(part).__module__ for part in parts if part is not None}
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*WORKER_PRELOAD, *sorted(storage)])
+    forkserver.ensure_running()  # starts importing now, without waiting for it
+    return context
+
+
+class _Submission:
+    """Hands `requests` to `pool` from a thread of its own; `futures()` waits for it."""
+
+    def __init__(self, pool: ProcessPoolExecutor, requests: list[dg.RunRequest], environment: tuple[dict, str]):
+        self._submitted: dict = {}
+        self._error: BaseException | None = None
+
+        def submit_all() -> None:
+            try:
+                for request in requests:
+                    self._submitted[id(request)] = pool.submit(execute_request, request, environment)
+            except BaseException as error:  # raised again by futures(), in the caller's thread
+                self._error = error
+
+        self._thread = threading.Thread(target=submit_all, name="submit-runs", daemon=True)
+        self._thread.start()
+
+    def futures(self) -> dict:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._submitted
+
+
+def _batch_weight(request: dg.RunRequest) -> int:
+    """How many files a run request carries: the longest runs go to the workers first."""
+    return int(request.tags.get("gn/files") or 1)
 
 
 def _to_stderr(text: str) -> None:
@@ -206,23 +268,34 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         if outcome.trace and not outcome.interrupted:
             echo_error(outcome.trace)
 
-    for request in setup:
-        for outcome in execute_request_in(instance, request, echo):
-            report(outcome)
-    if any(o.interrupted for o in outcomes):
-        return outcomes
     if workers > 1 and len(drops) > 1:
-        # spawn: each worker loads the definitions afresh; a worker that dies raises
-        # BrokenProcessPool here instead of leaving the command waiting forever
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(workers, len(drops)), mp_context=context) as pool:
-            for run_outcomes in pool.map(execute_request, drops):
+        # The drops start at once in the workers, the biggest first; the set-up run (reference
+        # tables and views in restricted.duckdb, which no drop reads) runs here meanwhile.
+        # A worker that dies raises BrokenProcessPool here instead of leaving the command waiting.
+        with ProcessPoolExecutor(min(workers, len(drops)), mp_context=_warm_worker_context(instance)) as pool:
+            # submitting waits for the fork server's imports: a thread submits, this one sets up
+            submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
+                                     (dict(os.environ), os.getcwd()))
+            for request in setup:
+                for outcome in execute_request_in(instance, request, echo):
+                    report(outcome)
+            futures = submitting.futures()
+            if any(o.interrupted for o in outcomes):
+                pool.shutdown(cancel_futures=True)
+                return outcomes
+            for request in drops:  # reported in the planned order
+                run_outcomes = futures[id(request)].result()
                 for outcome in run_outcomes:
                     report(outcome)
                 if any(o.interrupted for o in run_outcomes):
                     pool.shutdown(cancel_futures=True)
                     return outcomes
     else:
+        for request in setup:
+            for outcome in execute_request_in(instance, request, echo):
+                report(outcome)
+        if any(o.interrupted for o in outcomes):
+            return outcomes
         for request in drops:
             run_outcomes = execute_request_in(instance, request, echo)
             for outcome in run_outcomes:

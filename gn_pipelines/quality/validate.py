@@ -10,6 +10,7 @@ columns they read, for the validation record and its Data Docs page. Dataset-wid
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,16 +92,19 @@ def quarantine_path(zones: DataZones, dataset: str, provider: str, file_name: st
 
 def rule_parameters(provider_code: str | None, today: dt.date) -> dict:
     """The values rules compare with; a batch gives each row its provider's codes instead."""
-    from gn_pipelines.reference.legal_dong import build_eup_myeon_dong
-
-    dongs = build_eup_myeon_dong()
-    parameters = {
-        "today": today,
-        "known_eup_myeon_dong": sorted(dongs["sigungu_code"] + " " + dongs["eup_myeon_dong"]),
-    }
+    parameters = {"today": today, "known_eup_myeon_dong": list(_known_eup_myeon_dong())}
     if provider_code is not None:
         parameters["provider_codes"] = sorted(codes_allowed_for(provider_code))
     return parameters
+
+
+@functools.cache
+def _known_eup_myeon_dong() -> tuple[str, ...]:
+    """"<시군구 code> <읍면동>" of the bundled 법정동 table, read once per process."""
+    from gn_pipelines.reference.legal_dong import build_eup_myeon_dong
+
+    dongs = build_eup_myeon_dong()
+    return tuple(sorted(dongs["sigungu_code"] + " " + dongs["eup_myeon_dong"]))
 
 
 @dataclass(frozen=True)
