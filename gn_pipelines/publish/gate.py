@@ -133,7 +133,9 @@ def publish_through_gate(root: Path, draft: Release, sources: Mapping[str, GateS
         return GateOutcome(verdicts, None)
     selects = {table: (f"SELECT * FROM read_parquet({sql_text(str(s))})" if isinstance(s, (str, Path)) else s)
                for table, s in sources.items()}
-    result = publish(draft.published_db, selects, carry_from=base_published_db(root, draft))
+    # the draft's file is read by nobody until the release is complete: changed in place (one
+    # transaction), not copied whole again for every build
+    result = publish(draft.published_db, selects, carry_from=base_published_db(root, draft), in_place=True)
     records = {table: {"fingerprint": (fingerprints or {}).get(table), "built_in": draft.id,
                        "checks": verdicts[table].to_dict(), "report": (reports or {}).get(table)}
                for table in sources}

@@ -51,12 +51,17 @@ class PublicationResult:
 
 def publish(published_db: Path, tables: Mapping[str, TableSource], *,
             connection_setup: ConnectionSetup | None = None,
-            carry_from: Path | None = None) -> PublicationResult:
+            carry_from: Path | None = None, in_place: bool = False) -> PublicationResult:
     """Publish `tables` (name → SELECT or frame) atomically; the other published tables carry over
     from the file's previous version, or from `carry_from` when it has none (a new release).
 
     Columns must be exactly those of `tables.py` (any order; they are cast to the declared types).
     `data_catalog` is rebuilt from the result unless it is given.
+
+    `in_place`: for a file nobody reads yet (a release being built): once it exists, it is
+    changed in one transaction instead of being copied whole into a new file, so each build of a
+    release no longer copies every table built before it. A killed write rolls back with the
+    transaction (and the run's draft release is abandoned anyway).
     """
     started = time.monotonic()
     published_db = Path(published_db)
@@ -65,6 +70,13 @@ def publish(published_db: Path, tables: Mapping[str, TableSource], *,
     published_db.parent.mkdir(parents=True, exist_ok=True)
     with _publisher_lock(published_db):
         remove_stale_temp_files(published_db)
+        if in_place and published_db.exists():
+            now = datetime.now(timezone.utc)
+            counts = _update(published_db, tables, connection_setup, now)
+            fsync_path(published_db)
+            carried = tuple(t for t in counts if t not in tables and t != CATALOG_TABLE)
+            return PublicationResult(published_db, counts, tuple(tables), carried, now,
+                                     round(time.monotonic() - started, 3))
         temp = published_db.with_name(f"{published_db.name}{TEMP_MARKER}{uuid.uuid4().hex[:12]}")
         try:
             now = datetime.now(timezone.utc)
@@ -109,6 +121,41 @@ def _build(temp: Path, previous: Path, tables: Mapping[str, TableSource],
         connection.execute("COMMIT")
         connection.execute("CHECKPOINT")
         return counts, carried
+    finally:
+        connection.close()
+
+
+def _update(published_db: Path, tables: Mapping[str, TableSource],
+            connection_setup: ConnectionSetup | None, now: datetime) -> dict[str, int]:
+    """`tables` replaced in the file itself, the catalog rebuilt, in one transaction."""
+    connection = duckdb.connect(str(published_db), config=PORTABLE_STORAGE)
+    try:
+        if connection_setup is not None:
+            connection_setup(connection)
+        connection.execute("BEGIN TRANSACTION")
+        selects = {name: _source_select(connection, name, source) for name, source in tables.items()}
+        for name, select in selects.items():
+            check_columns(connection, _declared(name), select)
+        present = {n for (n,) in connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'").fetchall()}
+        last_updated = {}
+        if CATALOG_TABLE in present:
+            last_updated = dict(connection.execute(
+                f'SELECT table_name, last_updated FROM main."{CATALOG_TABLE}"').fetchall())
+        for name, select in selects.items():
+            _create_table(connection, _declared(name), select)
+            write_comments(connection, _declared(name))
+            last_updated[name] = now
+        if CATALOG_TABLE not in tables:
+            published = {t.name for t in PUBLISHED_TABLES if t.name in present | set(tables)}
+            _create_catalog(connection, {n: last_updated.get(n, now) for n in published} | {CATALOG_TABLE: now})
+            write_comments(connection, _declared(CATALOG_TABLE))
+        _drop_everything_else(connection)
+        counts = _row_counts(connection)
+        connection.execute("COMMIT")
+        connection.execute("CHECKPOINT")
+        return counts
     finally:
         connection.close()
 
@@ -195,11 +242,17 @@ def _comment_and_count(connection) -> dict[str, int]:
     present = {n for (n,) in connection.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
         "AND schema_name = 'main'").fetchall()}
-    counts = {}
     for table in (t for t in PUBLISHED_TABLES if t.name in present):
         write_comments(connection, table)
-        counts[table.name] = connection.execute(f'SELECT count(*) FROM main."{table.name}"').fetchone()[0]
-    return counts
+    return _row_counts(connection)
+
+
+def _row_counts(connection) -> dict[str, int]:
+    present = {n for (n,) in connection.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main'").fetchall()}
+    return {table.name: connection.execute(f'SELECT count(*) FROM main."{table.name}"').fetchone()[0]
+            for table in PUBLISHED_TABLES if table.name in present}
 
 
 def write_comments(connection, table: PublishedTable) -> None:

@@ -233,3 +233,21 @@ def test_a_publication_with_nothing_new_carries_every_table_over(published_platf
 
     released = instance.get_latest_materialization_event(deidentified_asset_key("civil_complaints"))
     assert released.asset_materialization.metadata["reused"].value is True
+    # the scorecard's logs did not change: not rewritten, and its published table carried over
+    from gn_pipelines.assets.scorecard import SCORECARD_KEY
+
+    scorecard = instance.get_latest_materialization_event(SCORECARD_KEY).asset_materialization.metadata
+    assert scorecard["reused"].value is True
+    assert table_inputs(after)["provider_scorecard"]["built_in"] != after.id
+    # a file rejected since (a new drop-log record): the scorecard is rebuilt and published again
+    from gn_pipelines.ingest.drop_log import append_record, drop_log_dir
+
+    append_record(drop_log_dir(zones.restricted), {
+        "dataset": "civil_complaints", "provider_code": "48250", "file_name": "2025-03-09.csv",
+        "source_file": "landing/48250/civil_complaints/2025-03-09.csv", "content_sha256": "ab" * 32,
+        "status": "rejected", "reason": "not a CSV", "delivered_at": "2025-03-10T01:00:00+00:00"})
+    assert publish_in(instance, echo=lambda line: None).success
+    scorecard = instance.get_latest_materialization_event(SCORECARD_KEY).asset_materialization.metadata
+    rebuilt = current_release(zones.root)
+    assert scorecard["reused"].value is False and scorecard["files_quarantined"].value >= 1
+    assert table_inputs(rebuilt)["provider_scorecard"]["built_in"] == rebuilt.id

@@ -184,3 +184,25 @@ def test_declarations_never_let_the_data_lab_touch_keys_or_free_text():
         assert allowed <= set(table.column_names) and not allowed & forbidden, table.name
     assert not published_table("civil_complaints").record_level_allowed
     assert not published_table("welfare_recipients").record_level_allowed
+
+
+def test_in_place_publication_equals_a_whole_new_file(tmp_path):
+    """A release being built is changed in place: same tables, comments and catalog as the
+    copying path, and the catalog keeps the carried tables' times."""
+    copied, in_place = tmp_path / "copied.duckdb", tmp_path / "in_place.duckdb"
+    namji_time = "SELECT last_updated FROM data_catalog WHERE table_name = 'nakdong_namji_target'"
+    for db in (copied, in_place):
+        publish(db, {NAMJI: namji(1)})
+    first_published = read(in_place, namji_time)
+    publish(copied, {GRADES: grades(2, rows=2)})
+    publish(in_place, {GRADES: grades(2, rows=2)}, in_place=True)
+    queries = [f"SELECT * FROM {NAMJI} ORDER BY ALL", f"SELECT * FROM {GRADES} ORDER BY ALL",
+               "SELECT table_name, row_count, privacy_class FROM data_catalog ORDER BY ALL",
+               "SELECT table_name, comment FROM duckdb_tables() ORDER BY ALL",
+               "SELECT table_name, column_name, comment FROM duckdb_columns() ORDER BY ALL"]
+    for query in queries:
+        assert read(in_place, query) == read(copied, query), query
+    assert read(in_place, namji_time) == first_published  # carried, not updated
+    with pytest.raises(PublicationError):  # refused like the copying path; the file is unchanged
+        publish(in_place, {GRADES: "SELECT 1 AS wrong"}, in_place=True)
+    assert read(in_place, queries[1]) == read(copied, queries[1])
