@@ -339,15 +339,23 @@ def _noun_file_name(source_file: str, content_sha256: str) -> str:
     return hashlib.sha256(f"{source_file}\0{content_sha256}".encode()).hexdigest() + ".parquet"
 
 
-def _write_nouns(chunks: list, target: Path) -> None:
-    """One file's nouns, written beside `target` and renamed: a killed run leaves no cache file."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+class _NounFile:
+    """One file's nouns, streamed beside `target` batch by batch and renamed when complete: memory
+    stays one batch whatever the drop's size, and a killed run leaves no cache file."""
 
-    # pyarrow, not ingest's DuckDB helper: declarations sit below ingest (no import cycle)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    pq.write_table(pa.Table.from_batches(chunks, _nouns_schema()), partial, compression="zstd")
-    os.replace(partial, target)
+    def __init__(self, target: Path) -> None:
+        import pyarrow.parquet as pq  # pyarrow, not ingest's DuckDB helper: declarations sit below ingest
+
+        self.target = target
+        self.partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        self.writer = pq.ParquetWriter(self.partial, _nouns_schema(), compression="zstd")
+
+    def write(self, batch) -> None:
+        self.writer.write_batch(batch)
+
+    def complete(self) -> None:
+        self.writer.close()
+        os.replace(self.partial, self.target)
 
 
 def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, tokenise) -> None:
@@ -358,7 +366,7 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
     reader.register("uncached_files", pa.table({"source_file": [f for f, _ in files],
                                                 "content_sha256": [s for _, s in files]}))
     result = reader.execute(_UNCACHED_TEXTS_SQL)
-    current, chunks, remembered = None, [], {}
+    current, noun_file, remembered = None, None, {}
     while batch := result.fetchmany(_BATCH):
         # each distinct text once (across files: one call per batch); the same text, the same nouns
         if len(remembered) > _REMEMBERED_TEXTS:
@@ -369,19 +377,22 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
         tokenised = [(row, remembered[row[3]]) for row in batch]
         for (source_file, content_sha256), rows in groupby(tokenised, key=lambda pair: pair[0][:2]):
             if (source_file, content_sha256) != current:
-                if current is not None:
-                    _write_nouns(chunks, cache / _noun_file_name(*current))
-                current, chunks = (source_file, content_sha256), []
+                if noun_file is not None:
+                    noun_file.complete()
+                current = (source_file, content_sha256)
+                noun_file = _NounFile(cache / _noun_file_name(*current))
             row_numbers, keywords = [], []
             for row, nouns in rows:
                 row_numbers += [row[2]] * len(nouns)
                 keywords += nouns
-            chunks.append(pa.record_batch([pa.array([source_file] * len(keywords), pa.string()),
-                                           pa.array([content_sha256] * len(keywords), pa.string()),
-                                           pa.array(row_numbers, pa.int64()), pa.array(keywords, pa.string())],
-                                          schema=_nouns_schema()))
-    if current is not None:
-        _write_nouns(chunks, cache / _noun_file_name(*current))
+            if keywords:
+                noun_file.write(pa.record_batch(
+                    [pa.array([source_file] * len(keywords), pa.string()),
+                     pa.array([content_sha256] * len(keywords), pa.string()),
+                     pa.array(row_numbers, pa.int64()), pa.array(keywords, pa.string())],
+                    schema=_nouns_schema()))
+    if noun_file is not None:
+        noun_file.complete()
     reader.close()
 
 

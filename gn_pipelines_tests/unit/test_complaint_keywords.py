@@ -119,3 +119,21 @@ def test_a_repeated_text_is_tokenised_once_and_counted_for_every_complaint(tmp_p
     assert tokenised == _distinct_texts(drops, "2025-03-02.csv") < 120
     counted_twice = {row[:-1]: row[-1] for row in twice}
     assert once and all(counted_twice[row[:-1]] == 2 * row[-1] for row in once)  # every complaint counts
+
+
+def test_a_file_longer_than_a_read_batch_is_streamed_into_one_cache_file(tmp_path, monkeypatch):
+    """A big drop's nouns are written batch by batch (memory stays one batch), into one file."""
+    import gn_pipelines.datasets.civil_complaints as declaration
+
+    drops, cache = tmp_path / "drops", tmp_path / "build_cache"
+    _write_drop(drops, "2025-03-02.csv", "48250", date(2025, 3, 2), 120)
+    _write_drop(drops, "2025-03-02.csv", "48170", date(2025, 3, 2), 30)
+    whole, _ = _keywords(drops, tmp_path / "whole_cache")
+    monkeypatch.setattr(declaration, "_BATCH", 25)  # 48250's file spans five read batches
+    streamed, _ = _keywords(drops, cache)
+    assert streamed == whole and streamed
+    (noun_cache,) = cache.glob("nouns-*")
+    files = sorted(noun_cache.glob("*.parquet"))
+    assert len(files) == 2 and not list(noun_cache.glob(".*partial"))
+    row_groups = sorted(pq.ParquetFile(f).metadata.num_row_groups for f in files)
+    assert row_groups[-1] >= 5  # written as it was read, not gathered first
