@@ -143,7 +143,7 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
     labels = request_labels(request)
     # a run id claimed in the instance database: another process on any machine sharing the
     # instance gets DagsterRunAlreadyExists for the same batch (gn_pipelines/submission.py)
-    claim = claim_run_id(instance, request.run_key)
+    claim = claim_run_id(instance, request.run_key, per_file=bool(batch_files(request)))
     if claim.run_id is None:
         return [claimed_elsewhere(label, claim.reason) for label in labels]
     try:

@@ -24,7 +24,7 @@ from gn_pipelines.run_outcomes import (
     OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, failed_outcomes, is_drop, outcomes_of_run,
     request_labels, root_cause, stopped_by_blocking_check,
 )
-from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
+from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files
 
 SUBMIT_TIMEOUT_ENV = "GN_SUBMIT_TIMEOUT_SECONDS"
 DEFAULT_SUBMIT_TIMEOUT = 3600.0
@@ -43,16 +43,21 @@ class Claim:
     reason: str = ""
 
 
-def claim_run_id(instance: dg.DagsterInstance, run_key: str) -> Claim:
+def claim_run_id(instance: dg.DagsterInstance, run_key: str, *, per_file: bool = False) -> Claim:
     """The run id this attempt at `run_key` must use, or why there is none: a run of it is
-    still going (here or on another machine), or one already loaded it."""
+    still going (here or on another machine), or one already loaded it.
+
+    `per_file`: a batch, whose run claims its files one by one in its first step. Then a finished
+    run of the same key does not stop another attempt: it may have left its files to a run that
+    failed since (the files' own claims say what is loaded, and `process` planned only those
+    not loaded)."""
     records = instance.get_run_records(filters=dg.RunsFilter(
         tags={RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}))
     for record in records:
         run = record.dagster_run
         if run.status not in FINISHED:
             return Claim(None, f"run {run.run_id[:8]} has it ({run.status.value.lower()})")
-        if run.status == dg.DagsterRunStatus.SUCCESS or run.tags.get(OUTCOME_TAG) == QUARANTINED:
+        if not per_file and (run.status == dg.DagsterRunStatus.SUCCESS or run.tags.get(OUTCOME_TAG) == QUARANTINED):
             return Claim(None, f"run {run.run_id[:8]} already loaded it")
     return Claim(str(uuid.uuid5(CLAIM_NAMESPACE, f"{run_key}#{len(records)}")))
 
@@ -179,7 +184,7 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
             for request in batch:
                 labels = request_labels(request)
                 label = ", ".join(labels) if len(labels) < 4 else f"{request.tags.get('gn/batch')} ({len(labels)} files)"
-                claim = claim_run_id(instance, request.run_key)
+                claim = claim_run_id(instance, request.run_key, per_file=bool(batch_files(request)))
                 if claim.run_id is None:
                     for one in labels:
                         outcomes.append(claimed_elsewhere(one, claim.reason))
