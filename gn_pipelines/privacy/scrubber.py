@@ -328,6 +328,9 @@ def placeholder_counts(connection: duckdb.DuckDBPyConnection, table: str,
     return counts
 
 
+_REMEMBERED_VALUES = 10_000  # distinct values kept by one residual scan (bounded memory)
+
+
 def count_residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str,
                                columns: list[str]) -> dict[str, int]:
     """Identifiers surviving in text columns (placeholders are not identifiers), per kind.
@@ -339,18 +342,22 @@ def count_residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str
     counts = dict.fromkeys(KINDS, 0)
     if not columns:
         return counts
-    # every column in one query (the patterns are compiled once per query, not per column), each
-    # distinct value once, weighted by the cells holding it (codes and bands repeat on every row)
+    # every column in one query (the patterns are compiled once per query, not per column),
+    # streamed; a value met again (codes and bands repeat on every row) is not scanned again
     texts = ", ".join(f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" for c in columns)
     candidates = connection.sql(
-        f"SELECT candidate, {re2_found_sql('candidate')}, cells FROM ("
-        f"SELECT candidate, count(*) AS cells FROM (UNPIVOT (SELECT {texts} FROM {table}) "
+        f"SELECT candidate, {re2_found_sql('candidate')} FROM (UNPIVOT (SELECT {texts} FROM {table}) "
         f"ON {', '.join(_quoted(c) for c in columns)} INTO NAME text_column VALUE candidate) "
-        f"WHERE regexp_matches(candidate, $pattern) GROUP BY 1)",
+        f"WHERE regexp_matches(candidate, $pattern)",
         params={"pattern": CANDIDATE_RE2}).to_arrow_reader(65_536)
+    kinds_of: dict[str, tuple[str, ...]] = {}
     for batch in candidates:
-        for text, re2_found, cells in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(),
-                                          batch.column(2).to_pylist()):
-            for finding in _findings(fold_text(text), re2_found):
-                counts[finding.kind] += cells
+        for text, re2_found in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
+            kinds = kinds_of.get(text)
+            if kinds is None:
+                kinds = tuple(finding.kind for finding in _findings(fold_text(text), re2_found))
+                if len(kinds_of) < _REMEMBERED_VALUES:
+                    kinds_of[text] = kinds
+            for kind in kinds:
+                counts[kind] += 1
     return counts
