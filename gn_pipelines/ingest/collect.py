@@ -400,8 +400,10 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
     width = len(mapping.headers)
     selects, problems = [], []
     for column in contract.columns:
-        raw = f"c{position_of[column.name]}" if column.name in position_of else "CAST(NULL AS VARCHAR)"
-        sql = column_sql(column, f"({cleaned_cell(raw)})")
+        # each mapped cell is cleaned once, in the inner query (`v<position>`): written out in
+        # every expression that reads it, it made the statement slow to plan
+        sql = column_sql(column, f"v{position_of[column.name]}" if column.name in position_of
+                         else "CAST(NULL AS VARCHAR)")
         selects += [f"{expression} AS {name}" for expression, name in sql.outputs]
         problems += sql.problems
     problems += shape_problems
@@ -415,13 +417,16 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
     blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in cells + ["overflow"])
     raw_json = "json_object(" + ", ".join(
         f"{sql_text(h.strip() or f'column {i + 1}')}, c{i}" for i, h in enumerate(mapping.headers)) + ")"
+    cleaned = ", ".join(f"{cleaned_cell(f'c{pos}')} AS v{pos}" for pos in sorted(set(position_of.values())))
     # a table, not a view: the typing is computed in one pass, then the raw text is dropped
     return f"""CREATE TABLE typed AS SELECT * EXCLUDE (problems) FROM (
-        SELECT {row_number_sql} AS source_row_number, ({blank}) AS blank, {problem_list} AS problems,
+        SELECT __source_row AS source_row_number, ({blank}) AS blank, {problem_list} AS problems,
         NULLIF(array_to_string([p.text FOR p IN problems], '; '), '') AS reason,
         [p.code FOR p IN problems] AS reason_codes,
         CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw_values,
-        {", ".join(selects + list(extra))} FROM raw ORDER BY rowid)"""
+        {", ".join(selects + list(extra))} FROM (
+            SELECT *, rowid AS __raw_order, {row_number_sql} AS __source_row, {cleaned} FROM raw)
+        ORDER BY __raw_order)"""
 
 
 def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
@@ -435,7 +440,7 @@ def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
 def _provider_problems(contract: DatasetContract, position_of: dict[str, int],
                        provider: _ProviderSql) -> list[tuple[str, str, str]]:
     column = contract.column(contract.provider_code_column)
-    value = cleaned_cell(f"c{position_of[column.name]}")
+    value = f"v{position_of[column.name]}"
     return [
         (f"({value}) IS NULL",
          f"{sql_text(f'{column.header} is missing: every row must carry the provider' + chr(39) + 's code (')} "

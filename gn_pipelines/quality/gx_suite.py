@@ -106,36 +106,43 @@ def _context():
     return _CONTEXT
 
 
+_VALIDATIONS: dict[tuple, object] = {}  # (suite name, rules) → validation definition, per process
+
+
 def validate_frame(frame: pd.DataFrame, rules: tuple[QualityRule, ...], suite_name: str,
                    run_name: str | None = None):
     """Run the suite on `frame`; returns (GX validation result, outcomes by rule name). The cached
-    context gets a suite, asset and validation definition of its own for this call, removed after.
+    context keeps one suite, asset and validation definition per dataset's rules for the process
+    (building them cost as much as validating a small batch: each added expectation re-serialised
+    the suite); each call hands its own frame as the batch.
     `run_name` is the page's "Run Name" (GX shows "__none__" without one)."""
     _quiet_gx()
-    import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    context = _context()
-    name = f"{suite_name}.{os.getpid()}.{next(_RUNS)}"  # unique: the context lives as long as the process
-    source = context.data_sources.get("drop")
-    batch_definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole batch")
-    suite = context.suites.add(gx.ExpectationSuite(name=name))
-    for rule in rules:
-        suite.add_expectation(expectation_for(rule))
-    validation = context.validation_definitions.add(
-        gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
-    try:
-        # run_time stays UTC, GX's own: its pages print any run_time with a literal "Z"
-        # (render_page shows it in Seoul); given, so that GX never parses run_name as a time
-        run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
-        result = validation.run(batch_parameters={"dataframe": frame}, run_id=run_id,
-                                result_format={"result_format": "SUMMARY",
-                                               "partial_unexpected_count": SAMPLE_SIZE})
-    finally:
-        context.validation_definitions.delete(name)
-        context.suites.delete(name)
-        source.delete_asset(name)
+    validation = _validation_definition(rules, suite_name)
+    # run_time stays UTC, GX's own: its pages print any run_time with a literal "Z"
+    # (render_page shows it in Seoul); given, so that GX never parses run_name as a time
+    run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
+    result = validation.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+                            result_format={"result_format": "SUMMARY",
+                                           "partial_unexpected_count": SAMPLE_SIZE})
     return result, {outcome.rule: outcome for outcome in map(_outcome, result.results)}
+
+
+def _validation_definition(rules: tuple[QualityRule, ...], suite_name: str):
+    import great_expectations as gx
+
+    key = (suite_name, repr(rules))
+    if key not in _VALIDATIONS:
+        context = _context()
+        name = f"{suite_name}.{os.getpid()}.{next(_RUNS)}"  # unique: the context lives as long as the process
+        batch_definition = context.data_sources.get("drop").add_dataframe_asset(name) \
+            .add_batch_definition_whole_dataframe("whole batch")
+        # the suite with all its expectations at once: one write to the context's store
+        suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=[expectation_for(r) for r in rules]))
+        _VALIDATIONS[key] = context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch_definition, suite=suite))
+    return _VALIDATIONS[key]
 
 
 def _outcome(expectation_result) -> ExpectationOutcome:
