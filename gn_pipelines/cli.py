@@ -51,9 +51,17 @@ def _dev(args: argparse.Namespace) -> int:
     if args.sample and not any(zones.landing.iterdir()):
         from gn_pipelines.synth.command import write_sample_drops
 
+        if args.workers > 1:  # the sample makes several runs: the workers' imports start now
+            from gn_pipelines.processing import start_worker_server
+
+            start_worker_server()
         write_sample_drops(zones.landing)
         os.environ[SETTLE_SECONDS_ENV] = "0"  # our own sample files are complete: no need to wait
     status = _process(argparse.Namespace(workers=args.workers, publish=True if rotated else None))
+    if args.workers > 1:
+        from gn_pipelines.processing import stop_worker_server
+
+        stop_worker_server()  # its imports (hundreds of MB) are not needed while the UI runs
     if status == INTERRUPTED_EXIT:
         return status  # stopped while processing: no UI
     _restore_env(SETTLE_SECONDS_ENV, settle)  # the daemon's sensor waits as configured

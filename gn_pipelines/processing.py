@@ -169,10 +169,27 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
 
 # What every worker needs, imported once in the fork server rather than in each worker
 WORKER_PRELOAD = ("gn_pipelines.definitions", "gn_pipelines.processing", "gn_pipelines.quality.gx_suite",
-                  "great_expectations", "dagster._core.instance.factory", "dagster._core.secrets.env_file")
+                  "great_expectations", "dagster._core.instance.factory", "dagster._core.secrets.env_file",
+                  "dagster._core.storage.sqlite_storage")
 
 
-def _warm_worker_context(instance: dg.DagsterInstance):
+def start_worker_server() -> None:
+    """Start the workers' fork server now, for a caller that knows runs will follow (`dev` with
+    its sample): it imports while the caller writes files and plans."""
+    _warm_worker_context(None)
+
+
+def stop_worker_server() -> None:
+    """Stop the fork server (and free what it imported) when no more runs follow in this process
+    (`dev` before it serves the UI). Best effort: Python has no public call for it."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
+
+
+def _warm_worker_context(instance: dg.DagsterInstance | None):
     """Workers forked from a fork server that imported the definitions, Great Expectations and
     the instance's storage once (seconds each) while this process carries on; spawned workers
     would each import them. The server holds no instance, connection or thread, so forking from
@@ -183,7 +200,7 @@ def _warm_worker_context(instance: dg.DagsterInstance):
     # the modules of this instance's storage classes (SQLite or PostgreSQL), which a worker's
     # instance imports on first use
     parts = (getattr(instance, "_storage", None), instance.run_storage, instance.event_log_storage,
-             instance.schedule_storage)
+             instance.schedule_storage) if instance is not None else ()
     storage = {type(part).__module__ for part in parts if part is not None}
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([*WORKER_PRELOAD, *sorted(storage)])
