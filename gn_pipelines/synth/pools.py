@@ -204,9 +204,12 @@ def address_pool(seed: int, provider: str) -> AddressPool:
     weight = dongs["kind"].map(_KIND_WEIGHT).to_numpy()
     chosen = rng.choice(len(dongs), ADDRESSES_PER_PROVIDER, p=weight / weight.sum())
     addresses = []
+    # plain lists: a pandas lookup per address cost most of writing the dev sample
+    dong_of, kind_of, region_of = dongs["eup_myeon_dong"].tolist(), dongs["kind"].tolist(), regions.tolist()
+    code_of = dongs["legal_dong_code"].tolist()
     for i in chosen:
-        dong, kind, region = dongs.at[i, "eup_myeon_dong"], dongs.at[i, "kind"], regions[i]
-        ri = ri_names.get(dongs.at[i, "legal_dong_code"][:8], [])
+        dong, kind, region = dong_of[i], kind_of[i], region_of[i]
+        ri = ri_names.get(code_of[i][:8], [])
         if rng.random() < 0.6:
             road = roads[i][rng.integers(len(roads[i]))]
             addresses.append(_road_address(region, dong, kind, road, rng))
