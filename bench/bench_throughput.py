@@ -172,16 +172,19 @@ def warn_if_failed(result: Measured, what: str) -> None:
               file=sys.stderr, flush=True)
 
 
-def synth_drop(landing: Path, rows: int) -> Path:
-    """One complaint drop of `rows` rows from 창원시 through `gn-pipelines synth`."""
+def synth_drops(landing: Path, rows: int, files: int = 1) -> list[Path]:
+    """`rows` complaint rows from 창원시 through `gn-pipelines synth`: one drop on DAY, or `files`
+    daily drops of one month from its first day (10M rows are ten 1M-row files: one file of
+    10M is over the dataset's file budget, 512 MiB and 5M rows, and refused unparsed)."""
+    start, end = (DAY, DAY) if files == 1 else ("2025-03-01", f"2025-03-{files:02d}")
     run = subprocess.run([cli(), "synth", "--landing", str(landing), "--datasets", "civil_complaints",
-                          "--providers", PROVIDER, "--start", DAY, "--end", DAY, "--rows", str(rows)],
+                          "--providers", PROVIDER, "--start", start, "--end", end, "--rows", str(rows // files)],
                          capture_output=True, text=True)
     must(run, "synth")
-    drops = [p for p in landing.rglob("*") if p.is_file()]
-    if len(drops) != 1:
-        sys.exit(f"synth wrote {len(drops)} files, expected one: {drops}")
-    return drops[0]
+    drops = sorted(p for p in landing.rglob("*") if p.is_file())
+    if len(drops) != files:
+        sys.exit(f"synth wrote {len(drops)} files, expected {files}: {drops}")
+    return drops
 
 
 # ---------------------------------------------------------------- where a run's time went
@@ -208,18 +211,19 @@ def step_times(env: dict[str, str]) -> list[tuple[str, float]]:
 # ---------------------------------------------------------------- the chain
 
 
-def chain(rows: int, work: Path, timeout: float | None) -> tuple[Measured, list[tuple[str, float]], Path]:
+def chain(rows: int, work: Path, timeout: float | None, files: int) -> tuple[Measured, list[tuple[str, float]], str]:
     env = fresh_env(work)
     started = time.perf_counter()
-    drop = synth_drop(work / "data" / "landing", rows)
+    drops = synth_drops(work / "data" / "landing", rows, files)
     print(f"  [{rows:,} rows] synthesised in {time.perf_counter() - started:.1f} s "
-          f"({drop.stat().st_size / 2**20:,.0f} MiB)", flush=True)
-    copy = work / "floor" / drop.name  # the floor reads the same bytes; a copy, for the platform
-    copy.parent.mkdir()                 # refuses a drop with a second (hard) link
-    shutil.copyfile(drop, copy)
+          f"({sum(d.stat().st_size for d in drops) / 2**20:,.0f} MiB in {files} file(s))", flush=True)
+    copies = work / "floor_input"  # the floor reads the same bytes; copies, for the platform
+    copies.mkdir()                  # refuses a drop with a second (hard) link
+    for drop in drops:
+        shutil.copyfile(drop, copies / drop.name)
     result = measured([cli(), "process"], env, timeout)
     warn_if_failed(result, "gn-pipelines process")
-    return result, step_times(env), copy
+    return result, step_times(env), str(copies / "*.csv")
 
 
 # ---------------------------------------------------------------- the DuckDB floor
@@ -364,8 +368,9 @@ print(json.dumps({"seconds": seconds, "rows": counts[0], "passed": counts[1], "r
 """
 
 
-def floor(drop: Path, work: Path) -> tuple[Measured, dict]:
-    result = measured([sys.executable, "-c", FLOOR, str(drop), str(work / "floor"), BENCH_KEY])
+def floor(drops: str, work: Path) -> tuple[Measured, dict]:
+    """The floor over `drops` (a path or a glob of the chain's copies)."""
+    result = measured([sys.executable, "-c", FLOOR, drops, str(work / "floor"), BENCH_KEY])
     must(result, "the DuckDB floor")
     return result, json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -402,23 +407,23 @@ def mib(value: float) -> str:
     return "—" if value != value else f"{value:,.0f} MiB"  # nan: not measured
 
 
-def one_size(rows: int, skip: set[str], timeout: float | None) -> dict:
-    figures: dict = {"rows": rows}
+def one_size(rows: int, skip: set[str], timeout: float | None, files: int = 1) -> dict:
+    figures: dict = {"rows": rows, "files": files}
     with tempfile.TemporaryDirectory(prefix=f"bench-throughput-{rows}-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
         if "chain" not in skip:
-            ran, steps, drop = chain(rows, work, timeout)
+            ran, steps, drop = chain(rows, work, timeout, files)
             figures["chain"] = ran
             figures["steps"] = steps
             drop_lines = [line for line in ran.stdout.splitlines() if f"{PROVIDER}/civil_complaints/" in line]
             figures["drop_line"] = drop_lines[-1] if drop_lines else ""
-            if "accepted" not in figures["drop_line"]:
+            if len(drop_lines) != files or not all("rows accepted" in line for line in drop_lines):
                 print(f"  WARNING: the drop was not accepted: {figures['drop_line'] or ran.stdout[-1000:]}",
                       file=sys.stderr, flush=True)
             print(f"  [{rows:,} rows] chain: {ran.seconds:.1f} s (exit {ran.returncode}); {last_line(ran.stdout)}",
                   flush=True)
         else:
-            drop = synth_drop(work / "landing", rows)
+            drop = str(synth_drops(work / "landing", rows, files)[0].parent / "*.csv")
         if "floor" not in skip:
             figures["floor"], figures["floor_detail"] = floor(drop, work)
             print(f"  [{rows:,} rows] floor: {figures['floor'].seconds:.1f} s", flush=True)
@@ -427,7 +432,8 @@ def one_size(rows: int, skip: set[str], timeout: float | None) -> dict:
 
 def print_size(figures: dict) -> None:
     rows = figures["rows"]
-    print(f"\n{rows:,}-row complaint drop ({PROVIDER}, {DAY})")
+    where = f"{PROVIDER}, {DAY}" if figures["files"] == 1 else f"{PROVIDER}, {figures['files']} daily files of 2025-03"
+    print(f"\n{rows:,}-row complaint drop ({where})")
     print(f"  {'':34} {'wall':>9} {'rows/s':>10} {'peak (tree)':>13} {'largest process':>16}")
     for label, key in (("chain: gn-pipelines process", "chain"), ("floor: plain DuckDB SQL", "floor")):
         if key in figures:
@@ -471,7 +477,7 @@ def main() -> None:
 
     sizes = [one_size(args.rows, skip, args.timeout)] if skip != {"chain", "floor"} else []
     if args.large and skip != {"chain", "floor"}:
-        sizes.append(one_size(10 * args.rows, skip, args.timeout and 10 * args.timeout))
+        sizes.append(one_size(10 * args.rows, skip, args.timeout and 10 * args.timeout, files=10))
     week_figures = None
     if "week" not in skip:
         with tempfile.TemporaryDirectory(prefix="bench-throughput-week-", ignore_cleanup_errors=True) as tmp:
