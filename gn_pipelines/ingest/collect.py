@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,19 +106,32 @@ def _collect_one(connection: duckdb.DuckDBPyConnection, archived: Path, *, contr
                  collected_at: dt.datetime) -> DropOutcome:
     """Collect one drop with `connection` (its tables are dropped after)."""
     outcome = DropOutcome(contract.name, provider_code, source_file, content_sha256, "collected")
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
-        try:
-            load_raw = _prepare(archived, contract, Path(work), outcome)
-        except DropRejected as rejection:
-            outcome.status, outcome.reason = "rejected", str(rejection)
+    with _prepared_drop(archived, contract, zones, outcome, collected_at) as prepared:
+        if prepared is None:
             return outcome
-        targets = _targets(zones, contract, provider_code, source_file)
-        lineage = _lineage(provider_code, source_file, content_sha256, collected_at)
+        load_raw, lineage, targets = prepared
         try:
             _type_and_stage(connection, load_raw, contract, lineage, targets, outcome)
         except duckdb.Error as error:
             _unreadable(outcome, error)
     return outcome
+
+
+@contextmanager
+def _prepared_drop(archived: Path, contract: DatasetContract, zones: DataZones, outcome: DropOutcome,
+                   collected_at: dt.datetime):
+    """The drop checked and decoded in a scratch directory that lasts as long as the block (its
+    loader reads from there): (loader, lineage, targets), or None with `outcome` rejected."""
+    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
+        try:
+            load_raw = _prepare(archived, contract, Path(work), outcome)
+        except DropRejected as rejection:
+            outcome.status, outcome.reason = "rejected", str(rejection)
+            yield None
+            return
+        yield (load_raw,
+               _lineage(outcome.provider_code, outcome.source_file, outcome.content_sha256, collected_at),
+               _targets(zones, contract, outcome.provider_code, outcome.source_file))
 
 
 def _prepare(archived: Path, contract: DatasetContract, work_dir: Path, outcome: DropOutcome):
@@ -280,14 +294,10 @@ def load_for_group(connection, archived: Path, *, contract: DatasetContract, pro
     file); the typing waits for its group (`collect_group`). A file refused here, or one of a
     contract layout, is finished at once: its outcome is returned."""
     outcome = DropOutcome(contract.name, provider_code, source_file, content_sha256, "collected")
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
-        try:
-            load_raw = _prepare(archived, contract, Path(work), outcome)
-        except DropRejected as rejection:
-            outcome.status, outcome.reason = "rejected", str(rejection)
+    with _prepared_drop(archived, contract, zones, outcome, collected_at) as prepared:
+        if prepared is None:
             return outcome
-        targets = _targets(zones, contract, provider_code, source_file)
-        lineage = _lineage(provider_code, source_file, content_sha256, collected_at)
+        load_raw, lineage, targets = prepared
         try:
             if not isinstance(load_raw, MappedTable):  # a layout is read and typed alone
                 _type_and_stage(connection, load_raw, contract, lineage, targets, outcome)

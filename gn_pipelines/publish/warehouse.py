@@ -98,18 +98,26 @@ def _declared(name: str) -> PublishedTable:
         raise PublicationError(str(error.args[0])) from None
 
 
+def _begin_with_checked_sources(connection, tables: Mapping[str, TableSource],
+                                connection_setup: ConnectionSetup | None) -> dict[str, str]:
+    """Open the one transaction of a build, and each table's SELECT checked against its declaration.
+
+    One transaction: every CREATE and COMMENT ON in auto-commit was its own commit (a third of a
+    publication's time); a failure rolls back."""
+    if connection_setup is not None:
+        connection_setup(connection)
+    connection.execute("BEGIN TRANSACTION")
+    selects = {name: _source_select(connection, name, source) for name, source in tables.items()}
+    for name, select in selects.items():
+        check_columns(connection, _declared(name), select)
+    return selects
+
+
 def _build(temp: Path, previous: Path, tables: Mapping[str, TableSource],
            connection_setup: ConnectionSetup | None, now: datetime) -> tuple[dict[str, int], tuple[str, ...]]:
     connection = duckdb.connect(str(temp), config=PORTABLE_STORAGE)
     try:
-        if connection_setup is not None:
-            connection_setup(connection)
-        # one transaction: every CREATE and COMMENT ON in auto-commit was its own commit (a
-        # third of a publication's time); a failure rolls back a file that is deleted anyway
-        connection.execute("BEGIN TRANSACTION")
-        selects = {name: _source_select(connection, name, source) for name, source in tables.items()}
-        for name, select in selects.items():
-            check_columns(connection, _declared(name), select)
+        selects = _begin_with_checked_sources(connection, tables, connection_setup)
         carried, last_updated = _carry_over(connection, previous, set(tables))
         for name, select in selects.items():
             _create_table(connection, _declared(name), select)
@@ -130,12 +138,7 @@ def _update(published_db: Path, tables: Mapping[str, TableSource],
     """`tables` replaced in the file itself, the catalog rebuilt, in one transaction."""
     connection = duckdb.connect(str(published_db), config=PORTABLE_STORAGE)
     try:
-        if connection_setup is not None:
-            connection_setup(connection)
-        connection.execute("BEGIN TRANSACTION")
-        selects = {name: _source_select(connection, name, source) for name, source in tables.items()}
-        for name, select in selects.items():
-            check_columns(connection, _declared(name), select)
+        selects = _begin_with_checked_sources(connection, tables, connection_setup)
         present = {n for (n,) in connection.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = 'main'").fetchall()}
