@@ -152,8 +152,8 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
             context.log.info(f"{build.name}: inputs unchanged since release {outcome.carried_from}; "
                              f"carried over ({len(copied)} chart(s) copied)")
         else:
-            built = build.build(source, draft.charts_dir,
-                                cache_dir=data_zones.restricted / "build_cache" / build.name)
+            built = build.build(source, draft.charts_dir, cache_dir=data_zones.restricted / "build_cache" / build.name,
+                                scratch=data_zones.scratch)
             charts = built.charts
             for table, report in built.reports.items():
                 context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
@@ -231,7 +231,8 @@ def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource
         built = {table for build in table_builds() for table in build.tables}
         reusable = carried_over_tables(data_zones.root, draft) & built
     export = export_open_data(draft.published_db, draft.open_dir, attachments=_attachments(data_zones.root, draft),
-                              reuse_from=base.open_dir if base is not None else None, unchanged=reusable)
+                              reuse_from=base.open_dir if base is not None else None, unchanged=reusable,
+                              scratch=data_zones.scratch)
     release = complete_release(data_zones.root, draft, before_swap=postgres_release_hooks(),
                                after_swap=[_ledger_hook(data_zones)],
                                manifest_extra={"publication_code": code_digest()})

@@ -4,6 +4,9 @@ Parquet written beside its target and renamed into place, and database files oth
 from __future__ import annotations
 
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -27,6 +30,22 @@ def work_connection(work_dir: Path, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> 
     })
     connection.execute("SET enable_progress_bar = false")  # it would print into the run's stdout
     return connection
+
+
+@contextmanager
+def scratch_connection(scratch: Path | None, memory_limit: str = DUCKDB_MEMORY_LIMIT
+                       ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A `work_connection` spilling to a fresh owner-only directory under `scratch` (the data
+    root's scratch zone; the system's temporary directory if None), removed on exit: for steps
+    without a work folder of their own. A bare `duckdb.connect()` may take 80 % of the machine."""
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch, prefix="duckdb-") as work:
+        connection = work_connection(Path(work), memory_limit)
+        try:
+            yield connection
+        finally:
+            connection.close()
 
 
 def used_parameters(query: str, parameters: dict) -> dict:

@@ -34,8 +34,9 @@ class Built:
     charts: dict[str, Path] = field(default_factory=dict)  # table → a chart written for it
 
 
-# build(input, charts_dir, cache_dir=None): `input` is the Parquet file (RELEASED, SCORECARD) or
-# glob (DROPS); `cache_dir` a restricted directory of the build's own, kept between publications
+# build(input, charts_dir, cache_dir=None, scratch=None): `input` is the Parquet file (RELEASED,
+# SCORECARD) or glob (DROPS); `cache_dir` a restricted directory of the build's own, kept between
+# publications; `scratch` where DuckDB spills beyond its memory limit (the data root's scratch zone)
 Build = Callable[..., Built]
 
 
@@ -52,7 +53,7 @@ class TableBuild:
 
 
 def _record_level(table: str) -> Build:
-    def build(source: Path, charts_dir: Path, cache_dir: Path | None = None) -> Built:
+    def build(source: Path, charts_dir: Path, cache_dir: Path | None = None, scratch: Path | None = None) -> Built:
         return Built({table: str(source)})
 
     return build
@@ -70,14 +71,13 @@ def _with_sigungu_name(frame):
 
 def _aggregate(aggregate) -> Build:
     """A declared aggregate over every drop, read as the view its build names, small cells suppressed."""
-    def build(drops: Path, charts_dir: Path, cache_dir: Path | None = None) -> Built:
-        import duckdb
-
+    def build(drops: Path, charts_dir: Path, cache_dir: Path | None = None, scratch: Path | None = None) -> Built:
         from gn_pipelines.ingest.casting import sql_text
+        from gn_pipelines.ingest.parquet_io import scratch_connection
         from gn_pipelines.publish.aggregates import build_aggregate
 
         table = aggregate.table.name
-        with duckdb.connect() as connection:
+        with scratch_connection(scratch) as connection:
             connection.execute(f"CREATE VIEW {aggregate.source_view} AS SELECT * FROM "
                                f"read_parquet({sql_text(str(drops))}, union_by_name = true)")
             report = build_aggregate(connection, aggregate, cache_dir)
@@ -89,10 +89,10 @@ def _aggregate(aggregate) -> Build:
 
 def _derived(derived) -> Build:
     """Tables computed together from a dataset's release, and the charts drawn beside them."""
-    def build(source: Path, charts_dir: Path, cache_dir: Path | None = None) -> Built:
-        import duckdb
+    def build(source: Path, charts_dir: Path, cache_dir: Path | None = None, scratch: Path | None = None) -> Built:
+        from gn_pipelines.ingest.parquet_io import scratch_connection
 
-        with duckdb.connect() as connection:
+        with scratch_connection(scratch) as connection:
             derived.build(connection, str(source))
             frames = {t.name: connection.execute(f"SELECT * FROM {t.name}").df() for t in derived.tables}
             charts = {c.table: c.render(connection, charts_dir / c.file_name) for c in derived.charts}

@@ -17,10 +17,12 @@ from typing import Any, Mapping
 import duckdb
 
 from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.parquet_io import scratch_connection
 from gn_pipelines.privacy.recipes import SMALL_CELL_THRESHOLD
 from gn_pipelines.publish.releases import Release, base_published_db, record_table_inputs
 from gn_pipelines.publish.tables import published_table
 from gn_pipelines.publish.warehouse import PublicationResult, publish
+from gn_pipelines.settings import DataZones
 
 # A source: the path of a Parquet file (str or Path), or a frame (pandas DataFrame, pyarrow Table).
 GateSource = Any
@@ -91,34 +93,22 @@ def _small_cells(connection: duckdb.DuckDBPyConnection, count_column: str, thres
                               {"threshold": threshold}).fetchone()[0]
 
 
-def residual_identifiers(source: GateSource, table: str) -> dict[str, int]:
-    """The final identifier scan over the rows about to be published (kinds found, with counts)."""
-    with duckdb.connect() as connection:
-        _candidate(connection, source)
-        return _residual_identifiers(connection, table)
-
-
-def small_cells(source: GateSource, count_column: str, threshold: int = SMALL_CELL_THRESHOLD) -> int:
-    """Visible cells (count not suppressed) counting fewer than `threshold`."""
-    with duckdb.connect() as connection:
-        _candidate(connection, source)
-        return _small_cells(connection, count_column, threshold)
-
-
-def check_table(table: str, source: GateSource, count_column: str | None = None) -> TableVerdict:
-    """Every check of one table, on one connection (aggregates: with their count column)."""
-    with duckdb.connect() as connection:
+def check_table(table: str, source: GateSource, count_column: str | None = None,
+                scratch: Path | None = None) -> TableVerdict:
+    """Every check of one table, on one connection (aggregates: with their count column); DuckDB
+    spills to `scratch` beyond its memory limit (a released table can hold millions of rows)."""
+    with scratch_connection(scratch) as connection:
         _candidate(connection, source)
         return TableVerdict(table, _residual_identifiers(connection, table),
                             None if count_column is None else _small_cells(connection, count_column,
                                                                            SMALL_CELL_THRESHOLD))
 
 
-def check_tables(sources: Mapping[str, GateSource],
-                 count_columns: Mapping[str, str] | None = None) -> dict[str, TableVerdict]:
+def check_tables(sources: Mapping[str, GateSource], count_columns: Mapping[str, str] | None = None,
+                 scratch: Path | None = None) -> dict[str, TableVerdict]:
     """Every check of every table (aggregates: those named in `count_columns`)."""
     counts = count_columns or {}
-    return {table: check_table(table, source, counts.get(table)) for table, source in sources.items()}
+    return {table: check_table(table, source, counts.get(table), scratch) for table, source in sources.items()}
 
 
 def publish_through_gate(root: Path, draft: Release, sources: Mapping[str, GateSource], *,
@@ -128,7 +118,7 @@ def publish_through_gate(root: Path, draft: Release, sources: Mapping[str, GateS
     """Check `sources`; if every check passed, write them all into the release being built
     (`draft`; the other tables carry over) and record their fingerprints, verdicts and reports
     (e.g. a suppression report's figures, shown again when the table is carried over)."""
-    verdicts = check_tables(sources, count_columns)
+    verdicts = check_tables(sources, count_columns, DataZones(root).scratch)
     if not all(v.passed for v in verdicts.values()):
         return GateOutcome(verdicts, None)
     selects = {table: (f"SELECT * FROM read_parquet({sql_text(str(s))})" if isinstance(s, (str, Path)) else s)

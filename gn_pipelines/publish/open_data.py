@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable, Collection, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-import duckdb
 
 from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.parquet_io import scratch_connection
 from gn_pipelines.publish.catalog import CATALOG_PUBLISHER
 from gn_pipelines.publish.spreadsheet_safety import formula_safe_select
 from gn_pipelines.publish.tables import (
@@ -62,18 +62,19 @@ class OpenDataExport:
 
 def export_open_data(published_db: Path, open_dir: Path, *,
                      attachments: Mapping[str, Sequence[Path | Attachment]] | None = None,
-                     reuse_from: Path | None = None, unchanged: Collection[str] = ()) -> OpenDataExport:
+                     reuse_from: Path | None = None, unchanged: Collection[str] = (),
+                     scratch: Path | None = None) -> OpenDataExport:
     """Export every published table to `open_dir` and write its catalog and index page.
 
     Tables in `unchanged` (the same rows as in the release whose open data is `reuse_from`, and
     exported by the same code) take that export's files (hard links: exports are never written
-    in place) and catalog entry instead of being exported again.
+    in place) and catalog entry instead of being exported again. DuckDB spills to `scratch`
+    (the data root's scratch zone) beyond its memory limit.
     """
     open_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_temp_files(open_dir)
     reusable = _reusable_entries(reuse_from, unchanged)
-    connection = duckdb.connect()
-    try:
+    with scratch_connection(scratch) as connection:
         connection.execute(f"SET TimeZone = {sql_text(EXPORT_TIME_ZONE)}")
         connection.execute(f"ATTACH {sql_text(str(published_db))} AS published (READ_ONLY)")
         rows = _catalog_rows(connection)
@@ -90,8 +91,6 @@ def export_open_data(published_db: Path, open_dir: Path, *,
             entries.append(_entry(row, table_files, extra, risk))
             if risk is not None:
                 risks[row["table_name"]] = risk
-    finally:
-        connection.close()
     _remove_unlisted(open_dir, {p.name for p in files} | {"catalog.json", "index.html"})
     # the export's own time in the zone of every other time people read (the host's may be UTC)
     generated_at = datetime.now(ZoneInfo(EXPORT_TIME_ZONE)).isoformat(timespec="seconds")

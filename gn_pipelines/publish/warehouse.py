@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Mapping
 import duckdb
 
 from gn_pipelines.ingest.casting import sql_text
-from gn_pipelines.ingest.parquet_io import PORTABLE_STORAGE
+from gn_pipelines.ingest.parquet_io import DUCKDB_MEMORY_LIMIT, PORTABLE_STORAGE
 from gn_pipelines.publish.catalog import catalog_rows
 from gn_pipelines.publish.tables import CATALOG_TABLE, PUBLISHED_TABLES, PublishedTable, published_table
 
@@ -33,6 +33,9 @@ from gn_pipelines.publish.tables import CATALOG_TABLE, PUBLISHED_TABLES, Publish
 TableSource = Any
 ConnectionSetup = Callable[[duckdb.DuckDBPyConnection], None]
 TEMP_MARKER = ".tmp-"
+# Bounded like every stage: beyond it DuckDB spills next to the file (`<file>.tmp`), so a table of
+# millions of rows is written without taking the machine's memory (DuckDB's default is 80 % of it).
+_WRITING = PORTABLE_STORAGE | {"memory_limit": DUCKDB_MEMORY_LIMIT}
 
 
 class PublicationError(RuntimeError):
@@ -115,7 +118,7 @@ def _begin_with_checked_sources(connection, tables: Mapping[str, TableSource],
 
 def _build(temp: Path, previous: Path, tables: Mapping[str, TableSource],
            connection_setup: ConnectionSetup | None, now: datetime) -> tuple[dict[str, int], tuple[str, ...]]:
-    connection = duckdb.connect(str(temp), config=PORTABLE_STORAGE)
+    connection = duckdb.connect(str(temp), config=_WRITING)
     try:
         selects = _begin_with_checked_sources(connection, tables, connection_setup)
         carried, last_updated = _carry_over(connection, previous, set(tables))
@@ -136,7 +139,7 @@ def _build(temp: Path, previous: Path, tables: Mapping[str, TableSource],
 def _update(published_db: Path, tables: Mapping[str, TableSource],
             connection_setup: ConnectionSetup | None, now: datetime) -> dict[str, int]:
     """`tables` replaced in the file itself, the catalog rebuilt, in one transaction."""
-    connection = duckdb.connect(str(published_db), config=PORTABLE_STORAGE)
+    connection = duckdb.connect(str(published_db), config=_WRITING)
     try:
         selects = _begin_with_checked_sources(connection, tables, connection_setup)
         present = {n for (n,) in connection.execute(

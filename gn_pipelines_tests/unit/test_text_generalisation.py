@@ -182,3 +182,18 @@ def test_changwon_rows_delivered_under_48120_find_their_district():
         ('48250', '경상남도 김해시 가야로 12 (삼정동, 한빛아파트)')) v(sigungu_code, address)""", parameters).fetchall()
     assert rows == [("48123", "상남동"), ("48123", "사파동"), ("48125", "교방동"), ("48129", "중앙동"), ("48120", None),
                     ("48740", "남지읍"), ("48129", "중평동"), ("48250", "삼정동")]
+
+
+def test_a_table_larger_than_duckdbs_memory_spills_instead_of_failing(tmp_path):
+    # At 10M rows an UPDATE per step ran out of the release's 1 GB: its undo data cannot spill.
+    # 60,000 texts under 24 MB is the same situation in two seconds.
+    con = duckdb.connect(config={"memory_limit": "24MB", "temp_directory": str(tmp_path), "threads": 2})
+    con.execute("""CREATE TABLE r AS SELECT '두대동 ' || i || '번지, 2025년 3월 14일 72세 어르신 용지아파트 '
+                   || repeat('민원 내용 ', 20) AS body, '48121' AS sigungu_code, '두대동' AS district,
+                   '70-79' AS age_band FROM range(60000) t(i)""")
+    counts = generalise_text_columns(con, "r", ["body"], sigungu="sigungu_code", district="district",
+                                     age_band="age_band")
+    assert counts == {"apartment": 60000, "age_band": 60000, "date": 60000}
+    first, last = con.execute("SELECT first(body), last(body) FROM r").fetchone()
+    assert first.startswith("두대동 0번지, 2025년 3월 [70-79세] 어르신 [아파트]")
+    assert last.startswith("두대동 59999번지, ")
