@@ -18,7 +18,7 @@ from gn_pipelines.ingest.collect import LINEAGE_COLUMNS, staged_name
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.parquet_io import copy_atomically, used_parameters, work_connection
 from gn_pipelines.privacy.anonymity import anonymise
-from gn_pipelines.privacy.pseudonyms import register_pseudonym_function
+from gn_pipelines.privacy.pseudonyms import keyed_parameters, keyed_sql, register_pseudonym_function
 from gn_pipelines.privacy.recipes import RECIPES, Recipe
 from gn_pipelines.privacy.scrubber import (
     count_residual_identifiers,
@@ -176,8 +176,9 @@ def derive_part(dataset: str, source: str, target: str, secret: bytes, work: str
             register_reprojection(connection)
         columns += [c for c in LINEAGE_COLUMNS if c not in {d.name for d in recipe.per_drop}]
         where = f" WHERE source_row_number % {int(parts)} = {int(part)}" if parts > 1 else ""
-        query = f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(source)}){where}"
-        copy_atomically(connection, query, _reference_parameters(), Path(target))
+        # pseudonyms set-based in SQL, the key's pads bound as parameters (pseudonyms.py says why it stays secret)
+        query = keyed_sql(f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(source)}){where}")
+        copy_atomically(connection, query, _reference_parameters() | keyed_parameters(secret), Path(target))
     finally:
         connection.close()
     return key_id

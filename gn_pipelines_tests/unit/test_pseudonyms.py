@@ -121,3 +121,68 @@ def test_the_secret_appears_in_no_sql_catalog_error_or_repr():
     import pickle
     with pytest.raises(TypeError):
         pickle.dumps(_Keyed(SECRET))
+
+
+TRICKY_VALUES = [
+    "900101-1234567", "９００１０１－１２３４５６７", " 900101 1234567 ", "9001011234567",
+    "010-1234-5678", "+82 10-1234-5678", "+82-10-1234-5678", "+82 (0)10 1234 5678", "0082 10 1234 5678",
+    "\t+8210 1234 5678", "+８２ 10 1234 5678", "０１０－１２３４－５６７８", "+82", "0082", "82-10-1234-5678",
+    "홍길동", "홍 길동", " 홍길동 ", "홍\u3000길동", "홍\u00a0길동", "２０２５-AB-0001", "2025-ab-0001", "2025-AB-0001",
+    "ǅ", "ß", "ﬁle", "A\x1cB\x1fC", "a\tb\nc\rd\x0be\x0cf",
+    "", " ", " - ", "-", "\u3000", None,
+]
+
+
+@pytest.mark.parametrize("domain", ["person_rrn", "phone", "person_name", "complaint", "recipient", "record"])
+def test_set_based_sql_equals_the_udf_byte_for_byte_on_tricky_values(domain):
+    from gn_pipelines.privacy.pseudonyms import keyed_parameters, keyed_sql
+
+    con = duckdb.connect()
+    register_pseudonym_function(con, SECRET)
+    con.execute("CREATE TABLE t AS SELECT i, v FROM unnest($v) WITH ORDINALITY u(v, i)", {"v": TRICKY_VALUES})
+    query = f"SELECT v, pseudonym('{domain}', v) FROM t ORDER BY i"
+    through_udf = con.execute(query).fetchall()
+    set_based = keyed_sql(query)
+    assert "pseudonym(" not in set_based  # the UDF is not what answers
+    through_sql = con.execute(set_based, keyed_parameters(SECRET)).fetchall()
+    assert through_sql == through_udf
+    assert [p for _, p in through_sql] == [pseudonym(SECRET, domain, v) for v in TRICKY_VALUES]
+    assert any(p is None for _, p in through_sql) and any(p is not None for _, p in through_sql)
+
+
+def test_set_based_sql_with_a_key_longer_than_the_hash_block_and_on_many_rows():
+    from gn_pipelines.privacy.pseudonyms import keyed_parameters, keyed_sql
+
+    long_secret = SECRET * 5  # over 64 bytes: HMAC hashes the key first
+    con = duckdb.connect()
+    register_pseudonym_function(con, long_secret)
+    query = ("SELECT pseudonym('phone', CASE WHEN i % 7 = 0 THEN '+82 10 ' ELSE '010-' END || lpad(CAST(i AS VARCHAR), 8, '0')), "
+             "pseudonym('person_name', CASE WHEN i % 5 = 0 THEN '김 ' ELSE 'Kim ' END || CAST(i AS VARCHAR)) "
+             "FROM range(20000) t(i) ORDER BY i")
+    assert con.execute(keyed_sql(query), keyed_parameters(long_secret)).fetchall() == con.execute(query).fetchall()
+
+
+def test_set_based_sql_refuses_unknown_domains_and_keeps_the_secret_out_of_text_errors_and_reprs():
+    from gn_pipelines.privacy.pseudonyms import keyed_parameters, keyed_sql
+
+    with pytest.raises(ValueError, match="unknown pseudonym domain"):
+        keyed_sql("SELECT pseudonym('phnoe', '010-1234-5678')")
+    con = duckdb.connect()
+    register_pseudonym_function(con, SECRET)
+    parameters = keyed_parameters(SECRET)
+    query = keyed_sql("SELECT pseudonym('phone', v) FROM (SELECT '010' AS v)")
+    texts = [query, repr(parameters), str(parameters), *(str(row) for row in con.execute(
+        "SELECT * FROM duckdb_functions() WHERE function_name LIKE 'pseudonym%'").fetchall())]
+    for failing in (query + " WHERE CAST(v AS INTEGER) = 'x'", query.replace("FROM (", "FROM no_such_table, (")):
+        with pytest.raises(duckdb.Error) as error:
+            con.execute(failing, parameters).fetchall()
+        texts.append(str(error.value))
+    pads = list(parameters.values())
+    assert all(len(pad) == 64 for pad in pads)
+    secrets = [SECRET.decode(), SECRET.hex(), *(pad.hex() for pad in pads),
+               *(pad.decode("latin-1") for pad in pads), *(repr(bytes(pad)) for pad in pads)]
+    for text in texts:
+        assert not any(secret in text for secret in secrets), text
+    import pickle
+    with pytest.raises(TypeError):
+        pickle.dumps(parameters)
