@@ -21,6 +21,13 @@ along each quasi-identifier's generalisation hierarchy, relaxed to local recodin
 
 Partition columns stay exact. The report is computed from the published values: a record counts
 at the finest level whose value it publishes (a 읍면동 never known publishes its 시군구).
+
+Cells, not records: every decision above reads only a record's partition, its value at every
+level of every ladder and its sensitive values, so records equal in all of them (a cell) always
+move together. The rounds therefore run on one row per cell with its record count `_n` (30k
+cells for a million complaints of a month), and the records are joined to their cell's
+published values once at the end: the same output as a round per record, a pass over the
+records instead of one per level.
 """
 
 from __future__ import annotations
@@ -124,12 +131,13 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
                     current[i] = 0
                     break
         records_in, suppressed = connection.execute(plan.counts_sql()).fetchall()[0]
+        records_in, suppressed = int(records_in or 0), int(suppressed or 0)
         if records_in and suppressed / records_in > max_suppression:
             raise AnonymityError(
                 f"{suppressed} of {records_in} records would be suppressed "
                 f"({suppressed / records_in:.1%} > {max_suppression:.1%}); "
                 "add coarser levels or lower k/l")
-        connection.execute(plan.target_sql(target, keep))
+        connection.execute(plan.target_sql(source, target, sensitives, keep))
         return _report(connection, plan, target, records_in, suppressed)
     finally:
         connection.execute(f"DROP TABLE IF EXISTS {_WORK}")
@@ -186,19 +194,33 @@ class _Plan:
     def top(self, i: int) -> int:
         return len(self.ladders[i].levels) - 1
 
-    def work_sql(self, source: str, sensitives: list[Ladder], keep: Sequence[str]) -> str:
-        levels = [f"{sql} AS {self.level_column(i, j, o)}"
+    def sensitive_columns(self, sensitives: list[Ladder]) -> list[tuple[str, str]]:
+        """(SQL over a source record, name) of each sensitive output."""
+        return [(sql, quote(out)) for s in sensitives for sql, out in zip(s.levels[0].sql, s.outputs)]
+
+    def cell_columns(self, sensitives: list[Ladder]) -> list[tuple[str, str]]:
+        """(SQL over a source record, name) of what makes its cell: partition, every level of
+        every ladder (and the sensitive values when l > 2)."""
+        levels = [(sql, self.level_column(i, j, o))
                   for i, ladder in enumerate(self.ladders)
                   for j, level in enumerate(ladder.levels)
                   for o, sql in enumerate(level.sql)]
-        sens = [f"{sql} AS {quote(out)}" for s in sensitives
-                for sql, out in zip(s.levels[0].sql, s.outputs)]
-        exact = [quote(c) for c in (*self.partition, *keep)]
+        sens = self.sensitive_columns(sensitives) if self.sensitive_in_cells else []
+        return [*((quote(c), quote(c)) for c in self.partition), *sens, *levels]
+
+    def work_sql(self, source: str, sensitives: list[Ladder], keep: Sequence[str]) -> str:
+        """One row per cell (`_row` numbers the cells), with its record count `_n`."""
+        cells = [f"{sql} AS {name}" for sql, name in self.cell_columns(sensitives)]
+        if not self.sensitive_in_cells:
+            cells += [f"{bound}({sql}) AS {quote(f'_{bound}_{out}')}"
+                      for sql, out in ((sql, out) for s in sensitives for sql, out in zip(s.levels[0].sql, s.outputs))
+                      for bound in ("min", "max")]
         state = [f"{self.top(i)} AS _lv{i}, false AS _fix{i}" for i in range(len(self.ladders))]
-        columns = ", ".join(["row_number() OVER () AS _row", "false AS _suppressed",
-                             *exact, *sens, *levels, *state])
+        columns = ", ".join(["row_number() OVER () AS _row", "false AS _suppressed", "*", *state])
+        group = ", ".join(sql for sql, _ in self.cell_columns(sensitives))
         return (f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, {self.key()} AS _key "
-                f"FROM (SELECT {columns} FROM {source})")
+                f"FROM (SELECT {columns} FROM (SELECT {', '.join(cells)}, count(*) AS _n "
+                f"FROM {source} GROUP BY {group}))")
 
     def value(self, i: int, out: int, at: int | None = None) -> str:
         """Ladder i's output `out` at the record's current level (or at level `at`)."""
@@ -225,17 +247,30 @@ class _Plan:
         return f"hash({', '.join(parts)})" if parts else "0"
 
     def diversity(self, prefix: str = "") -> str:
-        return "".join(f", {self.distinct(prefix + quote(s))} AS {quote('_l_' + s)}" for s in self.sensitive)
+        return "".join(f", {self.distinct(prefix, s)} AS {quote('_l_' + s)}" for s in self.sensitive)
 
-    def distinct(self, column: str) -> str:
+    @property
+    def sensitive_in_cells(self) -> bool:
+        """For l > 2 a cell holds one value of each sensitive column (count(DISTINCT) needs them);
+        for l ≤ 2 it holds their least and greatest value, so fewer cells."""
+        return self.l > 2
+
+    def carried_sensitive(self) -> list[str]:
+        """The sensitive columns of a cell row."""
+        if self.sensitive_in_cells:
+            return [quote(s) for s in self.sensitive]
+        return [quote(f"_{bound}_{s}") for s in self.sensitive for bound in ("min", "max")]
+
+    def distinct(self, prefix: str, sensitive: str) -> str:
         """Distinct values of a sensitive column in a class, capped at l (all the test needs).
 
         For l ≤ 2, min ≠ max says it without a count(DISTINCT): several times faster.
         """
-        if self.l > 2:
-            return f"count(DISTINCT {column})"
-        return (f"CASE WHEN min({column}) IS NULL THEN 0 "
-                f"WHEN min({column}) = max({column}) THEN 1 ELSE 2 END")
+        if self.sensitive_in_cells:
+            return f"count(DISTINCT {prefix}{quote(sensitive)})"
+        least, greatest = prefix + quote(f"_min_{sensitive}"), prefix + quote(f"_max_{sensitive}")
+        return (f"CASE WHEN min({least}) IS NULL THEN 0 "
+                f"WHEN min({least}) = max({greatest}) THEN 1 ELSE 2 END")
 
     def passing(self, alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
@@ -249,7 +284,7 @@ class _Plan:
     def suppress_sql(self) -> str:
         """Mark the partitions failing even at the top of every ladder (데이터 삭제)."""
         return (f"UPDATE {_WORK} SET _suppressed = true WHERE _key IN (SELECT _key FROM "
-                f"(SELECT _key, count(*) AS _n{self.diversity()} FROM {_WORK} GROUP BY _key) "
+                f"(SELECT _key, sum(_n) AS _n{self.diversity()} FROM {_WORK} GROUP BY _key) "
                 f"WHERE NOT {self.passing()})")
 
     def cut_sql(self, i: int, level: int) -> str:
@@ -257,18 +292,18 @@ class _Plan:
         child = self.key({i: level - 1})
         known = " AND ".join(f"{self.level_column(i, level - 1, o)} IS NOT NULL"
                              for o in range(len(self.ladders[i].outputs)))
-        sensitive = "".join(f", {quote(s)}" for s in self.sensitive)
+        sensitive = "".join(f", {column}" for column in self.carried_sensitive())
         return f"""
 CREATE OR REPLACE TEMP TABLE {_CUT} AS
 WITH candidates AS (
-  SELECT _row, _key, {child} AS _child, {known} AS _known{sensitive}
+  SELECT _row, _n, _key, {child} AS _child, {known} AS _known{sensitive}
   FROM {_WORK} WHERE NOT _suppressed AND NOT _fix{i} AND _lv{i} = {level}),
 children AS (
-  SELECT _key, _child, count(*) AS _n, bool_and(_known) AS _known{self.diversity()}
+  SELECT _key, _child, sum(_n) AS _n, bool_and(_known) AS _known{self.diversity()}
   FROM candidates GROUP BY _key, _child),
 judged AS (SELECT _key, _child, _n, _known AND {self.passing()} AS _pass FROM children),
 rest AS (
-  SELECT c._key, count(*) AS _n{self.diversity('c.')}
+  SELECT c._key, sum(c._n) AS _n{self.diversity('c.')}
   FROM candidates c JOIN judged j ON c._key = j._key AND c._child = j._child
   WHERE NOT j._pass GROUP BY c._key),
 rescued AS (
@@ -289,14 +324,24 @@ LEFT JOIN rescued s ON s._key = j._key AND s._child = j._child
                 f"FROM {_CUT} c WHERE {_WORK}._row = c._row AND NOT c._cut")
 
     def counts_sql(self) -> str:
-        return f"SELECT count(*), count(*) FILTER (WHERE _suppressed) FROM {_WORK}"
+        return f"SELECT sum(_n), sum(_n) FILTER (WHERE _suppressed) FROM {_WORK}"
 
-    def target_sql(self, target: str, keep: Sequence[str]) -> str:
-        published = [f"{sql} AS {quote(out)}" for sql, out in self.published()]
-        columns = ", ".join([*(quote(p) for p in self.partition), *published,
-                             *(quote(s) for s in self.sensitive), *(quote(c) for c in keep)])
-        return (f"CREATE OR REPLACE TABLE {target} AS SELECT {columns} FROM {_WORK} "
-                f"WHERE NOT _suppressed ORDER BY _row")
+    def target_sql(self, source: str, target: str, sensitives: list[Ladder], keep: Sequence[str]) -> str:
+        """Each record of `source`, in its order, joined to its cell for the published values."""
+        cells = self.cell_columns(sensitives)
+        published = ", ".join(f"{sql} AS {quote('_out_' + out)}" for sql, out in self.published())
+        same_cell = " AND ".join(f"r.{name} IS NOT DISTINCT FROM w.{name}" for _, name in cells)
+        columns = ", ".join([*(f"r.{quote(p)}" for p in self.partition),
+                             *(f"w.{quote('_out_' + out)} AS {quote(out)}" for _, out in self.published()),
+                             *(f"r.{quote(s)}" for s in self.sensitive), *(f"r.{quote(c)}" for c in keep)])
+        carried = cells + ([] if self.sensitive_in_cells else self.sensitive_columns(sensitives))
+        names = {name for _, name in carried}
+        records = ", ".join(["row_number() OVER () AS _record", *(f"{sql} AS {name}" for sql, name in carried),
+                             *(quote(c) for c in keep if quote(c) not in names)])
+        return (f"CREATE OR REPLACE TABLE {target} AS SELECT {columns} "
+                f"FROM (SELECT {records} FROM {source}) r "
+                f"JOIN (SELECT *, {published} FROM {_WORK} WHERE NOT _suppressed) w ON {same_cell} "
+                f"ORDER BY r._record")
 
     def reached_sql(self, i: int) -> str:
         """The finest level of ladder i whose value the record publishes (NULL never matches)."""
@@ -332,7 +377,7 @@ def _levels_reached(connection, plan: _Plan) -> list[dict[int, int]]:
     """Per ladder: level → records published at it (by value, see `_Plan.reached_sql`)."""
     reached = []
     for i in range(len(plan.ladders)):
-        rows = connection.execute(f"SELECT {plan.reached_sql(i)} AS level, count(*) FROM {_WORK} "
+        rows = connection.execute(f"SELECT {plan.reached_sql(i)} AS level, CAST(sum(_n) AS BIGINT) FROM {_WORK} "
                                   "WHERE NOT _suppressed GROUP BY level").fetchall()
         reached.append(dict(rows))
     return reached
@@ -341,8 +386,9 @@ def _levels_reached(connection, plan: _Plan) -> list[dict[int, int]]:
 def _generalised_share(connection, plan: _Plan) -> dict[str, float]:
     """Per output column: share of the records with a known finest value (a 읍면동 read from the
     address, a completion date) that publish a coarser one."""
-    tests = [(out, f"avg(CASE WHEN {plan.value(i, o, 0)} IS NULL THEN NULL "
-                   f"WHEN {sql} IS DISTINCT FROM {plan.value(i, o, 0)} THEN 1.0 ELSE 0.0 END)")
+    tests = [(out, f"sum(CASE WHEN {plan.value(i, o, 0)} IS NULL THEN NULL "  # per record: cells weigh _n
+                   f"WHEN {sql} IS DISTINCT FROM {plan.value(i, o, 0)} THEN _n ELSE 0 END) / "
+                   f"sum(CASE WHEN {plan.value(i, o, 0)} IS NOT NULL THEN _n END)")
              for i, ladder in enumerate(plan.ladders) for o, out in enumerate(ladder.outputs)
              for sql in [plan.value(i, o)]]
     row = connection.execute(f"SELECT {', '.join(t for _, t in tests)} FROM {_WORK} "
