@@ -8,7 +8,6 @@ import re
 import shutil
 import tempfile
 from functools import lru_cache
-from itertools import groupby
 from pathlib import Path
 from typing import Iterable
 
@@ -264,11 +263,7 @@ GENERIC_COMPLAINT_WORDS = frozenset({
     "민원", "부탁", "요청", "신고", "회신", "검토", "조치", "처리", "확인", "문의", "답변", "해결", "관련",
     "내용", "제목", "사항", "경우", "생각", "이름", "주민"})
 _PLACEHOLDER = re.compile(r"\[[^\]]{1,20}\]")
-_BATCH = 2_000
-# Texts already tokenised in this build, kept for the rows that repeat them (complaint titles and
-# stock phrases repeat a lot: a quarter to a third of a week's texts); bounded, so a huge drop of
-# distinct texts does not keep them all in memory.
-_REMEMBERED_TEXTS = 100_000
+_BATCH = 2_000  # distinct sentences per kiwipiepy call
 
 KEYWORDS_SQL = """
 CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
@@ -303,16 +298,43 @@ def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
 # in the restricted zone (free-text derived: never published); each publication tokenises only
 # the files not seen before and counts in SQL over the cache joined to the current drops, so a
 # corrected file (new bytes) or one no longer delivered drops out of the counts.
+#
+# The unit given to kiwipiepy is the sentence, not the complaint: a complaint's nouns are the
+# union of its sentences' nouns, and each distinct sentence of the new files is tokenised once.
+# Stock sentences repeat far more than whole texts (1M synthetic complaints: 69k distinct texts,
+# 23k distinct sentences, 8x fewer characters) and the nouns were the same for every complaint
+# measured (docs/keywords.md). Whitespace-separated words (어절) would repeat more still, but
+# out of context kiwipiepy reads them differently (the same noun sets for 55% of complaints).
 _FILES_SQL = "SELECT DISTINCT source_file, content_sha256 FROM complaint_drops WHERE received_at IS NOT NULL"
-_UNCACHED_TEXTS_SQL = """
-SELECT source_file, content_sha256, source_row_number, concat_ws(' ', title, body) AS text
-FROM complaint_drops JOIN uncached_files USING (source_file, content_sha256)
-WHERE received_at IS NOT NULL ORDER BY source_file, content_sha256, source_row_number"""
+# A sentence ends at . ! or ? followed by white space (the title runs into the body's first one, as
+# it did in the whole text); the scrubber's placeholders are blanked first, as complaint_nouns does.
+# Each distinct text of the new files is cut once (the regular expressions are most of the SQL's cost).
+_SENTENCE_BREAK = r"([.!?])\s+"
+_SENTENCES_OF_NEW_TEXTS_SQL = f"""
+SELECT text, sentence
+FROM (SELECT text, unnest(string_split(regexp_replace(regexp_replace(text, '{_PLACEHOLDER.pattern}', ' ', 'g'),
+                                                      '{_SENTENCE_BREAK}', '\\1' || chr(31), 'g'), chr(31))) AS sentence
+      FROM (SELECT DISTINCT concat_ws(' ', d.title, d.body) AS text
+            FROM complaint_drops d JOIN uncached_files f USING (source_file, content_sha256)
+            WHERE d.received_at IS NOT NULL))
+WHERE trim(sentence) <> ''"""
+_DISTINCT_SENTENCES_SQL = f"SELECT DISTINCT sentence FROM ({_SENTENCES_OF_NEW_TEXTS_SQL})"
+# Rows ordered by file only: each file's nouns are written whole before the next file's.
+_NOUNS_OF_NEW_FILES_SQL = f"""
+WITH text_nouns AS (
+    SELECT DISTINCT s.text, n.keyword
+    FROM ({_SENTENCES_OF_NEW_TEXTS_SQL}) s JOIN read_parquet($sentence_nouns) n USING (sentence))
+SELECT f.file_index, d.source_row_number, t.keyword
+FROM complaint_drops d JOIN uncached_files f USING (source_file, content_sha256)
+JOIN text_nouns t ON concat_ws(' ', d.title, d.body) = t.text
+WHERE d.received_at IS NOT NULL
+ORDER BY f.file_index"""
 _KEYWORDS_OF_DROPS_SQL = """
 CREATE OR REPLACE TEMP VIEW complaint_keywords AS
 SELECT {sigun} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, n.keyword
 FROM complaint_drops d JOIN {nouns} n USING (source_file, content_sha256, source_row_number)
 WHERE d.received_at IS NOT NULL"""
+_NOUN_ROWS_PER_BATCH = 100_000  # (file, row, noun) rows streamed into the cache files at a time
 
 
 @lru_cache(maxsize=1)
@@ -327,7 +349,8 @@ def _noun_rule() -> str:
     """What the cached nouns depend on besides the text: a new rule or model starts a new cache."""
     from importlib.metadata import version
 
-    rule = f"kiwipiepy {version('kiwipiepy')}; NNG >= 2; {_PLACEHOLDER.pattern}; {sorted(GENERIC_COMPLAINT_WORDS)}"
+    rule = (f"kiwipiepy {version('kiwipiepy')}; NNG >= 2; {_PLACEHOLDER.pattern}; {sorted(GENERIC_COMPLAINT_WORDS)}; "
+            f"per sentence: {_SENTENCE_BREAK}")
     return hashlib.sha256(rule.encode()).hexdigest()[:16]
 
 
@@ -339,16 +362,21 @@ def _noun_file_name(source_file: str, content_sha256: str) -> str:
     return hashlib.sha256(f"{source_file}\0{content_sha256}".encode()).hexdigest() + ".parquet"
 
 
+def _partial_beside(target: Path) -> Path:
+    """Where `target` is written before it is renamed: never read, deleted by the next build."""
+    return target.with_name(f".{target.name}.{os.getpid()}.partial")
+
+
 class _NounFile:
     """One file's nouns, streamed beside `target` batch by batch and renamed when complete: memory
     stays one batch whatever the drop's size, and a killed run leaves no cache file."""
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, schema=None) -> None:
         import pyarrow.parquet as pq  # pyarrow, not ingest's DuckDB helper: declarations sit below ingest
 
         self.target = target
-        self.partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        self.writer = pq.ParquetWriter(self.partial, _nouns_schema(), compression="zstd")
+        self.partial = _partial_beside(target)
+        self.writer = pq.ParquetWriter(self.partial, schema or _nouns_schema(), compression="zstd")
 
     def write(self, batch) -> None:
         self.writer.write_batch(batch)
@@ -358,48 +386,64 @@ class _NounFile:
         os.replace(self.partial, self.target)
 
 
-def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, tokenise) -> None:
-    """Nouns of every row of `files` ((source_file, content_sha256)), one cache file per file."""
+def _tokenise_sentences(connection, target: Path, tokenise) -> None:
+    """(sentence, keyword) of every distinct sentence of the new files, into the Parquet `target`."""
     import pyarrow as pa
 
-    reader = connection.cursor()  # its own result set: `connection` writes while this one reads
-    reader.register("uncached_files", pa.table({"source_file": [f for f, _ in files],
-                                                "content_sha256": [s for _, s in files]}))
-    result = reader.execute(_UNCACHED_TEXTS_SQL)
-    current, noun_file, remembered = None, None, {}
-    while batch := result.fetchmany(_BATCH):
-        # each distinct text once (across files: one call per batch); the same text, the same nouns
-        if len(remembered) > _REMEMBERED_TEXTS:
-            remembered = {}
-        new_texts = list(dict.fromkeys(row[3] for row in batch if row[3] not in remembered))
-        if new_texts:
-            remembered |= dict(zip(new_texts, tokenise(new_texts)))
-        tokenised = [(row, remembered[row[3]]) for row in batch]
-        for (source_file, content_sha256), rows in groupby(tokenised, key=lambda pair: pair[0][:2]):
-            if (source_file, content_sha256) != current:
-                if noun_file is not None:
-                    noun_file.complete()
-                current = (source_file, content_sha256)
-                noun_file = _NounFile(cache / _noun_file_name(*current))
-            row_numbers, keywords = [], []
-            for row, nouns in rows:
-                row_numbers += [row[2]] * len(nouns)
-                keywords += nouns
-            if keywords:
+    schema = pa.schema([("sentence", pa.string()), ("keyword", pa.string())])
+    sentence_nouns = _NounFile(target, schema)  # DuckDB holds the distinct sentences, Python one batch
+    result = connection.execute(_DISTINCT_SENTENCES_SQL)
+    while batch := [sentence for (sentence,) in result.fetchmany(_BATCH)]:
+        pairs = [(sentence, noun) for sentence, nouns in zip(batch, tokenise(batch)) for noun in nouns]
+        if pairs:
+            sentences, keywords = zip(*pairs)
+            sentence_nouns.write(pa.record_batch([pa.array(sentences, pa.string()), pa.array(keywords, pa.string())],
+                                                 schema=schema))
+    sentence_nouns.complete()
+
+
+def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, tokenise) -> None:
+    """Nouns of every row of `files` ((source_file, content_sha256)), one cache file per file."""
+    import numpy as np
+    import pyarrow as pa
+
+    reader = connection.cursor()  # its own results, closed whatever happens: `connection` stays usable
+    reader.register("uncached_files", pa.table({"file_index": pa.array(range(len(files)), pa.int64()),
+                                                    "source_file": [f for f, _ in files],
+                                                    "content_sha256": [s for _, s in files]}))
+    sentence_nouns = cache / f".sentences.{os.getpid()}.partial"  # free text: restricted, like the cache
+    try:
+        _tokenise_sentences(reader, sentence_nouns, tokenise)
+        nouns = reader.sql(_NOUNS_OF_NEW_FILES_SQL.replace("$sentence_nouns", _sql_literal(str(sentence_nouns))))
+        written = set()
+        for batch in nouns.to_arrow_reader(_NOUN_ROWS_PER_BATCH):
+            file_index = batch.column(0).to_numpy()
+            starts = [0, *(np.flatnonzero(np.diff(file_index)) + 1)]
+            for start, end in zip(starts, [*starts[1:], len(batch)]):
+                index = int(file_index[start])
+                if index not in written:
+                    if written:
+                        noun_file.complete()  # rows come ordered by file: the previous one is whole
+                    written.add(index)
+                    noun_file = _NounFile(cache / _noun_file_name(*files[index]))
+                rows = batch.slice(start, end - start)
                 noun_file.write(pa.record_batch(
-                    [pa.array([source_file] * len(keywords), pa.string()),
-                     pa.array([content_sha256] * len(keywords), pa.string()),
-                     pa.array(row_numbers, pa.int64()), pa.array(keywords, pa.string())],
-                    schema=_nouns_schema()))
-    if noun_file is not None:
-        noun_file.complete()
-    reader.close()
+                    [pa.array([files[index][0]] * len(rows), pa.string()),
+                     pa.array([files[index][1]] * len(rows), pa.string()),
+                     rows.column(1), rows.column(2)], schema=_nouns_schema()))
+        if written:
+            noun_file.complete()
+        for index in set(range(len(files))) - written:  # no noun in any row: cached as such
+            _NounFile(cache / _noun_file_name(*files[index])).complete()
+    finally:
+        reader.close()
+        sentence_nouns.unlink(missing_ok=True)
 
 
 def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokenise=None) -> None:
     """`civil_complaint_keywords_monthly` in `connection` from the view `complaint_drops` (with its
     lineage columns). `cache_dir`: a restricted directory kept between builds for the nouns of
-    each complaint file (None: a throw-away one, every text tokenised). `tokenise`: texts → nouns."""
+    each complaint file (None: a throw-away one, every text tokenised). `tokenise`: sentences → nouns."""
     if cache_dir is None:
         with tempfile.TemporaryDirectory(prefix="complaint-nouns-") as scratch:
             return _build_keywords_monthly(connection, Path(scratch), tokenise=tokenise)

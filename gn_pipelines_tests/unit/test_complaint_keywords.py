@@ -1,7 +1,9 @@
 """civil_complaint_keywords_monthly is built incrementally: the nouns of each complaint file are
-tokenised once per (source_file, content_sha256) and kept in a restricted cache directory."""
+tokenised once per (source_file, content_sha256) and kept in a restricted cache directory; the
+unit given to kiwipiepy is each distinct sentence of the new files."""
 
 import hashlib
+import re
 import stat
 from datetime import date, datetime
 
@@ -31,7 +33,7 @@ def _write_drop(drops, name: str, provider: str, day: date, rows: int, seed: int
 
 
 def _keywords(drops, cache_dir=None) -> tuple[list, int]:
-    """The table built over every drop in `drops`, and how many texts were tokenised for it."""
+    """The table built over every drop in `drops`, and how many sentences were tokenised for it."""
     tokenised = []
 
     def counting_nouns(texts):
@@ -47,12 +49,18 @@ def _keywords(drops, cache_dir=None) -> tuple[list, int]:
     return rows, sum(tokenised)
 
 
-def _distinct_texts(drops, *names: str) -> int:
-    """How many distinct complaint texts (title and body) the drops named hold: each is tokenised once."""
-    with duckdb.connect() as connection:
-        return connection.execute(
-            f"SELECT count(DISTINCT concat_ws(' ', title, body)) FROM read_parquet('{drops}/*/*.parquet') "
-            "WHERE parse_filename(source_file) IN (SELECT unnest($names))", {"names": list(names)}).fetchone()[0]
+def _sentences(text: str) -> list[str]:
+    """A text's sentences as the build should cut them, written apart from its SQL: placeholders
+    blanked, a break after . ! ? followed by white space."""
+    blanked = re.sub(r"\[[^\]]{1,20}\]", " ", text)
+    return [sentence for sentence in re.split(r"(?<=[.!?])\s+", blanked) if sentence.strip()]
+
+
+def _distinct_sentences(drops, *names: str) -> int:
+    """How many distinct sentences the complaints of the drops named hold: each is tokenised once."""
+    table = pq.read_table(drops, columns=["title", "body", "source_file"]).to_pylist()
+    return len({sentence for row in table if row["source_file"].rsplit("/", 1)[-1] in names
+                for sentence in _sentences(" ".join(t for t in (row["title"], row["body"]) if t is not None))})
 
 
 def test_a_second_build_tokenises_only_the_new_file_and_equals_a_build_from_scratch(tmp_path):
@@ -60,10 +68,10 @@ def test_a_second_build_tokenises_only_the_new_file_and_equals_a_build_from_scra
     for provider in PROVIDERS:
         _write_drop(drops, "2025-03-02.csv", provider, date(2025, 3, 2), 40)
     first, tokenised = _keywords(drops, cache)
-    assert tokenised == _distinct_texts(drops, "2025-03-02.csv") and first  # frequent keywords pass the thresholds
+    assert tokenised == _distinct_sentences(drops, "2025-03-02.csv") and first  # frequent keywords pass the thresholds
     _write_drop(drops, "2025-03-03.csv", "48250", date(2025, 3, 3), 25)
     second, tokenised = _keywords(drops, cache)
-    assert tokenised == _distinct_texts(drops, "2025-03-03.csv")
+    assert tokenised == _distinct_sentences(drops, "2025-03-03.csv")
     assert second == _keywords(drops)[0] != first
     assert _keywords(drops, cache) == (second, 0)  # nothing new: nothing tokenised
     (noun_cache,) = cache.glob("nouns-*")
@@ -79,7 +87,7 @@ def test_a_replaced_file_is_tokenised_again_and_a_withdrawn_one_no_longer_counts
     # 48170 corrects its file: same name, new bytes (other rows, another content digest)
     _write_drop(drops, "2025-03-02.csv", "48170", date(2025, 3, 2), 30, seed=11)
     replaced, tokenised = _keywords(drops, cache)
-    assert 0 < tokenised <= 30
+    assert 0 < tokenised <= _distinct_sentences(drops / "48170", "2025-03-02.csv")  # only that file's
     assert replaced == _keywords(drops)[0] != before
     (drops / "48120" / "2025-03-02.csv.parquet").unlink()
     withdrawn, tokenised = _keywords(drops, cache)
@@ -96,7 +104,7 @@ def test_half_a_cache_file_of_a_killed_run_is_never_read(tmp_path):
     for path in noun_cache.glob("*.parquet"):  # the run was killed while writing beside it
         path.rename(path.with_name(f".{path.name}.123.partial"))
     again, tokenised = _keywords(drops, cache)
-    assert tokenised == _distinct_texts(drops, "2025-03-02.csv") and again == complete
+    assert tokenised == _distinct_sentences(drops, "2025-03-02.csv") and again == complete
     assert [p.name for p in noun_cache.iterdir() if p.name.endswith(".partial")] == []
 
 
@@ -109,14 +117,14 @@ def test_no_complaint_no_keyword(tmp_path):
         assert connection.execute("SELECT count(*) FROM civil_complaint_keywords_monthly").fetchone() == (0,)
 
 
-def test_a_repeated_text_is_tokenised_once_and_counted_for_every_complaint(tmp_path):
+def test_a_repeated_sentence_is_tokenised_once_and_counted_for_every_complaint(tmp_path):
     drops = tmp_path / "drops"
     _write_drop(drops, "2025-03-02.csv", "48250", date(2025, 3, 2), 60)
     once, _ = _keywords(drops)
     # the same complaints again in another file of the same 시군 and day: the same texts
     _write_drop(drops, "2025-03-02-again.csv", "48250", date(2025, 3, 2), 60)
     twice, tokenised = _keywords(drops)
-    assert tokenised == _distinct_texts(drops, "2025-03-02.csv") < 120
+    assert tokenised == _distinct_sentences(drops, "2025-03-02.csv") < 120
     counted_twice = {row[:-1]: row[-1] for row in twice}
     assert once and all(counted_twice[row[:-1]] == 2 * row[-1] for row in once)  # every complaint counts
 
@@ -129,7 +137,8 @@ def test_a_file_longer_than_a_read_batch_is_streamed_into_one_cache_file(tmp_pat
     _write_drop(drops, "2025-03-02.csv", "48250", date(2025, 3, 2), 120)
     _write_drop(drops, "2025-03-02.csv", "48170", date(2025, 3, 2), 30)
     whole, _ = _keywords(drops, tmp_path / "whole_cache")
-    monkeypatch.setattr(declaration, "_BATCH", 25)  # 48250's file spans five read batches
+    monkeypatch.setattr(declaration, "_BATCH", 25)  # sentences per kiwipiepy call
+    monkeypatch.setattr(declaration, "_NOUN_ROWS_PER_BATCH", 25)  # 48250's nouns span many read batches
     streamed, _ = _keywords(drops, cache)
     assert streamed == whole and streamed
     (noun_cache,) = cache.glob("nouns-*")
@@ -137,3 +146,63 @@ def test_a_file_longer_than_a_read_batch_is_streamed_into_one_cache_file(tmp_pat
     assert len(files) == 2 and not list(noun_cache.glob(".*partial"))
     row_groups = sorted(pq.ParquetFile(f).metadata.num_row_groups for f in files)
     assert row_groups[-1] >= 5  # written as it was read, not gathered first
+
+
+def _complaint_drops(connection, texts: list[tuple[str | None, str | None]]) -> None:
+    rows = pa.table({
+        "title": pa.array([title for title, _ in texts], pa.string()),
+        "body": pa.array([body for _, body in texts], pa.string()),
+        "source_row_number": pa.array(range(1, len(texts) + 1), pa.int64())})
+    connection.execute("CREATE TABLE complaints AS SELECT * FROM rows")  # a table: seen by the build's cursors
+    connection.execute("""CREATE VIEW complaint_drops AS SELECT '48250' AS sigungu_code,
+        TIMESTAMP '2025-03-02 12:00' AS received_at, t.title, t.body, 'f.csv' AS source_file,
+        'ab' AS content_sha256, t.source_row_number FROM complaints t""")
+
+
+def _cached_nouns(cache) -> dict[int, set[str]]:
+    (noun_cache,) = cache.glob("nouns-*")
+    nouns: dict[int, set[str]] = {}
+    for row in pq.read_table(noun_cache).to_pylist():
+        nouns.setdefault(row["source_row_number"], set()).add(row["keyword"])
+    return nouns
+
+
+def test_each_distinct_sentence_is_tokenised_once_and_a_complaint_gets_the_nouns_of_all_its_sentences(tmp_path):
+    texts = [("가로등 고장 신고", "도로 파손이 심합니다. 가로등이 3.5 미터 기울었습니다!"),
+             (None, "도로 파손이 심합니다.  [이름]입니다. 쓰레기 무단투기가 계속됩니다?"),
+             ("[전화번호]", None), (None, None)]
+    tokenised = []
+
+    def recording_nouns(sentences):
+        tokenised.extend(sentences)
+        return complaint_nouns(sentences)
+
+    with duckdb.connect() as connection:
+        _complaint_drops(connection, texts)
+        _build_keywords_monthly(connection, tmp_path, tokenise=recording_nouns)
+    # the title runs into the body's first sentence, 3.5 is no break, the shared sentence comes once
+    assert sorted(tokenised) == sorted({"가로등 고장 신고 도로 파손이 심합니다.", "가로등이 3.5 미터 기울었습니다!",
+                                        "도로 파손이 심합니다.", "입니다.", "쓰레기 무단투기가 계속됩니다?"})
+    nouns = _cached_nouns(tmp_path)
+    assert nouns[1] == {"가로등", "고장", "도로", "파손"} and nouns[2] == {"도로", "파손", "쓰레기", "무단", "투기", "계속"}
+    assert 3 not in nouns and 4 not in nouns  # a placeholder alone, no text: no noun
+
+
+def test_the_nouns_of_a_complaints_sentences_are_those_of_its_whole_text(tmp_path):
+    """What the sentence unit must not change: the noun set of each complaint (synthetic drops of
+    three 시군, scrubber placeholders included; docs/keywords.md has the larger measurements)."""
+    drops, cache = tmp_path / "drops", tmp_path / "build_cache"
+    for provider in PROVIDERS:
+        _write_drop(drops, "2025-03-02.csv", provider, date(2025, 3, 2), 60)
+    with duckdb.connect() as connection:
+        connection.execute(f"CREATE VIEW complaint_drops AS SELECT * FROM read_parquet('{drops}/*/*.parquet')")
+        _build_keywords_monthly(connection, cache)
+        rows = connection.execute("SELECT source_file, source_row_number, concat_ws(' ', title, body) "
+                                  "FROM complaint_drops ORDER BY ALL").fetchall()
+    (noun_cache,) = cache.glob("nouns-*")
+    by_sentence: dict[tuple, set[str]] = {}
+    for row in pq.read_table(noun_cache).to_pylist():
+        by_sentence.setdefault((row["source_file"], row["source_row_number"]), set()).add(row["keyword"])
+    whole = complaint_nouns(text for _, _, text in rows)
+    assert len(rows) == 180 and sum(bool(n) for n in whole) > 150
+    assert [by_sentence.get((f, n), set()) for f, n, _ in rows] == [set(n) for n in whole]
