@@ -13,13 +13,18 @@ from gn_pipelines.settings import PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZon
 
 
 def _process(args: argparse.Namespace) -> int:
-    import dagster as dg
-
     from gn_pipelines.instance import ensure_dagster_home
-    from gn_pipelines.processing import process_landing
 
     zones = checked_zones()
     ensure_dagster_home(zones)
+    if args.workers > 1 and _anything_landed(zones):
+        from gn_pipelines.worker_server import worker_context
+
+        worker_context()  # the workers' imports (seconds) overlap this process's imports and planning
+    import dagster as dg
+
+    from gn_pipelines.processing import process_landing
+
     with dg.DagsterInstance.get() as instance:
         outcomes = process_landing(instance, workers=args.workers, publish=args.publish,
                                    submit=getattr(args, "submit", False))
@@ -34,6 +39,10 @@ def _process(args: argparse.Namespace) -> int:
         print("interrupted (Ctrl-C or SIGTERM): stopped before the remaining runs", file=sys.stderr)
         return INTERRUPTED_EXIT
     return 1 if failed else 0
+
+
+def _anything_landed(zones: DataZones) -> bool:
+    return any(path.is_file() for path in zones.landing.rglob("*")) if zones.landing.is_dir() else False
 
 
 INTERRUPTED_EXIT = 130  # as a shell reports a command ended by a signal
@@ -52,14 +61,14 @@ def _dev(args: argparse.Namespace) -> int:
         from gn_pipelines.synth.command import write_sample_drops
 
         if args.workers > 1:  # the sample makes several runs: the workers' imports start now
-            from gn_pipelines.processing import start_worker_server
+            from gn_pipelines.worker_server import worker_context
 
-            start_worker_server()
+            worker_context()
         write_sample_drops(zones.landing)
         os.environ[SETTLE_SECONDS_ENV] = "0"  # our own sample files are complete: no need to wait
     status = _process(argparse.Namespace(workers=args.workers, publish=True if rotated else None))
     if args.workers > 1:
-        from gn_pipelines.processing import stop_worker_server
+        from gn_pipelines.worker_server import stop_worker_server
 
         stop_worker_server()  # its imports (hundreds of MB) are not needed while the UI runs
     if status == INTERRUPTED_EXIT:

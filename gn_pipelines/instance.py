@@ -59,9 +59,28 @@ retention:
       success: 90
 """
 
-DAGSTER_YAML = HEADER + POOLS + RUN_MONITORING + RETENTION + TELEMETRY
 # what earlier versions generated: still ours, so replaced by the current one
-EARLIER_DAGSTER_YAMLS = (HEADER + POOLS + RUN_MONITORING + TELEMETRY,)
+EARLIER_DAGSTER_YAMLS = (HEADER + POOLS + RUN_MONITORING + TELEMETRY,
+                         HEADER + POOLS + RUN_MONITORING + RETENTION + TELEMETRY)
+
+# Dagster's SQLite storage in DAGSTER_HOME (the same files), writing events without an fsync and a
+# new connection each: the fixed cost of a batch run's ~100 events (gn_pipelines/instance_storage.py)
+SQLITE_STORAGE_CLASS = ("gn_pipelines.instance_storage", "SqliteStorageWithoutSyncPerEvent")
+SQLITE_HEAD = HEADER + POOLS
+SQLITE_TAIL = RUN_MONITORING + RETENTION + TELEMETRY
+
+
+def sqlite_dagster_yaml(home: Path) -> str:
+    """The embedded instance in `home` (its path written out: a process may open the instance by
+    its directory without DAGSTER_HOME set)."""
+    import yaml
+
+    module, name = SQLITE_STORAGE_CLASS
+    storage = yaml.safe_dump({"storage": {"custom": {"module": module, "class": name,
+                                                     "config": {"base_dir": str(home)}}}},
+                             sort_keys=False, allow_unicode=True)
+    return SQLITE_HEAD + storage + SQLITE_TAIL
+
 
 # Several machines: the queue (one batch run per dataset at a time, so a dataset's batches load in
 # order), retries only of runs lost to infrastructure (a failed check or bad data would fail
@@ -108,7 +127,9 @@ def postgres_dagster_yaml(url: str) -> str:
 
 def _generated(text: str) -> bool:
     """Ours and unedited (for either storage)."""
-    return text == DAGSTER_YAML or text in EARLIER_DAGSTER_YAMLS or (text.startswith(POSTGRES_HEAD + "storage:\n") and text.endswith(POSTGRES_TAIL))
+    sqlite = SQLITE_HEAD + f"storage:\n  custom:\n    module: {SQLITE_STORAGE_CLASS[0]}\n"
+    return (text in EARLIER_DAGSTER_YAMLS or (text.startswith(sqlite) and text.endswith(SQLITE_TAIL))
+            or (text.startswith(POSTGRES_HEAD + "storage:\n") and text.endswith(POSTGRES_TAIL)))
 
 
 def dagster_postgres_url() -> str | None:
@@ -124,7 +145,7 @@ def ensure_dagster_home(zones: DataZones) -> Path:
     password = urlsplit(postgres_url).password if postgres_url else None
     if password and not os.environ.get("PGPASSWORD"):
         os.environ["PGPASSWORD"] = unquote(password)  # for this process and the ones it starts
-    wanted = postgres_dagster_yaml(postgres_url) if postgres_url else DAGSTER_YAML
+    wanted = postgres_dagster_yaml(postgres_url) if postgres_url else sqlite_dagster_yaml(home)
     config = home / "dagster.yaml"
     current = config.read_text(encoding="utf-8") if config.exists() else None
     if current is None or (_generated(current) and current != wanted):

@@ -7,7 +7,6 @@ neither ever loads the same bytes again.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import threading
@@ -37,6 +36,7 @@ from gn_pipelines.run_outcomes import (
 )
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.ingest.batch import file_key
+from gn_pipelines.worker_server import worker_context
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request
 
 
@@ -167,47 +167,6 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
     return outcomes_of_run(labels, result, stopped_run=False)
 
 
-# What every worker needs, imported once in the fork server rather than in each worker
-WORKER_PRELOAD = ("gn_pipelines.definitions", "gn_pipelines.processing", "gn_pipelines.quality.gx_suite",
-                  "great_expectations", "dagster._core.instance.factory", "dagster._core.secrets.env_file",
-                  "dagster._core.storage.sqlite_storage")
-
-
-def start_worker_server() -> None:
-    """Start the workers' fork server now, for a caller that knows runs will follow (`dev` with
-    its sample): it imports while the caller writes files and plans."""
-    _warm_worker_context(None)
-
-
-def stop_worker_server() -> None:
-    """Stop the fork server (and free what it imported) when no more runs follow in this process
-    (`dev` before it serves the UI). Best effort: Python has no public call for it."""
-    from multiprocessing import forkserver
-
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
-    if stop is not None:
-        stop()
-
-
-def _warm_worker_context(instance: dg.DagsterInstance | None):
-    """Workers forked from a fork server that imported the definitions, Great Expectations and
-    the instance's storage once (seconds each) while this process carries on; spawned workers
-    would each import them. The server holds no instance, connection or thread, so forking from
-    it is safe."""
-    from multiprocessing import forkserver
-
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # as the validation step sets it
-    # the modules of this instance's storage classes (SQLite or PostgreSQL), which a worker's
-    # instance imports on first use
-    parts = (getattr(instance, "_storage", None), instance.run_storage, instance.event_log_storage,
-             instance.schedule_storage) if instance is not None else ()
-    storage = {type(part).__module__ for part in parts if part is not None}
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*WORKER_PRELOAD, *sorted(storage)])
-    forkserver.ensure_running()  # starts importing now, without waiting for it
-    return context
-
-
 class _Submission:
     """Hands `requests` to `pool` from a thread of its own; `futures()` waits for it."""
 
@@ -289,7 +248,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         # The drops start at once in the workers, the biggest first; the set-up run (reference
         # tables and views in restricted.duckdb, which no drop reads) runs here meanwhile.
         # A worker that dies raises BrokenProcessPool here instead of leaving the command waiting.
-        with ProcessPoolExecutor(min(workers, len(drops)), mp_context=_warm_worker_context(instance)) as pool:
+        with ProcessPoolExecutor(min(workers, len(drops)), mp_context=worker_context()) as pool:
             # submitting waits for the fork server's imports: a thread submits, this one sets up
             submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
                                      (dict(os.environ), os.getcwd()))

@@ -16,7 +16,7 @@ from typing import Iterator
 import duckdb
 import pytest
 
-from gn_pipelines.instance import DAGSTER_YAML
+from gn_pipelines.instance import sqlite_dagster_yaml
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, SENSOR_NAME_TAG
 from gn_pipelines.settings import DATA_ROOT_ENV, PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZones
 from gn_pipelines_tests.conftest import TEST_PSEUDONYM_KEY
@@ -39,7 +39,7 @@ class Platform:
         zones = DataZones(root / "data").ensure()
         home = root / "dagster_home"
         home.mkdir()
-        (home / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
+        (home / "dagster.yaml").write_text(sqlite_dagster_yaml(home), encoding="utf-8")
         env = {name: value for name, value in os.environ.items()
                if name not in (PSEUDONYM_KEY_ENV, "DAGSTER_HOME")}
         env |= {

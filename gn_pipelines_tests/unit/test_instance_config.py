@@ -6,7 +6,7 @@ import logging
 import dagster as dg
 import yaml
 
-from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV, DAGSTER_YAML, ensure_dagster_home
+from gn_pipelines.instance import DAGSTER_POSTGRES_URL_ENV, ensure_dagster_home, sqlite_dagster_yaml
 from gn_pipelines.settings import DataZones
 
 
@@ -32,9 +32,10 @@ def test_postgres_settings_are_generated_and_switch_back(tmp_path, monkeypatch):
     # unset: our unedited file goes back to SQLite
     monkeypatch.delenv(DAGSTER_POSTGRES_URL_ENV)
     ensure_dagster_home(DataZones(tmp_path))
-    assert (home / "dagster.yaml").read_text() == DAGSTER_YAML
+    assert (home / "dagster.yaml").read_text() == sqlite_dagster_yaml(home)
     with dg.DagsterInstance.get() as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.event_log_storage).__name__ == "SqliteEventLogWithoutSyncPerEvent"
 
 
 def test_own_dagster_yaml_without_pools_gets_a_loud_warning(tmp_path, monkeypatch, caplog):
@@ -69,3 +70,9 @@ def test_default_sqlite_instance_purges_old_ticks(tmp_path, monkeypatch):
         "purge_after_days": {"skipped": 7, "failure": 90, "success": 90}}}
     with dg.DagsterInstance.get() as instance:  # Dagster validates the file and reads the same numbers
         assert instance.get_settings("retention") == settings["retention"]
+    # the file names its home: moved elsewhere, it is ours and rewritten for the new place
+    moved = tmp_path / "moved"
+    home.rename(moved)
+    monkeypatch.setenv("DAGSTER_HOME", str(moved))
+    ensure_dagster_home(DataZones(tmp_path))
+    assert (moved / "dagster.yaml").read_text() == sqlite_dagster_yaml(moved)

@@ -1,0 +1,43 @@
+"""The fork server `process --workers N` forks its workers from (no Dagster import here: the
+command starts it before importing anything heavy, so its imports overlap the command's own)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+# What every worker needs, imported once in the fork server rather than in each worker
+WORKER_PRELOAD = ("gn_pipelines.definitions", "gn_pipelines.processing", "gn_pipelines.quality.gx_suite",
+                  "great_expectations", "dagster._core.instance.factory", "dagster._core.secrets.env_file")
+# the modules of the instance's storage classes, which a worker's instance imports on first use
+SQLITE_STORAGE_MODULES = ("dagster._core.storage.sqlite_storage", "gn_pipelines.instance_storage")
+POSTGRES_STORAGE_MODULES = ("dagster_postgres.storage", "dagster_postgres.run_storage.run_storage",
+                            "dagster_postgres.event_log.event_log",
+                            "dagster_postgres.schedule_storage.schedule_storage")
+
+
+def worker_context():
+    """The forkserver context, its server started (or already running): it imports the
+    definitions, Great Expectations and the instance's storage once (seconds each) while this
+    process carries on; spawned workers would each import them. The server holds no instance,
+    connection or thread, so forking from it is safe."""
+    from multiprocessing import forkserver
+
+    from gn_pipelines.instance import dagster_postgres_url
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # as the validation step sets it
+    storage = POSTGRES_STORAGE_MODULES if dagster_postgres_url() else SQLITE_STORAGE_MODULES
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([*WORKER_PRELOAD, *storage])  # no effect once it runs
+    forkserver.ensure_running()  # starts importing now, without waiting for it
+    return context
+
+
+def stop_worker_server() -> None:
+    """Stop the fork server (and free what it imported) when no more runs follow in this process
+    (`dev` before it serves the UI). Best effort: Python has no public call for it."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if stop is not None:
+        stop()
