@@ -33,8 +33,8 @@ from gn_pipelines.settings import DataZones
 MEMORY_LIMIT_MB = 1000  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
 # The scrubber's Python passes (on the candidate rows DuckDB's RE2 filter picks) hold one core
-# whatever DuckDB's threads: a large drop is derived in this many processes, each on every n-th
-# row, then put back in row order. Below PARALLEL_FROM_ROWS a process would cost more to start
+# whatever DuckDB's threads: a large drop is derived in this many processes, each on a consecutive
+# run of rows, then put together in row order. Below PARALLEL_FROM_ROWS a process would cost more to start
 # (about 2 s) than it saves.
 DERIVE_PROCESSES = min(2, os.cpu_count() or 1)
 PARALLEL_FROM_ROWS = 100_000
@@ -141,7 +141,7 @@ def _derive(dataset: str, source: Path, staged: Path, secret: bytes, work: Path)
         rows = counter.execute(f"SELECT count(*) FROM read_parquet({sql_text(str(source))})").fetchall()[0][0]
     processes = DERIVE_PROCESSES if rows >= PARALLEL_FROM_ROWS else 1
     if processes == 1:
-        return derive_part(dataset, str(source), str(staged), secret, str(work), 0, 1, MEMORY_LIMIT)
+        return derive_part(dataset, str(source), str(staged), secret, str(work), 0, rows, MEMORY_LIMIT)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -149,25 +149,27 @@ def _derive(dataset: str, source: Path, staged: Path, secret: bytes, work: Path)
     memory = f"{MEMORY_LIMIT_MB // (processes + 1)}MB"  # the parts, then their merge
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         key_ids = set(pool.map(derive_part, *zip(*[
-            (dataset, str(source), str(part), secret, str(work), i, processes, memory)
-            for i, part in enumerate(parts)])))
+            (dataset, str(source), str(part), secret, str(work), rows * i // processes,
+             rows * (i + 1) // processes, memory) for i, part in enumerate(parts)])))
     connection = work_connection(work, memory)
-    try:
+    try:  # the parts are consecutive runs of the source's rows: read in turn, they keep its order
         files = ", ".join(sql_text(str(part)) for part in parts)
-        copy_atomically(connection, f"SELECT * FROM read_parquet([{files}]) ORDER BY source_row_number",
-                        {}, staged)
+        copy_atomically(connection, f"SELECT * FROM read_parquet([{files}])", {}, staged)
     finally:
         connection.close()
     (key_id,) = key_ids
     return key_id
 
 
-def derive_part(dataset: str, source: str, target: str, secret: bytes, work: str, part: int,
-                parts: int, memory_limit: str) -> str:
-    """Every `parts`-th row of `source` (from row `part`) through the recipe's per-drop columns,
-    written to `target`; returns the key id. Top-level, so a spawned process can run it."""
+def derive_part(dataset: str, source: str, target: str, secret: bytes, work: str, first_row: int,
+                end_row: int, memory_limit: str) -> str:
+    """Rows `first_row` ≤ n < `end_row` of `source` (by position) through the recipe's per-drop
+    columns, written to `target` in their order; returns the key id. Top-level, so a spawned
+    process can run it."""
     recipe = RECIPES[dataset]
-    connection = work_connection(Path(work) / f"derive-{part}", memory_limit)
+    spill = Path(work) / f"derive-{first_row}"
+    spill.mkdir(parents=True, exist_ok=True)  # DuckDB creates only the last folder of its spill path
+    connection = work_connection(spill, memory_limit)
     try:
         key_id = register_pseudonym_function(connection, secret)
         register_scrubber(connection)
@@ -175,9 +177,14 @@ def derive_part(dataset: str, source: str, target: str, secret: bytes, work: str
         if any(function in column for column in columns for function in REPROJECT_FUNCTIONS):
             register_reprojection(connection)
         columns += [c for c in LINEAGE_COLUMNS if c not in {d.name for d in recipe.per_drop}]
-        where = f" WHERE source_row_number % {int(parts)} = {int(part)}" if parts > 1 else ""
+        # A consecutive run of rows: row groups outside it are not read, and the parts, read in
+        # turn, are the source's order (each process sorts its own part, not the parent the whole
+        # drop). Sorted: a recipe's lookups (list_contains over a reference list) plan as joins,
+        # which do not keep row order.
+        where = (f" WHERE file_row_number >= {int(first_row)} AND file_row_number < {int(end_row)}"
+                 " ORDER BY file_row_number")
         # pseudonyms set-based in SQL, the key's pads bound as parameters (pseudonyms.py says why it stays secret)
-        query = keyed_sql(f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(source)}){where}")
+        query = keyed_sql(f"SELECT {', '.join(columns)} FROM read_parquet({sql_text(source)}, file_row_number = true){where}")
         copy_atomically(connection, query, _reference_parameters() | keyed_parameters(secret), Path(target))
     finally:
         connection.close()
