@@ -30,6 +30,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +45,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from gn_pipelines.datasets.civil_complaints import (  # noqa: E402
     _SIGUN, KEYWORDS_PER_MONTH, KEYWORDS_SQL, SMALL_CELL_THRESHOLD, _build_keywords_monthly, complaint_nouns,
 )
+from gn_pipelines.ingest.parquet_io import scratch_connection  # noqa: E402
 from gn_pipelines.privacy.scrubber import scrub_text  # noqa: E402
 from gn_pipelines.synth import DEFAULT_SEED, complaint_table  # noqa: E402
 from gn_pipelines.synth.civil_complaints import WEEKDAY_COMPLAINTS  # noqa: E402
@@ -92,11 +95,13 @@ def corpus_drop(drops: Path) -> None:
     write_drop(drops, "48250", date(2025, 3, 2), [None] * len(bodies), bodies)
 
 
-def connect(drops: Path) -> duckdb.DuckDBPyConnection:
-    connection = duckdb.connect()
-    connection.execute(f"CREATE VIEW complaint_drops AS SELECT * FROM "
-                       f"read_parquet('{drops}/*/*.parquet', union_by_name = true)")
-    return connection
+@contextmanager
+def connect(drops: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The publication's connection (1 GB, spilling), with the drops as `complaint_drops`."""
+    with scratch_connection(None) as connection:
+        connection.execute(f"CREATE VIEW complaint_drops AS SELECT * FROM "
+                           f"read_parquet('{drops}/*/*.parquet', union_by_name = true)")
+        yield connection
 
 
 def after(drops: Path, cache: Path) -> float:
@@ -155,8 +160,8 @@ def agreement(drops: Path, cache: Path, work: Path) -> str:
     (noun_cache,) = cache.glob("nouns-*")
     with connect(drops) as connection:
         same, complaints = connection.execute(f"""
-            WITH now AS (SELECT source_file, source_row_number, list_sort(list(keyword)) AS nouns
-                         FROM read_parquet('{noun_cache}/*.parquet') GROUP BY ALL),
+            WITH now AS (SELECT source_file, source_row_number, list_sort(keywords) AS nouns
+                         FROM read_parquet('{noun_cache}/*.parquet')),
             was AS (SELECT d.source_file, d.source_row_number, list_sort(list(n.keyword)) AS nouns
                     FROM complaint_drops d JOIN read_parquet('{work / 'text_nouns.parquet'}') n
                     ON concat_ws(' ', d.title, d.body) = n.text GROUP BY ALL)

@@ -275,12 +275,17 @@ vocabulary AS (
 SELECT c.* FROM counts c JOIN vocabulary v USING (month, keyword)"""
 
 
+# kiwipiepy's threads: two cost the same CPU time as one and give the same nouns (measured, see
+# docs/keywords.md), so with a second core idle (a publication after ingestion) the sentences take
+# about half the time; on a machine busy with other work they were neither faster nor slower.
+KIWI_THREADS = 2
+
+
 @lru_cache(maxsize=1)
 def _kiwi():
     from kiwipiepy import Kiwi  # loads its bundled model (about 1 s): only when text is counted
 
-    # one thread: Kiwi(num_workers=2) was no faster on the shared 2-core machine (docs/keywords.md)
-    return Kiwi()
+    return Kiwi(num_workers=min(KIWI_THREADS, len(os.sched_getaffinity(0))))
 
 
 def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
@@ -319,22 +324,24 @@ FROM (SELECT text, unnest(string_split(regexp_replace(regexp_replace(text, '{_PL
             WHERE d.received_at IS NOT NULL))
 WHERE trim(sentence) <> ''"""
 _DISTINCT_SENTENCES_SQL = f"SELECT DISTINCT sentence FROM ({_SENTENCES_OF_NEW_TEXTS_SQL})"
-# Rows ordered by file only: each file's nouns are written whole before the next file's.
+# One row per complaint with nouns, its nouns as a list (five times fewer rows to write, join and
+# read back than one row per noun); ordered by file only: each file is written whole before the next.
 _NOUNS_OF_NEW_FILES_SQL = f"""
 WITH text_nouns AS (
-    SELECT DISTINCT s.text, n.keyword
-    FROM ({_SENTENCES_OF_NEW_TEXTS_SQL}) s JOIN read_parquet($sentence_nouns) n USING (sentence))
-SELECT f.file_index, d.source_row_number, t.keyword
+    SELECT s.text, list(DISTINCT n.keyword ORDER BY n.keyword) AS keywords
+    FROM ({_SENTENCES_OF_NEW_TEXTS_SQL}) s JOIN read_parquet($sentence_nouns) n USING (sentence)
+    GROUP BY s.text)
+SELECT f.file_index, d.source_row_number, t.keywords
 FROM complaint_drops d JOIN uncached_files f USING (source_file, content_sha256)
 JOIN text_nouns t ON concat_ws(' ', d.title, d.body) = t.text
 WHERE d.received_at IS NOT NULL
 ORDER BY f.file_index"""
 _KEYWORDS_OF_DROPS_SQL = """
 CREATE OR REPLACE TEMP VIEW complaint_keywords AS
-SELECT {sigun} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, n.keyword
+SELECT {sigun} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, unnest(n.keywords) AS keyword
 FROM complaint_drops d JOIN {nouns} n USING (source_file, content_sha256, source_row_number)
 WHERE d.received_at IS NOT NULL"""
-_NOUN_ROWS_PER_BATCH = 100_000  # (file, row, noun) rows streamed into the cache files at a time
+_NOUN_ROWS_PER_BATCH = 100_000  # (file, row, nouns) rows streamed into the cache files at a time
 
 
 @lru_cache(maxsize=1)
@@ -342,7 +349,7 @@ def _nouns_schema():
     import pyarrow as pa
 
     return pa.schema([("source_file", pa.string()), ("content_sha256", pa.string()),
-                      ("source_row_number", pa.int64()), ("keyword", pa.string())])
+                      ("source_row_number", pa.int64()), ("keywords", pa.list_(pa.string()))])
 
 
 def _noun_rule() -> str:
@@ -350,7 +357,7 @@ def _noun_rule() -> str:
     from importlib.metadata import version
 
     rule = (f"kiwipiepy {version('kiwipiepy')}; NNG >= 2; {_PLACEHOLDER.pattern}; {sorted(GENERIC_COMPLAINT_WORDS)}; "
-            f"per sentence: {_SENTENCE_BREAK}")
+            f"per sentence: {_SENTENCE_BREAK}; a list per complaint")
     return hashlib.sha256(rule.encode()).hexdigest()[:16]
 
 
@@ -465,7 +472,7 @@ def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokeni
         _tokenise_files(connection, missing, cache, tokenise or complaint_nouns)
     nouns = (f"read_parquet({_sql_literal(str(cache / '*.parquet'))})" if current else
              "(SELECT ''::VARCHAR AS source_file, '' AS content_sha256, 0::BIGINT AS source_row_number, "
-             "'' AS keyword WHERE false)")
+             "[]::VARCHAR[] AS keywords WHERE false)")
     connection.execute(_KEYWORDS_OF_DROPS_SQL.format(sigun=_SIGUN, nouns=nouns))
     try:
         connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH})

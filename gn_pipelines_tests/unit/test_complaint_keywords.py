@@ -161,10 +161,9 @@ def _complaint_drops(connection, texts: list[tuple[str | None, str | None]]) -> 
 
 def _cached_nouns(cache) -> dict[int, set[str]]:
     (noun_cache,) = cache.glob("nouns-*")
-    nouns: dict[int, set[str]] = {}
-    for row in pq.read_table(noun_cache).to_pylist():
-        nouns.setdefault(row["source_row_number"], set()).add(row["keyword"])
-    return nouns
+    rows = pq.read_table(noun_cache).to_pylist()
+    assert all(row["keywords"] == sorted(set(row["keywords"])) for row in rows)  # each noun once per complaint
+    return {row["source_row_number"]: set(row["keywords"]) for row in rows}
 
 
 def test_each_distinct_sentence_is_tokenised_once_and_a_complaint_gets_the_nouns_of_all_its_sentences(tmp_path):
@@ -200,9 +199,8 @@ def test_the_nouns_of_a_complaints_sentences_are_those_of_its_whole_text(tmp_pat
         rows = connection.execute("SELECT source_file, source_row_number, concat_ws(' ', title, body) "
                                   "FROM complaint_drops ORDER BY ALL").fetchall()
     (noun_cache,) = cache.glob("nouns-*")
-    by_sentence: dict[tuple, set[str]] = {}
-    for row in pq.read_table(noun_cache).to_pylist():
-        by_sentence.setdefault((row["source_file"], row["source_row_number"]), set()).add(row["keyword"])
+    by_sentence = {(row["source_file"], row["source_row_number"]): set(row["keywords"])
+                   for row in pq.read_table(noun_cache).to_pylist()}
     whole = complaint_nouns(text for _, _, text in rows)
     assert len(rows) == 180 and sum(bool(n) for n in whole) > 150
     assert [by_sentence.get((f, n), set()) for f, n, _ in rows] == [set(n) for n in whole]
