@@ -123,10 +123,55 @@ def validate_frame(frame: pd.DataFrame, rules: tuple[QualityRule, ...], suite_na
     # run_time stays UTC, GX's own: its pages print any run_time with a literal "Z"
     # (render_page shows it in Seoul); given, so that GX never parses run_name as a time
     run_id = RunIdentifier(run_name=run_name, run_time=dt.datetime.now(dt.timezone.utc))
-    result = validation.run(batch_parameters={"dataframe": frame}, run_id=run_id,
-                            result_format={"result_format": "SUMMARY",
-                                           "partial_unexpected_count": SAMPLE_SIZE})
-    return result, {outcome.rule: outcome for outcome in map(_outcome, result.results)}
+    return validation.run(batch_parameters={"dataframe": frame}, run_id=run_id,
+                          result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE})
+
+
+def outcomes_by_rule(result) -> dict[str, ExpectationOutcome]:
+    """What each rule's expectation found, by rule name."""
+    return {outcome.rule: outcome for outcome in map(_outcome, result.results)}
+
+
+# The counts of a column map expectation's SUMMARY result, and its percentages (GX's own
+# definitions: `unexpected_percent` is of the non-missing values).
+_SUMMED = ("element_count", "missing_count", "unexpected_count")
+
+
+def merged_validation(results: list):
+    """One validation result for a batch validated in parts (`validate_frame` per part): each
+    expectation succeeds when it did in every part; counts are summed, percentages recomputed,
+    samples taken from the parts in order. The first part's result carries the merge."""
+    merged = results[0]
+    for i, expectation_result in enumerate(merged.results):
+        parts = [result.results[i] for result in results]
+        expectation_result.success = all(part.success for part in parts)
+        raised = next((part.exception_info for part in parts if (part.exception_info or {}).get("raised_exception")),
+                      None)
+        if raised is not None:
+            expectation_result.exception_info = raised
+        totals = expectation_result.result
+        if not totals or len(parts) == 1:
+            continue
+        for key in _SUMMED:
+            if key in totals:
+                totals[key] = sum(int((part.result or {}).get(key) or 0) for part in parts)
+        elements, missing = totals.get("element_count", 0), totals.get("missing_count", 0)
+        unexpected = totals.get("unexpected_count", 0)
+        present = elements - missing
+        percents = {"missing_percent": 100.0 * missing / elements if elements else None,
+                    "unexpected_percent": 100.0 * unexpected / present if present else None,
+                    "unexpected_percent_total": 100.0 * unexpected / elements if elements else None,
+                    "unexpected_percent_nonmissing": 100.0 * unexpected / present if present else None}
+        totals.update({key: value for key, value in percents.items() if key in totals})
+        for key in ("partial_unexpected_list", "partial_unexpected_counts"):
+            if key in totals:
+                totals[key] = [v for part in parts for v in (part.result or {}).get(key) or []][:SAMPLE_SIZE]
+    successes = sum(1 for r in merged.results if r.success)
+    merged.success = successes == len(merged.results)
+    merged.statistics.update({"successful_expectations": successes,
+                              "unsuccessful_expectations": len(merged.results) - successes,
+                              "success_percent": 100.0 * successes / len(merged.results) if merged.results else None})
+    return merged
 
 
 def _validation_definition(rules: tuple[QualityRule, ...], suite_name: str):

@@ -164,12 +164,10 @@ def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zon
             _period_end(connection, contract, batch)
             for member, outcome in zip(members, outcomes):
                 _split(connection, contract, rules, zones, outcome, member.file_name, run_id)
-            frame = _gx_frame(connection, _per_file_rules(rules))
             _samples(connection, contract, rules, batch)
+            gx_result = _validate_with_gx(connection, rules, contract, batch)
         finally:
             connection.close()
-    gx_result = _validate_with_gx(frame, rules, contract, batch)
-    del frame
     batch.report_path = reports.write_batch_report(zones, batch, gx_result, _masked_columns(contract))
     for outcome in outcomes:
         outcome.report_path = batch.report_path
@@ -287,7 +285,26 @@ def _internal_columns(rules: tuple[QualityRule, ...]) -> list[str]:
     return [f"__pass_{i}" for i in range(len(rules))] + list(derived_columns(rules)) + ["__provider_codes", FILE_COLUMN]
 
 
-def _gx_frame(connection, rules: tuple[QualityRule, ...]):
+# Great Expectations validates pandas frames in memory: a batch goes to it in parts of whole
+# files (uniqueness holds within a file) of about this many rows, so its memory is bounded by
+# the part (or by one file, itself bounded by the dataset's file budget), not by the batch.
+GX_PART_ROWS = 1_000_000
+
+
+def gx_parts(rows_per_file: list[tuple[str, int]], part_rows: int = GX_PART_ROWS) -> list[list[str]]:
+    """Files grouped in delivery order into parts of at most `part_rows` rows (a bigger file alone)."""
+    parts: list[list[str]] = []
+    rows_in_part = 0
+    for source_file, rows in rows_per_file:
+        if not parts or rows_in_part + rows > part_rows:
+            parts.append([])
+            rows_in_part = 0
+        parts[-1].append(source_file)
+        rows_in_part += rows
+    return parts
+
+
+def _gx_frame(connection, rules: tuple[QualityRule, ...], files: list[str]):
     from gn_pipelines.quality.gx_suite import frame_columns
 
     # A column only NOT_NULL rules read reaches GX as "present or NULL": the long texts
@@ -302,7 +319,8 @@ def _gx_frame(connection, rules: tuple[QualityRule, ...]):
             selected.append(f"({name} IS NOT NULL OR NULL) AS {name}")
         else:
             selected.append(name)
-    table = connection.sql(f"SELECT {', '.join(selected)} FROM checked").to_arrow_table()
+    table = connection.sql(f"SELECT {', '.join(selected)} FROM checked WHERE list_contains($files, {FILE_COLUMN})",
+                           params={"files": files}).to_arrow_table()
     import pandas as pd
 
     # Arrow-backed columns: a third of the memory of Python objects, and faster string kernels
@@ -354,12 +372,20 @@ def _masked_columns(contract: DatasetContract) -> set[str]:
             if c.privacy in (PrivacyClass.DIRECT_IDENTIFIER, PrivacyClass.FREE_TEXT)}
 
 
-def _validate_with_gx(frame, rules: tuple[QualityRule, ...], contract: DatasetContract,
+def _validate_with_gx(connection, rules: tuple[QualityRule, ...], contract: DatasetContract,
                       batch: BatchValidation):
-    from gn_pipelines.quality.gx_suite import validate_frame
+    """One Great Expectations validation of the batch (one result, one page), run part by part."""
+    from gn_pipelines.quality.gx_suite import merged_validation, outcomes_by_rule, validate_frame
 
-    result, by_rule = validate_frame(frame, _per_file_rules(rules), contract.name,
-                                     run_name=f"{contract.name} {batch.label}".strip())
+    per_file = _per_file_rules(rules)
+    results = []
+    for files in gx_parts([(outcome.source_file, outcome.rows_in) for outcome in batch.files]):
+        frame = _gx_frame(connection, per_file, files)
+        results.append(validate_frame(frame, per_file, contract.name,
+                                      run_name=f"{contract.name} {batch.label}".strip()))
+        del frame
+    result = merged_validation(results)
+    by_rule = outcomes_by_rule(result)
     for i, rule_result in enumerate(batch.results):
         gx = by_rule.get(rule_result.rule.name)
         if gx is None:

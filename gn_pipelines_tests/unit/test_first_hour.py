@@ -159,8 +159,8 @@ def test_a_rendered_gx_page_names_its_run_and_shows_no_utc_time(monkeypatch):
 
     monkeypatch.setenv("TZ", "UTC")  # a server's usual zone
     rule = QualityRule("district_present", RuleKind.NOT_NULL, ("district",), "district must be present")
-    result, _ = validate_frame(pd.DataFrame({"district": ["창원시", None]}), (rule,), "kst_test",
-                               run_name="civil_complaints 2026-12")
+    result = validate_frame(pd.DataFrame({"district": ["창원시", None]}), (rule,), "kst_test",
+                            run_name="civil_complaints 2026-12")
     before = datetime.now(ZoneInfo("Asia/Seoul")).replace(microsecond=0)
     page = render_page(result, masked_columns=set())
     assert not UTC_TIME.search(page), UTC_TIME.search(page)
