@@ -147,8 +147,8 @@ def units(drops: Path) -> dict:
         "JOIN uncached_files f USING (source_file, content_sha256)", ", (SELECT 0 AS file_index) f")
     with connect(drops) as connection:
         complaints, texts, text_chars = connection.execute(
-            "SELECT count(*), count(DISTINCT t), sum(length(t)) FILTER (WHERE first) FROM (SELECT concat_ws(' ', title, "
-            "body) AS t, row_number() OVER (PARTITION BY t) = 1 AS first FROM complaint_drops)").fetchone()
+            "SELECT count(*), count(DISTINCT t), sum(length(t)) FILTER (WHERE first) FROM (SELECT concat_ws(' ', "
+            "title, body) AS t, row_number() OVER (PARTITION BY t) = 1 AS first FROM complaint_drops)").fetchone()
         distinct_sentences, sentence_chars = connection.execute(
             f"SELECT count(*), sum(length(sentence)) FROM ({sentences})").fetchone()
     return {"complaints": complaints, "texts": texts, "text_chars": text_chars,
@@ -222,7 +222,7 @@ def main() -> None:
     parser.add_argument("--new-rows", type=int, default=100, help="rows of the new file of the incremental build")
     parser.add_argument("--work", type=Path, help="directory keeping the drops between runs (default: temporary)")
     args = parser.parse_args()
-    complaint_nouns(["모델을 먼저 읽어 둡니다."])  # kiwipiepy's model loads once (about 1 s), outside the timings
+    complaint_nouns(["모델을 먼저 읽어 둡니다."])  # kiwipiepy's model loads once (~1 s), outside the timings
     with tempfile.TemporaryDirectory(prefix="bench-keywords-") as scratch:
         kept = args.work or Path(scratch) / "drops"
         sets = []

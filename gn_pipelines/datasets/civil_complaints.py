@@ -313,7 +313,7 @@ def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
 _FILES_SQL = "SELECT DISTINCT source_file, content_sha256 FROM complaint_drops WHERE received_at IS NOT NULL"
 # A sentence ends at . ! or ? followed by white space (the title runs into the body's first one, as
 # it did in the whole text); the scrubber's placeholders are blanked first, as complaint_nouns does.
-# Each distinct text of the new files is cut once (the regular expressions are most of the SQL's cost).
+# Distinct texts are cut, not rows (the regular expressions are most of the SQL's cost).
 _SENTENCE_BREAK = r"([.!?])\s+"
 _SENTENCES_OF_NEW_TEXTS_SQL = f"""
 SELECT text, sentence
@@ -369,21 +369,16 @@ def _noun_file_name(source_file: str, content_sha256: str) -> str:
     return hashlib.sha256(f"{source_file}\0{content_sha256}".encode()).hexdigest() + ".parquet"
 
 
-def _partial_beside(target: Path) -> Path:
-    """Where `target` is written before it is renamed: never read, deleted by the next build."""
-    return target.with_name(f".{target.name}.{os.getpid()}.partial")
-
-
 class _NounFile:
     """One file's nouns, streamed beside `target` batch by batch and renamed when complete: memory
     stays one batch whatever the drop's size, and a killed run leaves no cache file."""
 
-    def __init__(self, target: Path, schema=None) -> None:
+    def __init__(self, target: Path) -> None:
         import pyarrow.parquet as pq  # pyarrow, not ingest's DuckDB helper: declarations sit below ingest
 
         self.target = target
-        self.partial = _partial_beside(target)
-        self.writer = pq.ParquetWriter(self.partial, schema or _nouns_schema(), compression="zstd")
+        self.partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        self.writer = pq.ParquetWriter(self.partial, _nouns_schema(), compression="zstd")
 
     def write(self, batch) -> None:
         self.writer.write_batch(batch)
@@ -396,17 +391,15 @@ class _NounFile:
 def _tokenise_sentences(connection, target: Path, tokenise) -> None:
     """(sentence, keyword) of every distinct sentence of the new files, into the Parquet `target`."""
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     schema = pa.schema([("sentence", pa.string()), ("keyword", pa.string())])
-    sentence_nouns = _NounFile(target, schema)  # DuckDB holds the distinct sentences, Python one batch
-    result = connection.execute(_DISTINCT_SENTENCES_SQL)
-    while batch := [sentence for (sentence,) in result.fetchmany(_BATCH)]:
-        pairs = [(sentence, noun) for sentence, nouns in zip(batch, tokenise(batch)) for noun in nouns]
-        if pairs:
-            sentences, keywords = zip(*pairs)
-            sentence_nouns.write(pa.record_batch([pa.array(sentences, pa.string()), pa.array(keywords, pa.string())],
-                                                 schema=schema))
-    sentence_nouns.complete()
+    result = connection.execute(_DISTINCT_SENTENCES_SQL)  # DuckDB holds the distinct sentences, Python one batch
+    with pq.ParquetWriter(target, schema) as sentence_nouns:
+        while batch := [sentence for (sentence,) in result.fetchmany(_BATCH)]:
+            pairs = [(sentence, noun) for sentence, nouns in zip(batch, tokenise(batch)) for noun in nouns]
+            sentence_nouns.write_batch(pa.record_batch([pa.array([s for s, _ in pairs], pa.string()),
+                                                        pa.array([n for _, n in pairs], pa.string())], schema=schema))
 
 
 def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, tokenise) -> None:
@@ -416,20 +409,20 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
 
     reader = connection.cursor()  # its own results, closed whatever happens: `connection` stays usable
     reader.register("uncached_files", pa.table({"file_index": pa.array(range(len(files)), pa.int64()),
-                                                    "source_file": [f for f, _ in files],
-                                                    "content_sha256": [s for _, s in files]}))
+                                                "source_file": [f for f, _ in files],
+                                                "content_sha256": [s for _, s in files]}))
     sentence_nouns = cache / f".sentences.{os.getpid()}.partial"  # free text: restricted, like the cache
     try:
         _tokenise_sentences(reader, sentence_nouns, tokenise)
         nouns = reader.sql(_NOUNS_OF_NEW_FILES_SQL.replace("$sentence_nouns", _sql_literal(str(sentence_nouns))))
-        written = set()
+        written, noun_file = set(), None
         for batch in nouns.to_arrow_reader(_NOUN_ROWS_PER_BATCH):
             file_index = batch.column(0).to_numpy()
             starts = [0, *(np.flatnonzero(np.diff(file_index)) + 1)]
             for start, end in zip(starts, [*starts[1:], len(batch)]):
                 index = int(file_index[start])
                 if index not in written:
-                    if written:
+                    if noun_file is not None:
                         noun_file.complete()  # rows come ordered by file: the previous one is whole
                     written.add(index)
                     noun_file = _NounFile(cache / _noun_file_name(*files[index]))
@@ -438,7 +431,7 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
                     [pa.array([files[index][0]] * len(rows), pa.string()),
                      pa.array([files[index][1]] * len(rows), pa.string()),
                      rows.column(1), rows.column(2)], schema=_nouns_schema()))
-        if written:
+        if noun_file is not None:
             noun_file.complete()
         for index in set(range(len(files))) - written:  # no noun in any row: cached as such
             _NounFile(cache / _noun_file_name(*files[index])).complete()
