@@ -236,13 +236,16 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         return submitted
     outcomes: list[RunOutcome] = []
 
-    def report(outcome: RunOutcome) -> None:
-        outcomes.append(outcome)
-        if outcome.success and not outcome.claimed_elsewhere:  # its label is its landing path
-            landing_state.mark_done([outcome.label])
-        echo(outcome.line)
-        if outcome.trace and not outcome.interrupted:
-            echo_error(outcome.trace)
+    def report(run_outcomes: list[RunOutcome]) -> None:
+        """A run's outcomes: its files marked done together (one write, not one per file)."""
+        outcomes.extend(run_outcomes)
+        done = [o.label for o in run_outcomes if o.success and not o.claimed_elsewhere]  # landing paths
+        if done:
+            landing_state.mark_done(done)
+        for outcome in run_outcomes:
+            echo(outcome.line)
+            if outcome.trace and not outcome.interrupted:
+                echo_error(outcome.trace)
 
     if workers > 1 and len(drops) > 1:
         # The drops start at once in the workers, the biggest first; the set-up run (reference
@@ -253,29 +256,25 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
                                      (dict(os.environ), os.getcwd()))
             for request in setup:
-                for outcome in execute_request_in(instance, request, echo):
-                    report(outcome)
+                report(execute_request_in(instance, request, echo))
             futures = submitting.futures()
             if any(o.interrupted for o in outcomes):
                 pool.shutdown(cancel_futures=True)
                 return outcomes
             for request in drops:  # reported in the planned order
                 run_outcomes = futures[id(request)].result()
-                for outcome in run_outcomes:
-                    report(outcome)
+                report(run_outcomes)
                 if any(o.interrupted for o in run_outcomes):
                     pool.shutdown(cancel_futures=True)
                     return outcomes
     else:
         for request in setup:
-            for outcome in execute_request_in(instance, request, echo):
-                report(outcome)
+            report(execute_request_in(instance, request, echo))
         if any(o.interrupted for o in outcomes):
             return outcomes
         for request in drops:
             run_outcomes = execute_request_in(instance, request, echo)
-            for outcome in run_outcomes:
-                report(outcome)
+            report(run_outcomes)
             if any(o.interrupted for o in run_outcomes):
                 return outcomes
     ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
@@ -283,7 +282,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     if publish is None and behind:
         echo(f"publishing again: {behind}")
     if publish or (publish is None and (ran_drops or behind)):
-        report(publish_in(instance, echo))
+        report([publish_in(instance, echo)])
     return outcomes
 
 

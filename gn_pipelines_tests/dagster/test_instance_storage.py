@@ -10,7 +10,7 @@ from contextlib import closing
 import dagster as dg
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from gn_pipelines.instance_storage import SqliteEventLogWithoutSyncPerEvent
+from gn_pipelines.instance_storage import SqliteEventLogWithoutSyncPerEvent, SqliteStorageWithoutSyncPerEvent
 
 
 @dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="numbers")])
@@ -45,12 +45,13 @@ def test_generated_instance_uses_it_and_dagster_reads_the_same_files(instance):
     assert check[dg.AssetCheckKey(dg.AssetKey("numbers"), "positive")].run_id == result.run_id
 
 
-def test_commits_are_not_fsynced_but_the_database_stays_in_wal(tmp_path):
-    storage = SqliteEventLogWithoutSyncPerEvent(str(tmp_path))
-    with storage.index_connection() as connection:
-        raw = connection.connection.driver_connection
-        assert raw.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
-        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_commits_are_not_fsynced_but_the_databases_stay_in_wal(tmp_path):
+    storage = SqliteStorageWithoutSyncPerEvent.from_local(str(tmp_path))
+    for connect in (storage.event_log_storage.index_connection, storage.run_storage.connect):
+        with connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     storage.dispose()
 
 

@@ -34,7 +34,7 @@ def test_postgres_settings_are_generated_and_switch_back(tmp_path, monkeypatch):
     ensure_dagster_home(DataZones(tmp_path))
     assert (home / "dagster.yaml").read_text() == sqlite_dagster_yaml(home)
     with dg.DagsterInstance.get() as instance:
-        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert type(instance.run_storage).__name__ == "SqliteRunStorageWithoutSyncPerWrite"
         assert type(instance.event_log_storage).__name__ == "SqliteEventLogWithoutSyncPerEvent"
 
 
