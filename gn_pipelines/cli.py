@@ -17,7 +17,7 @@ def _process(args: argparse.Namespace) -> int:
 
     zones = checked_zones()
     ensure_dagster_home(zones)
-    if args.workers > 1 and _anything_landed(zones):
+    if args.workers > 1 and not getattr(args, "submit", False) and _anything_landed(zones):
         from gn_pipelines.worker_server import worker_context
 
         worker_context()  # the workers' imports (seconds) overlap this process's imports and planning

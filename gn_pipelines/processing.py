@@ -36,7 +36,7 @@ from gn_pipelines.run_outcomes import (
 )
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.ingest.batch import file_key
-from gn_pipelines.worker_server import worker_context
+from gn_pipelines.worker_server import stop_worker_server, worker_context
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request
 
 
@@ -260,14 +260,19 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             futures = submitting.futures()
             if any(o.interrupted for o in outcomes):
                 pool.shutdown(cancel_futures=True)
+                stop_worker_server()
                 return outcomes
             for request in drops:  # reported in the planned order
                 run_outcomes = futures[id(request)].result()
                 report(run_outcomes)
                 if any(o.interrupted for o in run_outcomes):
                     pool.shutdown(cancel_futures=True)
+                    stop_worker_server()
                     return outcomes
+        stop_worker_server()  # no more runs for the workers (the publication runs here)
     else:
+        if workers > 1:
+            stop_worker_server()  # `gn-pipelines process` may have started it for nothing
         for request in setup:
             report(execute_request_in(instance, request, echo))
         if any(o.interrupted for o in outcomes):

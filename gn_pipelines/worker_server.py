@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 
 # What every worker needs, imported once in the fork server rather than in each worker
 WORKER_PRELOAD = ("gn_pipelines.definitions", "gn_pipelines.processing", "gn_pipelines.quality.gx_suite",
@@ -35,9 +36,20 @@ def worker_context():
 
 def stop_worker_server() -> None:
     """Stop the fork server (and free what it imported) when no more runs follow in this process
-    (`dev` before it serves the UI). Best effort: Python has no public call for it."""
+    (`dev` before it serves the UI, `process` once its workers are done). Killed rather than
+    asked: it holds nothing to clean up (no instance, connection or file of ours; its workers have
+    exited), and asked it would first finish importing (when no worker was needed after all) and
+    then tear down its interpreter while keeping the command's output open, seconds either way.
+    Best effort: Python has no public call for it."""
     from multiprocessing import forkserver
 
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    stop = getattr(server, "_stop", None)
     if stop is not None:
-        stop()
+        stop()  # reaps it and forgets it: the next worker_context() starts a new one
