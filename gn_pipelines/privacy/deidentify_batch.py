@@ -97,9 +97,10 @@ def placeholders_by_file(connection, table: str, columns: list[str]) -> dict[str
         return '"' + name.replace('"', '""') + '"'
 
     placeholders = list(PLACEHOLDERS.values())
+    # every placeholder starts with '[': a text without one is counted without the replaces
     sums = ", ".join(
-        f"sum((length(coalesce({quoted(c)}, '')) - length(replace(coalesce({quoted(c)}, ''), $p{k}, ''))) "
-        f"// {len(placeholder)})" for c in columns for k, placeholder in enumerate(placeholders))
+        f"sum(CASE WHEN contains({quoted(c)}, '[') THEN (length({quoted(c)}) - length(replace({quoted(c)}, $p{k}, ''))) "
+        f"// {len(placeholder)} ELSE 0 END)" for c in columns for k, placeholder in enumerate(placeholders))
     found = {}
     for source_file, *values in connection.execute(
             f"SELECT source_file, {sums} FROM {table} GROUP BY source_file",

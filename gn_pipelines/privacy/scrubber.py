@@ -316,9 +316,11 @@ def _quoted(identifier: str) -> str:
 def placeholder_counts(connection: duckdb.DuckDBPyConnection, table: str,
                        columns: list[str]) -> dict[str, int]:
     """Placeholders per kind in text columns; scrubbed minus source = identifiers replaced."""
+    assert all(placeholder.startswith("[") for placeholder in PLACEHOLDERS.values())
+    # every placeholder starts with '[': a text without one is counted without the replaces
     sums = ", ".join(
-        f"sum((length(coalesce({_quoted(c)}, '')) - length(replace(coalesce({_quoted(c)}, ''), "
-        f"$p{k}, ''))) // {len(placeholder)})"
+        f"sum(CASE WHEN contains({_quoted(c)}, '[') THEN (length({_quoted(c)}) - length(replace({_quoted(c)}, "
+        f"$p{k}, ''))) // {len(placeholder)} ELSE 0 END)"
         for c in columns for k, placeholder in enumerate(PLACEHOLDERS.values()))
     row = connection.execute(f"SELECT {sums} FROM {table}",
                              {f"p{k}": v for k, v in enumerate(PLACEHOLDERS.values())}).fetchall()[0]
