@@ -8,9 +8,10 @@ neither ever loads the same bytes again.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -130,8 +131,24 @@ def execute_request(request: dg.RunRequest, environment: tuple[dict, str] | None
         os.environ.clear()
         os.environ.update(variables)
         os.chdir(directory)
-    with dg.DagsterInstance.get() as instance:
-        return execute_request_in(instance, request)
+    return execute_request_in(_worker_instance(), request)
+
+
+_WORKER_INSTANCES: dict[tuple[int, str], dg.DagsterInstance] = {}
+
+
+def _worker_instance() -> dg.DagsterInstance:
+    """The instance in DAGSTER_HOME, opened once per worker process for all its runs (opening
+    it checks every storage's schema: about half a second a run on a loaded machine) and
+    closed when the worker exits."""
+    from multiprocessing import util
+
+    key = (os.getpid(), os.environ.get("DAGSTER_HOME", ""))
+    if key not in _WORKER_INSTANCES:
+        instance = _WORKER_INSTANCES[key] = dg.DagsterInstance.get()
+        # a pool's worker leaves through os._exit: multiprocessing's exit finalizers still run
+        util.Finalize(instance, instance.dispose, exitpriority=10)
+    return _WORKER_INSTANCES[key]
 
 
 def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
@@ -191,6 +208,43 @@ class _Submission:
         return self._submitted
 
 
+class _CacheWarmups:
+    """Once every batch of a dataset is done in the workers, the publication builds of its drops
+    that keep a cache (the complaint keywords) are warmed in a process of their own, on the core
+    the workers leave free, while this process goes on to the publication, whose step waits for
+    the warm-up and finds the cache filled (gn_pipelines/build_cache_warmup.py)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: dict[str, subprocess.Popen] = {}
+
+    def watch(self, batches: dict[int, tuple[str, Future]]) -> None:
+        from gn_pipelines.build_cache_warmup import warm_builds_of
+
+        by_dataset: dict[str, list[Future]] = {}
+        for dataset, future in batches.values():
+            by_dataset.setdefault(dataset, []).append(future)
+        for dataset, futures in by_dataset.items():
+            builds = warm_builds_of(dataset)
+            if builds:
+                for future in futures:  # called in the pool's thread as each batch ends
+                    future.add_done_callback(lambda _, d=dataset, f=futures, b=builds: self._start_when_done(d, f, b))
+
+    def _start_when_done(self, dataset: str, futures: list[Future], builds: list[str]) -> None:
+        if not all(f.done() for f in futures) or any(f.cancelled() or f.exception() for f in futures):
+            return
+        with self._lock:
+            if dataset not in self._started:
+                self._started[dataset] = subprocess.Popen(
+                    [sys.executable, "-m", "gn_pipelines.build_cache_warmup", *builds],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait(self) -> None:
+        with self._lock:
+            for process in self._started.values():
+                process.wait()
+
+
 def _batch_weight(request: dg.RunRequest) -> int:
     """How many files a run request carries: the longest runs go to the workers first."""
     return int(request.tags.get("gn/files") or 1)
@@ -235,6 +289,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         landing_state.mark_done(o.label for o in submitted if o.success and not o.claimed_elsewhere)
         return submitted
     outcomes: list[RunOutcome] = []
+    warmups = _CacheWarmups()
 
     def report(run_outcomes: list[RunOutcome]) -> None:
         """A run's outcomes: its files marked done together (one write, not one per file)."""
@@ -258,6 +313,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             for request in setup:
                 report(execute_request_in(instance, request, echo))
             futures = submitting.futures()
+            if publish is not False:
+                warmups.watch({id(r): (r.tags.get("gn/dataset", ""), futures[id(r)]) for r in drops})
             if any(o.interrupted for o in outcomes):
                 pool.shutdown(cancel_futures=True)
                 stop_worker_server()
@@ -288,6 +345,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         echo(f"publishing again: {behind}")
     if publish or (publish is None and (ran_drops or behind)):
         report([publish_in(instance, echo)])
+    warmups.wait()
     return outcomes
 
 

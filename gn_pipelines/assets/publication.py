@@ -127,6 +127,7 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
     @dg.multi_asset(name=f"publish_{build.name}", pool=PUBLISHED_POOL, can_subset=False,
                     specs=specs, check_specs=_checks(build))
     def publish_tables(context: dg.AssetExecutionContext, zones: DataZonesResource):
+        from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock
         from gn_pipelines.fingerprints import inputs_fingerprint
         from gn_pipelines.publish.gate import carry_over_through_gate, publish_through_gate
         from gn_pipelines.publish.releases import base_release, carry_charts, unchanged_table_inputs
@@ -152,8 +153,9 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
             context.log.info(f"{build.name}: inputs unchanged since release {outcome.carried_from}; "
                              f"carried over ({len(copied)} chart(s) copied)")
         else:
-            built = build.build(source, draft.charts_dir, cache_dir=data_zones.restricted / "build_cache" / build.name,
-                                scratch=data_zones.scratch)
+            cache_dir = build_cache_dir(data_zones.restricted, build.name)
+            with build_cache_lock(cache_dir):  # after a warm-up of the cache, if one runs (process)
+                built = build.build(source, draft.charts_dir, cache_dir=cache_dir, scratch=data_zones.scratch)
             charts = built.charts
             for table, report in built.reports.items():
                 context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
