@@ -428,7 +428,9 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
     raw_json = "json_object(" + ", ".join(
         f"{sql_text(h.strip() or f'column {i + 1}')}, c{i}" for i, h in enumerate(mapping.headers)) + ")"
     cleaned = ", ".join(f"{cleaned_cell(f'c{pos}')} AS v{pos}" for pos in sorted(set(position_of.values())))
-    # a table, not a view: the typing is computed in one pass, then the raw text is dropped
+    # a table, not a view: the typing is computed in one pass, then the raw text is dropped;
+    # sorted (a list_contains over a constant list plans as a join, which may reorder rows): the
+    # staged files are filters of this table in its order, with no sort of their own
     return f"""CREATE TABLE typed AS SELECT * EXCLUDE (problems) FROM (
         SELECT __source_row AS source_row_number, ({blank}) AS blank, {problem_list} AS problems,
         NULLIF(array_to_string([p.text FOR p IN problems], '; '), '') AS reason,
@@ -461,19 +463,21 @@ def _provider_problems(contract: DatasetContract, position_of: dict[str, int],
     ]
 
 
+# `typed` is written in the file's row order (its ORDER BY), and a filter of one table keeps
+# that order: the staged files need no second sort of the drop.
 def _accepted_sql(contract: DatasetContract, source: str = "typed") -> str:
     columns = ", ".join(output_column_names(contract))
     return f"""SELECT {columns}, $provider_code AS provider_code, $source_file AS source_file,
         $content_sha256 AS content_sha256, source_row_number,
         CAST($collected_at AS TIMESTAMPTZ) AS collected_at
-        FROM {source} WHERE NOT blank AND reason IS NULL ORDER BY source_row_number"""
+        FROM {source} WHERE NOT blank AND reason IS NULL"""
 
 
 def _rejected_rows_sql(source: str = "typed") -> str:
     return f"""SELECT $dataset AS dataset, $provider_code AS provider_code,
     $source_file AS source_file, $content_sha256 AS content_sha256, source_row_number,
     reason, reason_codes, raw_values, CAST($collected_at AS TIMESTAMPTZ) AS collected_at
-    FROM {source} WHERE NOT blank AND reason IS NOT NULL ORDER BY source_row_number"""
+    FROM {source} WHERE NOT blank AND reason IS NOT NULL"""
 
 
 REJECTED_ROWS_SQL = _rejected_rows_sql()
