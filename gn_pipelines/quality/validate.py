@@ -249,13 +249,22 @@ def _period_end(connection, contract: DatasetContract, batch: BatchValidation) -
         outcome.period_end = ends.get(outcome.source_file)
 
 
-_QUARANTINE_SQL = """SELECT c.* EXCLUDE ({internal}), v.failed_checks, v.warnings,
-    CASE WHEN len(v.failed_checks) > 0 THEN 'failed: ' || array_to_string(v.failed_checks, ', ')
+# The staged files read the verdicts from `checked` itself (as `verdicts` was made), not by a join
+# of the file's rows with them.
+_QUARANTINE_SQL = """SELECT c.* EXCLUDE ({internal}),
+    CASE WHEN len(c.failed_checks) > 0 THEN 'failed: ' || array_to_string(c.failed_checks, ', ')
          ELSE 'passed its checks, but the drop was quarantined whole' END AS quarantine_reason,
     $whole AS whole_drop_quarantined, $drop_reason AS drop_reason, $run_id AS run_id,
     CAST(now() AS TIMESTAMPTZ) AS quarantined_at
-    FROM checked c JOIN verdicts v USING (__file, source_row_number)
-    WHERE c.__file = $source_file AND ($whole OR len(v.failed_checks) > 0) ORDER BY source_row_number"""
+    FROM (SELECT *, {errors} AS failed_checks, {warnings} AS warnings FROM checked
+          WHERE __file = $source_file AND ($whole OR NOT {passing})) c
+    ORDER BY source_row_number"""
+
+
+def _passes_errors(rules: tuple[QualityRule, ...]) -> str:
+    """SQL: the row fails no ERROR rule (a NULL verdict is no failure, as in `_failed_list`)."""
+    tests = [f"__pass_{i} IS NOT false" for i, rule in enumerate(rules) if rule.severity == Severity.ERROR]
+    return "(" + (" AND ".join(tests) or "true") + ")"
 
 
 def _split(connection, contract: DatasetContract, rules: tuple[QualityRule, ...], zones: DataZones,
@@ -266,7 +275,9 @@ def _split(connection, contract: DatasetContract, rules: tuple[QualityRule, ...]
     parameters = {"whole": outcome.quarantined_whole, "drop_reason": outcome.reason, "run_id": run_id,
                   "source_file": outcome.source_file}
     outcome.quarantine_path = quarantine_path(zones, contract.name, outcome.provider_code, file_name)
-    copy_atomically(connection, _QUARANTINE_SQL.format(internal=internal), parameters, outcome.quarantine_path)
+    copy_atomically(connection, _QUARANTINE_SQL.format(
+        internal=internal, errors=_failed_list(rules, Severity.ERROR), warnings=_failed_list(rules, Severity.WARN),
+        passing=_passes_errors(rules)), parameters, outcome.quarantine_path)
     outcome.rows_quarantined = connection.execute(
         "SELECT count(*) FROM verdicts WHERE __file = $source_file AND ($whole OR len(failed_checks) > 0)",
         {"whole": outcome.quarantined_whole, "source_file": outcome.source_file}).fetchall()[0][0]
@@ -275,8 +286,7 @@ def _split(connection, contract: DatasetContract, rules: tuple[QualityRule, ...]
         return
     outcome.validated_path = validated_path(zones, contract.name, outcome.provider_code, file_name)
     copy_atomically(connection, f"""SELECT c.* EXCLUDE ({internal}) FROM checked c
-        JOIN verdicts v USING (__file, source_row_number)
-        WHERE c.__file = $source_file AND len(v.failed_checks) = 0
+        WHERE c.__file = $source_file AND {_passes_errors(rules)}
         ORDER BY source_row_number""", {"source_file": outcome.source_file}, outcome.validated_path)
 
 
