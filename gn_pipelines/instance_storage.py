@@ -19,6 +19,9 @@ alike) and changes only how this process writes them:
   The webserver streams a live run's log from a watcher of the run's database file, which the
   closing connection used to modify at every event: a write now touches the file's time instead.
 
+The run storage (`runs.db`: runs, tags, the landing state and the per-file claims) keeps its
+connection and runs with `synchronous=NORMAL` the same way.
+
 Measured on the shared 2-core machine (load 6): 10–25 ms per stored event before, 0.5–0.6 ms
 after; a week of deliveries through `process --workers 2` 64 s → 47 s (docs/batching.md).
 
