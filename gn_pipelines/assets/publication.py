@@ -10,6 +10,7 @@ dataset is named here.
 """
 
 import base64
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -127,7 +128,7 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
     @dg.multi_asset(name=f"publish_{build.name}", pool=PUBLISHED_POOL, can_subset=False,
                     specs=specs, check_specs=_checks(build))
     def publish_tables(context: dg.AssetExecutionContext, zones: DataZonesResource):
-        from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock
+        from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock, warm_builds_of
         from gn_pipelines.fingerprints import inputs_fingerprint
         from gn_pipelines.publish.gate import carry_over_through_gate, publish_through_gate
         from gn_pipelines.publish.releases import base_release, carry_charts, unchanged_table_inputs
@@ -154,7 +155,9 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
                              f"carried over ({len(copied)} chart(s) copied)")
         else:
             cache_dir = build_cache_dir(data_zones.restricted, build.name)
-            with build_cache_lock(cache_dir):  # after a warm-up of the cache, if one runs (process)
+            # a build whose cache `process` may be warming waits for the warm-up to finish
+            warmed = build.dataset is not None and build.name in warm_builds_of(build.dataset)
+            with build_cache_lock(cache_dir) if warmed else nullcontext():
                 built = build.build(source, draft.charts_dir, cache_dir=cache_dir, scratch=data_zones.scratch)
             charts = built.charts
             for table, report in built.reports.items():
