@@ -238,6 +238,7 @@ con = duckdb.connect()  # in memory, spilling to disk past the 1 GB the pipeline
 con.execute(f"SET temp_directory = '{output}.tmp'")
 con.execute("SET memory_limit = '1GB'")
 con.execute("SET preserve_insertion_order = false")
+con.execute("SET enable_progress_bar = false")  # past 2 s a query draws one on stdout, before the JSON
 seconds = {}
 
 def step(name, sql):
@@ -372,7 +373,8 @@ def floor(drops: str, work: Path) -> tuple[Measured, dict]:
     """The floor over `drops` (a path or a glob of the chain's copies)."""
     result = measured([sys.executable, "-c", FLOOR, drops, str(work / "floor"), BENCH_KEY])
     must(result, "the DuckDB floor")
-    return result, json.loads(result.stdout.strip().splitlines()[-1])
+    last = result.stdout.strip().splitlines()[-1]
+    return result, json.loads(last[last.index("{"):])
 
 
 # ---------------------------------------------------------------- a week from every provider
