@@ -126,23 +126,30 @@ def generalising_steps(text: str, *, sigungu: str, district: str | None,
     return steps
 
 
-def _placeholder_counts_sql(text: str) -> dict[str, str]:
-    """SQL per kind: placeholders and bands in the text column, and exact dates left in it."""
-    t = f"coalesce({quote(text)}, '')"
+def _placeholder_counts_sql(marked: str, dated: str) -> dict[str, str]:
+    """SQL per kind: placeholders and bands in the text (`marked`: the text if it holds a '['),
+    and exact dates left in it (`dated`: the text if it holds a digit)."""
+    def matches(text: str, pattern: str) -> str:
+        return f"len(regexp_extract_all({text}, '{pattern}'))"
 
-    def matches(pattern: str) -> str:
-        return f"len(regexp_extract_all({t}, '{pattern}'))"
-
-    counts = {kind: f"(length({t}) - length(replace({t}, '{ph}', ''))) // {len(ph)}"
+    counts = {kind: f"(length({marked}) - length(replace({marked}, '{ph}', ''))) // {len(ph)}"
               for kind, ph in PLACEHOLDERS.items()}
-    counts["age_band"] = matches(r"\[[0-9]{2}(?:-[0-9]{2}|\+)세\]")
-    counts["date"] = f"{matches(_NUMERIC_DATE)} + {matches(_MONTH_DAY)}"  # a full date holds a 월 일
+    counts["age_band"] = matches(marked, r"\[[0-9]{2}(?:-[0-9]{2}|\+)세\]")
+    counts["date"] = f"{matches(dated, _NUMERIC_DATE)} + {matches(dated, _MONTH_DAY)}"  # a full date holds a 월 일
     return counts
 
 
 def _counts(connection, table: str, columns: list[str]) -> dict[str, int]:
-    sums = [f"sum({sql})" for c in columns for sql in _placeholder_counts_sql(c).values()]
-    row = connection.execute(f"SELECT {', '.join(sums)} FROM {table}").fetchall()[0]
+    # Each text is searched only by the patterns it can hold: every placeholder and band starts
+    # with '[', every date has a digit (the counts run before and after over every text: at 1M
+    # rows a third of the release's time when every text was searched for every kind).
+    gated, sums = [], []
+    for i, column in enumerate(columns):
+        text = f"coalesce({quote(column)}, '')"
+        gated += [f"CASE WHEN contains({text}, '[') THEN {text} ELSE '' END AS marked_{i}",
+                  f"CASE WHEN regexp_matches({text}, '[0-9]') THEN {text} ELSE '' END AS dated_{i}"]
+        sums += [f"sum({sql})" for sql in _placeholder_counts_sql(f"marked_{i}", f"dated_{i}").values()]
+    row = connection.execute(f"SELECT {', '.join(sums)} FROM (SELECT {', '.join(gated)} FROM {table})").fetchall()[0]
     counts = dict.fromkeys(KINDS, 0)
     for i, value in enumerate(row):
         counts[KINDS[i % len(KINDS)]] += int(value or 0)
