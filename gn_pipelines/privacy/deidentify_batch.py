@@ -35,7 +35,7 @@ class BatchDrop:
 def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secret: bytes,
                      zones: DataZones) -> dict[str, DropDeidentification]:
     """Each drop's outcome, by source file (written to its target unless it holds a residual)."""
-    from gn_pipelines.privacy.scrubber import KINDS
+    from gn_pipelines.privacy.scrubber import KINDS, placeholder_counts_by_file
 
     if len(drops) == 1:
         drop = drops[0]
@@ -64,8 +64,8 @@ def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secre
             rows_of = dict(connection.execute(
                 "SELECT source_file, count(*) FROM all_scrubbed GROUP BY source_file").fetchall())
             if text_columns:
-                after_of = placeholders_by_file(connection, "all_scrubbed", text_columns)
-                before_of = placeholders_by_file(connection, "all_source", text_columns)
+                after_of = placeholder_counts_by_file(connection, "all_scrubbed", text_columns)
+                before_of = placeholder_counts_by_file(connection, "all_source", text_columns)
             for drop in drops:
                 literal = sql_text(drop.source_file)
                 connection.execute(f"CREATE OR REPLACE VIEW scrubbed AS SELECT * FROM all_scrubbed "
@@ -84,29 +84,3 @@ def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secre
         finally:
             connection.close()
     return outcomes
-
-
-
-
-
-def placeholders_by_file(connection, table: str, columns: list[str]) -> dict[str, dict[str, int]]:
-    """`scrubber.placeholder_counts` for every source file of `table`, in one query."""
-    from gn_pipelines.privacy.scrubber import KINDS, PLACEHOLDERS
-
-    def quoted(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
-
-    placeholders = list(PLACEHOLDERS.values())
-    # every placeholder starts with '[': a text without one is counted without the replaces
-    sums = ", ".join(
-        f"sum(CASE WHEN contains({quoted(c)}, '[') THEN (length({quoted(c)}) - length(replace({quoted(c)}, $p{k}, ''))) "
-        f"// {len(placeholder)} ELSE 0 END)" for c in columns for k, placeholder in enumerate(placeholders))
-    found = {}
-    for source_file, *values in connection.execute(
-            f"SELECT source_file, {sums} FROM {table} GROUP BY source_file",
-            {f"p{k}": v for k, v in enumerate(placeholders)}).fetchall():
-        counts = dict.fromkeys(KINDS, 0)
-        for i, value in enumerate(values):
-            counts[KINDS[i % len(KINDS)]] += int(value or 0)
-        found[source_file] = counts
-    return found

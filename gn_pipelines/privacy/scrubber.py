@@ -313,21 +313,37 @@ def _quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def placeholder_counts(connection: duckdb.DuckDBPyConnection, table: str,
-                       columns: list[str]) -> dict[str, int]:
-    """Placeholders per kind in text columns; scrubbed minus source = identifiers replaced."""
+def _placeholder_sums(columns: list[str]) -> tuple[str, dict[str, str]]:
+    """SQL sums of the placeholders of each kind in each column, and their parameters."""
     assert all(placeholder.startswith("[") for placeholder in PLACEHOLDERS.values())
     # every placeholder starts with '[': a text without one is counted without the replaces
     sums = ", ".join(
         f"sum(CASE WHEN contains({_quoted(c)}, '[') THEN (length({_quoted(c)}) - length(replace({_quoted(c)}, "
         f"$p{k}, ''))) // {len(placeholder)} ELSE 0 END)"
         for c in columns for k, placeholder in enumerate(PLACEHOLDERS.values()))
-    row = connection.execute(f"SELECT {sums} FROM {table}",
-                             {f"p{k}": v for k, v in enumerate(PLACEHOLDERS.values())}).fetchall()[0]
+    return sums, {f"p{k}": v for k, v in enumerate(PLACEHOLDERS.values())}
+
+
+def _per_kind(sums: list) -> dict[str, int]:
     counts = dict.fromkeys(KINDS, 0)
-    for i, value in enumerate(row):
+    for i, value in enumerate(sums):
         counts[KINDS[i % len(KINDS)]] += int(value or 0)
     return counts
+
+
+def placeholder_counts(connection: duckdb.DuckDBPyConnection, table: str,
+                       columns: list[str]) -> dict[str, int]:
+    """Placeholders per kind in text columns; scrubbed minus source = identifiers replaced."""
+    sums, parameters = _placeholder_sums(columns)
+    return _per_kind(connection.execute(f"SELECT {sums} FROM {table}", parameters).fetchall()[0])
+
+
+def placeholder_counts_by_file(connection: duckdb.DuckDBPyConnection, table: str,
+                               columns: list[str]) -> dict[str, dict[str, int]]:
+    """`placeholder_counts` for every `source_file` of `table`, in one query."""
+    sums, parameters = _placeholder_sums(columns)
+    return {source_file: _per_kind(values) for source_file, *values in connection.execute(
+        f"SELECT source_file, {sums} FROM {table} GROUP BY source_file", parameters).fetchall()}
 
 
 _REMEMBERED_VALUES = 10_000  # distinct values kept by one residual scan (bounded memory)

@@ -2,8 +2,7 @@
 
 import duckdb
 
-from gn_pipelines.privacy.deidentify_batch import placeholders_by_file
-from gn_pipelines.privacy.scrubber import PLACEHOLDERS, placeholder_counts
+from gn_pipelines.privacy.scrubber import PLACEHOLDERS, placeholder_counts, placeholder_counts_by_file
 
 
 def test_placeholders_counted_per_file_in_one_query_equal_the_per_file_counts():
@@ -17,7 +16,7 @@ def test_placeholders_counted_per_file_in_one_query_equal_the_per_file_counts():
         connection.execute("CREATE TABLE t (source_file VARCHAR, title VARCHAR, body VARCHAR)")
         connection.executemany("INSERT INTO t VALUES (?, ?, ?)",
                                [(f, text, text and text[::-1]) for f, values in texts.items() for text in values])
-        together = placeholders_by_file(connection, "t", ["title", "body"])
+        together = placeholder_counts_by_file(connection, "t", ["title", "body"])
         for source_file in texts:
             connection.execute(f"CREATE OR REPLACE VIEW one AS SELECT * FROM t WHERE source_file = '{source_file}'")
             assert together[source_file] == placeholder_counts(connection, "one", ["title", "body"])
