@@ -14,12 +14,13 @@ Usage: python -m gn_pipelines.build_cache_warmup <build name>...  (environment: 
 
 from __future__ import annotations
 
-import fcntl
 import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from gn_pipelines.file_lock import exclusive_lock
 
 
 def build_cache_dir(restricted: Path, build_name: str) -> Path:
@@ -33,12 +34,8 @@ def build_cache_lock(cache_dir: Path) -> Iterator[None]:
     from gn_pipelines.settings import make_private_directory
 
     make_private_directory(cache_dir)
-    with open(cache_dir / ".lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive_lock(cache_dir / ".lock"):
+        yield
 
 
 def warm_builds_of(dataset: str) -> list[str]:

@@ -21,7 +21,6 @@ Plain Python: the Dagster layer tells whether a run is active, succeeded or fail
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -33,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 from zoneinfo import ZoneInfo
 
+from gn_pipelines.file_lock import exclusive_lock
 from gn_pipelines.publish.warehouse import fsync_path
 
 RELEASES = "releases"
@@ -120,12 +120,8 @@ def releases_lock(root: Path) -> Iterator[None]:
     """One writer of the releases at a time (an OS lock, released even when the process is killed)."""
     folder = releases_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    with exclusive_lock(folder / ".lock"):
+        yield
 
 
 def new_release_id(root: Path) -> str:

@@ -11,7 +11,6 @@ version; a failed or killed publication leaves only a stale temporary file, remo
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 import uuid
@@ -23,6 +22,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import duckdb
 
+from gn_pipelines.file_lock import exclusive_lock
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.parquet_io import DUCKDB_MEMORY_LIMIT, PORTABLE_STORAGE
 from gn_pipelines.publish.catalog import catalog_rows
@@ -274,13 +274,8 @@ def write_comments(connection, table: PublishedTable) -> None:
 @contextmanager
 def _publisher_lock(published_db: Path) -> Iterator[None]:
     """One publisher per file at a time (an OS lock, released even when the process is killed)."""
-    lock_path = published_db.with_name(published_db.name + ".publish.lock")
-    with open(lock_path, "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    with exclusive_lock(published_db.with_name(published_db.name + ".publish.lock")):
+        yield
 
 
 def remove_stale_temp_files(published_db: Path) -> list[Path]:
