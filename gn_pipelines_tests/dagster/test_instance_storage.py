@@ -11,21 +11,13 @@ import dagster as dg
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from gn_pipelines.instance_storage import SqliteEventLogWithoutSyncPerEvent, SqliteStorageWithoutSyncPerEvent
+from gn_pipelines_tests.polling import poll
 
 
 @dg.asset(check_specs=[dg.AssetCheckSpec("positive", asset="numbers")])
 def numbers():
     yield dg.MaterializeResult(metadata={"rows": 3},
                                check_results=[dg.AssetCheckResult(check_name="positive", passed=True)])
-
-
-def poll(condition, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_generated_instance_uses_it_and_dagster_reads_the_same_files(instance):
@@ -72,7 +64,7 @@ def test_a_watcher_sees_each_event_while_the_run_is_being_written(tmp_path):
         reader.watch(run_id, None, lambda entry, cursor: seen.append(entry.user_message))
         for i in range(1, 4):
             writer.store_event(message(i))
-            assert poll(lambda: f"event {i}" in seen), seen
+            assert poll(lambda: f"event {i}" in seen, seconds=20), seen
     finally:
         reader.dispose()
         writer.dispose()

@@ -4,7 +4,6 @@ complaint batches are done; the publication's step waits for it and publishes th
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
@@ -14,17 +13,9 @@ import pandas as pd
 from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock
 from gn_pipelines.processing import process_landing
 from gn_pipelines.synth import synthesize_drops
+from gn_pipelines_tests.polling import poll
 
 KEYWORDS = "civil_complaint_keywords_monthly"
-
-
-def poll(condition, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_the_warmed_cache_publishes_the_same_keywords(zones, instance):
@@ -64,7 +55,7 @@ def test_a_build_waits_for_the_warm_up_holding_its_cache(tmp_path):
         "    time.sleep(1.0)  # the warm-up's work\n"
         f"    pathlib.Path({str(ended)!r}).touch()\n")])
     try:
-        assert poll(started.exists)
+        assert poll(started.exists, seconds=30)
         with build_cache_lock(cache):
             assert ended.exists()  # the holder was done before this build could start
     finally:
