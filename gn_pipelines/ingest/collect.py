@@ -21,7 +21,7 @@ from gn_pipelines.ingest.budget import OverBudget, check_budget
 from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
 from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
 from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
-from gn_pipelines.ingest.parquet_io import copy_atomically, work_connection
+from gn_pipelines.ingest.parquet_io import copy_atomically, scratch_connection
 from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
 from gn_pipelines.ingest.layouts import (
     SOURCE_POSITION_HEADER, LayoutRejected, interpret_layout_headers, read_layout,
@@ -90,15 +90,10 @@ def collect_drop(
     collected_at: dt.datetime,
 ) -> DropOutcome:
     """Collect `archived` (an immutable copy of the drop) into the restricted zone."""
-    zones.scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
-        connection = work_connection(Path(work))
-        try:
-            return _collect_one(connection, archived, contract=contract, provider_code=provider_code,
-                                source_file=source_file, content_sha256=content_sha256, zones=zones,
-                                collected_at=collected_at)
-        finally:
-            connection.close()
+    with scratch_connection(zones.scratch, prefix="collect-") as connection:
+        return _collect_one(connection, archived, contract=contract, provider_code=provider_code,
+                            source_file=source_file, content_sha256=content_sha256, zones=zones,
+                            collected_at=collected_at)
 
 
 def _collect_one(connection: duckdb.DuckDBPyConnection, archived: Path, *, contract: DatasetContract,

@@ -33,14 +33,15 @@ def work_connection(work_dir: Path, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> 
 
 
 @contextmanager
-def scratch_connection(scratch: Path | None, memory_limit: str = DUCKDB_MEMORY_LIMIT
-                       ) -> Iterator[duckdb.DuckDBPyConnection]:
+def scratch_connection(scratch: Path | None, memory_limit: str = DUCKDB_MEMORY_LIMIT, *,
+                       prefix: str = "duckdb-") -> Iterator[duckdb.DuckDBPyConnection]:
     """A `work_connection` spilling to a fresh owner-only directory under `scratch` (the data
-    root's scratch zone; the system's temporary directory if None), removed on exit: for steps
-    without a work folder of their own. A bare `duckdb.connect()` may take 80 % of the machine."""
+    root's scratch zone; the system's temporary directory if None), removed on exit: for a
+    step whose work folder holds nothing but DuckDB's spill. A bare `duckdb.connect()` may take
+    80 % of the machine."""
     if scratch is not None:
         scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch, prefix="duckdb-") as work:
+    with tempfile.TemporaryDirectory(dir=scratch, prefix=prefix) as work:
         connection = work_connection(Path(work), memory_limit)
         try:
             yield connection

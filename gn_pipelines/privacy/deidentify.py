@@ -16,7 +16,7 @@ from pathlib import Path
 from gn_pipelines.contracts import DatasetContract, PrivacyClass
 from gn_pipelines.ingest.collect import LINEAGE_COLUMNS, staged_name
 from gn_pipelines.ingest.casting import sql_text
-from gn_pipelines.ingest.parquet_io import copy_atomically, used_parameters, work_connection
+from gn_pipelines.ingest.parquet_io import copy_atomically, scratch_connection, used_parameters, work_connection
 from gn_pipelines.privacy.anonymity import anonymise
 from gn_pipelines.privacy.pseudonyms import keyed_parameters, keyed_sql, register_pseudonym_function
 from gn_pipelines.privacy.recipes import RECIPES, Recipe
@@ -287,26 +287,22 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
     reused = _unchanged_release(zones, contract, target, fingerprint)
     if reused is not None:
         return reused
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="release-") as work:
-        connection = work_connection(Path(work), MEMORY_LIMIT)
-        try:
-            glob = sql_text(str(pseudonymised_glob(zones, contract.name)))
-            connection.execute(f"CREATE VIEW drops AS SELECT * FROM read_parquet({glob}, union_by_name = true)")
-            released = anonymise_release(connection, recipe, k=k, l=l)
-            scanned = list(settings.text_columns)
-            residual = _nonzero(count_residual_identifiers(connection, "released", scanned))
-            result = Release(contract.name, released.rows, release_key_id(zones, contract.name),
-                             released.anonymity, recipe.techniques, _replaced_in_drops(zones, contract.name),
-                             residual, deleted_columns=deleted_columns(contract, recipe),
-                             text_generalised=released.text_generalised)
-            if not residual:
-                target.with_suffix(".release.json").unlink(missing_ok=True)  # stale until rewritten
-                copy_atomically(connection, "SELECT * FROM released", {}, target)
-                result.target = target
-                _write_release_record(target, fingerprint, result)
-            return result
-        finally:
-            connection.close()
+    with scratch_connection(zones.scratch, MEMORY_LIMIT, prefix="release-") as connection:
+        glob = sql_text(str(pseudonymised_glob(zones, contract.name)))
+        connection.execute(f"CREATE VIEW drops AS SELECT * FROM read_parquet({glob}, union_by_name = true)")
+        released = anonymise_release(connection, recipe, k=k, l=l)
+        scanned = list(settings.text_columns)
+        residual = _nonzero(count_residual_identifiers(connection, "released", scanned))
+        result = Release(contract.name, released.rows, release_key_id(zones, contract.name),
+                         released.anonymity, recipe.techniques, _replaced_in_drops(zones, contract.name),
+                         residual, deleted_columns=deleted_columns(contract, recipe),
+                         text_generalised=released.text_generalised)
+        if not residual:
+            target.with_suffix(".release.json").unlink(missing_ok=True)  # stale until rewritten
+            copy_atomically(connection, "SELECT * FROM released", {}, target)
+            result.target = target
+            _write_release_record(target, fingerprint, result)
+        return result
 
 
 def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int | None) -> str:

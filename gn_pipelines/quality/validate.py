@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gn_pipelines.contracts import ColumnType, DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
 from gn_pipelines.ingest.collect import collected_path, mask_value, staged_name
-from gn_pipelines.ingest.parquet_io import copy_atomically, used_parameters, work_connection
+from gn_pipelines.ingest.parquet_io import copy_atomically, scratch_connection, used_parameters
 from gn_pipelines.quality import reports
 from gn_pipelines.quality.rules import derived_columns, passes_sql, rules_for
 from gn_pipelines.reference import codes_allowed_for
@@ -155,19 +154,14 @@ def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zon
     sources = [collected_path(zones, contract.name, m.provider_code, m.file_name) for m in members]
     # "not in the future" is judged on the calendar of the people who deliver (the host may be UTC)
     parameters = rule_parameters(None, today or now_in_seoul().date())
-    zones.scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="validate-") as work:
-        connection = work_connection(Path(work))
-        try:
-            _check_rows(connection, sources, outcomes, rules, parameters)
-            _count(connection, rules, batch)
-            _period_end(connection, contract, batch)
-            for member, outcome in zip(members, outcomes):
-                _split(connection, contract, rules, zones, outcome, member.file_name, run_id)
-            _samples(connection, contract, rules, batch)
-            gx_result = _validate_with_gx(connection, rules, contract, batch)
-        finally:
-            connection.close()
+    with scratch_connection(zones.scratch, prefix="validate-") as connection:
+        _check_rows(connection, sources, outcomes, rules, parameters)
+        _count(connection, rules, batch)
+        _period_end(connection, contract, batch)
+        for member, outcome in zip(members, outcomes):
+            _split(connection, contract, rules, zones, outcome, member.file_name, run_id)
+        _samples(connection, contract, rules, batch)
+        gx_result = _validate_with_gx(connection, rules, contract, batch)
     batch.report_path = reports.write_batch_report(zones, batch, gx_result, _masked_columns(contract))
     for outcome in outcomes:
         outcome.report_path = batch.report_path
