@@ -17,7 +17,7 @@ from pathlib import Path
 from gn_pipelines.contracts import ColumnType, DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
 from gn_pipelines.ingest.collect import collected_path, mask_value, staged_name
-from gn_pipelines.ingest.parquet_io import copy_atomically, scratch_connection, used_parameters
+from gn_pipelines.ingest.parquet_io import copy_atomically, copy_members_atomically, scratch_connection, used_parameters
 from gn_pipelines.quality import reports
 from gn_pipelines.quality.rules import derived_columns, passes_sql, rules_for
 from gn_pipelines.reference import codes_allowed_for
@@ -158,8 +158,7 @@ def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zon
         _check_rows(connection, sources, outcomes, rules, parameters)
         _count(connection, rules, batch)
         _period_end(connection, contract, batch)
-        for member, outcome in zip(members, outcomes):
-            _split(connection, contract, rules, zones, outcome, member.file_name, run_id)
+        _split(connection, contract, rules, zones, outcomes, [m.file_name for m in members], run_id)
         _samples(connection, contract, rules, batch)
         gx_result = _validate_with_gx(connection, rules, contract, batch)
     batch.report_path = reports.write_batch_report(zones, batch, gx_result, _masked_columns(contract))
@@ -244,15 +243,15 @@ def _period_end(connection, contract: DatasetContract, batch: BatchValidation) -
 
 
 # The staged files read the verdicts from `checked` itself (as `verdicts` was made), not by a join
-# of the file's rows with them.
-_QUARANTINE_SQL = """SELECT c.* EXCLUDE ({internal}),
+# of the file's rows with them; each file's own row of `split_members` says if it goes whole.
+_QUARANTINE_SQL = """SELECT c.* EXCLUDE ({internal}, __member, __whole, __drop_reason),
     CASE WHEN len(c.failed_checks) > 0 THEN 'failed: ' || array_to_string(c.failed_checks, ', ')
          ELSE 'passed its checks, but the drop was quarantined whole' END AS quarantine_reason,
-    $whole AS whole_drop_quarantined, $drop_reason AS drop_reason, $run_id AS run_id,
-    CAST(now() AS TIMESTAMPTZ) AS quarantined_at
-    FROM (SELECT *, {errors} AS failed_checks, {warnings} AS warnings FROM checked
-          WHERE __file = $source_file AND ($whole OR NOT {passing})) c
-    ORDER BY source_row_number"""
+    c.__whole AS whole_drop_quarantined, c.__drop_reason AS drop_reason, $run_id AS run_id,
+    CAST(now() AS TIMESTAMPTZ) AS quarantined_at, c.__member
+    FROM (SELECT k.*, s.__member, s.__whole, s.__drop_reason, {errors} AS failed_checks, {warnings} AS warnings
+          FROM checked k JOIN split_members s USING (__file)
+          WHERE s.__whole OR NOT {passing}) c"""
 
 
 def _passes_errors(rules: tuple[QualityRule, ...]) -> str:
@@ -262,26 +261,38 @@ def _passes_errors(rules: tuple[QualityRule, ...]) -> str:
 
 
 def _split(connection, contract: DatasetContract, rules: tuple[QualityRule, ...], zones: DataZones,
-           outcome: ValidationOutcome, file_name: str, run_id: str) -> None:
-    """Stage one file's passing rows as validated (unless it is quarantined whole) and its bad
-    rows in quarantine. A drop quarantined whole leaves an earlier validated version in place."""
+           outcomes: list[ValidationOutcome], file_names: list[str], run_id: str) -> None:
+    """Stage each file's passing rows as validated (unless it is quarantined whole) and its bad
+    rows in quarantine, every file of the batch in one statement each. A drop quarantined whole
+    leaves an earlier validated version in place."""
     internal = ", ".join(_internal_columns(rules))
-    parameters = {"whole": outcome.quarantined_whole, "drop_reason": outcome.reason, "run_id": run_id,
-                  "source_file": outcome.source_file}
-    outcome.quarantine_path = quarantine_path(zones, contract.name, outcome.provider_code, file_name)
-    copy_atomically(connection, _QUARANTINE_SQL.format(
+    kept = [i for i, outcome in enumerate(outcomes) if not outcome.quarantined_whole]
+    kept_index = {member: k for k, member in enumerate(kept)}  # a kept file's place among the validated
+    connection.execute(f"CREATE TABLE split_members ({FILE_COLUMN} VARCHAR, __member INTEGER, "
+                       "__kept INTEGER, __whole BOOLEAN, __drop_reason VARCHAR)")
+    connection.executemany("INSERT INTO split_members VALUES (?, ?, ?, ?, ?)", [
+        (o.source_file, i, kept_index.get(i), o.quarantined_whole, o.reason)
+        for i, o in enumerate(outcomes)])
+    rows = sum(o.rows_in for o in outcomes)
+    for outcome, file_name in zip(outcomes, file_names):
+        outcome.quarantine_path = quarantine_path(zones, contract.name, outcome.provider_code, file_name)
+    copy_members_atomically(connection, _QUARANTINE_SQL.format(
         internal=internal, errors=_failed_list(rules, Severity.ERROR), warnings=_failed_list(rules, Severity.WARN),
-        passing=_passes_errors(rules)), parameters, outcome.quarantine_path)
-    outcome.rows_quarantined = connection.execute(
-        "SELECT count(*) FROM verdicts WHERE __file = $source_file AND ($whole OR len(failed_checks) > 0)",
-        {"whole": outcome.quarantined_whole, "source_file": outcome.source_file}).fetchall()[0][0]
-    outcome.rows_passed = 0 if outcome.quarantined_whole else outcome.rows_in - outcome.rows_quarantined
-    if outcome.quarantined_whole:
-        return
-    outcome.validated_path = validated_path(zones, contract.name, outcome.provider_code, file_name)
-    copy_atomically(connection, f"""SELECT c.* EXCLUDE ({internal}) FROM checked c
-        WHERE c.__file = $source_file AND {_passes_errors(rules)}
-        ORDER BY source_row_number""", {"source_file": outcome.source_file}, outcome.validated_path)
+        passing=_passes_errors(rules)), {"run_id": run_id}, [o.quarantine_path for o in outcomes],
+        order_by="source_row_number", rows=rows)
+    quarantined = dict(connection.execute(
+        f"SELECT {FILE_COLUMN}, count(*) FROM verdicts JOIN split_members USING ({FILE_COLUMN}) "
+        "WHERE __whole OR len(failed_checks) > 0 GROUP BY ALL").fetchall())
+    for outcome in outcomes:
+        outcome.rows_quarantined = quarantined.get(outcome.source_file, 0)
+        outcome.rows_passed = 0 if outcome.quarantined_whole else outcome.rows_in - outcome.rows_quarantined
+    for i in kept:
+        outcomes[i].validated_path = validated_path(zones, contract.name, outcomes[i].provider_code, file_names[i])
+    if kept:
+        copy_members_atomically(connection, f"""SELECT c.* EXCLUDE ({internal}), s.__kept AS __member
+            FROM checked c JOIN split_members s USING ({FILE_COLUMN})
+            WHERE s.__kept IS NOT NULL AND {_passes_errors(rules)}""", {},
+            [outcomes[i].validated_path for i in kept], order_by="source_row_number", rows=rows)
 
 
 def _internal_columns(rules: tuple[QualityRule, ...]) -> list[str]:
