@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.ingest.casting import sql_text
-from gn_pipelines.ingest.parquet_io import copy_atomically, work_connection
+from gn_pipelines.ingest.parquet_io import copy_atomically, copy_members_atomically, work_connection
 from gn_pipelines.privacy.deidentify import (
     MEMORY_LIMIT,
     DropDeidentification,
@@ -67,20 +67,25 @@ def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secre
                 after_of = placeholder_counts_by_file(connection, "all_scrubbed", text_columns)
                 before_of = placeholder_counts_by_file(connection, "all_source", text_columns)
             for drop in drops:
-                literal = sql_text(drop.source_file)
-                connection.execute(f"CREATE OR REPLACE VIEW scrubbed AS SELECT * FROM all_scrubbed "
-                                   f"WHERE source_file = {literal}")
                 rows = rows_of.get(drop.source_file, 0)
                 replaced = {}
                 if text_columns:
                     after = after_of.get(drop.source_file) or dict.fromkeys(KINDS, 0)  # none: no rows
                     before = before_of.get(drop.source_file) or dict.fromkeys(KINDS, 0)
                     replaced = _nonzero({kind: after.get(kind, 0) - before.get(kind, 0) for kind in after})
-                drop.target.parent.mkdir(parents=True, exist_ok=True)
-                copy_atomically(connection, "SELECT * FROM scrubbed ORDER BY source_row_number", {}, drop.target)
-                drop.target.with_suffix(".privacy.json").write_text(json.dumps(
-                    {"rows": rows, "replaced_in_text": replaced, "key_id": whole.key_id}), encoding="utf-8")
                 outcomes[drop.source_file] = DropDeidentification(rows, replaced, {}, whole.key_id, drop.target)
+            connection.execute("CREATE TABLE drop_members (source_file VARCHAR, __member INTEGER)")
+            connection.executemany("INSERT INTO drop_members VALUES (?, ?)",
+                                   [(d.source_file, i) for i, d in enumerate(drops)])
+            copy_members_atomically(connection, "SELECT s.*, m.__member FROM all_scrubbed s "
+                                    "JOIN drop_members m USING (source_file)", {},
+                                    [d.target for d in drops], order_by="source_row_number",
+                                    rows=sum(rows_of.values()))
+            for drop in drops:  # each file's privacy note beside its rows
+                outcome = outcomes[drop.source_file]
+                drop.target.with_suffix(".privacy.json").write_text(json.dumps(
+                    {"rows": outcome.rows, "replaced_in_text": outcome.replaced_in_text,
+                     "key_id": whole.key_id}), encoding="utf-8")
         finally:
             connection.close()
     return outcomes
