@@ -21,7 +21,7 @@ from gn_pipelines.ingest.budget import OverBudget, check_budget
 from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
 from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
 from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
-from gn_pipelines.ingest.parquet_io import copy_atomically, scratch_connection
+from gn_pipelines.ingest.parquet_io import copy_atomically, copy_members_atomically, scratch_connection
 from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
 from gn_pipelines.ingest.layouts import (
     SOURCE_POSITION_HEADER, LayoutRejected, interpret_layout_headers, read_layout,
@@ -243,32 +243,51 @@ def _type_and_stage(connection, load_raw, contract: DatasetContract, lineage: di
     try:
         mapping, row_number_sql, shape_problems = load_raw(connection)
         connection.execute(_typed_table_sql(contract, mapping, row_number_sql, shape_problems,
-                                            _ProviderSql.of(lineage["provider_code"])))
+                                            _ProviderSql.of(lineage["provider_code"]), extra=("0 AS __member",)))
         connection.execute("DROP TABLE raw")
-        _count_and_stage(connection, "typed", contract, lineage, targets, outcome)
+        _stage_and_count(connection, contract, [(lineage, targets, outcome)])
     finally:
         connection.execute("DROP TABLE IF EXISTS raw")
         connection.execute("DROP TABLE IF EXISTS typed")
 
 
-def _count_and_stage(connection, source: str, contract: DatasetContract, lineage: dict,
-                     targets: tuple[Path, Path], outcome: DropOutcome) -> None:
-    """Stage one file's typed rows (`source`: a table, or a query of one file's rows) and count them."""
-    outcome.rows_read, outcome.blank_rows = connection.execute(
-        f"SELECT count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank) FROM {source}"
-    ).fetchone()
-    copy_atomically(connection, _accepted_sql(contract, source), lineage, targets[0])
-    copy_atomically(connection, _rejected_rows_sql(source), lineage | {"dataset": contract.name}, targets[1])
-    reasons = connection.execute(
-        f"SELECT code, count(*) FROM (SELECT unnest(reason_codes) AS code FROM {source} "
-        "WHERE NOT blank AND reason IS NOT NULL) GROUP BY code ORDER BY 2 DESC, 1"
-    ).fetchall()
-    outcome.rejections_by_reason = {code: count for code, count in reasons}
-    outcome.rows_rejected = connection.execute(
-        f"SELECT count(*) FROM {source} WHERE NOT blank AND reason IS NOT NULL").fetchone()[0]
-    outcome.rows_accepted = outcome.rows_read - outcome.rows_rejected
-    outcome.preview = _masked_preview(connection, contract, source)
-    outcome.collected_path, outcome.rejected_rows_path = targets
+def _stage_and_count(connection, contract: DatasetContract,
+                     files: list[tuple[dict, tuple[Path, Path], DropOutcome]]) -> None:
+    """Stage the typed rows of `files` (the table `typed`; `__member` is the index of a row's file
+    in `files`, each with its lineage, targets and outcome) and count them file by file."""
+    outcomes = [outcome for _, _, outcome in files]
+    _count_per_file(connection, outcomes)
+    if len(files) == 1:
+        ((lineage, targets, _),) = files
+        copy_atomically(connection, _accepted_sql(contract), lineage, targets[0])
+        copy_atomically(connection, _rejected_rows_sql(), lineage | {"dataset": contract.name}, targets[1])
+    else:  # every file's rows in one statement per kind, the lineage carried on each row
+        copy_members_atomically(connection, _accepted_sql(contract, per_member=True), {},
+                                [targets[0] for _, targets, _ in files], order_by="source_row_number",
+                                rows=sum(o.rows_accepted for o in outcomes))
+        copy_members_atomically(connection, _rejected_rows_sql(per_member=True), {},
+                                [targets[1] for _, targets, _ in files], order_by="source_row_number",
+                                rows=sum(o.rows_rejected for o in outcomes))
+    for outcome, preview in zip(outcomes, _masked_previews(connection, contract, len(files))):
+        outcome.preview = preview
+    for _, targets, outcome in files:
+        outcome.collected_path, outcome.rejected_rows_path = targets
+
+
+def _count_per_file(connection, outcomes: list[DropOutcome]) -> None:
+    """Rows read, blank, rejected (and why) and accepted of each file of `typed`, by `__member`."""
+    counts = {member: figures for member, *figures in connection.execute(
+        "SELECT __member, count(*) FILTER (WHERE NOT blank), count(*) FILTER (WHERE blank), "
+        "count(*) FILTER (WHERE NOT blank AND reason IS NOT NULL) FROM typed GROUP BY __member").fetchall()}
+    reasons: dict[int, dict[str, int]] = {}
+    for member, code, count in connection.execute(
+            "SELECT __member, code, count(*) FROM (SELECT __member, unnest(reason_codes) AS code FROM typed "
+            "WHERE NOT blank AND reason IS NOT NULL) GROUP BY __member, code ORDER BY __member, 3 DESC, 2").fetchall():
+        reasons.setdefault(member, {})[code] = count
+    for member, outcome in enumerate(outcomes):
+        outcome.rows_read, outcome.blank_rows, outcome.rows_rejected = counts.get(member, (0, 0, 0))
+        outcome.rows_accepted = outcome.rows_read - outcome.rows_rejected
+        outcome.rejections_by_reason = reasons.get(member, {})
 
 
 @dataclass
@@ -307,15 +326,21 @@ def load_for_group(connection, archived: Path, *, contract: DatasetContract, pro
 
 def collect_group(connection, contract: DatasetContract, members: list[GroupMember]) -> list[DropOutcome]:
     """Type the loaded files of one shape in one statement (the typing SQL costs more to plan than
-    to run on a small file), then stage and count each file on its own. Row numbers, reasons and
-    the provider's own codes stay per file. If DuckDB refuses the batch, each file is typed alone,
-    so a failure stays that file's."""
+    to run on a small file), then stage and count them together, a few statements for the whole
+    group (each statement cost more than a small file's rows). Row numbers, reasons, the provider's
+    own codes, lineage and staged files stay per file. If DuckDB refuses the batch, each file is
+    typed alone (its cells are kept until the group is staged), so a failure stays that file's."""
     if len(members) > 1:
         try:
-            return _collect_together(connection, contract, members)
+            outcomes = _collect_together(connection, contract, members)
         except duckdb.Error:
             connection.execute("DROP TABLE IF EXISTS raw")
             connection.execute("DROP TABLE IF EXISTS typed")
+            connection.execute("DROP TABLE IF EXISTS members")
+        else:
+            for member in members:
+                connection.execute(f"DROP TABLE {member.table}")
+            return outcomes
     for member in members:
         loaded = member.loader
 
@@ -334,26 +359,24 @@ def collect_group(connection, contract: DatasetContract, members: list[GroupMemb
 
 def _collect_together(connection, contract: DatasetContract, members: list[GroupMember]) -> list[DropOutcome]:
     first = members[0].loader
-    connection.execute("CREATE TABLE members (__member INTEGER, __provider_codes VARCHAR[], __provider_label VARCHAR)")
-    connection.executemany("INSERT INTO members VALUES (?, ?, ?)", [
-        (i, sorted(codes_allowed_for(m.lineage["provider_code"])), _provider_label(m.lineage["provider_code"]))
+    connection.execute("CREATE TABLE members (__member INTEGER, __provider_codes VARCHAR[], __provider_label VARCHAR, "
+                       + ", ".join(f"__{name} {kind}" for name, kind in _LINEAGE_TYPES.items()) + ")")
+    connection.executemany(f"INSERT INTO members VALUES (?, ?, ?{', ?' * len(_LINEAGE_TYPES)})", [
+        (i, sorted(codes_allowed_for(m.lineage["provider_code"])), _provider_label(m.lineage["provider_code"]),
+         *((m.lineage | {"dataset": contract.name})[name] for name in _LINEAGE_TYPES))
         for i, m in enumerate(members)])
-    # each file's own row numbers, in file order; its provider's codes on each of its rows
-    connection.execute("CREATE TABLE raw AS SELECT r.*, m.__provider_codes, m.__provider_label FROM ("
+    # each file's own row numbers, in file order; its provider's codes and its lineage on each of its rows
+    connection.execute("CREATE TABLE raw AS SELECT r.*, m.* EXCLUDE (__member) FROM ("
                        + " UNION ALL ".join(f"SELECT *, rowid + 2 AS __row, {i} AS __member FROM {m.table}"
                                             for i, m in enumerate(members))
                        + ") r JOIN members m USING (__member) ORDER BY __member, __row")
     connection.execute("DROP TABLE members")
-    for member in members:
-        connection.execute(f"DROP TABLE {member.table}")
     try:
         connection.execute(_typed_table_sql(
             contract, first.mapping, "__row", _shape_problems(len(first.mapping.headers), first.last_mapped),
-            _ProviderSql.per_row(), extra=("__member",)))
+            _ProviderSql.per_row(), extra=("__member", *(f"__{name}" for name in _LINEAGE_TYPES))))
         connection.execute("DROP TABLE raw")
-        for i, member in enumerate(members):
-            _count_and_stage(connection, f"(SELECT * FROM typed WHERE __member = {i})", contract,
-                             member.lineage, member.targets, member.outcome)
+        _stage_and_count(connection, contract, [(m.lineage, m.targets, m.outcome) for m in members])
     finally:
         connection.execute("DROP TABLE IF EXISTS raw")
         connection.execute("DROP TABLE IF EXISTS typed")
@@ -458,21 +481,34 @@ def _provider_problems(contract: DatasetContract, position_of: dict[str, int],
     ]
 
 
+# The lineage of a staged row: bound parameters ($provider_code, ...) for one file; for files
+# staged together, columns of `typed` (`__provider_code`, ...) from the group's members table.
+_LINEAGE_TYPES = {"provider_code": "VARCHAR", "source_file": "VARCHAR", "content_sha256": "VARCHAR",
+                  "collected_at": "TIMESTAMPTZ", "dataset": "VARCHAR"}
+
+
+def _lineage_sql(name: str, per_member: bool) -> str:
+    return f"__{name}" if per_member else f"${name}"
+
+
 # `typed` is written in the file's row order (its ORDER BY), and a filter of one table keeps
-# that order: the staged files need no second sort of the drop.
-def _accepted_sql(contract: DatasetContract, source: str = "typed") -> str:
+# that order: the staged files need no second sort of the drop. `per_member`: the lineage comes
+# from each row, which also carries its file's index (`__member`, the partition of the write).
+def _accepted_sql(contract: DatasetContract, *, per_member: bool = False) -> str:
     columns = ", ".join(output_column_names(contract))
-    return f"""SELECT {columns}, $provider_code AS provider_code, $source_file AS source_file,
-        $content_sha256 AS content_sha256, source_row_number,
-        CAST($collected_at AS TIMESTAMPTZ) AS collected_at
-        FROM {source} WHERE NOT blank AND reason IS NULL"""
+    lineage = {name: _lineage_sql(name, per_member) for name in _LINEAGE_TYPES}
+    return f"""SELECT {columns}, {lineage['provider_code']} AS provider_code,
+        {lineage['source_file']} AS source_file, {lineage['content_sha256']} AS content_sha256, source_row_number,
+        CAST({lineage['collected_at']} AS TIMESTAMPTZ) AS collected_at{', __member' if per_member else ''}
+        FROM typed WHERE NOT blank AND reason IS NULL"""
 
 
-def _rejected_rows_sql(source: str = "typed") -> str:
-    return f"""SELECT $dataset AS dataset, $provider_code AS provider_code,
-    $source_file AS source_file, $content_sha256 AS content_sha256, source_row_number,
-    reason, reason_codes, raw_values, CAST($collected_at AS TIMESTAMPTZ) AS collected_at
-    FROM {source} WHERE NOT blank AND reason IS NOT NULL"""
+def _rejected_rows_sql(*, per_member: bool = False) -> str:
+    lineage = {name: _lineage_sql(name, per_member) for name in _LINEAGE_TYPES}
+    return f"""SELECT {lineage['dataset']} AS dataset, {lineage['provider_code']} AS provider_code,
+    {lineage['source_file']} AS source_file, {lineage['content_sha256']} AS content_sha256, source_row_number,
+    reason, reason_codes, raw_values, CAST({lineage['collected_at']} AS TIMESTAMPTZ) AS collected_at{', __member' if per_member else ''}
+    FROM typed WHERE NOT blank AND reason IS NOT NULL"""
 
 
 REJECTED_ROWS_SQL = _rejected_rows_sql()
@@ -486,16 +522,18 @@ def mask_value(value: object) -> str | None:
     return text[:1] + "*" * max(len(text) - 1, 0)
 
 
-def _masked_preview(connection: duckdb.DuckDBPyConnection, contract: DatasetContract,
-                    source: str = "typed", rows: int = 5) -> list[dict]:
+def _masked_previews(connection: duckdb.DuckDBPyConnection, contract: DatasetContract, files: int,
+                     rows: int = 5) -> list[list[dict]]:
+    """The first `rows` accepted rows of each file of `typed` (by `__member`), personal values masked."""
     personal = {c.name for c in contract.columns_of(PrivacyClass.DIRECT_IDENTIFIER)}
     free_text = {c.name for c in contract.columns_of(PrivacyClass.FREE_TEXT)}
     names = [c.name for c in contract.columns]
     records = connection.execute(
-        f"SELECT {', '.join(names)} FROM {source} WHERE NOT blank AND reason IS NULL "
-        f"ORDER BY source_row_number LIMIT {rows}").fetchall()
-    preview = []
-    for record in records:
+        f"SELECT __member, {', '.join(names)} FROM typed WHERE NOT blank AND reason IS NULL "
+        f"QUALIFY row_number() OVER (PARTITION BY __member ORDER BY source_row_number) <= {rows} "
+        "ORDER BY __member, source_row_number").fetchall()
+    previews: list[list[dict]] = [[] for _ in range(files)]
+    for member, *record in records:
         row = {}
         for name, value in zip(names, record):
             if name in personal:
@@ -503,9 +541,8 @@ def _masked_preview(connection: duckdb.DuckDBPyConnection, contract: DatasetCont
             elif name in free_text and value is not None:
                 value = f"<{len(str(value))} characters>"
             row[name] = value if value is None or isinstance(value, (str, int, float)) else str(value)
-        preview.append(row)
-    return preview
-
+        previews[member].append(row)
+    return previews
 
 
 def write_empty_collected(contract: DatasetContract, target: Path) -> Path:

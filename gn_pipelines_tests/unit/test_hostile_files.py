@@ -186,18 +186,22 @@ def test_a_file_that_kills_the_batch_child_is_rejected_alone(zones, files):
     assert all(0 < o.parser_peak_rss_bytes < GIB for o in outcomes)
 
 
-def test_files_typed_together_equal_files_collected_one_by_one(zones):
-    """A batch's files of one shape are typed in one statement: each file still gets its own row
-    numbers, its provider's own codes, its reasons and counts, exactly as collected alone."""
-    from gn_pipelines.ingest.collect import collect_drop
-    from gn_pipelines.ingest.contained import ContainedFile, collect_contained_batch
+def group_batch(zones) -> list:
+    """Files of one shape from three providers: each with another provider's code and a bad time,
+    one in CP949, one with blank rows, one whose every row is rejected; and one of another shape."""
+    from gn_pipelines.ingest.contained import ContainedFile
 
-    contract = get_contract("civil_complaints")
     batch = []
-    for i, provider in enumerate(["48740", "48120", "48740", "48170"]):
+    for i, provider in enumerate(["48740", "48120", "48740", "48170", "48740"]):
         rows = sample_rows("civil_complaints", 3 + i, 시군구코드=provider)
         rows[0]["시군구코드"] = "48170" if provider != "48170" else "48740"  # another provider's code
         rows[-1]["접수일시"] = "not a time"
+        if i == 3:  # blank rows, between and after the others
+            rows[2:2] = [dict.fromkeys(rows[0], "")] * 2
+            rows.append(dict.fromkeys(rows[0], " "))
+        if i == 4:  # no row accepted
+            for row in rows:
+                row["접수일시"] = "어제"
         path = zones.scratch / f"{provider}-{i}.csv"
         path.write_bytes(csv_bytes(rows, encoding="cp949" if i == 2 else "utf-8"))
         batch.append(ContainedFile(path, provider, f"{provider}/civil_complaints/{i}.csv", f"{i:064d}"))
@@ -206,20 +210,107 @@ def test_files_typed_together_equal_files_collected_one_by_one(zones):
     path = zones.scratch / "renamed.csv"  # another shape: a group of its own
     path.write_bytes(csv_bytes(renamed))
     batch.append(ContainedFile(path, "48740", "48740/civil_complaints/renamed.csv", "9" * 64))
+    return batch
 
-    together = collect_contained_batch(batch, contract=contract, zones=zones, collected_at=COLLECTED_AT)
+
+def collected_one_by_one(zones, batch) -> tuple[list, dict]:
+    from gn_pipelines.ingest.collect import collect_drop
+
+    alone = [collect_drop(f.archived, contract=get_contract("civil_complaints"), provider_code=f.provider_code,
+                          source_file=f.source_file, content_sha256=f.content_sha256, zones=zones,
+                          collected_at=COLLECTED_AT) for f in batch]
+    return alone, {o.source_file: staged_files(o) for o in alone}
+
+
+def staged_files(outcome) -> list:
+    return [parquet_content(p) for p in (outcome.collected_path, outcome.rejected_rows_path)]
+
+
+def test_files_typed_together_equal_files_collected_one_by_one(zones):
+    """A batch's files of one shape are typed and staged together: each file still gets its own row
+    numbers, its provider's own codes, its lineage, reasons, counts, preview and staged files (same
+    schema, same rows in the same order), exactly as collected alone."""
+    from gn_pipelines.ingest.contained import collect_contained_batch
+
+    batch = group_batch(zones)
+    together = collect_contained_batch(batch, contract=get_contract("civil_complaints"), zones=zones,
+                                       collected_at=COLLECTED_AT)
     staged = {}
     for outcome in together:
         assert outcome.collected_path.parent.parent.name == "civil_complaints"
-        staged[outcome.source_file] = [rows_of_file(p) for p in (outcome.collected_path, outcome.rejected_rows_path)]
-    alone = [collect_drop(f.archived, contract=contract, provider_code=f.provider_code, source_file=f.source_file,
-                          content_sha256=f.content_sha256, zones=zones, collected_at=COLLECTED_AT) for f in batch]
+        staged[outcome.source_file] = staged_files(outcome)
+    alone, staged_alone = collected_one_by_one(zones, batch)
     for grouped, single in zip(together, alone):
         assert dataclasses.replace(grouped, parser_peak_rss_bytes=None) == single
-        assert staged[single.source_file] == [rows_of_file(p) for p in (single.collected_path, single.rejected_rows_path)]
-    assert [(o.rows_accepted, o.rows_rejected) for o in together] == [(1, 2), (2, 2), (3, 2), (4, 2), (2, 0)]
+    assert staged == staged_alone
+    assert [(o.rows_accepted, o.rows_rejected, o.blank_rows) for o in together] == [
+        (1, 2, 0), (2, 2, 0), (3, 2, 0), (4, 2, 3), (0, 7, 0), (2, 0, 0)]
     assert together[1].rejections_by_reason == {"invalid_timestamp:received_at": 1,
                                                 "other_provider_code:sigungu_code": 1}
+    assert [len(o.preview) for o in together] == [1, 2, 3, 4, 0, 2]
+    # nothing is left of the write beside the targets
+    assert not list(zones.restricted.rglob(".members-*"))
+
+
+def loaded_members(connection, zones, batch) -> list:
+    from gn_pipelines.ingest.collect import load_for_group
+
+    return [load_for_group(connection, f.archived, contract=get_contract("civil_complaints"),
+                           provider_code=f.provider_code, source_file=f.source_file,
+                           content_sha256=f.content_sha256, zones=zones, collected_at=COLLECTED_AT,
+                           table=f"raw_{i}") for i, f in enumerate(batch)]
+
+
+def test_a_group_is_staged_together_in_a_few_statements(zones):
+    """The group's own path (no fallback): its files come out as if collected one by one."""
+    from gn_pipelines.ingest import collect
+    from gn_pipelines.ingest.parquet_io import work_connection
+
+    batch = group_batch(zones)[:5]
+    connection = work_connection(zones.scratch)
+    members = loaded_members(connection, zones, batch)
+    outcomes = collect._collect_together(connection, get_contract("civil_complaints"), members)  # raises if refused
+    staged = {o.source_file: staged_files(o) for o in outcomes}
+    connection.close()
+    alone, staged_alone = collected_one_by_one(zones, batch)
+    assert outcomes == alone and staged == staged_alone
+
+
+def test_a_group_duckdb_refuses_is_collected_file_by_file(zones, monkeypatch):
+    """If the statements that stage a group together fail, each file is typed and staged alone, with
+    the same outcome and files as if the batch had never been grouped."""
+    from gn_pipelines.ingest import collect
+    from gn_pipelines.ingest.parquet_io import work_connection
+
+    batch = group_batch(zones)[:5]
+
+    def refused(*args, **kwargs):
+        raise duckdb.IOException("refused for the test")
+
+    monkeypatch.setattr(collect, "copy_members_atomically", refused)
+    connection = work_connection(zones.scratch)
+    outcomes = collect.collect_group(connection, get_contract("civil_complaints"),
+                                     loaded_members(connection, zones, batch))
+    staged = {o.source_file: staged_files(o) for o in outcomes}
+    assert connection.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
+    connection.close()
+    alone, staged_alone = collected_one_by_one(zones, batch)
+    assert outcomes == alone and staged == staged_alone
+    assert [o.status for o in outcomes] == ["collected"] * 5
+
+
+def parquet_content(path) -> tuple[list, list, list]:
+    """A staged file as its readers see it: its columns and their DuckDB types, its Parquet types,
+    and its rows in file order. Not the REQUIRED/OPTIONAL flag: DuckDB sets it from its plan's
+    statistics (a file with blank rows, or written by a partitioned COPY, says OPTIONAL), and a
+    reader sees the same column either way."""
+    with duckdb.connect() as connection:
+        parameters = {"path": str(path)}
+        columns = connection.execute("DESCRIBE SELECT * FROM read_parquet($path)", parameters).fetchall()
+        parquet_types = connection.execute(
+            "SELECT name, type, type_length, num_children, converted_type, scale, precision, field_id, logical_type "
+            "FROM parquet_schema($path)", parameters).fetchall()
+        return columns, parquet_types, connection.execute("SELECT * FROM read_parquet($path)", parameters).fetchall()
 
 
 def rows_of_file(path):
