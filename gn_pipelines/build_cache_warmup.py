@@ -3,24 +3,37 @@
 The complaint keyword statistic keeps a cache of each complaint file's nouns
 (`restricted/build_cache/<build>/`): its build tokenises only the files not cached yet, which is
 most of the publication's time after new complaint drops, on one core. `process --workers N`
-starts this as a process of its own once a dataset's last batch is done, so the nouns are
-tokenised on the second core while the publication builds the releases and the other tables; the
-build's step waits for it (`build_cache_lock`) and then finds every file cached. The warm-up
-runs the build itself (the same code, the same cache, its tables thrown away): nothing here knows
-how a build caches. A warm-up killed half-way leaves what the build leaves when killed.
+starts this as a process of its own (with the batches where a core is left beside the workers,
+else once they are done): it imports and loads what the build needs (`prepare`: the language
+model), and waits for the word `go` on its standard input, sent once every batch of the dataset
+succeeded. It then takes the cache's lock, says `locked` on its standard output and runs the
+build, on the core the workers leave free, while `process` goes on to the publication, whose step
+(run last but one, so the warm-up has the other steps' time) waits for the lock and finds every
+file cached. The warm-up runs the build itself (the same code, the same cache, its tables thrown
+away): nothing here knows how a build caches.
+
+It never outlives `process`: its standard input closing (`process` gave up because a batch
+failed, or died) ends it at once, before `go` with nothing written. A warm-up ended half-way
+leaves what the build leaves when killed (the next build removes the partial files).
 
 Usage: python -m gn_pipelines.build_cache_warmup <build name>...  (environment: the data root)
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
-from contextlib import contextmanager
+import threading
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from gn_pipelines.file_lock import exclusive_lock
+
+GO = "go"  # process → warm-up: every batch of the dataset succeeded
+LOCKED = "locked"  # warm-up → process: it holds the caches' locks, the publication may start
+GO_WAIT_SECONDS = 6 * 3600  # bound on waiting for the batches (a warm-up never waits for ever)
 
 
 def build_cache_dir(restricted: Path, build_name: str) -> Path:
@@ -45,22 +58,66 @@ def warm_builds_of(dataset: str) -> list[str]:
     return [a.table.name for a in DATASETS[dataset].aggregates if a.keeps_cache] if dataset in DATASETS else []
 
 
-def warm(build_names: list[str]) -> None:
-    """Run these builds of drops (as the publication would) for their caches alone."""
-    from gn_pipelines.privacy.deidentify import pseudonymised_glob
+def _drop_builds(build_names: list[str]):
     from gn_pipelines.publish.builds import DROPS, table_builds
+
+    return [b for b in table_builds() if b.name in build_names and b.reads == DROPS]
+
+
+def warm(build_names: list[str], locks: ExitStack | None = None) -> None:
+    """Run these builds of drops (as the publication would) for their caches alone. `locks`: the
+    caches' locks taken already (`hold_locks`), released once every build is done."""
+    from gn_pipelines.privacy.deidentify import pseudonymised_glob
     from gn_pipelines.settings import DataZones
 
     zones = DataZones.from_env()
-    for build in (b for b in table_builds() if b.name in build_names and b.reads == DROPS):
-        cache_dir = build_cache_dir(zones.restricted, build.name)
-        with build_cache_lock(cache_dir):
+    builds = _drop_builds(build_names)
+    with locks if locks is not None else hold_locks(zones, builds):
+        for build in builds:
             source = pseudonymised_glob(zones, build.dataset)
             if not any(Path(source.anchor).glob(str(source.relative_to(source.anchor)))):
                 continue
             with tempfile.TemporaryDirectory(prefix="warmup-charts-", dir=zones.scratch) as charts:
-                build.build(source, Path(charts), cache_dir=cache_dir, scratch=zones.scratch)
+                build.build(source, Path(charts), cache_dir=build_cache_dir(zones.restricted, build.name),
+                            scratch=zones.scratch)
+
+
+def hold_locks(zones, builds) -> ExitStack:
+    """The caches' locks of `builds`, all held (a publication's step waits for them)."""
+    locks = ExitStack()
+    for build in builds:
+        locks.enter_context(build_cache_lock(build_cache_dir(zones.restricted, build.name)))
+    return locks
+
+
+def _listen(go: threading.Event, on_go: Callable[[], None]) -> None:
+    """Read `process`'s words; the end of its standard input (it gave up or died) ends this process."""
+    while line := sys.stdin.readline():
+        if line.strip() == GO and not go.is_set():
+            on_go()
+            go.set()
+    os._exit(0)
+
+
+def main(build_names: list[str]) -> None:
+    from gn_pipelines.settings import DataZones
+
+    protocol = os.fdopen(os.dup(1), "w")  # stdout is for the protocol alone: stray prints go to stderr
+    os.dup2(2, 1)
+    go, locks = threading.Event(), ExitStack()
+
+    def on_go() -> None:  # on the listening thread: the locks are held before `process` is told
+        locks.enter_context(hold_locks(DataZones.from_env(), _drop_builds(build_names)))
+        print(LOCKED, file=protocol, flush=True)
+
+    threading.Thread(target=_listen, args=(go, on_go), name="listen", daemon=True).start()
+    for build in _drop_builds(build_names):  # imports and models, while the batches run
+        if build.prepare is not None:
+            build.prepare()
+    if not go.wait(GO_WAIT_SECONDS):
+        return
+    warm(build_names, locks=locks)
 
 
 if __name__ == "__main__":
-    warm(sys.argv[1:])
+    main(sys.argv[1:])

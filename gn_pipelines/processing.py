@@ -8,9 +8,11 @@ neither ever loads the same bytes again.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime, timezone
 from typing import Callable
@@ -209,40 +211,111 @@ class _Submission:
 
 
 class _CacheWarmups:
-    """Once every batch of a dataset is done in the workers, the publication builds of its drops
-    that keep a cache (the complaint keywords) are warmed in a process of their own, on the core
-    the workers leave free, while this process goes on to the publication, whose step waits for
-    the warm-up and finds the cache filled (gn_pipelines/build_cache_warmup.py)."""
+    """The cache warm-ups of the datasets whose drops have builds that keep a cache (the complaint
+    keywords; gn_pipelines/build_cache_warmup.py), each a process of its own: started with the
+    batches where a core is left beside the workers (it imports and loads its model meanwhile),
+    else once they are done. Once every batch of its dataset succeeded it is told to go, and warms
+    the cache on the core the workers leave free while this process goes on to the publication,
+    whose step runs late and waits for it (assets/publication.py) and finds the cache filled. A
+    warm-up whose batches failed is told nothing: its standard input closes and it ends without
+    writing; so does every warm-up when this process ends or dies."""
+
+    READY_SECONDS = 30.0  # bound on waiting for a warm-up told to go to hold its caches' locks
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._started: dict[str, subprocess.Popen] = {}
+        self._told: set[str] = set()
+        self._builds: dict[str, list[str]] = {}
 
-    def watch(self, batches: dict[int, tuple[str, Future]]) -> None:
+    def start(self, datasets: set[str], early: bool) -> None:
+        """`early`: start the warm-ups now (else once their batches succeeded)."""
         from gn_pipelines.build_cache_warmup import warm_builds_of
 
+        self._builds = {d: builds for d in sorted(datasets) if (builds := warm_builds_of(d))}
+        if early:
+            for dataset in self._builds:
+                self._launch(dataset)
+
+    def _launch(self, dataset: str) -> subprocess.Popen:
+        self._started[dataset] = subprocess.Popen(
+            [sys.executable, "-m", "gn_pipelines.build_cache_warmup", *self._builds[dataset]], text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return self._started[dataset]
+
+    def watch(self, batches: dict[int, tuple[str, Future]]) -> None:
         by_dataset: dict[str, list[Future]] = {}
         for dataset, future in batches.values():
             by_dataset.setdefault(dataset, []).append(future)
         for dataset, futures in by_dataset.items():
-            builds = warm_builds_of(dataset)
-            if builds:
+            if dataset in self._builds:
                 for future in futures:  # called in the pool's thread as each batch ends
-                    future.add_done_callback(lambda _, d=dataset, f=futures, b=builds: self._start_when_done(d, f, b))
+                    future.add_done_callback(lambda _, d=dataset, f=futures: self._tell_when_done(d, f))
 
-    def _start_when_done(self, dataset: str, futures: list[Future], builds: list[str]) -> None:
-        if not all(f.done() for f in futures) or any(f.cancelled() or f.exception() for f in futures):
+    @staticmethod
+    def _succeeded(future: Future) -> bool:
+        """The batch ran to its end: every file loaded, or stopped by a blocking check (a verdict)."""
+        return (not future.cancelled() and future.exception() is None
+                and all(o.success or o.stopped for o in future.result()))
+
+    def _tell_when_done(self, dataset: str, futures: list[Future]) -> None:
+        from gn_pipelines.build_cache_warmup import GO
+
+        if not all(f.done() for f in futures):
             return
         with self._lock:
-            if dataset not in self._started:
-                self._started[dataset] = subprocess.Popen(
-                    [sys.executable, "-m", "gn_pipelines.build_cache_warmup", *builds],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if dataset not in self._builds or dataset in self._told:
+                return
+            process = self._started.get(dataset)
+            if not all(self._succeeded(f) for f in futures):
+                if process is not None:
+                    self._end(process)
+                return
+            if process is None:
+                process = self._launch(dataset)
+            if process.stdin.closed:
+                return
+            try:
+                process.stdin.write(GO + "\n")
+                process.stdin.flush()
+                self._told.add(dataset)
+            except OSError:  # it ended already (e.g. killed): the publication builds without it
+                pass
 
-    def wait(self) -> None:
+    def ready(self) -> None:
+        """Wait (bounded) until every warm-up told to go holds its caches' locks: the publication's
+        steps then wait for them instead of building beside them."""
+        deadline = time.monotonic() + self.READY_SECONDS
         with self._lock:
-            for process in self._started.values():
-                process.wait()
+            told = [self._started[d] for d in self._told]
+        for process in told:
+            remaining = deadline - time.monotonic()
+            if remaining > 0 and select.select([process.stdout], [], [], remaining)[0]:
+                process.stdout.readline()  # `locked`, or nothing if it ended
+
+    @staticmethod
+    def _end(process: subprocess.Popen) -> None:
+        """Close its standard input (it ends at once) and reap it."""
+        try:
+            process.stdin.close()
+        except OSError:
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def close(self, finished: bool) -> None:
+        """`finished`: the publication ran; the warm-ups told to go are awaited, the others ended."""
+        with self._lock:
+            for dataset, process in self._started.items():
+                if finished and dataset in self._told:
+                    process.wait()
+                self._end(process)
+                process.stdout.close()
+            self._started.clear()
+            self._builds.clear()
 
 
 def _batch_weight(request: dg.RunRequest) -> int:
@@ -289,7 +362,6 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         landing_state.mark_done(o.label for o in submitted if o.success and not o.claimed_elsewhere)
         return submitted
     outcomes: list[RunOutcome] = []
-    warmups = _CacheWarmups()
 
     def report(run_outcomes: list[RunOutcome]) -> None:
         """A run's outcomes: its files marked done together (one write, not one per file)."""
@@ -302,51 +374,61 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             if outcome.trace and not outcome.interrupted:
                 echo_error(outcome.trace)
 
-    if workers > 1 and len(drops) > 1:
-        # The drops start at once in the workers, the biggest first; the set-up run (reference
-        # tables and views in restricted.duckdb, which no drop reads) runs here meanwhile.
-        # A worker that dies raises BrokenProcessPool here instead of leaving the command waiting.
-        with ProcessPoolExecutor(min(workers, len(drops)), mp_context=worker_context()) as pool:
-            # submitting waits for the fork server's imports: a thread submits, this one sets up
-            submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
-                                     (dict(os.environ), os.getcwd()))
-            for request in setup:
-                report(execute_request_in(instance, request, echo))
-            futures = submitting.futures()
+    warmups = _CacheWarmups()
+    published = False
+    try:
+        if workers > 1 and len(drops) > 1:
+            # The drops start at once in the workers, the biggest first; the set-up run (reference
+            # tables and views in restricted.duckdb, which no drop reads) runs here meanwhile.
+            # A worker that dies raises BrokenProcessPool here instead of leaving the command waiting.
             if publish is not False:
+                # early only where a core is left beside the workers: else it would load its
+                # model on the cores the batches need, and the publication has time for it
+                warmups.start({r.tags.get("gn/dataset", "") for r in drops},
+                              early=len(os.sched_getaffinity(0)) > workers)
+            with ProcessPoolExecutor(min(workers, len(drops)), mp_context=worker_context()) as pool:
+                # submitting waits for the fork server's imports: a thread submits, this one sets up
+                submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
+                                         (dict(os.environ), os.getcwd()))
+                for request in setup:
+                    report(execute_request_in(instance, request, echo))
+                futures = submitting.futures()
                 warmups.watch({id(r): (r.tags.get("gn/dataset", ""), futures[id(r)]) for r in drops})
-            if any(o.interrupted for o in outcomes):
-                pool.shutdown(cancel_futures=True)
-                stop_worker_server()
-                return outcomes
-            for request in drops:  # reported in the planned order
-                run_outcomes = futures[id(request)].result()
-                report(run_outcomes)
-                if any(o.interrupted for o in run_outcomes):
+                if any(o.interrupted for o in outcomes):
                     pool.shutdown(cancel_futures=True)
                     stop_worker_server()
                     return outcomes
-        stop_worker_server()  # no more runs for the workers (the publication runs here)
-    else:
-        if workers > 1:
-            stop_worker_server()  # `gn-pipelines process` may have started it for nothing
-        for request in setup:
-            report(execute_request_in(instance, request, echo))
-        if any(o.interrupted for o in outcomes):
-            return outcomes
-        for request in drops:
-            run_outcomes = execute_request_in(instance, request, echo)
-            report(run_outcomes)
-            if any(o.interrupted for o in run_outcomes):
+                for request in drops:  # reported in the planned order
+                    run_outcomes = futures[id(request)].result()
+                    report(run_outcomes)
+                    if any(o.interrupted for o in run_outcomes):
+                        pool.shutdown(cancel_futures=True)
+                        stop_worker_server()
+                        return outcomes
+            stop_worker_server()  # no more runs for the workers (the publication runs here)
+        else:
+            if workers > 1:
+                stop_worker_server()  # `gn-pipelines process` may have started it for nothing
+            for request in setup:
+                report(execute_request_in(instance, request, echo))
+            if any(o.interrupted for o in outcomes):
                 return outcomes
-    ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
-    behind = None if ran_drops else publication_behind(instance, zones)
-    if publish is None and behind:
-        echo(f"publishing again: {behind}")
-    if publish or (publish is None and (ran_drops or behind)):
-        report([publish_in(instance, echo)])
-    warmups.wait()
-    return outcomes
+            for request in drops:
+                run_outcomes = execute_request_in(instance, request, echo)
+                report(run_outcomes)
+                if any(o.interrupted for o in run_outcomes):
+                    return outcomes
+        ran_drops = any(o.success for o in outcomes if o.label != "setup_restricted_warehouse")
+        behind = None if ran_drops else publication_behind(instance, zones)
+        if publish is None and behind:
+            echo(f"publishing again: {behind}")
+        if publish or (publish is None and (ran_drops or behind)):
+            warmups.ready()
+            published = True
+            report([publish_in(instance, echo)])
+        return outcomes
+    finally:
+        warmups.close(finished=published)
 
 
 def publication_behind(instance: dg.DagsterInstance, zones: DataZones) -> str | None:

@@ -22,6 +22,7 @@ from gn_pipelines.assets.deidentification import (
     pseudonymised_asset_key,
 )
 from gn_pipelines.assets.scorecard import SCORECARD_KEY
+from gn_pipelines.build_cache_warmup import warm_builds_of
 from gn_pipelines.publish.builds import DROPS, RELEASED, TableBuild, table_builds
 from gn_pipelines.resources import DataZonesResource
 from gn_pipelines.seoul_time import seoul_iso
@@ -29,6 +30,7 @@ from gn_pipelines.seoul_time import seoul_iso
 PUBLISHED_GROUP = "published"
 OPEN_DATA_GROUP = "open_data"
 
+PRIORITY_TAG = "dagster/priority"  # the executor runs the ready step of highest priority first
 PUBLISHED_POOL = "published_warehouse"  # one writer of published.duckdb at a time
 SMALL_CELL_CHECK = "no_small_cells"
 
@@ -125,10 +127,14 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
                           automation_condition=REFRESH_WHEN_INPUTS_CHANGE)
              for table in build.tables]
 
+    warmed = build.dataset is not None and build.name in warm_builds_of(build.dataset)
+    # a build whose cache `process` may be warming runs after the steps ready beside it: the
+    # warm-up has their time to finish, instead of this step waiting for it
     @dg.multi_asset(name=f"publish_{build.name}", pool=PUBLISHED_POOL, can_subset=False,
-                    specs=specs, check_specs=_checks(build))
+                    specs=specs, check_specs=_checks(build),
+                    op_tags={PRIORITY_TAG: "-1"} if warmed else None)
     def publish_tables(context: dg.AssetExecutionContext, zones: DataZonesResource):
-        from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock, warm_builds_of
+        from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock
         from gn_pipelines.fingerprints import inputs_fingerprint
         from gn_pipelines.publish.gate import carry_over_through_gate, publish_through_gate
         from gn_pipelines.publish.releases import base_release, carry_charts, unchanged_table_inputs
@@ -156,7 +162,6 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
         else:
             cache_dir = build_cache_dir(data_zones.restricted, build.name)
             # a build whose cache `process` may be warming waits for the warm-up to finish
-            warmed = build.dataset is not None and build.name in warm_builds_of(build.dataset)
             with build_cache_lock(cache_dir) if warmed else nullcontext():
                 built = build.build(source, draft.charts_dir, cache_dir=cache_dir, scratch=data_zones.scratch)
             charts = built.charts

@@ -484,6 +484,6 @@ DATASET = Dataset(
         # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
         Aggregate(CIVIL_COMPLAINT_KEYWORDS_MONTHLY, _build_keywords_monthly, "complaints", (),
                   ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
-                  source_view="complaint_drops", keeps_cache=True),
+                  source_view="complaint_drops", keeps_cache=True, prepare=_kiwi),
     ),
 )

@@ -32,6 +32,9 @@ class Aggregate:
     # build(connection, cache_dir): a restricted-zone directory of its own, kept between
     # publications for what it derives from each drop once (never published)
     keeps_cache: bool = False
+    # loads what `build` needs before it can start (a language model): a cache warm-up calls it
+    # while the batches still run (gn_pipelines/build_cache_warmup.py)
+    prepare: Callable[[], object] | None = None
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ class TableBuild:
     description: str
     charts: tuple[tuple[str, str, str], ...] = ()  # (table, file name in charts/, title) published beside it
     suppressed: bool = False  # aggregates: the gate checks their cells against the small-cell threshold
+    prepare: Callable[[], object] | None = None  # loads what `build` needs (a model) ahead of it
 
 
 def _record_level(table: str) -> Build:
@@ -111,7 +112,7 @@ def _builds_of(dataset) -> tuple[TableBuild, ...]:
     counts = tuple(TableBuild(a.table.name, (a.table.name,), DROPS, dataset.name, _aggregate(a),
                               f"Published `{a.table.name}`: counts from every de-identified record, small cells "
                               "suppressed, plus secondary suppression so they cannot be recovered from totals.",
-                              suppressed=True) for a in dataset.aggregates)
+                              suppressed=True, prepare=a.prepare) for a in dataset.aggregates)
     return records + derived + counts
 
 

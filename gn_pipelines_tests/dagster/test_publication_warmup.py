@@ -7,10 +7,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 
-from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock
+from gn_pipelines.build_cache_warmup import GO, LOCKED, build_cache_dir, build_cache_lock
+from gn_pipelines.jobs import PUBLISH_JOB_NAME
 from gn_pipelines.processing import process_landing
 from gn_pipelines.synth import synthesize_drops
 from gn_pipelines_tests.polling import poll
@@ -31,6 +33,11 @@ def test_the_warmed_cache_publishes_the_same_keywords(zones, instance):
     assert all(o.success for o in outcomes), lines
     cache = build_cache_dir(zones.restricted, KEYWORDS)
     assert len(list(cache.glob("nouns-*/*.parquet"))) == 4  # one per complaint file
+    # its step runs after every other build (the warm-up has their time), before the open data
+    [publication] = instance.get_run_records(filters=dg.RunsFilter(job_name=PUBLISH_JOB_NAME))
+    steps = [s.step_key for s in sorted(instance.get_run_step_stats(publication.dagster_run.run_id),
+                                        key=lambda s: s.start_time)]
+    assert steps[-2:] == [f"publish_{KEYWORDS}", "open__open_data_export"], steps
     with duckdb.connect(str(zones.published_db), read_only=True) as connection:
         published = connection.execute(f"SELECT * FROM {KEYWORDS}").df()
     # the same build from scratch (a cache of its own)
@@ -60,3 +67,76 @@ def test_a_build_waits_for_the_warm_up_holding_its_cache(tmp_path):
             assert ended.exists()  # the holder was done before this build could start
     finally:
         holder.wait(timeout=30)
+
+
+def _pseudonymised_complaints(zones, instance) -> None:
+    synthesize_drops(zones.landing, datasets=["civil_complaints"], providers=["48120"],
+                     start=date(2025, 3, 1), end=date(2025, 3, 2), seed=7, rows_per_file=40)
+    lines = []
+    outcomes = process_landing(instance, workers=1, publish=False, echo=lines.append)
+    assert outcomes and all(o.success for o in outcomes), lines
+
+
+def _warm_up() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gn_pipelines.build_cache_warmup", KEYWORDS], text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def _cached_files(zones) -> list[Path]:
+    return list(build_cache_dir(zones.restricted, KEYWORDS).glob("nouns-*/*.parquet"))
+
+
+def test_a_warm_up_told_to_go_holds_the_lock_then_fills_the_cache(zones, instance):
+    _pseudonymised_complaints(zones, instance)
+    warm_up = _warm_up()
+    try:
+        warm_up.stdin.write(GO + "\n")
+        warm_up.stdin.flush()
+        assert warm_up.stdout.readline().strip() == LOCKED
+        with build_cache_lock(build_cache_dir(zones.restricted, KEYWORDS)):  # waits for the warm-up
+            assert len(_cached_files(zones)) == 2  # one per complaint file
+        assert warm_up.wait(timeout=60) == 0
+    finally:
+        warm_up.kill()
+        warm_up.wait()
+
+
+def test_a_warm_up_never_told_to_go_ends_with_its_input_and_writes_nothing(zones, instance):
+    _pseudonymised_complaints(zones, instance)
+    warm_up = _warm_up()
+    try:
+        warm_up.stdin.close()  # `process` gave up: a batch failed
+        assert warm_up.wait(timeout=60) == 0
+        assert warm_up.stdout.read() == ""
+        assert _cached_files(zones) == []
+    finally:
+        warm_up.kill()
+        warm_up.wait()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit may wait for a reaper)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_warm_up_does_not_outlive_a_killed_process(zones, tmp_path):
+    pid_file = tmp_path / "warm-up.pid"
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import pathlib, subprocess, sys, time\n"
+        "warm_up = subprocess.Popen([sys.executable, '-m', 'gn_pipelines.build_cache_warmup', "
+        f"{KEYWORDS!r}], stdin=subprocess.PIPE)\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(warm_up.pid))\n"
+        "time.sleep(600)  # `process` busy with its batches, until killed\n")])
+    try:
+        assert poll(pid_file.exists, seconds=30) and poll(lambda: pid_file.read_text() != "", seconds=5)
+        warm_up = int(pid_file.read_text())
+        assert _running(warm_up)
+        parent.kill()  # SIGKILL: no clean-up of its own
+        parent.wait(timeout=30)
+        assert poll(lambda: not _running(warm_up), seconds=30)
+    finally:
+        parent.kill()
+        parent.wait()
