@@ -14,8 +14,9 @@ from pathlib import Path
 
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
-from gn_pipelines.ingest.collect import write_empty_collected, write_empty_rejected_rows
+from gn_pipelines.ingest.collect import write_empty_staging
 from gn_pipelines.ingest.drop_log import drop_log_dir
+from gn_pipelines.ingest.parquet_io import copy_file_atomically
 from gn_pipelines.quality.scorecard import scorecard_sql
 from gn_pipelines.quality.validate import write_empty_quarantine
 from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validation_log_dir
@@ -55,13 +56,19 @@ def staged_glob(zones: DataZones, stage: str, dataset: str) -> Path:
     return zones.restricted / stage / dataset / "*" / "*.parquet"
 
 
+def seed_path(zones: DataZones, stage: str, dataset: str) -> Path:
+    """The zero-row seed file of a stage's glob for a dataset."""
+    return zones.restricted / stage / dataset / SEED_FOLDER / "empty.parquet"
+
+
 def seed_staging(zones: DataZones) -> None:
-    """Write the zero-row seed files (idempotent: rewritten each time, schema from the code)."""
+    """Write the zero-row seed files (idempotent: rewritten each time, schema from the code). The
+    typing SQL runs once per dataset; validation keeps collection's columns, so its seed is a copy."""
     for dataset, contract in CONTRACTS.items():
-        seed = write_empty_collected(contract, zones.restricted / "collected" / dataset / SEED_FOLDER / "empty.parquet")
-        write_empty_collected(contract, zones.restricted / "validated" / dataset / SEED_FOLDER / "empty.parquet")
-        write_empty_quarantine(seed, zones.restricted / "quarantine" / dataset / SEED_FOLDER / "empty.parquet")
-        write_empty_rejected_rows(contract, zones.restricted / "rejected_rows" / dataset / SEED_FOLDER / "empty.parquet")
+        seed = seed_path(zones, "collected", dataset)
+        write_empty_staging(contract, collected=seed, rejected_rows=seed_path(zones, "rejected_rows", dataset))
+        copy_file_atomically(seed, seed_path(zones, "validated", dataset))
+        write_empty_quarantine(seed, seed_path(zones, "quarantine", dataset))
     _seed_logs(zones)
 
 

@@ -58,11 +58,24 @@ def used_parameters(query: str, parameters: dict) -> dict:
 def copy_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict,
                     target: Path) -> None:
     """Write `query` as Parquet next to `target`, then rename: readers never see half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial = _partial(target)
     connection.execute(f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
                        used_parameters(query, parameters) | {"target": str(partial)}).fetchall()
     os.replace(partial, target)
+
+
+def copy_file_atomically(source: Path, target: Path) -> Path:
+    """Copy a finished file beside `target`, then rename it into place (as `copy_atomically`)."""
+    partial = _partial(target)
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
+    return target
+
+
+def _partial(target: Path) -> Path:
+    """Where a file is written before its rename onto `target` (its folder made if missing)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.with_name(f".{target.name}.{os.getpid()}.partial")
 
 
 # Below this many rows a batch's files are written by one partitioned COPY on one thread (row
