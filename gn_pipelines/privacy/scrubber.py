@@ -346,7 +346,7 @@ def placeholder_counts_by_file(connection: duckdb.DuckDBPyConnection, table: str
         f"SELECT source_file, {sums} FROM {table} GROUP BY source_file", parameters).fetchall()}
 
 
-_REMEMBERED_VALUES = 10_000  # distinct values kept by one residual scan (bounded memory)
+_SCANNED_PER_BATCH = 10_000  # distinct candidate values held in Python at a time
 
 
 def count_residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str,
@@ -361,21 +361,17 @@ def count_residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str
     if not columns:
         return counts
     # every column in one query (the patterns are compiled once per query, not per column),
-    # streamed; a value met again (codes and bands repeat on every row) is not scanned again
+    # streamed; each distinct value is scanned once and counted as often as it occurs (codes and
+    # bands repeat on every row: a week's complaints hold ~95 distinct candidates in ~8,600)
     texts = ", ".join(f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" for c in columns)
-    candidates = connection.sql(
-        f"SELECT candidate, {re2_found_sql('candidate')} FROM (UNPIVOT (SELECT {texts} FROM {table}) "
+    # execute and fetchmany, not a relation's arrow reader: as streamed, and ~10 ms less per table
+    candidates = connection.execute(
+        f"SELECT candidate, occurrences, {re2_found_sql('candidate')} FROM ("
+        f"SELECT candidate, count(*) AS occurrences FROM (UNPIVOT (SELECT {texts} FROM {table}) "
         f"ON {', '.join(_quoted(c) for c in columns)} INTO NAME text_column VALUE candidate) "
-        f"WHERE regexp_matches(candidate, $pattern)",
-        params={"pattern": CANDIDATE_RE2}).to_arrow_reader(65_536)
-    kinds_of: dict[str, tuple[str, ...]] = {}
-    for batch in candidates:
-        for text, re2_found in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
-            kinds = kinds_of.get(text)
-            if kinds is None:
-                kinds = tuple(finding.kind for finding in _findings(fold_text(text), re2_found))
-                if len(kinds_of) < _REMEMBERED_VALUES:
-                    kinds_of[text] = kinds
-            for kind in kinds:
-                counts[kind] += 1
+        f"WHERE regexp_matches(candidate, $pattern) GROUP BY candidate)", {"pattern": CANDIDATE_RE2})
+    while batch := candidates.fetchmany(_SCANNED_PER_BATCH):
+        for text, occurrences, re2_found in batch:
+            for finding in _findings(fold_text(text), re2_found):
+                counts[finding.kind] += occurrences
     return counts
