@@ -361,10 +361,12 @@ def _collect_together(connection, contract: DatasetContract, members: list[Group
     first = members[0].loader
     connection.execute("CREATE TABLE members (__member INTEGER, __provider_codes VARCHAR[], __provider_label VARCHAR, "
                        + ", ".join(f"__{name} {kind}" for name, kind in _LINEAGE_TYPES.items()) + ")")
-    connection.executemany(f"INSERT INTO members VALUES (?, ?, ?{', ?' * len(_LINEAGE_TYPES)})", [
-        (i, sorted(codes_allowed_for(m.lineage["provider_code"])), _provider_label(m.lineage["provider_code"]),
-         *((m.lineage | {"dataset": contract.name})[name] for name in _LINEAGE_TYPES))
-        for i, m in enumerate(members)])
+    # one statement, a list per column (executemany runs one insert per file)
+    columns = {"member": list(range(len(members))),
+               "provider_codes": [sorted(codes_allowed_for(m.lineage["provider_code"])) for m in members],
+               "provider_label": [_provider_label(m.lineage["provider_code"]) for m in members]}
+    columns |= {name: [(m.lineage | {"dataset": contract.name})[name] for m in members] for name in _LINEAGE_TYPES}
+    connection.execute("INSERT INTO members SELECT " + ", ".join(f"unnest(${name})" for name in columns), columns)
     # each file's own row numbers, in file order; its provider's codes and its lineage on each of its rows
     connection.execute("CREATE TABLE raw AS SELECT r.*, m.* EXCLUDE (__member) FROM ("
                        + " UNION ALL ".join(f"SELECT *, rowid + 2 AS __row, {i} AS __member FROM {m.table}"
