@@ -8,9 +8,10 @@ else once they are done): it imports and loads what the build needs (`prepare`: 
 model), and waits for the word `go` on its standard input, sent once every batch of the dataset
 succeeded. It then takes the cache's lock, says `locked` on its standard output and runs the
 build, on the core the workers leave free, while `process` goes on to the publication, whose step
-(run last but one, so the warm-up has the other steps' time) waits for the lock and finds every
-file cached. The warm-up runs the build itself (the same code, the same cache, its tables thrown
-away): nothing here knows how a build caches.
+(run last but one, so the warm-up has the other steps' time) waits for the lock and publishes
+what the warm-up built from the same inputs (kept under their fingerprints:
+gn_pipelines/publish/build_results.py), else builds with every file cached. The warm-up runs the
+build itself (the same code, the same cache): nothing here knows how a build caches.
 
 It never outlives `process`: its standard input closing (`process` gave up because a batch
 failed, or died) ends it at once, before `go` with nothing written. A warm-up ended half-way
@@ -65,21 +66,30 @@ def _drop_builds(build_names: list[str]):
 
 
 def warm(build_names: list[str], locks: ExitStack | None = None) -> None:
-    """Run these builds of drops (as the publication would) for their caches alone. `locks`: the
-    caches' locks taken already (`hold_locks`), released once every build is done."""
-    from gn_pipelines.privacy.deidentify import pseudonymised_glob
+    """Run these builds of drops (as the publication would) for their caches, and keep what they
+    built for the publication's step (`publish/build_results.py`). `locks`: the caches' locks
+    taken already (`hold_locks`), released once every build is done."""
+    from gn_pipelines.privacy.deidentify import ensure_pseudonymised_seed
+    from gn_pipelines.publish.build_results import keep_result
+    from gn_pipelines.publish.builds import input_files, table_fingerprints
     from gn_pipelines.settings import DataZones
 
     zones = DataZones.from_env()
     builds = _drop_builds(build_names)
     with locks if locks is not None else hold_locks(zones, builds):
         for build in builds:
-            source = pseudonymised_glob(zones, build.dataset)
-            if not any(Path(source.anchor).glob(str(source.relative_to(source.anchor)))):
+            source, files = input_files(build, zones)
+            if not files:
                 continue
+            ensure_pseudonymised_seed(build.dataset, zones)  # else the release adds it meanwhile
+            files = input_files(build, zones)[1]
+            cache_dir = build_cache_dir(zones.restricted, build.name)
+            fingerprints = table_fingerprints(build, files, zones.root)
             with tempfile.TemporaryDirectory(prefix="warmup-charts-", dir=zones.scratch) as charts:
-                build.build(source, Path(charts), cache_dir=build_cache_dir(zones.restricted, build.name),
-                            scratch=zones.scratch)
+                built = build.build(source, Path(charts), cache_dir=cache_dir, scratch=zones.scratch)
+                # kept only if no drop changed while it was built
+                if table_fingerprints(build, input_files(build, zones)[1], zones.root) == fingerprints:
+                    keep_result(cache_dir, fingerprints, built)
 
 
 def hold_locks(zones, builds) -> ExitStack:

@@ -11,7 +11,6 @@ dataset is named here.
 
 import base64
 from contextlib import nullcontext
-from pathlib import Path
 
 import dagster as dg
 
@@ -54,18 +53,6 @@ def _input_asset(build: TableBuild) -> dg.AssetKey:
     if build.reads == DROPS:
         return pseudonymised_asset_key(build.dataset)
     return SCORECARD_KEY
-
-
-def _input_files(build: TableBuild, zones):
-    """The path the build reads (file or glob) and the files behind it (fingerprinted)."""
-    from gn_pipelines.assets.scorecard import scorecard_path
-    from gn_pipelines.privacy.deidentify import deidentified_path, pseudonymised_glob
-
-    if build.reads == DROPS:
-        glob = pseudonymised_glob(zones, build.dataset)
-        return glob, sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
-    path = deidentified_path(zones, build.dataset) if build.reads == RELEASED else scorecard_path(zones)
-    return path, [path] if path.exists() else []
 
 
 def _checks(build: TableBuild) -> list[dg.AssetCheckSpec]:
@@ -135,18 +122,16 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
                     op_tags={PRIORITY_TAG: "-1"} if warmed else None)
     def publish_tables(context: dg.AssetExecutionContext, zones: DataZonesResource):
         from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock
-        from gn_pipelines.fingerprints import inputs_fingerprint
+        from gn_pipelines.publish.build_results import kept_result
+        from gn_pipelines.publish.builds import input_files, table_fingerprints
         from gn_pipelines.publish.gate import carry_over_through_gate, publish_through_gate
         from gn_pipelines.publish.releases import base_release, carry_charts, unchanged_table_inputs
-        from gn_pipelines.publish.tables import published_table
 
         data_zones = zones.zones
-        source, files = _input_files(build, data_zones)
+        source, files = input_files(build, data_zones)
         if not files:
             raise dg.Failure(f"nothing to publish: {build.name} has no input yet ({source})")
-        fingerprints = {table: inputs_fingerprint(files, relative_to=data_zones.root,
-                                                  declaration=repr(published_table(table)))
-                        for table in build.tables}
+        fingerprints = table_fingerprints(build, files, data_zones.root)
         draft = release_draft(context, data_zones)
         unchanged = unchanged_table_inputs(data_zones.root, draft, fingerprints)
         charts = {}
@@ -161,9 +146,14 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
                              f"carried over ({len(copied)} chart(s) copied)")
         else:
             cache_dir = build_cache_dir(data_zones.restricted, build.name)
-            # a build whose cache `process` may be warming waits for the warm-up to finish
+            # a build whose cache `process` may be warming waits for the warm-up to finish, and
+            # publishes what the warm-up built from the same inputs, if it kept it
             with build_cache_lock(cache_dir) if warmed else nullcontext():
-                built = build.build(source, draft.charts_dir, cache_dir=cache_dir, scratch=data_zones.scratch)
+                built = kept_result(cache_dir, fingerprints) if warmed else None
+                if built is not None:
+                    context.log.info(f"{build.name}: built by the cache warm-up from the same inputs")
+                else:
+                    built = build.build(source, draft.charts_dir, cache_dir=cache_dir, scratch=data_zones.scratch)
             charts = built.charts
             for table, report in built.reports.items():
                 context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")

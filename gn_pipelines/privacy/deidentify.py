@@ -237,6 +237,14 @@ def _seed_pseudonymised(contract: DatasetContract, zones: DataZones) -> None:
         write_empty_pseudonymised(contract, collected, seed, zones)
 
 
+def ensure_pseudonymised_seed(dataset: str, zones: DataZones) -> None:
+    """The seed among a dataset's drops, written if missing as the release writes it: a cache
+    warm-up fingerprinting the drops beside the release sees the files the release leaves."""
+    from gn_pipelines.datasets import CONTRACTS
+
+    _seed_pseudonymised(CONTRACTS[dataset], zones)
+
+
 def _area_names(connection) -> None:
     rows = [(code, p.name) for code, p in PROVIDERS_BY_CODE.items()]
     changwon = PROVIDERS_BY_CODE["48120"].name

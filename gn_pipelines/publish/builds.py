@@ -120,6 +120,31 @@ SCORECARD_BUILD = TableBuild("provider_scorecard", ("provider_scorecard",), SCOR
                              _record_level("provider_scorecard"), "Published `provider_scorecard` (no personal data).")
 
 
+def input_files(build: TableBuild, zones) -> tuple[Path, list[Path]]:
+    """The path the build reads (file or glob) and the files behind it (fingerprinted)."""
+    from gn_pipelines.privacy.deidentify import deidentified_path, pseudonymised_glob
+
+    if build.reads == DROPS:
+        glob = pseudonymised_glob(zones, build.dataset)
+        return glob, sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
+    if build.reads == RELEASED:
+        path = deidentified_path(zones, build.dataset)
+    else:
+        from gn_pipelines.assets.scorecard import scorecard_path  # a Dagster module: only when read
+
+        path = scorecard_path(zones)
+    return path, [path] if path.exists() else []
+
+
+def table_fingerprints(build: TableBuild, files: list[Path], root: Path) -> dict[str, str]:
+    """Per table of the build: the fingerprint of its inputs, declaration and code."""
+    from gn_pipelines.fingerprints import inputs_fingerprint
+    from gn_pipelines.publish.tables import published_table
+
+    return {table: inputs_fingerprint(files, relative_to=root, declaration=repr(published_table(table)))
+            for table in build.tables}
+
+
 def table_builds() -> tuple[TableBuild, ...]:
     """Every build of published tables (the catalog is built by the publication itself)."""
     from gn_pipelines.datasets import DATASETS

@@ -33,11 +33,14 @@ def test_the_warmed_cache_publishes_the_same_keywords(zones, instance):
     assert all(o.success for o in outcomes), lines
     cache = build_cache_dir(zones.restricted, KEYWORDS)
     assert len(list(cache.glob("nouns-*/*.parquet"))) == 4  # one per complaint file
+    assert len(list((cache / "results").iterdir())) == 1  # what the warm-up built, published below
     # its step runs after every other build (the warm-up has their time), before the open data
     [publication] = instance.get_run_records(filters=dg.RunsFilter(job_name=PUBLISH_JOB_NAME))
     steps = [s.step_key for s in sorted(instance.get_run_step_stats(publication.dagster_run.run_id),
                                         key=lambda s: s.start_time)]
     assert steps[-2:] == [f"publish_{KEYWORDS}", "open__open_data_export"], steps
+    messages = [e.user_message for e in instance.all_logs(publication.dagster_run.run_id)]
+    assert any("built by the cache warm-up" in m for m in messages)
     with duckdb.connect(str(zones.published_db), read_only=True) as connection:
         published = connection.execute(f"SELECT * FROM {KEYWORDS}").df()
     # the same build from scratch (a cache of its own)
