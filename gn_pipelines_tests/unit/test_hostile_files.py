@@ -188,7 +188,8 @@ def test_a_file_that_kills_the_batch_child_is_rejected_alone(zones, files):
 
 def group_batch(zones) -> list:
     """Files of one shape from three providers: each with another provider's code and a bad time,
-    one in CP949, one with blank rows, one whose every row is rejected; and one of another shape."""
+    one in CP949, one with blank rows, one whose every row is rejected, one with a header only;
+    and last, one of another shape."""
     from gn_pipelines.ingest.contained import ContainedFile
 
     batch = []
@@ -205,6 +206,9 @@ def group_batch(zones) -> list:
         path = zones.scratch / f"{provider}-{i}.csv"
         path.write_bytes(csv_bytes(rows, encoding="cp949" if i == 2 else "utf-8"))
         batch.append(ContainedFile(path, provider, f"{provider}/civil_complaints/{i}.csv", f"{i:064d}"))
+    path = zones.scratch / "header-only.csv"
+    path.write_bytes(csv_bytes(sample_rows("civil_complaints", 1)).split(b"\r\n")[0] + b"\r\n")
+    batch.append(ContainedFile(path, "48740", "48740/civil_complaints/header-only.csv", "8" * 64))
     renamed = [{("민원 제목" if k == "민원제목" else k): v for k, v in r.items()}
                for r in sample_rows("civil_complaints", 2, 시군구코드="48740")]
     path = zones.scratch / "renamed.csv"  # another shape: a group of its own
@@ -244,10 +248,10 @@ def test_files_typed_together_equal_files_collected_one_by_one(zones):
         assert dataclasses.replace(grouped, parser_peak_rss_bytes=None) == single
     assert staged == staged_alone
     assert [(o.rows_accepted, o.rows_rejected, o.blank_rows) for o in together] == [
-        (1, 2, 0), (2, 2, 0), (3, 2, 0), (4, 2, 3), (0, 7, 0), (2, 0, 0)]
+        (1, 2, 0), (2, 2, 0), (3, 2, 0), (4, 2, 3), (0, 7, 0), (0, 0, 0), (2, 0, 0)]
     assert together[1].rejections_by_reason == {"invalid_timestamp:received_at": 1,
                                                 "other_provider_code:sigungu_code": 1}
-    assert [len(o.preview) for o in together] == [1, 2, 3, 4, 0, 2]
+    assert [len(o.preview) for o in together] == [1, 2, 3, 4, 0, 0, 2]
     # nothing is left of the write beside the targets
     assert not list(zones.restricted.rglob(".members-*"))
 
@@ -266,7 +270,7 @@ def test_a_group_is_staged_together_in_a_few_statements(zones):
     from gn_pipelines.ingest import collect
     from gn_pipelines.ingest.parquet_io import work_connection
 
-    batch = group_batch(zones)[:5]
+    batch = group_batch(zones)[:-1]  # the files of one shape
     connection = work_connection(zones.scratch)
     members = loaded_members(connection, zones, batch)
     outcomes = collect._collect_together(connection, get_contract("civil_complaints"), members)  # raises if refused
@@ -282,7 +286,7 @@ def test_a_group_duckdb_refuses_is_collected_file_by_file(zones, monkeypatch):
     from gn_pipelines.ingest import collect
     from gn_pipelines.ingest.parquet_io import work_connection
 
-    batch = group_batch(zones)[:5]
+    batch = group_batch(zones)[:-1]  # the files of one shape
 
     def refused(*args, **kwargs):
         raise duckdb.IOException("refused for the test")
@@ -296,7 +300,7 @@ def test_a_group_duckdb_refuses_is_collected_file_by_file(zones, monkeypatch):
     connection.close()
     alone, staged_alone = collected_one_by_one(zones, batch)
     assert outcomes == alone and staged == staged_alone
-    assert [o.status for o in outcomes] == ["collected"] * 5
+    assert [o.status for o in outcomes] == ["collected"] * 6
 
 
 def parquet_content(path) -> tuple[list, list, list]:
