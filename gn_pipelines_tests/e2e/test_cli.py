@@ -14,6 +14,7 @@ import pytest
 
 from gn_pipelines.assets.publication import PUBLISHED_KEYS
 from gn_pipelines.sensors import RUN_KEY_TAG
+from gn_pipelines.settings import PSEUDONYM_KEY_ENV
 from gn_pipelines_tests.e2e.conftest import Platform
 from gn_pipelines_tests.e2e.drops import (
     MISPLACED_REASON,
@@ -57,6 +58,24 @@ def test_code_location_imports_no_heavy_library(platform, tmp_path):
     result = run(platform, sys.executable, "-c", probe, cwd=tmp_path)
     assert result.returncode == 0, explain(result)
     assert result.stdout.strip() == "", f"imported at load: {result.stdout.strip()}"
+
+
+def test_process_exit_status_and_output_survive_the_quick_exit(tmp_path):
+    """`gn-pipelines process` ends without the interpreter's teardown (cli.console): its status
+    is still its outcome's, and everything it printed reaches a pipe."""
+    platform = Platform.under(tmp_path)
+    usage = run(platform, platform.command("gn-pipelines"), "process", "--no-such-option", cwd=tmp_path)
+    assert usage.returncode == 2 and "usage:" in usage.stderr, explain(usage)
+
+    drop = welfare_48170_cp949()
+    deliver(platform.zones.landing, drop.relative, drop.content, outgoing=platform.outgoing)
+    without_key = dict(platform.env)
+    del without_key[PSEUDONYM_KEY_ENV]  # collection runs; de-identification refuses: a failed run
+    failed = subprocess.run([platform.command("gn-pipelines"), "process"], env=without_key, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+    assert failed.returncode == 1, explain(failed)
+    assert f"{drop.relative}: " in failed.stdout and failed.stdout.splitlines()[-1].endswith("1 failed"), \
+        explain(failed)
 
 
 @dataclass(frozen=True)
