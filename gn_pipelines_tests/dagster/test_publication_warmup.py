@@ -4,6 +4,7 @@ complaint batches are done; the publication's step waits for it and publishes th
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,8 @@ import pandas as pd
 
 from gn_pipelines.build_cache_warmup import GO, LOCKED, build_cache_dir, build_cache_lock
 from gn_pipelines.jobs import PUBLISH_JOB_NAME
-from gn_pipelines.processing import process_landing
+from gn_pipelines.processing import _CacheWarmups, process_landing
+from gn_pipelines.run_outcomes import RunOutcome
 from gn_pipelines.synth import synthesize_drops
 from gn_pipelines_tests.polling import poll
 
@@ -143,3 +145,25 @@ def test_a_warm_up_does_not_outlive_a_killed_process(zones, tmp_path):
     finally:
         parent.kill()
         parent.wait()
+
+
+def _finish(batch: Future, success: bool | None) -> None:
+    """A batch ends as the workers' pool reports it: its files' outcomes (None: the worker died)."""
+    if success is None:
+        batch.set_exception(RuntimeError("the worker died"))
+    else:
+        batch.set_result([RunOutcome("48120/civil_complaints/2025-03-01.csv", success, "")])
+
+
+def test_process_tells_the_warm_up_to_go_only_when_every_batch_succeeded(zones, instance):
+    _pseudonymised_complaints(zones, instance)
+    for outcomes, warmed in (((True, False), False), ((True, None), False), ((True, True), True)):
+        warmups = _CacheWarmups()
+        warmups.start({"civil_complaints", "welfare_recipients"}, early=True)  # only complaints keep a cache
+        batches = [Future() for _ in outcomes]
+        warmups.watch({i: ("civil_complaints", batch) for i, batch in enumerate(batches)})
+        for batch, success in zip(batches, outcomes):
+            _finish(batch, success)
+        warmups.ready()
+        warmups.close(finished=True)
+        assert bool(_cached_files(zones)) == warmed, outcomes
