@@ -1,28 +1,30 @@
-"""Warm a publication build's cache beside the rest of the publication.
+"""Build the publication's tables of drops beside the rest of the publication.
 
-The complaint keyword statistic keeps a cache of each complaint file's nouns
-(`restricted/build_cache/<build>/`): its build tokenises only the files not cached yet, which is
-most of the publication's time after new complaint drops, on one core. `process --workers N`
-starts this as a process of its own (with the batches where a core is left beside the workers,
-else once they are done): it imports and loads what the build needs (`prepare`: the language
-model), and waits for the word `go` on its standard input, sent once every batch of the dataset
-succeeded. It then takes the cache's lock, says `locked` on its standard output and runs the
-build, on the core the workers leave free, while `process` goes on to the publication, whose step
-(run last but one, so the warm-up has the other steps' time) waits for the lock and publishes
-what the warm-up built from the same inputs (kept under their fingerprints:
-gn_pipelines/publish/build_results.py), else builds with every file cached. The warm-up runs the
-build itself (the same code, the same cache): nothing here knows how a build caches.
+The aggregates read only the pseudonymised drops, which are final once a dataset's batches are
+done; the complaint keywords also keep a cache of each complaint file's nouns
+(`restricted/build_cache/<build>/`) and tokenise the files not cached yet. `process --workers N`
+runs these builds in one process of its own, on the core the workers leave free, while it goes
+on to the publication: the warm-up keeps each result under its tables' fingerprints
+(gn_pipelines/publish/build_results.py), and the publication's step (run after the other steps,
+so the warm-up has their time) waits for the build's lock and publishes the kept result, or
+builds itself if there is none (the gate checks it either way). The warm-up runs the builds
+themselves (the same code, the same cache): nothing here knows how a build caches.
 
-It never outlives `process`: its standard input closing (`process` gave up because a batch
-failed, or died) ends it at once, before `go` with nothing written. A warm-up ended half-way
-leaves what the build leaves when killed (the next build removes the partial files).
+Protocol on its pipes: `go <dataset>` (every batch of the dataset succeeded): it takes the locks
+of that dataset's builds, answers `locked <dataset>` and builds them in turn, releasing each lock
+once its build is done; `end`: no more datasets, it ends once its builds are done. Meanwhile, when
+idle, it loads what the builds need (`prepare`: the language model). Its standard input closing
+without `end` (`process` died or gave up) ends it at once: a dataset never told `go` (its batch
+failed) gets nothing written, and a warm-up never outlives `process`. One ended half-way leaves
+what the build leaves when killed (the next build removes the partial files).
 
-Usage: python -m gn_pipelines.build_cache_warmup <build name>...  (environment: the data root)
+Usage: python -m gn_pipelines.build_cache_warmup <dataset>...  (environment: the data root)
 """
 
 from __future__ import annotations
 
 import os
+import queue
 import sys
 import tempfile
 import threading
@@ -32,8 +34,9 @@ from typing import Callable, Iterator
 
 from gn_pipelines.file_lock import exclusive_lock
 
-GO = "go"  # process → warm-up: every batch of the dataset succeeded
-LOCKED = "locked"  # warm-up → process: it holds the caches' locks, the publication may start
+GO = "go"  # process → warm-up: "go <dataset>", every batch of the dataset succeeded
+END = "end"  # process → warm-up: no more datasets will be told to go
+LOCKED = "locked"  # warm-up → process: "locked <dataset>", it holds the locks of the dataset's builds
 GO_WAIT_SECONDS = 6 * 3600  # bound on waiting for the batches (a warm-up never waits for ever)
 
 
@@ -53,31 +56,44 @@ def build_cache_lock(cache_dir: Path) -> Iterator[None]:
 
 
 def warm_builds_of(dataset: str) -> list[str]:
-    """The builds of `dataset`'s drops that keep a cache between publications."""
+    """The builds of `dataset`'s drops a warm-up runs beside the publication (every aggregate),
+    in the order it runs them: those keeping a cache (a model to load, new files to tokenise) last."""
     from gn_pipelines.datasets import DATASETS
 
-    return [a.table.name for a in DATASETS[dataset].aggregates if a.keeps_cache] if dataset in DATASETS else []
+    aggregates = DATASETS[dataset].aggregates if dataset in DATASETS else ()
+    return [a.table.name for a in sorted(aggregates, key=lambda a: a.keeps_cache)]
+
+
+def step_priority(dataset: str | None, build_name: str) -> int:
+    """The executor priority of a build's step: the warmed ones run after the others (0), those
+    keeping a cache last of all, so the warm-up has the time of the steps before them."""
+    builds = warm_builds_of(dataset) if dataset is not None else []
+    if build_name not in builds:
+        return 0
+    from gn_pipelines.datasets import AGGREGATES
+
+    return -2 if AGGREGATES[build_name].keeps_cache else -1
 
 
 def _drop_builds(build_names: list[str]):
     from gn_pipelines.publish.builds import DROPS, table_builds
 
-    return [b for b in table_builds() if b.name in build_names and b.reads == DROPS]
+    by_name = {b.name: b for b in table_builds() if b.reads == DROPS}
+    return [by_name[name] for name in build_names if name in by_name]
 
 
-def warm(build_names: list[str], locks: ExitStack | None = None) -> None:
-    """Run these builds of drops (as the publication would) for their caches, and keep what they
-    built for the publication's step (`publish/build_results.py`). `locks`: the caches' locks
-    taken already (`hold_locks`), released once every build is done."""
+def warm(build_names: list[str], locks: dict[str, ExitStack] | None = None) -> None:
+    """Run these builds of drops (as the publication would), in this order, for their caches and
+    the results kept for the publication's steps (`publish/build_results.py`). `locks`: each
+    build's lock taken already (`hold_lock`), released once that build is done."""
     from gn_pipelines.privacy.deidentify import ensure_pseudonymised_seed
     from gn_pipelines.publish.build_results import keep_result
     from gn_pipelines.publish.builds import input_files, table_fingerprints
     from gn_pipelines.settings import DataZones
 
     zones = DataZones.from_env()
-    builds = _drop_builds(build_names)
-    with locks if locks is not None else hold_locks(zones, builds):
-        for build in builds:
+    for build in _drop_builds(build_names):
+        with (locks or {}).get(build.name) or hold_lock(zones, build.name):
             source, files = input_files(build, zones)
             if not files:
                 continue
@@ -92,41 +108,55 @@ def warm(build_names: list[str], locks: ExitStack | None = None) -> None:
                     keep_result(cache_dir, fingerprints, built)
 
 
-def hold_locks(zones, builds) -> ExitStack:
-    """The caches' locks of `builds`, all held (a publication's step waits for them)."""
-    locks = ExitStack()
-    for build in builds:
-        locks.enter_context(build_cache_lock(build_cache_dir(zones.restricted, build.name)))
-    return locks
+def hold_lock(zones, build_name: str) -> ExitStack:
+    """The lock of a build's cache, held (the publication's step waits for it)."""
+    lock = ExitStack()
+    lock.enter_context(build_cache_lock(build_cache_dir(zones.restricted, build_name)))
+    return lock
 
 
-def _listen(go: threading.Event, on_go: Callable[[], None]) -> None:
-    """Read `process`'s words; the end of its standard input (it gave up or died) ends this process."""
+def _listen(told: "queue.Queue[str | None]", on_go: Callable[[str], None]) -> None:
+    """Read `process`'s words; its standard input closing without `end` ends this process."""
     while line := sys.stdin.readline():
-        if line.strip() == GO and not go.is_set():
-            on_go()
-            go.set()
+        word, _, dataset = line.strip().partition(" ")
+        if word == GO and dataset:
+            on_go(dataset)
+            told.put(dataset)
+        elif word == END:
+            told.put(None)
+            return
     os._exit(0)
 
 
-def main(build_names: list[str]) -> None:
+def main(datasets: list[str]) -> None:
     from gn_pipelines.settings import DataZones
 
     protocol = os.fdopen(os.dup(1), "w")  # stdout is for the protocol alone: stray prints go to stderr
     os.dup2(2, 1)
-    go, locks = threading.Event(), ExitStack()
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) > 1:  # a core left to the publication (the model's threads follow: one fewer)
+        os.sched_setaffinity(0, cpus[1:])
+    told: queue.Queue[str | None] = queue.Queue()
+    locks: dict[str, dict[str, ExitStack]] = {}
 
-    def on_go() -> None:  # on the listening thread: the locks are held before `process` is told
-        locks.enter_context(hold_locks(DataZones.from_env(), _drop_builds(build_names)))
-        print(LOCKED, file=protocol, flush=True)
+    def on_go(dataset: str) -> None:  # on the listening thread: the locks are held before `process` is told
+        zones = DataZones.from_env()
+        locks[dataset] = {name: hold_lock(zones, name) for name in warm_builds_of(dataset)}
+        print(f"{LOCKED} {dataset}", file=protocol, flush=True)
 
-    threading.Thread(target=_listen, args=(go, on_go), name="listen", daemon=True).start()
-    for build in _drop_builds(build_names):  # imports and models, while the batches run
-        if build.prepare is not None:
-            build.prepare()
-    if not go.wait(GO_WAIT_SECONDS):
-        return
-    warm(build_names, locks=locks)
+    threading.Thread(target=_listen, args=(told, on_go), name="listen", daemon=True).start()
+    unprepared = [b.prepare for d in datasets for b in _drop_builds(warm_builds_of(d)) if b.prepare]
+    while True:
+        try:  # what the builds need is loaded while no dataset is waiting
+            dataset = told.get(timeout=0 if unprepared else GO_WAIT_SECONDS)
+        except queue.Empty:
+            if not unprepared:
+                return
+            unprepared.pop(0)()
+            continue
+        if dataset is None:
+            return
+        warm(warm_builds_of(dataset), locks=locks.pop(dataset))
 
 
 if __name__ == "__main__":

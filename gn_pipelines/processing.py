@@ -211,46 +211,49 @@ class _Submission:
 
 
 class _CacheWarmups:
-    """The cache warm-ups of the datasets whose drops have builds that keep a cache (the complaint
-    keywords; gn_pipelines/build_cache_warmup.py), each a process of its own: started with the
-    batches where a core is left beside the workers (it imports and loads its model meanwhile),
-    else once they are done. Once every batch of its dataset succeeded it is told to go, and warms
-    the cache on the core the workers leave free while this process goes on to the publication,
-    whose step runs late and waits for it (assets/publication.py) and finds the cache filled. A
-    warm-up whose batches failed is told nothing: its standard input closes and it ends without
-    writing; so does every warm-up when this process ends or dies."""
+    """The warm-up (gn_pipelines/build_cache_warmup.py): one process of its own building the
+    publication's tables of drops of the datasets whose batches succeeded, on the core the workers
+    leave free, while this process goes on to the publication (whose steps run these builds last
+    and publish what the warm-up kept). Started with the batches where a core is left beside the
+    workers (it loads its model meanwhile), else once a dataset's batches are done. A dataset
+    whose batches failed is never told to go: nothing of it is written. The warm-up ends when
+    this process ends or dies (its standard input closes)."""
 
-    READY_SECONDS = 30.0  # bound on waiting for a warm-up told to go to hold its caches' locks
+    READY_SECONDS = 30.0  # bound on waiting for the warm-up to hold the locks of the told datasets
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._started: dict[str, subprocess.Popen] = {}
+        self._datasets: list[str] = []
+        self._process: subprocess.Popen | None = None
         self._told: set[str] = set()
-        self._builds: dict[str, list[str]] = {}
+        self._decided: set[str] = set()
+        self._all_decided = threading.Event()  # a batch's callbacks may run just after its result is read
 
     def start(self, datasets: set[str], early: bool) -> None:
-        """`early`: start the warm-ups now (else once their batches succeeded)."""
+        """`early`: start the warm-up now (else once a dataset's batches succeeded)."""
         from gn_pipelines.build_cache_warmup import warm_builds_of
 
-        self._builds = {d: builds for d in sorted(datasets) if (builds := warm_builds_of(d))}
-        if early:
-            for dataset in self._builds:
-                self._launch(dataset)
+        self._datasets = [d for d in sorted(datasets) if warm_builds_of(d)]
+        if early and self._datasets:
+            self._launch()
 
-    def _launch(self, dataset: str) -> subprocess.Popen:
-        self._started[dataset] = subprocess.Popen(
-            [sys.executable, "-m", "gn_pipelines.build_cache_warmup", *self._builds[dataset]], text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        return self._started[dataset]
+    def _launch(self) -> subprocess.Popen:
+        if self._process is None:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "gn_pipelines.build_cache_warmup", *self._datasets], text=True,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        return self._process
 
     def watch(self, batches: dict[int, tuple[str, Future]]) -> None:
-        by_dataset: dict[str, list[Future]] = {}
+        by_dataset: dict[str, list[Future]] = {d: [] for d in self._datasets}
         for dataset, future in batches.values():
-            by_dataset.setdefault(dataset, []).append(future)
+            if dataset in by_dataset:
+                by_dataset[dataset].append(future)
         for dataset, futures in by_dataset.items():
-            if dataset in self._builds:
-                for future in futures:  # called in the pool's thread as each batch ends
-                    future.add_done_callback(lambda _, d=dataset, f=futures: self._tell_when_done(d, f))
+            for future in futures:  # called in the pool's thread as each batch ends
+                future.add_done_callback(lambda _, d=dataset, f=futures: self._tell_when_done(d, f))
+            if not futures:
+                self._decide(dataset, go=False)
 
     @staticmethod
     def _succeeded(future: Future) -> bool:
@@ -259,45 +262,62 @@ class _CacheWarmups:
                 and all(o.success or o.stopped for o in future.result()))
 
     def _tell_when_done(self, dataset: str, futures: list[Future]) -> None:
-        from gn_pipelines.build_cache_warmup import GO
+        if all(f.done() for f in futures):
+            self._decide(dataset, go=all(self._succeeded(f) for f in futures))
 
-        if not all(f.done() for f in futures):
-            return
+    def _decide(self, dataset: str, go: bool) -> None:
+        from gn_pipelines.build_cache_warmup import END, GO
+
         with self._lock:
-            if dataset not in self._builds or dataset in self._told:
+            if dataset in self._decided or not self._datasets:
                 return
-            process = self._started.get(dataset)
-            if not all(self._succeeded(f) for f in futures):
-                if process is not None:
-                    self._end(process)
-                return
-            if process is None:
-                process = self._launch(dataset)
-            if process.stdin.closed:
+            self._decided.add(dataset)
+            words = [f"{GO} {dataset}"] if go else []
+            if self._decided >= set(self._datasets):
+                words.append(END)
+                self._all_decided.set()
+            if go:
+                self._launch()
+            if self._process is None or self._process.stdin.closed:
                 return
             try:
-                process.stdin.write(GO + "\n")
-                process.stdin.flush()
-                self._told.add(dataset)
+                self._process.stdin.write("".join(f"{word}\n" for word in words))
+                self._process.stdin.flush()
+                if go:
+                    self._told.add(dataset)
             except OSError:  # it ended already (e.g. killed): the publication builds without it
                 pass
 
     def ready(self) -> None:
-        """Wait (bounded) until every warm-up told to go holds its caches' locks: the publication's
-        steps then wait for them instead of building beside them."""
-        deadline = time.monotonic() + self.READY_SECONDS
-        with self._lock:
-            told = [self._started[d] for d in self._told]
-        for process in told:
-            remaining = deadline - time.monotonic()
-            if remaining > 0 and select.select([process.stdout], [], [], remaining)[0]:
-                process.stdout.readline()  # `locked`, or nothing if it ended
+        """Wait (bounded) until the warm-up holds the locks of every dataset told to go: the
+        publication's steps then wait for it instead of building beside it."""
+        from gn_pipelines.build_cache_warmup import LOCKED
 
-    @staticmethod
-    def _end(process: subprocess.Popen) -> None:
-        """Close its standard input (it ends at once) and reap it."""
+        deadline = time.monotonic() + self.READY_SECONDS
+        self._all_decided.wait(self.READY_SECONDS if self._datasets else 0)
+        with self._lock:
+            process, waiting = self._process, {f"{LOCKED} {d}" for d in self._told}
+        received = b""
+        while process is not None and waiting and (remaining := deadline - time.monotonic()) > 0:
+            if not select.select([process.stdout], [], [], remaining)[0]:
+                break
+            chunk = os.read(process.stdout.fileno(), 4096)  # the pipe itself: no buffer hides a line
+            if not chunk:  # it ended
+                break
+            received += chunk
+            *lines, received = received.split(b"\n")
+            waiting -= {line.decode().strip() for line in lines}
+
+    def close(self, finished: bool) -> None:
+        """`finished`: the publication ran; a warm-up told to go is awaited, else ended at once."""
+        with self._lock:
+            process, self._process, self._datasets = self._process, None, []
+        if process is None:
+            return
+        if finished and self._told:
+            process.wait()
         try:
-            process.stdin.close()
+            process.stdin.close()  # ends it at once if it still runs
         except OSError:
             pass
         try:
@@ -305,17 +325,7 @@ class _CacheWarmups:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-    def close(self, finished: bool) -> None:
-        """`finished`: the publication ran; the warm-ups told to go are awaited, the others ended."""
-        with self._lock:
-            for dataset, process in self._started.items():
-                if finished and dataset in self._told:
-                    process.wait()
-                self._end(process)
-                process.stdout.close()
-            self._started.clear()
-            self._builds.clear()
+        process.stdout.close()
 
 
 def _batch_weight(request: dg.RunRequest) -> int:

@@ -21,7 +21,7 @@ from gn_pipelines.assets.deidentification import (
     pseudonymised_asset_key,
 )
 from gn_pipelines.assets.scorecard import SCORECARD_KEY
-from gn_pipelines.build_cache_warmup import warm_builds_of
+from gn_pipelines.build_cache_warmup import step_priority, warm_builds_of
 from gn_pipelines.publish.builds import DROPS, RELEASED, TableBuild, table_builds
 from gn_pipelines.resources import DataZonesResource
 from gn_pipelines.seoul_time import seoul_iso
@@ -115,11 +115,12 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
              for table in build.tables]
 
     warmed = build.dataset is not None and build.name in warm_builds_of(build.dataset)
-    # a build whose cache `process` may be warming runs after the steps ready beside it: the
-    # warm-up has their time to finish, instead of this step waiting for it
+    # a build `process` may be warming runs after the steps ready beside it: the warm-up has
+    # their time to finish, instead of this step waiting for it
+    priority = step_priority(build.dataset, build.name)
     @dg.multi_asset(name=f"publish_{build.name}", pool=PUBLISHED_POOL, can_subset=False,
                     specs=specs, check_specs=_checks(build),
-                    op_tags={PRIORITY_TAG: "-1"} if warmed else None)
+                    op_tags={PRIORITY_TAG: str(priority)} if priority else None)
     def publish_tables(context: dg.AssetExecutionContext, zones: DataZonesResource):
         from gn_pipelines.build_cache_warmup import build_cache_dir, build_cache_lock
         from gn_pipelines.publish.build_results import kept_result

@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from gn_pipelines.build_cache_warmup import GO, LOCKED, build_cache_dir, build_cache_lock
+from gn_pipelines.build_cache_warmup import END, GO, LOCKED, build_cache_dir, build_cache_lock
 from gn_pipelines.jobs import PUBLISH_JOB_NAME
 from gn_pipelines.processing import _CacheWarmups, process_landing
 from gn_pipelines.run_outcomes import RunOutcome
@@ -83,8 +83,8 @@ def _pseudonymised_complaints(zones, instance) -> None:
 
 
 def _warm_up() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gn_pipelines.build_cache_warmup", KEYWORDS], text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "gn_pipelines.build_cache_warmup", "civil_complaints"],
+                            text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
 def _cached_files(zones) -> list[Path]:
@@ -95,28 +95,31 @@ def test_a_warm_up_told_to_go_holds_the_lock_then_fills_the_cache(zones, instanc
     _pseudonymised_complaints(zones, instance)
     warm_up = _warm_up()
     try:
-        warm_up.stdin.write(GO + "\n")
+        warm_up.stdin.write(f"{GO} civil_complaints\n{END}\n")
         warm_up.stdin.flush()
-        assert warm_up.stdout.readline().strip() == LOCKED
+        assert warm_up.stdout.readline().strip() == f"{LOCKED} civil_complaints"
         with build_cache_lock(build_cache_dir(zones.restricted, KEYWORDS)):  # waits for the warm-up
             assert len(_cached_files(zones)) == 2  # one per complaint file
+            assert len(list((build_cache_dir(zones.restricted, KEYWORDS) / "results").iterdir())) == 1
         assert warm_up.wait(timeout=60) == 0
     finally:
         warm_up.kill()
         warm_up.wait()
 
 
-def test_a_warm_up_never_told_to_go_ends_with_its_input_and_writes_nothing(zones, instance):
+def test_a_warm_up_never_told_to_go_ends_and_writes_nothing(zones, instance):
     _pseudonymised_complaints(zones, instance)
-    warm_up = _warm_up()
-    try:
-        warm_up.stdin.close()  # `process` gave up: a batch failed
-        assert warm_up.wait(timeout=60) == 0
-        assert warm_up.stdout.read() == ""
-        assert _cached_files(zones) == []
-    finally:
-        warm_up.kill()
-        warm_up.wait()
+    for last_words in ("", f"{END}\n"):  # `process` died; or the batches failed
+        warm_up = _warm_up()
+        try:
+            warm_up.stdin.write(last_words)
+            warm_up.stdin.close()
+            assert warm_up.wait(timeout=60) == 0
+            assert warm_up.stdout.read() == ""
+            assert _cached_files(zones) == [] and not build_cache_dir(zones.restricted, KEYWORDS).exists()
+        finally:
+            warm_up.kill()
+            warm_up.wait()
 
 
 def _running(pid: int) -> bool:
@@ -132,7 +135,7 @@ def test_a_warm_up_does_not_outlive_a_killed_process(zones, tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", (
         "import pathlib, subprocess, sys, time\n"
         "warm_up = subprocess.Popen([sys.executable, '-m', 'gn_pipelines.build_cache_warmup', "
-        f"{KEYWORDS!r}], stdin=subprocess.PIPE)\n"
+        "'civil_complaints'], stdin=subprocess.PIPE)\n"
         f"pathlib.Path({str(pid_file)!r}).write_text(str(warm_up.pid))\n"
         "time.sleep(600)  # `process` busy with its batches, until killed\n")])
     try:
