@@ -10,15 +10,18 @@ so the warm-up has their time) waits for the build's lock and publishes the kept
 builds itself if there is none (the gate checks it either way). The warm-up runs the builds
 themselves (the same code, the same cache): nothing here knows how a build caches.
 
-Protocol on its pipes: `go <dataset>` (every batch of the dataset succeeded): it takes the locks
+`process` starts it with the batches (arguments: its pid, `--early` where a core is left beside
+the workers, the datasets). Protocol on its pipes: `go <dataset>` (every batch of the dataset succeeded): it takes the locks
 of that dataset's builds, answers `locked <dataset>` and builds them in turn, releasing each lock
 once its build is done; `end`: no more datasets, it ends once its builds are done. Meanwhile, when
-idle, it loads what the builds need (`prepare`: the language model). Its standard input closing
-without `end` (`process` died or gave up) ends it at once: a dataset never told `go` (its batch
-failed) gets nothing written, and a warm-up never outlives `process`. One ended half-way leaves
+idle, it loads what the builds need (`prepare`: the language model; before the first `go` only
+if early). The kernel kills it when `process` dies (PR_SET_PDEATHSIG), and its standard input
+closing without `end` (`process` gave up) ends it: a dataset never told `go` (its batch failed)
+gets nothing written, and a warm-up never outlives `process`. One ended half-way leaves
 what the build leaves when killed (the next build removes the partial files).
 
-Usage: python -m gn_pipelines.build_cache_warmup <dataset>...  (environment: the data root)
+Usage: python -m gn_pipelines.build_cache_warmup <pid of process> [--early] <dataset>...
+(environment: the data root)
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from gn_pipelines.file_lock import exclusive_lock
 GO = "go"  # process → warm-up: "go <dataset>", every batch of the dataset succeeded
 END = "end"  # process → warm-up: no more datasets will be told to go
 LOCKED = "locked"  # warm-up → process: "locked <dataset>", it holds the locks of the dataset's builds
+EARLY = "--early"  # load the model while the batches still run (a core is left beside the workers)
 GO_WAIT_SECONDS = 6 * 3600  # bound on waiting for the batches (a warm-up never waits for ever)
 
 
@@ -128,35 +132,65 @@ def _listen(told: "queue.Queue[str | None]", on_go: Callable[[str], None]) -> No
     os._exit(0)
 
 
-def main(datasets: list[str]) -> None:
+def _die_with(parent: int) -> None:
+    """Killed by the kernel when the thread that started this process ends (Linux), whatever this
+    process is doing; ended now if that happened already. Elsewhere the closing of its standard
+    input ends it (`_listen`)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def main(arguments: list[str]) -> None:
+    """`arguments`: the pid of `process`, EARLY or not, the datasets."""
     from gn_pipelines.settings import DataZones
 
+    parent, *rest = arguments
+    _die_with(int(parent))
+    early = rest[:1] == [EARLY]
+    datasets = rest[1:] if early else rest
     protocol = os.fdopen(os.dup(1), "w")  # stdout is for the protocol alone: stray prints go to stderr
     os.dup2(2, 1)
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) > 1:  # a core left to the publication (the model's threads follow: one fewer)
-        os.sched_setaffinity(0, cpus[1:])
     told: queue.Queue[str | None] = queue.Queue()
-    locks: dict[str, dict[str, ExitStack]] = {}
+    locks: dict[str, ExitStack] = {}  # per build
 
     def on_go(dataset: str) -> None:  # on the listening thread: the locks are held before `process` is told
         zones = DataZones.from_env()
-        locks[dataset] = {name: hold_lock(zones, name) for name in warm_builds_of(dataset)}
+        locks.update({name: hold_lock(zones, name) for name in warm_builds_of(dataset)})
         print(f"{LOCKED} {dataset}", file=protocol, flush=True)
 
     threading.Thread(target=_listen, args=(told, on_go), name="listen", daemon=True).start()
-    unprepared = [b.prepare for d in datasets for b in _drop_builds(warm_builds_of(d)) if b.prepare]
-    while True:
-        try:  # what the builds need is loaded while no dataset is waiting
-            dataset = told.get(timeout=0 if unprepared else GO_WAIT_SECONDS)
+    if not early:  # idle (no import, no model) until the first dataset is told to go
+        try:
+            told.put(told.get(timeout=GO_WAIT_SECONDS))  # the only word so far: order kept
         except queue.Empty:
-            if not unprepared:
-                return
-            unprepared.pop(0)()
-            continue
-        if dataset is None:
             return
-        warm(warm_builds_of(dataset), locks=locks.pop(dataset))
+    builds = {b.name: b for d in datasets for b in _drop_builds(warm_builds_of(d))}
+    unprepared = [b.prepare for b in builds.values() if b.prepare]
+    pending: list[str] = []
+    ended = False
+    while pending or not ended:
+        while not told.empty():
+            dataset = told.get()
+            ended = ended or dataset is None
+            pending += warm_builds_of(dataset) if dataset is not None else []
+        if pending:  # the builds needing no model first: their steps come first in the publication
+            name = min(pending, key=lambda n: builds[n].prepare is not None if n in builds else False)
+            pending.remove(name)
+            warm([name], locks={name: locks.pop(name)})
+        elif unprepared:  # what the builds need is loaded while no dataset is waiting
+            unprepared.pop(0)()
+        elif not ended:
+            try:
+                told.put(told.get(timeout=GO_WAIT_SECONDS))
+            except queue.Empty:
+                return
 
 
 if __name__ == "__main__":

@@ -214,10 +214,10 @@ class _CacheWarmups:
     """The warm-up (gn_pipelines/build_cache_warmup.py): one process of its own building the
     publication's tables of drops of the datasets whose batches succeeded, on the core the workers
     leave free, while this process goes on to the publication (whose steps run these builds last
-    and publish what the warm-up kept). Started with the batches where a core is left beside the
-    workers (it loads its model meanwhile), else once a dataset's batches are done. A dataset
-    whose batches failed is never told to go: nothing of it is written. The warm-up ends when
-    this process ends or dies (its standard input closes)."""
+    and publish what the warm-up kept). Started with the batches; where a core is left beside the
+    workers it loads its model meanwhile, else it stays idle until a dataset's batches are done.
+    A dataset whose batches failed is never told to go: nothing of it is written. The warm-up ends
+    when this process ends or dies (the kernel kills it; its standard input closes)."""
 
     READY_SECONDS = 30.0  # bound on waiting for the warm-up to hold the locks of the told datasets
 
@@ -230,19 +230,16 @@ class _CacheWarmups:
         self._all_decided = threading.Event()  # a batch's callbacks may run just after its result is read
 
     def start(self, datasets: set[str], early: bool) -> None:
-        """`early`: start the warm-up now (else once a dataset's batches succeeded)."""
-        from gn_pipelines.build_cache_warmup import warm_builds_of
+        """Start the warm-up, from this (the main) thread: the kernel kills it when this thread
+        ends. `early`: it loads its model now (else once a dataset's batches succeeded)."""
+        from gn_pipelines.build_cache_warmup import EARLY, warm_builds_of
 
         self._datasets = [d for d in sorted(datasets) if warm_builds_of(d)]
-        if early and self._datasets:
-            self._launch()
-
-    def _launch(self) -> subprocess.Popen:
-        if self._process is None:
+        if self._datasets:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "gn_pipelines.build_cache_warmup", *self._datasets], text=True,
+                [sys.executable, "-m", "gn_pipelines.build_cache_warmup", str(os.getpid()),
+                 *([EARLY] if early else []), *self._datasets], text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        return self._process
 
     def watch(self, batches: dict[int, tuple[str, Future]]) -> None:
         by_dataset: dict[str, list[Future]] = {d: [] for d in self._datasets}
@@ -276,8 +273,6 @@ class _CacheWarmups:
             if self._decided >= set(self._datasets):
                 words.append(END)
                 self._all_decided.set()
-            if go:
-                self._launch()
             if self._process is None or self._process.stdin.closed:
                 return
             try:

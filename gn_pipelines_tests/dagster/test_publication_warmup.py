@@ -1,6 +1,7 @@
 """`process --workers 2` warms the complaint keywords' cache in a process of its own once the
 complaint batches are done; the publication's step waits for it and publishes the same table."""
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -83,8 +84,8 @@ def _pseudonymised_complaints(zones, instance) -> None:
 
 
 def _warm_up() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gn_pipelines.build_cache_warmup", "civil_complaints"],
-                            text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "gn_pipelines.build_cache_warmup", str(os.getpid()),
+                             "civil_complaints"], text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
 def _cached_files(zones) -> list[Path]:
@@ -133,9 +134,9 @@ def _running(pid: int) -> bool:
 def test_a_warm_up_does_not_outlive_a_killed_process(zones, tmp_path):
     pid_file = tmp_path / "warm-up.pid"
     parent = subprocess.Popen([sys.executable, "-c", (
-        "import pathlib, subprocess, sys, time\n"
-        "warm_up = subprocess.Popen([sys.executable, '-m', 'gn_pipelines.build_cache_warmup', "
-        "'civil_complaints'], stdin=subprocess.PIPE)\n"
+        "import os, pathlib, subprocess, sys, time\n"
+        "warm_up = subprocess.Popen([sys.executable, '-m', 'gn_pipelines.build_cache_warmup', str(os.getpid()), "
+        "'--early', 'civil_complaints'], stdin=subprocess.PIPE)\n"
         f"pathlib.Path({str(pid_file)!r}).write_text(str(warm_up.pid))\n"
         "time.sleep(600)  # `process` busy with its batches, until killed\n")])
     try:
