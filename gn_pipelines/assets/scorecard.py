@@ -15,14 +15,11 @@ from gn_pipelines.assets.metadata import markdown_table
 from gn_pipelines.assets.validation import VALIDATION_GROUP, validated_asset_key
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.datasets import CONTRACTS
+from gn_pipelines.quality.scorecard import scorecard_path
 from gn_pipelines.resources import DataZonesResource
 
 SCORECARD_KEY = dg.AssetKey("provider_scorecard")
 PREVIEW_ROWS = 20
-
-
-def scorecard_path(zones):
-    return zones.restricted / "quality" / "provider_scorecard.parquet"
 
 
 def _fingerprint_path(zones):

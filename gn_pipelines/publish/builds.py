@@ -127,12 +127,9 @@ def input_files(build: TableBuild, zones) -> tuple[Path, list[Path]]:
     if build.reads == DROPS:
         glob = pseudonymised_glob(zones, build.dataset)
         return glob, sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
-    if build.reads == RELEASED:
-        path = deidentified_path(zones, build.dataset)
-    else:
-        from gn_pipelines.assets.scorecard import scorecard_path  # a Dagster module: only when read
+    from gn_pipelines.quality.scorecard import scorecard_path
 
-        path = scorecard_path(zones)
+    path = deidentified_path(zones, build.dataset) if build.reads == RELEASED else scorecard_path(zones)
     return path, [path] if path.exists() else []
 
 

@@ -18,6 +18,11 @@ from gn_pipelines.seoul_time import seoul_text
 TOP_CHECKS = 3
 
 
+def scorecard_path(zones):
+    """Where the provider scorecard is staged (restricted zone), for its asset and its publication."""
+    return zones.restricted / "quality" / "provider_scorecard.parquet"
+
+
 def _dataset_terms() -> str:
     """A VALUES list of (dataset, grace hours), from the contracts."""
     rows = ", ".join(f"('{name}', {contract.grace_hours})" for name, contract in CONTRACTS.items())
