@@ -16,7 +16,6 @@ from pathlib import Path
 
 from gn_pipelines.contracts import ColumnType, DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
-from gn_pipelines.freed_memory import give_back_freed_memory
 from gn_pipelines.ingest.collect import collected_path, mask_value, staged_name
 from gn_pipelines.ingest.parquet_io import copy_atomically, copy_members_atomically, scratch_connection, used_parameters
 from gn_pipelines.quality import reports
@@ -400,7 +399,6 @@ def _validate_with_gx(connection, rules: tuple[QualityRule, ...], contract: Data
         results.append(validate_frame(frame, per_file, contract.name,
                                       run_name=f"{contract.name} {batch.label}".strip()))
         del frame
-    give_back_freed_memory()  # the frames' memory, before the next stage's processes start
     result = merged_validation(results)
     by_rule = outcomes_by_rule(result)
     for i, rule_result in enumerate(batch.results):
