@@ -73,3 +73,24 @@ def test_a_batch_in_parts_gives_the_one_validations_result(zones, monkeypatch):
     assert len(unexpected) == 3, unexpected  # the duplicate, the missing name, the unknown status
     for result in parts.results:  # SQL and GX agree per rule in the merged result
         assert result.gx_unexpected_count == result.failed_rows, result.rule.name
+
+
+def test_a_validated_part_is_not_kept_alive_by_great_expectations():
+    """GX's execution engine, cached with the validation definition, would hold the last frame
+    (a part of up to 1M rows) until the next validation."""
+    import gc
+    import weakref
+
+    import pandas as pd
+
+    from gn_pipelines.contracts.model import QualityRule, RuleKind
+    from gn_pipelines.quality.gx_suite import validate_frame
+
+    rule = QualityRule("name_present", RuleKind.NOT_NULL, ("name",), "name must be present")
+    frame = pd.DataFrame({"name": ["김", None, "이"]})
+    validated = weakref.ref(frame)
+    result = validate_frame(frame, (rule,), "kept_alive_test")
+    del frame
+    gc.collect()
+    assert validated() is None
+    assert result.statistics["evaluated_expectations"] == 1
