@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gn_pipelines.contracts import ColumnType, DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
+from gn_pipelines.freed_memory import give_back_freed_memory
 from gn_pipelines.ingest.collect import collected_path, mask_value, staged_name
 from gn_pipelines.ingest.parquet_io import copy_atomically, copy_members_atomically, scratch_connection, used_parameters
 from gn_pipelines.quality import reports
@@ -164,6 +165,7 @@ def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zon
     batch.report_path = reports.write_batch_report(zones, batch, gx_result, _masked_columns(contract))
     for outcome in outcomes:
         outcome.report_path = batch.report_path
+    give_back_freed_memory()  # the frames', before the next stage's processes start beside this one
     return batch
 
 
