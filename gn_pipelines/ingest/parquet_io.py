@@ -117,12 +117,12 @@ def copy_members_atomically(connection: duckdb.DuckDBPyConnection, query: str, p
             written = sorted((staging / "out" / f"{member_column}={i}").glob("*.parquet"))
             if len(written) > 1:
                 raise RuntimeError(f"DuckDB split member {i}'s rows into {len(written)} files")
-            if not written:
+            if not written:  # no rows: the query's empty file, copied into place whole
                 if empty is None:
                     empty = staging / "empty" / "empty.parquet"
                     copy_atomically(connection, f"{members} LIMIT 0", parameters, empty)
-                written = [staging / "empty" / f"{i}.parquet"]
-                shutil.copyfile(empty, written[0])
+                copy_file_atomically(empty, target)
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(written[0], target)
     finally:
