@@ -82,6 +82,12 @@ def pseudonymised_glob(zones: DataZones, dataset: str) -> Path:
     return zones.restricted / "pseudonymised" / dataset / "*" / "*.parquet"
 
 
+def pseudonymised_files(zones: DataZones, dataset: str) -> list[Path]:
+    """The files `pseudonymised_glob` matches (the seed among them), sorted."""
+    glob = pseudonymised_glob(zones, dataset)
+    return sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
+
+
 def deidentified_path(zones: DataZones, dataset: str) -> Path:
     return zones.restricted / "deidentified" / f"{dataset}.parquet"
 
@@ -219,8 +225,7 @@ def _seed_pseudonymised(contract: DatasetContract, zones: DataZones) -> None:
     if seed.exists():
         return
     zones.scratch.mkdir(parents=True, exist_ok=True)
-    glob = pseudonymised_glob(zones, contract.name)
-    drops = list(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
+    drops = pseudonymised_files(zones, contract.name)
     if drops:  # the newest drop, pseudonymised by this code, has the schema: its columns, no rows
         import duckdb
 
@@ -332,9 +337,7 @@ def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int |
     (`gn_pipelines/fingerprints.py`) and the k and l asked for."""
     from gn_pipelines.fingerprints import inputs_fingerprint
 
-    glob = pseudonymised_glob(zones, dataset)
-    drops = sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
-    return inputs_fingerprint(drops, relative_to=zones.root, declaration=json.dumps({"k": k, "l": l}))
+    return inputs_fingerprint(pseudonymised_files(zones, dataset), relative_to=zones.root, declaration=json.dumps({"k": k, "l": l}))
 
 
 def _write_release_record(target: Path, fingerprint: str, result: Release) -> None:

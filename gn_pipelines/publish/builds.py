@@ -122,11 +122,10 @@ SCORECARD_BUILD = TableBuild("provider_scorecard", ("provider_scorecard",), SCOR
 
 def input_files(build: TableBuild, zones) -> tuple[Path, list[Path]]:
     """The path the build reads (file or glob) and the files behind it (fingerprinted)."""
-    from gn_pipelines.privacy.deidentify import deidentified_path, pseudonymised_glob
+    from gn_pipelines.privacy.deidentify import deidentified_path, pseudonymised_files, pseudonymised_glob
 
     if build.reads == DROPS:
-        glob = pseudonymised_glob(zones, build.dataset)
-        return glob, sorted(Path(glob.anchor).glob(str(glob.relative_to(glob.anchor))))
+        return pseudonymised_glob(zones, build.dataset), pseudonymised_files(zones, build.dataset)
     from gn_pipelines.quality.scorecard import scorecard_path
 
     path = deidentified_path(zones, build.dataset) if build.reads == RELEASED else scorecard_path(zones)
