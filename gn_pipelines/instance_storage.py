@@ -22,6 +22,12 @@ alike) and changes only how this process writes them:
 The run storage (`runs.db`: runs, tags, the landing state and the per-file claims) keeps its
 connection and runs with `synchronous=NORMAL` the same way.
 
+Dagster creates each database when a process first opens the storage, checking for its tables and
+then creating and stamping them: two processes opening a fresh DAGSTER_HOME at once (`dev`'s
+webserver and daemon, `process` beside a reader) could both stamp `runs.db` or `schedules.db`, and
+the instance would never open again ("more than one head present"). Opening the storage holds a
+file lock in its directory, so one process creates the databases and the others find them.
+
 Measured on the shared 2-core machine (load 6): 10–25 ms per stored event before, 0.5–0.6 ms
 after; a week of deliveries through `process --workers 2` 64 s → 47 s (docs/batching.md).
 
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import sqlalchemy as db
@@ -50,7 +57,11 @@ from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
+from gn_pipelines.file_lock import exclusive_lock
+
 SYNCHRONOUS = "NORMAL"
+# held while a process opens (and, the first time, creates) the storage's databases
+INITIALISATION_LOCK = ".storage-initialisation.lock"
 
 
 def _synchronous_normal(dbapi_connection, _record) -> None:
@@ -137,9 +148,11 @@ class SqliteStorageWithoutSyncPerEvent(DagsterSqliteStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self.base_dir = base_dir
-        self._run_storage = SqliteRunStorageWithoutSyncPerWrite.from_local(_runs_directory(base_dir))
-        self._event_log_storage = SqliteEventLogWithoutSyncPerEvent(_event_logs_directory(base_dir))
-        self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
+        Path(base_dir).mkdir(parents=True, exist_ok=True)
+        with exclusive_lock(Path(base_dir) / INITIALISATION_LOCK):
+            self._run_storage = SqliteRunStorageWithoutSyncPerWrite.from_local(_runs_directory(base_dir))
+            self._event_log_storage = SqliteEventLogWithoutSyncPerEvent(_event_logs_directory(base_dir))
+            self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
         self._inst_data = inst_data
         super(DagsterSqliteStorage, self).__init__()
 

@@ -2,6 +2,7 @@
 written without an fsync and a new connection per event, still read by Dagster's own storage
 and still streamed live to a watcher (the webserver's run page)."""
 
+import multiprocessing
 import sqlite3
 import time
 import uuid
@@ -72,3 +73,33 @@ def test_a_watcher_sees_each_event_while_the_run_is_being_written(tmp_path):
     assert not (tmp_path / f"{run_id}.db-wal").exists()
     with closing(sqlite3.connect(tmp_path / f"{run_id}.db")) as connection:
         assert connection.execute("SELECT count(*) FROM event_logs").fetchone()[0] == 4
+
+
+def _open_storage_at_once(base_dir: str, everyone_ready, outcomes) -> None:
+    everyone_ready.wait(timeout=120)
+    try:
+        SqliteStorageWithoutSyncPerEvent.from_local(base_dir).dispose()
+        outcomes.put("opened")
+    except Exception as error:  # the outcome is what the test compares
+        outcomes.put(repr(error))
+
+
+def test_processes_opening_a_fresh_home_at_once_create_each_database_once(tmp_path):
+    """`dev`'s webserver and daemon, or `process` beside a reader, open a fresh DAGSTER_HOME together:
+    without the lock two of them stamped `runs.db` twice and the instance never opened again."""
+    spawn = multiprocessing.get_context("spawn")  # a clean interpreter each, as separate commands are
+    for attempt in range(2):
+        base_dir = str(tmp_path / f"home{attempt}")
+        everyone_ready, outcomes = spawn.Barrier(6), spawn.Queue()
+        openers = [spawn.Process(target=_open_storage_at_once, args=(base_dir, everyone_ready, outcomes))
+                   for _ in range(6)]
+        for opener in openers:
+            opener.start()
+        results = [outcomes.get(timeout=180) for _ in openers]
+        for opener in openers:
+            opener.join(timeout=60)
+        assert results == ["opened"] * 6
+        for database in ("history/runs.db", "schedules/schedules.db", "history/runs/index.db"):
+            with closing(sqlite3.connect(f"{base_dir}/{database}")) as connection:
+                assert connection.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1, database
+        SqliteStorageWithoutSyncPerEvent.from_local(base_dir).dispose()  # and it opens again
