@@ -10,12 +10,13 @@ and frees the concurrency-pool slots they held. Pool waits are bounded and name 
 from __future__ import annotations
 
 import os
-import socket
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import dagster as dg
+
+from gn_pipelines.process_identity import process_alive, this_process
 
 OWNER_HOST_TAG = "gn/owner_host"
 OWNER_PID_TAG = "gn/owner_pid"
@@ -28,29 +29,15 @@ IN_PROGRESS = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
-def process_start_ticks(pid: int) -> str | None:
-    """The start time of process `pid` (field 22 of /proc/<pid>/stat), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
-        return fields[19].decode()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
-
-
 def owner_tags() -> dict[str, str]:
     """Tags naming this process as the owner of an in-process run."""
-    pid = os.getpid()
-    return {OWNER_HOST_TAG: socket.gethostname(), OWNER_PID_TAG: str(pid),
-            OWNER_STARTED_TAG: process_start_ticks(pid) or ""}
+    host, pid, started = this_process()
+    return {OWNER_HOST_TAG: host, OWNER_PID_TAG: str(pid), OWNER_STARTED_TAG: started}
 
 
 def owner_alive(tags: dict[str, str]) -> bool | None:
     """True/False for a run owned by a process of this host; None when another host owns it."""
-    if tags.get(OWNER_HOST_TAG) != socket.gethostname():
-        return None
-    started = process_start_ticks(int(tags[OWNER_PID_TAG]))
-    return started is not None and started == tags.get(OWNER_STARTED_TAG, started)
+    return process_alive(tags.get(OWNER_HOST_TAG, ""), int(tags[OWNER_PID_TAG]), tags.get(OWNER_STARTED_TAG, ""))
 
 
 def describe_owner(run: dg.DagsterRun) -> str:

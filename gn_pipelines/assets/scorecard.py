@@ -17,6 +17,7 @@ from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.quality.scorecard import scorecard_path
 from gn_pipelines.resources import DataZonesResource
+from gn_pipelines.unfinished_writes import partial_path
 
 SCORECARD_KEY = dg.AssetKey("provider_scorecard")
 PREVIEW_ROWS = 20
@@ -62,7 +63,7 @@ def _record_fingerprint(zones, fingerprint: str) -> None:
     import os
 
     target = _fingerprint_path(zones)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial = partial_path(target)
     partial.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
     os.replace(partial, target)  # after the Parquet file: a killed run leaves an old fingerprint
 

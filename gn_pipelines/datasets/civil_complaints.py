@@ -27,6 +27,7 @@ from gn_pipelines.contracts.model import (
 )
 from gn_pipelines.datasets.model import Aggregate, Dataset
 from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, SIGUN_CODES
+from gn_pipelines.unfinished_writes import partial_path
 
 COMPLAINT_CATEGORIES = (
     "도로·교통", "환경·위생", "복지", "건축·주택", "세무·재정",
@@ -377,7 +378,7 @@ class _NounFile:
         import pyarrow.parquet as pq  # pyarrow, not ingest's DuckDB helper: declarations sit below ingest
 
         self.target = target
-        self.partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        self.partial = partial_path(target)
         self.writer = pq.ParquetWriter(self.partial, _nouns_schema(), compression="zstd")
 
     def write(self, batch) -> None:
@@ -411,7 +412,7 @@ def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, token
     reader.register("uncached_files", pa.table({"file_index": pa.array(range(len(files)), pa.int64()),
                                                 "source_file": [f for f, _ in files],
                                                 "content_sha256": [s for _, s in files]}))
-    sentence_nouns = cache / f".sentences.{os.getpid()}.partial"  # free text: restricted, like the cache
+    sentence_nouns = partial_path(cache / "sentences.parquet")  # free text: restricted, like the cache
     try:
         _tokenise_sentences(reader, sentence_nouns, tokenise)
         nouns = reader.sql(_NOUNS_OF_NEW_FILES_SQL.replace("$sentence_nouns", _sql_literal(str(sentence_nouns))))

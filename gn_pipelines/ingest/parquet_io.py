@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from gn_pipelines.unfinished_writes import members_folder, partial_path
+
 # Per-stage memory cap: DuckDB spills to the work folder beyond it, so memory does not grow
 # with the size of a drop.
 DUCKDB_MEMORY_LIMIT = "1GB"
@@ -58,7 +60,7 @@ def used_parameters(query: str, parameters: dict) -> dict:
 def copy_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict,
                     target: Path) -> None:
     """Write `query` as Parquet next to `target`, then rename: readers never see half a file."""
-    partial = _partial(target)
+    partial = partial_path(target)
     connection.execute(f"COPY ({query}) TO $target (FORMAT parquet, COMPRESSION zstd)",
                        used_parameters(query, parameters) | {"target": str(partial)}).fetchall()
     os.replace(partial, target)
@@ -66,16 +68,10 @@ def copy_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameter
 
 def copy_file_atomically(source: Path, target: Path) -> Path:
     """Copy a finished file beside `target`, then rename it into place (as `copy_atomically`)."""
-    partial = _partial(target)
+    partial = partial_path(target)
     shutil.copyfile(source, partial)
     os.replace(partial, target)
     return target
-
-
-def _partial(target: Path) -> Path:
-    """Where a file is written before its rename onto `target` (its folder made if missing)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f".{target.name}.{os.getpid()}.partial")
 
 
 # Below this many rows a batch's files are written by one partitioned COPY on one thread (row
@@ -84,7 +80,6 @@ def _partial(target: Path) -> Path:
 # took ~250 statements per stage before.
 PARTITIONED_COPY_MAX_ROWS = 250_000
 
-
 def copy_members_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict,
                             targets: list[Path], *, order_by: str, rows: int,
                             member_column: str = "__member") -> None:
@@ -92,38 +87,47 @@ def copy_members_atomically(connection: duckdb.DuckDBPyConnection, query: str, p
     target renamed into place whole): the rows of member i (`member_column` = i, which is not
     written) go to `targets[i]`, in `order_by` order; a member without rows gets an empty file."""
     members = f"SELECT * EXCLUDE ({member_column}) FROM ({query})"
-    if len(targets) == 1 or rows > PARTITIONED_COPY_MAX_ROWS:
-        for i, target in enumerate(targets):
-            copy_atomically(connection, f"{members} WHERE {member_column} = {i} ORDER BY {order_by}",
-                            parameters, target)
-        return
-    parent = Path(os.path.commonpath([t.parent for t in targets]))
-    parent.mkdir(parents=True, exist_ok=True)
-    # beside the targets (one filesystem, so each rename is atomic); every file is two folders
-    # below `staging`, out of reach of the stages' `<dataset>/*/*.parquet` readers
-    staging = Path(tempfile.mkdtemp(prefix=".members-", dir=parent))
-    threads = connection.execute("SELECT current_setting('threads')").fetchone()[0]
+    # beside the targets; every file is two folders below `staging`, out of reach of the stages'
+    # `<dataset>/*/*.parquet` readers; a killed writer's folder goes with the next write there
+    staging = members_folder(Path(os.path.commonpath([t.parent for t in targets])))
     try:
-        connection.execute("SET threads = 1")
-        try:
-            connection.execute(
-                f"COPY (SELECT * FROM ({query}) ORDER BY {member_column}, {order_by}) TO $folder "
-                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({member_column}))",
-                used_parameters(query, parameters) | {"folder": str(staging / "out")}).fetchall()
-        finally:
-            connection.execute(f"SET threads = {int(threads)}")
-        empty = None
-        for i, target in enumerate(targets):
-            written = sorted((staging / "out" / f"{member_column}={i}").glob("*.parquet"))
-            if len(written) > 1:
-                raise RuntimeError(f"DuckDB split member {i}'s rows into {len(written)} files")
-            if not written:  # no rows: the query's empty file, copied into place whole
-                if empty is None:
-                    empty = staging / "empty" / "empty.parquet"
-                    copy_atomically(connection, f"{members} LIMIT 0", parameters, empty)
-                copy_file_atomically(empty, target)
-                continue
+        if len(targets) == 1 or rows > PARTITIONED_COPY_MAX_ROWS:
+            written = []
+            for i in range(len(targets)):
+                written.append(staging / "out" / str(i) / "member.parquet")
+                copy_atomically(connection, f"{members} WHERE {member_column} = {i} ORDER BY {order_by}",
+                                parameters, written[-1])
+        else:
+            written = _copy_partitioned(connection, query, parameters, staging, len(targets),
+                                        order_by=order_by, member_column=member_column)
+        if None in written:  # members without rows get the query's empty file
+            empty = staging / "empty" / "empty.parquet"
+            copy_atomically(connection, f"{members} LIMIT 0", parameters, empty)
+            for i in [i for i, file in enumerate(written) if file is None]:
+                written[i] = shutil.copyfile(empty, staging / "empty" / f"{i}.parquet")
+        for file, target in zip(written, targets):
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(written[0], target)
+            os.replace(file, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy_partitioned(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict, staging: Path,
+                      members: int, *, order_by: str, member_column: str) -> list[Path | None]:
+    """One COPY on one thread into a folder per member; each member's file (None without rows)."""
+    threads = connection.execute("SELECT current_setting('threads')").fetchone()[0]
+    connection.execute("SET threads = 1")
+    try:
+        connection.execute(
+            f"COPY (SELECT * FROM ({query}) ORDER BY {member_column}, {order_by}) TO $folder "
+            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({member_column}))",
+            used_parameters(query, parameters) | {"folder": str(staging / "out")}).fetchall()
+    finally:
+        connection.execute(f"SET threads = {int(threads)}")
+    written: list[Path | None] = []
+    for i in range(members):
+        files = sorted((staging / "out" / f"{member_column}={i}").glob("*.parquet"))
+        if len(files) > 1:
+            raise RuntimeError(f"DuckDB split member {i}'s rows into {len(files)} files")
+        written.append(files[0] if files else None)
+    return written

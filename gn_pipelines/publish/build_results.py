@@ -19,6 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from gn_pipelines.publish.builds import Built
+from gn_pipelines.unfinished_writes import partial_path
 
 _RESULTS = "results"
 
@@ -39,8 +40,8 @@ def keep_result(cache_dir: Path, fingerprints: dict[str, str], built: Built) -> 
             isinstance(frame, pd.DataFrame) for frame in built.sources.values()):
         return False
     target = _result_dir(cache_dir, fingerprints)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    make_private_directory(partial.parent)
+    make_private_directory(target.parent)
+    partial = partial_path(target)
     shutil.rmtree(partial, ignore_errors=True)
     make_private_directory(partial)
     try:

@@ -15,6 +15,7 @@ from gn_pipelines.ingest.collect import staged_name
 from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK, PARSEABLE_CHECK
 from gn_pipelines.seoul_time import in_seoul, now_in_seoul, seoul_iso, seoul_stamp
 from gn_pipelines.settings import DataZones
+from gn_pipelines.unfinished_writes import partial_path
 
 
 def reports_root(zones: DataZones) -> Path:
@@ -174,8 +175,7 @@ def _index_row(entry: dict, link: str) -> str:
 
 
 def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial = partial_path(target)
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, target)
 

@@ -1,11 +1,18 @@
-"""A batch's files written in one statement are the files written one by one."""
+"""A batch's files written in one statement are the files written one by one; a killed writer's
+folder is removed by the next write there."""
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from gn_pipelines.ingest.parquet_io import copy_atomically, copy_members_atomically
+from gn_pipelines_tests.polling import poll
 
 # three members: many rows out of order, none at all, one row; a text and a NULL-able column
 ROWS = """SELECT * FROM (VALUES (0, 3, 'c', NULL), (2, 1, 'z', 1.5::DOUBLE), (0, 1, 'a', 2.0), (0, 2, 'b', NULL))
@@ -67,3 +74,45 @@ def test_partitioned_copy_restores_the_connection_threads(connection, tmp_path):
     copy_members_atomically(connection, QUERY, {"tag": "t"}, [tmp_path / f"{i}.parquet" for i in range(3)],
                             order_by="row_number", rows=10)
     assert connection.execute("SELECT current_setting('threads')").fetchone()[0] == 2
+
+
+KILLED_WRITER = """
+import sys, duckdb
+from pathlib import Path
+from gn_pipelines.ingest.parquet_io import copy_members_atomically, work_connection
+folder = Path(sys.argv[1])
+connection = work_connection(folder.parent, memory_limit="200MB")  # its spill stays in the test's folder
+# far more rows than it can sort before it is killed, in one partitioned COPY
+copy_members_atomically(connection, "SELECT i % 2 AS __member, i AS row_number FROM range(2000000000) r(i)", {},
+                        [folder / "a" / "0.parquet", folder / "b" / "1.parquet"], order_by="row_number", rows=10)
+"""
+
+
+def test_the_next_write_removes_the_folder_of_a_killed_writer_only(connection, tmp_path):
+    folder = tmp_path / "staged"
+    writer = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(folder)])
+    try:
+        assert poll(lambda: writer.poll() is not None or any(folder.glob(".members-*")), 120), \
+            "the writer never made its folder"
+        assert writer.poll() is None, "the writer ended before it was killed"
+    finally:
+        writer.kill()
+        writer.wait(30)
+    left = list(folder.glob(".members-*"))
+    assert len(left) == 1
+    host = socket.gethostname()
+    live = folder / f".members-{os.getpid()}--{host}-abc123"  # this process: writing, for all it knows
+    other_host_today = folder / ".members-42-99-another-host-abc123"
+    other_host_stale = folder / ".members-42-99-another-host-def456"
+    for kept in (live, other_host_today, other_host_stale):
+        (kept / "out").mkdir(parents=True)
+        (kept / "out" / "part.parquet").write_bytes(b"PAR1")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (other_host_stale, other_host_stale / "out", other_host_stale / "out" / "part.parquet"):
+        os.utime(path, (two_days_ago, two_days_ago))
+
+    targets = [folder / "a" / "0.parquet", folder / "b" / "1.parquet", folder / "b" / "2.parquet"]
+    copy_members_atomically(connection, QUERY, {"tag": "t"}, targets, order_by="row_number", rows=10)
+
+    assert sorted(p.name for p in folder.glob(".members-*")) == sorted([live.name, other_host_today.name])
+    assert connection.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(targets[2])}).fetchone()[0] == 1

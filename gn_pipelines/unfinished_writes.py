@@ -1,0 +1,85 @@
+"""Files written beside their target and renamed into place whole, named after their writer (pid,
+start ticks, host), so that what a killed writer left is removed: the first write of a process
+into a folder removes the leftovers of dead writers there. A killed run's batch is redone into
+the same folders, so its leftovers go with the redo.
+
+A leftover goes at once if its writer was a process of this host that is gone, after a day if
+another host's (its processes cannot be seen here; no write takes that long)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from gn_pipelines.process_identity import process_alive, this_process
+
+FOREIGN_LEFTOVER_SECONDS = 24 * 3600
+MEMBERS_PREFIX = ".members-"
+_WRITER = r"(?P<pid>\d+)-(?P<started>\d*)-(?P<host>[^/]+)"
+_LEFTOVERS = (re.compile(rf"^\..+\.{_WRITER}\.partial$"),  # a file (or folder) being written
+              re.compile(rf"^\.members-{_WRITER}-[a-z0-9_]+$"))  # a batch's folder (tempfile's random tail)
+_swept: set[tuple[int, Path]] = set()  # (process, folder): a folder is swept once per process
+
+
+def partial_path(target: Path) -> Path:
+    """Where this process writes `target` before renaming it into place (its folder made if missing)."""
+    _sweep_once(target.parent)
+    return target.with_name(f".{target.name}.{_writer()}.partial")
+
+
+def members_folder(parent: Path) -> Path:
+    """A new folder in `parent` for a batch's files before each is renamed onto its target (one
+    filesystem, so each rename is atomic)."""
+    _sweep_once(parent)
+    return Path(tempfile.mkdtemp(prefix=f"{MEMBERS_PREFIX}{_writer()}-", dir=parent))
+
+
+def remove_dead_writers_leftovers(folder: Path) -> list[Path]:
+    """Remove the partial files and batch folders in `folder` whose writer is gone."""
+    removed = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            named = next(filter(None, (p.match(entry.name) for p in _LEFTOVERS)), None) \
+                if entry.name.startswith(".") else None
+            if named is None:
+                continue
+            leftover = Path(entry.path)
+            alive = process_alive(named["host"], int(named["pid"]), named["started"])
+            if alive is None:
+                alive = time.time() - _last_change(leftover) < FOREIGN_LEFTOVER_SECONDS
+            if not alive:
+                _remove(leftover)
+                removed.append(leftover)
+    return removed
+
+
+def _sweep_once(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if (os.getpid(), folder) not in _swept:
+        remove_dead_writers_leftovers(folder)
+        _swept.add((os.getpid(), folder))
+
+
+def _writer() -> str:
+    host, pid, started = this_process()
+    return f"{pid}-{started}-{host}"
+
+
+def _last_change(path: Path) -> float:
+    """The newest modification time in `path` (itself included); now if it changes meanwhile."""
+    try:
+        inside = [p.stat().st_mtime for p in path.rglob("*")] if path.is_dir() else []
+        return max([path.stat().st_mtime] + inside)
+    except FileNotFoundError:
+        return time.time()
+
+
+def _remove(leftover: Path) -> None:
+    if leftover.is_dir() and not leftover.is_symlink():
+        shutil.rmtree(leftover, ignore_errors=True)
+    else:
+        leftover.unlink(missing_ok=True)
