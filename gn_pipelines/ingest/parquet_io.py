@@ -52,6 +52,18 @@ def scratch_connection(scratch: Path | None, memory_limit: str = DUCKDB_MEMORY_L
             connection.close()
 
 
+@contextmanager
+def one_thread(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The block's statements on one thread (the connection's setting restored after): where the
+    order rows come out in must be the order they went in, e.g. through a join."""
+    threads = connection.execute("SELECT current_setting('threads')").fetchone()[0]
+    connection.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        connection.execute(f"SET threads = {int(threads)}")
+
+
 def used_parameters(query: str, parameters: dict) -> dict:
     """DuckDB refuses named parameters a statement does not use."""
     return {name: value for name, value in parameters.items() if f"${name}" in query}
@@ -115,15 +127,11 @@ def copy_members_atomically(connection: duckdb.DuckDBPyConnection, query: str, p
 def _copy_partitioned(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict, staging: Path,
                       members: int, *, order_by: str, member_column: str) -> list[Path | None]:
     """One COPY on one thread into a folder per member; each member's file (None without rows)."""
-    threads = connection.execute("SELECT current_setting('threads')").fetchone()[0]
-    connection.execute("SET threads = 1")
-    try:
+    with one_thread(connection):
         connection.execute(
             f"COPY (SELECT * FROM ({query}) ORDER BY {member_column}, {order_by}) TO $folder "
             f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({member_column}))",
             used_parameters(query, parameters) | {"folder": str(staging / "out")}).fetchall()
-    finally:
-        connection.execute(f"SET threads = {int(threads)}")
     written: list[Path | None] = []
     for i in range(members):
         files = sorted((staging / "out" / f"{member_column}={i}").glob("*.parquet"))

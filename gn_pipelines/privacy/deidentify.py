@@ -16,7 +16,13 @@ from pathlib import Path
 from gn_pipelines.contracts import DatasetContract, PrivacyClass
 from gn_pipelines.ingest.collect import LINEAGE_COLUMNS, staged_name
 from gn_pipelines.ingest.casting import sql_text
-from gn_pipelines.ingest.parquet_io import copy_atomically, scratch_connection, used_parameters, work_connection
+from gn_pipelines.ingest.parquet_io import (
+    copy_atomically,
+    one_thread,
+    scratch_connection,
+    used_parameters,
+    work_connection,
+)
 from gn_pipelines.privacy.anonymity import anonymise
 from gn_pipelines.privacy.pseudonyms import keyed_parameters, keyed_sql, register_pseudonym_function
 from gn_pipelines.privacy.recipes import RECIPES, Recipe
@@ -294,7 +300,10 @@ def anonymise_release(connection, dataset: str | Recipe, *, source: str = "drops
     else:
         connection.execute("CREATE OR REPLACE TABLE anonymised AS SELECT * FROM prepared")
     query = settings.publish_sql
-    connection.execute(f"CREATE OR REPLACE TABLE {target} AS {query}", used_parameters(query, {}))
+    # on one thread: its join keeps the anonymised rows' order (the source's), so a release of the
+    # same drops is the same file row for row (on two threads the join interleaves them)
+    with one_thread(connection):
+        connection.execute(f"CREATE OR REPLACE TABLE {target} AS {query}", used_parameters(query, {}))
     text = generalise_text_columns(
         connection, target, list(settings.free_text), sigungu=settings.text_sigungu,
         district=settings.text_district, age_band=settings.text_age_band)
