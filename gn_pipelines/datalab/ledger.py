@@ -19,6 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from gn_pipelines.publish.spreadsheet_safety import formula_safe
+from gn_pipelines.seoul_time import SEOUL
 from gn_pipelines.settings import DataZones
 
 LEDGER_DIR = "processing_ledger"
@@ -47,7 +48,7 @@ class LedgerEntry:
     destruction_due: str | None = None
     destroyed_on: str | None = None
     entry_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
-    recorded_at: str = field(default_factory=lambda: datetime.now(_seoul()).isoformat(timespec="seconds"))
+    recorded_at: str = field(default_factory=lambda: datetime.now(SEOUL).isoformat(timespec="seconds"))
 
 
 def ledger_dir(zones: DataZones) -> Path:
@@ -111,9 +112,7 @@ def export_register_csv(zones: DataZones, target: Path) -> int:
 
 
 def today_in_seoul() -> date:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Asia/Seoul")).date()
+    return datetime.now(SEOUL).date()
 
 
 # A release of the published warehouse goes to the center's analysts, read-only, for analysis and
@@ -130,7 +129,7 @@ def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
     from gn_pipelines.publish.tables import PSEUDONYMOUS, PUBLISHED_TABLES
 
     manifest = json.loads((release_dir / "release.json").read_text(encoding="utf-8"))
-    start = (manifest.get("completed_at") or datetime.now(_seoul()).isoformat())[:10]
+    start = (manifest.get("completed_at") or datetime.now(SEOUL).isoformat())[:10]
     written = []
     for table in PUBLISHED_TABLES:
         if table.privacy_class != PSEUDONYMOUS or table.name not in manifest.get("tables", {}):
@@ -160,8 +159,3 @@ def record_pruned_releases(zones: DataZones, releases_dir: Path) -> list[Path]:
                 destroyed_on=today_in_seoul().isoformat())))
     return written
 
-
-def _seoul():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Seoul")

@@ -10,9 +10,9 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import asdict, dataclass
-from zoneinfo import ZoneInfo
 
-SEOUL = ZoneInfo("Asia/Seoul")
+from gn_pipelines.seoul_time import SEOUL
+
 # a period in the file name: 2025-03-01, 2025-03, 20250303_weekly, 202503, 2025.03, 2025_03
 _PERIOD_IN_NAME = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(0[1-9]|1[0-2])(?:[-_.]?(?:0[1-9]|[12]\d|3[01]))?(?!\d)")
 

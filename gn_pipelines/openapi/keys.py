@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 from gn_pipelines.openapi.convention import ApiError, ResultCode
+from gn_pipelines.seoul_time import SEOUL
 
 DEFAULT_DAILY_LIMIT = 1000  # a development account on data.go.kr
-SEOUL = ZoneInfo("Asia/Seoul")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (

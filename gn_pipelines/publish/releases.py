@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
-from zoneinfo import ZoneInfo
 
 from gn_pipelines.file_lock import exclusive_lock
 from gn_pipelines.publish.warehouse import fsync_path
+from gn_pipelines.seoul_time import SEOUL
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -46,7 +46,6 @@ TABLE_INPUTS = "inputs.json"
 KEEP_RELEASES_ENV = "GN_KEEP_RELEASES"
 DEFAULT_KEEP_RELEASES = 3
 # Release ids and times are read by people in Seoul.
-RELEASE_TIME_ZONE = ZoneInfo("Asia/Seoul")
 
 RunState = Literal["active", "succeeded", "failed"]
 RunStateOf = Callable[[str], RunState]
@@ -128,7 +127,7 @@ def new_release_id(root: Path) -> str:
     """Seoul time to the microsecond, after every existing id (ids sort in release order)."""
     existing = [r.id for r in list_releases(root)]
     while True:
-        candidate = f"{datetime.now(RELEASE_TIME_ZONE):%Y%m%dT%H%M%S-%f}"
+        candidate = f"{datetime.now(SEOUL):%Y%m%dT%H%M%S-%f}"
         if not existing or candidate > max(existing):
             return candidate
 
@@ -148,7 +147,7 @@ def draft_release(root: Path, run_id: str, run_state: RunStateOf) -> Release:
             path.mkdir()
             _write_json(path / BUILDING_MARKER, {
                 "id": path.name, "base": base.id if base else None, "runs": [run_id],
-                "started_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds")})
+                "started_at": datetime.now(SEOUL).isoformat(timespec="seconds")})
             return _release(path)
         building = _building(draft)
         if run_id not in building["runs"]:
@@ -185,7 +184,7 @@ def complete_release(root: Path, draft: Release, *, before_swap: Iterable[Releas
         _write_json(draft.path / MANIFEST, {
             "id": draft.id, "base": building.get("base"), "runs": building["runs"],
             "started_at": building["started_at"],
-            "completed_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds"),
+            "completed_at": datetime.now(SEOUL).isoformat(timespec="seconds"),
             "tables": table_row_counts(draft.path / PUBLISHED_FILE), **(manifest_extra or {})})
         _fsync_tree(draft.path)
         _make_current(root, draft.id)
@@ -394,7 +393,7 @@ def ensure_analyst_links(root: Path) -> str | None:
         release = releases_dir(root) / new_release_id(root)
         release.mkdir(parents=True)
         # a draft first: if this is killed midway, the next publication completes it
-        started = datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds")
+        started = datetime.now(SEOUL).isoformat(timespec="seconds")
         _write_json(release / BUILDING_MARKER, {"id": release.name, "base": None, "runs": [],
                                                 "started_at": started, "migrated": True})
         if plain_published:
@@ -403,7 +402,7 @@ def ensure_analyst_links(root: Path) -> str | None:
             os.rename(open_dir, release / OPEN_DIR)
         _write_json(release / MANIFEST, {
             "id": release.name, "base": None, "runs": [], "migrated": True,
-            "completed_at": datetime.now(RELEASE_TIME_ZONE).isoformat(timespec="seconds"),
+            "completed_at": datetime.now(SEOUL).isoformat(timespec="seconds"),
             "tables": table_row_counts(release / PUBLISHED_FILE)})
         _make_current(root, release.name)
         (release / BUILDING_MARKER).unlink()

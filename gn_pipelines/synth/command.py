@@ -6,14 +6,13 @@ import argparse
 import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
+from gn_pipelines.seoul_time import SEOUL
 from gn_pipelines.settings import DataZones
 from gn_pipelines.synth.drops import DATASETS, DEFAULT_SEED, synthesize_drops
 from gn_pipelines.synth.model import DEFECTS, SynthFile
 from gn_pipelines.synth.water_quality import write_water_history_drop
 
-SEOUL = ZoneInfo("Asia/Seoul")
 
 DEFAULT_START, DEFAULT_END = date(2025, 3, 1), date(2025, 3, 31)  # fixed: no wall clock
 
