@@ -6,8 +6,6 @@ process, staged and logged on its own; the asset's metadata carries a table with
 file. The same name delivered again (a correction) replaces that file's rows.
 """
 
-import datetime as dt
-
 import dagster as dg
 
 from gn_pipelines.assets.metadata import markdown_table
@@ -30,6 +28,15 @@ _DAGSTER_TYPES = {
 
 def collected_asset_key(dataset: str) -> dg.AssetKey:
     return dg.AssetKey(f"collected_{dataset}")
+
+
+def ancestor_run_ids(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[str]:
+    """The runs `run` re-executes: its parent, that run's parent, and so on (empty for a first run)."""
+    ancestors: list[str] = []
+    while run is not None and run.parent_run_id and run.parent_run_id not in ancestors:
+        ancestors.append(run.parent_run_id)
+        run = instance.get_run_by_id(run.parent_run_id)
+    return ancestors
 
 
 def month_partitions(dataset: str) -> dg.DynamicPartitionsDefinition:
@@ -97,7 +104,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         files = [BatchFile(f.relative, f.sha256, f.provider_code) for f in config.files]
         # per-file claims in the instance's database: a file another run holds or loaded is left out
         claimed = claim_batch(LandingClaims(LandingStateStore.of_instance(context.instance)), files,
-                              context.run.run_id)
+                              context.run.run_id, lineage=ancestor_run_ids(context.instance, context.run))
         elsewhere = {HELD_ELSEWHERE_METADATA: dg.MetadataValue.json(
             [{"source_file": relative, "reason": why} for relative, why in claimed.held_elsewhere.items()])}
         for relative, why in claimed.held_elsewhere.items():

@@ -9,8 +9,8 @@ validation let through, so a drop quarantined whole never reaches it. The datase
 import dagster as dg
 
 from gn_pipelines.assets.automation import REFRESH_WHEN_INPUTS_CHANGE
-from gn_pipelines.assets.collection import FILES_METADATA, month_partitions
-from gn_pipelines.assets.validation import run_materialization, validated_asset_key
+from gn_pipelines.assets.collection import month_partitions
+from gn_pipelines.assets.validation import batch_files, validated_asset_key
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.privacy.recipes import RECIPES
@@ -56,7 +56,7 @@ def build_pseudonymised_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         from gn_pipelines.quality.validate import validated_path
 
         data_zones = zones.zones
-        files = run_materialization(context, validated_asset_key(contract.name))[FILES_METADATA]
+        files = batch_files(context, validated_asset_key(contract.name), contract.name)
         going_on = [f for f in files if f["status"] == "validated"]
         drops = []
         for f in going_on:

@@ -13,7 +13,7 @@ import warnings
 
 import dagster as dg
 
-from gn_pipelines.assets.collection import FILES_METADATA, collected_asset_key, month_partitions
+from gn_pipelines.assets.collection import FILES_METADATA, ancestor_run_ids, collected_asset_key, month_partitions
 from gn_pipelines.assets.metadata import markdown_table
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.datasets import CONTRACTS
@@ -57,21 +57,49 @@ def _check_specs(contract: DatasetContract) -> list[dg.AssetCheckSpec]:
                 for name, blocking, description in specs]
 
 
-def run_materialization(context: dg.AssetExecutionContext, asset_key: dg.AssetKey) -> dict:
-    """What an upstream step of this batch recorded (its metadata), in this run; a re-execution
-    of a failed run reads the partition's latest materialization instead."""
-    records = context.instance.get_records_for_run(
-        context.run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+def batch_files(context: dg.AssetExecutionContext, upstream: dg.AssetKey, dataset: str) -> list[dict]:
+    """The per-file rows (FILES_METADATA) the upstream step of this batch recorded: in this run; in
+    a re-execution (the UI's "Re-execute from failure"), in the run it re-executes, whose files it
+    claims, leaving out (and logging) those another run has taken over since; in a run of this step
+    alone (the UI's Materialize), the partition's latest."""
+    from gn_pipelines.ingest.batch import BatchFile
+    from gn_pipelines.ingest.collect_batch import claim_batch
+    from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
+
+    lineage = [context.run.run_id, *ancestor_run_ids(context.instance, context.run)]
+    found = next(((run_id, m) for run_id in lineage
+                  if (m := _materialization_in_run(context.instance, run_id, upstream)) is not None), None)
+    if found is None:
+        return _latest_of_partition(context, upstream)[FILES_METADATA]
+    run_id, metadata = found
+    files = metadata[FILES_METADATA]
+    if run_id == context.run.run_id:
+        return files
+    collected = next(m for r in lineage if (m := _materialization_in_run(
+        context.instance, r, collected_asset_key(dataset))) is not None)[FILES_METADATA]
+    claimed = claim_batch(LandingClaims(LandingStateStore.of_instance(context.instance)),
+                          [BatchFile(f["source_file"], f["content_sha256"], f["provider_code"]) for f in collected],
+                          context.run.run_id, lineage=lineage[1:])
+    for relative, why in claimed.held_elsewhere.items():
+        context.log.info(f"{relative}: skipped: {why}")
+    ours = {f.relative for f in claimed.files}
+    return [f for f in files if f["source_file"] in ours]
+
+
+def _materialization_in_run(instance: dg.DagsterInstance, run_id: str, asset_key: dg.AssetKey) -> dict | None:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
     ours = [r for r in records if r.asset_key == asset_key]
-    if ours:
-        materialization = ours[-1].asset_materialization
-    else:
-        latest = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[context.partition_key]), limit=1).records
-        if not latest:
-            raise dg.Failure(f"{asset_key.to_user_string()} {context.partition_key} has not been materialised yet")
-        materialization = latest[0].asset_materialization
-    return {name: value.value for name, value in materialization.metadata.items()}
+    if not ours:
+        return None
+    return {name: value.value for name, value in ours[-1].asset_materialization.metadata.items()}
+
+
+def _latest_of_partition(context: dg.AssetExecutionContext, asset_key: dg.AssetKey) -> dict:
+    latest = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[context.partition_key]), limit=1).records
+    if not latest:
+        raise dg.Failure(f"{asset_key.to_user_string()} {context.partition_key} has not been materialised yet")
+    return {name: value.value for name, value in latest[0].asset_materialization.metadata.items()}
 
 
 def build_validation_asset(contract: DatasetContract) -> dg.AssetsDefinition:
@@ -93,7 +121,7 @@ def build_validation_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         from gn_pipelines.quality.validate import BatchMember, validate_batch
         from gn_pipelines.quality.validation_log import record_validation
 
-        files = run_materialization(context, collected_asset_key(contract.name))[FILES_METADATA]
+        files = batch_files(context, collected_asset_key(contract.name), contract.name)
         collected = [f for f in files if f["status"] == "collected"]
         rejected = [f for f in files if f["status"] != "collected"]
         batch = None

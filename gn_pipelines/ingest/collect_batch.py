@@ -4,6 +4,7 @@ limited child process (a crash is that file's rejection), each logged in the dro
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,14 +27,17 @@ class ClaimedBatch:
     held_elsewhere: dict[str, str]  # relative path → why another run has it ("run 1a2b3c4d holds it")
 
 
-def claim_batch(claims, files: list[BatchFile], run_id: str) -> ClaimedBatch:
+def claim_batch(claims, files: list[BatchFile], run_id: str, *, lineage: Collection[str] = ()) -> ClaimedBatch:
     """The claim step, first in every batch run (whoever launched it): claim the files in one
     statement; those another live run holds, or one already loaded, are left out (an outcome,
-    not an error). `claims`: a landing_state.LandingClaims."""
+    not an error). A file held by a run this one re-executes (`lineage`: its parent, that run's
+    parent…) is this run's too: it redoes that batch. `claims`: a landing_state.LandingClaims."""
     claim = claims.claim(run_id, [(f.relative, f.sha256) for f in files])
     held = set(claim.held)
-    return ClaimedBatch([f for f in files if (f.relative, f.sha256) in held],
-                        {relative: holder.why() for relative, holder in sorted(claim.elsewhere.items())})
+    elsewhere = {relative: holder for relative, holder in claim.elsewhere.items() if holder.run_id not in lineage}
+    return ClaimedBatch([f for f in files if (f.relative, f.sha256) in held
+                         or (f.relative in claim.elsewhere and f.relative not in elsewhere)],
+                        {relative: holder.why() for relative, holder in sorted(elsewhere.items())})
 
 
 def collect_batch(contract: DatasetContract, files: list[BatchFile], *, zones: DataZones, run_id: str,

@@ -48,3 +48,58 @@ def test_files_held_by_another_run_are_left_to_it_then_loaded_once_that_run_fail
     records = [json.loads(path.read_text(encoding="utf-8")) for path in drop_log_dir(zones.restricted).glob("*.json")
                if not path.name.startswith("_")]  # _schema.json is no record
     assert sorted(record["source_file"] for record in records) == [A, B]  # each handled once
+
+
+def _ingest_civil_complaints() -> dg.JobDefinition:
+    """The batch job, rebuilt in the run's own process (as the UI's re-execution launches it)."""
+    from gn_pipelines.definitions import defs
+
+    return defs.resolve_job_def("ingest_civil_complaints")
+
+
+def test_a_reexecution_from_failure_redoes_its_own_batch_and_keeps_it_from_other_runs(zones, instance, monkeypatch):
+    import gn_pipelines.quality.validate as validate
+    from gn_pipelines.assets.validation import validated_asset_key
+    from gn_pipelines.processing import execute_request_in
+    from gn_pipelines.sensors import collection_request
+    from gn_pipelines.ingest.batch import BatchFile
+
+    def batch(relative: str, rows: int) -> BatchFile:
+        content = csv_bytes(sample_rows("civil_complaints", rows))
+        drop(zones.landing, relative, content)
+        return BatchFile(relative, hashlib.sha256(content).hexdigest(), "48740")
+
+    first_batch = batch(A, 3)
+    instance.add_dynamic_partitions("civil_complaints_months", ["2025-03"])  # as the landing sensor does
+    with monkeypatch.context() as failing:
+        def disk_full(*args, **kwargs):
+            raise OSError("No space left on device")
+
+        failing.setattr(validate, "validate_batch", disk_full)
+        (failed,) = execute_request_in(instance, collection_request("civil_complaints", "2025-03", [first_batch]),
+                                       echo=lambda line: None)
+    assert not failed.success
+    failed_run = next(r for r in instance.get_runs() if r.status == dg.DagsterRunStatus.FAILURE)
+    # meanwhile another batch of the same month is loaded: the month's latest collection is now B's
+    (later,) = execute_request_in(instance, collection_request("civil_complaints", "2025-03", [batch(B, 2)]),
+                                  echo=lambda line: None)
+    assert later.success, later.line
+
+    # the data engineer clicks "Re-execute from failure" on the failed run
+    again = dg.execute_job(dg.reconstructable(_ingest_civil_complaints), instance=instance,
+                           reexecution_options=dg.ReexecutionOptions.from_failure(failed_run.run_id, instance),
+                           tags={"dagster/partition": "2025-03"})  # the UI carries the parent's partition over
+    assert again.success, [e.step_failure_data.error.to_string() for e in again.get_step_failure_events()]
+    (validated,) = [r.asset_materialization for r in instance.get_records_for_run(
+        again.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+        if r.asset_key == validated_asset_key("civil_complaints")]
+    assert [f["source_file"] for f in validated.metadata["files"].value] == [A]  # its own file, not B
+    claims = LandingClaims(LandingStateStore.of_instance(instance))
+    assert claims.holders([(A, first_batch.sha256)])[(A, first_batch.sha256)].run_id == again.run_id
+
+    # so the next `process` leaves A to it: each file loaded once
+    lines = process(instance)
+    assert not any("rows accepted" in line for line in lines), lines
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in drop_log_dir(zones.restricted).glob("*.json")
+               if not path.name.startswith("_")]
+    assert sorted(record["source_file"] for record in records) == [A, B]

@@ -63,3 +63,20 @@ def test_a_failed_or_vanished_holder_frees_its_files_a_stopped_one_does_not(inst
     assert taken.held == files(A, C)
     assert taken.elsewhere[B].why() == f"run {stopped[:8]} already loaded it"
 
+
+
+def test_a_reexecution_redoes_the_files_of_the_run_it_reexecutes_and_no_other(instance, claims):
+    from gn_pipelines.ingest.batch import BatchFile
+    from gn_pipelines.ingest.collect_batch import claim_batch
+
+    loaded, other = run_in(instance, "SUCCESS"), run_in(instance, "STARTED")
+    claims.claim(loaded, files(A, B))
+    claims.claim(other, files(C))
+    batch = [BatchFile(relative, sha, "48170") for relative, sha in files(A, B, C)]
+    # the data engineer re-executes the run that loaded A and B: it redoes them; C is another run's
+    again = claim_batch(claims, batch, run_in(instance, "STARTED"), lineage=[loaded])
+    assert [f.relative for f in again.files] == [A, B]
+    assert again.held_elsewhere == {C: f"run {other[:8]} holds it (started)"}
+    # a run that re-executes nothing still leaves them all
+    fresh = claim_batch(claims, batch, run_in(instance, "STARTED"))
+    assert fresh.files == [] and sorted(fresh.held_elsewhere) == [A, B, C]
