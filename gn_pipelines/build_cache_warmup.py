@@ -29,13 +29,13 @@ from __future__ import annotations
 import os
 import queue
 import sys
-import tempfile
 import threading
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 from gn_pipelines.file_lock import exclusive_lock
+from gn_pipelines.unfinished_writes import work_directory
 
 GO = "go"  # process → warm-up: "go <dataset>", every batch of the dataset succeeded
 END = "end"  # process → warm-up: no more datasets will be told to go
@@ -105,7 +105,7 @@ def warm(build_names: list[str], locks: dict[str, ExitStack] | None = None) -> N
             files = input_files(build, zones)[1]
             cache_dir = build_cache_dir(zones.restricted, build.name)
             fingerprints = table_fingerprints(build, files, zones.root)
-            with tempfile.TemporaryDirectory(prefix="warmup-charts-", dir=zones.scratch) as charts:
+            with work_directory(zones.scratch, prefix="warmup-charts-") as charts:
                 built = build.build(source, Path(charts), cache_dir=cache_dir, scratch=zones.scratch)
                 # kept only if no drop changed while it was built
                 if table_fingerprints(build, input_files(build, zones)[1], zones.root) == fingerprints:

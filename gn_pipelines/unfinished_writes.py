@@ -1,7 +1,8 @@
-"""Files written beside their target and renamed into place whole, named after their writer (pid,
-start ticks, host), so that what a killed writer left is removed: the first write of a process
-into a folder removes the leftovers of dead writers there. A killed run's batch is redone into
-the same folders, so its leftovers go with the redo.
+"""Files written beside their target and renamed into place whole, and the work directories of
+the scratch zone, named after their writer (pid, start ticks, host), so that what a killed writer
+left is removed: the first write of a process into a folder removes the leftovers of dead writers
+there. A killed run's batch is redone into the same folders, so its leftovers go with the redo;
+the scratch zone (spills and copies of restricted rows) is swept by the next process working in it.
 
 A leftover goes at once if its writer was a process of this host that is gone, after a day if
 another host's (its processes cannot be seen here; no write takes that long)."""
@@ -13,6 +14,8 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from gn_pipelines.process_identity import process_alive, this_process
@@ -21,7 +24,8 @@ FOREIGN_LEFTOVER_SECONDS = 24 * 3600
 MEMBERS_PREFIX = ".members-"
 _WRITER = r"(?P<pid>\d+)-(?P<started>\d*)-(?P<host>[^/]+)"
 _LEFTOVERS = (re.compile(rf"^\..+\.{_WRITER}\.partial$"),  # a file (or folder) being written
-              re.compile(rf"^\.members-{_WRITER}-[a-z0-9_]+$"))  # a batch's folder (tempfile's random tail)
+              re.compile(rf"^\.members-{_WRITER}-[a-z0-9_]+$"),  # a batch's folder (tempfile's random tail)
+              re.compile(rf"^[a-z][a-z-]*-{_WRITER}\.[a-z0-9_]+$"))  # a work directory ("collect-…")
 _swept: set[tuple[int, Path]] = set()  # (process, folder): a folder is swept once per process
 
 
@@ -38,13 +42,24 @@ def members_folder(parent: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{MEMBERS_PREFIX}{_writer()}-", dir=parent))
 
 
+@contextmanager
+def work_directory(parent: Path, prefix: str) -> Iterator[Path]:
+    """A fresh owner-only directory in `parent` (the scratch zone), removed on exit, like
+    `tempfile.TemporaryDirectory`; a killed writer's is removed by the next process working there."""
+    _sweep_once(parent)
+    work = Path(tempfile.mkdtemp(prefix=f"{prefix}{_writer()}.", dir=parent))
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def remove_dead_writers_leftovers(folder: Path) -> list[Path]:
-    """Remove the partial files and batch folders in `folder` whose writer is gone."""
+    """Remove the partial files, batch folders and work directories in `folder` whose writer is gone."""
     removed = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            named = next(filter(None, (p.match(entry.name) for p in _LEFTOVERS)), None) \
-                if entry.name.startswith(".") else None
+            named = next(filter(None, (p.match(entry.name) for p in _LEFTOVERS)), None)
             if named is None:
                 continue
             leftover = Path(entry.path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from gn_pipelines.ingest.layouts import (
 )
 from gn_pipelines.reference import PROVIDERS_BY_CODE, PROVINCE_CODE, codes_allowed_for
 from gn_pipelines.settings import DataZones
+from gn_pipelines.unfinished_writes import work_directory
 
 LINEAGE_COLUMNS = ("provider_code", "source_file", "content_sha256", "source_row_number", "collected_at")
 
@@ -117,7 +117,7 @@ def _prepared_drop(archived: Path, contract: DatasetContract, zones: DataZones, 
                    collected_at: dt.datetime):
     """The drop checked and decoded in a scratch directory that lasts as long as the block (its
     loader reads from there): (loader, lineage, targets), or None with `outcome` rejected."""
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="collect-") as work:
+    with work_directory(zones.scratch, prefix="collect-") as work:
         try:
             load_raw = _prepare(archived, contract, Path(work), outcome)
         except DropRejected as rejection:

@@ -29,6 +29,7 @@ from pathlib import Path
 from gn_pipelines.datasets import get_contract
 from gn_pipelines.contracts.model import FileBudget
 from gn_pipelines.settings import DataZones
+from gn_pipelines.unfinished_writes import work_directory
 
 _PATH_FIELDS = ("collected_path", "rejected_rows_path")
 
@@ -67,7 +68,7 @@ def collect_contained_batch(files: list[ContainedFile], *, contract, zones: Data
     outcomes: list = [None] * len(files)
     zones.scratch.mkdir(parents=True, exist_ok=True)
     children = min(CHILDREN, os.cpu_count() or 1) if len(files) >= PARALLEL_FROM_FILES else 1
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="contained-") as work:
+    with work_directory(zones.scratch, prefix="contained-") as work:
         shares = [list(range(len(files)))[i::children] for i in range(children)]
         if children == 1:
             _collect_share(Path(work), files, shares[0], contract, zones, collected_at, budget, outcomes)
@@ -239,7 +240,7 @@ def _main(request_path: str, results_dir: str) -> int:
         held.clear()
         held_bytes = 0
 
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="contained-duckdb-") as work:
+    with work_directory(zones.scratch, prefix="contained-duckdb-") as work:
         connection = work_connection(Path(work))
         for file in request["files"]:
             _allow_cpu_for_next_file(request["budget"])

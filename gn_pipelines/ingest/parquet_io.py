@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from gn_pipelines.unfinished_writes import members_folder, partial_path
+from gn_pipelines.unfinished_writes import members_folder, partial_path, work_directory
 
 # Per-stage memory cap: DuckDB spills to the work folder beyond it, so memory does not grow
 # with the size of a drop.
@@ -42,9 +42,8 @@ def scratch_connection(scratch: Path | None, memory_limit: str = DUCKDB_MEMORY_L
     root's scratch zone; the system's temporary directory if None), removed on exit: for a
     step whose work folder holds nothing but DuckDB's spill. A bare `duckdb.connect()` may take
     80 % of the machine."""
-    if scratch is not None:
-        scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch, prefix=prefix) as work:
+    with (work_directory(scratch, prefix) if scratch is not None
+          else tempfile.TemporaryDirectory(prefix=prefix)) as work:
         connection = work_connection(Path(work), memory_limit)
         try:
             yield connection

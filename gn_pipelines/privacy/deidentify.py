@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from gn_pipelines.privacy.text_generalisation import generalise_text_columns
 from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
 from gn_pipelines.reference.coordinates import REPROJECT_FUNCTIONS, register_reprojection
 from gn_pipelines.settings import DataZones
+from gn_pipelines.unfinished_writes import work_directory
 
 MEMORY_LIMIT_MB = 1000  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
@@ -122,7 +122,7 @@ def deidentify_drop(contract: DatasetContract, *, source: Path, target: Path, se
     """Pseudonymise, derive and scrub one validated drop into `target` (restricted zone)."""
     text_columns = _text_columns(contract)
     zones.scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="deidentify-") as work:
+    with work_directory(zones.scratch, prefix="deidentify-") as work:
         staged = Path(work) / "deidentified.parquet"
         key_id = _derive(contract.name, source, staged, secret, Path(work))
         connection = work_connection(Path(work), MEMORY_LIMIT)
@@ -243,7 +243,7 @@ def _seed_pseudonymised(contract: DatasetContract, zones: DataZones) -> None:
         except (OSError, duckdb.IOException):  # replaced or removed meanwhile
             pass
     # none: pseudonymise an empty collected file (~0.3 s: reference tables, keyed functions, scrubber)
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="seed-") as work:
+    with work_directory(zones.scratch, prefix="seed-") as work:
         collected = write_empty_collected(contract, Path(work) / "collected.parquet")
         write_empty_pseudonymised(contract, collected, seed, zones)
 

@@ -8,7 +8,6 @@ its own, so only the files that hold one stay out of the de-identified zone.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from gn_pipelines.privacy.deidentify import (
     deidentify_drop,
 )
 from gn_pipelines.settings import DataZones
+from gn_pipelines.unfinished_writes import work_directory
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secre
         return {drop.source_file: deidentify_drop(contract, source=drop.source, target=drop.target,
                                                   secret=secret, zones=zones)}
     zones.scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=zones.scratch, prefix="deidentify-batch-") as work:
+    with work_directory(zones.scratch, prefix="deidentify-batch-") as work:
         together, staged = Path(work) / "validated.parquet", Path(work) / "deidentified.parquet"
         connection = work_connection(Path(work), MEMORY_LIMIT)
         try:

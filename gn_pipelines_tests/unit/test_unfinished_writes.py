@@ -1,14 +1,17 @@
-"""A killed writer's partial file goes with the next write into its folder; a live or recent one stays."""
+"""A killed writer's partial file goes with the next write into its folder, and its work directory in
+the scratch zone with the next process working there; a live or another host's recent one stays."""
 
 import os
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import duckdb
 
 from gn_pipelines.ingest.parquet_io import copy_atomically
-from gn_pipelines.unfinished_writes import FOREIGN_LEFTOVER_SECONDS
+from gn_pipelines.unfinished_writes import FOREIGN_LEFTOVER_SECONDS, work_directory
 
 
 def test_the_first_write_into_a_folder_removes_dead_writers_partials_only(tmp_path):
@@ -32,3 +35,37 @@ def test_the_first_write_into_a_folder_removes_dead_writers_partials_only(tmp_pa
 
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         ["2025-03-08.parquet", live_here.name, other_host_recent.name, not_a_partial.name])
+
+
+KILLED_IN_ITS_WORK_DIRECTORY = """
+import sys
+from pathlib import Path
+from gn_pipelines.unfinished_writes import work_directory
+with work_directory(Path(sys.argv[1]), prefix="deidentify-") as work:
+    (work / "validated.parquet").write_bytes(b"restricted rows")
+    print(work, flush=True)
+    sys.stdin.read()  # holds its directory until it is killed
+"""
+
+
+def test_a_killed_process_work_directory_in_the_scratch_zone_goes_with_the_next_process_working_there(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    killed = subprocess.Popen([sys.executable, "-c", KILLED_IN_ITS_WORK_DIRECTORY, str(scratch)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    left = Path(killed.stdout.readline().strip())  # it made its directory and wrote into it
+    killed.kill()
+    killed.wait(30)
+    assert (left / "validated.parquet").exists()
+    alive = subprocess.Popen([sys.executable, "-c", KILLED_IN_ITS_WORK_DIRECTORY, str(scratch)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        working = Path(alive.stdout.readline().strip())
+        foreign = scratch / "collect-42-7-another-host.abcd1234"  # another host's: not judged for a day
+        foreign.mkdir()
+        with work_directory(scratch, prefix="release-") as mine:
+            assert sorted(p.name for p in scratch.iterdir()) == sorted([working.name, foreign.name, mine.name])
+        assert sorted(p.name for p in scratch.iterdir()) == sorted([working.name, foreign.name])
+    finally:
+        alive.kill()
+        alive.wait(30)
