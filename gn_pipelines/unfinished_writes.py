@@ -23,22 +23,24 @@ from gn_pipelines.process_identity import process_alive, this_process
 FOREIGN_LEFTOVER_SECONDS = 24 * 3600
 MEMBERS_PREFIX = ".members-"
 _WRITER = r"(?P<pid>\d+)-(?P<started>\d*)-(?P<host>[^/]+)"
-_LEFTOVERS = (re.compile(rf"^\..+\.{_WRITER}\.partial$"),  # a file (or folder) being written
-              re.compile(rf"^\.members-{_WRITER}-[a-z0-9_]+$"),  # a batch's folder (tempfile's random tail)
-              re.compile(rf"^[a-z][a-z-]*-{_WRITER}\.[a-z0-9_]+$"))  # a work directory ("collect-…")
-_swept: set[tuple[int, Path]] = set()  # (process, folder): a folder is swept once per process
+# Beside targets, only hidden names are judged (a delivered file's staged name may look like
+# anything): a file (or folder) being written, and a batch's folder (tempfile's random tail).
+_BESIDE_TARGETS = (re.compile(rf"^\..+\.{_WRITER}\.partial$"), re.compile(rf"^\.members-{_WRITER}-[a-z0-9_]+$"))
+# In the scratch zone, which holds nothing else: a work directory ("collect-<writer>.<random>")
+_IN_SCRATCH = (re.compile(rf"^[a-z][a-z-]*-{_WRITER}\.[a-z0-9_]+$"),)
+_swept: set[tuple] = set()  # (process, folder, patterns): a folder is swept once per process
 
 
 def partial_path(target: Path) -> Path:
     """Where this process writes `target` before renaming it into place (its folder made if missing)."""
-    _sweep_once(target.parent)
+    _sweep_once(target.parent, _BESIDE_TARGETS)
     return target.with_name(f".{target.name}.{_writer()}.partial")
 
 
 def members_folder(parent: Path) -> Path:
     """A new folder in `parent` for a batch's files before each is renamed onto its target (one
     filesystem, so each rename is atomic)."""
-    _sweep_once(parent)
+    _sweep_once(parent, _BESIDE_TARGETS)
     return Path(tempfile.mkdtemp(prefix=f"{MEMBERS_PREFIX}{_writer()}-", dir=parent))
 
 
@@ -46,7 +48,7 @@ def members_folder(parent: Path) -> Path:
 def work_directory(parent: Path, prefix: str) -> Iterator[Path]:
     """A fresh owner-only directory in `parent` (the scratch zone), removed on exit, like
     `tempfile.TemporaryDirectory`; a killed writer's is removed by the next process working there."""
-    _sweep_once(parent)
+    _sweep_once(parent, _IN_SCRATCH)
     work = Path(tempfile.mkdtemp(prefix=f"{prefix}{_writer()}.", dir=parent))
     try:
         yield work
@@ -54,12 +56,13 @@ def work_directory(parent: Path, prefix: str) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def remove_dead_writers_leftovers(folder: Path) -> list[Path]:
-    """Remove the partial files, batch folders and work directories in `folder` whose writer is gone."""
+def remove_dead_writers_leftovers(folder: Path, leftovers: tuple[re.Pattern, ...] = _BESIDE_TARGETS) -> list[Path]:
+    """Remove what dead writers left in `folder`: the entries named by one of `leftovers` (partial
+    files and batch folders beside targets; work directories in the scratch zone)."""
     removed = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            named = next(filter(None, (p.match(entry.name) for p in _LEFTOVERS)), None)
+            named = next(filter(None, (p.match(entry.name) for p in leftovers)), None)
             if named is None:
                 continue
             leftover = Path(entry.path)
@@ -72,11 +75,11 @@ def remove_dead_writers_leftovers(folder: Path) -> list[Path]:
     return removed
 
 
-def _sweep_once(folder: Path) -> None:
+def _sweep_once(folder: Path, leftovers: tuple[re.Pattern, ...]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    if (os.getpid(), folder) not in _swept:
-        remove_dead_writers_leftovers(folder)
-        _swept.add((os.getpid(), folder))
+    if (os.getpid(), folder, leftovers) not in _swept:
+        remove_dead_writers_leftovers(folder, leftovers)
+        _swept.add((os.getpid(), folder, leftovers))
 
 
 def _writer() -> str:

@@ -91,6 +91,7 @@ def copy_file_atomically(source: Path, target: Path) -> Path:
 # took ~250 statements per stage before.
 PARTITIONED_COPY_MAX_ROWS = 250_000
 
+
 def copy_members_atomically(connection: duckdb.DuckDBPyConnection, query: str, parameters: dict,
                             targets: list[Path], *, order_by: str, rows: int,
                             member_column: str = "__member") -> None:

@@ -25,16 +25,19 @@ def test_the_first_write_into_a_folder_removes_dead_writers_partials_only(tmp_pa
     other_host_recent = folder / ".2025-03-05.parquet.42-7-another-host.partial"
     other_host_stale = folder / ".2025-03-06.parquet.42-7-another-host.partial"
     not_a_partial = folder / ".2025-03-07.parquet.partial"  # no writer in its name: not ours to judge
-    for leftover in (dead_here, live_here, other_host_recent, other_host_stale, not_a_partial):
+    # a staged file whose delivered name looks like a work directory's ("<prefix>-<pid>-<ticks>-<host>.…")
+    staged = folder / "water-2025-03-weekly.csv.parquet"
+    for leftover in (dead_here, live_here, other_host_recent, other_host_stale, not_a_partial, staged):
         leftover.write_bytes(b"rows of a file being written")
     stale = time.time() - FOREIGN_LEFTOVER_SECONDS - 60
-    os.utime(other_host_stale, (stale, stale))
+    for old in (other_host_stale, staged):
+        os.utime(old, (stale, stale))
 
     with duckdb.connect() as connection:
         copy_atomically(connection, "SELECT 1 AS row_number", {}, folder / "2025-03-08.parquet")
 
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["2025-03-08.parquet", live_here.name, other_host_recent.name, not_a_partial.name])
+        ["2025-03-08.parquet", live_here.name, other_host_recent.name, not_a_partial.name, staged.name])
 
 
 KILLED_IN_ITS_WORK_DIRECTORY = """
