@@ -1,6 +1,6 @@
 """Which process on which host did something, and whether that process still lives: the owner
-of an in-process run (run_recovery.py) and the writer of an unfinished batch of files
-(ingest/parquet_io.py)."""
+of an in-process run (run_recovery.py) and the writer of a half-written file or a work directory
+(unfinished_writes.py)."""
 
 from __future__ import annotations
 

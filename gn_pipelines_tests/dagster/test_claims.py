@@ -60,9 +60,9 @@ def _ingest_civil_complaints() -> dg.JobDefinition:
 def test_a_reexecution_from_failure_redoes_its_own_batch_and_keeps_it_from_other_runs(zones, instance, monkeypatch):
     import gn_pipelines.quality.validate as validate
     from gn_pipelines.assets.validation import validated_asset_key
+    from gn_pipelines.ingest.batch import BatchFile
     from gn_pipelines.processing import execute_request_in
     from gn_pipelines.sensors import collection_request
-    from gn_pipelines.ingest.batch import BatchFile
 
     def batch(relative: str, rows: int) -> BatchFile:
         content = csv_bytes(sample_rows("civil_complaints", rows))
