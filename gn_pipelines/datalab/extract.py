@@ -23,6 +23,7 @@ from gn_pipelines.datalab.privacy_note import privacy_note
 from gn_pipelines.datalab.risk import failed_checks, risk_evidence, visible_cells
 from gn_pipelines.datalab.request import ExtractRequest, refusal_reason
 from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.parquet_io import scratch_connection
 from gn_pipelines.publish.open_data import write_csv_with_bom
 from gn_pipelines.publish.suppression import possible_cells, suppress_small_cells
 from gn_pipelines.publish.tables import SMALL_CELL_THRESHOLD, PublishedTable, published_table
@@ -113,14 +114,11 @@ def _refuse(request: ExtractRequest, zones: DataZones, reason: str, evidence: di
 
 @contextmanager
 def _published(zones: DataZones) -> Iterator[duckdb.DuckDBPyConnection]:
-    zones.scratch.mkdir(parents=True, exist_ok=True)
-    connection = duckdb.connect()  # in memory; the published file is attached read-only
-    try:
-        connection.execute(f"SET temp_directory = {sql_text(str(zones.scratch / 'datalab'))}")
+    # in memory, bounded, spilling into a work directory of the scratch zone (a killed extract's
+    # spill goes with the next process working there); the published file attached read-only
+    with scratch_connection(zones.scratch, prefix="datalab-") as connection:
         connection.execute(f"ATTACH {sql_text(str(zones.published_db))} AS published (READ_ONLY)")
         yield connection
-    finally:
-        connection.close()
 
 
 def _checked(connection, request: ExtractRequest, zones: DataZones, table: PublishedTable) -> tuple[int, int, dict]:
