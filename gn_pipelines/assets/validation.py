@@ -75,8 +75,9 @@ def batch_files(context: dg.AssetExecutionContext, upstream: dg.AssetKey, datase
     files = metadata[FILES_METADATA]
     if run_id == context.run.run_id:
         return files
-    collected = next(m for r in lineage if (m := _materialization_in_run(
-        context.instance, r, collected_asset_key(dataset))) is not None)[FILES_METADATA]
+    collected = files if upstream == collected_asset_key(dataset) else next(
+        m for r in lineage if (m := _materialization_in_run(context.instance, r, collected_asset_key(dataset)))
+        is not None)[FILES_METADATA]
     claimed = claim_batch(LandingClaims(LandingStateStore.of_instance(context.instance)),
                           [BatchFile(f["source_file"], f["content_sha256"], f["provider_code"]) for f in collected],
                           context.run.run_id, lineage=lineage[1:])

@@ -66,7 +66,6 @@ def collect_contained_batch(files: list[ContainedFile], *, contract, zones: Data
 
     budget = budget or contract.budget
     outcomes: list = [None] * len(files)
-    zones.scratch.mkdir(parents=True, exist_ok=True)
     children = min(CHILDREN, os.cpu_count() or 1) if len(files) >= PARALLEL_FROM_FILES else 1
     with work_directory(zones.scratch, prefix="contained-") as work:
         shares = [list(range(len(files)))[i::children] for i in range(children)]
@@ -213,7 +212,6 @@ def _main(request_path: str, results_dir: str) -> int:
 
     contract = dataclasses.replace(get_contract(request["dataset"]), budget=FileBudget(**request["budget"]))
     zones = DataZones(Path(request["data_root"]))
-    zones.scratch.mkdir(parents=True, exist_ok=True)
     collected_at = dt.datetime.fromisoformat(request["collected_at"])
     results = Path(results_dir)
     held: dict[tuple, list[tuple[int, GroupMember, int]]] = {}  # by shape: (index, member, parse peak)

@@ -121,7 +121,6 @@ def deidentify_drop(contract: DatasetContract, *, source: Path, target: Path, se
                     zones: DataZones) -> DropDeidentification:
     """Pseudonymise, derive and scrub one validated drop into `target` (restricted zone)."""
     text_columns = _text_columns(contract)
-    zones.scratch.mkdir(parents=True, exist_ok=True)
     with work_directory(zones.scratch, prefix="deidentify-") as work:
         staged = Path(work) / "deidentified.parquet"
         key_id = _derive(contract.name, source, staged, secret, Path(work))
@@ -230,7 +229,6 @@ def _seed_pseudonymised(contract: DatasetContract, zones: DataZones) -> None:
     seed = zones.restricted / "pseudonymised" / contract.name / "_schema" / "empty.parquet"
     if seed.exists():
         return
-    zones.scratch.mkdir(parents=True, exist_ok=True)
     drops = pseudonymised_files(zones, contract.name)
     if drops:  # the newest drop, pseudonymised by this code, has the schema: its columns, no rows
         import duckdb

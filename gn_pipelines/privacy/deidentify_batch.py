@@ -41,7 +41,6 @@ def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secre
         drop = drops[0]
         return {drop.source_file: deidentify_drop(contract, source=drop.source, target=drop.target,
                                                   secret=secret, zones=zones)}
-    zones.scratch.mkdir(parents=True, exist_ok=True)
     with work_directory(zones.scratch, prefix="deidentify-batch-") as work:
         together, staged = Path(work) / "validated.parquet", Path(work) / "deidentified.parquet"
         connection = work_connection(Path(work), MEMORY_LIMIT)
