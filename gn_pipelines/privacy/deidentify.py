@@ -344,7 +344,8 @@ def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int |
     (`gn_pipelines/fingerprints.py`) and the k and l asked for."""
     from gn_pipelines.fingerprints import inputs_fingerprint
 
-    return inputs_fingerprint(pseudonymised_files(zones, dataset), relative_to=zones.root, declaration=json.dumps({"k": k, "l": l}))
+    return inputs_fingerprint(pseudonymised_files(zones, dataset), relative_to=zones.root,
+                              declaration=json.dumps({"k": k, "l": l}))
 
 
 def _write_release_record(target: Path, fingerprint: str, result: Release) -> None:

@@ -45,7 +45,6 @@ MANIFEST = "release.json"
 TABLE_INPUTS = "inputs.json"
 KEEP_RELEASES_ENV = "GN_KEEP_RELEASES"
 DEFAULT_KEEP_RELEASES = 3
-# Release ids and times are read by people in Seoul.
 
 RunState = Literal["active", "succeeded", "failed"]
 RunStateOf = Callable[[str], RunState]
@@ -124,7 +123,8 @@ def releases_lock(root: Path) -> Iterator[None]:
 
 
 def new_release_id(root: Path) -> str:
-    """Seoul time to the microsecond, after every existing id (ids sort in release order)."""
+    """Seoul time to the microsecond (people in Seoul read it), after every existing id (ids sort
+    in release order)."""
     existing = [r.id for r in list_releases(root)]
     while True:
         candidate = f"{datetime.now(SEOUL):%Y%m%dT%H%M%S-%f}"
