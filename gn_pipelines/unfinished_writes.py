@@ -2,7 +2,8 @@
 the scratch zone, named after their writer (pid, start ticks, host), so that what a killed writer
 left is removed: the first write of a process into a folder removes the leftovers of dead writers
 there. A killed run's batch is redone into the same folders, so its leftovers go with the redo;
-the scratch zone (spills and copies of restricted rows) is swept by the next process working in it.
+the scratch zone (spills and copies of restricted rows) is swept by the next process working in it,
+and at once after a child process dies (`contained.py`: a parser killed by a hostile file).
 
 A leftover goes at once if its writer was a process of this host that is gone, after a day if
 another host's (its processes cannot be seen here; no write takes that long)."""
@@ -27,7 +28,7 @@ _WRITER = r"(?P<pid>\d+)-(?P<started>\d*)-(?P<host>[^/]+)"
 # anything): a file (or folder) being written, and a batch's folder (tempfile's random tail).
 _BESIDE_TARGETS = (re.compile(rf"^\..+\.{_WRITER}\.partial$"), re.compile(rf"^\.members-{_WRITER}-[a-z0-9_]+$"))
 # In the scratch zone, which holds nothing else: a work directory ("collect-<writer>.<random>")
-_IN_SCRATCH = (re.compile(rf"^[a-z][a-z-]*-{_WRITER}\.[a-z0-9_]+$"),)
+WORK_DIRECTORIES = (re.compile(rf"^[a-z][a-z-]*-{_WRITER}\.[a-z0-9_]+$"),)
 _swept: set[tuple] = set()  # (process, folder, patterns): a folder is swept once per process
 
 
@@ -48,7 +49,7 @@ def members_folder(parent: Path) -> Path:
 def work_directory(parent: Path, prefix: str) -> Iterator[Path]:
     """A fresh owner-only directory in `parent` (the scratch zone), removed on exit, like
     `tempfile.TemporaryDirectory`; a killed writer's is removed by the next process working there."""
-    _sweep_once(parent, _IN_SCRATCH)
+    _sweep_once(parent, WORK_DIRECTORIES)
     work = Path(tempfile.mkdtemp(prefix=f"{prefix}{_writer()}.", dir=parent))
     try:
         yield work

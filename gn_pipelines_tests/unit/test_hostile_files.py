@@ -186,6 +186,20 @@ def test_a_file_that_kills_the_batch_child_is_rejected_alone(zones, files):
     assert all(0 < o.parser_peak_rss_bytes < GIB for o in outcomes)
 
 
+def test_a_child_killed_by_the_last_file_leaves_no_work_directory(zones):
+    """A new child sweeps the scratch zone when files are left to parse; after the last file, the
+    parent removes what the dead child left there (its decoded copy of the file and its spill)."""
+    from gn_pipelines.ingest.contained import ContainedFile, collect_contained_batch
+
+    bad = zones.scratch / "far.xlsx"
+    hostile.far_cell_xlsx(bad)
+    [outcome] = collect_contained_batch([ContainedFile(bad, "48740", "48740/civil_complaints/far.xlsx", "0" * 64)],
+                                        contract=get_contract("civil_complaints"), zones=zones,
+                                        collected_at=COLLECTED_AT, budget=WIDE_OPEN)
+    assert outcome.status == "rejected" and "the parser aborted" in outcome.reason
+    assert [p.name for p in zones.scratch.iterdir()] == ["far.xlsx"]
+
+
 def group_batch(zones) -> list:
     """Files of one shape from three providers: each with another provider's code and a bad time,
     one in CP949, one with blank rows, one whose every row is rejected, one with a header only;
