@@ -311,7 +311,10 @@ def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
 # 23k distinct sentences, 8x fewer characters) and the nouns were the same for every complaint
 # measured (docs/keywords.md). Whitespace-separated words (어절) would repeat more still, but
 # out of context kiwipiepy reads them differently (the same noun sets for 55% of complaints).
-_FILES_SQL = "SELECT DISTINCT source_file, content_sha256 FROM complaint_drops WHERE received_at IS NOT NULL"
+# A file's nouns depend on its scrubbed text, not only on the delivered bytes: re-de-identification
+# (a scrubber that now replaces more) changes the text under the same digest, so the text is keyed too.
+_FILES_SQL = """SELECT source_file, content_sha256, bit_xor(hash(source_row_number, title, body)) AS text_digest
+FROM complaint_drops WHERE received_at IS NOT NULL GROUP BY source_file, content_sha256"""
 # A sentence ends at . ! or ? followed by white space (the title runs into the body's first one, as
 # it did in the whole text); the scrubber's placeholders are blanked first, as complaint_nouns does.
 # Distinct texts are cut, not rows (the regular expressions are most of the SQL's cost).
@@ -366,8 +369,8 @@ def _sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _noun_file_name(source_file: str, content_sha256: str) -> str:
-    return hashlib.sha256(f"{source_file}\0{content_sha256}".encode()).hexdigest() + ".parquet"
+def _noun_file_name(source_file: str, content_sha256: str, text_digest: int) -> str:
+    return hashlib.sha256(f"{source_file}\0{content_sha256}\0{text_digest}".encode()).hexdigest() + ".parquet"
 
 
 class _NounFile:
@@ -403,15 +406,15 @@ def _tokenise_sentences(connection, target: Path, tokenise) -> None:
                                                         pa.array([n for _, n in pairs], pa.string())], schema=schema))
 
 
-def _tokenise_files(connection, files: list[tuple[str, str]], cache: Path, tokenise) -> None:
-    """Nouns of every row of `files` ((source_file, content_sha256)), one cache file per file."""
+def _tokenise_files(connection, files: list[tuple[str, str, int]], cache: Path, tokenise) -> None:
+    """Nouns of every row of `files` ((source_file, content_sha256, text_digest)), one cache file per file."""
     import numpy as np
     import pyarrow as pa
 
     reader = connection.cursor()  # its own results, closed whatever happens: `connection` stays usable
     reader.register("uncached_files", pa.table({"file_index": pa.array(range(len(files)), pa.int64()),
-                                                "source_file": [f for f, _ in files],
-                                                "content_sha256": [s for _, s in files]}))
+                                                "source_file": [f for f, _, _ in files],
+                                                "content_sha256": [s for _, s, _ in files]}))
     sentence_nouns = partial_path(cache / "sentences.parquet")  # free text: restricted, like the cache
     try:
         _tokenise_sentences(reader, sentence_nouns, tokenise)
@@ -454,7 +457,7 @@ def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokeni
     for other in Path(cache_dir).glob("nouns-*"):
         if other != cache:
             shutil.rmtree(other)  # made under another rule: never read again
-    current = {_noun_file_name(f, s): (f, s) for f, s in connection.execute(_FILES_SQL).fetchall()}
+    current = {_noun_file_name(*key): key for key in connection.execute(_FILES_SQL).fetchall()}
     kept = set()
     for path in cache.iterdir():
         if path.suffix == ".parquet" and path.name in current:

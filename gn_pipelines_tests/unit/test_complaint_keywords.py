@@ -1,5 +1,5 @@
 """civil_complaint_keywords_monthly is built incrementally: the nouns of each complaint file are
-tokenised once per (source_file, content_sha256) and kept in a restricted cache directory; the
+tokenised once per (source_file, content_sha256, scrubbed text) and kept in a restricted cache directory; the
 unit given to kiwipiepy is each distinct sentence of the new files."""
 
 import hashlib
@@ -94,6 +94,24 @@ def test_a_replaced_file_is_tokenised_again_and_a_withdrawn_one_no_longer_counts
     assert tokenised == 0 and withdrawn == _keywords(drops)[0] != replaced
     (noun_cache,) = cache.glob("nouns-*")
     assert len(list(noun_cache.glob("*.parquet"))) == 2  # the replaced and withdrawn files' nouns are gone
+
+
+def test_a_file_de_identified_again_with_other_text_is_tokenised_again(tmp_path):
+    """Same delivered bytes, other scrubbed text (a scrubber that now replaces more): the cached
+    nouns of the old text must not count."""
+    drops, cache = tmp_path / "drops", tmp_path / "build_cache"
+    for provider in PROVIDERS:
+        _write_drop(drops, "2025-03-02.csv", provider, date(2025, 3, 2), 40)
+    before, _ = _keywords(drops, cache)
+    path = drops / "48170" / "2025-03-02.csv.parquet"
+    table = pq.read_table(path)
+    rescrubbed = pa.array(["[이름] 민원입니다." for _ in range(len(table))], pa.string())
+    pq.write_table(table.set_column(table.schema.get_field_index("body"), "body", rescrubbed), path)
+    after, tokenised = _keywords(drops, cache)
+    assert 0 < tokenised <= _distinct_sentences(drops / "48170", "2025-03-02.csv")  # only that file's
+    assert after == _keywords(drops)[0] != before
+    (noun_cache,) = cache.glob("nouns-*")
+    assert len(list(noun_cache.glob("*.parquet"))) == 3  # the old text's nouns are gone
 
 
 def test_half_a_cache_file_of_a_killed_run_is_never_read(tmp_path):
