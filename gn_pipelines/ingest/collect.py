@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from gn_pipelines.contracts import DatasetContract, PrivacyClass
+from gn_pipelines.contracts.model import FileBudget
 from gn_pipelines.ingest.budget import OverBudget, check_budget
 from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
 from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
@@ -108,7 +109,7 @@ def _collect_one(connection: duckdb.DuckDBPyConnection, archived: Path, *, contr
         try:
             _type_and_stage(connection, load_raw, contract, lineage, targets, outcome)
         except duckdb.Error as error:
-            _unreadable(outcome, error)
+            _unreadable(outcome, error, contract.budget)
     return outcome
 
 
@@ -151,10 +152,17 @@ def _lineage(provider_code: str, source_file: str, content_sha256: str, collecte
             "content_sha256": content_sha256, "collected_at": collected_at}
 
 
-def _unreadable(outcome: DropOutcome, error: duckdb.Error) -> None:
+def _unreadable(outcome: DropOutcome, error: duckdb.Error, budget: FileBudget) -> None:
     # DuckDB's own message quotes the offending line (personal data): keep its first line
     first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     outcome.status, outcome.rows_read, outcome.rows_accepted, outcome.rows_rejected = "rejected", 0, 0, 0
+    if isinstance(error, duckdb.OutOfMemoryException) and "used)" not in first_line:
+        # the address space the contained parser may use ran out, not DuckDB's own buffer limit
+        # (that one says "(… MiB/… MiB used)"): not a broken file, so say which limit it met
+        outcome.reason = (f"the file cannot be read as CSV: the parser reached its {budget.parser_memory_bytes >> 20} "
+                          f"MiB memory limit ({first_line}); nothing of it was loaded; "
+                          "if the file is genuine, raise parser_memory_bytes in the dataset's budget")
+        return
     outcome.reason = f"the file cannot be read as CSV ({first_line}); nothing of it was loaded"
 
 
@@ -319,7 +327,7 @@ def load_for_group(connection, archived: Path, *, contract: DatasetContract, pro
             load_raw(connection, table)  # the cells, read while the decoded copy exists
         except duckdb.Error as error:
             connection.execute(f"DROP TABLE IF EXISTS {table}")
-            _unreadable(outcome, error)
+            _unreadable(outcome, error, contract.budget)
             return outcome
     return GroupMember(table, load_raw, lineage, targets, outcome)
 
@@ -351,7 +359,7 @@ def collect_group(connection, contract: DatasetContract, members: list[GroupMemb
         try:
             _type_and_stage(connection, rename, contract, member.lineage, member.targets, member.outcome)
         except duckdb.Error as error:
-            _unreadable(member.outcome, error)
+            _unreadable(member.outcome, error, contract.budget)
         finally:
             connection.execute(f"DROP TABLE IF EXISTS {member.table}")
     return [m.outcome for m in members]

@@ -155,6 +155,11 @@ def _enter_phase(results_dir: Path, phase: dict) -> None:
     os.replace(partial, target)
 
 
+# How running out of the address-space limit ends a parser (lower case): Rust (calamine), Python,
+# DuckDB, glibc
+_OUT_OF_MEMORY_SIGNS = ("memory allocation of", "memoryerror", "outofmemoryexception", "cannot allocate memory")
+
+
 def _crash_reason(returncode: int, stderr: str, budget: FileBudget) -> str:
     if returncode < 0:
         name = signal.Signals(-returncode).name
@@ -163,7 +168,7 @@ def _crash_reason(returncode: int, stderr: str, budget: FileBudget) -> str:
     else:
         how = f"failed (exit status {returncode})"
     detail = next((line.strip() for line in stderr.splitlines()
-                   if "memory allocation of" in line or "MemoryError" in line), "")
+                   if any(sign in line.lower() for sign in _OUT_OF_MEMORY_SIGNS)), "")
     memory = f" (it hit its {budget.parser_memory_bytes >> 20} MiB memory limit: {detail})" if detail else ""
     return (f"the file could not be parsed safely: the parser {how}{memory}; the file is refused, "
             "nothing of it was loaded, and the other files were not affected")

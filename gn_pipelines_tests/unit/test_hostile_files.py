@@ -66,6 +66,46 @@ def test_hostile_file_is_refused_with_its_reason_under_1_gb(zones, case, name, m
     print(f"{case}: refused, parser peak RSS {outcome.parser_peak_rss_bytes / (1 << 20):.0f} MiB")
 
 
+# How the contained parser ends when its address space (`parser_memory_bytes`) runs out varies
+# from run to run with the threads it starts (measured: a Python MemoryError, DuckDB's
+# "Allocation failure" or "bad allocation", glibc's "cannot allocate memory for thread-local data"
+# abort; now and then it fits): the messages are checked as the child leaves them.
+OUT_OF_ADDRESS_SPACE = [
+    (1, "Traceback (most recent call last):\n  …\n_duckdb.OutOfMemoryException: Out of Memory Error: Allocation failure\n"),
+    (1, "Traceback (most recent call last):\n  …\nMemoryError\n"),
+    (-6, "cannot allocate memory for thread-local data: ABORT\n"),
+    (-6, "memory allocation of 549755813888 bytes failed\n"),
+]
+
+
+@pytest.mark.parametrize(("returncode", "stderr"), OUT_OF_ADDRESS_SPACE)
+def test_a_parser_out_of_its_address_space_is_refused_naming_the_limit(returncode, stderr):
+    from gn_pipelines.ingest.contained import _crash_reason
+
+    reason = _crash_reason(returncode, stderr, FileBudget(parser_memory_bytes=400 << 20))
+    assert "it hit its 400 MiB memory limit" in reason, reason
+
+
+def test_an_allocation_duckdb_cannot_make_names_the_limit_and_its_buffer_limit_does_not(zones):
+    """Out of address space, the file is not broken: the reason says which limit it met. DuckDB's
+    own buffer limit (1 GB, spilling) is another matter: its message, with its figures, stays."""
+    from gn_pipelines.ingest.collect import DropOutcome, _collect_one, _unreadable
+    from gn_pipelines.ingest.parquet_io import work_connection
+
+    outcome = DropOutcome("civil_complaints", "48740", "48740/civil_complaints/ok.csv", "0" * 64, "collected")
+    _unreadable(outcome, duckdb.OutOfMemoryException("Out of Memory Error: Allocation failure"),
+                FileBudget(parser_memory_bytes=400 << 20))
+    assert outcome.status == "rejected" and "the parser reached its 400 MiB memory limit" in outcome.reason
+
+    path = zones.scratch / "ok.csv"
+    path.write_bytes(csv_bytes(sample_rows("civil_complaints", 3000)))
+    connection = work_connection(zones.scratch, "4MB")  # a real buffer limit, met for real
+    outcome = _collect_one(connection, path, contract=get_contract("civil_complaints"), provider_code="48740",
+                           source_file="48740/civil_complaints/ok.csv", content_sha256="0" * 64, zones=zones,
+                           collected_at=COLLECTED_AT)
+    assert outcome.status == "rejected" and "used)" in outcome.reason and "MiB memory limit" not in outcome.reason
+
+
 def test_contained_collection_of_a_valid_file_equals_the_direct_one(zones):
     path = zones.scratch / "ok.csv"
     path.write_bytes(csv_bytes(sample_rows("civil_complaints", 5)))
