@@ -35,10 +35,16 @@ VOLATILE = ("collected_at", "quarantined_at", "recorded_at", "last_event_at", "r
             "last_updated", "report_path", "validation_report")
 
 
-def deliver_drops(platform: Platform) -> None:
-    drops = (complaints_48740("20250301.csv", valid_rows=30),  # 1 row of 31 bad: quarantined, the rest passes
-             complaints_48740("20250302.csv", valid_rows=20, first_receipt=101),
-             welfare_48170_cp949(valid_rows=12))
+FIRST_DROPS = (complaints_48740("20250301.csv", valid_rows=30),  # 1 row of 31 bad: quarantined, the rest passes
+               complaints_48740("20250302.csv", valid_rows=20, first_receipt=101),
+               welfare_48170_cp949(valid_rows=12))
+# Delivered one by one when a `process` ends before its kill (it did all there was to do), so
+# that the kills after it still find a stage ahead of them; the rest before the final run.
+LATER_DROPS = tuple(complaints_48740(f"202503{day:02d}.csv", valid_rows=10, first_receipt=100 * day)
+                    for day in range(3, 3 + MAX_ATTEMPTS))
+
+
+def deliver_drops(platform: Platform, drops=FIRST_DROPS) -> None:
     for drop in drops:
         deliver(platform.zones.landing, drop.relative, drop.content, outgoing=platform.outgoing)
 
@@ -79,7 +85,7 @@ def fingerprint(platform: Platform) -> dict[str, tuple[int, str]]:
 def uninterrupted(tmp_path_factory) -> dict[str, tuple[int, str]]:
     root = tmp_path_factory.mktemp("uninterrupted")
     platform = Platform.under(root)
-    deliver_drops(platform)
+    deliver_drops(platform, FIRST_DROPS + LATER_DROPS)
     result = run_process(platform, root)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     return fingerprint(platform)
@@ -145,6 +151,7 @@ def test_process_killed_at_random_moments_recovers_to_the_uninterrupted_result(s
 
     platform = Platform.under(tmp_path)
     deliver_drops(platform)
+    later = list(LATER_DROPS)
     rng = random.Random(seed)
     killed_in: list[str] = []
     attempts = list(SCHEDULE)
@@ -154,9 +161,15 @@ def test_process_killed_at_random_moments_recovers_to_the_uninterrupted_result(s
             name = attempts.pop(0)
             if kill_at(platform, tmp_path, stage, name, rng):
                 killed_in.append(name)
-            elif len(killed_in) + len(attempts) < KILLS:
-                attempts.append("startup")  # it finished first: kill it again, earlier
+                continue
+            deliver_drops(platform, later[:1])  # it finished first: work for the next kills
+            del later[:1]
+            if len(killed_in) + len(attempts) < KILLS:
+                attempts.append("startup")  # and kill it again, earlier
         assert len(killed_in) >= KILLS, f"only {len(killed_in)} kills landed: {killed_in}"
+        # kills of a `process` with nothing left to do would prove nothing
+        assert len([name for name in killed_in if name != "startup"]) >= 3, killed_in
+        deliver_drops(platform, later)
 
         started = time.monotonic()
         result = run_process(platform, tmp_path)
@@ -168,6 +181,10 @@ def test_process_killed_at_random_moments_recovers_to_the_uninterrupted_result(s
         assert not storage.get_concurrency_run_ids(), "a pool slot is still held"
     assert current_release(platform.zones.root) is not None
     assert not [r.id for r in list_releases(platform.zones.root) if not r.complete], "a draft was left"
+    root = platform.zones.root  # what the killed writers left half-written went with the redo
+    assert [str(p.relative_to(root)) for p in root.rglob("*")
+            if p.name.endswith(".partial") or p.name.startswith(".members-")] == []
+    assert list(platform.zones.scratch.iterdir()) == []
     assert fingerprint(platform) == uninterrupted
     print(f"seed {seed}: {len(killed_in)} kills survived ({', '.join(killed_in)}); "
           f"the plain process after them took {recovery_seconds:.1f} s")
