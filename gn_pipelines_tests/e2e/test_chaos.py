@@ -1,8 +1,8 @@
 """Chaos: `gn-pipelines process` killed with SIGKILL at seeded random moments in every stage
 (start-up, the set-up run, drop runs, publication, the release being written, the open-data
 export), then one plain `process`. The restricted and published data must equal those of an
-uninterrupted run on the same drops, no run may be left in progress, no pool slot held, and
-every wait is bounded."""
+uninterrupted run on the same drops, no run may be left in progress, no pool slot held, no
+half-written file or scratch directory left, and every wait is bounded."""
 
 from __future__ import annotations
 
