@@ -11,8 +11,8 @@ from gn_pipelines.seoul_time import seoul_text
 
 def _filters(request: ExtractRequest) -> str:
     if not request.filters:
-        return "- 없음 (none)"
-    return "\n".join(f"- `{f.column} {f.operator} {f.value!r}`" for f in request.filters)
+        return "  - 없음 (none)"
+    return "\n".join(f"  - `{f.column} {f.operator} {f.value!r}`" for f in request.filters)
 
 
 def privacy_note(request: ExtractRequest, table: PublishedTable, rows: int, primary: int, secondary: int,

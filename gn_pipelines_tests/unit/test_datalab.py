@@ -114,7 +114,8 @@ def test_grouped_extract_suppresses_small_cells_and_protects_margins(published):
     assert int(merged.suppressed.sum()) == outcome.suppressed_cells
     assert pd.read_parquet(outcome.directory / "extract.parquet").shape == result.shape
     note = (outcome.directory / "privacy_note.md").read_text(encoding="utf-8")
-    assert "김분석" in note and "category = '환경·위생'" in note and f"secondary {outcome.secondary_suppressed_cells}" in note
+    assert "김분석" in note and f"secondary {outcome.secondary_suppressed_cells}" in note
+    assert "- 조건 (filters):\n  - `category = '환경·위생'`" in note  # nested under its heading item
     assert re.search(r"최종 갱신 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} KST", note) and not UTC_TIME.search(note)
     assert audit(zones) == [(outcome.request_id, "granted", None, outcome.rows)]
 
