@@ -207,6 +207,14 @@ def test_extract_command_refuses_and_grants_with_an_audit_trail(processed, tmp_p
     result = submit("granted", who + "purpose: 자료 목록\ntable: data_catalog\n"
                     "columns: [licence]\ngroup_by: [licence]\nrequest_id: cli-granted\n")
     assert result.returncode == 0 and result.stdout.startswith("cli-granted: granted\n"), explain(result)
+    # an analyst's shell has no pseudonymisation key, and an extract needs none: no warning about it
+    path = tmp_path / "keyless.yaml"
+    path.write_text(who + "purpose: 키 없이\ntable: data_catalog\ngroup_by: [licence]\nrequest_id: cli-keyless\n",
+                    encoding="utf-8")
+    keyless = {k: v for k, v in platform.env.items() if not k.startswith("GN_PSEUDONYM_KEY")}
+    result = subprocess.run((cli, "extract", str(path)), env=keyless, cwd=tmp_path, capture_output=True, text=True,
+                            timeout=COMMAND_TIMEOUT)
+    assert result.returncode == 0 and "GN_PSEUDONYM_KEY" not in result.stderr, explain(result)
     folder = platform.zones.datalab / "cli-granted"
     assert (folder / "extract.csv").is_file() and (folder / "privacy_note.md").is_file()
     # issue 10 item 9: no requester is a refusal with its reason, audited, not a traceback
@@ -220,8 +228,8 @@ def test_extract_command_refuses_and_grants_with_an_audit_trail(processed, tmp_p
         explain(result)
     with duckdb.connect(str(platform.zones.datalab / "audit.duckdb"), read_only=True) as audit:
         decisions = dict(audit.execute("SELECT request_id, decision FROM extract_requests").fetchall())
-    assert decisions == {"cli-refused": "refused", "cli-granted": "granted", "cli-anon": "refused",
-                         "cli-typo": "refused"}
+    assert decisions == {"cli-refused": "refused", "cli-granted": "granted", "cli-keyless": "granted",
+                         "cli-anon": "refused", "cli-typo": "refused"}
 
 
 def test_datalab_review_list_destroy_and_ledger_commands(processed, tmp_path):
