@@ -1,6 +1,6 @@
 """civil_complaint_keywords_monthly is built incrementally: the nouns of each complaint file are
-tokenised once per (source_file, content_sha256, scrubbed text) and kept in a restricted cache directory; the
-unit given to kiwipiepy is each distinct sentence of the new files."""
+tokenised once per (source_file, content_sha256, scrubbed text) and kept in a restricted cache
+directory; the unit given to kiwipiepy is each distinct sentence of the new files."""
 
 import hashlib
 import re

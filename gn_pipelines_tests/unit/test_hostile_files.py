@@ -99,10 +99,10 @@ def test_an_allocation_duckdb_cannot_make_names_the_limit_and_its_buffer_limit_d
 
     path = zones.scratch / "ok.csv"
     path.write_bytes(csv_bytes(sample_rows("civil_complaints", 3000)))
-    connection = work_connection(zones.scratch, "4MB")  # a real buffer limit, met for real
-    outcome = _collect_one(connection, path, contract=get_contract("civil_complaints"), provider_code="48740",
-                           source_file="48740/civil_complaints/ok.csv", content_sha256="0" * 64, zones=zones,
-                           collected_at=COLLECTED_AT)
+    with work_connection(zones.scratch, "4MB") as connection:  # a real buffer limit, met for real
+        outcome = _collect_one(connection, path, contract=get_contract("civil_complaints"), provider_code="48740",
+                               source_file="48740/civil_complaints/ok.csv", content_sha256="0" * 64, zones=zones,
+                               collected_at=COLLECTED_AT)
     assert outcome.status == "rejected" and "used)" in outcome.reason and "MiB memory limit" not in outcome.reason
 
 
