@@ -38,6 +38,14 @@ def partial_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{_writer()}.partial")
 
 
+def write_text_atomically(target: Path, text: str) -> None:
+    """`text` (UTF-8) written beside `target`, then renamed into place: readers see all of it or
+    the file as it was."""
+    partial = partial_path(target)
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, target)
+
+
 def members_folder(parent: Path) -> Path:
     """A new folder in `parent` for a batch's files before each is renamed onto its target (one
     filesystem, so each rename is atomic)."""

@@ -17,7 +17,7 @@ from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.quality.scorecard import scorecard_path
 from gn_pipelines.resources import DataZonesResource
-from gn_pipelines.unfinished_writes import partial_path
+from gn_pipelines.unfinished_writes import write_text_atomically
 
 SCORECARD_KEY = dg.AssetKey("provider_scorecard")
 PREVIEW_ROWS = 20
@@ -60,12 +60,9 @@ def _built_with(zones) -> str | None:
 
 def _record_fingerprint(zones, fingerprint: str) -> None:
     import json
-    import os
 
-    target = _fingerprint_path(zones)
-    partial = partial_path(target)
-    partial.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
-    os.replace(partial, target)  # after the Parquet file: a killed run leaves an old fingerprint
+    # after the Parquet file: a killed run leaves an old fingerprint
+    write_text_atomically(_fingerprint_path(zones), json.dumps({"fingerprint": fingerprint}))
 
 
 @dg.asset(

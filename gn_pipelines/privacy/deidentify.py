@@ -34,7 +34,7 @@ from gn_pipelines.privacy.text_generalisation import generalise_text_columns
 from gn_pipelines.reference import CHANGWON_DISTRICTS, PROVIDERS_BY_CODE
 from gn_pipelines.reference.coordinates import REPROJECT_FUNCTIONS, register_reprojection
 from gn_pipelines.settings import DataZones
-from gn_pipelines.unfinished_writes import work_directory
+from gn_pipelines.unfinished_writes import work_directory, write_text_atomically
 
 MEMORY_LIMIT_MB = 1000  # the stage's DuckDB budget, shared by its processes; it spills beyond (< 2 GB peak)
 MEMORY_LIMIT = f"{MEMORY_LIMIT_MB}MB"
@@ -351,9 +351,7 @@ def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int |
 def _write_release_record(target: Path, fingerprint: str, result: Release) -> None:
     record = {"fingerprint": fingerprint, "rows": result.rows, "anonymity": result.anonymity,
               "residual": result.residual, "text_generalised": result.text_generalised}
-    temp = target.with_name(f".{target.stem}.release.json.tmp-{os.getpid()}")
-    temp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    os.replace(temp, target.with_suffix(".release.json"))
+    write_text_atomically(target.with_suffix(".release.json"), json.dumps(record, ensure_ascii=False))
 
 
 def _unchanged_release(zones: DataZones, contract: DatasetContract, target: Path,

@@ -15,7 +15,7 @@ from gn_pipelines.ingest.collect import staged_name
 from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK, PARSEABLE_CHECK
 from gn_pipelines.seoul_time import in_seoul, now_in_seoul, seoul_iso, seoul_stamp
 from gn_pipelines.settings import DataZones
-from gn_pipelines.unfinished_writes import partial_path
+from gn_pipelines.unfinished_writes import write_text_atomically
 
 
 def reports_root(zones: DataZones) -> Path:
@@ -34,7 +34,7 @@ def write_batch_report(zones: DataZones, batch, gx_result, masked_columns: set[s
     page = folder / f"{page_name}.html"
     index_href = os.path.relpath(reports_root(zones) / "index.html", page.parent)
     rendered = offline_page(render_page(gx_result, masked_columns), Path(index_href).as_posix())
-    _write_atomically(page, _with_file_table(rendered, batch))
+    write_text_atomically(page, _with_file_table(rendered, batch))
     summaries = []
     for outcome in batch.files:
         summary = (reports_root(zones) / outcome.dataset / outcome.provider_code
@@ -46,8 +46,8 @@ def write_batch_report(zones: DataZones, batch, gx_result, masked_columns: set[s
             "quarantined_whole": outcome.quarantined_whole, "failed_checks": failed_checks(outcome),
             "page": page.relative_to(reports_root(zones)).as_posix(), "batch": batch.label,
         })
-        _write_atomically(summary, json.dumps(summaries[-1], ensure_ascii=False))
-    _write_atomically(page.with_suffix(".json"), json.dumps(
+        write_text_atomically(summary, json.dumps(summaries[-1], ensure_ascii=False))
+    write_text_atomically(page.with_suffix(".json"), json.dumps(
         {"validated_at": seoul_iso(stamp), "dataset": batch.dataset, "batch": batch.label, "files": summaries},
         ensure_ascii=False))
     write_index(zones)
@@ -160,7 +160,7 @@ def write_index(zones: DataZones) -> Path:
     rows = "\n".join(_index_row(entry, entry.get("page") or page.relative_to(root).as_posix())
                      for entry, page in entries)
     index = root / "index.html"
-    _write_atomically(index, _INDEX.format(count=len(entries), rows=rows))
+    write_text_atomically(index, _INDEX.format(count=len(entries), rows=rows))
     return index
 
 
@@ -172,12 +172,6 @@ def _index_row(entry: dict, link: str) -> str:
              entry["source_file"], verdict, str(entry["rows_passed"]), str(entry["rows_quarantined"]), failed)
     tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
     return f'<tr>{tds}<td><a href="{html.escape(link)}">report</a></td></tr>'
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    partial = partial_path(target)
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, target)
 
 
 _INDEX = """<!doctype html>
