@@ -19,7 +19,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from gn_pipelines.publish.spreadsheet_safety import formula_safe
-from gn_pipelines.seoul_time import SEOUL
+from gn_pipelines.seoul_time import now_in_seoul
 from gn_pipelines.settings import DataZones
 
 LEDGER_DIR = "processing_ledger"
@@ -48,7 +48,7 @@ class LedgerEntry:
     destruction_due: str | None = None
     destroyed_on: str | None = None
     entry_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
-    recorded_at: str = field(default_factory=lambda: datetime.now(SEOUL).isoformat(timespec="seconds"))
+    recorded_at: str = field(default_factory=lambda: now_in_seoul().isoformat(timespec="seconds"))
 
 
 def ledger_dir(zones: DataZones) -> Path:
@@ -112,7 +112,7 @@ def export_register_csv(zones: DataZones, target: Path) -> int:
 
 
 def today_in_seoul() -> date:
-    return datetime.now(SEOUL).date()
+    return now_in_seoul().date()
 
 
 # A release of the published warehouse goes to the center's analysts, read-only, for analysis and
@@ -129,7 +129,7 @@ def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
     from gn_pipelines.publish.tables import PSEUDONYMOUS, PUBLISHED_TABLES
 
     manifest = json.loads((release_dir / "release.json").read_text(encoding="utf-8"))
-    start = (manifest.get("completed_at") or datetime.now(SEOUL).isoformat())[:10]
+    start = (manifest.get("completed_at") or now_in_seoul().isoformat())[:10]
     written = []
     for table in PUBLISHED_TABLES:
         if table.privacy_class != PSEUDONYMOUS or table.name not in manifest.get("tables", {}):

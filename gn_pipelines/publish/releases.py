@@ -27,13 +27,12 @@ import shutil
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
 from gn_pipelines.file_lock import exclusive_lock
 from gn_pipelines.publish.warehouse import fsync_path
-from gn_pipelines.seoul_time import SEOUL
+from gn_pipelines.seoul_time import now_in_seoul
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -127,7 +126,7 @@ def new_release_id(root: Path) -> str:
     in release order)."""
     existing = [r.id for r in list_releases(root)]
     while True:
-        candidate = f"{datetime.now(SEOUL):%Y%m%dT%H%M%S-%f}"
+        candidate = f"{now_in_seoul():%Y%m%dT%H%M%S-%f}"
         if not existing or candidate > max(existing):
             return candidate
 
@@ -147,7 +146,7 @@ def draft_release(root: Path, run_id: str, run_state: RunStateOf) -> Release:
             path.mkdir()
             _write_json(path / BUILDING_MARKER, {
                 "id": path.name, "base": base.id if base else None, "runs": [run_id],
-                "started_at": datetime.now(SEOUL).isoformat(timespec="seconds")})
+                "started_at": now_in_seoul().isoformat(timespec="seconds")})
             return _release(path)
         building = _building(draft)
         if run_id not in building["runs"]:
@@ -184,7 +183,7 @@ def complete_release(root: Path, draft: Release, *, before_swap: Iterable[Releas
         _write_json(draft.path / MANIFEST, {
             "id": draft.id, "base": building.get("base"), "runs": building["runs"],
             "started_at": building["started_at"],
-            "completed_at": datetime.now(SEOUL).isoformat(timespec="seconds"),
+            "completed_at": now_in_seoul().isoformat(timespec="seconds"),
             "tables": table_row_counts(draft.path / PUBLISHED_FILE), **(manifest_extra or {})})
         _fsync_tree(draft.path)
         _make_current(root, draft.id)
@@ -393,7 +392,7 @@ def ensure_analyst_links(root: Path) -> str | None:
         release = releases_dir(root) / new_release_id(root)
         release.mkdir(parents=True)
         # a draft first: if this is killed midway, the next publication completes it
-        started = datetime.now(SEOUL).isoformat(timespec="seconds")
+        started = now_in_seoul().isoformat(timespec="seconds")
         _write_json(release / BUILDING_MARKER, {"id": release.name, "base": None, "runs": [],
                                                 "started_at": started, "migrated": True})
         if plain_published:
@@ -402,7 +401,7 @@ def ensure_analyst_links(root: Path) -> str | None:
             os.rename(open_dir, release / OPEN_DIR)
         _write_json(release / MANIFEST, {
             "id": release.name, "base": None, "runs": [], "migrated": True,
-            "completed_at": datetime.now(SEOUL).isoformat(timespec="seconds"),
+            "completed_at": now_in_seoul().isoformat(timespec="seconds"),
             "tables": table_row_counts(release / PUBLISHED_FILE)})
         _make_current(root, release.name)
         (release / BUILDING_MARKER).unlink()

@@ -7,7 +7,7 @@ import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from gn_pipelines.seoul_time import SEOUL
+from gn_pipelines.seoul_time import SEOUL, now_in_seoul
 from gn_pipelines.settings import DataZones
 from gn_pipelines.synth.drops import DATASETS, DEFAULT_SEED, synthesize_drops
 from gn_pipelines.synth.model import DEFECTS, SynthFile
@@ -56,7 +56,7 @@ def sample_plan(today: date) -> list[dict]:
 
 
 def seoul_today() -> date:
-    return datetime.now(SEOUL).date()
+    return now_in_seoul().date()
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -109,7 +109,7 @@ STRAY_SAMPLE = Path("48740/civil_complaints/민원처리지침.hwp")
 def write_sample_drops(landing: Path, seed: int = DEFAULT_SEED, *, now: datetime | None = None) -> list[SynthFile]:
     """Fill `landing` with the sample of `sample_plan` for `now` (default: the clock), plus one
     stray document the platform rejects before collection (not in the returned list)."""
-    now = now or datetime.now(SEOUL)
+    now = now or now_in_seoul()
     today = now.astimezone(SEOUL).date()
     # written today: no complaint of the last days is completed in the future
     files = [file for drops in sample_plan(today)
