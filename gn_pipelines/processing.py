@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -35,10 +37,11 @@ from gn_pipelines.run_recovery import (
 from gn_pipelines.settings import DataZones
 from gn_pipelines.run_outcomes import (
     OUTCOME_TAG, QUARANTINED, SILENT_CONSOLE, RunOutcome, failed_outcomes, is_drop, outcomes_of_run,
-    request_labels, root_cause, stopped_by_blocking_check, trace_of,
+    WORKER_DIED, request_labels, root_cause, stopped_by_blocking_check, trace_of,
 )
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.ingest.batch import file_key
+from gn_pipelines.unfinished_writes import WORK_DIRECTORIES, remove_dead_writers_leftovers
 from gn_pipelines.worker_server import stop_worker_server, worker_context
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request
 
@@ -133,7 +136,12 @@ def execute_request(request: dg.RunRequest, environment: tuple[dict, str] | None
         os.environ.clear()
         os.environ.update(variables)
         os.chdir(directory)
-    return execute_request_in(_worker_instance(), request)
+    try:
+        return execute_request_in(_worker_instance(), request)
+    finally:
+        # Dagster leaves SIGTERM raising KeyboardInterrupt after a run: an idle worker the pool
+        # terminates (another worker died) would print that traceback instead of ending quietly
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 _WORKER_INSTANCES: dict[tuple[int, str], dg.DagsterInstance] = {}
@@ -404,13 +412,18 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                     stop_worker_server()
                     return outcomes
                 for request in drops:  # reported in the planned order
-                    run_outcomes = futures[id(request)].result()
+                    run_outcomes = _result_of(futures[id(request)], request)
                     report(run_outcomes)
                     if any(o.interrupted for o in run_outcomes):
                         pool.shutdown(cancel_futures=True)
                         stop_worker_server()
                         return outcomes
             stop_worker_server()  # no more runs for the workers (the publication runs here)
+            if any(o.worker_died for o in outcomes):
+                # the pool has ended its other workers too: their runs are failed now, not at the
+                # next command, and free the pool slots the publication needs
+                for recovered in recover_dead_runs(instance):
+                    echo(recovered.line)
         else:
             if workers > 1:
                 stop_worker_server()  # `gn-pipelines process` may have started it for nothing
@@ -434,6 +447,18 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         return outcomes
     finally:
         warmups.close(finished=published)
+        # a worker or parser killed mid-run leaves its work directory (restricted rows) in scratch
+        remove_dead_writers_leftovers(zones.scratch, WORK_DIRECTORIES)
+
+
+def _result_of(future: Future, request: dg.RunRequest) -> list[RunOutcome]:
+    """A worker's outcomes; a worker that died (killed, out of memory) breaks the pool, and every
+    run not finished by then fails with this line: its files stay unfinished for the next command."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return [RunOutcome(label, False, f"{label}: NOT FINISHED ({WORKER_DIED})")
+                for label in request_labels(request)]
 
 
 def publication_behind(instance: dg.DagsterInstance, zones: DataZones) -> str | None:

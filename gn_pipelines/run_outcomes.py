@@ -25,8 +25,15 @@ class RunOutcome:
         """Its run was stopped by Ctrl-C or SIGTERM: the command stops too."""
         return INTERRUPTED in self.trace
 
+    @property
+    def worker_died(self) -> bool:
+        """The worker process running it died (`process --workers N`): the run never finished."""
+        return WORKER_DIED in self.line
+
 
 INTERRUPTED = "DagsterExecutionInterruptedError"
+WORKER_DIED = ("a worker process died (killed, or out of memory) before its run finished; "
+               "the next `process` runs its files again")
 
 
 # The console shows only warnings and errors: the one line per file is the report, and every

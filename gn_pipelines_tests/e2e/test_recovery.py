@@ -1,9 +1,11 @@
-"""Recovery without a human: `gn-pipelines process` killed with SIGKILL at a chosen moment, then
-one plain `process`; and a reader polling the published warehouse while a release is swapped in."""
+"""Recovery without a human: `gn-pipelines process` (or one of its workers) killed with SIGKILL at a
+chosen moment, then one plain `process`; and a reader polling the published warehouse while a
+release is swapped in."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -17,6 +19,7 @@ from gn_pipelines.publish.releases import current_release, list_releases
 from gn_pipelines.publish.tables import PUBLISHED_TABLES
 from gn_pipelines.resources import RESTRICTED_WAREHOUSE_POOL
 from gn_pipelines.run_recovery import IN_PROGRESS
+from gn_pipelines.unfinished_writes import WORK_DIRECTORIES
 from gn_pipelines_tests.e2e.conftest import Platform
 from gn_pipelines_tests.e2e.drops import complaints_48740, deliver, welfare_48170_cp949
 
@@ -147,3 +150,45 @@ def test_a_reader_sees_the_old_release_or_the_new_one_never_a_mix(platform, tmp_
     rows = {table: count for table, count, _ in _snapshot(release_dir / "published.duckdb")}
     opened = {d["table_name"]: d["row_count"] for d in catalog["datasets"] if d["privacy_class"] != "가명정보"}
     assert opened and opened == {table: rows[table] for table in opened}
+
+
+def _worker_at_work(platform: Platform, command: subprocess.Popen) -> int | None:
+    """A worker of `command` (not a parser child of one), named by its work directory in scratch."""
+    for entry in platform.zones.scratch.iterdir():
+        named = WORK_DIRECTORIES[0].match(entry.name)
+        if (named and int(named["pid"]) != command.pid and entry.name.startswith(("contained-", "deidentify-"))
+                and not entry.name.startswith("contained-duckdb-")):
+            return int(named["pid"])
+    return None
+
+
+def test_a_worker_killed_mid_run_is_reported_its_run_failed_and_the_next_process_finishes(platform, tmp_path):
+    drops = (complaints_48740(valid_rows=3000), welfare_48170_cp949(valid_rows=3000))
+    for drop in drops:
+        deliver(platform.zones.landing, drop.relative, drop.content, outgoing=platform.outgoing)
+    command = subprocess.Popen((platform.command("gn-pipelines"), "process", "--workers", "2"),
+                               env=platform.env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    worker = None
+
+    def worker_found() -> bool:
+        nonlocal worker
+        worker = _worker_at_work(platform, command)
+        return worker is not None
+
+    wait_until(worker_found, "a worker at work", proc=command)
+    os.kill(worker, signal.SIGKILL)
+    out, err = command.communicate(timeout=COMMAND_TIMEOUT)
+    killed = subprocess.CompletedProcess(command.args, command.returncode, out, err)
+
+    assert killed.returncode == 1 and "Traceback" not in err, explain(killed)
+    assert "NOT FINISHED (a worker process died (killed, or out of memory)" in out, explain(killed)
+    assert list(platform.zones.scratch.iterdir()) == [], "the dead worker's work directory (restricted rows) is left"
+    assert runs_in_progress(platform) == [], "the dead worker's run is failed by the command itself"
+
+    again = process(platform, tmp_path)
+    assert again.returncode == 0, explain(again)
+    for drop in drops:
+        loaded = f"{drop.relative}: {drop.accepted_rows} rows accepted"
+        assert loaded in out + again.stdout, f"{drop.relative} never loaded\n{explain(killed)}\n{explain(again)}"
+    assert "publish_all: " in again.stdout, explain(again)
