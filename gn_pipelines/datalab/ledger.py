@@ -21,6 +21,7 @@ from pathlib import Path
 from gn_pipelines.publish.spreadsheet_safety import formula_safe
 from gn_pipelines.seoul_time import now_in_seoul
 from gn_pipelines.settings import DataZones
+from gn_pipelines.unfinished_writes import partial_path
 
 LEDGER_DIR = "processing_ledger"
 RELEASE, EXTRACT, DESTRUCTION = "release", "extract", "destruction"
@@ -61,7 +62,7 @@ def append_entry(zones: DataZones, entry: LedgerEntry) -> Path:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = entry.recorded_at.replace(":", "").replace("-", "")[:15]
     target = folder / f"{stamp}-{entry.kind}-{entry.entry_id}.json"
-    temp = folder / f".{target.name}.tmp"
+    temp = partial_path(target)  # names its writer: a killed writer's goes with the next entry
     descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         json.dump(asdict(entry), out, ensure_ascii=False)

@@ -7,11 +7,11 @@ touching a shared database; the restricted warehouse reads them as the `drop_log
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 
 from gn_pipelines.seoul_time import now_in_seoul, seoul_iso, seoul_stamp
+from gn_pipelines.unfinished_writes import write_text_atomically
 
 DROP_LOG_FIELDS = (
     "event_id", "recorded_at", "dataset", "provider_code", "source_file", "file_name",
@@ -40,9 +40,7 @@ def append_record(directory: Path, record: dict) -> dict:
     recorded_at = now_in_seoul()  # in the file and its name: people browse these folders too
     record["event_id"] = record.get("event_id") or uuid.uuid4().hex
     record["recorded_at"] = seoul_iso(recorded_at)
-    directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{seoul_stamp(recorded_at)}_{record['event_id'][:12]}.json"
-    partial = target.with_suffix(".partial")
-    partial.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, target)
+    # its partial carries its writer: a killed writer's is removed by the next process recording here
+    write_text_atomically(target, json.dumps(record, ensure_ascii=False))
     return record

@@ -1,6 +1,8 @@
-"""A killed writer's partial file goes with the next write into its folder, and its work directory in
-the scratch zone with the next process working there; a live or another host's recent one stays."""
+"""A killed writer's partial file goes with the next write into its folder (a staged file, an event
+log's record), and its work directory in the scratch zone with the next process working there; a
+live or another host's recent one stays."""
 
+import json
 import os
 import socket
 import subprocess
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from gn_pipelines.ingest.drop_log import drop_log_dir, record_drop
 from gn_pipelines.ingest.parquet_io import copy_atomically
 from gn_pipelines.unfinished_writes import FOREIGN_LEFTOVER_SECONDS, work_directory
 
@@ -72,3 +75,18 @@ def test_a_killed_process_work_directory_in_the_scratch_zone_goes_with_the_next_
     finally:
         alive.kill()
         alive.wait(30)
+
+
+def test_a_killed_writers_partial_record_goes_with_the_next_record_in_its_log(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    log = drop_log_dir(tmp_path)
+    log.mkdir(parents=True)
+    dead = log / f".20261206T020000-000000_0123456789ab.json.{gone.pid}-1-{socket.gethostname()}.partial"
+    dead.write_text('{"dataset": "civil_compl', encoding="utf-8")  # killed mid-write
+
+    record = record_drop(tmp_path, dataset="civil_complaints", status="collected")
+
+    [written] = log.iterdir()
+    assert written.name.endswith(f"_{record['event_id'][:12]}.json")
+    assert json.loads(written.read_text(encoding="utf-8")) == record
