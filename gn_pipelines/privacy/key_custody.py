@@ -91,14 +91,27 @@ def key_in_force(zones: DataZones) -> KeyInForce | None:
     return KeyInForce(**json.loads(path.read_text(encoding="utf-8")))
 
 
-def write_key_in_force(zones: DataZones, record: KeyInForce) -> None:
+def write_key_in_force(zones: DataZones, record: KeyInForce, *, first: bool = False) -> bool:
+    """Write `record` whole (owner-only). `first`: only if no key is recorded yet, as one atomic
+    step (a hard link fails on an existing name), so processes starting on a fresh data root at
+    once agree on one key; False when another recorded its key first."""
+    from gn_pipelines.unfinished_writes import partial_path
+
     path = key_registry_path(zones)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    partial = partial_path(path)  # each writer its own: two writing at once never mix their bytes
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump(record.__dict__, handle)
-    os.replace(partial, path)
+    if not first:
+        os.replace(partial, path)
+        return True
+    try:
+        os.link(partial, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        partial.unlink()
 
 
 def require_key_in_force(zones: DataZones, key_id: str, *, run_id: str | None) -> KeyInForce:
@@ -107,9 +120,10 @@ def require_key_in_force(zones: DataZones, key_id: str, *, run_id: str | None) -
 
     current = key_in_force(zones)
     if current is None:
-        current = KeyInForce(key_id, seoul_iso(now_in_seoul()), run_id)
-        write_key_in_force(zones, current)
-        return current
+        first = KeyInForce(key_id, seoul_iso(now_in_seoul()), run_id)
+        if write_key_in_force(zones, first, first=True):
+            return first
+        current = key_in_force(zones)  # another process recorded its key meanwhile: judged below
     if current.rekey_to:
         raise KeyCustodyError(
             f"a rekey from key {current.key_id} to key {current.rekey_to} was interrupted: run "

@@ -2,6 +2,7 @@
 least outside `dev`; one key per data root; every use logged without the key."""
 
 import json
+import multiprocessing
 import os
 
 import pytest
@@ -15,6 +16,7 @@ from gn_pipelines.privacy.key_custody import (
     secret_for_use,
 )
 from gn_pipelines.privacy.pseudonyms import key_id
+from gn_pipelines.settings import DataZones
 
 KEY = "k" * 24 + "-0123456789abcdef"  # 41 bytes
 OTHER = "o" * 24 + "-fedcba9876543210"
@@ -72,3 +74,33 @@ def test_one_key_per_data_root_and_every_use_logged_without_the_key(zones):
         ("run-1", "pseudonymise civil_complaints 48740/a.csv", key_id(KEY.encode()))]
     logged = b"".join(p.read_bytes() for p in zones.restricted.rglob("*") if p.is_file())
     assert KEY.encode() not in logged and OTHER.encode() not in logged
+
+
+
+def _first_use(zones, barrier, key: str, outcomes) -> None:
+    """One process's first de-identification on a fresh data root, all of them at once."""
+    barrier.wait(timeout=60)
+    try:
+        secret_for_use(zones, run_id=f"run-{os.getpid()}", stage="pseudonymise", environ={"GN_PSEUDONYM_KEY": key})
+        outcomes.put((key, "used"))
+    except KeyCustodyError:
+        outcomes.put((key, "refused"))
+    except Exception as error:  # e.g. another writer's half record read, or its partial file taken
+        outcomes.put((key, repr(error)))
+
+
+def test_processes_recording_the_first_key_at_once_agree_on_one(zones):
+    context = multiprocessing.get_context("fork")
+    keys = [KEY, OTHER] * 4
+    for attempt in range(5):  # a fresh data root each time: the race is at the first record
+        fresh = DataZones(zones.root / f"fresh-{attempt}").ensure()
+        barrier, outcomes = context.Barrier(len(keys)), context.Queue()
+        racers = [context.Process(target=_first_use, args=(fresh, barrier, key, outcomes)) for key in keys]
+        for racer in racers:
+            racer.start()
+        results = sorted(outcomes.get(timeout=60) for _ in racers)
+        for racer in racers:
+            racer.join(60)
+        in_force = key_in_force(fresh)  # a whole record, never two writers' bytes mixed
+        winner = KEY if in_force.key_id == key_id(KEY.encode()) else OTHER
+        assert results == sorted((key, "used" if key == winner else "refused") for key in keys), (attempt, results)
