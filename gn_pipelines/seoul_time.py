@@ -8,7 +8,7 @@ stamp for the names of files people browse.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from gn_pipelines.settings import DISPLAY_TIME_ZONE
@@ -18,6 +18,10 @@ SEOUL = ZoneInfo(DISPLAY_TIME_ZONE)
 
 def now_in_seoul() -> datetime:
     return datetime.now(SEOUL)
+
+
+def today_in_seoul() -> date:
+    return now_in_seoul().date()
 
 
 def in_seoul(instant: datetime) -> datetime:

@@ -18,7 +18,7 @@ from typing import Iterator
 import duckdb
 
 from gn_pipelines.datalab.audit import record_request
-from gn_pipelines.datalab.ledger import today_in_seoul
+from gn_pipelines.seoul_time import today_in_seoul
 from gn_pipelines.datalab.privacy_note import privacy_note
 from gn_pipelines.datalab.risk import failed_checks, risk_evidence, visible_cells
 from gn_pipelines.datalab.request import ExtractRequest, refusal_reason

@@ -15,11 +15,11 @@ import json
 import os
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from gn_pipelines.publish.spreadsheet_safety import formula_safe
-from gn_pipelines.seoul_time import now_in_seoul
+from gn_pipelines.seoul_time import now_in_seoul, today_in_seoul
 from gn_pipelines.settings import DataZones
 from gn_pipelines.unfinished_writes import partial_path
 
@@ -110,10 +110,6 @@ def export_register_csv(zones: DataZones, target: Path) -> int:
             # purposes and names come from requests: formula-safe, as every spreadsheet export
             writer.writerow(["" if row[c] is None else formula_safe(row[c]) for c in REGISTER_COLUMNS])
     return len(rows)
-
-
-def today_in_seoul() -> date:
-    return now_in_seoul().date()
 
 
 # A release of the published warehouse goes to the center's analysts, read-only, for analysis and

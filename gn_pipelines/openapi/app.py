@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gn_pipelines.openapi import portal
 from gn_pipelines.openapi.convention import ApiError, ResultCode, render
-from gn_pipelines.openapi.keys import KeyStore, now_in_seoul
+from gn_pipelines.openapi.keys import KeyStore, now_text
 from gn_pipelines.openapi.openapi_doc import openapi_document
 from gn_pipelines.openapi.query import (answer_page, is_service_key, parse_page_request, result_type_of,
                                        select_rows, selection_key, service_key_of, table_filters)
@@ -58,7 +58,7 @@ class AccessLog:
         finally:
             state = scope["state"]
             self.logger.info(json.dumps({
-                "time": now_in_seoul(), "client": (scope.get("client") or ("", 0))[0],
+                "time": now_text(), "client": (scope.get("client") or ("", 0))[0],
                 "method": scope["method"], "path": scope["path"], "query": _query_without_key(scope),
                 "status": status["code"], "result_code": state.get("result_code"), "key_id": state.get("key_id"),
                 "release": state.get("release"), "detail": state.get("detail"),

@@ -10,7 +10,6 @@ at the same time, and DuckDB allows one writing process per file.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import os
 import secrets
@@ -22,7 +21,7 @@ from typing import Iterable
 from urllib.parse import unquote
 
 from gn_pipelines.openapi.convention import ApiError, ResultCode
-from gn_pipelines.seoul_time import SEOUL
+from gn_pipelines.seoul_time import now_in_seoul, seoul_iso, today_in_seoul
 
 DEFAULT_DAILY_LIMIT = 1000  # a development account on data.go.kr
 
@@ -60,12 +59,14 @@ def key_sha256(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def today_in_seoul() -> str:
-    return dt.datetime.now(SEOUL).date().isoformat()
+def today_text() -> str:
+    """Today in Seoul (`2026-12-06`): the day a key's daily limit counts."""
+    return today_in_seoul().isoformat()
 
 
-def now_in_seoul() -> str:
-    return dt.datetime.now(SEOUL).isoformat(timespec="seconds")
+def now_text() -> str:
+    """Now in Seoul, to the second, with its offset (`2026-12-06T11:09:20+09:00`)."""
+    return seoul_iso(now_in_seoul(), timespec="seconds")
 
 
 def key_candidates(received: str) -> list[str]:
@@ -134,7 +135,7 @@ class KeyStore:
         # 47 bytes: 64 base64 characters ending in '=', like the portal's keys, so clients that
         # forget to encode (or encode twice) are caught by the tests, not by users
         key = base64.b64encode(secrets.token_bytes(47)).decode("ascii")
-        record = ApiKey(f"key-{secrets.token_hex(6)}", owner.strip(), daily_limit, now_in_seoul(), None)
+        record = ApiKey(f"key-{secrets.token_hex(6)}", owner.strip(), daily_limit, now_text(), None)
         self._connection().execute(
             "INSERT INTO api_keys (key_id, key_sha256, owner, daily_limit, issued_at) VALUES (?, ?, ?, ?, ?)",
             (record.key_id, key_sha256(key), record.owner, record.daily_limit, record.issued_at))
@@ -144,7 +145,7 @@ class KeyStore:
         rows = self._connection().execute(
             "SELECT k.key_id, owner, daily_limit, issued_at, revoked_at, coalesce(u.calls, 0) "
             "FROM api_keys k LEFT JOIN api_usage u ON u.key_id = k.key_id AND u.day = ? "
-            "ORDER BY issued_at, k.key_id", (today_in_seoul(),)).fetchall()
+            "ORDER BY issued_at, k.key_id", (today_text(),)).fetchall()
         return [ApiKey(*row) for row in rows]
 
     def revoke(self, key_or_id: str) -> ApiKey | None:
@@ -154,7 +155,7 @@ class KeyStore:
             f"UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) "
             f"WHERE key_id = ? OR key_sha256 IN ({','.join('?' * len(hashes))}) "
             "RETURNING key_id, owner, daily_limit, issued_at, revoked_at",
-            (now_in_seoul(), key_or_id, *hashes)).fetchone()
+            (now_text(), key_or_id, *hashes)).fetchone()
         return ApiKey(*row) if row else None
 
     def usage(self) -> list[tuple[str, str, str, int, int]]:
@@ -183,7 +184,7 @@ class KeyStore:
     def count_call(self, key: ApiKey) -> int:
         """Count one call against today's limit; ApiError 22 (recorded as refused) past it."""
         connection = self._connection()
-        day = today_in_seoul()
+        day = today_text()
         row = connection.execute(COUNT_CALL, (key.key_id, day, key.daily_limit)).fetchone()
         if row is None:
             connection.execute("UPDATE api_usage SET refused = refused + 1 WHERE key_id = ? AND day = ?",
@@ -197,5 +198,5 @@ class KeyStore:
         tables = list(tables)
         connection = self._connection()
         connection.executemany("INSERT OR IGNORE INTO served_tables VALUES (?, ?)",
-                               [(t, today_in_seoul()) for t in tables])
+                               [(t, today_text()) for t in tables])
         return dict(connection.execute("SELECT table_name, first_served FROM served_tables").fetchall())
