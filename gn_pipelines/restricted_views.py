@@ -10,20 +10,21 @@ exact schema collection writes; new drops then show up in the views without a re
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.collect import write_empty_staging
 from gn_pipelines.ingest.drop_log import drop_log_dir
-from gn_pipelines.ingest.parquet_io import copy_file_atomically
+from gn_pipelines.ingest.parquet_io import copy_atomically, copy_file_atomically
 from gn_pipelines.quality.scorecard import scorecard_sql
 from gn_pipelines.quality.validate import write_empty_quarantine
 from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validation_log_dir
 from gn_pipelines.settings import DataZones
 
 SEED_FOLDER = "_schema"
-VIEWS_VERSION = 3  # bump when a view changes: the sensor then rebuilds the warehouse views
+VIEWS_VERSION = 4  # bump when a view changes: the sensor then rebuilds the warehouse views
 DROP_LOG_COLUMNS = {
     "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "dataset": "VARCHAR",
     "provider_code": "VARCHAR", "source_file": "VARCHAR", "file_name": "VARCHAR",
@@ -72,10 +73,46 @@ def seed_staging(zones: DataZones) -> None:
     _seed_logs(zones)
 
 
+def event_logs(zones: DataZones) -> dict[str, tuple[Path, dict[str, str]]]:
+    """The event logs the views read: view name → (folder, the records' column types)."""
+    return {"drop_log": (drop_log_dir(zones.restricted), DROP_LOG_COLUMNS),
+            "validation_log": (validation_log_dir(zones), VALIDATION_LOG_COLUMNS),
+            "privacy_reports": (privacy_report_dir(zones), PRIVACY_REPORT_COLUMNS)}
+
+
+def fold_event_logs(zones: DataZones, today: date) -> list[Path]:
+    """Fold the logs' past months into Parquet (ingest/log_compaction.py); the files written."""
+    from gn_pipelines.ingest.log_compaction import fold_past_months
+
+    return [path for folder, columns in event_logs(zones).values()
+            for path in fold_past_months(folder, columns, today)]
+
+
 def _seed_logs(zones: DataZones) -> None:
-    for log in (drop_log_dir(zones.restricted), validation_log_dir(zones), privacy_report_dir(zones)):
-        log.mkdir(parents=True, exist_ok=True)
-        (log / f"{SEED_FOLDER}.json").touch()
+    """Each log's zero-row seeds: a JSON file, and a Parquet file typed like its folded months."""
+    import duckdb
+
+    for folder, columns in event_logs(zones).values():
+        folder.mkdir(parents=True, exist_ok=True)
+        seed = folder / f"{SEED_FOLDER}.json"
+        seed.touch()
+        if not (folder / f"{SEED_FOLDER}.parquet").exists():
+            with duckdb.connect() as connection:
+                copy_atomically(connection, f"SELECT * FROM {_json_records(seed, columns)}", {},
+                                folder / f"{SEED_FOLDER}.parquet")
+
+
+def _json_records(json_files: Path, columns: dict[str, str]) -> str:
+    return (f"read_json({sql_text(str(json_files))}, columns = {_columns_literal(columns)}, "
+            "format = 'newline_delimited')")
+
+
+def _log_records(folder: Path, columns: dict[str, str]) -> str:
+    """A log's records: this and last month's JSON files and the folded months' Parquet files,
+    one row per event (a fold killed after writing its Parquet leaves its JSON files behind)."""
+    return (f"(SELECT * FROM (SELECT * FROM {_json_records(folder / '*.json', columns)} UNION ALL BY NAME "
+            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) "
+            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY recorded_at) = 1)")
 
 
 def _columns_literal(columns: dict[str, str]) -> str:
@@ -86,13 +123,8 @@ def create_log_views(connection, zones: DataZones) -> None:
     """Only the views `drop_log` and `validation_log` (what the scorecard and the freshness checks
     read): no staged-file seeds to write, no Parquet footers to read."""
     _seed_logs(zones)
-    connection.execute(
-        f"CREATE OR REPLACE VIEW drop_log AS SELECT * FROM read_json({sql_text(str(drop_log_dir(zones.restricted) / '*.json'))}, "
-        f"columns = {_columns_literal(DROP_LOG_COLUMNS)}, format = 'newline_delimited')")
-    connection.execute(
-        f"CREATE OR REPLACE VIEW validation_log AS SELECT * FROM read_json("
-        f"{sql_text(str(validation_log_dir(zones) / '*.json'))}, "
-        f"columns = {_columns_literal(VALIDATION_LOG_COLUMNS)}, format = 'newline_delimited')")
+    for view in ("drop_log", "validation_log"):
+        connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {_log_records(*event_logs(zones)[view])}")
 
 
 def create_restricted_views(connection, zones: DataZones) -> list[str]:
@@ -130,9 +162,7 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
                v.report_path AS validation_report
         FROM latest l LEFT JOIN verdicts v USING (source_file, content_sha256)""")
     connection.execute(
-        f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM read_json("
-        f"{sql_text(str(privacy_report_dir(zones) / '*.json'))}, "
-        f"columns = {_columns_literal(PRIVACY_REPORT_COLUMNS)}, format = 'newline_delimited')")
+        f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM {_log_records(*event_logs(zones)['privacy_reports'])}")
 
     connection.execute(f"CREATE OR REPLACE VIEW provider_scorecard AS {scorecard_sql()}")
     return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log",

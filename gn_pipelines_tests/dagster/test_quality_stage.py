@@ -8,6 +8,7 @@ from gn_pipelines.assets.deidentification import pseudonymised_asset_key
 from gn_pipelines.assets.scorecard import FRESHNESS_CHECK_KEYS, freshness_check_name
 from gn_pipelines.assets.validation import validated_asset_key
 from gn_pipelines.quality.rules import BAD_ROW_SHARE_CHECK
+from gn_pipelines_tests.dagster.conftest import process_and_publish
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
 from gn_pipelines_tests.seoul_times import utc_times
 
@@ -157,3 +158,30 @@ def test_scorecard_and_freshness_name_providers(zones, process, instance):
     from gn_pipelines.datasets import CONTRACTS
 
     assert len(FRESHNESS_CHECK_KEYS) == len(CONTRACTS)  # one per dataset, business_licences included
+
+
+def test_the_scorecard_step_folds_the_logs_past_months_and_reads_the_same_rows(zones, process, instance):
+    from gn_pipelines.assets.scorecard import SCORECARD_KEY
+    from gn_pipelines.ingest.drop_log import drop_log_dir
+    from gn_pipelines.quality.validation_log import validation_log_dir
+
+    drop(zones.landing, "48740/civil_complaints/2025-03-05.csv", _complaints(30))
+    drop(zones.landing, "48720/civil_complaints/2025-03-05.csv", csv_bytes(sample_rows(DATASET, 20, 시군구코드="48720")))
+    process(publish=True)
+
+    def scorecard() -> list[tuple]:
+        with duckdb.connect(str(zones.published_db), read_only=True) as connection:
+            return connection.execute("SELECT * FROM provider_scorecard ORDER BY ALL").fetchall()
+
+    before = scorecard()
+    logs = (drop_log_dir(zones.restricted), validation_log_dir(zones))
+    for log in logs:  # as if recorded in September 2025 (a record's name gives its month)
+        for record in log.glob("[0-9]*.json"):
+            record.rename(record.with_name("20250915" + record.name[8:]))
+    process_and_publish(instance)  # nothing new landed: published again on purpose
+
+    metadata = instance.get_latest_materialization_event(SCORECARD_KEY).asset_materialization.metadata
+    assert metadata["log_months_folded"].value == 2 and not metadata["reused"].value
+    for log in logs:
+        assert (log / "2025-09.parquet").is_file() and not list(log.glob("[0-9]*.json"))
+    assert scorecard() == before
