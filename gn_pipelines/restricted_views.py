@@ -17,6 +17,7 @@ from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.collect import write_empty_staging
 from gn_pipelines.ingest.drop_log import drop_log_dir
+from gn_pipelines.ingest.log_compaction import fold_past_months, json_records, log_records
 from gn_pipelines.ingest.parquet_io import copy_atomically, copy_file_atomically
 from gn_pipelines.quality.scorecard import scorecard_sql
 from gn_pipelines.quality.validate import write_empty_quarantine
@@ -82,8 +83,6 @@ def event_logs(zones: DataZones) -> dict[str, tuple[Path, dict[str, str]]]:
 
 def fold_event_logs(zones: DataZones, today: date) -> list[Path]:
     """Fold the logs' past months into Parquet (ingest/log_compaction.py); the files written."""
-    from gn_pipelines.ingest.log_compaction import fold_past_months
-
     return [path for folder, columns in event_logs(zones).values()
             for path in fold_past_months(folder, columns, today)]
 
@@ -98,25 +97,8 @@ def _seed_logs(zones: DataZones) -> None:
         seed.touch()
         if not (folder / f"{SEED_FOLDER}.parquet").exists():
             with duckdb.connect() as connection:
-                copy_atomically(connection, f"SELECT * FROM {_json_records(seed, columns)}", {},
+                copy_atomically(connection, f"SELECT * FROM {json_records(seed, columns)}", {},
                                 folder / f"{SEED_FOLDER}.parquet")
-
-
-def _json_records(json_files: Path, columns: dict[str, str]) -> str:
-    return (f"read_json({sql_text(str(json_files))}, columns = {_columns_literal(columns)}, "
-            "format = 'newline_delimited')")
-
-
-def _log_records(folder: Path, columns: dict[str, str]) -> str:
-    """A log's records: this and last month's JSON files and the folded months' Parquet files,
-    one row per event (a fold killed after writing its Parquet leaves its JSON files behind)."""
-    return (f"(SELECT * FROM (SELECT * FROM {_json_records(folder / '*.json', columns)} UNION ALL BY NAME "
-            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) "
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY recorded_at) = 1)")
-
-
-def _columns_literal(columns: dict[str, str]) -> str:
-    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
 
 
 def create_log_views(connection, zones: DataZones) -> None:
@@ -124,7 +106,7 @@ def create_log_views(connection, zones: DataZones) -> None:
     read): no staged-file seeds to write, no Parquet footers to read."""
     _seed_logs(zones)
     for view in ("drop_log", "validation_log"):
-        connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {_log_records(*event_logs(zones)[view])}")
+        connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {log_records(*event_logs(zones)[view])}")
 
 
 def create_restricted_views(connection, zones: DataZones) -> list[str]:
@@ -162,7 +144,7 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
                v.report_path AS validation_report
         FROM latest l LEFT JOIN verdicts v USING (source_file, content_sha256)""")
     connection.execute(
-        f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM {_log_records(*event_logs(zones)['privacy_reports'])}")
+        f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM {log_records(*event_logs(zones)['privacy_reports'])}")
 
     connection.execute(f"CREATE OR REPLACE VIEW provider_scorecard AS {scorecard_sql()}")
     return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log",

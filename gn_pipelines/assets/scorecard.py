@@ -81,7 +81,6 @@ def provider_scorecard(context: dg.AssetExecutionContext, zones: DataZonesResour
 
     from gn_pipelines.ingest.parquet_io import copy_atomically
     from gn_pipelines.quality.scorecard import scorecard_sql
-
     from gn_pipelines.restricted_views import fold_event_logs
     from gn_pipelines.seoul_time import today_in_seoul
 

@@ -18,7 +18,6 @@ from typing import Iterator
 import duckdb
 
 from gn_pipelines.datalab.audit import record_request
-from gn_pipelines.seoul_time import today_in_seoul
 from gn_pipelines.datalab.privacy_note import privacy_note
 from gn_pipelines.datalab.risk import failed_checks, risk_evidence, visible_cells
 from gn_pipelines.datalab.request import ExtractRequest, refusal_reason
@@ -27,6 +26,7 @@ from gn_pipelines.ingest.parquet_io import scratch_connection
 from gn_pipelines.publish.open_data import write_csv_with_bom
 from gn_pipelines.publish.suppression import possible_cells, suppress_small_cells
 from gn_pipelines.publish.tables import SMALL_CELL_THRESHOLD, PublishedTable, published_table
+from gn_pipelines.seoul_time import today_in_seoul
 from gn_pipelines.settings import DataZones
 
 AUDIT_DB_NAME = "audit.duckdb"

@@ -15,9 +15,9 @@ from pathlib import Path
 from gn_pipelines.datalab.audit import RequestState, record_request, record_review, request_states
 from gn_pipelines.datalab.extract import GRANTED, REFUSED, ExtractOutcome, _extract, _Refused, audit_db
 from gn_pipelines.datalab.ledger import DESTRUCTION, EXTRACT, LedgerEntry, append_entry
-from gn_pipelines.seoul_time import today_in_seoul
 from gn_pipelines.datalab.request import ExtractRequest, parse_request
 from gn_pipelines.publish.tables import PSEUDONYMOUS, published_table
+from gn_pipelines.seoul_time import today_in_seoul
 from gn_pipelines.settings import DataZones
 
 APPROVED, NOT_APPROVED = "적정", "부적정"

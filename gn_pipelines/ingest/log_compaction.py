@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from gn_pipelines.file_lock import exclusive_lock
+from gn_pipelines.ingest.casting import sql_text
 
 FOLD_LOCK = ".fold.lock"
 
@@ -36,19 +37,16 @@ def fold_past_months(directory: Path, columns: dict[str, str], today: date) -> l
     the files written. `columns`: the records' DuckDB types (as the log's view reads them)."""
     import duckdb
 
-    from gn_pipelines.ingest.casting import sql_text
     from gn_pipelines.ingest.parquet_io import copy_atomically
 
     if not directory.is_dir() or not months_to_fold(directory, today):
         return []
-    typed = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
     written = []
     with exclusive_lock(directory / FOLD_LOCK), duckdb.connect() as connection:
         for month in months_to_fold(directory, today):  # again, under the lock
             records = sorted(directory.glob(f"{month}*.json"))
             target = directory / f"{month[:4]}-{month[4:]}.parquet"
-            sources = [f"SELECT * FROM read_json([{', '.join(sql_text(str(p)) for p in records)}], "
-                       f"columns = {typed}, format = 'newline_delimited')"]
+            sources = [f"SELECT * FROM {json_records(records, columns)}"]
             if target.exists():
                 sources.append(f"SELECT * FROM read_parquet({sql_text(str(target))})")
             copy_atomically(connection, f"""
@@ -59,3 +57,18 @@ def fold_past_months(directory: Path, columns: dict[str, str], today: date) -> l
                 record.unlink(missing_ok=True)
             written.append(target)
     return written
+
+
+def json_records(files: Path | list[Path], columns: dict[str, str]) -> str:
+    """DuckDB's read of JSON records (a glob, or a list of files), typed as `columns`."""
+    listed = sql_text(str(files)) if isinstance(files, Path) else f"[{', '.join(sql_text(str(p)) for p in files)}]"
+    typed = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+    return f"read_json({listed}, columns = {typed}, format = 'newline_delimited')"
+
+
+def log_records(folder: Path, columns: dict[str, str]) -> str:
+    """A log's records: this and last month's JSON files and the folded months' Parquet files,
+    one row per event (a fold killed after writing its Parquet leaves its JSON files behind)."""
+    return (f"(SELECT * FROM (SELECT * FROM {json_records(folder / '*.json', columns)} UNION ALL BY NAME "
+            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) "
+            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY recorded_at) = 1)")
