@@ -5,6 +5,7 @@ and processes, unlike an ephemeral GX context's own site)."""
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import html
 import json
 import os
@@ -144,13 +145,20 @@ def offline_page(page: str, index_href: str) -> str:
     return page.replace("</head>", OFFLINE_STYLE + "</head>", 1)
 
 
-def write_index(zones: DataZones) -> Path:
-    """`reports/index.html`: every validation so far, newest first, with links to its page."""
+# The index lists the newest validations only: one row per validated file would make it tens of
+# MB after years, rewritten by every batch. Every validation stays in the `validation_log` view.
+INDEX_LIMIT = 2_000
+
+
+def write_index(zones: DataZones, limit: int = INDEX_LIMIT) -> Path:
+    """`reports/index.html`: the newest `limit` validations, newest first, with links to their pages."""
     root = reports_root(zones)
+    summaries = [s for s in root.glob("*/*/*/*.json")
+                 if s.parent.parent.name != BATCH_FOLDER]  # a batch's own summary: its files have theirs
+    older = max(len(summaries) - limit, 0)
     entries = []
-    for summary in root.glob("*/*/*/*.json"):
-        if summary.parent.parent.name == BATCH_FOLDER:
-            continue  # a batch's own summary: its files have theirs
+    # the newest by name (a Seoul time stamp; summaries of earlier versions were named in UTC)
+    for summary in heapq.nlargest(limit, summaries, key=lambda s: s.name):
         try:
             entries.append((json.loads(summary.read_text(encoding="utf-8")), summary.with_suffix(".html")))
         except (OSError, json.JSONDecodeError):
@@ -160,7 +168,11 @@ def write_index(zones: DataZones) -> Path:
     rows = "\n".join(_index_row(entry, entry.get("page") or page.relative_to(root).as_posix())
                      for entry, page in entries)
     index = root / "index.html"
-    write_text_atomically(index, _INDEX.format(count=len(entries), rows=rows))
+    shown = f"{len(entries):,} validations, newest first."
+    if older:
+        shown += (f" {older:,} older ones are not listed: their pages stay in their folders, and every"
+                  " validation is in the restricted warehouse's <code>validation_log</code> view.")
+    write_text_atomically(index, _INDEX.format(shown=shown, rows=rows))
     return index
 
 
@@ -178,7 +190,7 @@ _INDEX = """<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><title>검증 보고서 · Validation reports</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 8px;font-size:14px}}th{{background:#eee}}</style></head>
-<body><h1>검증 보고서 · Validation reports</h1><p>{count} validations, newest first.</p>
+<body><h1>검증 보고서 · Validation reports</h1><p>{shown}</p>
 <table><tr><th>validated (KST)</th><th>dataset</th><th>provider</th><th>file</th><th>verdict</th>
 <th>rows passed</th><th>rows quarantined</th><th>failed checks</th><th></th></tr>
 {rows}

@@ -633,3 +633,26 @@ def test_the_real_tributary_workbook_validates(zones, real_data):
     assert 74.0 in hot and set(hot) <= {k[0] for k in kept}
     warned = do_over_20 if temp_is_error else (lambda r: temp_out_of_range(r) or do_over_20(r))
     assert outcome.rows_with_warnings == count(lambda r: warned(r) or tp_over_tn(r))
+
+
+def test_the_reports_index_lists_the_newest_validations_and_counts_the_older(zones):
+    import json
+
+    from gn_pipelines.quality.reports import BATCH_FOLDER, reports_root, write_index
+
+    root = reports_root(zones)
+    for day in range(1, 6):  # one file validated a day, as write_batch_report records it
+        summary = root / C / "48740" / f"2026120{day}.csv" / f"2026120{day}T020000-000000KST.json"
+        summary.parent.mkdir(parents=True)
+        summary.write_text(json.dumps({
+            "validated_at": f"2026-12-0{day}T02:00:00+09:00", "dataset": C, "provider_code": "48740",
+            "source_file": f"48740/{C}/2026120{day}.csv", "rows_passed": day, "rows_quarantined": 0,
+            "quarantined_whole": False, "failed_checks": [], "page": f"{C}/{BATCH_FOLDER}/2026-12/p{day}.html",
+            "batch": "2026-12"}), encoding="utf-8")
+
+    index = write_index(zones, limit=3).read_text(encoding="utf-8")
+
+    assert [f"2026120{day}.csv" in index for day in range(1, 6)] == [False, False, True, True, True]
+    assert index.index("20261205.csv") < index.index("20261204.csv") < index.index("20261203.csv")
+    assert "3 validations, newest first. 2 older ones are not listed" in index
+    assert "older ones" not in write_index(zones, limit=5).read_text(encoding="utf-8")
