@@ -448,7 +448,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     finally:
         warmups.close(finished=published)
         # a worker or parser killed mid-run leaves its work directory (restricted rows) in scratch
-        remove_dead_writers_leftovers(zones.scratch, WORK_DIRECTORIES)
+        if zones.scratch.is_dir():
+            remove_dead_writers_leftovers(zones.scratch, WORK_DIRECTORIES)
 
 
 def _result_of(future: Future, request: dg.RunRequest) -> list[RunOutcome]:
