@@ -88,17 +88,17 @@ def fold_event_logs(zones: DataZones, today: date) -> list[Path]:
 
 
 def _seed_logs(zones: DataZones) -> None:
-    """Each log's zero-row seeds: a JSON file, and a Parquet file typed like its folded months."""
+    """Each log's zero-row seeds: a JSON file, and a Parquet file typed like its folded months
+    (rewritten each time, like the staged files' seeds: its schema comes from the code)."""
     import duckdb
 
-    for folder, columns in event_logs(zones).values():
-        folder.mkdir(parents=True, exist_ok=True)
-        seed = folder / f"{SEED_FOLDER}.json"
-        seed.touch()
-        if not (folder / f"{SEED_FOLDER}.parquet").exists():
-            with duckdb.connect() as connection:
-                copy_atomically(connection, f"SELECT * FROM {json_records(seed, columns)}", {},
-                                folder / f"{SEED_FOLDER}.parquet")
+    with duckdb.connect() as connection:
+        for folder, columns in event_logs(zones).values():
+            folder.mkdir(parents=True, exist_ok=True)
+            seed = folder / f"{SEED_FOLDER}.json"
+            seed.touch()
+            copy_atomically(connection, f"SELECT * FROM {json_records(seed, columns)}", {},
+                            folder / f"{SEED_FOLDER}.parquet")
 
 
 def create_log_views(connection, zones: DataZones) -> None:
