@@ -103,7 +103,7 @@ def _seed_logs(zones: DataZones) -> None:
 
 def create_log_views(connection, zones: DataZones) -> None:
     """Only the views `drop_log` and `validation_log` (what the scorecard and the freshness checks
-    read): no staged-file seeds to write, no Parquet footers to read."""
+    read): no staged files' seeds to write, no staged Parquet footers to read."""
     _seed_logs(zones)
     for view in ("drop_log", "validation_log"):
         connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {log_records(*event_logs(zones)[view])}")

@@ -22,6 +22,8 @@ from gn_pipelines.file_lock import exclusive_lock
 from gn_pipelines.ingest.casting import sql_text
 
 FOLD_LOCK = ".fold.lock"
+# one row per event (a record without an id, which no version wrote, is kept as it is)
+ONE_PER_EVENT = "QUALIFY event_id IS NULL OR row_number() OVER (PARTITION BY event_id ORDER BY recorded_at) = 1"
 
 
 def months_to_fold(directory: Path, today: date) -> list[str]:
@@ -50,8 +52,7 @@ def fold_past_months(directory: Path, columns: dict[str, str], today: date) -> l
             if target.exists():
                 sources.append(f"SELECT * FROM read_parquet({sql_text(str(target))})")
             copy_atomically(connection, f"""
-                SELECT * FROM ({' UNION ALL BY NAME '.join(sources)})
-                QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY recorded_at) = 1
+                SELECT * FROM ({' UNION ALL BY NAME '.join(sources)}) {ONE_PER_EVENT}
                 ORDER BY recorded_at, event_id""", {}, target)
             for record in records:
                 record.unlink(missing_ok=True)
@@ -70,5 +71,4 @@ def log_records(folder: Path, columns: dict[str, str]) -> str:
     """A log's records: this and last month's JSON files and the folded months' Parquet files,
     one row per event (a fold killed after writing its Parquet leaves its JSON files behind)."""
     return (f"(SELECT * FROM (SELECT * FROM {json_records(folder / '*.json', columns)} UNION ALL BY NAME "
-            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) "
-            "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY recorded_at) = 1)")
+            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) {ONE_PER_EVENT})")
