@@ -18,3 +18,19 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@contextmanager
+def exclusive_lock_if_free(lock_path: Path) -> Iterator[bool]:
+    """As `exclusive_lock`, without waiting: the block gets False (and holds nothing) when another
+    process holds the lock, for work that process is doing anyway."""
+    with open(lock_path, "a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

@@ -10,7 +10,8 @@ per earlier month.
 Never loses a record: the month's Parquet (its earlier fold and the month's JSON files, one row
 per event id) is written whole and renamed into place before those JSON files are removed. A
 fold killed in between leaves records in both; the next fold merges them again, and the views
-keep one row per event id meanwhile. One fold at a time per folder (a file lock).
+keep one row per event id meanwhile. One fold at a time per folder (a file lock; a process that
+finds it held leaves the fold to its holder rather than wait).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from gn_pipelines.file_lock import exclusive_lock
+from gn_pipelines.file_lock import exclusive_lock_if_free
 from gn_pipelines.ingest.casting import sql_text
 
 FOLD_LOCK = ".fold.lock"
@@ -39,25 +40,30 @@ def fold_past_months(directory: Path, columns: dict[str, str], today: date) -> l
     the files written. `columns`: the records' DuckDB types (as the log's view reads them)."""
     import duckdb
 
-    from gn_pipelines.ingest.parquet_io import copy_atomically
-
     if not directory.is_dir() or not months_to_fold(directory, today):
         return []
-    written = []
-    with exclusive_lock(directory / FOLD_LOCK), duckdb.connect() as connection:
-        for month in months_to_fold(directory, today):  # again, under the lock
-            records = sorted(directory.glob(f"{month}*.json"))
-            target = directory / f"{month[:4]}-{month[4:]}.parquet"
-            sources = [f"SELECT * FROM {json_records(records, columns)}"]
-            if target.exists():
-                sources.append(f"SELECT * FROM read_parquet({sql_text(str(target))})")
-            copy_atomically(connection, f"""
-                SELECT * FROM ({' UNION ALL BY NAME '.join(sources)}) {ONE_PER_EVENT}
-                ORDER BY recorded_at, event_id""", {}, target)
-            for record in records:
-                record.unlink(missing_ok=True)
-            written.append(target)
-    return written
+    with exclusive_lock_if_free(directory / FOLD_LOCK) as free:
+        if not free:
+            return []  # another process folds this log now (it may be stuck: never wait for it)
+        with duckdb.connect() as connection:
+            return [_fold_month(connection, directory, columns, month)
+                    for month in months_to_fold(directory, today)]  # listed again, under the lock
+
+
+def _fold_month(connection, directory: Path, columns: dict[str, str], month: str) -> Path:
+    from gn_pipelines.ingest.parquet_io import copy_atomically
+
+    records = sorted(directory.glob(f"{month}*.json"))
+    target = directory / f"{month[:4]}-{month[4:]}.parquet"
+    sources = [f"SELECT * FROM {json_records(records, columns)}"]
+    if target.exists():
+        sources.append(f"SELECT * FROM read_parquet({sql_text(str(target))})")
+    copy_atomically(connection, f"""
+        SELECT * FROM ({' UNION ALL BY NAME '.join(sources)}) {ONE_PER_EVENT}
+        ORDER BY recorded_at, event_id""", {}, target)
+    for record in records:
+        record.unlink(missing_ok=True)
+    return target
 
 
 def json_records(files: Path | list[Path], columns: dict[str, str]) -> str:

@@ -80,3 +80,15 @@ def test_in_january_december_stays_json(tmp_path):
         (tmp_path / name).touch()
     assert months_to_fold(tmp_path, date(2027, 1, 15)) == ["202611"]
     assert months_to_fold(tmp_path, date(2027, 2, 1)) == ["202611", "202612"]
+
+
+def test_a_fold_held_by_another_process_is_left_to_it(zones):
+    from gn_pipelines.file_lock import exclusive_lock
+    from gn_pipelines.ingest.log_compaction import FOLD_LOCK
+
+    record(zones, datetime(2026, 9, 2, 10, tzinfo=SEOUL), "48740/civil_complaints/a.csv")
+    folder = drop_log_dir(zones.restricted)
+    with exclusive_lock(folder / FOLD_LOCK):  # e.g. a stuck publication on another machine
+        assert fold_event_logs(zones, TODAY) == []  # returned at once: not waiting for the holder
+        assert json_months(zones) == ["202609"]
+    assert [p.name for p in fold_event_logs(zones, TODAY)] == ["2026-09.parquet"]
