@@ -19,6 +19,7 @@ from gn_pipelines.ingest.collect import write_empty_staging
 from gn_pipelines.ingest.drop_log import drop_log_dir
 from gn_pipelines.ingest.log_compaction import fold_past_months, json_records, log_records
 from gn_pipelines.ingest.parquet_io import copy_atomically, copy_file_atomically
+from gn_pipelines.privacy.key_custody import key_usage_dir
 from gn_pipelines.quality.scorecard import scorecard_sql
 from gn_pipelines.quality.validate import write_empty_quarantine
 from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validation_log_dir
@@ -46,6 +47,13 @@ PRIVACY_REPORT_COLUMNS = {
     "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "run_id": "VARCHAR", "dataset": "VARCHAR",
     "rows_released": "BIGINT", "key_id": "VARCHAR", "techniques": "JSON", "deleted_columns": "VARCHAR[]",
     "anonymity": "JSON", "identifiers_replaced_in_text": "JSON", "residual_identifiers": "JSON",
+}
+
+
+# one row per use of the pseudonymisation key (never the key: its id), see privacy/key_custody.py
+KEY_USAGE_COLUMNS = {
+    "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "run_id": "VARCHAR", "stage": "VARCHAR",
+    "key_id": "VARCHAR", "pid": "BIGINT",
 }
 
 
@@ -78,7 +86,8 @@ def event_logs(zones: DataZones) -> dict[str, tuple[Path, dict[str, str]]]:
     """The event logs the views read: view name → (folder, the records' column types)."""
     return {"drop_log": (drop_log_dir(zones.restricted), DROP_LOG_COLUMNS),
             "validation_log": (validation_log_dir(zones), VALIDATION_LOG_COLUMNS),
-            "privacy_reports": (privacy_report_dir(zones), PRIVACY_REPORT_COLUMNS)}
+            "privacy_reports": (privacy_report_dir(zones), PRIVACY_REPORT_COLUMNS),
+            "key_usage": (key_usage_dir(zones), KEY_USAGE_COLUMNS)}
 
 
 def fold_event_logs(zones: DataZones, today: date) -> list[Path]:
@@ -143,9 +152,9 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
                l.rows_accepted, l.rows_rejected, l.recorded_at AS last_event_at, l.content_sha256,
                v.report_path AS validation_report
         FROM latest l LEFT JOIN verdicts v USING (source_file, content_sha256)""")
-    connection.execute(
-        f"CREATE OR REPLACE VIEW privacy_reports AS SELECT * FROM {log_records(*event_logs(zones)['privacy_reports'])}")
+    for view in ("privacy_reports", "key_usage"):
+        connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {log_records(*event_logs(zones)[view])}")
 
     connection.execute(f"CREATE OR REPLACE VIEW provider_scorecard AS {scorecard_sql()}")
     return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log",
-                    "privacy_reports", "provider_scorecard"]
+                    "privacy_reports", "key_usage", "provider_scorecard"]

@@ -5,6 +5,7 @@ import json
 import multiprocessing
 import os
 
+import duckdb
 import pytest
 
 from gn_pipelines.privacy.key_custody import (
@@ -16,6 +17,7 @@ from gn_pipelines.privacy.key_custody import (
     secret_for_use,
 )
 from gn_pipelines.privacy.pseudonyms import key_id
+from gn_pipelines.restricted_views import create_restricted_views
 from gn_pipelines.settings import DataZones
 
 KEY = "k" * 24 + "-0123456789abcdef"  # 41 bytes
@@ -74,6 +76,10 @@ def test_one_key_per_data_root_and_every_use_logged_without_the_key(zones):
         ("run-1", "pseudonymise civil_complaints 48740/a.csv", key_id(KEY.encode()))]
     logged = b"".join(p.read_bytes() for p in zones.restricted.rglob("*") if p.is_file())
     assert KEY.encode() not in logged and OTHER.encode() not in logged
+    with duckdb.connect() as connection:  # an auditor's view in the restricted warehouse
+        assert "key_usage" in create_restricted_views(connection, zones)
+        assert connection.execute("SELECT run_id, stage, key_id, pid FROM key_usage").fetchall() == [
+            ("run-1", "pseudonymise civil_complaints 48740/a.csv", key_id(KEY.encode()), os.getpid())]
 
 
 
