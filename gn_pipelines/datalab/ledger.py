@@ -11,6 +11,7 @@ for a lock. `register()` folds them into the register an auditor asks for.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import uuid
@@ -128,10 +129,11 @@ def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
     manifest = json.loads((release_dir / "release.json").read_text(encoding="utf-8"))
     start = (manifest.get("completed_at") or now_in_seoul().isoformat())[:10]
     written = []
+    key_id_of = functools.cache(lambda dataset: release_key_id(zones, dataset))  # reads every drop's sidecar
     for table in PUBLISHED_TABLES:
         if table.privacy_class != PSEUDONYMOUS or table.name not in manifest.get("tables", {}):
             continue
-        key_ids = sorted({k for d in table.source_datasets if (k := release_key_id(zones, d))})
+        key_ids = sorted({k for d in table.source_datasets if (k := key_id_of(d))})
         written.append(append_entry(zones, LedgerEntry(
             RELEASE, f"{table.name}@{release_dir.name}", RELEASE_PURPOSE,
             items=tuple(f"{table.name}.{c}" for c in table.column_names), recipient=RELEASE_RECIPIENT,
