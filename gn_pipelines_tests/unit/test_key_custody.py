@@ -82,7 +82,6 @@ def test_one_key_per_data_root_and_every_use_logged_without_the_key(zones):
             ("run-1", "pseudonymise civil_complaints 48740/a.csv", key_id(KEY.encode()), os.getpid())]
 
 
-
 def _first_use(zones, barrier, key: str, outcomes) -> None:
     """One process's first de-identification on a fresh data root, all of them at once."""
     barrier.wait(timeout=60)
