@@ -183,7 +183,7 @@ def test_every_area_that_meets_k_and_l_keeps_its_eup_myeon_dong(con, k5):
         WHERE NOT EXISTS (SELECT 1 FROM welfare_k5 o WHERE o.reference_month = e.reference_month
                           AND o.sigungu_code = e.sigungu_code AND o.eup_myeon_dong = e.eup_myeon_dong)
         GROUP BY ALL""").fetchall()
-    eligible = con.execute(f"""SELECT count(*) FROM (SELECT 1 FROM welfare GROUP BY reference_month,
+    eligible = con.execute("""SELECT count(*) FROM (SELECT 1 FROM welfare GROUP BY reference_month,
         sigungu_code, eup_myeon_dong HAVING count(*) >= 5)""").fetchall()[0][0]
     assert eligible > 100
     assert all(n == 1 for _, _, n in missed)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gn_pipelines.contracts.recipes import Derived, KEPT, Recipe, Release
+from gn_pipelines.contracts.recipes import Derived, KEPT, Recipe
 from gn_pipelines.datasets import AGGREGATES, CONTRACTS, DATASETS, RECIPES, dataset_tables
 from gn_pipelines.datasets.model import Dataset, IncompleteDeclaration, declaration_problems
 from gn_pipelines.publish.tables import PUBLISHED_TABLES_BY_NAME
