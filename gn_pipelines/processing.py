@@ -412,7 +412,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                     stop_worker_server()
                     return outcomes
                 for request in drops:  # reported in the planned order
-                    run_outcomes = _result_of(futures[id(request)], request)
+                    run_outcomes = _result_of(futures[id(request)], request, instance)
                     report(run_outcomes)
                     if any(o.interrupted for o in run_outcomes):
                         pool.shutdown(cancel_futures=True)
@@ -452,14 +452,21 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             remove_dead_writers_leftovers(zones.scratch, WORK_DIRECTORIES)
 
 
-def _result_of(future: Future, request: dg.RunRequest) -> list[RunOutcome]:
-    """A worker's outcomes; a worker that died (killed, out of memory) breaks the pool, and every
-    run not finished by then fails with this line: its files stay unfinished for the next command."""
+def _result_of(future: Future, request: dg.RunRequest, instance: dg.DagsterInstance) -> list[RunOutcome]:
+    """A worker's outcomes. A worker that died (killed, out of memory) breaks the pool: a run that
+    had not finished fails with this line (its files stay unfinished for the next command); one
+    its worker finished just before is done, only its report was lost."""
     try:
         return future.result()
     except BrokenProcessPool:
-        return [RunOutcome(label, False, f"{label}: NOT FINISHED ({WORKER_DIED})")
-                for label in request_labels(request)]
+        labels = request_labels(request)
+        if already_succeeded(instance, request.run_key):
+            return [RunOutcome(label, True, f"{label}: {REPORT_LOST}") for label in labels]
+        return [RunOutcome(label, False, f"{label}: NOT FINISHED ({WORKER_DIED})") for label in labels]
+
+
+REPORT_LOST = ("finished, but its report was lost when a worker process died: its lines are on its "
+               "run's page in the UI")
 
 
 def publication_behind(instance: dg.DagsterInstance, zones: DataZones) -> str | None:

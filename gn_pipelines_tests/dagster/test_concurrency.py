@@ -1,5 +1,12 @@
-"""Drops from several providers collected by parallel runs: no DuckDB lock error, exact counts."""
+"""Drops from several providers collected by parallel runs: no DuckDB lock error, exact counts;
+a worker that dies is reported per run."""
 
+import multiprocessing
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+
+import dagster as dg
 import pytest
 
 from gn_pipelines.processing import process_landing
@@ -38,3 +45,30 @@ def test_parallel_runs_from_several_providers(zones, instance, warehouse):
     assert all(r.dagster_run.tags["gn/files"] == str(len(PROVIDERS)) for r in records)
     spans = sorted((r.start_time, r.end_time) for r in records)
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer would
+
+
+@dg.asset
+def batch_done_by_the_other_worker() -> None:
+    """Stands for a batch run that finished in the worker that survived."""
+
+
+def test_a_run_finished_before_a_worker_died_is_reported_done_and_an_unfinished_one_not(instance):
+    from gn_pipelines.processing import _result_of
+    from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
+
+    finished = dg.RunRequest(run_key="done-batch", tags={"gn/source_file": "48170/welfare_recipients/2025-03.csv"})
+    unfinished = dg.RunRequest(run_key="killed-batch", tags={"gn/source_file": "48740/civil_complaints/a.csv"})
+    dg.materialize([batch_done_by_the_other_worker], instance=instance,
+                   tags={RUN_KEY_TAG: "done-batch", SENSOR_NAME_TAG: LANDING_SENSOR_NAME})
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        broken = pool.submit(_die)  # the pool breaks: every future not reported yet raises
+
+        [done] = _result_of(broken, finished, instance)
+        [lost] = _result_of(broken, unfinished, instance)
+
+    assert done.success and not done.worker_died and "finished, but its report was lost" in done.line
+    assert not lost.success and lost.worker_died and lost.line.startswith("48740/civil_complaints/a.csv: NOT FINISHED")
