@@ -41,7 +41,7 @@ from gn_pipelines.run_outcomes import (
 )
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.ingest.batch import file_key
-from gn_pipelines.unfinished_writes import WORK_DIRECTORIES, remove_dead_writers_leftovers
+from gn_pipelines.unfinished_writes import remove_dead_work_directories
 from gn_pipelines.worker_server import stop_worker_server, worker_context
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request
 
@@ -448,8 +448,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     finally:
         warmups.close(finished=published)
         # a worker or parser killed mid-run leaves its work directory (restricted rows) in scratch
-        if zones.scratch.is_dir():
-            remove_dead_writers_leftovers(zones.scratch, WORK_DIRECTORIES)
+        remove_dead_work_directories(zones.scratch)
 
 
 def _result_of(future: Future, request: dg.RunRequest, instance: dg.DagsterInstance) -> list[RunOutcome]:

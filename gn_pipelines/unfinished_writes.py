@@ -3,7 +3,8 @@ the scratch zone, named after their writer (pid, start ticks, host), so that wha
 left is removed: the first write of a process into a folder removes the leftovers of dead writers
 there. A killed run's batch is redone into the same folders, so its leftovers go with the redo;
 the scratch zone (spills and copies of restricted rows) is swept by the next process working in it,
-and at once after a child process dies (`contained.py`: a parser killed by a hostile file).
+at once after a child process dies (`contained.py`: a parser killed by a hostile file), and as
+`process` ends (a worker killed mid-run).
 
 A leftover goes at once if its writer was a process of this host that is gone, after a day if
 another host's (its processes cannot be seen here; no write takes that long)."""
@@ -82,6 +83,11 @@ def remove_dead_writers_leftovers(folder: Path, leftovers: tuple[re.Pattern, ...
                 _remove(leftover)
                 removed.append(leftover)
     return removed
+
+
+def remove_dead_work_directories(scratch: Path) -> list[Path]:
+    """Remove the work directories dead writers left in the scratch zone (if it exists yet)."""
+    return remove_dead_writers_leftovers(scratch, WORK_DIRECTORIES) if scratch.is_dir() else []
 
 
 def _sweep_once(folder: Path, leftovers: tuple[re.Pattern, ...]) -> None:

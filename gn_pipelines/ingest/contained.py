@@ -29,7 +29,7 @@ from pathlib import Path
 from gn_pipelines.datasets import get_contract
 from gn_pipelines.contracts.model import FileBudget
 from gn_pipelines.settings import DataZones
-from gn_pipelines.unfinished_writes import WORK_DIRECTORIES, remove_dead_writers_leftovers, work_directory
+from gn_pipelines.unfinished_writes import remove_dead_work_directories, work_directory
 
 _PATH_FIELDS = ("collected_path", "rejected_rows_path")
 
@@ -135,7 +135,7 @@ def _run_child(work: Path, files: list[ContainedFile], pending: list[int], contr
         outcomes[i].parser_peak_rss_bytes = peak_rss
     crashed = returncode != 0
     if crashed:  # its work directories hold decoded rows and spill: not left for the next process
-        remove_dead_writers_leftovers(zones.scratch, WORK_DIRECTORIES)
+        remove_dead_work_directories(zones.scratch)
     phase_file = attempt / _PHASE_FILE
     phase = json.loads(phase_file.read_text(encoding="utf-8")) if crashed and phase_file.exists() else {}
     return crashed, returncode, errors.read_text(errors="replace") if crashed else "", usage.ru_maxrss * 1024, phase

@@ -55,10 +55,6 @@ def sample_plan(today: date) -> list[dict]:
     ]
 
 
-def seoul_today() -> date:
-    return now_in_seoul().date()
-
-
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the synth options to `parser` (the CLI wires it as a sub-command)."""
     parser.add_argument("--landing", type=Path, default=None,
