@@ -1,12 +1,14 @@
-"""Adding a dataset is one declarative contract: two real public files collected with contracts
+"""Adding a dataset is one declarative contract: three real public files collected with contracts
 written here, through the same collection code (CP949, quoting, trailing columns, odd blanks)."""
 
+import csv
 import datetime as dt
 
 import duckdb
 
 from gn_pipelines.contracts import Column, ColumnType as T, DatasetContract, PrivacyClass as P
 from gn_pipelines.ingest.collect import collect_drop
+from gn_pipelines.reference.providers import CHANGWON_DISTRICTS, PROVIDERS, SIGUN_CODES, provider_of_sigungu
 
 LODGING = DatasetContract(
     name="lodging_licences", title_ko="숙박업 인허가", title_en="Lodging licences", cadence="monthly",
@@ -55,3 +57,47 @@ def test_real_parks_file_with_trailing_spaces_in_headers_and_blank_cells(zones, 
     rows = dict(duckdb.sql(f"SELECT sigun_name, cemetery_parks FROM read_parquet('{outcome.collected_path}')")
                 .fetchall())
     assert rows["창원시"] == 3 and rows["진주시"] is None  # written as two spaces: missing, not 0
+
+
+LIVING_POPULATION = DatasetContract(
+    name="living_population", title_ko="분기별 생활인구 현황", title_en="Quarterly living population",
+    cadence="quarterly",
+    columns=(
+        Column("연도", "year", T.INTEGER, P.NON_PERSONAL, required=True),
+        Column("시도군", "area_name", T.TEXT, P.NON_PERSONAL, required=True),
+        Column("분기", "quarter", T.TEXT, P.NON_PERSONAL, required=True),
+        Column("주중/말", "day_type", T.TEXT, P.NON_PERSONAL, required=True),
+        Column("시간대", "time_slot", T.TEXT, P.NON_PERSONAL, required=True),
+        Column("성별", "sex", T.TEXT, P.NON_PERSONAL, required=True),
+        Column("인구수", "population", T.INTEGER, P.NON_PERSONAL, required=True),
+    ),
+)
+
+
+def test_real_living_population_file_whose_changwon_comes_as_its_five_districts(zones, real_data):
+    """CP949, LF, every field quoted, a `/` in a header; 창원시 only as its five 구 (22 areas):
+    they roll up to the 18 시군 through the reference's names, without double counting."""
+    outcome = collect_real(zones, real_data, "gyeongnam_quarterly_living_population_cp949.csv", LIVING_POPULATION)
+    assert (outcome.encoding, outcome.rows_read, outcome.rows_accepted) == ("cp949", 1408, 1408)
+    assert outcome.unknown_columns == []
+    sigungu_of_name = {p.name: p.code for p in PROVIDERS if p.kind != "province"}
+    sigungu_of_name |= {f"창원시 {district}": code for code, district in CHANGWON_DISTRICTS.items()}
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE mapping (area_name VARCHAR, sigungu_code VARCHAR)")
+    connection.executemany("INSERT INTO mapping VALUES (?, ?)", list(sigungu_of_name.items()))
+    connection.execute(f"CREATE VIEW collected AS SELECT * FROM read_parquet('{outcome.collected_path}')")
+    areas, unmapped, slots, smallest = connection.execute("""SELECT count(DISTINCT area_name),
+            count(*) FILTER (WHERE sigungu_code IS NULL), count(DISTINCT (quarter, day_type, time_slot)),
+            min(population)
+        FROM collected LEFT JOIN mapping USING (area_name)""").fetchone()
+    assert (areas, unmapped, slots) == (22, 0, 4 * 2 * 4)
+    by_sigun = dict(connection.execute("""SELECT sigungu_code, sum(population)
+        FROM collected JOIN mapping USING (area_name) GROUP BY ALL""").fetchall())
+    rolled_up: dict[str, int] = {}
+    for code, population in by_sigun.items():
+        rolled_up[provider_of_sigungu(code)] = rolled_up.get(provider_of_sigungu(code), 0) + population
+    assert set(rolled_up) == set(SIGUN_CODES)  # 22 areas, 18 시군
+    assert "48120" not in by_sigun and set(CHANGWON_DISTRICTS) <= set(by_sigun)  # no 창원시 total to count twice
+    with open(real_data / "gyeongnam_quarterly_living_population_cp949.csv", encoding="cp949", newline="") as raw:
+        delivered = [int(row["인구수"]) for row in csv.DictReader(raw)]
+    assert sum(rolled_up.values()) == sum(delivered) and smallest == min(delivered)  # every count whole
