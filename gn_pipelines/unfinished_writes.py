@@ -39,12 +39,42 @@ def partial_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{_writer()}.partial")
 
 
-def write_text_atomically(target: Path, text: str) -> None:
+def write_text_atomically(target: Path, text: str, *, durable: bool = False, owner_only: bool = False,
+                          only_if_absent: bool = False) -> bool:
     """`text` (UTF-8) written beside `target`, then renamed into place: readers see all of it or
-    the file as it was."""
+    the file as it was. `durable`: on disk before this returns (the file, then its folder's entry),
+    for records a power cut must not take (the key in force, the data-lab ledger). `owner_only`:
+    mode 0600 from the first byte. `only_if_absent`: placed only if `target` does not exist yet, in
+    one step (a hard link fails on an existing name); False when another writer placed it first."""
     partial = partial_path(target)
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, target)
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if owner_only else 0o666)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+            if durable:
+                out.flush()
+                os.fsync(out.fileno())
+        if only_if_absent:
+            try:
+                os.link(partial, target)
+            except FileExistsError:
+                return False
+        else:
+            os.replace(partial, target)
+        if durable:
+            fsync_path(target.parent)
+        return True
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (its entries) to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def members_folder(parent: Path) -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import functools
 import json
-import os
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -22,7 +21,7 @@ from pathlib import Path
 from gn_pipelines.publish.spreadsheet_safety import formula_safe
 from gn_pipelines.seoul_time import now_in_seoul, today_in_seoul
 from gn_pipelines.settings import DataZones
-from gn_pipelines.unfinished_writes import partial_path
+from gn_pipelines.unfinished_writes import write_text_atomically
 
 LEDGER_DIR = "processing_ledger"
 RELEASE, EXTRACT, DESTRUCTION = "release", "extract", "destruction"
@@ -58,18 +57,12 @@ def ledger_dir(zones: DataZones) -> Path:
 
 
 def append_entry(zones: DataZones, entry: LedgerEntry) -> Path:
-    """Write one entry as a new file (temp name, fsync, rename: a reader never sees half of it)."""
+    """Write one entry as a new file, whole and on disk (a reader never sees half of it)."""
     folder = ledger_dir(zones)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = entry.recorded_at.replace(":", "").replace("-", "")[:15]
     target = folder / f"{stamp}-{entry.kind}-{entry.entry_id}.json"
-    temp = partial_path(target)  # names its writer: a killed writer's goes with the next entry
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
-        json.dump(asdict(entry), out, ensure_ascii=False)
-        out.flush()
-        os.fsync(out.fileno())
-    os.rename(temp, target)
+    write_text_atomically(target, json.dumps(asdict(entry), ensure_ascii=False), durable=True, owner_only=True)
     return target
 
 

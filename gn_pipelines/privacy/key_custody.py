@@ -95,23 +95,11 @@ def write_key_in_force(zones: DataZones, record: KeyInForce, *, first: bool = Fa
     """Write `record` whole (owner-only). `first`: only if no key is recorded yet, as one atomic
     step (a hard link fails on an existing name), so processes starting on a fresh data root at
     once agree on one key; False when another recorded its key first."""
-    from gn_pipelines.unfinished_writes import partial_path
+    from gn_pipelines.unfinished_writes import write_text_atomically
 
-    path = key_registry_path(zones)
-    partial = partial_path(path)  # each writer its own: two writing at once never mix their bytes
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(record.__dict__, handle)
-    if not first:
-        os.replace(partial, path)
-        return True
-    try:
-        os.link(partial, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        partial.unlink()
+    # on disk before the run de-identifies with it: a power cut must not forget which key is in force
+    return write_text_atomically(key_registry_path(zones), json.dumps(record.__dict__), durable=True,
+                                 owner_only=True, only_if_absent=first)
 
 
 def require_key_in_force(zones: DataZones, key_id: str, *, run_id: str | None) -> KeyInForce:

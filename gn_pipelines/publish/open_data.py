@@ -35,6 +35,7 @@ from gn_pipelines.publish.tables import (
     PublishedTable,
     published_table,
 )
+from gn_pipelines.unfinished_writes import fsync_path
 
 # Korean Excel reads a CSV as CP949 unless it starts with a UTF-8 byte order mark.
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -337,11 +338,7 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
     temp = path.with_name(f".{path.name}{TEMP_MARKER}{uuid.uuid4().hex[:12]}")
     try:
         write(temp)
-        descriptor = os.open(temp, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        fsync_path(temp)
         os.replace(temp, path)
     finally:
         temp.unlink(missing_ok=True)

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
 from gn_pipelines.file_lock import exclusive_lock
-from gn_pipelines.publish.warehouse import fsync_path
 from gn_pipelines.seoul_time import now_in_seoul
+from gn_pipelines.unfinished_writes import fsync_path, write_text_atomically
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -418,11 +418,7 @@ def ensure_analyst_links(root: Path) -> str | None:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    temp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    temp.write_text(json.dumps(value, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    with open(temp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    write_text_atomically(path, json.dumps(value, ensure_ascii=False, indent=2) + "\n", durable=True)
 
 
 def _fsync_tree(path: Path) -> None:

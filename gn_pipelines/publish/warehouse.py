@@ -27,6 +27,7 @@ from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.parquet_io import DUCKDB_MEMORY_LIMIT, PORTABLE_STORAGE
 from gn_pipelines.publish.catalog import catalog_rows
 from gn_pipelines.publish.tables import CATALOG_TABLE, PUBLISHED_TABLES, PublishedTable, published_table
+from gn_pipelines.unfinished_writes import fsync_path
 
 # A source is a SELECT (over Parquet, an attached database, views made by `connection_setup`),
 # or a small in-memory frame (pandas DataFrame or pyarrow Table).
@@ -289,12 +290,3 @@ def remove_stale_temp_files(published_db: Path) -> list[Path]:
 def _remove_temp(temp: Path) -> None:
     for path in (temp, temp.with_name(temp.name + ".wal")):
         path.unlink(missing_ok=True)
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file or a directory (its entries) to disk."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

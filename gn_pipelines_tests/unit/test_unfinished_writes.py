@@ -5,6 +5,7 @@ live or another host's recent one stays."""
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import duckdb
 
 from gn_pipelines.ingest.drop_log import drop_log_dir, record_drop
 from gn_pipelines.ingest.parquet_io import copy_atomically
-from gn_pipelines.unfinished_writes import FOREIGN_LEFTOVER_SECONDS, work_directory
+from gn_pipelines.unfinished_writes import FOREIGN_LEFTOVER_SECONDS, work_directory, write_text_atomically
 
 
 def test_the_first_write_into_a_folder_removes_dead_writers_partials_only(tmp_path):
@@ -90,3 +91,14 @@ def test_a_killed_writers_partial_record_goes_with_the_next_record_in_its_log(tm
     [written] = log.iterdir()
     assert written.name.endswith(f"_{record['event_id'][:12]}.json")
     assert json.loads(written.read_text(encoding="utf-8")) == record
+
+
+def test_a_record_written_owner_only_and_only_if_absent_never_replaces_the_first(tmp_path):
+    record = tmp_path / "restricted" / "key_in_force.json"
+    assert write_text_atomically(record, '{"key_id": "first"}', durable=True, owner_only=True, only_if_absent=True)
+    assert not write_text_atomically(record, '{"key_id": "second"}', durable=True, owner_only=True,
+                                     only_if_absent=True)
+    assert record.read_text() == '{"key_id": "first"}' and stat.S_IMODE(record.stat().st_mode) == 0o600
+    assert write_text_atomically(record, '{"key_id": "rekeyed"}', durable=True, owner_only=True)
+    assert record.read_text() == '{"key_id": "rekeyed"}' and stat.S_IMODE(record.stat().st_mode) == 0o600
+    assert [p.name for p in record.parent.iterdir()] == ["key_in_force.json"]  # no partial left behind
