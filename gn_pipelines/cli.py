@@ -79,13 +79,18 @@ def _dev(args: argparse.Namespace) -> int:
     print(f"Dagster UI on http://{args.host}:{args.port} (DAGSTER_HOME={home}, data root {zones.root})",
           flush=True)
     dagster = Path(sys.executable).with_name("dagster")  # the venv's, even when it is not activated
-    return _supervise([str(dagster), "dev", "-m", "gn_pipelines.definitions", "-h", args.host, "-p", str(args.port)])
+    # `dagster dev` warns on every start that `dg dev` (the separate dagster-dg tool) supersedes
+    # it: nothing for the person who ran `gn-pipelines dev` to act on
+    warnings = ",".join(filter(None, (os.environ.get("PYTHONWARNINGS"), DAGSTER_DEV_SUPERSEDED)))
+    return _supervise([str(dagster), "dev", "-m", "gn_pipelines.definitions", "-h", args.host, "-p", str(args.port)],
+                      env=dict(os.environ, PYTHONWARNINGS=warnings))
 
 
 SHUTDOWN_GRACE_SECONDS = 5.0
+DAGSTER_DEV_SUPERSEDED = "ignore:Function `dev_command` is superseded"  # a -W filter: action, message start
 
 
-def _supervise(command: list[str]) -> int:
+def _supervise(command: list[str], env: dict[str, str] | None = None) -> int:
     """Run `dagster dev` as a child and stop it cleanly on Ctrl-C or SIGTERM: it gets SIGINT (it
     then stops its webserver, daemon and code servers); whatever of it is still running after
     SHUTDOWN_GRACE_SECONDS is killed. (`dagster dev` alone ignores SIGTERM when it was started in
@@ -95,7 +100,7 @@ def _supervise(command: list[str]) -> int:
 
     # a shell starts background jobs with SIGINT ignored, and the child would inherit that
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    child = subprocess.Popen(command)
+    child = subprocess.Popen(command, env=env)
     stop_requested: list[float] = []
     started: set[int] = set()  # its processes when the stop was asked (a code server may outlive its parent)
 

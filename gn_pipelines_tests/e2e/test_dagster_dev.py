@@ -253,6 +253,7 @@ def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tm
         assert "QUARANTINED WHOLE" in before_ui and "rejected: unknown file type '.hwp'" in before_ui
         assert not DAGSTER_ERROR.search(before_ui), before_ui
         assert not [noise for noise in DEFECT_NOISE if noise in console], dev.log_tail()
+        assert "Warning:" not in console, dev.log_tail()  # e.g. `dagster dev` superseded by `dg dev`
 
         landed = sorted(p for p in platform.zones.landing.rglob("*") if p.is_file())
         assert 15 <= len(landed) <= 30  # sized so that this test stays within CI's time
