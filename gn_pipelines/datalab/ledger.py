@@ -6,6 +6,12 @@ verdict, key id, destruction date. A destruction is recorded as its own entry po
 extract. Entries live in the restricted zone (data engineers only), one JSON file each, written
 under a fresh name and never rewritten: append-only by construction, and writers never contend
 for a lock. `register()` folds them into the register an auditor asks for.
+
+Every release adds entries (several publications a day: hundreds of thousands of files in ten
+years, all read by every release to find the pruned ones), so each release also folds the
+months before the previous one into `<YYYY-MM>.parquet` in the same folder, as the event logs
+are folded (`ingest/log_compaction.py`: written whole before the month's files go, one row per
+entry id): no entry is rewritten or lost.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import csv
 import functools
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -66,14 +72,39 @@ def append_entry(zones: DataZones, entry: LedgerEntry) -> Path:
     return target
 
 
+# the entries' DuckDB types: every field is text (ISO dates and times), `items` a list of it
+LEDGER_COLUMNS = {f.name: "VARCHAR[]" if f.name == "items" else "VARCHAR" for f in fields(LedgerEntry)}
+ENTRY_ID = "entry_id"
+
+
 def entries(zones: DataZones) -> list[dict]:
     """Every entry, in the order recorded."""
-    folder = ledger_dir(zones)
-    if not folder.exists():
-        return []
-    found = [json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")]
+    found = _query(zones, "SELECT * FROM {records}")
     # by instant: entries of earlier versions carry UTC offsets, newer ones KST
     return sorted(found, key=lambda e: (datetime.fromisoformat(e["recorded_at"]), e["entry_id"]))
+
+
+def fold_past_months(zones: DataZones) -> list[Path]:
+    """Fold the entries of the months before the previous one into one Parquet file per month."""
+    from gn_pipelines.ingest.log_compaction import fold_past_months as fold
+
+    return fold(ledger_dir(zones), LEDGER_COLUMNS, today_in_seoul(), id_column=ENTRY_ID)
+
+
+def _query(zones: DataZones, sql: str) -> list[dict]:
+    """`sql` over the ledger's entries (`{records}`: its JSON files and folded months), as dicts."""
+    import duckdb
+
+    from gn_pipelines.ingest.log_compaction import present_records
+
+    folder = ledger_dir(zones)
+    records = present_records(folder, LEDGER_COLUMNS, ENTRY_ID) if folder.is_dir() else None
+    if records is None:
+        return []
+    with duckdb.connect() as connection:
+        cursor = connection.execute(sql.format(records=records))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 def register(zones: DataZones) -> list[dict]:
@@ -119,6 +150,7 @@ def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
     from gn_pipelines.privacy.deidentify import release_key_id
     from gn_pipelines.publish.tables import PSEUDONYMOUS, PUBLISHED_TABLES
 
+    fold_past_months(zones)
     manifest = json.loads((release_dir / "release.json").read_text(encoding="utf-8"))
     start = (manifest.get("completed_at") or now_in_seoul().isoformat())[:10]
     written = []
@@ -138,13 +170,14 @@ def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
 def record_pruned_releases(zones: DataZones, releases_dir: Path) -> list[Path]:
     """A destruction entry for every recorded release whose directory is gone (pruned or rolled
     back by the publisher); the date is the day it was found gone."""
-    recorded = entries(zones)
-    destroyed = {e["reference"] for e in recorded if e["kind"] == DESTRUCTION}
+    live = _query(zones, f"""
+        SELECT reference, any_value(purpose) AS purpose, any_value(recipient) AS recipient FROM {{records}}
+        WHERE kind = '{RELEASE}' AND contains(reference, '@') AND reference NOT IN (
+            SELECT reference FROM {{records}} WHERE kind = '{DESTRUCTION}' AND reference IS NOT NULL)
+        GROUP BY reference ORDER BY reference""")
     written = []
-    for entry in recorded:
+    for entry in live:
         reference = entry["reference"]
-        if entry["kind"] != RELEASE or reference in destroyed or "@" not in reference:
-            continue
         if not (releases_dir / reference.split("@", 1)[1]).exists():
             written.append(append_entry(zones, LedgerEntry(
                 DESTRUCTION, reference, entry["purpose"], recipient=entry["recipient"],

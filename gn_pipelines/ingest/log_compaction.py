@@ -23,21 +23,38 @@ from gn_pipelines.file_lock import exclusive_lock_if_free
 from gn_pipelines.ingest.casting import sql_text
 
 FOLD_LOCK = ".fold.lock"
-# one row per event (a record without an id, which no version wrote, is kept as it is)
-ONE_PER_EVENT = "QUALIFY event_id IS NULL OR row_number() OVER (PARTITION BY event_id ORDER BY recorded_at) = 1"
+EVENT_ID = "event_id"  # the event logs' record id (the processing ledger's is `entry_id`)
+
+
+def one_per_record(id_column: str = EVENT_ID) -> str:
+    """One row per record id (a record without an id, which no version wrote, is kept as it is)."""
+    return (f"QUALIFY {id_column} IS NULL OR "
+            f"row_number() OVER (PARTITION BY {id_column} ORDER BY recorded_at) = 1")
 
 
 def months_to_fold(directory: Path, today: date) -> list[str]:
     """The months (`YYYYMM`, from the records' names) that have JSON records and ended before the
     previous month."""
+    return sorted(_past_months_records(directory, today))
+
+
+def _past_months_records(directory: Path, today: date) -> dict[str, list[Path]]:
+    """The JSON records of each month to fold, from one listing of the folder (a first fold of
+    years of records would otherwise list it once per month)."""
     first_kept = f"{today.year - (today.month == 1):04d}{(today.month - 2) % 12 + 1:02d}"
-    months = {path.name[:6] for path in directory.glob("[0-9]*.json")}
-    return sorted(month for month in months if month.isdigit() and month < first_kept)
+    records: dict[str, list[Path]] = {}
+    for path in directory.glob("[0-9]*.json"):
+        month = path.name[:6]
+        if month.isdigit() and month < first_kept:
+            records.setdefault(month, []).append(path)
+    return records
 
 
-def fold_past_months(directory: Path, columns: dict[str, str], today: date) -> list[Path]:
+def fold_past_months(directory: Path, columns: dict[str, str], today: date,
+                     id_column: str = EVENT_ID) -> list[Path]:
     """Fold each month of `directory` before the previous one into its Parquet file; returns
-    the files written. `columns`: the records' DuckDB types (as the log's view reads them)."""
+    the files written. `columns`: the records' DuckDB types (as the log's view reads them);
+    `id_column`: the column naming each record once."""
     import duckdb
 
     if not directory.is_dir() or not months_to_fold(directory, today):
@@ -45,22 +62,23 @@ def fold_past_months(directory: Path, columns: dict[str, str], today: date) -> l
     with exclusive_lock_if_free(directory / FOLD_LOCK) as free:
         if not free:
             return []  # another process folds this log now (it may be stuck: never wait for it)
+        past = _past_months_records(directory, today)  # listed again, under the lock
         with duckdb.connect() as connection:
-            return [_fold_month(connection, directory, columns, month)
-                    for month in months_to_fold(directory, today)]  # listed again, under the lock
+            return [_fold_month(connection, directory, columns, month, sorted(past[month]), id_column)
+                    for month in sorted(past)]
 
 
-def _fold_month(connection, directory: Path, columns: dict[str, str], month: str) -> Path:
+def _fold_month(connection, directory: Path, columns: dict[str, str], month: str, records: list[Path],
+                id_column: str) -> Path:
     from gn_pipelines.ingest.parquet_io import copy_atomically
 
-    records = sorted(directory.glob(f"{month}*.json"))
     target = directory / f"{month[:4]}-{month[4:]}.parquet"
     sources = [f"SELECT * FROM {json_records(records, columns)}"]
     if target.exists():
         sources.append(f"SELECT * FROM read_parquet({sql_text(str(target))})")
     copy_atomically(connection, f"""
-        SELECT * FROM ({' UNION ALL BY NAME '.join(sources)}) {ONE_PER_EVENT}
-        ORDER BY recorded_at, event_id""", {}, target)
+        SELECT * FROM ({' UNION ALL BY NAME '.join(sources)}) {one_per_record(id_column)}
+        ORDER BY recorded_at, {id_column}""", {}, target)
     for record in records:
         record.unlink(missing_ok=True)
     return target
@@ -75,6 +93,20 @@ def json_records(files: Path | list[Path], columns: dict[str, str]) -> str:
 
 def log_records(folder: Path, columns: dict[str, str]) -> str:
     """A log's records: this and last month's JSON files and the folded months' Parquet files,
-    one row per event (a fold killed after writing its Parquet leaves its JSON files behind)."""
+    one row per event (a fold killed after writing its Parquet leaves its JSON files behind).
+    Both globs always match: the views' seed files (`restricted_views._seed_logs`) see to it."""
     return (f"(SELECT * FROM (SELECT * FROM {json_records(folder / '*.json', columns)} UNION ALL BY NAME "
-            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) {ONE_PER_EVENT})")
+            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) {one_per_record()})")
+
+
+def present_records(folder: Path, columns: dict[str, str], id_column: str) -> str | None:
+    """As `log_records`, for a log without seed files: what it holds (JSON records, folded
+    months), or None while it holds nothing."""
+    parts = []
+    if next(folder.glob("*.json"), None) is not None:
+        parts.append(f"SELECT * FROM {json_records(folder / '*.json', columns)}")
+    if next(folder.glob("*.parquet"), None) is not None:
+        parts.append(f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})")
+    if not parts:
+        return None
+    return f"(SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}) {one_per_record(id_column)})"

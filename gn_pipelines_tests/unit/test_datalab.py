@@ -258,19 +258,24 @@ def test_a_rejected_or_risky_row_request_is_never_extracted(published):
     assert register(zones) == []
 
 
-def test_every_pseudonymised_release_is_in_the_ledger_until_it_is_pruned(zones):
+def new_release(releases: Path, release_id: str, tables: dict) -> Path:
+    """A release directory as the publisher leaves it: its manifest, the tables' row counts."""
     import json
 
+    path = releases / release_id
+    path.mkdir(parents=True)
+    (path / "release.json").write_text(json.dumps(
+        {"completed_at": "2026-12-06T02:00:00+09:00", "tables": tables}), encoding="utf-8")
+    return path
+
+
+def test_every_pseudonymised_release_is_in_the_ledger_until_it_is_pruned(zones):
     from gn_pipelines.datalab.ledger import record_release
 
     releases = zones.root / "releases"
 
     def release(release_id: str, tables: dict) -> Path:
-        path = releases / release_id
-        path.mkdir(parents=True)
-        (path / "release.json").write_text(json.dumps(
-            {"completed_at": "2026-12-06T02:00:00+09:00", "tables": tables}), encoding="utf-8")
-        return path
+        return new_release(releases, release_id, tables)
 
     record_release(zones, release("r1", {"civil_complaints": 10, "welfare_summary": 4, "welfare_recipients": 3}))
     first = register(zones)
@@ -285,3 +290,30 @@ def test_every_pseudonymised_release_is_in_the_ledger_until_it_is_pruned(zones):
     assert rows["civil_complaints@r1"]["destroyed_on"] and rows["civil_complaints@r2"]["destroyed_on"] is None
     record_release(zones, release("r3", {}))
     assert len(register(zones)) == 3  # a destruction is recorded once
+
+
+def test_the_ledgers_past_months_are_folded_by_a_release_and_read_the_same(zones):
+    from gn_pipelines.datalab.ledger import LedgerEntry, append_entry, entries, ledger_dir, record_release
+
+    releases = zones.root / "releases"
+    for reference, when in (("civil_complaints@r-pruned", "2025-01-10T02:00:00+09:00"),
+                            ("civil_complaints@r-kept", "2025-02-10T02:00:00+09:00")):
+        append_entry(zones, LedgerEntry("release", reference, "분석", items=("civil_complaints.title",),
+                                        recipient="분석가", recorded_at=when))
+    append_entry(zones, LedgerEntry("extract", "req-1", "연구", items=("a", "b"), reviewer="검토자",
+                                    recorded_at="2025-01-11T09:00:00+00:00"))  # an earlier version's UTC
+    before = entries(zones)
+    (releases / "r-kept").mkdir(parents=True)
+    record_release(zones, new_release(releases, "r-new", {}))  # folds, then finds r-pruned gone
+
+    folder = ledger_dir(zones)
+    assert sorted(p.name for p in folder.glob("*.parquet")) == ["2025-01.parquet", "2025-02.parquet"]
+    assert not [p for p in folder.glob("2025*.json")]  # folded: no file of those months left
+    after = entries(zones)
+    assert after[:3] == before and after[0]["items"] == ["civil_complaints.title"]
+    assert [(e["kind"], e["reference"]) for e in after[3:]] == [("destruction", "civil_complaints@r-pruned")]
+    record_release(zones, new_release(releases, "r-newer", {}))
+    rows = {r["reference"]: r for r in register(zones)}
+    assert rows["civil_complaints@r-pruned"]["destroyed_on"] and rows["civil_complaints@r-kept"]["destroyed_on"] is None
+    assert len(entries(zones)) == 4  # the folded release's destruction is recorded once
+    assert rows["req-1"]["items"] == "a, b" and rows["req-1"]["reviewer"] == "검토자"
