@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -30,6 +31,28 @@ def exclusive_lock_if_free(lock_path: Path) -> Iterator[bool]:
         except BlockingIOError:
             yield False
             return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@contextmanager
+def shared_lock(lock_path: Path, wait_seconds: float) -> Iterator[bool]:
+    """A shared `flock` on `lock_path` for the block, beside other readers, while no exclusive
+    holder rewrites what it guards. An exclusive holder is waited for up to `wait_seconds`;
+    past that (it may be stuck) the block runs without the lock and gets False."""
+    with open(lock_path, "a") as lock_file:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.05)  # polling: flock has no timeout of its own
         try:
             yield True
         finally:

@@ -17,7 +17,7 @@ from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.collect import write_empty_staging
 from gn_pipelines.ingest.drop_log import drop_log_dir
-from gn_pipelines.ingest.log_compaction import fold_past_months, json_records, log_records
+from gn_pipelines.ingest.log_compaction import fold_past_months, json_records, log_records, reading
 from gn_pipelines.ingest.parquet_io import copy_atomically, copy_file_atomically
 from gn_pipelines.privacy.key_custody import key_usage_dir
 from gn_pipelines.quality.scorecard import scorecard_sql
@@ -88,6 +88,12 @@ def event_logs(zones: DataZones) -> dict[str, tuple[Path, dict[str, str]]]:
             "validation_log": (validation_log_dir(zones), VALIDATION_LOG_COLUMNS),
             "privacy_reports": (privacy_report_dir(zones), PRIVACY_REPORT_COLUMNS),
             "key_usage": (key_usage_dir(zones), KEY_USAGE_COLUMNS)}
+
+
+def reading_event_logs(zones: DataZones, *views: str):
+    """A block reading the logs behind `views` without a fold removing a record it listed
+    (`log_compaction.reading`): the platform's own readers (the scorecard, the freshness checks)."""
+    return reading(*(event_logs(zones)[view][0] for view in views))
 
 
 def fold_event_logs(zones: DataZones, today: date) -> list[Path]:

@@ -37,6 +37,12 @@ def _log_views(zones):
     return connection
 
 
+def _reading_logs(zones):
+    from gn_pipelines.restricted_views import reading_event_logs
+
+    return reading_event_logs(zones, "drop_log", "validation_log")
+
+
 def _scorecard_fingerprint(zones) -> str:
     """The logs' content and the scorecard's SQL (which carries the contracts' grace hours and
     the providers' names): the same fingerprint, the same rows."""
@@ -88,14 +94,16 @@ def provider_scorecard(context: dg.AssetExecutionContext, zones: DataZonesResour
     target = scorecard_path(data_zones)
     # the logs' past months become one Parquet file each: reading them stays fast for years
     folded = fold_event_logs(data_zones, today_in_seoul())
-    fingerprint = _scorecard_fingerprint(data_zones)
-    reused = target.exists() and _built_with(data_zones) == fingerprint
-    if not reused:  # else the same rows again: the file (and the published table) stays as it is
-        connection = _log_views(data_zones)
-        try:
-            copy_atomically(connection, scorecard_sql(), {}, target)
-        finally:
-            connection.close()
+    with _reading_logs(data_zones):  # another process's fold cannot remove a record listed here
+        fingerprint = _scorecard_fingerprint(data_zones)
+        reused = target.exists() and _built_with(data_zones) == fingerprint
+        if not reused:  # else the same rows again: the file (and the published table) stays as it is
+            connection = _log_views(data_zones)
+            try:
+                copy_atomically(connection, scorecard_sql(), {}, target)
+            finally:
+                connection.close()
+    if not reused:
         _record_fingerprint(data_zones, fingerprint)
     with duckdb.connect() as connection:
         frame = connection.execute("SELECT * FROM read_parquet(?)", [str(target)]).df()
@@ -130,11 +138,12 @@ def _freshness_spec(contract: DatasetContract) -> dg.AssetCheckSpec:
 def providers_fresh(context: dg.AssetCheckExecutionContext, zones: DataZonesResource):
     from gn_pipelines.quality.scorecard import freshness, last_deliveries
 
-    connection = _log_views(zones.zones)
-    try:
-        last = last_deliveries(connection)
-    finally:
-        connection.close()
+    with _reading_logs(zones.zones):  # the nightly publication may be folding a month right now
+        connection = _log_views(zones.zones)
+        try:
+            last = last_deliveries(connection)
+        finally:
+            connection.close()
     now = dt.datetime.now(dt.timezone.utc)
     selected = context.selected_asset_check_keys
     for contract in CONTRACTS.values():

@@ -95,13 +95,13 @@ def _query(zones: DataZones, sql: str) -> list[dict]:
     """`sql` over the ledger's entries (`{records}`: its JSON files and folded months), as dicts."""
     import duckdb
 
-    from gn_pipelines.ingest.log_compaction import present_records
+    from gn_pipelines.ingest.log_compaction import present_records, reading
 
     folder = ledger_dir(zones)
-    records = present_records(folder, LEDGER_COLUMNS, ENTRY_ID) if folder.is_dir() else None
-    if records is None:
-        return []
-    with duckdb.connect() as connection:
+    with reading(folder), duckdb.connect() as connection:  # no fold removes an entry listed here
+        records = present_records(folder, LEDGER_COLUMNS, ENTRY_ID) if folder.is_dir() else None
+        if records is None:
+            return []
         cursor = connection.execute(sql.format(records=records))
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row)) for row in cursor.fetchall()]

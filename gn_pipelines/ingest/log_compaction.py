@@ -11,18 +11,23 @@ Never loses a record: the month's Parquet (its earlier fold and the month's JSON
 per event id) is written whole and renamed into place before those JSON files are removed. A
 fold killed in between leaves records in both; the next fold merges them again, and the views
 keep one row per event id meanwhile. One fold at a time per folder (a file lock; a process that
-finds it held leaves the fold to its holder rather than wait).
+finds it held leaves the fold to its holder rather than wait). The platform's own readers hold
+that lock shared while they read (`reading`), so a fold never removes a JSON file they listed;
+a fold that finds readers leaves its work to the next one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
-from gn_pipelines.file_lock import exclusive_lock_if_free
+from gn_pipelines.file_lock import exclusive_lock_if_free, shared_lock
 from gn_pipelines.ingest.casting import sql_text
 
 FOLD_LOCK = ".fold.lock"
+FOLD_WAIT_SECONDS = 60.0  # a fold takes seconds; longer, its holder may be stuck: read anyway
 EVENT_ID = "event_id"  # the event logs' record id (the processing ledger's is `entry_id`)
 
 
@@ -61,7 +66,7 @@ def fold_past_months(directory: Path, columns: dict[str, str], today: date,
         return []
     with exclusive_lock_if_free(directory / FOLD_LOCK) as free:
         if not free:
-            return []  # another process folds this log now (it may be stuck: never wait for it)
+            return []  # being folded or read now (its holder may be stuck: never wait for it)
         past = _past_months_records(directory, today)  # listed again, under the lock
         with duckdb.connect() as connection:
             return [_fold_month(connection, directory, columns, month, sorted(past[month]), id_column)
@@ -82,6 +87,17 @@ def _fold_month(connection, directory: Path, columns: dict[str, str], month: str
     for record in records:
         record.unlink(missing_ok=True)
     return target
+
+
+@contextmanager
+def reading(*folders: Path) -> Iterator[None]:
+    """Read the logs in `folders` in this block without a fold removing a JSON file the read has
+    listed (DuckDB would fail on it): their fold locks held shared, a running fold waited for."""
+    with ExitStack() as locks:
+        for folder in folders:
+            if folder.is_dir():
+                locks.enter_context(shared_lock(folder / FOLD_LOCK, FOLD_WAIT_SECONDS))
+        yield
 
 
 def json_records(files: Path | list[Path], columns: dict[str, str]) -> str:
