@@ -135,7 +135,7 @@ def test_a_reader_in_another_process_keeps_its_snapshot_while_publishing(db):
         reader.stdin.write("go\n"); reader.stdin.flush()
         assert reader.stdout.readline().strip() == "(3.0, 3)"  # still its consistent old snapshot
     finally:
-        reader.stdin.close(); reader.wait(timeout=30)
+        reader.stdin.close(); reader.wait(timeout=30); reader.stdout.close()
     assert read(db, f"SELECT sum(annual_mean), count(*) FROM {GRADES}") == [(10.0, 5)]
 
 

@@ -58,11 +58,11 @@ with work_directory(Path(sys.argv[1]), prefix="deidentify-") as work:
 def test_a_killed_process_work_directory_in_the_scratch_zone_goes_with_the_next_process_working_there(tmp_path):
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    killed = subprocess.Popen([sys.executable, "-c", KILLED_IN_ITS_WORK_DIRECTORY, str(scratch)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    left = Path(killed.stdout.readline().strip())  # it made its directory and wrote into it
-    killed.kill()
-    killed.wait(30)
+    with subprocess.Popen([sys.executable, "-c", KILLED_IN_ITS_WORK_DIRECTORY, str(scratch)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as killed:
+        left = Path(killed.stdout.readline().strip())  # it made its directory and wrote into it
+        killed.kill()
+        killed.wait(30)
     assert (left / "validated.parquet").exists()
     alive = subprocess.Popen([sys.executable, "-c", KILLED_IN_ITS_WORK_DIRECTORY, str(scratch)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -76,6 +76,8 @@ def test_a_killed_process_work_directory_in_the_scratch_zone_goes_with_the_next_
     finally:
         alive.kill()
         alive.wait(30)
+        alive.stdin.close()
+        alive.stdout.close()
 
 
 def test_a_killed_writers_partial_record_goes_with_the_next_record_in_its_log(tmp_path):
