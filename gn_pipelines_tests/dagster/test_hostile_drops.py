@@ -4,6 +4,7 @@ beside them are collected, and the next `process` does not fail again."""
 import datetime as dt
 import stat
 import unicodedata
+from pathlib import Path
 
 from gn_pipelines.settings import permission_warnings
 
@@ -51,7 +52,7 @@ def test_hostile_drops_are_contained_and_every_delivery_is_recorded(zones, proce
     collected = dict(warehouse("SELECT source_file, count(*) FROM collected_civil_complaints GROUP BY 1"))
     assert collected == {"48740/civil_complaints/2025-03-01.csv": 4, f"48740/civil_complaints/{name}": 2}
     assert warehouse("SELECT count(*) FROM drop_log WHERE source_file = ?", f"48740/civil_complaints/{name}") == [(1,)]
-    passwd = open("/etc/passwd", "rb").read()
+    passwd = Path("/etc/passwd").read_bytes()
     assert all(p.read_bytes() != passwd for p in zones.archive.rglob("*") if p.is_file())
     assert warehouse("SELECT archive_path FROM drop_log WHERE source_file LIKE '%2025-03-0_.csv' "
                      "AND reason LIKE 'a symbolic link%'") == [(None,), (None,)]

@@ -88,6 +88,13 @@ def _warm_up() -> subprocess.Popen:
                              "civil_complaints"], text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
+def _end(warm_up: subprocess.Popen) -> None:
+    warm_up.kill()
+    warm_up.wait()
+    for pipe in (warm_up.stdin, warm_up.stdout):
+        pipe.close()
+
+
 def _cached_files(zones) -> list[Path]:
     return list(build_cache_dir(zones.restricted, KEYWORDS).glob("nouns-*/*.parquet"))
 
@@ -104,8 +111,7 @@ def test_a_warm_up_told_to_go_holds_the_lock_then_fills_the_cache(zones, instanc
             assert len(list((build_cache_dir(zones.restricted, KEYWORDS) / "results").iterdir())) == 1
         assert warm_up.wait(timeout=60) == 0
     finally:
-        warm_up.kill()
-        warm_up.wait()
+        _end(warm_up)
 
 
 def test_a_warm_up_never_told_to_go_ends_and_writes_nothing(zones, instance):
@@ -119,8 +125,7 @@ def test_a_warm_up_never_told_to_go_ends_and_writes_nothing(zones, instance):
             assert warm_up.stdout.read() == ""
             assert _cached_files(zones) == [] and not build_cache_dir(zones.restricted, KEYWORDS).exists()
         finally:
-            warm_up.kill()
-            warm_up.wait()
+            _end(warm_up)
 
 
 def _running(pid: int) -> bool:

@@ -40,6 +40,7 @@ def test_an_analyst_connection_on_restricted_duckdb_does_not_stall_the_setup_run
     finally:
         analyst.stdin.close()
         analyst.wait(30)
+        analyst.stdout.close()
 
 
 def test_a_platform_writer_waits_a_bounded_time_and_names_the_holder(tmp_path):
