@@ -122,9 +122,9 @@ def _run_child(work: Path, files: list[ContainedFile], pending: list[int], contr
         child = subprocess.Popen([sys.executable, "-m", __name__, str(request), str(attempt)],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
         _, status, usage = os.wait4(child.pid, 0)  # wait4: the child's own peak RSS
+        # told to Popen too: else it takes the reaped child for a running one, warns when
+        # collected and polls its pid later, which by then may be another child's
         returncode = child.returncode = os.waitstatus_to_exitcode(status)
-        # told to Popen: else it takes the reaped child for a running one, warns when collected
-        # and polls its pid later, which by then may be another child's
     for i in pending:
         result = attempt / f"result-{i}.json"
         if not result.exists():
