@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from gn_pipelines.datalab.ledger import ENTRY_ID, LEDGER_COLUMNS, ledger_dir
 from gn_pipelines.datasets import CONTRACTS
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.collect import write_empty_staging
@@ -26,7 +27,7 @@ from gn_pipelines.quality.validation_log import VALIDATION_LOG_COLUMNS, validati
 from gn_pipelines.settings import DataZones
 
 SEED_FOLDER = "_schema"
-VIEWS_VERSION = 4  # bump when a view changes: the sensor then rebuilds the warehouse views
+VIEWS_VERSION = 5  # bump when a view changes: the sensor then rebuilds the warehouse views
 DROP_LOG_COLUMNS = {
     "event_id": "VARCHAR", "recorded_at": "TIMESTAMPTZ", "dataset": "VARCHAR",
     "provider_code": "VARCHAR", "source_file": "VARCHAR", "file_name": "VARCHAR",
@@ -107,9 +108,10 @@ def _seed_logs(zones: DataZones) -> None:
     (rewritten each time, like the staged files' seeds: its schema comes from the code)."""
     import duckdb
 
+    logs = [*event_logs(zones).values(), (ledger_dir(zones), LEDGER_COLUMNS)]
     with duckdb.connect() as connection:
-        for folder, columns in event_logs(zones).values():
-            folder.mkdir(parents=True, exist_ok=True)
+        for folder, columns in logs:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             seed = folder / f"{SEED_FOLDER}.json"
             seed.touch()
             copy_atomically(connection, f"SELECT * FROM {json_records(seed, columns)}", {},
@@ -160,7 +162,10 @@ def create_restricted_views(connection, zones: DataZones) -> list[str]:
         FROM latest l LEFT JOIN verdicts v USING (source_file, content_sha256)""")
     for view in ("privacy_reports", "key_usage"):
         connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {log_records(*event_logs(zones)[view])}")
+    # the 가명정보 processing ledger (datalab/ledger.py), for an auditor: folded by each release
+    ledger = log_records(ledger_dir(zones), LEDGER_COLUMNS, id_column=ENTRY_ID)
+    connection.execute(f"CREATE OR REPLACE VIEW processing_ledger AS SELECT * FROM {ledger}")
 
     connection.execute(f"CREATE OR REPLACE VIEW provider_scorecard AS {scorecard_sql()}")
     return views + ["rejected_rows", "drop_log", "drop_rejections", "drop_status", "validation_log",
-                    "privacy_reports", "key_usage", "provider_scorecard"]
+                    "privacy_reports", "key_usage", "processing_ledger", "provider_scorecard"]

@@ -107,12 +107,12 @@ def json_records(files: Path | list[Path], columns: dict[str, str]) -> str:
     return f"read_json({listed}, columns = {typed}, format = 'newline_delimited')"
 
 
-def log_records(folder: Path, columns: dict[str, str]) -> str:
+def log_records(folder: Path, columns: dict[str, str], id_column: str = EVENT_ID) -> str:
     """A log's records: this and last month's JSON files and the folded months' Parquet files,
-    one row per event (a fold killed after writing its Parquet leaves its JSON files behind).
+    one row per record (a fold killed after writing its Parquet leaves its JSON files behind).
     Both globs always match: the views' seed files (`restricted_views._seed_logs`) see to it."""
     return (f"(SELECT * FROM (SELECT * FROM {json_records(folder / '*.json', columns)} UNION ALL BY NAME "
-            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) {one_per_record()})")
+            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) {one_per_record(id_column)})")
 
 
 def present_records(folder: Path, columns: dict[str, str], id_column: str) -> str | None:

@@ -294,6 +294,7 @@ def test_every_pseudonymised_release_is_in_the_ledger_until_it_is_pruned(zones):
 
 def test_the_ledgers_past_months_are_folded_by_a_release_and_read_the_same(zones):
     from gn_pipelines.datalab.ledger import LedgerEntry, append_entry, entries, ledger_dir, record_release
+    from gn_pipelines.restricted_views import create_restricted_views
 
     releases = zones.root / "releases"
     for reference, when in (("civil_complaints@r-pruned", "2025-01-10T02:00:00+09:00"),
@@ -317,3 +318,7 @@ def test_the_ledgers_past_months_are_folded_by_a_release_and_read_the_same(zones
     assert rows["civil_complaints@r-pruned"]["destroyed_on"] and rows["civil_complaints@r-kept"]["destroyed_on"] is None
     assert len(entries(zones)) == 4  # the folded release's destruction is recorded once
     assert rows["req-1"]["items"] == "a, b" and rows["req-1"]["reviewer"] == "검토자"
+    with duckdb.connect() as connection:  # the restricted warehouse's view for an auditor reads both
+        assert "processing_ledger" in create_restricted_views(connection, zones)
+        assert connection.execute("SELECT count(*), count(DISTINCT entry_id) FROM processing_ledger").fetchone() == (4, 4)
+    assert len(entries(zones)) == 4  # the view's seed files add no entry
