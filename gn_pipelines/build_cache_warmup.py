@@ -55,7 +55,7 @@ def build_cache_lock(cache_dir: Path) -> Iterator[None]:
     from gn_pipelines.settings import make_private_directory
 
     make_private_directory(cache_dir)
-    with exclusive_lock(cache_dir / ".lock"):
+    with exclusive_lock(cache_dir / ".lock", what=f"the {cache_dir.name} build cache"):
         yield
 
 

@@ -1,21 +1,45 @@
-"""The OS file lock every single-writer section uses (releases, a published file, a build cache)."""
+"""The OS file locks of the platform's single-writer sections (releases, a published file, a build
+cache, a DuckDB file's writers, a log's fold) and of the readers a fold must not disturb.
+
+Every wait is bounded: a lock is held for seconds to minutes, so a process that waited longer
+takes its holder for stuck (a hung process keeps its locks; a killed one loses them at once)
+and fails naming the holder's pid, instead of leaving a nightly run waiting for ever.
+"""
 
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
+
+LOCK_WAIT_SECONDS = 1800.0  # the longest section (a release's hooks, a 10M-row cache build) takes minutes
+POLL_SECONDS = 0.02  # flock has no timeout of its own: a bounded wait polls
+
+
+class LockTimeout(RuntimeError):
+    """Another process held a lock for the whole bounded wait."""
 
 
 @contextmanager
-def exclusive_lock(lock_path: Path) -> Iterator[None]:
+def exclusive_lock(lock_path: Path, *, wait_seconds: float = LOCK_WAIT_SECONDS,
+                   what: str | None = None) -> Iterator[None]:
     """Hold an exclusive `flock` on `lock_path` (created if missing) for the block: one holder at a
-    time across processes, released even when the holder is killed."""
-    with open(lock_path, "a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
+    time across processes, released even when the holder is killed. The holder writes its pid in
+    the lock file; after `wait_seconds` a waiter raises `LockTimeout` naming it. `what`: what the
+    lock guards, for that message."""
+    with open(lock_path, "a+") as lock_file:
+        if not _acquired(lock_file, fcntl.LOCK_EX, wait_seconds):
+            lock_file.seek(0)
+            holder = lock_file.read().strip() or "unknown"
+            raise LockTimeout(f"{what or lock_path.name} is held by another platform process (pid {holder}) "
+                              f"for more than {wait_seconds:g} s")
         try:
+            lock_file.truncate(0)
+            lock_file.write(str(os.getpid()))
+            lock_file.flush()
             yield
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
@@ -24,11 +48,9 @@ def exclusive_lock(lock_path: Path) -> Iterator[None]:
 @contextmanager
 def exclusive_lock_if_free(lock_path: Path) -> Iterator[bool]:
     """As `exclusive_lock`, without waiting: the block gets False (and holds nothing) when another
-    process holds the lock, for work that process is doing anyway."""
+    process holds the lock, or readers hold it shared, for work that can be left to a later turn."""
     with open(lock_path, "a") as lock_file:
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _acquired(lock_file, fcntl.LOCK_EX, 0):
             yield False
             return
         try:
@@ -43,17 +65,22 @@ def shared_lock(lock_path: Path, wait_seconds: float) -> Iterator[bool]:
     holder rewrites what it guards. An exclusive holder is waited for up to `wait_seconds`;
     past that (it may be stuck) the block runs without the lock and gets False."""
     with open(lock_path, "a") as lock_file:
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            try:
-                fcntl.flock(lock_file, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    yield False
-                    return
-                time.sleep(0.05)  # polling: flock has no timeout of its own
+        if not _acquired(lock_file, fcntl.LOCK_SH, wait_seconds):
+            yield False
+            return
         try:
             yield True
         finally:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def _acquired(lock_file: IO, operation: int, wait_seconds: float) -> bool:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fcntl.flock(lock_file, operation | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(POLL_SECONDS)

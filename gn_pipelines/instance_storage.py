@@ -149,7 +149,7 @@ class SqliteStorageWithoutSyncPerEvent(DagsterSqliteStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self.base_dir = base_dir
         Path(base_dir).mkdir(parents=True, exist_ok=True)
-        with exclusive_lock(Path(base_dir) / INITIALISATION_LOCK):
+        with exclusive_lock(Path(base_dir) / INITIALISATION_LOCK, what="the Dagster storage's initialisation"):
             self._run_storage = SqliteRunStorageWithoutSyncPerWrite.from_local(_runs_directory(base_dir))
             self._event_log_storage = SqliteEventLogWithoutSyncPerEvent(_event_logs_directory(base_dir))
             self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))

@@ -4,15 +4,13 @@ DuckDB lets one process write a file and refuses a writer while any other proces
 even read-only. So the platform never writes the live file: it copies it, changes the copy,
 checkpoints it and renames it over the live one. A reader keeps its snapshot (the old inode)
 and sees the new version when it reconnects. Writers among themselves take an OS lock; a
-writer that must wait says which process holds it, and gives up after a bounded wait.
+writer that must wait gives up after a bounded wait, naming the process that holds it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,38 +18,16 @@ from typing import Iterator
 
 import duckdb
 
+from gn_pipelines.file_lock import exclusive_lock
+
 TEMP_MARKER = ".swap-"
 WRITER_WAIT_SECONDS = 120.0
 
 
-class WriterLockTimeout(RuntimeError):
-    """Another platform process kept the file's writer lock for the whole bounded wait."""
-
-
-@contextmanager
-def writer_lock(database: Path, *, timeout: float = WRITER_WAIT_SECONDS, poll: float = 0.2) -> Iterator[None]:
-    """One platform writer of `database` at a time; the holder's pid is written in the lock file."""
-    lock_path = database.with_name(database.name + ".write.lock")
-    with open(lock_path, "a+") as lock_file:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    lock_file.seek(0)
-                    holder = lock_file.read().strip() or "unknown"
-                    raise WriterLockTimeout(f"{database.name} is being written by another platform process "
-                                            f"(pid {holder}) for more than {timeout:.0f} s") from None
-                time.sleep(poll)
-        try:
-            lock_file.truncate(0)
-            lock_file.write(str(os.getpid()))
-            lock_file.flush()
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+def writer_lock(database: Path, *, timeout: float = WRITER_WAIT_SECONDS):
+    """One platform writer of `database` at a time; past `timeout` s, `LockTimeout` names the holder."""
+    return exclusive_lock(database.with_name(database.name + ".write.lock"), wait_seconds=timeout,
+                          what=f"{database.name}'s writer lock")
 
 
 @contextmanager

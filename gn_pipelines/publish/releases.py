@@ -114,10 +114,11 @@ def _building(release: Release) -> dict:
 
 @contextmanager
 def releases_lock(root: Path) -> Iterator[None]:
-    """One writer of the releases at a time (an OS lock, released even when the process is killed)."""
+    """One writer of the releases at a time (an OS lock, released even when the process is killed;
+    a waiter gives up after `file_lock.LOCK_WAIT_SECONDS`, naming the holder)."""
     folder = releases_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
-    with exclusive_lock(folder / ".lock"):
+    with exclusive_lock(folder / ".lock", what="the releases folder"):
         yield
 
 

@@ -275,7 +275,8 @@ def write_comments(connection, table: PublishedTable) -> None:
 @contextmanager
 def _publisher_lock(published_db: Path) -> Iterator[None]:
     """One publisher per file at a time (an OS lock, released even when the process is killed)."""
-    with exclusive_lock(published_db.with_name(published_db.name + ".publish.lock")):
+    with exclusive_lock(published_db.with_name(published_db.name + ".publish.lock"),
+                        what=f"the publisher lock of {published_db.name}"):
         yield
 
 

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB
-from gn_pipelines.ingest.database_swap import WriterLockTimeout, writer_lock
+from gn_pipelines.file_lock import LockTimeout
+from gn_pipelines.ingest.database_swap import writer_lock
 from gn_pipelines.run_recovery import owner_tags
 
 # An analyst in another process: connects read-only, says so, answers queries from stdin.
@@ -48,6 +49,6 @@ def test_a_platform_writer_waits_a_bounded_time_and_names_the_holder(tmp_path):
 
     database = tmp_path / "restricted.duckdb"
     with writer_lock(database):
-        with pytest.raises(WriterLockTimeout, match=f"pid {os.getpid()}"):
+        with pytest.raises(LockTimeout, match=f"pid {os.getpid()}"):
             with writer_lock(database, timeout=0.3):
                 pass

@@ -108,14 +108,3 @@ def test_a_fold_leaves_a_log_being_read_to_the_next_fold(zones):
         assert json_months(zones) == ["202609"] and drop_log_rows(zones) == before
     assert [p.name for p in fold_event_logs(zones, TODAY)] == ["2026-09.parquet"]
     assert drop_log_rows(zones) == before
-
-
-def test_a_reader_waits_for_a_running_fold_within_a_bound_and_never_for_other_readers(tmp_path):
-    from gn_pipelines.file_lock import exclusive_lock, shared_lock
-
-    lock = tmp_path / ".fold.lock"
-    with exclusive_lock(lock):  # a fold running, or stuck
-        with shared_lock(lock, wait_seconds=0.2) as held:
-            assert held is False  # waited its bound, then reads without the lock
-    with shared_lock(lock, wait_seconds=0) as held, shared_lock(lock, wait_seconds=0) as also_held:
-        assert held and also_held
