@@ -412,7 +412,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                     stop_worker_server()
                     return outcomes
                 for request in drops:  # reported in the planned order
-                    run_outcomes = _result_of(futures[id(request)], request, instance)
+                    run_outcomes = _result_of(futures[id(request)], request, instance, pool)
                     report(run_outcomes)
                     if any(o.interrupted for o in run_outcomes):
                         pool.shutdown(cancel_futures=True)
@@ -451,13 +451,18 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         remove_dead_work_directories(zones.scratch)
 
 
-def _result_of(future: Future, request: dg.RunRequest, instance: dg.DagsterInstance) -> list[RunOutcome]:
+def _result_of(future: Future, request: dg.RunRequest, instance: dg.DagsterInstance,
+               pool: ProcessPoolExecutor) -> list[RunOutcome]:
     """A worker's outcomes. A worker that died (killed, out of memory) breaks the pool: a run that
     had not finished fails with this line (its files stay unfinished for the next command); one
-    its worker finished just before is done, only its report was lost."""
+    its worker finished is done, only its report was lost."""
     try:
         return future.result()
     except BrokenProcessPool:
+        # The futures fail as the pool breaks, while it still ends the other workers: one may be
+        # writing its run's success right now (Dagster delays an interrupt until then). Judged
+        # once every worker is gone, when each run's state is final.
+        pool.shutdown(wait=True, cancel_futures=True)
         labels = request_labels(request)
         if already_succeeded(instance, request.run_key):
             return [RunOutcome(label, True, f"{label}: {REPORT_LOST}") for label in labels]

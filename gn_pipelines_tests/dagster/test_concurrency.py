@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -67,8 +68,42 @@ def test_a_run_finished_before_a_worker_died_is_reported_done_and_an_unfinished_
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         broken = pool.submit(_die)  # the pool breaks: every future not reported yet raises
 
-        [done] = _result_of(broken, finished, instance)
-        [lost] = _result_of(broken, unfinished, instance)
+        [done] = _result_of(broken, finished, instance, pool)
+        [lost] = _result_of(broken, unfinished, instance, pool)
 
     assert done.success and not done.worker_died and "finished, but its report was lost" in done.line
     assert not lost.success and lost.worker_died and lost.line.startswith("48740/civil_complaints/a.csv: NOT FINISHED")
+
+
+def _finish_when_ended(ready: str) -> None:
+    """A worker writing its run's success when the broken pool ends it: as Dagster does with an
+    interrupt, it finishes that first (here in its SIGTERM handler), then exits."""
+    from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG
+
+    def finish(*_) -> None:
+        with dg.DagsterInstance.get() as instance:  # the test's DAGSTER_HOME, inherited
+            dg.materialize([batch_done_by_the_other_worker], instance=instance,
+                           tags={RUN_KEY_TAG: "finishing-batch", SENSOR_NAME_TAG: LANDING_SENSOR_NAME})
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, finish)
+    Path(ready).touch()
+    while True:
+        signal.pause()
+
+
+def test_a_run_still_finishing_as_the_pool_breaks_is_judged_once_its_worker_ended(instance, tmp_path):
+    """Seen in CI: the futures fail as the pool breaks, before it has ended the other worker,
+    which then wrote its run's success: that run was told NOT FINISHED, and the next `process`
+    (rightly) skipped its files as loaded."""
+    from gn_pipelines.processing import _result_of
+    from gn_pipelines_tests.polling import poll
+
+    ready = tmp_path / "ready"
+    finishing = dg.RunRequest(run_key="finishing-batch", tags={"gn/source_file": "48170/welfare_recipients/2025-03.csv"})
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        survivor = pool.submit(_finish_when_ended, str(ready))
+        assert poll(ready.exists, seconds=60)
+        pool.submit(_die)  # on the second worker: the pool breaks and ends the survivor
+        [outcome] = _result_of(survivor, finishing, instance, pool)
+    assert outcome.success and "finished, but its report was lost" in outcome.line, outcome.line
