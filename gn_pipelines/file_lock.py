@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Iterator
 
@@ -45,27 +45,24 @@ def exclusive_lock(lock_path: Path, *, wait_seconds: float = LOCK_WAIT_SECONDS,
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-@contextmanager
-def exclusive_lock_if_free(lock_path: Path) -> Iterator[bool]:
+def exclusive_lock_if_free(lock_path: Path) -> AbstractContextManager[bool]:
     """As `exclusive_lock`, without waiting: the block gets False (and holds nothing) when another
     process holds the lock, or readers hold it shared, for work that can be left to a later turn."""
-    with open(lock_path, "a") as lock_file:
-        if not _acquired(lock_file, fcntl.LOCK_EX, 0):
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    return _held_if_acquired(lock_path, fcntl.LOCK_EX, 0)
 
 
-@contextmanager
-def shared_lock(lock_path: Path, wait_seconds: float) -> Iterator[bool]:
+def shared_lock(lock_path: Path, wait_seconds: float) -> AbstractContextManager[bool]:
     """A shared `flock` on `lock_path` for the block, beside other readers, while no exclusive
     holder rewrites what it guards. An exclusive holder is waited for up to `wait_seconds`;
     past that (it may be stuck) the block runs without the lock and gets False."""
+    return _held_if_acquired(lock_path, fcntl.LOCK_SH, wait_seconds)
+
+
+@contextmanager
+def _held_if_acquired(lock_path: Path, operation: int, wait_seconds: float) -> Iterator[bool]:
+    """The lock held for the block if acquired within `wait_seconds` (True), else nothing held (False)."""
     with open(lock_path, "a") as lock_file:
-        if not _acquired(lock_file, fcntl.LOCK_SH, wait_seconds):
+        if not _acquired(lock_file, operation, wait_seconds):
             yield False
             return
         try:

@@ -111,18 +111,23 @@ def log_records(folder: Path, columns: dict[str, str], id_column: str = EVENT_ID
     """A log's records: this and last month's JSON files and the folded months' Parquet files,
     one row per record (a fold killed after writing its Parquet leaves its JSON files behind).
     Both globs always match: the views' seed files (`restricted_views._seed_logs`) see to it."""
-    return (f"(SELECT * FROM (SELECT * FROM {json_records(folder / '*.json', columns)} UNION ALL BY NAME "
-            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})) {one_per_record(id_column)})")
+    return _one_per_record_of(_record_parts(folder, columns), id_column)
 
 
 def present_records(folder: Path, columns: dict[str, str], id_column: str) -> str | None:
     """As `log_records`, for a log without seed files: what it holds (JSON records, folded
     months), or None while it holds nothing."""
-    parts = []
-    if next(folder.glob("*.json"), None) is not None:
-        parts.append(f"SELECT * FROM {json_records(folder / '*.json', columns)}")
-    if next(folder.glob("*.parquet"), None) is not None:
-        parts.append(f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})")
-    if not parts:
-        return None
+    json_part, parquet_part = _record_parts(folder, columns)
+    parts = [part for part, suffix in ((json_part, "*.json"), (parquet_part, "*.parquet"))
+             if next(folder.glob(suffix), None) is not None]
+    return _one_per_record_of(parts, id_column) if parts else None
+
+
+def _record_parts(folder: Path, columns: dict[str, str]) -> tuple[str, str]:
+    """The SELECTs of a log's JSON records and of its folded months."""
+    return (f"SELECT * FROM {json_records(folder / '*.json', columns)}",
+            f"SELECT * FROM read_parquet({sql_text(str(folder / '*.parquet'))})")
+
+
+def _one_per_record_of(parts: list[str] | tuple[str, ...], id_column: str) -> str:
     return f"(SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}) {one_per_record(id_column)})"
