@@ -305,7 +305,11 @@ def _sql(args: argparse.Namespace) -> int:
     from gn_pipelines.sql_shell import main as sql_main
 
     zones = DataZones.from_env()
-    return sql_main(zones.restricted_db if args.restricted else zones.published_db, args.command)
+    if not args.restricted:
+        return sql_main(zones.published_db, args.command)
+    from gn_pipelines.restricted_views import reading_every_log
+
+    return sql_main(zones.restricted_db, args.command, reading=lambda: reading_every_log(zones))
 
 
 def ensure_session_key(zones: DataZones) -> bool:

@@ -97,6 +97,12 @@ def reading_event_logs(zones: DataZones, *views: str):
     return reading(*(event_logs(zones)[view][0] for view in views))
 
 
+def reading_every_log(zones: DataZones):
+    """As `reading_event_logs`, for every log a view reads, the processing ledger included: an
+    analyst's statement in `gn-pipelines sql --restricted`."""
+    return reading(*(folder for folder, _ in event_logs(zones).values()), ledger_dir(zones))
+
+
 def fold_event_logs(zones: DataZones, today: date) -> list[Path]:
     """Fold the logs' past months into Parquet (ingest/log_compaction.py); the files written."""
     return [path for folder, columns in event_logs(zones).values()

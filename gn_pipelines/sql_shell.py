@@ -8,7 +8,10 @@ read-only, so a publication in the meantime never changes what a session sees.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TextIO
 
 PROMPT, CONTINUATION = "gn-sql> ", "   ...> "
 HELP = """Statements end with ';'. Examples:
@@ -30,17 +33,21 @@ def connect(database: Path):
     return connection
 
 
-def run_statement(connection, sql: str, out=sys.stdout) -> None:
-    """Execute `sql` and print its result as a table (all rows up to DuckDB's display limit)."""
+def run_statement(connection, sql: str, out: TextIO | None = None) -> None:
+    """Execute `sql` and print its result as a table (all rows up to DuckDB's display limit) to
+    `out`, standard output by default (looked up at the call: it may have been replaced)."""
     relation = connection.sql(sql)
     if relation is not None:
-        print(relation, file=out)
+        print(relation, file=out or sys.stdout)
 
 
-def shell(connection, lines=None, out=sys.stdout, interactive: bool = True) -> int:
-    """Read statements until end of input; an error is printed and the session goes on."""
+def shell(connection, lines=None, out: TextIO | None = None, interactive: bool = True,
+          reading: Callable[[], AbstractContextManager] = nullcontext) -> int:
+    """Read statements until end of input; an error is printed and the session goes on.
+    `reading`: held around each statement (the restricted warehouse's logs, see `main`)."""
     import duckdb
 
+    out = out or sys.stdout
     if interactive:
         try:
             import readline  # noqa: F401  (line editing and history where the platform has it)
@@ -59,7 +66,8 @@ def shell(connection, lines=None, out=sys.stdout, interactive: bool = True) -> i
         buffer.append(line)
         if stripped.endswith(";"):
             try:
-                run_statement(connection, "\n".join(buffer), out)
+                with reading():
+                    run_statement(connection, "\n".join(buffer), out)
             except duckdb.Error as error:
                 print(f"error: {error}", file=out)
             buffer.clear()
@@ -78,7 +86,10 @@ def _prompted_lines(buffer: list[str]):
             buffer.clear()
 
 
-def main(database: Path, command: str | None) -> int:
+def main(database: Path, command: str | None,
+         reading: Callable[[], AbstractContextManager] = nullcontext) -> int:
+    """`reading`: held around each statement; for the restricted warehouse, its logs' fold locks
+    held shared, so a monthly fold never removes a record file a statement has listed."""
     try:
         connection = connect(database)
     except FileNotFoundError as error:
@@ -89,10 +100,12 @@ def main(database: Path, command: str | None) -> int:
     with connection:
         if command is not None:
             try:
-                run_statement(connection, command)
+                with reading():
+                    run_statement(connection, command)
             except duckdb.Error as error:
                 print(f"error: {error}", file=sys.stderr)
                 return 1
             return 0
         interactive = sys.stdin.isatty()
-        return shell(connection, lines=None if interactive else sys.stdin, interactive=interactive)
+        return shell(connection, lines=None if interactive else sys.stdin, interactive=interactive,
+                     reading=reading)

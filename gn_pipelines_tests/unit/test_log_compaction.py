@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime
 
 import duckdb
+import pytest
 
 from gn_pipelines.ingest.drop_log import DROP_LOG_FIELDS, drop_log_dir
 from gn_pipelines.ingest.log_compaction import months_to_fold
@@ -108,3 +109,35 @@ def test_a_fold_leaves_a_log_being_read_to_the_next_fold(zones):
         assert json_months(zones) == ["202609"] and drop_log_rows(zones) == before
     assert [p.name for p in fold_event_logs(zones, TODAY)] == ["2026-09.parquet"]
     assert drop_log_rows(zones) == before
+
+
+@pytest.mark.parametrize("given", ["with -c", "on standard input"])
+def test_an_analysts_statement_in_the_restricted_shell_holds_the_logs_against_a_fold(zones, monkeypatch, capsys, given):
+    """`gn-pipelines sql --restricted`: a fold attempted while a statement runs (here by the
+    statement itself) leaves the month to the next fold instead of removing files it listed."""
+    import io
+
+    from gn_pipelines import cli, sql_shell
+
+    record(zones, datetime(2026, 9, 2, 10, tzinfo=SEOUL), "48740/civil_complaints/a.csv")
+    with duckdb.connect(str(zones.restricted_db)) as connection:
+        create_log_views(connection, zones)
+    opened = sql_shell.connect
+
+    def connect_with_a_fold(database):
+        connection = opened(database)
+        connection.create_function("fold_now", lambda: len(fold_event_logs(zones, TODAY)), [], "BIGINT",
+                                   side_effects=True)
+        return connection
+
+    monkeypatch.setattr(sql_shell, "connect", connect_with_a_fold)
+    statement = "SELECT fold_now() AS folded, count(*) AS records FROM drop_log"
+    if given == "with -c":
+        assert cli.main(["sql", "--restricted", "-c", statement]) == 0
+    else:
+        monkeypatch.setattr("sys.stdin", io.StringIO(statement + ";\n"))
+        assert cli.main(["sql", "--restricted"]) == 0
+    printed = capsys.readouterr().out
+    assert "│      0 │       1 │" in printed, printed  # no fold while the statement read the log
+    assert json_months(zones) == ["202609"]
+    assert [p.name for p in fold_event_logs(zones, TODAY)] == ["2026-09.parquet"]  # the next fold does it
