@@ -393,12 +393,25 @@ def week(work: Path, days: int, timeout: float | None) -> tuple[int, Measured, M
 # ---------------------------------------------------------------- report
 
 
+def python_loop_seconds(steps: int = 10_000_000) -> float:
+    """One core's speed at plain Python (the best of three): figures from two machines compare
+    only together with it (the week's files/s, unlike the ratio, is not relative to a floor)."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.perf_counter(), 0
+        for step in range(steps):
+            total += step
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def machine() -> str:
     load = os.getloadavg()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).resolve().parent).stdout.strip() or "?"
     return (f"{time.strftime('%Y-%m-%d %H:%M %Z')}, commit {commit}, {os.cpu_count()} CPUs, "
-            f"{platform.python_version()}, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+            f"{platform.python_version()}, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}, "
+            f"a 10M-step Python loop {python_loop_seconds():.2f} s")
 
 
 def last_line(text: str) -> str:
