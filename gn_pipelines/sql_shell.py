@@ -8,6 +8,7 @@ read-only, so a publication in the meantime never changes what a session sees.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
@@ -18,7 +19,7 @@ HELP = """Statements end with ';'. Examples:
   SELECT table_name, comment FROM duckdb_tables();
   DESCRIBE civil_complaints_monthly;
   SELECT * FROM nakdong_namji_target ORDER BY year;
-.tables lists the tables, .quit (or Ctrl-D) leaves."""
+.tables lists the tables, Ctrl-C cancels a running statement, .quit (or Ctrl-D) leaves."""
 
 
 def connect(database: Path):
@@ -35,16 +36,41 @@ def connect(database: Path):
 
 def run_statement(connection, sql: str, out: TextIO | None = None) -> None:
     """Execute `sql` and print its result as a table (all rows up to DuckDB's display limit) to
-    `out`, standard output by default (looked up at the call: it may have been replaced)."""
-    relation = connection.sql(sql)
-    if relation is not None:
-        print(relation, file=out or sys.stdout)
+    `out`, standard output by default (looked up at the call: it may have been replaced).
+
+    The statement runs in a thread of its own while this one waits, so that Ctrl-C (raised
+    here) stops it at once through `interrupt()`: run here, DuckDB notices Ctrl-C only when
+    this thread is not itself executing the query's task, and a long scan ran on."""
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def execute() -> None:
+        try:
+            relation = connection.sql(sql)
+            outcome["text"] = None if relation is None else str(relation)
+        except BaseException as error:  # handed to the waiting thread
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=execute, name="sql-statement", daemon=True).start()
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        connection.interrupt()
+        done.wait()  # DuckDB stops at its next vector
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    if outcome["text"] is not None:
+        print(outcome["text"], file=out or sys.stdout)
 
 
 def shell(connection, lines=None, out: TextIO | None = None, interactive: bool = True,
           reading: Callable[[], AbstractContextManager] = nullcontext) -> int:
-    """Read statements until end of input; an error is printed and the session goes on.
-    `reading`: held around each statement (the restricted warehouse's logs, see `main`)."""
+    """Read statements until end of input; an error is printed and the session goes on, and so
+    does Ctrl-C at a terminal (the statement is cancelled). `reading`: held around each
+    statement (the restricted warehouse's logs, see `main`)."""
     import duckdb
 
     out = out or sys.stdout
@@ -70,6 +96,10 @@ def shell(connection, lines=None, out: TextIO | None = None, interactive: bool =
                     run_statement(connection, "\n".join(buffer), out)
             except duckdb.Error as error:
                 print(f"error: {error}", file=out)
+            except KeyboardInterrupt:
+                print("cancelled", file=out)
+                if not interactive:
+                    return 130  # a script given on standard input stops at Ctrl-C, as psql's does
             buffer.clear()
     return 0
 
@@ -105,6 +135,9 @@ def main(database: Path, command: str | None,
             except duckdb.Error as error:
                 print(f"error: {error}", file=sys.stderr)
                 return 1
+            except KeyboardInterrupt:
+                print("cancelled", file=sys.stderr)
+                return 130  # a shell's exit code for a command ended by Ctrl-C
             return 0
         interactive = sys.stdin.isatty()
         return shell(connection, lines=None if interactive else sys.stdin, interactive=interactive,

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import pty
 import re
+import select
+import signal
+import subprocess
+import sys
+import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -111,6 +118,110 @@ def test_the_ledger_records_in_seoul_and_orders_by_instant(tmp_path):
     recorded = entries(zones)
     assert [e["reference"] for e in recorded] == ["kst", "earlier-version", "now"]
     assert recorded[-1]["recorded_at"].endswith("+09:00")
+
+
+def sql_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("gn-pipelines")), "sql", *args]
+
+
+def default_ctrl_c() -> None:
+    """In the child: Ctrl-C as at a terminal. A test run started in the background (CI) ignores
+    SIGINT, and a Python started with it ignored keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interrupt_once_running(process) -> None:
+    """SIGINT once the process has spent a second of CPU: the statement is running then (waiting
+    at a prompt costs nothing), whatever the machine's speed. Bounded."""
+    def cpu_seconds() -> float:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    started, deadline = cpu_seconds(), time.monotonic() + 60
+    while cpu_seconds() - started < 1.0:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+
+
+LONG_STATEMENT = "SELECT count(*) FROM range(1000000000000) t(a) WHERE a % 7 = 3"  # hours
+
+
+def _move_to_data_root(published: Path, root: Path) -> dict[str, str]:
+    """The warehouse where `gn-pipelines sql` looks for it; the environment naming that root."""
+    (root / "warehouse").mkdir(parents=True)
+    published.rename(root / "warehouse" / "published.duckdb")
+    return dict(os.environ, GN_DATA_ROOT=str(root))
+
+
+class Terminal:
+    """`gn-pipelines sql` at a terminal (a pseudo-terminal: the shell is interactive there)."""
+
+    def __init__(self, env: dict[str, str]):
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(sql_command(), stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                                        env=env | {"TERM": "dumb"}, preexec_fn=default_ctrl_c)
+        os.close(slave)
+        self.seen = b""
+
+    def type(self, line: str) -> None:
+        os.write(self.master, (line + "\n").encode())
+
+    def read_until(self, text: str, timeout: float = 60) -> str:
+        """What the shell printed up to `text` (bounded: fails after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.seen:
+            assert time.monotonic() < deadline, f"no {text!r} in {self.seen.decode(errors='replace')!r}"
+            if select.select([self.master], [], [], 0.1)[0]:
+                try:
+                    self.seen += os.read(self.master, 65536)
+                except OSError:  # the shell ended: its side of the terminal is closed
+                    pytest.fail(f"the shell ended (exit {self.process.wait(timeout=30)}) before {text!r}: "
+                                f"{self.seen.decode(errors='replace')!r}")
+        shown, _, self.seen = self.seen.partition(text.encode())
+        return shown.decode(errors="replace")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+        os.close(self.master)
+
+
+def test_ctrl_c_cancels_a_running_statement_and_the_shell_goes_on(tmp_path, published):
+    """An analyst's Ctrl-C stops the query, not the shell (it printed a traceback and left)."""
+    terminal = Terminal(_move_to_data_root(published, tmp_path / "data"))
+    try:
+        terminal.read_until("gn-sql> ")
+        terminal.type(LONG_STATEMENT + ";")
+        interrupt_once_running(terminal.process)
+        shown = terminal.read_until("gn-sql> ")
+        assert "cancelled" in shown and "Traceback" not in shown, shown
+        terminal.type("SELECT grade FROM grades WHERE year = 2025;")
+        assert "Ia" in terminal.read_until("gn-sql> ")
+        terminal.type(".quit")
+        assert terminal.process.wait(timeout=30) == 0
+    finally:
+        terminal.close()
+
+
+@pytest.mark.parametrize("given", ["with -c", "on standard input"])
+def test_ctrl_c_ends_a_statement_given_to_the_command_with_130(tmp_path, published, given):
+    env = _move_to_data_root(published, tmp_path / "data")
+    args, script = (["-c", LONG_STATEMENT], "") if given == "with -c" else ([], f"{LONG_STATEMENT};\nSELECT 42;\n")
+    (tmp_path / "script.sql").write_text(script)
+    with (tmp_path / "script.sql").open() as stdin:
+        process = subprocess.Popen(sql_command(*args), stdin=stdin, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_ctrl_c)
+    try:
+        interrupt_once_running(process)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130 and "cancelled" in out + err and "Traceback" not in err, (out, err)
+    assert "42" not in out  # the script stopped at the cancelled statement
 
 
 def test_sql_shell_says_when_nothing_is_published(tmp_path):
