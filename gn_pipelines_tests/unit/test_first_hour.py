@@ -131,14 +131,15 @@ def default_ctrl_c() -> None:
 
 
 def interrupt_once_running(process) -> None:
-    """SIGINT once the process has spent a second of CPU: the statement is running then (waiting
-    at a prompt costs nothing), whatever the machine's speed. Bounded."""
+    """SIGINT once the process has spent two seconds of CPU: the statement is running then
+    (waiting at a prompt costs nothing; starting the command about 0.25 s), whatever the
+    machine's speed. Bounded."""
     def cpu_seconds() -> float:
         fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     started, deadline = cpu_seconds(), time.monotonic() + 60
-    while cpu_seconds() - started < 1.0:
+    while cpu_seconds() - started < 2.0:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
