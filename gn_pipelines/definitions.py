@@ -28,12 +28,18 @@ warn_if_pseudonym_key_missing()
 
 _zones = DataZonesResource()
 
+# A launched run (the daemon's, the UI's) runs each step in its own process. Spawned, each step
+# imported Python, Dagster and these definitions again (seconds each: about 20 steps in a
+# publication); forked from a server that imported them once per run, a step starts at once.
+STEP_PROCESSES = dg.multiprocess_executor.configured({"start_method": {"forkserver": {}}})
+
 defs = dg.Definitions(
     assets=[*REFERENCE_ASSETS, restricted_warehouse_views, *COLLECTION_ASSETS, *VALIDATION_ASSETS,
             provider_scorecard, *PSEUDONYMISED_ASSETS, *DEIDENTIFIED_ASSETS, *PUBLISHED_TABLE_ASSETS,
             open_data_export, landing_rejections],
     asset_checks=[*FRESHNESS_CHECKS],
     jobs=JOBS,
+    executor=STEP_PROCESSES,
     schedules=[provider_freshness_schedule, nightly_publication_schedule, datalab_destruction_schedule],
     sensors=[landing_drop_sensor, publication_automation_sensor, dead_run_sweep_sensor],
     resources={
