@@ -29,7 +29,7 @@ warn_if_pseudonym_key_missing()
 _zones = DataZonesResource()
 
 # A launched run (the daemon's, the UI's) runs each step in its own process. Spawned, each step
-# imported Python, Dagster and these definitions again (seconds each: about 20 steps in a
+# imported Python, Dagster and these definitions again (seconds each, 16 steps in a
 # publication); forked from a server that imported them once per run, a step starts at once.
 STEP_PROCESSES = dg.multiprocess_executor.configured({"start_method": {"forkserver": {}}})
 

@@ -39,8 +39,8 @@ def run_statement(connection, sql: str, out: TextIO | None = None) -> None:
     `out`, standard output by default (looked up at the call: it may have been replaced).
 
     The statement runs in a thread of its own while this one waits, so that Ctrl-C (raised
-    here) stops it at once through `interrupt()`: run here, DuckDB notices Ctrl-C only when
-    this thread is not itself executing the query's task, and a long scan ran on."""
+    here) stops it at once through `interrupt()`: run on this thread, a long scan was stopped
+    by Ctrl-C in some tries and ran on in others."""
     outcome: dict[str, object] = {}
     done = threading.Event()
 
