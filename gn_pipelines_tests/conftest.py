@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,14 @@ from gn_pipelines.settings import DataZones
 from gn_pipelines_tests.postgres_server import postgres_server  # noqa: F401 (a session fixture)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent  # the console scripts of the environment running the tests
+
+
+def installed_command(name: str) -> str:
+    """The path of a console script installed beside the tests' Python (gn-pipelines, dagster, ...)."""
+    path = VENV_BIN / name
+    assert path.is_file(), f"{name} is not installed in {VENV_BIN}"
+    return str(path)
 REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
 TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-3f9a1c-5e8b2d70"  # 40 bytes: keys under 32 are refused
 

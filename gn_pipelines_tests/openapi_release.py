@@ -12,7 +12,6 @@ import random
 import signal
 import socket
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +24,8 @@ from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.publish.open_data import catalog_json, write_csv_with_bom
 from gn_pipelines.publish.tables import LICENCE, published_table
 from gn_pipelines.reference.providers import PROVIDERS_BY_CODE, SIGUN_CODES
+from gn_pipelines_tests.conftest import installed_command
 
-VENV_BIN = Path(sys.executable).parent
 STATIONS = (("2020A10", "남지"), ("2020A32", "창녕함안보"), ("2020A60", "삼랑진"), ("2022A10", "물금"),
             ("2014A70", "합천창녕보"))
 CATEGORIES = ("교통", "환경", "복지")
@@ -154,7 +153,7 @@ def free_port() -> int:
 
 
 def command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([str(VENV_BIN / "gn-pipelines"), *args], env=env, capture_output=True, text=True,
+    return subprocess.run([installed_command("gn-pipelines"), *args], env=env, capture_output=True, text=True,
                           timeout=120)
 
 
@@ -185,7 +184,7 @@ def serve(data_root: Path, workdir: Path, *, extra_env: dict[str, str] | None = 
     env = server_env(data_root) | (extra_env or {})
     stdout, stderr = workdir / "serve.stdout", workdir / "serve.stderr"
     with open(stdout, "wb") as out, open(stderr, "wb") as err:
-        process = subprocess.Popen([str(VENV_BIN / "gn-pipelines"), "serve", "--host", "127.0.0.1",
+        process = subprocess.Popen([installed_command("gn-pipelines"), "serve", "--host", "127.0.0.1",
                                     "--port", str(port), "--workers", str(workers)], env=env, stdout=out, stderr=err, cwd=workdir)
     server = Server(process, f"http://127.0.0.1:{port}", stdout)
     try:

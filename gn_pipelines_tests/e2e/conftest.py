@@ -7,7 +7,6 @@ with these folders in their environment and read the results back from the same 
 from __future__ import annotations
 
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,9 @@ import pytest
 from gn_pipelines.instance import sqlite_dagster_yaml
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, SENSOR_NAME_TAG
 from gn_pipelines.settings import DATA_ROOT_ENV, PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZones
-from gn_pipelines_tests.conftest import TEST_PSEUDONYM_KEY
+from gn_pipelines_tests.conftest import TEST_PSEUDONYM_KEY, VENV_BIN, installed_command
 
 # the console scripts of the venv running the tests (not whatever comes first on PATH)
-VENV_BIN = Path(sys.executable).parent
 
 
 @dataclass(frozen=True)
@@ -52,11 +50,7 @@ class Platform:
         }
         return cls(zones, home, root / "outgoing", env)
 
-    @staticmethod
-    def command(name: str) -> str:
-        path = VENV_BIN / name
-        assert path.is_file(), f"{name} is not installed in {VENV_BIN}"
-        return str(path)
+    command = staticmethod(installed_command)
 
     @contextmanager
     def instance(self) -> Iterator["dagster.DagsterInstance"]:  # noqa: F821

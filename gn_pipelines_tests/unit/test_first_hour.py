@@ -11,7 +11,6 @@ import re
 import select
 import signal
 import subprocess
-import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +24,7 @@ from gn_pipelines.quality.reports import offline_page
 from gn_pipelines.sql_shell import connect, shell
 from gn_pipelines.synth.command import LATE_PROVIDER, write_sample_drops
 from gn_pipelines.water.chart import korean_font
+from gn_pipelines_tests.conftest import installed_command
 from gn_pipelines_tests.seoul_times import UTC_TIME, utc_times
 
 NOW = datetime(2026, 7, 15, 10, 30, tzinfo=ZoneInfo("Asia/Seoul"))
@@ -121,7 +121,7 @@ def test_the_ledger_records_in_seoul_and_orders_by_instant(tmp_path):
 
 
 def sql_command(*args: str) -> list[str]:
-    return [str(Path(sys.executable).with_name("gn-pipelines")), "sql", *args]
+    return [installed_command("gn-pipelines"), "sql", *args]
 
 
 def default_ctrl_c() -> None:
