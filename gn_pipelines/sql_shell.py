@@ -57,13 +57,25 @@ def run_statement(connection, sql: str, out: TextIO | None = None) -> None:
     try:
         done.wait()
     except KeyboardInterrupt:
-        connection.interrupt()
-        done.wait()  # DuckDB stops at its next vector
+        _cancel(connection, done)
         raise
     if "error" in outcome:
         raise outcome["error"]
     if outcome["text"] is not None:
         print(outcome["text"], file=out or sys.stdout)
+
+
+def _cancel(connection, done: threading.Event) -> None:
+    """Interrupt the running statement and wait until its thread has ended (DuckDB stops at its
+    next vector). Another Ctrl-C meanwhile interrupts again: returning at once would leave the
+    statement running on the connection the next one uses. Ctrl-\\ still ends the shell."""
+    while True:
+        try:
+            connection.interrupt()
+            done.wait()
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def shell(connection, lines=None, out: TextIO | None = None, interactive: bool = True,

@@ -11,6 +11,7 @@ import re
 import select
 import signal
 import subprocess
+import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 
 from gn_pipelines.quality.reports import offline_page
-from gn_pipelines.sql_shell import connect, shell
+from gn_pipelines.sql_shell import connect, run_statement, shell
 from gn_pipelines.synth.command import LATE_PROVIDER, write_sample_drops
 from gn_pipelines.water.chart import korean_font
 from gn_pipelines_tests.conftest import installed_command
@@ -223,6 +224,66 @@ def test_ctrl_c_ends_a_statement_given_to_the_command_with_130(tmp_path, publish
             process.communicate()
     assert process.returncode == 130 and "cancelled" in out + err and "Traceback" not in err, (out, err)
     assert "42" not in out  # the script stopped at the cancelled statement
+
+
+class InterruptsCounted:
+    """A DuckDB connection whose `interrupt()` calls are counted on their way to DuckDB."""
+
+    def __init__(self, connection):
+        self.connection, self.interrupts, self.changed = connection, 0, threading.Condition()
+
+    def sql(self, query: str):
+        return self.connection.sql(query)
+
+    def interrupt(self) -> None:
+        with self.changed:
+            self.interrupts += 1
+            self.changed.notify_all()
+        self.connection.interrupt()
+
+    def wait_for(self, interrupts: int, timeout: float = 30) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.interrupts >= interrupts, timeout)
+
+
+def test_a_second_ctrl_c_while_a_statement_stops_waits_until_it_has_stopped():
+    """The prompt comes back only once the cancelled statement has ended: before, a second Ctrl-C
+    returned at once, and the next statement shared the connection with the running one."""
+    statement_ran, let_it_return, statement_returned = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_to_stop(value: int) -> int:  # DuckDB cannot stop a statement inside this call
+        statement_ran.set()
+        let_it_return.wait(60)
+        statement_returned.set()
+        return value
+
+    connection = duckdb.connect()
+    connection.create_function("slow_to_stop", slow_to_stop, ["BIGINT"], "BIGINT")
+    counted = InterruptsCounted(connection)
+
+    def press_ctrl_c_twice() -> None:
+        try:
+            assert statement_ran.wait(60)
+            os.kill(os.getpid(), signal.SIGINT)
+            assert counted.wait_for(1)
+            os.kill(os.getpid(), signal.SIGINT)
+            counted.wait_for(2)  # the shell interrupts again (bounded: before the fix it never did)
+        finally:
+            let_it_return.set()
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # CI runs with SIGINT ignored
+    presser = threading.Thread(target=press_ctrl_c_twice)
+    presser.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_statement(counted, "SELECT sum(slow_to_stop(a)) FROM range(3) t(a)", io.StringIO())
+        assert statement_returned.is_set(), "back at the prompt while the statement still ran"
+        assert counted.interrupts >= 2
+    finally:
+        let_it_return.set()
+        presser.join(timeout=60)
+        signal.signal(signal.SIGINT, previous)
+    assert connection.sql("SELECT 42").fetchall() == [(42,)]  # the connection serves the next statement
 
 
 def test_sql_shell_says_when_nothing_is_published(tmp_path):
