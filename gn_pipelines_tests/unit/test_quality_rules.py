@@ -20,7 +20,8 @@ from gn_pipelines.datasets import CONTRACTS, get_contract
 from gn_pipelines.contracts.model import RuleKind, Severity
 from gn_pipelines.ingest.collect import collect_drop, collected_path
 from gn_pipelines.quality.rules import rules_for
-from gn_pipelines.quality.validate import validate_drop, validated_path
+from gn_pipelines.quality import validate
+from gn_pipelines.quality.validate import BatchMember, validate_batch, validate_drop, validated_path
 from gn_pipelines.synth import (
     write_civil_complaints_drop, write_water_quality_drop, write_welfare_recipients_drop,
 )
@@ -513,6 +514,59 @@ def test_an_earlier_validated_version_stays_when_its_correction_is_quarantined_w
     _, good = collect_and_validate(zones, C, plant_errors(drop_rows(C), 1), name="2025-03-01.csv")
     assert good.validated_path == first.validated_path
     assert len(parquet_rows(good.validated_path, "source_row_number")) == ROWS - 1
+
+
+def _collect_batch(zones, drops: dict[str, list[dict[str, str]]]) -> list[BatchMember]:
+    members = []
+    for name, rows in drops.items():
+        path = zones.scratch / name
+        path.write_bytes(csv_bytes(rows))
+        collected = collect_drop(path, contract=get_contract(C), provider_code=PROVIDER[C],
+                                 source_file=f"{PROVIDER[C]}/{C}/{name}", content_sha256="0" * 64,
+                                 zones=zones, collected_at=COLLECTED_AT)
+        assert collected.status == "collected", collected.reason
+        members.append(BatchMember(PROVIDER[C], name, collected.rows_rejected))
+    return members
+
+
+def test_each_file_of_a_batch_is_staged_by_its_own_verdicts(zones):
+    """A clean file is validated as collected (its collected file copied), one with a bad row
+    without it, one over the limit not at all, whatever their places in the batch."""
+    members = _collect_batch(zones, {"2025-03-01.csv": plant_errors(drop_rows(C), 4),  # quarantined whole
+                                     "2025-03-02.csv": drop_rows(C),
+                                     "2025-03-03.csv": plant_errors(drop_rows(C), 1),
+                                     "2025-03-04.csv": drop_rows(C)})
+    batch = validate_batch(get_contract(C), members, zones=zones, today=TODAY, run_id="test", label="2025-03")
+    whole, clean, one_bad, also_clean = batch.files
+    assert whole.quarantined_whole and whole.validated_path is None
+    assert not validated_path(zones, C, PROVIDER[C], "2025-03-01.csv").exists()
+    for outcome, name in ((clean, "2025-03-02.csv"), (also_clean, "2025-03-04.csv")):
+        collected = collected_path(zones, C, PROVIDER[C], name)
+        assert outcome.rows_passed == ROWS and outcome.validated_path.read_bytes() == collected.read_bytes()
+    assert [r[0] for r in parquet_rows(one_bad.validated_path, "source_row_number")] == [
+        source_row(i) for i in range(ROWS) if i != 10]
+    assert [q[0] for q in parquet_rows(one_bad.quarantine_path, "source_row_number")] == [source_row(10)]
+
+
+def test_a_collected_file_replaced_while_it_is_checked_is_validated_as_checked(zones, monkeypatch):
+    """The copy is taken only of the file the checks read: a file renamed over it in between (no
+    run does so, the claims keep a file to one run) is not passed on unchecked."""
+    members = _collect_batch(zones, {"2025-03-02.csv": drop_rows(C)})
+    collected = collected_path(zones, C, PROVIDER[C], "2025-03-02.csv")
+    checked = parquet_rows(collected, "*")
+    count = validate._count
+
+    def replaced_after_the_checks(connection, rules, batch):
+        count(connection, rules, batch)
+        other = collected.with_name("other.parquet")
+        with duckdb.connect() as writer:
+            writer.execute("COPY (SELECT * FROM read_parquet($source) LIMIT 3) TO $other (FORMAT parquet)",
+                           {"source": str(collected), "other": str(other)})
+        other.replace(collected)
+
+    monkeypatch.setattr(validate, "_count", replaced_after_the_checks)
+    (outcome,) = validate_batch(get_contract(C), members, zones=zones, today=TODAY, run_id="test", label="x").files
+    assert outcome.rows_passed == ROWS and parquet_rows(outcome.validated_path, "*") == checked
 
 
 # ---------------------------------------------------------------- synthetic drops
