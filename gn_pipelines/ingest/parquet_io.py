@@ -63,6 +63,19 @@ def one_thread(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
         connection.execute(f"SET threads = {int(threads)}")
 
 
+@contextmanager
+def memory_limit_within(connection: duckdb.DuckDBPyConnection, limit: str,
+                        restored_to: str = DUCKDB_MEMORY_LIMIT) -> Iterator[None]:
+    """The block under a smaller DuckDB memory limit, `restored_to` after (the connection's own:
+    DuckDB shows its setting rounded, so one read back and set again drifts). DuckDB spills what
+    it holds beyond the limit at once, leaving the room to what Python builds in the block."""
+    connection.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        connection.execute(f"SET memory_limit = '{restored_to}'")
+
+
 def used_parameters(query: str, parameters: dict) -> dict:
     """DuckDB refuses named parameters a statement does not use."""
     return {name: value for name, value in parameters.items() if f"${name}" in query}

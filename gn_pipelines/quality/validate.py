@@ -19,7 +19,7 @@ from gn_pipelines.contracts.model import QualityRule, RuleKind, Severity
 from gn_pipelines.freed_memory import give_back_freed_memory
 from gn_pipelines.ingest.collect import collected_path, mask_value, staged_name
 from gn_pipelines.ingest.parquet_io import (copy_atomically, copy_file_atomically, copy_members_atomically,
-                                            scratch_connection, used_parameters)
+                                            memory_limit_within, scratch_connection, used_parameters)
 from gn_pipelines.quality import reports
 from gn_pipelines.quality.rules import derived_columns, passes_sql, rules_for
 from gn_pipelines.reference import codes_allowed_for
@@ -326,6 +326,7 @@ def _internal_columns(rules: tuple[QualityRule, ...]) -> list[str]:
 # files (uniqueness holds within a file) of about this many rows, so its memory is bounded by
 # the part (or by one file, itself bounded by the dataset's file budget), not by the batch.
 GX_PART_ROWS = 1_000_000
+GX_DUCKDB_MEMORY_LIMIT = "256MB"  # DuckDB's share beside a part's frame
 
 
 def gx_parts(rows_per_file: list[tuple[str, int]], part_rows: int = GX_PART_ROWS) -> list[list[str]]:
@@ -416,11 +417,13 @@ def _validate_with_gx(connection, rules: tuple[QualityRule, ...], contract: Data
 
     per_file = _per_file_rules(rules)
     results = []
-    for files in gx_parts([(outcome.source_file, outcome.rows_in) for outcome in batch.files]):
-        frame = _gx_frame(connection, per_file, files)
-        results.append(validate_frame(frame, per_file, contract.name,
-                                      run_name=f"{contract.name} {batch.label}".strip()))
-        del frame
+    # the batch's rows DuckDB holds are spilled while pandas holds a part's frame
+    with memory_limit_within(connection, GX_DUCKDB_MEMORY_LIMIT):
+        for files in gx_parts([(outcome.source_file, outcome.rows_in) for outcome in batch.files]):
+            frame = _gx_frame(connection, per_file, files)
+            results.append(validate_frame(frame, per_file, contract.name,
+                                          run_name=f"{contract.name} {batch.label}".strip()))
+            del frame
     result = merged_validation(results)
     by_rule = outcomes_by_rule(result)
     for i, rule_result in enumerate(batch.results):
