@@ -12,15 +12,16 @@ from gn_pipelines_tests.postgres_server import postgres_server  # noqa: F401 (a 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent  # the console scripts of the environment running the tests
+REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
+TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-3f9a1c-5e8b2d70"  # 40 bytes: keys under 32 are refused
 
 
 def installed_command(name: str) -> str:
-    """The path of a console script installed beside the tests' Python (gn-pipelines, dagster, ...)."""
+    """The path of a console script installed beside the tests' Python (gn-pipelines, dagster, ...),
+    not whatever comes first on PATH."""
     path = VENV_BIN / name
     assert path.is_file(), f"{name} is not installed in {VENV_BIN}"
     return str(path)
-REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
-TEST_PSEUDONYM_KEY = "test-only-pseudonym-key-3f9a1c-5e8b2d70"  # 40 bytes: keys under 32 are refused
 
 
 @pytest.fixture(scope="session")

@@ -161,8 +161,7 @@ def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zon
         _check_rows(connection, sources, outcomes, rules, parameters)
         _count(connection, rules, batch)
         _period_end(connection, contract, batch)
-        _split(connection, contract, rules, zones, outcomes, [m.file_name for m in members], (sources, read),
-               run_id)
+        _split(connection, contract, rules, zones, outcomes, [m.file_name for m in members], sources, read, run_id)
         _samples(connection, contract, rules, batch)
         gx_result = _validate_with_gx(connection, rules, contract, batch)
     batch.report_path = reports.write_batch_report(zones, batch, gx_result, _masked_columns(contract))
@@ -266,14 +265,14 @@ def _passes_errors(rules: tuple[QualityRule, ...]) -> str:
 
 
 def _split(connection, contract: DatasetContract, rules: tuple[QualityRule, ...], zones: DataZones,
-           outcomes: list[ValidationOutcome], file_names: list[str], collected: tuple[list[Path], list[tuple]],
+           outcomes: list[ValidationOutcome], file_names: list[str], sources: list[Path], read: list[tuple],
            run_id: str) -> None:
     """Stage each file's passing rows as validated (unless it is quarantined whole) and its bad
     rows in quarantine, every file of the batch in one statement each. A drop quarantined whole
     leaves an earlier validated version in place. A file with no bad row is validated as it was
     collected: the same columns, rows and order, so its collected file is copied rather than
     written again (at 1M rows a few seconds of validation's time), if it is still the file the
-    checks read (`collected`: the files, and their identities when the checks read them)."""
+    checks read (`read`: each of `sources`' identity when the checks read it)."""
     internal = ", ".join(_internal_columns(rules))
     connection.execute(f"CREATE TABLE split_members ({FILE_COLUMN} VARCHAR, __member INTEGER, "
                        "__kept INTEGER, __whole BOOLEAN, __drop_reason VARCHAR)")
@@ -295,9 +294,8 @@ def _split(connection, contract: DatasetContract, rules: tuple[QualityRule, ...]
     kept = [i for i, outcome in enumerate(outcomes) if not outcome.quarantined_whole]
     for i in kept:
         outcomes[i].validated_path = validated_path(zones, contract.name, outcomes[i].provider_code, file_names[i])
-    sources, read = collected
-    as_collected = [i for i in kept if outcomes[i].rows_quarantined == 0 and _identity(sources[i]) == read[i]]
-    for i in as_collected:
+    as_collected = {i for i in kept if outcomes[i].rows_quarantined == 0 and _identity(sources[i]) == read[i]}
+    for i in sorted(as_collected):
         copy_file_atomically(sources[i], outcomes[i].validated_path)
     rewritten = [i for i in kept if i not in as_collected]
     if rewritten:

@@ -20,8 +20,6 @@ from gn_pipelines.sensors import LANDING_SENSOR_NAME, SENSOR_NAME_TAG
 from gn_pipelines.settings import DATA_ROOT_ENV, PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZones
 from gn_pipelines_tests.conftest import TEST_PSEUDONYM_KEY, VENV_BIN, installed_command
 
-# the console scripts of the venv running the tests (not whatever comes first on PATH)
-
 
 @dataclass(frozen=True)
 class Platform:

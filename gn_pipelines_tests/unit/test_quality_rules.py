@@ -66,11 +66,16 @@ def collect_and_validate(zones, dataset: str, rows: list[dict[str, str]], *, nam
     return collect_file(zones, dataset, path, provider, name)
 
 
-def collect_file(zones, dataset: str, path, provider: str, name: str):
+def collected_drop(zones, dataset: str, path, provider: str, name: str):
     collected = collect_drop(path, contract=get_contract(dataset), provider_code=provider,
                              source_file=f"{provider}/{dataset}/{name}", content_sha256="0" * 64,
                              zones=zones, collected_at=COLLECTED_AT)
     assert collected.status == "collected", collected.reason
+    return collected
+
+
+def collect_file(zones, dataset: str, path, provider: str, name: str):
+    collected = collected_drop(zones, dataset, path, provider, name)
     outcome = validate_drop(get_contract(dataset), provider_code=provider, file_name=name, zones=zones,
                             rows_rejected_at_collection=collected.rows_rejected, today=TODAY, run_id="test")
     return collected, outcome
@@ -521,10 +526,7 @@ def _collect_batch(zones, drops: dict[str, list[dict[str, str]]]) -> list[BatchM
     for name, rows in drops.items():
         path = zones.scratch / name
         path.write_bytes(csv_bytes(rows))
-        collected = collect_drop(path, contract=get_contract(C), provider_code=PROVIDER[C],
-                                 source_file=f"{PROVIDER[C]}/{C}/{name}", content_sha256="0" * 64,
-                                 zones=zones, collected_at=COLLECTED_AT)
-        assert collected.status == "collected", collected.reason
+        collected = collected_drop(zones, C, path, PROVIDER[C], name)
         members.append(BatchMember(PROVIDER[C], name, collected.rows_rejected))
     return members
 
