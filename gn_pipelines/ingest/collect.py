@@ -21,7 +21,9 @@ from gn_pipelines.ingest.budget import OverBudget, check_budget
 from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
 from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
 from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
-from gn_pipelines.ingest.parquet_io import copy_atomically, copy_members_atomically, scratch_connection
+from gn_pipelines.ingest.parquet_io import (
+    copy_atomically, copy_members_atomically, optimizers_disabled, scratch_connection,
+)
 from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
 from gn_pipelines.ingest.layouts import (
     SOURCE_POSITION_HEADER, LayoutRejected, interpret_layout_headers, read_layout,
@@ -250,8 +252,8 @@ def _type_and_stage(connection, load_raw, contract: DatasetContract, lineage: di
                     targets: tuple[Path, Path], outcome: DropOutcome) -> None:
     try:
         mapping, row_number_sql, shape_problems = load_raw(connection)
-        connection.execute(_typed_table_sql(contract, mapping, row_number_sql, shape_problems,
-                                            _ProviderSql.of(lineage["provider_code"]), extra=("0 AS __member",)))
+        _create_typed(connection, _typed_table_sql(contract, mapping, row_number_sql, shape_problems,
+                                                   _ProviderSql.of(lineage["provider_code"]), extra=("0 AS __member",)))
         connection.execute("DROP TABLE raw")
         _stage_and_count(connection, contract, [(lineage, targets, outcome)])
     finally:
@@ -382,7 +384,7 @@ def _collect_together(connection, contract: DatasetContract, members: list[Group
                        + ") r JOIN members m USING (__member) ORDER BY __member, __row")
     connection.execute("DROP TABLE members")
     try:
-        connection.execute(_typed_table_sql(
+        _create_typed(connection, _typed_table_sql(
             contract, first.mapping, "__row", _shape_problems(len(first.mapping.headers), first.last_mapped),
             _ProviderSql.per_row(), extra=("__member", *(f"__{name}" for name in _LINEAGE_TYPES))))
         connection.execute("DROP TABLE raw")
@@ -456,17 +458,26 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
     raw_json = "json_object(" + ", ".join(
         f"{sql_text(h.strip() or f'column {i + 1}')}, c{i}" for i, h in enumerate(mapping.headers)) + ")"
     cleaned = ", ".join(f"{cleaned_cell(f'c{pos}')} AS v{pos}" for pos in sorted(set(position_of.values())))
-    # a table, not a view: the typing is computed in one pass, then the raw text is dropped;
-    # sorted (a list_contains over a constant list plans as a join, which may reorder rows): the
-    # staged files are filters of this table in its order, with no sort of their own
-    return f"""CREATE TABLE typed AS SELECT * EXCLUDE (problems) FROM (
-        SELECT __source_row AS source_row_number, ({blank}) AS blank, {problem_list} AS problems,
+    # a table, not a view: the typing is computed in one pass, then the raw text is dropped. The
+    # problems are a column of an inner query: an alias of the same SELECT is expanded wherever
+    # it is read, which evaluated every condition once per reader. Projections only, no sort:
+    # `_create_typed` runs it so that the rows keep `raw`'s order
+    return f"""CREATE TABLE typed AS SELECT __source_row AS source_row_number, ({blank}) AS blank,
         NULLIF(array_to_string([p.text FOR p IN problems], '; '), '') AS reason,
         [p.code FOR p IN problems] AS reason_codes,
-        CASE WHEN reason IS NOT NULL THEN {raw_json} END AS raw_values,
+        CASE WHEN len(problems) > 0 THEN {raw_json} END AS raw_values,
         {", ".join(selects + list(extra))} FROM (
-            SELECT *, rowid AS __raw_order, {row_number_sql} AS __source_row, {cleaned} FROM raw)
-        ORDER BY __raw_order)"""
+            SELECT *, {problem_list} AS problems FROM (
+                SELECT *, {row_number_sql} AS __source_row, {cleaned} FROM raw))"""
+
+
+def _create_typed(connection, typed_table_sql: str) -> None:
+    """Run `_typed_table_sql` with the rows in `raw`'s order, without sorting them: DuckDB keeps
+    the order through projections, and its IN-list rewrite, which plans a constant list (the
+    provider's own codes) as a join that may reorder rows, is off for the statement. The staged
+    files are filters of `typed` in this order, with no sort of their own."""
+    with optimizers_disabled(connection, "in_clause"):
+        connection.execute(typed_table_sql)
 
 
 def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
@@ -501,7 +512,7 @@ def _lineage_sql(name: str, per_member: bool) -> str:
     return f"__{name}" if per_member else f"${name}"
 
 
-# `typed` is written in the file's row order (its ORDER BY), and a filter of one table keeps
+# `typed` is written in the file's row order (`_create_typed`), and a filter of one table keeps
 # that order: the staged files need no second sort of the drop. `per_member`: the lineage comes
 # from each row, which also carries its file's index (`__member`, the partition of the write).
 def _accepted_sql(contract: DatasetContract, *, per_member: bool = False) -> str:

@@ -64,6 +64,19 @@ def one_thread(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 @contextmanager
+def optimizers_disabled(connection: duckdb.DuckDBPyConnection, *names: str) -> Iterator[None]:
+    """The block's statements planned without DuckDB's optimizer passes `names` (the connection's
+    list restored after)."""
+    before = connection.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    listed = [name for name in before.split(",") if name.strip()]
+    connection.execute("SET disabled_optimizers = $names", {"names": ",".join([*listed, *names])})
+    try:
+        yield
+    finally:
+        connection.execute("SET disabled_optimizers = $names", {"names": before})
+
+
+@contextmanager
 def memory_limit_within(connection: duckdb.DuckDBPyConnection, limit: str,
                         restored_to: str = DUCKDB_MEMORY_LIMIT) -> Iterator[None]:
     """The block under a smaller DuckDB memory limit, `restored_to` after (the connection's own:

@@ -77,6 +77,23 @@ def test_changwon_rows_may_carry_a_district_code(zones):
     assert (outcome.rows_accepted, outcome.rows_rejected) == (2, 1)
 
 
+def test_a_file_of_many_row_groups_is_staged_in_file_order(zones):
+    """Typing is projections in the file's order, with no sort: DuckDB's IN-list rewrite made
+    창원시's own codes a join, which reordered rows read on several threads. 300,000 rows (three
+    of DuckDB's row groups), one in a thousand rejected: both staged files keep the file's order."""
+    rows = sample_rows("civil_complaints", 1000, 시군구코드="48120")
+    rows[10]["시군구코드"] = "48125"  # 마산합포구
+    rows[500]["시군구코드"] = "48170"
+    header, *lines = csv_bytes(rows).split(b"\r\n")
+    outcome = collect(zones, "civil_complaints", b"\r\n".join([header, *lines[:-1] * 300, b""]), provider="48120")
+    assert (outcome.rows_read, outcome.rows_rejected) == (300_000, 300)
+    for path in (outcome.collected_path, outcome.rejected_rows_path):
+        in_file_order = duckdb.sql(
+            f"SELECT bool_and(source_row_number > previous), count(*) FROM (SELECT source_row_number, "
+            f"lag(source_row_number, 1, 0) OVER () AS previous FROM read_parquet('{path}'))").fetchall()[0]
+        assert in_file_order[0], f"{path.name} is not in file order"
+
+
 def test_numbers_with_separators_and_below_detection_values(zones):
     rows = sample_rows("water_quality", 3)
     rows[1]["총인(T-P)(mg/L)"] = "ND"
