@@ -167,7 +167,8 @@ def validate_batch(contract: DatasetContract, members: list[BatchMember], *, zon
     batch.report_path = reports.write_batch_report(zones, batch, gx_result, _masked_columns(contract))
     for outcome in outcomes:
         outcome.report_path = batch.report_path
-    give_back_freed_memory()  # the frames', before the next stage's processes start beside this one
+    if sum(outcome.rows_in for outcome in outcomes) >= GIVE_BACK_FROM_ROWS:
+        give_back_freed_memory()  # the frames', before the next stage's processes start beside this one
     return batch
 
 
@@ -325,6 +326,9 @@ def _internal_columns(rules: tuple[QualityRule, ...]) -> list[str]:
 # the part (or by one file, itself bounded by the dataset's file budget), not by the batch.
 GX_PART_ROWS = 1_000_000
 GX_DUCKDB_MEMORY_LIMIT = "256MB"  # DuckDB's share beside a part's frame
+# A smaller batch's frames leave a few MiB in glibc's arenas, and the full garbage collection
+# of a process holding Great Expectations costs 0.25-0.3 s of CPU (a week: four batches, 1.1 s)
+GIVE_BACK_FROM_ROWS = 100_000
 
 
 def gx_parts(rows_per_file: list[tuple[str, int]], part_rows: int = GX_PART_ROWS) -> list[list[str]]:
