@@ -52,41 +52,39 @@ def scratch_connection(scratch: Path | None, memory_limit: str = DUCKDB_MEMORY_L
 
 
 @contextmanager
-def one_thread(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """The block's statements on one thread (the connection's setting restored after): where the
-    order rows come out in must be the order they went in, e.g. through a join."""
-    threads = connection.execute("SELECT current_setting('threads')").fetchone()[0]
-    connection.execute("SET threads = 1")
+def _setting_within(connection: duckdb.DuckDBPyConnection, name: str, value,
+                   restored_to=None) -> Iterator[None]:
+    """The block's statements under DuckDB setting `name` = `value`; after it, `restored_to`, or
+    the connection's own value read before (the block-scoped settings below all go through here)."""
+    if restored_to is None:
+        restored_to = connection.execute("SELECT current_setting($name)", {"name": name}).fetchone()[0]
+    connection.execute(f"SET {name} = $value", {"value": value})
     try:
         yield
     finally:
-        connection.execute(f"SET threads = {int(threads)}")
+        connection.execute(f"SET {name} = $value", {"value": restored_to})
 
 
-@contextmanager
-def optimizers_disabled(connection: duckdb.DuckDBPyConnection, *names: str) -> Iterator[None]:
+def one_thread(connection: duckdb.DuckDBPyConnection):
+    """The block's statements on one thread (the connection's setting restored after): where the
+    order rows come out in must be the order they went in, e.g. through a join."""
+    return _setting_within(connection, "threads", 1)
+
+
+def optimizers_disabled(connection: duckdb.DuckDBPyConnection, *names: str):
     """The block's statements planned without DuckDB's optimizer passes `names` (the connection's
     list restored after)."""
     before = connection.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     listed = [name for name in before.split(",") if name.strip()]
-    connection.execute("SET disabled_optimizers = $names", {"names": ",".join([*listed, *names])})
-    try:
-        yield
-    finally:
-        connection.execute("SET disabled_optimizers = $names", {"names": before})
+    return _setting_within(connection, "disabled_optimizers", ",".join([*listed, *names]), restored_to=before)
 
 
-@contextmanager
 def memory_limit_within(connection: duckdb.DuckDBPyConnection, limit: str,
-                        restored_to: str = DUCKDB_MEMORY_LIMIT) -> Iterator[None]:
+                        restored_to: str = DUCKDB_MEMORY_LIMIT):
     """The block under a smaller DuckDB memory limit, `restored_to` after (the connection's own:
     DuckDB shows its setting rounded, so one read back and set again drifts). DuckDB spills what
     it holds beyond the limit at once, leaving the room to what Python builds in the block."""
-    connection.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        connection.execute(f"SET memory_limit = '{restored_to}'")
+    return _setting_within(connection, "memory_limit", limit, restored_to=restored_to)
 
 
 def used_parameters(query: str, parameters: dict) -> dict:
