@@ -79,6 +79,29 @@ def _in_band(age: str, band: str) -> str:
             f"AND CAST(split_part({band}, '-', 2) AS INTEGER) END")
 
 
+def _pattern_steps(sigungu: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(pattern, rewrite, condition besides the match) of the steps that replace RE2 matches:
+    those while the row's own 읍면동 is hidden, and those after."""
+    patterns = place_patterns()
+    while_hidden = [
+        (patterns["eup_myeon_dong"], "'\\1[읍면동]'", "true"),
+        (patterns["eup_myeon_dong_short"], "'\\1\\2[읍면동]\\3'", "true"),
+        (patterns["ri"], "'\\1[리]'", "true"),
+        (patterns["ri_short"], "'\\1[리]'", "true"),
+        (_APARTMENT, "'\\1[아파트]'", "true"),
+        (_BUILDING, "'\\1[건물]'", "true"),
+    ]
+    # a 구 is finer than 창원시 or the province, a 시군 finer than the province
+    after = [
+        (patterns["gu"], "'\\1[구]'", f"{sigungu} IN ('{CHANGWON_CODE}', '{PROVINCE_CODE}')"),
+        (patterns["sigun"], "'\\1[시군]'", f"{sigungu} = '{PROVINCE_CODE}'"),
+        (_FULL_DATE, "'\\1년 \\2월'", "true"),
+        (_NUMERIC_DATE, "'\\1\\2-\\3\\4'", "true"),
+        (_MONTH_DAY, "'\\1\\2월'", "true"),
+    ]
+    return while_hidden, after
+
+
 def generalising_steps(text: str, *, sigungu: str, district: str | None,
                        age_band: str | None) -> list[tuple[str, str]]:
     """(condition, new value) SQL pairs rewriting the text column `text` of a released row, in
@@ -88,34 +111,20 @@ def generalising_steps(text: str, *, sigungu: str, district: str | None,
     `sigungu`, `district`, `age_band`: the row's published columns (SQL expressions); `district`
     or `age_band` None when the table publishes none: then every 읍면동 or age is replaced.
     """
-    patterns = place_patterns()
     t = quote(text)
 
-    def replacing(pattern: str, rewrite: str, when: str = "true") -> tuple[str, str]:
-        return (f"{when} AND regexp_matches({t}, '{pattern}')",
-                f"regexp_replace({t}, '{pattern}', {rewrite}, 'g')")
+    def replacing(steps: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+        return [(f"{when} AND regexp_matches({t}, '{pattern}')", f"regexp_replace({t}, '{pattern}', {rewrite}, 'g')")
+                for pattern, rewrite, when in steps]
 
+    while_hidden, after = _pattern_steps(sigungu)
     steps = []
     if district is not None:  # the row's own published 읍면동 may stay: hidden from the patterns
         steps.append((f"{district} IS NOT NULL AND contains({t}, {district})", f"replace({t}, {district}, chr(1))"))
-    steps += [
-        replacing(patterns["eup_myeon_dong"], "'\\1[읍면동]'"),
-        replacing(patterns["eup_myeon_dong_short"], "'\\1\\2[읍면동]\\3'"),
-        replacing(patterns["ri"], "'\\1[리]'"),
-        replacing(patterns["ri_short"], "'\\1[리]'"),
-        replacing(_APARTMENT, "'\\1[아파트]'"),
-        replacing(_BUILDING, "'\\1[건물]'"),
-    ]
+    steps += replacing(while_hidden)
     if district is not None:
         steps.append((f"contains({t}, chr(1))", f"replace({t}, chr(1), {district})"))
-    # a 구 is finer than 창원시 or the province, a 시군 finer than the province
-    steps += [
-        replacing(patterns["gu"], "'\\1[구]'", f"{sigungu} IN ('{CHANGWON_CODE}', '{PROVINCE_CODE}')"),
-        replacing(patterns["sigun"], "'\\1[시군]'", f"{sigungu} = '{PROVINCE_CODE}'"),
-        replacing(_FULL_DATE, "'\\1년 \\2월'"),
-        replacing(_NUMERIC_DATE, "'\\1\\2-\\3\\4'"),
-        replacing(_MONTH_DAY, "'\\1\\2월'"),
-    ]
+    steps += replacing(after)
     band = age_band if age_band is not None else "NULL"
     hidden = f"replace({t}, '{_GENERATION}', chr(2))"
     ages = f"regexp_extract_all({hidden}, '{_AGE}', 2)"
@@ -124,6 +133,24 @@ def generalising_steps(text: str, *, sigungu: str, district: str | None,
     steps.append((f"regexp_matches({hidden}, '{_AGE}')",
                   f"replace(regexp_replace({hidden}, '{_AGE}', '\\1' || {shown}, 'g'), chr(2), '{_GENERATION}')"))
     return steps
+
+
+def untouched_unless(text: str, *, district: str | None) -> str:
+    """SQL: false only for a text no step of `generalising_steps` changes, so that the steps can
+    be skipped for it (one RE2 scan instead of a dozen; most titles, many bodies).
+
+    Exact, by induction over the steps. When it is false: the row's own 읍면동 is not in the text
+    and the text holds no chr(1), so hiding and restoring do nothing; every RE2 step's pattern is
+    an alternative here, so none matches the unchanged text; and the age step's text (세대
+    hidden as chr(2)) matches `_AGE` only where the text does (chr(2) stands for 대, which is not
+    a digit, '.' or ','). A new kind of step must keep this true.
+    """
+    t = quote(text)
+    while_hidden, after = _pattern_steps("NULL")
+    patterns = [pattern for pattern, _, _ in (*while_hidden, *after)] + [_AGE]
+    alternatives = "|".join(f"(?:{pattern})" for pattern in patterns)
+    own_district = f"({district} IS NOT NULL AND contains({t}, {district})) OR " if district is not None else ""
+    return f"({own_district}contains({t}, chr(1)) OR regexp_matches({t}, '{alternatives}'))"
 
 
 def _placeholder_counts_sql(marked: str, dated: str) -> dict[str, str]:
@@ -168,17 +195,30 @@ def generalise_text_columns(connection, table: str, columns: list[str], *, sigun
     before = _counts(connection, table, columns)
     where = {"sigungu": quote(sigungu), "district": quote(district) if district else None,
              "age_band": quote(age_band) if age_band else None}
-    relation = table
-    for column in columns:
-        name = quote(column)
-        for condition, value in generalising_steps(column, **where):
-            relation = (f"(SELECT * REPLACE (CASE WHEN {condition} THEN {value} ELSE {name} END AS {name}) "
-                        f"FROM {relation})")
     generalised = f"{table}_text_generalised"
-    connection.execute(f"CREATE OR REPLACE TABLE {generalised} AS SELECT * FROM {relation}")
+    connection.execute(f"CREATE OR REPLACE TABLE {generalised} AS {_generalised_sql(table, columns, where)}")
     connection.execute(f"DROP TABLE {table}")
     connection.execute(f"ALTER TABLE {generalised} RENAME TO {table}")
     after = _counts(connection, table, columns)
     changes = {kind: after[kind] - before[kind] for kind in KINDS}
     changes["date"] = before["date"] - after["date"]
     return {kind: n for kind, n in changes.items() if n}
+
+
+def _generalised_sql(table: str, columns: list[str], where: dict[str, str | None], *, gated: bool = True) -> str:
+    """SELECT of `table` with each of `columns` through every step, a text the gate
+    (`untouched_unless`) does not let through kept as it is (`gated=False`: the oracle of the
+    gate's test, every text through every step)."""
+    gates = [f"_text_gate_{i}" for i in range(len(columns))] if gated else []
+    relation = table
+    if gates:
+        tests = ", ".join(f"{untouched_unless(column, district=where['district'])} AS {gate}"
+                          for column, gate in zip(columns, gates))
+        relation = f"(SELECT *, {tests} FROM {table})"
+    for i, column in enumerate(columns):
+        name = quote(column)
+        for condition, value in generalising_steps(column, **where):
+            condition = f"{gates[i]} AND {condition}" if gates else condition
+            relation = (f"(SELECT * REPLACE (CASE WHEN {condition} THEN {value} ELSE {name} END AS {name}) "
+                        f"FROM {relation})")
+    return f"SELECT * EXCLUDE ({', '.join(gates)}) FROM {relation}" if gates else f"SELECT * FROM {relation}"

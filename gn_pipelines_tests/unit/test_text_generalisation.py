@@ -1,7 +1,9 @@
 """Free text generalised with its row: the released text names no place, age or date finer than
 the row's own columns, and k holds with what the text shows counted (checked by pycanon)."""
 
+import json
 import re
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -12,8 +14,10 @@ from pycanon import anonymity as pycanon
 from gn_pipelines.privacy.deidentify import _reference_parameters, anonymise_release
 from gn_pipelines.contracts.recipes import PUBLISHED_K
 from gn_pipelines.datasets.civil_complaints import RECIPE as CIVIL_COMPLAINTS
-from gn_pipelines.privacy.text_generalisation import generalise_text_columns
+from gn_pipelines.privacy.text_generalisation import _generalised_sql, generalise_text_columns, untouched_unless
 from gn_pipelines.reference.legal_dong import build_eup_myeon_dong, build_ri
+from gn_pipelines.reference.providers import SIGUN_CODES
+from gn_pipelines.synth.texts import complaint_texts
 
 # 창녕군 (48740) and 합천군 (48890): a big 읍 and small 면; 창원 구 (48123) and 창원 under 48120.
 DONGS = {"48740": ["남지읍", "영산면", "이방면", "부곡면"], "48890": ["삼가면", "가회면", "묘산면"],
@@ -197,3 +201,53 @@ def test_a_table_larger_than_duckdbs_memory_spills_instead_of_failing(tmp_path):
     first, last = con.execute("SELECT first(body), last(body) FROM r").fetchone()
     assert first.startswith("두대동 0번지, 2025년 3월 [70-79세] 어르신 [아파트]")
     assert last.startswith("두대동 59999번지, ")
+
+
+# Texts a step changes only because of what an earlier step did: the row's own 읍면동 hidden
+# turns 상남동이동 into a boundary before 이동 (주민), a control character the hiding uses,
+# 세대 beside an age, and texts no step touches.
+_GATE_EDGE_TEXTS = (
+    "우리상남동이동 주민입니다", "상남동이동 주민", "a\x01b 상남동", "a\x01b", "3세대12세", "세대72세 어르신",
+    "12세대 아파트", "72.5세", "1,72세", "가로등이 꺼져 있습니다", "", "[읍면동] 사리 마을", "서면으로 회신",
+    "101동 1203호", "2025.03.14", "2025년 3월 14일", "3월 14일", "창원시 성산구", "경상남도 합천군",
+)
+# (sigungu_code, age_band) of the rows each text is put in: the province, 창원시 and one of its 구,
+# a 군 with a band, a withheld band, and no band.
+_GATE_ROWS = (("48000", None), ("48120", "30-39"), ("48123", "70+"), ("48740", "70-79"), ("48890", "*"))
+
+
+def _gate_corpus() -> list[str]:
+    """Every text the benchmarks and these tests scrub or generalise, and the edge texts above."""
+    texts = set(_GATE_EDGE_TEXTS)
+    for corpus in sorted((Path(__file__).parents[2] / "bench" / "scrub_corpus").glob("*.jsonl")):
+        texts |= {json.loads(line)["text"] for line in corpus.read_text(encoding="utf-8").splitlines() if line}
+    for provider in SIGUN_CODES:
+        generated = complaint_texts(7, provider)
+        texts |= set(generated.titles.to_pylist()) | set(generated.bodies.to_pylist())
+    corpus = _corpus(600)
+    texts |= set(corpus["body"]) | set(corpus["title"])
+    return sorted(texts)
+
+
+def test_the_gate_skips_only_texts_no_step_would_change():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE texts AS SELECT unnest($texts) AS body", {"texts": _gate_corpus()})
+    con.execute("CREATE TABLE names AS SELECT DISTINCT unnest($names) AS district",
+                {"names": list(build_eup_myeon_dong()["eup_myeon_dong"]) + ["상남동"]})
+    # each text in every kind of row: without a district, and with each 읍면동 it names as the row's own
+    con.execute("CREATE TABLE rows_ (sigungu_code VARCHAR, age_band VARCHAR)")
+    con.executemany("INSERT INTO rows_ VALUES (?, ?)", _GATE_ROWS)
+    con.execute("""CREATE TABLE r AS SELECT row_number() OVER () AS i, * FROM (
+        SELECT body, NULL::VARCHAR AS district FROM texts
+        UNION ALL SELECT body, district FROM texts JOIN names ON contains(body, district)) CROSS JOIN rows_""")
+    where = {"sigungu": "sigungu_code", "district": "district", "age_band": "age_band"}
+    gated, every_text = (
+        con.execute(f"SELECT i, body FROM ({_generalised_sql('r', ['body'], where, gated=gated)}) ORDER BY i").fetchall()
+        for gated in (True, False))
+    assert len(gated) > 20_000
+    assert gated == every_text
+    changed = con.execute(f"SELECT count(*) FROM ({_generalised_sql('r', ['body'], where, gated=False)}) g "
+                          "JOIN r USING (i) WHERE g.body IS DISTINCT FROM r.body").fetchall()[0][0]
+    assert 0 < changed < len(gated)
+    skipped = con.execute(f"SELECT count(*) FROM r WHERE NOT {untouched_unless('body', district='district')}").fetchall()[0][0]
+    assert skipped > len(gated) / 10  # the gate does skip texts
