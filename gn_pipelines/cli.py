@@ -24,21 +24,16 @@ def _process(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from gn_pipelines.processing import process_landing
+    from gn_pipelines.run_outcomes import summary
 
     with dg.DagsterInstance.get() as instance:
         outcomes = process_landing(instance, workers=args.workers, publish=args.publish,
                                    submit=getattr(args, "submit", False))
-    elsewhere = sum(o.claimed_elsewhere for o in outcomes)
-    outcomes = [o for o in outcomes if not o.claimed_elsewhere]
-    failed = [o for o in outcomes if not o.success]
-    stopped = sum(o.stopped for o in outcomes)
-    summary = f"{len(outcomes)} run(s), {len(failed)} failed"
-    print(summary + (f", {stopped} stopped by a blocking check" if stopped else "")
-          + (f", {elsewhere} left to another process" if elsewhere else ""))
+    print(summary(outcomes))
     if any(o.interrupted for o in outcomes):
         print("interrupted (Ctrl-C or SIGTERM): stopped before the remaining runs", file=sys.stderr)
         return INTERRUPTED_EXIT
-    return 1 if failed else 0
+    return 1 if any(not o.success and not o.claimed_elsewhere for o in outcomes) else 0
 
 
 def _anything_landed(zones: DataZones) -> bool:

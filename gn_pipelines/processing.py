@@ -36,7 +36,7 @@ from gn_pipelines.run_recovery import (
 )
 from gn_pipelines.settings import DataZones
 from gn_pipelines.run_outcomes import (
-    OUTCOME_TAG, QUARANTINED, SILENT_CONSOLE, RunOutcome, failed_outcomes, is_drop, outcomes_of_run,
+    OUTCOME_TAG, QUARANTINED, SILENT_CONSOLE, RunOutcome, about_run, failed_outcomes, is_drop, outcomes_of_run,
     WORKER_DIED, request_labels, root_cause, stopped_by_blocking_check, trace_of,
 )
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
@@ -344,7 +344,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                     echo: Callable[[str], None] = print,
                     echo_error: Callable[[str], None] = _to_stderr, submit: bool = False) -> list[RunOutcome]:
     """Plan and execute every pending run, then publish (`publish` None: when a drop ran or
-    nothing was published yet; True: always; False: never). One outcome per executed run.
+    nothing was published yet; True: always; False: never). One outcome per file, and one per
+    set-up or publication run (`run_outcomes.summary` counts both).
     `submit`: hand the runs to the instance's queue and launcher and wait for them instead."""
     defs = _definitions()
     zones = DataZones.from_env()
@@ -404,7 +405,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                 submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
                                          (dict(os.environ), os.getcwd()))
                 for request in setup:
-                    report(execute_request_in(instance, request, echo))
+                    report(about_run(execute_request_in(instance, request, echo)))
                 futures = submitting.futures()
                 warmups.watch({id(r): (r.tags.get("gn/dataset", ""), futures[id(r)]) for r in drops})
                 if any(o.interrupted for o in outcomes):
@@ -428,7 +429,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             if workers > 1:
                 stop_worker_server()  # `gn-pipelines process` may have started it for nothing
             for request in setup:
-                report(execute_request_in(instance, request, echo))
+                report(about_run(execute_request_in(instance, request, echo)))
             if any(o.interrupted for o in outcomes):
                 return outcomes
             for request in drops:
@@ -443,7 +444,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         if publish or (publish is None and (ran_drops or behind)):
             warmups.ready()
             published = True
-            report([publish_in(instance, echo)])
+            report(about_run([publish_in(instance, echo)]))
         return outcomes
     finally:
         warmups.close(finished=published)
@@ -516,7 +517,7 @@ def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print
         tables = sum(1 for e in result.get_asset_materialization_events()
                      if e.materialization.asset_key.path[0] == "published")
         return RunOutcome(PUBLISH_JOB_NAME, True, f"{PUBLISH_JOB_NAME}: {tables} tables and data_catalog "
-                                                           "published, open data exported")
+                                                           "published, open data exported", run_id=result.run_id)
     stopped = stopped_by_blocking_check(result)
     failed = sorted({f"{e.asset_key.to_user_string()}:{e.check_name}"
                      for e in result.get_asset_check_evaluations() if not e.passed
@@ -524,4 +525,4 @@ def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print
     failure = next((e for e in result.all_events if e.is_step_failure), None)
     reason = f"stopped by {', '.join(failed)}" if stopped else root_cause(failure)
     return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: FAILED ({reason}); the published zone is unchanged",
-                      trace="" if stopped else trace_of(failure))
+                      trace="" if stopped else trace_of(failure), run_id=result.run_id)

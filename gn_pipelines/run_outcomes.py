@@ -7,7 +7,7 @@ Shared by `process` run in this process (processing.py) and runs handed to the i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dagster as dg
 
@@ -19,6 +19,8 @@ class RunOutcome:
     stopped: bool = False  # its drop was stopped by a blocking check (a data verdict, not a failure)
     trace: str = ""  # a real failure's error with its stack trace, for the console
     claimed_elsewhere: bool = False  # another process (or machine) runs or ran it: not run here
+    run_id: str = ""  # the Dagster run it comes from ("" when none ran here); a batch's files share it
+    about_file: bool = True  # False for a set-up run or the publication
 
     @property
     def interrupted(self) -> bool:
@@ -165,10 +167,11 @@ def outcomes_of_run(labels: list[str], result, *, stopped_run: bool) -> list[Run
     elsewhere = held_elsewhere(result)
     lines = {name: (line, stopped) for name, line, stopped in describe_files(result)}
     if not lines and not elsewhere:  # a run about one file that is not a batch (a rejection) or a set-up run
-        return [RunOutcome(labels[0], True, f"{labels[0]}: {describe(result)}", stopped=stopped_run)]
-    return [skipped_outcome(label, elsewhere[label]) if label in elsewhere else
+        return [RunOutcome(labels[0], True, f"{labels[0]}: {describe(result)}", stopped=stopped_run,
+                           run_id=result.run_id)]
+    return [replace(skipped_outcome(label, elsewhere[label]), run_id=result.run_id) if label in elsewhere else
             RunOutcome(label, True, f"{label}: {lines[label][0]}" if label in lines else f"{label}: done",
-                       stopped=lines.get(label, ("", stopped_run))[1] or stopped_run)
+                       stopped=lines.get(label, ("", stopped_run))[1] or stopped_run, run_id=result.run_id)
             for label in labels]
 
 
@@ -177,9 +180,30 @@ def failed_outcomes(labels: list[str], cause: str, trace: str = "", result=None)
     claim step left to another run (`result`: the run, when there is one)."""
     elsewhere = held_elsewhere(result) if result is not None else {}
     ours = [label for label in labels if label not in elsewhere]
-    return [skipped_outcome(label, elsewhere[label]) if label in elsewhere else
-            RunOutcome(label, False, f"{label}: FAILED ({cause})", trace=trace if label == ours[0] else "")
+    run_id = result.run_id if result is not None else ""
+    return [replace(skipped_outcome(label, elsewhere[label]), run_id=run_id) if label in elsewhere else
+            RunOutcome(label, False, f"{label}: FAILED ({cause})", trace=trace if label == ours[0] else "",
+                       run_id=run_id)
             for label in labels]
+
+
+def about_run(outcomes: list[RunOutcome]) -> list[RunOutcome]:
+    """The outcomes of a run that is about no file (a set-up run, the publication)."""
+    return [replace(outcome, about_file=False) for outcome in outcomes]
+
+
+def summary(outcomes: list[RunOutcome]) -> str:
+    """The last line of `process`: the files and the Dagster runs it handled (a batch run holds
+    several files), then how many of them failed or were stopped by a blocking check."""
+    ours = [o for o in outcomes if not o.claimed_elsewhere]
+    files = sum(o.about_file for o in ours)
+    runs = len({o.run_id for o in outcomes if o.run_id})  # a batch run may have left all its files to others
+    failed = sum(not o.success for o in ours)
+    stopped = sum(o.stopped for o in ours)
+    elsewhere = len(outcomes) - len(ours)
+    return (f"{files} file(s) in {runs} run(s), {failed} failed"
+            + (f", {stopped} stopped by a blocking check" if stopped else "")
+            + (f", {elsewhere} left to another process" if elsewhere else ""))
 
 
 def is_drop(request: dg.RunRequest) -> bool:

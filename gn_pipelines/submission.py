@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import dagster as dg
@@ -21,7 +21,7 @@ import dagster as dg
 from dagster._core.errors import DagsterRunAlreadyExists
 
 from gn_pipelines.run_outcomes import (
-    OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, failed_outcomes, is_drop, outcomes_of_run,
+    OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, about_run, failed_outcomes, is_drop, outcomes_of_run,
     request_labels, root_cause, stopped_by_blocking_check,
 )
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files
@@ -174,12 +174,14 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
                     echo: Callable[[str], None], publish: bool | None,
                     behind: Callable[[], str | None] = lambda: None) -> list:
     """Submit the set-up runs and wait, then every drop's run and wait, then (if `publish`) the
-    publication; one outcome per run, reported as each finishes."""
+    publication; one outcome per file (per run for a set-up run or the publication), reported as
+    each run finishes."""
     from gn_pipelines.jobs import PUBLISH_JOB_NAME
 
     outcomes = []
     with Submitter(instance) as submitter:
-        for batch in ([r for r in requests if not is_drop(r)], [r for r in requests if is_drop(r)]):
+        setup = [r for r in requests if not is_drop(r)]
+        for drops, batch in ((False, setup), (True, [r for r in requests if is_drop(r)])):
             submitted, labels_of = {}, {}
             for request in batch:
                 labels = request_labels(request)
@@ -203,11 +205,12 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
                 submitted[run.run_id], labels_of[run.run_id] = label, labels
             try:
                 for _, result in submitter.wait(submitted, echo):
-                    for outcome in outcomes_of(instance, labels_of[result.run_id], result):
+                    run_outcomes = outcomes_of(instance, labels_of[result.run_id], result)
+                    for outcome in run_outcomes if drops else about_run(run_outcomes):
                         outcomes.append(outcome)
                         echo(outcome.line)
             except TimeoutError as error:
-                outcomes.append(RunOutcome("submitted runs", False, f"NOT FINISHED: {error}"))
+                outcomes.append(RunOutcome("submitted runs", False, f"NOT FINISHED: {error}", about_file=False))
                 echo(outcomes[-1].line)
                 return outcomes
         ran_drops = any(o.success and not o.claimed_elsewhere for o in outcomes
@@ -217,12 +220,12 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
                                    tags={"gn/trigger": "gn-pipelines process --submit"})
             try:
                 for label, result in submitter.wait({run.run_id: PUBLISH_JOB_NAME}, echo):
-                    outcome = outcome_of(instance, label, result)
+                    (outcome,) = about_run([outcome_of(instance, label, result)])
                     if outcome.success:
-                        outcome = RunOutcome(label, True, f"{label}: published, open data exported")
+                        outcome = replace(outcome, line=f"{label}: published, open data exported")
                     outcomes.append(outcome)
                     echo(outcome.line)
             except TimeoutError as error:
-                outcomes.append(RunOutcome(PUBLISH_JOB_NAME, False, f"NOT FINISHED: {error}"))
+                outcomes.append(RunOutcome(PUBLISH_JOB_NAME, False, f"NOT FINISHED: {error}", about_file=False))
                 echo(outcomes[-1].line)
     return outcomes

@@ -20,8 +20,8 @@ DEFAULT_START, DEFAULT_END = date(2025, 3, 1), date(2025, 3, 31)  # fixed: no wa
 # platform looks as it would in service: five days of complaints from a city and a county,
 # the last monthly welfare snapshots (two months from 합천), several years of Nakdong water quality from the
 # province, last month's LOCALDATA licences of the province, one provider that stopped delivering (김해, late for the freshness check), and a few
-# drops the platform must reject in part or as a whole. Sized to process in about a minute or
-# two on two cores (each file is a run of its own); `gn-pipelines synth` writes more.
+# drops the platform must reject in part or as a whole. Sized to process in about a minute on
+# two cores; `gn-pipelines synth` writes more.
 SAMPLE_DAYS = 5
 SAMPLE_WATER_YEARS = 5
 LATE_PROVIDER = "48250"  # 김해시: its last complaints are days old

@@ -11,16 +11,18 @@ from dagster._core.test_utils import create_run_for_test
 from gn_pipelines.ingest.drop_log import drop_log_dir
 from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
 from gn_pipelines.processing import process_landing
+from gn_pipelines.run_outcomes import summary
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
 
 A, B = "48740/civil_complaints/2025-03-01.csv", "48740/civil_complaints/2025-03-02.csv"
 
 
 def process(instance) -> list[str]:
+    """`process`'s lines, its summary last."""
     lines: list[str] = []
     outcomes = process_landing(instance, echo=lines.append, publish=False)
     assert all(o.success for o in outcomes), lines
-    return lines
+    return [*lines, summary(outcomes)]
 
 
 def test_files_held_by_another_run_are_left_to_it_then_loaded_once_that_run_failed(zones, instance):
@@ -38,12 +40,14 @@ def test_files_held_by_another_run_are_left_to_it_then_loaded_once_that_run_fail
     first = process(instance)
     assert {f"{A}: skipped: run {holder.run_id[:8]} holds it (started)",
             f"{B}: skipped: run {holder.run_id[:8]} holds it (started)"} <= set(first), first
+    assert first[-1] == "0 file(s) in 2 run(s), 0 failed, 2 left to another process", first  # set-up and batch
 
     instance.report_run_failed(holder)  # its worker died: run monitoring or the dead-run sweep says so
     # the same batch again (the same run key as the run that succeeded without loading it)
     second = process(instance)
     assert any(line.startswith(f"{A}: 3 rows accepted") for line in second), second
     assert any(line.startswith(f"{B}: 2 rows accepted") for line in second), second
+    assert second[-1] == "2 file(s) in 1 run(s), 0 failed", second
     assert not any("rows accepted" in line for line in process(instance))  # loaded: never again
     records = [json.loads(path.read_text(encoding="utf-8")) for path in drop_log_dir(zones.restricted).glob("*.json")
                if not path.name.startswith("_")]  # _schema.json is no record

@@ -16,7 +16,7 @@ import pandas as pd
 from gn_pipelines.build_cache_warmup import END, GO, LOCKED, build_cache_dir, build_cache_lock
 from gn_pipelines.jobs import PUBLISH_JOB_NAME
 from gn_pipelines.processing import _CacheWarmups, process_landing
-from gn_pipelines.run_outcomes import RunOutcome
+from gn_pipelines.run_outcomes import RunOutcome, summary
 from gn_pipelines.synth import synthesize_drops
 from gn_pipelines_tests.polling import poll
 
@@ -34,6 +34,8 @@ def test_the_warmed_cache_publishes_the_same_keywords(zones, instance):
     lines = []
     outcomes = process_landing(instance, workers=2, publish=True, echo=lines.append)
     assert all(o.success for o in outcomes), lines
+    # one batch run per dataset and month, besides the set-up run and the publication
+    assert summary(outcomes) == "5 file(s) in 4 run(s), 0 failed", lines
     cache = build_cache_dir(zones.restricted, KEYWORDS)
     assert len(list(cache.glob("nouns-*/*.parquet"))) == 4  # one per complaint file
     assert len(list((cache / "results").iterdir())) == 1  # what the warm-up built, published below

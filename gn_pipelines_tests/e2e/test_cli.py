@@ -127,11 +127,12 @@ def test_process_prints_one_line_per_file(processed):
     quarantined = next(line for line in lines if line.startswith(f"{complaints.relative}: "))
     assert "; report: file://" in quarantined and quarantined.endswith(".html"), explain(result)
     assert "ERROR" not in result.stderr and "DagsterAssetCheckFailedError" not in result.stderr, explain(result)
-    # the warehouse set-up run, one run per file, then the publication
-    # one per declared table, whatever datasets exist
+    # the publication: one per declared table, whatever datasets exist
     assert lines[-2].startswith(f"publish_all: {len(PUBLISHED_KEYS)} tables and data_catalog published"), explain(result)
-    # the quarantined drop's run is a data verdict: reported, not counted as a failure
-    assert lines[-1] == "5 run(s), 0 failed, 1 stopped by a blocking check", explain(result)
+    # the set-up run, a batch run per dataset and month (one file each here), the stray file's
+    # rejection and the publication; the quarantined drop's run is a data verdict: reported, not
+    # counted as a failure
+    assert lines[-1] == "3 file(s) in 5 run(s), 0 failed, 1 stopped by a blocking check", explain(result)
     with duckdb.connect(str(processed.platform.zones.published_db), read_only=True) as published:
         tables = {r[0] for r in published.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         recipients = published.execute("SELECT count(*) FROM welfare_recipients").fetchall()[0][0]
@@ -153,7 +154,7 @@ def test_second_process_loads_nothing_again(processed):
     lines = result.stdout.splitlines()
     assert "already loaded" in result.stdout, explain(result)
     assert not any("rows accepted" in line or ": rejected: " in line for line in lines), explain(result)
-    assert lines[-1] == "0 run(s), 0 failed", explain(result)
+    assert lines[-1] == "0 file(s) in 0 run(s), 0 failed", explain(result)
     counts = processed.platform.row_counts("collected_civil_complaints", "collected_welfare_recipients",
                                            "rejected_rows")
     assert counts == {"collected_civil_complaints": 3, "collected_welfare_recipients": 4,

@@ -83,6 +83,9 @@ def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, p
     reported = "\n".join(outputs)
     for relative in landed:  # every file reported, by the host that ran its batch
         assert reported.count(f"{relative}: ") >= 1, reported
+    summary = re.compile(r"[0-4] file\(s\) in [1-3] run\(s\), 0 failed(, [1-5] left to another process)?")
+    for output in outputs:  # each host's summary counts the files and runs it handled
+        assert len([line for line in output.splitlines() if summary.fullmatch(line)]) == 1, output
 
 
 def landed_in_order(platform: Platform) -> list[str]:
