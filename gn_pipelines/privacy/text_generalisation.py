@@ -168,13 +168,15 @@ def _placeholder_counts_sql(marked: str, dated: str) -> dict[str, str]:
 
 def _counts(connection, table: str, columns: list[str]) -> dict[str, int]:
     # Each text is searched only by the patterns it can hold: every placeholder and band starts
-    # with '[', every date has a digit (the counts run before and after over every text: at 1M
-    # rows a third of the release's time when every text was searched for every kind).
+    # with '[', and a text with a date matches either date pattern (the counts run before and
+    # after over every text: at 1M rows a third of the release's time when every text was
+    # searched for every kind; one DFA scan for both patterns costs less than extracting them).
+    dates = f"(?:{_NUMERIC_DATE})|(?:{_MONTH_DAY})"
     gated, sums = [], []
     for i, column in enumerate(columns):
         text = f"coalesce({quote(column)}, '')"
         gated += [f"CASE WHEN contains({text}, '[') THEN {text} ELSE '' END AS marked_{i}",
-                  f"CASE WHEN regexp_matches({text}, '[0-9]') THEN {text} ELSE '' END AS dated_{i}"]
+                  f"CASE WHEN regexp_matches({text}, '{dates}') THEN {text} ELSE '' END AS dated_{i}"]
         sums += [f"sum({sql})" for sql in _placeholder_counts_sql(f"marked_{i}", f"dated_{i}").values()]
     row = connection.execute(f"SELECT {', '.join(sums)} FROM (SELECT {', '.join(gated)} FROM {table})").fetchall()[0]
     counts = dict.fromkeys(KINDS, 0)
