@@ -155,7 +155,7 @@ def untouched_unless(text: str, *, district: str | None) -> str:
 
 def _placeholder_counts_sql(marked: str, dated: str) -> dict[str, str]:
     """SQL per kind: placeholders and bands in the text (`marked`: the text if it holds a '['),
-    and exact dates left in it (`dated`: the text if it holds a digit)."""
+    and exact dates left in it (`dated`: the text if a date pattern matches it)."""
     def matches(text: str, pattern: str) -> str:
         return f"len(regexp_extract_all({text}, '{pattern}'))"
 
