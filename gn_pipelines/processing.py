@@ -75,12 +75,17 @@ def source_files(requests: list[dg.RunRequest]) -> set[str]:
 def already_succeeded(instance: dg.DagsterInstance, run_key: str) -> bool:
     """A run key is done when its run succeeded, or failed only because its data was stopped by
     a blocking check (that verdict would not change on a retry)."""
+    return finished_run_id(instance, run_key) is not None
+
+
+def finished_run_id(instance: dg.DagsterInstance, run_key: str) -> str | None:
+    """The run that did a run key (see `already_succeeded`), or None."""
     tags = {RUN_KEY_TAG: run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}
-    succeeded = instance.get_run_records(
+    records = instance.get_run_records(
         filters=dg.RunsFilter(tags=tags, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
-    stopped = instance.get_run_records(
+    records = records or instance.get_run_records(
         filters=dg.RunsFilter(tags=tags | {OUTCOME_TAG: QUARANTINED}), limit=1)
-    return bool(succeeded or stopped)
+    return records[0].dagster_run.run_id if records else None
 
 
 def loaded_file_keys(instance: dg.DagsterInstance, dataset: str) -> set[str]:
@@ -465,8 +470,9 @@ def _result_of(future: Future, request: dg.RunRequest, instance: dg.DagsterInsta
         # once every worker is gone, when each run's state is final.
         pool.shutdown(wait=True, cancel_futures=True)
         labels = request_labels(request)
-        if already_succeeded(instance, request.run_key):
-            return [RunOutcome(label, True, f"{label}: {REPORT_LOST}") for label in labels]
+        run_id = finished_run_id(instance, request.run_key)
+        if run_id is not None:
+            return [RunOutcome(label, True, f"{label}: {REPORT_LOST}", run_id=run_id) for label in labels]
         return [RunOutcome(label, False, f"{label}: NOT FINISHED ({WORKER_DIED})") for label in labels]
 
 

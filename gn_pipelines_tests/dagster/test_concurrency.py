@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 
 from gn_pipelines.processing import process_landing
+from gn_pipelines.run_outcomes import summary
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
 
 PROVIDERS = ["48120", "48170", "48250", "48740", "48890"]
@@ -63,8 +64,8 @@ def test_a_run_finished_before_a_worker_died_is_reported_done_and_an_unfinished_
 
     finished = dg.RunRequest(run_key="done-batch", tags={"gn/source_file": "48170/welfare_recipients/2025-03.csv"})
     unfinished = dg.RunRequest(run_key="killed-batch", tags={"gn/source_file": "48740/civil_complaints/a.csv"})
-    dg.materialize([batch_done_by_the_other_worker], instance=instance,
-                   tags={RUN_KEY_TAG: "done-batch", SENSOR_NAME_TAG: LANDING_SENSOR_NAME})
+    result = dg.materialize([batch_done_by_the_other_worker], instance=instance,
+                            tags={RUN_KEY_TAG: "done-batch", SENSOR_NAME_TAG: LANDING_SENSOR_NAME})
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         broken = pool.submit(_die)  # the pool breaks: every future not reported yet raises
 
@@ -73,6 +74,8 @@ def test_a_run_finished_before_a_worker_died_is_reported_done_and_an_unfinished_
 
     assert done.success and not done.worker_died and "finished, but its report was lost" in done.line
     assert not lost.success and lost.worker_died and lost.line.startswith("48740/civil_complaints/a.csv: NOT FINISHED")
+    assert summary([done, lost]) == "2 file(s) in 1 run(s), 1 failed"  # the run that finished is counted
+    assert done.run_id == result.run_id
 
 
 def _finish_when_ended(ready: str) -> None:
