@@ -449,7 +449,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         if publish or (publish is None and (ran_drops or behind)):
             warmups.ready()
             published = True
-            report(about_run([publish_in(instance, echo)]))
+            report([publish_in(instance, echo)])
         return outcomes
     finally:
         warmups.close(finished=published)
@@ -508,14 +508,15 @@ def publication_behind(instance: dg.DagsterInstance, zones: DataZones) -> str | 
 
 
 def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print) -> RunOutcome:
-    """Rebuild the releases, the published warehouse and the open data (as the nightly run does)."""
+    """Rebuild the releases, the published warehouse and the open data (as the nightly run does);
+    its outcome is a run's, about no file."""
     from gn_pipelines.jobs import PUBLISH_JOB_NAME
 
     job = _definitions().resolve_job_def(PUBLISH_JOB_NAME)
     try:
         wait_for_pools(instance, job_pools(job), echo=echo)
     except PoolWaitTimeout as error:
-        return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: NOT RUN ({error})")
+        return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: NOT RUN ({error})", about_file=False)
     result = job.execute_in_process(run_config=SILENT_CONSOLE, instance=instance,
                                     tags={"gn/trigger": "gn-pipelines process", **owner_tags()},
                                     raise_on_error=False)
@@ -523,7 +524,8 @@ def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print
         tables = sum(1 for e in result.get_asset_materialization_events()
                      if e.materialization.asset_key.path[0] == "published")
         return RunOutcome(PUBLISH_JOB_NAME, True, f"{PUBLISH_JOB_NAME}: {tables} tables and data_catalog "
-                                                           "published, open data exported", run_id=result.run_id)
+                                                           "published, open data exported", run_id=result.run_id,
+                          about_file=False)
     stopped = stopped_by_blocking_check(result)
     failed = sorted({f"{e.asset_key.to_user_string()}:{e.check_name}"
                      for e in result.get_asset_check_evaluations() if not e.passed
@@ -531,4 +533,4 @@ def publish_in(instance: dg.DagsterInstance, echo: Callable[[str], None] = print
     failure = next((e for e in result.all_events if e.is_step_failure), None)
     reason = f"stopped by {', '.join(failed)}" if stopped else root_cause(failure)
     return RunOutcome(PUBLISH_JOB_NAME, False, f"{PUBLISH_JOB_NAME}: FAILED ({reason}); the published zone is unchanged",
-                      trace="" if stopped else trace_of(failure), run_id=result.run_id)
+                      trace="" if stopped else trace_of(failure), run_id=result.run_id, about_file=False)
