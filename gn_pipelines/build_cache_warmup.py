@@ -11,16 +11,23 @@ builds itself if there is none (the gate checks it either way). The warm-up runs
 themselves (the same code, the same cache): nothing here knows how a build caches.
 
 `process` starts it with the batches (arguments: its pid, `--early` where a core is left beside
-the workers, the datasets). Protocol on its pipes: `go <dataset>` (every batch of the dataset succeeded): it takes the locks
-of that dataset's builds, answers `locked <dataset>` and builds them in turn, releasing each lock
-once its build is done; `end`: no more datasets, it ends once its builds are done. Meanwhile, when
-idle, it loads what the builds need (`prepare`: the language model; before the first `go` only
-if early). The kernel kills it when `process` dies (PR_SET_PDEATHSIG), and its standard input
+the workers, else `--when-idle`, the datasets). Protocol on its pipes: `go <dataset>` (every batch
+of the dataset succeeded): it takes the locks of that dataset's builds, answers `locked <dataset>`
+and builds them in turn, releasing each lock once its build is done; `end`: no more datasets, it
+ends once its builds are done. Meanwhile, when idle, it loads what the builds need (`prepare`: the
+language model, seconds of CPU), before the first `go` too. `--when-idle`: it runs at the lowest
+CPU priority throughout, on what the batches and then the publication leave idle (while the
+workers' fork server still imports, between runs; the publication is the longer of the two), and
+a step that waits for one of its locks lends it the step's priority (`file_lock`), so it never
+waits on what a busy machine leaves to the lowest priority. Where that could not be done (an
+ordinary user may lower a priority, not raise it) it runs at its normal priority and loads
+nothing before the first `go`, as without either option.
+The kernel kills it when `process` dies (PR_SET_PDEATHSIG), and its standard input
 closing without `end` (`process` gave up) ends it: a dataset never told `go` (its batch failed)
 gets nothing written, and a warm-up never outlives `process`. One ended half-way leaves
 what the build leaves when killed (the next build removes the partial files).
 
-Usage: python -m gn_pipelines.build_cache_warmup <pid of process> [--early] <dataset>...
+Usage: python -m gn_pipelines.build_cache_warmup <pid of process> [--early | --when-idle] <dataset>...
 (environment: the data root)
 """
 
@@ -34,6 +41,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
+from gn_pipelines import thread_priority
 from gn_pipelines.file_lock import exclusive_lock
 from gn_pipelines.unfinished_writes import work_directory
 
@@ -41,6 +49,7 @@ GO = "go"  # process → warm-up: "go <dataset>", every batch of the dataset suc
 END = "end"  # process → warm-up: no more datasets will be told to go
 LOCKED = "locked"  # warm-up → process: "locked <dataset>", it holds the locks of the dataset's builds
 EARLY = "--early"  # load the model while the batches still run (a core is left beside the workers)
+WHEN_IDLE = "--when-idle"  # load it meanwhile, everything at the lowest priority (no core is left beside them)
 GO_WAIT_SECONDS = 6 * 3600  # bound on waiting for the batches (a warm-up never waits for ever)
 
 
@@ -148,13 +157,16 @@ def _die_with(parent: int) -> None:
 
 
 def main(arguments: list[str]) -> None:
-    """`arguments`: the pid of `process`, EARLY or not, the datasets."""
+    """`arguments`: the pid of `process`, EARLY, WHEN_IDLE or neither, the datasets."""
     from gn_pipelines.settings import DataZones
 
     parent, *rest = arguments
     _die_with(int(parent))
-    early = rest[:1] == [EARLY]
-    datasets = rest[1:] if early else rest
+    mode, datasets = (rest[0], rest[1:]) if rest[:1] in ([EARLY], [WHEN_IDLE]) else (None, rest)
+    lowered = mode == WHEN_IDLE and thread_priority.restorable()
+    if lowered:  # first: every thread started from here on (the listener, the model's) inherits it
+        thread_priority.lower()
+    early = mode == EARLY or lowered
     protocol = os.fdopen(os.dup(1), "w")  # stdout is for the protocol alone: stray prints go to stderr
     os.dup2(2, 1)
     told: queue.Queue[str | None] = queue.Queue()

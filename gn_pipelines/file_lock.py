@@ -3,7 +3,8 @@ cache, a DuckDB file's writers, a log's fold) and of the readers a fold must not
 
 Every wait is bounded: a lock is held for seconds to minutes, so a process that waited longer
 takes its holder for stuck (a hung process keeps its locks; a killed one loses them at once)
-and fails naming the holder's pid, instead of leaving a nightly run waiting for ever.
+and fails naming the holder's pid, instead of leaving a nightly run waiting for ever. A waiter
+lends its CPU priority to a holder running lower (priority inheritance).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import os
 import time
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
+
+from gn_pipelines import thread_priority
 
 LOCK_WAIT_SECONDS = 1800.0  # the longest section (a release's hooks, a 10M-row cache build) takes minutes
 POLL_SECONDS = 0.02  # flock has no timeout of its own: a bounded wait polls
@@ -31,7 +34,7 @@ def exclusive_lock(lock_path: Path, *, wait_seconds: float = LOCK_WAIT_SECONDS,
     the lock file; after `wait_seconds` a waiter raises `LockTimeout` naming it. `what`: what the
     lock guards, for that message."""
     with open(lock_path, "a+") as lock_file:
-        if not _acquired(lock_file, fcntl.LOCK_EX, wait_seconds):
+        if not _acquired(lock_file, fcntl.LOCK_EX, wait_seconds, waiting=_HolderRaised(lock_file)):
             lock_file.seek(0)
             holder = lock_file.read().strip() or "unknown"
             raise LockTimeout(f"{what or lock_path.name} is held by another platform process (pid {holder}) "
@@ -71,7 +74,24 @@ def _held_if_acquired(lock_path: Path, operation: int, wait_seconds: float) -> I
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def _acquired(lock_file: IO, operation: int, wait_seconds: float) -> bool:
+class _HolderRaised:
+    """Called while waiting: the holder named in the lock file gets the waiter's CPU priority where
+    it runs lower (the cache warm-up runs at the lowest; `thread_priority.lend`), once per holder."""
+
+    def __init__(self, lock_file: IO) -> None:
+        self._lock_file = lock_file
+        self._raised: set[int] = set()
+
+    def __call__(self) -> None:
+        self._lock_file.seek(0)
+        holder = self._lock_file.read().strip()
+        if holder.isdigit() and int(holder) not in self._raised:  # empty until the holder wrote it
+            self._raised.add(int(holder))
+            thread_priority.lend(int(holder))
+
+
+def _acquired(lock_file: IO, operation: int, wait_seconds: float,
+              waiting: Callable[[], None] | None = None) -> bool:
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -80,4 +100,6 @@ def _acquired(lock_file: IO, operation: int, wait_seconds: float) -> bool:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 return False
+            if waiting is not None:
+                waiting()
             time.sleep(POLL_SECONDS)

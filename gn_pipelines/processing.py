@@ -23,6 +23,7 @@ import dagster as dg
 # not exported by `dagster` itself: the error the run storage raises for a run id already stored
 from dagster._core.errors import DagsterRunAlreadyExists
 
+from gn_pipelines import thread_priority
 from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
 from gn_pipelines.publish.releases import recover_releases
 from gn_pipelines.run_recovery import (
@@ -227,8 +228,9 @@ class _CacheWarmups:
     """The warm-up (gn_pipelines/build_cache_warmup.py): one process of its own building the
     publication's tables of drops of the datasets whose batches succeeded, on the core the workers
     leave free, while this process goes on to the publication (whose steps run these builds last
-    and publish what the warm-up kept). Started with the batches; where a core is left beside the
-    workers it loads its model meanwhile, else it stays idle until a dataset's batches are done.
+    and publish what the warm-up kept). Started with the batches, it loads its model meanwhile;
+    where no core is left beside the workers it does everything at the lowest CPU priority, and
+    whoever waits for it (a step for its lock, this process at the end) lends it theirs.
     A dataset whose batches failed is never told to go: nothing of it is written. The warm-up ends
     when this process ends or dies (the kernel kills it; its standard input closes)."""
 
@@ -242,16 +244,17 @@ class _CacheWarmups:
         self._decided: set[str] = set()
         self._all_decided = threading.Event()  # a batch's callbacks may run just after its result is read
 
-    def start(self, datasets: set[str], early: bool) -> None:
+    def start(self, datasets: set[str], spare_core: bool) -> None:
         """Start the warm-up, from this (the main) thread: the kernel kills it when this thread
-        ends. `early`: it loads its model now (else once a dataset's batches succeeded)."""
-        from gn_pipelines.build_cache_warmup import EARLY, warm_builds_of
+        ends. It loads its model now: with a core left beside the workers (`spare_core`) as any
+        process, else at the lowest CPU priority, on the time the batches leave idle."""
+        from gn_pipelines.build_cache_warmup import EARLY, WHEN_IDLE, warm_builds_of
 
         self._datasets = [d for d in sorted(datasets) if warm_builds_of(d)]
         if self._datasets:
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "gn_pipelines.build_cache_warmup", str(os.getpid()),
-                 *([EARLY] if early else []), *self._datasets], text=True,
+                 EARLY if spare_core else WHEN_IDLE, *self._datasets], text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def watch(self, batches: dict[int, tuple[str, Future]]) -> None:
@@ -323,6 +326,7 @@ class _CacheWarmups:
         if process is None:
             return
         if finished and self._told:
+            thread_priority.lend(process.pid)  # now waited for: not on what a busy machine leaves it
             process.wait()
         try:
             process.stdin.close()  # ends it at once if it still runs
@@ -401,10 +405,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             # tables and views in restricted.duckdb, which no drop reads) runs here meanwhile.
             # A worker that dies raises BrokenProcessPool here instead of leaving the command waiting.
             if publish is not False:
-                # early only where a core is left beside the workers: else it would load its
-                # model on the cores the batches need, and the publication has time for it
                 warmups.start({r.tags.get("gn/dataset", "") for r in drops},
-                              early=len(os.sched_getaffinity(0)) > workers)
+                              spare_core=len(os.sched_getaffinity(0)) > workers)
             with ProcessPoolExecutor(min(workers, len(drops)), mp_context=worker_context()) as pool:
                 # submitting waits for the fork server's imports: a thread submits, this one sets up
                 submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),

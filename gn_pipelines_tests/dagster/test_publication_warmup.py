@@ -2,9 +2,11 @@
 complaint batches are done; the publication's step waits for it and publishes the same table."""
 
 import os
+import select
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import Future
 from datetime import date
 from pathlib import Path
@@ -13,12 +15,15 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from gn_pipelines.build_cache_warmup import END, GO, LOCKED, build_cache_dir, build_cache_lock
+from gn_pipelines import thread_priority
+from gn_pipelines.build_cache_warmup import END, GO, LOCKED, WHEN_IDLE, build_cache_dir, build_cache_lock
+from gn_pipelines.datasets.civil_complaints import KIWI_THREADS
 from gn_pipelines.jobs import PUBLISH_JOB_NAME
 from gn_pipelines.processing import _CacheWarmups, process_landing
 from gn_pipelines.run_outcomes import RunOutcome, summary
 from gn_pipelines.synth import synthesize_drops
 from gn_pipelines_tests.polling import poll
+from gn_pipelines_tests.unit.test_thread_priority import needs_restoring, nice_values
 
 KEYWORDS = "civil_complaint_keywords_monthly"
 
@@ -85,9 +90,19 @@ def _pseudonymised_complaints(zones, instance) -> None:
     assert outcomes and all(o.success for o in outcomes), lines
 
 
-def _warm_up() -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "gn_pipelines.build_cache_warmup", str(os.getpid()),
-                             "civil_complaints"], text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def _warm_up(*mode: str, without_the_right_to_raise_a_priority: bool = False) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gn_pipelines.build_cache_warmup", str(os.getpid()), *mode, "civil_complaints"]
+    if without_the_right_to_raise_a_priority:  # as an ordinary user (see test_thread_priority)
+        setpriv = ["setpriv", "--inh-caps=-sys_nice", "--bounding-set=-sys_nice"] if os.geteuid() == 0 else []
+        command = ["prlimit", "--nice=0:0", *setpriv, *command]
+    return subprocess.Popen(command, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def _answer(warm_up: subprocess.Popen, seconds: float = 60) -> str:
+    """Its next line on the protocol, waited for with a bound ("" if none came)."""
+    if not select.select([warm_up.stdout], [], [], seconds)[0]:
+        return ""
+    return warm_up.stdout.readline().strip()
 
 
 def _end(warm_up: subprocess.Popen) -> None:
@@ -112,6 +127,61 @@ def test_a_warm_up_told_to_go_holds_the_lock_then_fills_the_cache(zones, instanc
             assert len(_cached_files(zones)) == 2  # one per complaint file
             assert len(list((build_cache_dir(zones.restricted, KEYWORDS) / "results").iterdir())) == 1
         assert warm_up.wait(timeout=60) == 0
+    finally:
+        _end(warm_up)
+
+
+def _model_threads() -> int:
+    """The threads of a warm-up whose model is loaded: its own, its listener, the model's workers."""
+    return 2 + min(KIWI_THREADS, len(os.sched_getaffinity(0)))
+
+
+@needs_restoring
+def test_a_warm_up_runs_at_the_lowest_priority_until_a_step_waits_for_it(zones, instance):
+    """`--when-idle` (no core left beside the workers): the model loads before `go`, and the builds
+    run after it, on what other processes leave idle; a step waiting for a build's lock lends the
+    warm-up its priority."""
+    _pseudonymised_complaints(zones, instance)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    warm_up = _warm_up(WHEN_IDLE)
+    try:
+        assert poll(lambda: len(nice_values(warm_up.pid)) >= _model_threads(), seconds=120), nice_values(warm_up.pid)
+        assert set(nice_values(warm_up.pid).values()) == {thread_priority.LOWEST}
+        warm_up.stdin.write(f"{GO} civil_complaints\n{END}\n")
+        warm_up.stdin.flush()
+        assert _answer(warm_up) == f"{LOCKED} civil_complaints"
+        assert set(nice_values(warm_up.pid).values()) == {thread_priority.LOWEST}
+        published = threading.Event()
+
+        def publish_step() -> None:  # as the publication's step: waits for the keywords' lock
+            with build_cache_lock(build_cache_dir(zones.restricted, KEYWORDS)):
+                published.set()
+
+        step = threading.Thread(target=publish_step)
+        step.start()
+        # the keyword build holds its lock from `locked` to its end (seconds: the texts' nouns)
+        assert poll(lambda: set(nice_values(warm_up.pid).values()) == {ours}, seconds=30), nice_values(warm_up.pid)
+        step.join(120)
+        assert published.is_set()
+        assert warm_up.wait(timeout=60) == 0
+        assert len(_cached_files(zones)) == 2
+    finally:
+        _end(warm_up)
+
+
+def test_a_warm_up_that_could_not_raise_its_priority_again_keeps_it_and_waits(zones, instance):
+    """Where a lowered priority could not be raised again, `--when-idle` lowers nothing (a build at
+    the lowest priority could wait for a busy machine for ever) and loads nothing before `go`."""
+    _pseudonymised_complaints(zones, instance)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    warm_up = _warm_up(WHEN_IDLE, without_the_right_to_raise_a_priority=True)
+    try:
+        warm_up.stdin.write(f"{GO} civil_complaints\n{END}\n")
+        warm_up.stdin.flush()
+        assert _answer(warm_up) == f"{LOCKED} civil_complaints"
+        assert set(nice_values(warm_up.pid).values()) == {ours}
+        assert warm_up.wait(timeout=120) == 0
+        assert len(_cached_files(zones)) == 2
     finally:
         _end(warm_up)
 
@@ -170,7 +240,7 @@ def test_process_tells_the_warm_up_to_go_only_when_every_batch_succeeded(zones, 
     _pseudonymised_complaints(zones, instance)
     for outcomes, warmed in (((True, False), False), ((True, None), False), ((True, True), True)):
         warmups = _CacheWarmups()
-        warmups.start({"civil_complaints", "welfare_recipients"}, early=True)  # only complaints keep a cache
+        warmups.start({"civil_complaints", "welfare_recipients"}, spare_core=True)  # only complaints keep a cache
         batches = [Future() for _ in outcomes]
         warmups.watch({i: ("civil_complaints", batch) for i, batch in enumerate(batches)})
         for batch, success in zip(batches, outcomes):

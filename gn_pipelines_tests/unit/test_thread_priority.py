@@ -1,0 +1,107 @@
+"""A process lowers its CPU priority, and one waiting for its lock lends it its own (priority
+inheritance), the threads it started while low included; where a process may not raise a
+priority again, `restorable` says so."""
+
+import os
+import select
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from gn_pipelines import thread_priority
+from gn_pipelines.file_lock import exclusive_lock
+from gn_pipelines_tests.polling import poll
+
+needs_restoring = pytest.mark.skipif(not thread_priority.restorable(),
+                                     reason="this process may not raise a thread's priority (not root, no CAP_SYS_NICE)")
+
+# A process that lowers itself, starts a second thread, takes the lock at argv[1], says "held"
+# and lets it go when told (a line on its standard input).
+LOW_HOLDER = textwrap.dedent("""
+    import sys, threading
+    from gn_pipelines import thread_priority
+    from gn_pipelines.file_lock import exclusive_lock
+    thread_priority.lower()
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
+    with exclusive_lock(__import__("pathlib").Path(sys.argv[1])):
+        print("held", flush=True)
+        sys.stdin.readline()
+""")
+
+
+def nice_values(pid: int | str = "self") -> dict[int, int]:
+    """Each thread's nice value (the field after the scheduling priority in its /proc stat); {}
+    once the process has ended."""
+    values = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return {}
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as stat:
+                values[int(tid)] = int(stat.read().rpartition(")")[2].split()[16])
+        except FileNotFoundError:
+            pass  # it ended meanwhile
+    return values
+
+
+def _line(process: subprocess.Popen, seconds: float = 60) -> str:
+    return process.stdout.readline().strip() if select.select([process.stdout], [], [], seconds)[0] else ""
+
+
+@needs_restoring
+def test_a_process_waiting_for_a_lock_lends_its_priority_to_the_low_holder(tmp_path):
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    holder = subprocess.Popen([sys.executable, "-c", LOW_HOLDER, str(tmp_path / "lock")], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert _line(holder) == "held"
+        assert list(nice_values(holder.pid).values()) == [thread_priority.LOWEST] * 2
+        acquired = threading.Event()
+
+        def wait_for_the_lock() -> None:
+            with exclusive_lock(tmp_path / "lock", wait_seconds=120):
+                acquired.set()
+
+        waiter = threading.Thread(target=wait_for_the_lock)
+        waiter.start()
+        assert poll(lambda: list(nice_values(holder.pid).values()) == [ours] * 2, seconds=30), nice_values(holder.pid)
+        assert not acquired.is_set()
+        holder.stdin.write("release\n")
+        holder.stdin.flush()
+        waiter.join(120)
+        assert acquired.is_set()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@needs_restoring
+def test_lending_never_lowers_a_process_running_higher():
+    """A waiter running lower than the holder leaves it as it is."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE)
+    try:
+        before = nice_values(holder.pid)
+        lent = threading.Thread(target=lambda: (thread_priority.lower(), thread_priority.lend(holder.pid)))
+        lent.start()
+        lent.join(60)
+        assert nice_values(holder.pid) == before and thread_priority.LOWEST not in before.values()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_process_without_the_right_to_raise_a_priority_is_not_restorable():
+    """An ordinary user may lower a thread's priority but not raise it back: as root, the process
+    gives up CAP_SYS_NICE (an RLIMIT_NICE of 0, most systems' own, then forbids raising it, as for any user)."""
+    probe = [sys.executable, "-c", "from gn_pipelines import thread_priority; print(thread_priority.restorable())"]
+    if os.geteuid() == 0:
+        probe = ["setpriv", "--inh-caps=-sys_nice", "--bounding-set=-sys_nice", *probe]
+    probe = ["prlimit", "--nice=0:0", *probe]  # whatever this machine's limit
+    answer = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout.strip() == "False"
