@@ -25,6 +25,7 @@ from dagster._core.errors import DagsterRunAlreadyExists
 
 from gn_pipelines import thread_priority
 from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
+from gn_pipelines.publish.builds import prepare_charts
 from gn_pipelines.publish.releases import recover_releases
 from gn_pipelines.run_recovery import (
     RECOVERED_TAG,
@@ -413,6 +414,9 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                                          (dict(os.environ), os.getcwd()))
                 for request in setup:
                     report(about_run(execute_request_in(instance, request, echo)))
+                if publish is not False and not any(o.interrupted for o in outcomes):
+                    # while the workers' fork server still imports: off the publication's serial path
+                    prepare_charts({r.tags.get("gn/dataset", "") for r in drops})
                 futures = submitting.futures()
                 warmups.watch({id(r): (r.tags.get("gn/dataset", ""), futures[id(r)]) for r in drops})
                 if any(o.interrupted for o in outcomes):

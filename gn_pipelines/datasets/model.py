@@ -46,6 +46,9 @@ class Chart:
     title: str
     # (connection holding the derived tables, target path) → the path written
     render: Callable[..., object]
+    # loads what `render` needs before it can start (a drawing library): `process` calls it while
+    # its workers run the batches, off the publication's path
+    prepare: Callable[[], object] | None = None
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,12 @@ def _render_namji_chart(connection, target):
     return render_namji_chart(monthly_namji_series(connection), target)
 
 
+def _load_drawing_library() -> None:
+    from gn_pipelines.water.chart import load_drawing_library
+
+    load_drawing_library()
+
+
 DATASET = Dataset(
     CONTRACT, RECIPE,
     derived=DerivedTables(
@@ -142,5 +148,5 @@ DATASET = Dataset(
         build=_build_water_tables,
         description="Published water tables: 하천 생활환경기준 grades on annual means (see docs/architecture.md).",
         charts=(Chart("nakdong_namji_target", "nakdong_namji_bod_tp.png", "남지 월별 BOD·T-P와 수질등급 기준",
-                      _render_namji_chart),)),
+                      _render_namji_chart, prepare=_load_drawing_library),)),
 )

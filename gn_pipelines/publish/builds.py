@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Iterable, Literal
 
 RELEASED = "released"
 DROPS = "drops"
@@ -146,3 +146,15 @@ def table_builds() -> tuple[TableBuild, ...]:
     from gn_pipelines.datasets import DATASETS
 
     return (*(build for dataset in DATASETS.values() for build in _builds_of(dataset)), SCORECARD_BUILD)
+
+
+def prepare_charts(datasets: Iterable[str]) -> None:
+    """Load what the charts of these datasets' releases need before they can be drawn (a drawing
+    library), ahead of the publication: `process` calls it while its workers run the batches."""
+    from gn_pipelines.datasets import DATASETS
+
+    for name in sorted(datasets):
+        derived = DATASETS[name].derived if name in DATASETS else None
+        for chart in derived.charts if derived is not None else ():
+            if chart.prepare is not None:
+                chart.prepare()

@@ -69,12 +69,19 @@ def _target_limit(parameter: str) -> float:
     return next(c.upper for c in STANDARDS if c.parameter == parameter and c.grade == TARGET_GRADE)
 
 
-def render_namji_chart(monthly: pd.DataFrame, path: Path, *, korean: bool | None = None) -> Path:
-    """Draw 남지 monthly BOD and T-P (columns month, bod_mg_l, tp_mg_l) to a PNG at `path`."""
+def load_drawing_library():
+    """matplotlib's pyplot on the Agg backend (no display needed), imported: 0.3–0.5 s the first time."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def render_namji_chart(monthly: pd.DataFrame, path: Path, *, korean: bool | None = None) -> Path:
+    """Draw 남지 monthly BOD and T-P (columns month, bod_mg_l, tp_mg_l) to a PNG at `path`."""
+    plt = load_drawing_library()
 
     font = korean_font() if korean is not False else None
     text = LABELS[font is not None]

@@ -38,3 +38,17 @@ def test_gaps_and_an_empty_series_do_not_crash(tmp_path):
     assert png_size(render_namji_chart(gappy, tmp_path / "gappy.png"))[0] == 1100
     empty = monthly_series(0)
     assert png_size(render_namji_chart(empty, tmp_path / "empty.png"))[0] == 1100
+
+
+def test_process_can_load_the_drawing_library_of_the_datasets_it_will_publish_ahead():
+    """`prepare_charts` imports matplotlib for a dataset drawing a chart (the water release), and
+    nothing for one that draws none (in a fresh interpreter: this one may have it already)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom gn_pipelines.publish.builds import prepare_charts\n"
+             "prepare_charts({sys.argv[1]})\nprint('matplotlib.pyplot' in sys.modules)")
+    for dataset, loaded in (("civil_complaints", "False"), ("water_quality", "True")):
+        answer = subprocess.run([sys.executable, "-c", probe, dataset], capture_output=True, text=True, timeout=120)
+        assert answer.returncode == 0, answer.stderr
+        assert answer.stdout.strip() == loaded, dataset
