@@ -231,7 +231,8 @@ class _CacheWarmups:
     leave free, while this process goes on to the publication (whose steps run these builds last
     and publish what the warm-up kept). Started with the batches, it loads its model meanwhile;
     where no core is left beside the workers it does everything at the lowest CPU priority, and
-    whoever waits for it (a step for its lock, this process at the end) lends it theirs.
+    whoever waits for it (a step for its lock, this process at the end) lends it theirs
+    (`build_cache_warmup` says where that cannot be done).
     A dataset whose batches failed is never told to go: nothing of it is written. The warm-up ends
     when this process ends or dies (the kernel kills it; its standard input closes)."""
 
@@ -248,7 +249,8 @@ class _CacheWarmups:
     def start(self, datasets: set[str], spare_core: bool) -> None:
         """Start the warm-up, from this (the main) thread: the kernel kills it when this thread
         ends. It loads its model now: with a core left beside the workers (`spare_core`) as any
-        process, else at the lowest CPU priority, on the time the batches leave idle."""
+        process, else at the lowest CPU priority, on the time the batches leave idle (where its
+        priority could be raised again; else once a dataset's batches are done)."""
         from gn_pipelines.build_cache_warmup import EARLY, WHEN_IDLE, warm_builds_of
 
         self._datasets = [d for d in sorted(datasets) if warm_builds_of(d)]
