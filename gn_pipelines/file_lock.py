@@ -10,13 +10,13 @@ lends its CPU priority to a holder running lower (priority inheritance).
 from __future__ import annotations
 
 import fcntl
-import os
 import time
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from gn_pipelines import thread_priority
+from gn_pipelines.process_identity import process_alive, this_process
 
 LOCK_WAIT_SECONDS = 1800.0  # the longest section (a release's hooks, a 10M-row cache build) takes minutes
 POLL_SECONDS = 0.02  # flock has no timeout of its own: a bounded wait polls
@@ -30,18 +30,19 @@ class LockTimeout(RuntimeError):
 def exclusive_lock(lock_path: Path, *, wait_seconds: float = LOCK_WAIT_SECONDS,
                    what: str | None = None) -> Iterator[None]:
     """Hold an exclusive `flock` on `lock_path` (created if missing) for the block: one holder at a
-    time across processes, released even when the holder is killed. The holder writes its pid in
-    the lock file; after `wait_seconds` a waiter raises `LockTimeout` naming it. `what`: what the
+    time across processes, released even when the holder is killed. The holder writes who it is
+    in the lock file (pid, host, start time: a data root may be shared by several hosts, and a pid
+    is reused); after `wait_seconds` a waiter raises `LockTimeout` naming it. `what`: what the
     lock guards, for that message."""
     with open(lock_path, "a+") as lock_file:
         if not _acquired(lock_file, fcntl.LOCK_EX, wait_seconds, waiting=_HolderRaised(lock_file)):
-            lock_file.seek(0)
-            holder = lock_file.read().strip() or "unknown"
-            raise LockTimeout(f"{what or lock_path.name} is held by another platform process (pid {holder}) "
-                              f"for more than {wait_seconds:g} s")
+            pid, host, _ = _holder(lock_file)
+            raise LockTimeout(f"{what or lock_path.name} is held by another platform process "
+                              f"(pid {pid or 'unknown'}{f' on {host}' if host else ''}) for more than {wait_seconds:g} s")
         try:
             lock_file.truncate(0)
-            lock_file.write(str(os.getpid()))
+            host, pid, started = this_process()
+            lock_file.write(f"{pid} {host} {started}")
             lock_file.flush()
             yield
         finally:
@@ -74,20 +75,31 @@ def _held_if_acquired(lock_path: Path, operation: int, wait_seconds: float) -> I
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
+def _holder(lock_file: IO) -> tuple[str, str, str]:
+    """(pid, host, start ticks) the holder wrote in the lock file; "" where unknown (not written
+    yet, or a pid alone from an older version)."""
+    lock_file.seek(0)
+    pid, host, started = (lock_file.read().split() + ["", "", ""])[:3]
+    return pid, host, started
+
+
 class _HolderRaised:
     """Called while waiting: the holder named in the lock file gets the waiter's CPU priority where
-    it runs lower (the cache warm-up runs at the lowest; `thread_priority.lend`), once per holder."""
+    it runs lower (the cache warm-up runs at the lowest; `thread_priority.lend`), once per holder;
+    only a process of this host that is the one that wrote it (its start time checked)."""
 
     def __init__(self, lock_file: IO) -> None:
         self._lock_file = lock_file
-        self._raised: set[int] = set()
+        self._seen: set[tuple[str, str, str]] = set()
 
     def __call__(self) -> None:
-        self._lock_file.seek(0)
-        holder = self._lock_file.read().strip()
-        if holder.isdigit() and int(holder) not in self._raised:  # empty until the holder wrote it
-            self._raised.add(int(holder))
-            thread_priority.lend(int(holder))
+        holder = _holder(self._lock_file)
+        if holder in self._seen:
+            return
+        self._seen.add(holder)
+        pid, host, started = holder
+        if pid.isdigit() and started and process_alive(host, int(pid), started):
+            thread_priority.lend(int(pid))
 
 
 def _acquired(lock_file: IO, operation: int, wait_seconds: float,

@@ -2,6 +2,7 @@
 at once; readers share a lock, and a fold's exclusive one does not wait for them."""
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -21,7 +22,8 @@ with exclusive_lock(pathlib.Path(sys.argv[1])):
 def test_a_waiter_gives_up_after_its_bound_naming_the_holder_and_what_the_lock_guards(tmp_path):
     lock = tmp_path / ".lock"
     with exclusive_lock(lock):  # e.g. a publication hung in the middle of a release
-        with pytest.raises(LockTimeout, match=rf"the releases folder is held by .* \(pid {os.getpid()}\) for more than 0.2 s"):
+        with pytest.raises(LockTimeout, match=rf"the releases folder is held by .* \(pid {os.getpid()} on "
+                                              rf"{socket.gethostname()}\) for more than 0.2 s"):
             with exclusive_lock(lock, wait_seconds=0.2, what="the releases folder"):
                 pass
     with exclusive_lock(lock, wait_seconds=0):  # free again

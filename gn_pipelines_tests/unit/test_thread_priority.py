@@ -81,6 +81,31 @@ def test_a_process_waiting_for_a_lock_lends_its_priority_to_the_low_holder(tmp_p
 
 
 @needs_restoring
+def test_a_waiter_lends_only_to_the_process_that_wrote_the_lock(tmp_path):
+    """The lock file names its holder by pid, host and start time: a process of another host
+    sharing the data root, or a pid reused since, is not the holder and is left as it is."""
+    from gn_pipelines.file_lock import LockTimeout
+    from gn_pipelines.process_identity import this_process
+
+    holder = subprocess.Popen([sys.executable, "-c", LOW_HOLDER, str(tmp_path / "lock")], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert _line(holder) == "held"
+        written = (tmp_path / "lock").read_text().split()
+        host, started = this_process()[0], written[2]
+        assert written == [str(holder.pid), host, started]
+        for named in (f"{holder.pid} another-host {started}", f"{holder.pid} {host} {int(started) - 1}"):
+            (tmp_path / "lock").write_text(named)
+            with pytest.raises(LockTimeout):
+                with exclusive_lock(tmp_path / "lock", wait_seconds=0.3):
+                    pass
+            assert set(nice_values(holder.pid).values()) == {thread_priority.LOWEST}, named
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@needs_restoring
 def test_lending_never_lowers_a_process_running_higher():
     """A waiter running lower than the holder leaves it as it is."""
     holder = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE)
