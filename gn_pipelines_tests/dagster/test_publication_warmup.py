@@ -248,3 +248,26 @@ def test_process_tells_the_warm_up_to_go_only_when_every_batch_succeeded(zones, 
         warmups.ready()
         warmups.close(finished=True)
         assert bool(_cached_files(zones)) == warmed, outcomes
+
+
+@needs_restoring
+def test_process_lends_its_priority_to_the_warm_up_it_waits_for_at_its_end(zones, instance):
+    """`close` after the publication waits for a warm-up told to go: at the lowest priority it
+    would wait on what a busy machine leaves it, so it gets `process`'s. The warm-up is held on a
+    build's lock here (taken by the test first), so it is still there to be looked at."""
+    _pseudonymised_complaints(zones, instance)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    warmups = _CacheWarmups()
+    with build_cache_lock(build_cache_dir(zones.restricted, KEYWORDS)):  # `go` will wait for it
+        warmups.start({"civil_complaints"}, spare_core=False)
+        warm_up = warmups._process.pid
+        assert poll(lambda: len(nice_values(warm_up)) >= 2
+                    and set(nice_values(warm_up).values()) == {thread_priority.LOWEST}, seconds=60)
+        batch = Future()
+        warmups.watch({0: ("civil_complaints", batch)})
+        _finish(batch, True)  # go, end
+        closing = threading.Thread(target=warmups.close, kwargs={"finished": True})
+        closing.start()
+        assert poll(lambda: set(nice_values(warm_up).values()) == {ours}, seconds=30), nice_values(warm_up)
+    closing.join(120)
+    assert not closing.is_alive() and len(_cached_files(zones)) == 2
