@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import select
+import subprocess
 import time
 from typing import Callable
 
@@ -14,3 +16,11 @@ def poll(condition: Callable[[], bool], seconds: float) -> bool:
             return True
         time.sleep(0.05)
     return condition()
+
+
+def next_line(process: subprocess.Popen, seconds: float = 60) -> str:
+    """The next line `process` writes on its (text) standard output, stripped, waited for within
+    `seconds` ("" if none came)."""
+    if not select.select([process.stdout], [], [], seconds)[0]:
+        return ""
+    return process.stdout.readline().strip()

@@ -2,7 +2,6 @@
 complaint batches are done; the publication's step waits for it and publishes the same table."""
 
 import os
-import select
 import subprocess
 import sys
 import tempfile
@@ -22,8 +21,10 @@ from gn_pipelines.jobs import PUBLISH_JOB_NAME
 from gn_pipelines.processing import _CacheWarmups, process_landing
 from gn_pipelines.run_outcomes import RunOutcome, summary
 from gn_pipelines.synth import synthesize_drops
-from gn_pipelines_tests.polling import poll
-from gn_pipelines_tests.unit.test_thread_priority import needs_restoring, nice_values
+from gn_pipelines_tests.polling import next_line, poll
+from gn_pipelines_tests.unit.test_thread_priority import (
+    needs_restoring, nice_values, without_the_right_to_raise_a_priority,
+)
 
 KEYWORDS = "civil_complaint_keywords_monthly"
 
@@ -90,19 +91,11 @@ def _pseudonymised_complaints(zones, instance) -> None:
     assert outcomes and all(o.success for o in outcomes), lines
 
 
-def _warm_up(*mode: str, without_the_right_to_raise_a_priority: bool = False) -> subprocess.Popen:
+def _warm_up(*mode: str, as_an_ordinary_user: bool = False) -> subprocess.Popen:
     command = [sys.executable, "-m", "gn_pipelines.build_cache_warmup", str(os.getpid()), *mode, "civil_complaints"]
-    if without_the_right_to_raise_a_priority:  # as an ordinary user (see test_thread_priority)
-        setpriv = ["setpriv", "--inh-caps=-sys_nice", "--bounding-set=-sys_nice"] if os.geteuid() == 0 else []
-        command = ["prlimit", "--nice=0:0", *setpriv, *command]
+    if as_an_ordinary_user:
+        command = without_the_right_to_raise_a_priority(command)
     return subprocess.Popen(command, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-
-
-def _answer(warm_up: subprocess.Popen, seconds: float = 60) -> str:
-    """Its next line on the protocol, waited for with a bound ("" if none came)."""
-    if not select.select([warm_up.stdout], [], [], seconds)[0]:
-        return ""
-    return warm_up.stdout.readline().strip()
 
 
 def _end(warm_up: subprocess.Popen) -> None:
@@ -149,7 +142,7 @@ def test_a_warm_up_runs_at_the_lowest_priority_until_a_step_waits_for_it(zones, 
         assert set(nice_values(warm_up.pid).values()) == {thread_priority.LOWEST}
         warm_up.stdin.write(f"{GO} civil_complaints\n{END}\n")
         warm_up.stdin.flush()
-        assert _answer(warm_up) == f"{LOCKED} civil_complaints"
+        assert next_line(warm_up) == f"{LOCKED} civil_complaints"
         assert set(nice_values(warm_up.pid).values()) == {thread_priority.LOWEST}
         published = threading.Event()
 
@@ -174,11 +167,11 @@ def test_a_warm_up_that_could_not_raise_its_priority_again_keeps_it_and_waits(zo
     the lowest priority could wait for a busy machine for ever) and loads nothing before `go`."""
     _pseudonymised_complaints(zones, instance)
     ours = os.getpriority(os.PRIO_PROCESS, 0)
-    warm_up = _warm_up(WHEN_IDLE, without_the_right_to_raise_a_priority=True)
+    warm_up = _warm_up(WHEN_IDLE, as_an_ordinary_user=True)
     try:
         warm_up.stdin.write(f"{GO} civil_complaints\n{END}\n")
         warm_up.stdin.flush()
-        assert _answer(warm_up) == f"{LOCKED} civil_complaints"
+        assert next_line(warm_up) == f"{LOCKED} civil_complaints"
         assert set(nice_values(warm_up.pid).values()) == {ours}
         assert warm_up.wait(timeout=120) == 0
         assert len(_cached_files(zones)) == 2

@@ -3,7 +3,6 @@ inheritance), the threads it started while low included; where a process may not
 priority again, `restorable` says so."""
 
 import os
-import select
 import subprocess
 import sys
 import textwrap
@@ -13,7 +12,7 @@ import pytest
 
 from gn_pipelines import thread_priority
 from gn_pipelines.file_lock import exclusive_lock
-from gn_pipelines_tests.polling import poll
+from gn_pipelines_tests.polling import next_line, poll
 
 needs_restoring = pytest.mark.skipif(not thread_priority.restorable(),
                                      reason="this process may not raise a thread's priority (not root, no CAP_SYS_NICE)")
@@ -49,8 +48,11 @@ def nice_values(pid: int | str = "self") -> dict[int, int]:
     return values
 
 
-def _line(process: subprocess.Popen, seconds: float = 60) -> str:
-    return process.stdout.readline().strip() if select.select([process.stdout], [], [], seconds)[0] else ""
+def without_the_right_to_raise_a_priority(command: list[str]) -> list[str]:
+    """`command` run as an ordinary user may: RLIMIT_NICE 0 (most systems' own) and, as root,
+    without CAP_SYS_NICE; a priority it lowers it cannot raise again."""
+    setpriv = ["setpriv", "--inh-caps=-sys_nice", "--bounding-set=-sys_nice"] if os.geteuid() == 0 else []
+    return ["prlimit", "--nice=0:0", *setpriv, *command]
 
 
 @needs_restoring
@@ -59,7 +61,7 @@ def test_a_process_waiting_for_a_lock_lends_its_priority_to_the_low_holder(tmp_p
     holder = subprocess.Popen([sys.executable, "-c", LOW_HOLDER, str(tmp_path / "lock")], text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert _line(holder) == "held"
+        assert next_line(holder) == "held"
         assert list(nice_values(holder.pid).values()) == [thread_priority.LOWEST] * 2
         acquired = threading.Event()
 
@@ -90,7 +92,7 @@ def test_a_waiter_lends_only_to_the_process_that_wrote_the_lock(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", LOW_HOLDER, str(tmp_path / "lock")], text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
-        assert _line(holder) == "held"
+        assert next_line(holder) == "held"
         written = (tmp_path / "lock").read_text().split()
         host, started = this_process()[0], written[2]
         assert written == [str(holder.pid), host, started]
@@ -124,9 +126,6 @@ def test_a_process_without_the_right_to_raise_a_priority_is_not_restorable():
     """An ordinary user may lower a thread's priority but not raise it back: as root, the process
     gives up CAP_SYS_NICE (an RLIMIT_NICE of 0, most systems' own, then forbids raising it, as for any user)."""
     probe = [sys.executable, "-c", "from gn_pipelines import thread_priority; print(thread_priority.restorable())"]
-    if os.geteuid() == 0:
-        probe = ["setpriv", "--inh-caps=-sys_nice", "--bounding-set=-sys_nice", *probe]
-    probe = ["prlimit", "--nice=0:0", *probe]  # whatever this machine's limit
-    answer = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+    answer = subprocess.run(without_the_right_to_raise_a_priority(probe), capture_output=True, text=True, timeout=60)
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.strip() == "False"
