@@ -146,7 +146,7 @@ def untouched_unless(text: str, *, district: str | None) -> str:
     a digit, '.' or ','). A new kind of step must keep this true.
     """
     t = quote(text)
-    while_hidden, after = _pattern_steps("NULL")
+    while_hidden, after = _pattern_steps("NULL")  # their patterns only: the conditions are not read here
     patterns = [pattern for pattern, _, _ in (*while_hidden, *after)] + [_AGE]
     alternatives = "|".join(f"(?:{pattern})" for pattern in patterns)
     own_district = f"({district} IS NOT NULL AND contains({t}, {district})) OR " if district is not None else ""
