@@ -46,6 +46,13 @@ telemetry:
   enabled: false
 """
 
+# The UI's first-visit dialog asks for an e-mail address to send to dagster.io: nothing the
+# center's engineers should be asked (their UI often cannot reach the internet anyway)
+NO_SIGN_UP_DIALOG = """\
+nux:
+  enabled: false
+"""
+
 # Dagster stores the sensor's cursor in every tick row and keeps ticks for ever unless told: a
 # quiet tick every 15 s is ~5,800 rows a day. Skipped ticks say only "nothing new".
 RETENTION = """\
@@ -67,7 +74,8 @@ EARLIER_DAGSTER_YAMLS = (HEADER + POOLS + RUN_MONITORING + TELEMETRY,
 # new connection each: the fixed cost of a batch run's ~100 events (gn_pipelines/instance_storage.py)
 SQLITE_STORAGE_CLASS = ("gn_pipelines.instance_storage", "SqliteStorageWithoutSyncPerEvent")
 SQLITE_HEAD = HEADER + POOLS
-SQLITE_TAIL = RUN_MONITORING + RETENTION + TELEMETRY
+SQLITE_TAIL = RUN_MONITORING + RETENTION + TELEMETRY + NO_SIGN_UP_DIALOG
+EARLIER_SQLITE_TAILS = (RUN_MONITORING + RETENTION + TELEMETRY,)
 
 
 def sqlite_dagster_yaml(home: Path) -> str:
@@ -104,7 +112,8 @@ PROVIDER_RUN_LIMIT = """\
 """
 
 POSTGRES_HEAD = HEADER + POOLS + PROVIDER_RUN_LIMIT
-POSTGRES_TAIL = POSTGRES_OPERATIONS + RUN_MONITORING + TELEMETRY
+POSTGRES_TAIL = POSTGRES_OPERATIONS + RUN_MONITORING + TELEMETRY + NO_SIGN_UP_DIALOG
+EARLIER_POSTGRES_TAILS = (POSTGRES_OPERATIONS + RUN_MONITORING + TELEMETRY,)
 
 
 def postgres_dagster_yaml(url: str) -> str:
@@ -128,8 +137,10 @@ def postgres_dagster_yaml(url: str) -> str:
 def _generated(text: str) -> bool:
     """Ours and unedited (for either storage)."""
     sqlite = SQLITE_HEAD + f"storage:\n  custom:\n    module: {SQLITE_STORAGE_CLASS[0]}\n"
-    return (text in EARLIER_DAGSTER_YAMLS or (text.startswith(sqlite) and text.endswith(SQLITE_TAIL))
-            or (text.startswith(POSTGRES_HEAD + "storage:\n") and text.endswith(POSTGRES_TAIL)))
+    return (text in EARLIER_DAGSTER_YAMLS
+            or (text.startswith(sqlite) and text.endswith((SQLITE_TAIL, *EARLIER_SQLITE_TAILS)))
+            or (text.startswith(POSTGRES_HEAD + "storage:\n")
+                and text.endswith((POSTGRES_TAIL, *EARLIER_POSTGRES_TAILS))))
 
 
 def dagster_postgres_url() -> str | None:

@@ -4,6 +4,7 @@ sensor in the daemon, collected by the runs it requests, and readable in the war
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -82,6 +83,14 @@ class DagsterDev:
                 return response.status == 200
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
+
+    def graphql(self, query: str) -> dict:
+        """The webserver's answer to a GraphQL query (what the UI asks it)."""
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/graphql", method="POST",
+                                         data=json.dumps({"query": query}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["data"]
 
     def stop(self) -> None:
         """SIGTERM to the group, then SIGKILL whatever of it is left after a grace period."""
@@ -254,6 +263,8 @@ def test_gn_pipelines_dev_serves_the_ui_with_sample_drops_collected(platform, tm
         assert not DAGSTER_ERROR.search(before_ui), before_ui
         assert not [noise for noise in DEFECT_NOISE if noise in console], dev.log_tail()
         assert "Warning:" not in console, dev.log_tail()  # e.g. `dagster dev` superseded by `dg dev`
+        # no first-visit dialog asking for an e-mail address for dagster.io (the generated dagster.yaml)
+        assert dev.graphql("{ shouldShowNux }") == {"shouldShowNux": False}
 
         landed = sorted(p for p in platform.zones.landing.rglob("*") if p.is_file())
         assert 15 <= len(landed) <= 30  # sized so that this test stays within CI's time

@@ -76,3 +76,22 @@ def test_default_sqlite_instance_purges_old_ticks(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(moved))
     ensure_dagster_home(DataZones(tmp_path))
     assert (moved / "dagster.yaml").read_text() == sqlite_dagster_yaml(moved)
+
+
+def test_the_generated_instance_has_no_sign_up_dialog_and_updates_the_previous_file(tmp_path, monkeypatch):
+    """Dagster's UI asks each new instance's first visitor for an e-mail address for dagster.io:
+    the generated dagster.yaml switches that off (as telemetry), for SQLite and PostgreSQL, and a
+    file the previous version generated is ours and brought up to date."""
+    from gn_pipelines.instance import EARLIER_SQLITE_TAILS, SQLITE_TAIL, postgres_dagster_yaml
+
+    monkeypatch.delenv(DAGSTER_POSTGRES_URL_ENV, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    previous = sqlite_dagster_yaml(home).removesuffix(SQLITE_TAIL) + EARLIER_SQLITE_TAILS[0]
+    (home / "dagster.yaml").write_text(previous)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    ensure_dagster_home(DataZones(tmp_path))
+    assert (home / "dagster.yaml").read_text() == sqlite_dagster_yaml(home)
+    with dg.DagsterInstance.get() as instance:  # as the webserver reads it
+        assert instance.nux_enabled is False
+    assert yaml.safe_load(postgres_dagster_yaml("postgresql://gn@db/dagster"))["nux"] == {"enabled": False}
