@@ -82,7 +82,8 @@ def test_the_generated_instance_has_no_sign_up_dialog_and_updates_the_previous_f
     """Dagster's UI asks each new instance's first visitor for an e-mail address for dagster.io:
     the generated dagster.yaml switches that off (as telemetry), for SQLite and PostgreSQL, and a
     file the previous version generated is ours and brought up to date."""
-    from gn_pipelines.instance import EARLIER_SQLITE_TAILS, SQLITE_TAIL, postgres_dagster_yaml
+    from gn_pipelines.instance import (EARLIER_POSTGRES_TAILS, EARLIER_SQLITE_TAILS, POSTGRES_TAIL, SQLITE_TAIL,
+                                       postgres_dagster_yaml)
 
     monkeypatch.delenv(DAGSTER_POSTGRES_URL_ENV, raising=False)
     home = tmp_path / "home"
@@ -94,4 +95,11 @@ def test_the_generated_instance_has_no_sign_up_dialog_and_updates_the_previous_f
     assert (home / "dagster.yaml").read_text() == sqlite_dagster_yaml(home)
     with dg.DagsterInstance.get() as instance:  # as the webserver reads it
         assert instance.nux_enabled is False
-    assert yaml.safe_load(postgres_dagster_yaml("postgresql://gn@db/dagster"))["nux"] == {"enabled": False}
+    # the same for PostgreSQL (not opened here: no server)
+    url = "postgresql://gn@db/dagster"
+    monkeypatch.setenv(DAGSTER_POSTGRES_URL_ENV, url)
+    previous = postgres_dagster_yaml(url).removesuffix(POSTGRES_TAIL) + EARLIER_POSTGRES_TAILS[0]
+    (home / "dagster.yaml").write_text(previous)
+    ensure_dagster_home(DataZones(tmp_path))
+    assert (home / "dagster.yaml").read_text() == postgres_dagster_yaml(url)
+    assert yaml.safe_load(postgres_dagster_yaml(url))["nux"] == {"enabled": False}
