@@ -13,7 +13,7 @@ from gn_pipelines.settings import PSEUDONYM_KEY_ENV, SETTLE_SECONDS_ENV, DataZon
 
 
 def _process(args: argparse.Namespace) -> int:
-    from gn_pipelines.instance import ensure_dagster_home
+    from gn_pipelines.instance import ensure_dagster_home, open_instance
 
     zones = checked_zones()
     ensure_dagster_home(zones)
@@ -21,12 +21,10 @@ def _process(args: argparse.Namespace) -> int:
         from gn_pipelines.worker_server import worker_context
 
         worker_context()  # the workers' imports (seconds) overlap this process's imports and planning
-    import dagster as dg
-
     from gn_pipelines.processing import process_landing
     from gn_pipelines.run_outcomes import summary
 
-    with dg.DagsterInstance.get() as instance:
+    with open_instance() as instance:
         outcomes = process_landing(instance, workers=args.workers, publish=args.publish,
                                    submit=getattr(args, "submit", False))
     print(summary(outcomes))
@@ -152,7 +150,6 @@ def _extract(args: argparse.Namespace) -> int:
     prints `<id>: granted`, `<id>: pending review` or `<id>: refused (<reason>)`."""
     import logging
 
-    import dagster as dg
     import yaml
 
     # an extract reads the published warehouse, never the key: the code location's warning
@@ -160,7 +157,7 @@ def _extract(args: argparse.Namespace) -> int:
     logging.getLogger("gn_pipelines.resources.pseudonym_key").setLevel(logging.ERROR)
     from gn_pipelines.assets.datalab import ExtractRequestConfig
     from gn_pipelines.definitions import defs
-    from gn_pipelines.instance import ensure_dagster_home
+    from gn_pipelines.instance import ensure_dagster_home, open_instance
     from gn_pipelines.run_outcomes import QUIET_CONSOLE
     from gn_pipelines.run_recovery import owner_tags
 
@@ -180,7 +177,7 @@ def _extract(args: argparse.Namespace) -> int:
 
         print(refuse(parse_request(request), zones, f"unknown field(s): {', '.join(unknown)}").line)
         return 2
-    with dg.DagsterInstance.get() as instance:
+    with open_instance() as instance:
         result = defs.resolve_job_def("datalab_extract").execute_in_process(
             run_config={"ops": {"extract_for_datalab": {"config": request}}, **QUIET_CONSOLE}, instance=instance,
             tags=owner_tags(), raise_on_error=False)
@@ -343,9 +340,7 @@ def _rekey(args: argparse.Namespace) -> int:
     """Re-pseudonymise everything with the key now configured, then publish one release with it."""
     import uuid
 
-    import dagster as dg
-
-    from gn_pipelines.instance import ensure_dagster_home
+    from gn_pipelines.instance import ensure_dagster_home, open_instance
     from gn_pipelines.privacy.key_custody import KeyCustodyError, load_secret
     from gn_pipelines.privacy.rekey import rekey
     from gn_pipelines.processing import publish_in
@@ -360,7 +355,7 @@ def _rekey(args: argparse.Namespace) -> int:
     print(outcome.describe())
     if not outcome.drops:
         return 0
-    with dg.DagsterInstance.get() as instance:
+    with open_instance() as instance:
         published = publish_in(instance)
     print(published.line)
     return 0 if published.success else 1

@@ -167,6 +167,43 @@ def ensure_dagster_home(zones: DataZones) -> Path:
     return home
 
 
+# Dagster creates its PostgreSQL tables when a process first opens the instance. Processes doing
+# so at once (the daemon, the webserver, `process` on several hosts, against a new database) can
+# collide in PostgreSQL's catalog; dagster-postgres retries some of the resulting errors, not
+# 42710 ("type ... already exists", the table's row type created by the winner meanwhile).
+# The loser finds the tables there when it opens the instance again.
+CREATION_RACE_CODES = frozenset({"42710", "42P07", "23505"})  # duplicate object, table, key
+OPEN_ATTEMPTS = 5
+
+
+def lost_creation_race(error: BaseException) -> bool:
+    """`error` (or what caused it) is PostgreSQL refusing a table another process created first."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if getattr(getattr(error, "orig", None), "pgcode", None) in CREATION_RACE_CODES:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def open_instance(attempts: int = OPEN_ATTEMPTS):
+    """The instance in DAGSTER_HOME (`DagsterInstance.get()`), opened again when its first opening
+    lost the race to create Dagster's tables (a bounded number of times, a little later each)."""
+    import time
+
+    import dagster as dg
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return dg.DagsterInstance.get()
+        except Exception as error:
+            if attempt == attempts or not lost_creation_race(error):
+                raise
+            logger.warning("another process was creating the Dagster instance's tables: opening it again")
+            time.sleep(0.2 * attempt)
+
+
 def warn_if_pools_missing(config: Path) -> bool:
     """A dagster.yaml of one's own without `concurrency.pools` leaves the `restricted_warehouse`
     pool unlimited: two writers of one DuckDB file, and the second run fails."""

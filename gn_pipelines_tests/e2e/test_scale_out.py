@@ -48,6 +48,11 @@ def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, p
     # with random ids, are covered by the per-file claims: dagster/test_claims.py).
     for path in platform.zones.landing.rglob("*.csv"):
         os.utime(path)
+    # Dagster's tables made first: three processes opening a new database at once race to create
+    # them, and the daemon (Dagster's own code) does not survive losing that race; the platform's
+    # commands open the instance again (dagster/test_instance_creation_race.py).
+    with platform.instance():
+        pass
     daemon = subprocess.Popen([Platform.command("dagster-daemon"), "run", "-m", "gn_pipelines.definitions"],
                               cwd=tmp_path, env=env | {"GN_SETTLE_SECONDS": "86400"},
                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "daemon.log").open("w"))
