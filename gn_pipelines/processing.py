@@ -407,9 +407,9 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             # The drops start at once in the workers, the biggest first; the set-up run (reference
             # tables and views in restricted.duckdb, which no drop reads) runs here meanwhile.
             # A worker that dies raises BrokenProcessPool here instead of leaving the command waiting.
+            datasets = {r.tags.get("gn/dataset", "") for r in drops}
             if publish is not False:
-                warmups.start({r.tags.get("gn/dataset", "") for r in drops},
-                              spare_core=len(os.sched_getaffinity(0)) > workers)
+                warmups.start(datasets, spare_core=len(os.sched_getaffinity(0)) > workers)
             with ProcessPoolExecutor(min(workers, len(drops)), mp_context=worker_context()) as pool:
                 # submitting waits for the fork server's imports: a thread submits, this one sets up
                 submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
@@ -418,7 +418,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
                     report(about_run(execute_request_in(instance, request, echo)))
                 if publish is not False and not any(o.interrupted for o in outcomes):
                     # while the workers' fork server still imports: off the publication's serial path
-                    prepare_charts({r.tags.get("gn/dataset", "") for r in drops})
+                    prepare_charts(datasets)
                 futures = submitting.futures()
                 warmups.watch({id(r): (r.tags.get("gn/dataset", ""), futures[id(r)]) for r in drops})
                 if any(o.interrupted for o in outcomes):
