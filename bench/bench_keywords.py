@@ -130,7 +130,7 @@ def before(drops: Path, work: Path) -> float:
         reader.close()
     with connect(drops) as connection:
         connection.execute(f"""CREATE TEMP VIEW complaint_keywords AS
-            SELECT {_SIGUN} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, n.keyword
+            SELECT {_SIGUN} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, d.complainant_key, n.keyword
             FROM complaint_drops d JOIN read_parquet('{text_nouns}') n ON concat_ws(' ', d.title, d.body) = n.text
             WHERE d.received_at IS NOT NULL""")
         connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH})

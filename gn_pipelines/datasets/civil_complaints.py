@@ -26,6 +26,7 @@ from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, FileBudget, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.datasets.model import Aggregate, Dataset
+from gn_pipelines.privacy.text_patterns import FULL_NAME
 from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, SIGUN_CODES
 from gn_pipelines.unfinished_writes import partial_path
 
@@ -238,6 +239,11 @@ CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
 _SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"
           .format(districts=", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), changwon=CHANGWON_CODE))
 
+# The distinct complainants of a group of complaints (one person may complain many times): those
+# without a key (no RRN, no phone) count as one more, the cautious reading of "fewer than 5 people".
+PEOPLE_SQL = ("count(DISTINCT complainant_key) + "
+              "CAST(count(*) FILTER (WHERE complainant_key IS NULL) > 0 AS INTEGER)")
+
 COMPLAINTS_MONTHLY_SQL = f"""
 CREATE OR REPLACE TABLE civil_complaints_monthly AS
 SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month, category,
@@ -245,7 +251,8 @@ SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month, catego
        count(*) FILTER (WHERE status = '처리완료') AS completed,
        round(count(*) FILTER (WHERE status = '처리완료') / count(*), 4) AS completion_rate,
        median(date_diff('day', CAST(received_at AS DATE), completed_on)) AS median_days_to_completion,
-       quantile_cont(date_diff('day', CAST(received_at AS DATE), completed_on), 0.9) AS p90_days_to_completion
+       quantile_cont(date_diff('day', CAST(received_at AS DATE), completed_on), 0.9) AS p90_days_to_completion,
+       {PEOPLE_SQL} AS people
 FROM complaint_drops GROUP BY ALL"""
 
 
@@ -266,13 +273,14 @@ GENERIC_COMPLAINT_WORDS = frozenset({
 _PLACEHOLDER = re.compile(r"\[[^\]]{1,20}\]")
 _BATCH = 2_000  # distinct sentences per kiwipiepy call
 
-KEYWORDS_SQL = """
+KEYWORDS_SQL = f"""
 CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
 WITH counts AS (
-    SELECT sigungu_code, month, keyword, count(*) AS complaints FROM complaint_keywords GROUP BY ALL),
+    SELECT sigungu_code, month, keyword, count(*) AS complaints, {PEOPLE_SQL} AS people
+    FROM complaint_keywords GROUP BY ALL),
 vocabulary AS (
-    SELECT month, keyword FROM counts GROUP BY month, keyword HAVING sum(complaints) >= $threshold
-    QUALIFY row_number() OVER (PARTITION BY month ORDER BY sum(complaints) DESC, keyword) <= $per_month)
+    SELECT month, keyword FROM complaint_keywords GROUP BY month, keyword HAVING {PEOPLE_SQL} >= $threshold
+    QUALIFY row_number() OVER (PARTITION BY month ORDER BY count(*) DESC, keyword) <= $per_month)
 SELECT c.* FROM counts c JOIN vocabulary v USING (month, keyword)"""
 
 
@@ -294,15 +302,23 @@ def _kiwi():
     return kiwi
 
 
+# A word kiwipiepy does not know, read as a common noun, shaped like a Korean full name (a surname
+# and two syllables): a person's name (박민준 in "윗집 사는 박민준 때문에" is NNG, out of vocabulary),
+# never a keyword. Known words are kept (박물관, 정류장); unknown compounds other than names too
+# (비산먼지, road names).
+_UNKNOWN_NAME = re.compile(FULL_NAME)
+
+
+def _keyword(token) -> bool:
+    return (token.tag == "NNG" and len(token.form) >= 2 and token.form not in GENERIC_COMPLAINT_WORDS
+            and not (token.oov and _UNKNOWN_NAME.fullmatch(token.form)))
+
+
 def complaint_nouns(texts: Iterable[str]) -> list[list[str]]:
-    """The distinct common nouns (two syllables or more) of each text, in order of appearance."""
+    """The distinct common nouns (two syllables or more) of each text, in order of appearance,
+    without unknown words shaped like a person's name."""
     cleaned = [_PLACEHOLDER.sub(" ", text or "") for text in texts]
-    nouns = []
-    for tokens in _kiwi().tokenize(cleaned):
-        seen = dict.fromkeys(t.form for t in tokens
-                             if t.tag == "NNG" and len(t.form) >= 2 and t.form not in GENERIC_COMPLAINT_WORDS)
-        nouns.append(list(seen))
-    return nouns
+    return [list(dict.fromkeys(t.form for t in tokens if _keyword(t))) for tokens in _kiwi().tokenize(cleaned)]
 
 
 # The nouns of each complaint file are tokenised once per (source_file, content_sha256) and kept
@@ -347,7 +363,8 @@ WHERE d.received_at IS NOT NULL
 ORDER BY f.file_index"""
 _KEYWORDS_OF_DROPS_SQL = """
 CREATE OR REPLACE TEMP VIEW complaint_keywords AS
-SELECT {sigun} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, unnest(n.keywords) AS keyword
+SELECT {sigun} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, d.complainant_key,
+       unnest(n.keywords) AS keyword
 FROM complaint_drops d JOIN {nouns} n USING (source_file, content_sha256, source_row_number)
 WHERE d.received_at IS NOT NULL"""
 _NOUN_ROWS_PER_BATCH = 100_000  # (file, row, nouns) rows streamed into the cache files at a time
@@ -365,7 +382,8 @@ def _noun_rule() -> str:
     """What the cached nouns depend on besides the text: a new rule or model starts a new cache."""
     from importlib.metadata import version
 
-    rule = (f"kiwipiepy {version('kiwipiepy')}; NNG >= 2; {_PLACEHOLDER.pattern}; {sorted(GENERIC_COMPLAINT_WORDS)}; "
+    rule = (f"kiwipiepy {version('kiwipiepy')}; NNG >= 2; not unknown {_UNKNOWN_NAME.pattern}; "
+            f"{_PLACEHOLDER.pattern}; {sorted(GENERIC_COMPLAINT_WORDS)}; "
             f"per sentence: {_SENTENCE_BREAK}; a list per complaint")
     return hashlib.sha256(rule.encode()).hexdigest()[:16]
 
@@ -489,10 +507,10 @@ DATASET = Dataset(
         Aggregate(CIVIL_COMPLAINTS_MONTHLY, _build_monthly, "complaints",
                   ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
                   ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"),
-                  source_view="complaint_drops"),
+                  source_view="complaint_drops", people_column="people"),
         # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
         Aggregate(CIVIL_COMPLAINT_KEYWORDS_MONTHLY, _build_keywords_monthly, "complaints", (),
                   ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
-                  source_view="complaint_drops", keeps_cache=True, prepare=_kiwi),
+                  source_view="complaint_drops", keeps_cache=True, prepare=_kiwi, people_column="people"),
     ),
 )

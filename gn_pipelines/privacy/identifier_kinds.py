@@ -357,7 +357,9 @@ REGISTRY: tuple[IdentifierKind, ...] = (
     IdentifierKind("email", "[이메일]", True, (
         SurfaceForm(
             "email", 10, gate=lambda t: "@" in t,
-            pattern=r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+            # starts only where a run of address characters starts: from every position inside a
+            # long run the search would scan to its end again (a 200,000-letter word took minutes)
+            pattern=r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
             re2="@"),
         # Written to dodge spam filters: spaces around @, (at), [at], " at ", 골뱅이; a space after
         # a dot, a comma for a dot, (dot), " dot ", 닷 (hong 골뱅이 naver 닷컴).

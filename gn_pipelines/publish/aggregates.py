@@ -18,7 +18,7 @@ from gn_pipelines.publish.suppression import SuppressionReport, SuppressionSpec,
 def suppression_spec(aggregate: Aggregate) -> SuppressionSpec:
     """What the small-cell suppression of a declared aggregate hides."""
     return SuppressionSpec(aggregate.count_column, aggregate.value_columns, aggregate.dimensions,
-                           complete_within=aggregate.complete_within)
+                           complete_within=aggregate.complete_within, people_column=aggregate.people_column)
 
 
 def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None) -> SuppressionReport:

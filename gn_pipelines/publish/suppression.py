@@ -1,7 +1,10 @@
 """Small-cell suppression for published aggregates (총계처리 with cell suppression), in DuckDB.
 
 Primary: every cell counting fewer than `threshold` people (5, the customary k of the PIPC
-가명정보 처리 가이드라인 and the published contract) loses its count and values.
+가명정보 처리 가이드라인 and the published contract) loses its count and values. Where one person
+can make several records (complaints), the table carries its cells' people apart from the count
+it publishes (`people_column`): twelve complaints of one complainant are one person's, not
+twelve; that column is read for the rule and never published.
 Secondary (complementary): a total is an equation over its cells; an equation with exactly
 one suppressed cell gives that cell away (total minus the published ones). So within every
 margin group, a lone suppressed cell forces the smallest unsuppressed cell of the group to be
@@ -61,6 +64,8 @@ class SuppressionSpec:
     # The cube is completed with empty cells within the combinations of these dimensions that
     # occur (a 시군's delivered months), crossed with every value of the others; None: as is.
     complete_within: tuple[str, ...] | None = None
+    # the distinct people of each cell, when they can be fewer than its count (not published)
+    people_column: str | None = None
 
 
 # The two published aggregates of the contract (columns as in gn_pipelines/publish/tables.py).
@@ -70,10 +75,11 @@ WELFARE_SUMMARY = SuppressionSpec(
     complete_within=("sigungu_code", "reference_month"))
 CIVIL_COMPLAINTS_MONTHLY = SuppressionSpec(
     "complaints", ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
-    ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"))
+    ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"), people_column="people")
 # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
 CIVIL_COMPLAINT_KEYWORDS_MONTHLY = SuppressionSpec(
-    "complaints", (), ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"))
+    "complaints", (), ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
+    people_column="people")
 
 
 @dataclass(frozen=True)
@@ -351,11 +357,13 @@ def _work_table(connection: duckdb.DuckDBPyConnection, table: str, count_column:
     return cells
 
 
-def _publish(connection: duckdb.DuckDBPyConnection, output: str, hidden: list[str]) -> None:
+def _publish(connection: duckdb.DuckDBPyConnection, output: str, hidden: list[str],
+             dropped: tuple[str, ...] = ()) -> None:
     replaced = ", ".join(f"CASE WHEN __suppression IS NULL THEN {_quoted(c)} END AS {_quoted(c)}" for c in hidden)
+    excluded = ", ".join(["__count", "__cell_id", "__suppression", *map(_quoted, dropped)])
     connection.execute(f"""
         CREATE OR REPLACE TABLE {_quoted(output)} AS
-        SELECT * EXCLUDE (__count, __cell_id, __suppression) REPLACE ({replaced}),
+        SELECT * EXCLUDE ({excluded}) REPLACE ({replaced}),
           __suppression IS NOT NULL AS suppressed, __suppression AS suppression
         FROM sup_work ORDER BY __cell_id""")
     connection.execute("DROP TABLE sup_work")
@@ -372,21 +380,27 @@ def suppress_small_cells(
     threshold: int = DEFAULT_THRESHOLD,
     output: str | None = None,
     complete_within: tuple[str, ...] | None = None,
+    people_column: str | None = None,
 ) -> SuppressionReport:
     """Suppress cells under `threshold` and their complements (the heuristic, then the linear audit);
     write `output` (default: in place) with the same rows, NULL count/values where suppressed, and
-    `suppressed`/`suppression` markers. With `complete_within`, the cube is completed first."""
+    `suppressed`/`suppression` markers. With `complete_within`, the cube is completed first. With
+    `people_column`, a cell is also primary when it counts fewer people than `threshold`, however
+    many records; that column is left out of `output`."""
     dimensions = tuple(dimensions)
     groups = [tuple(g) for g in (margin_groups if margin_groups is not None else default_margin_groups(dimensions))]
-    for name in (*dimensions, *(d for g in groups for d in g), count_column, *value_columns):
+    people = (people_column,) if people_column else ()
+    for name in (*dimensions, *(d for g in groups for d in g), count_column, *value_columns, *people):
         _quoted(name)
     empty = 0
     if complete_within is not None:
         empty = complete_cube(connection, table, count_column=count_column, dimensions=dimensions,
                               within=tuple(complete_within))
     cells = _work_table(connection, table, count_column, dimensions)
+    few_people = (f" OR {_quoted(people_column)} < $threshold OR {_quoted(people_column)} IS NULL"
+                  if people_column else "")
     primary = connection.execute(
-        "UPDATE sup_work SET __suppression = 'primary' WHERE __count < $threshold OR __count IS NULL",
+        f"UPDATE sup_work SET __suppression = 'primary' WHERE __count < $threshold OR __count IS NULL{few_people}",
         {"threshold": threshold}).fetchall()[0][0]
     secondary, passes = 0, 0
     while passes < MAX_PASSES:
@@ -399,7 +413,7 @@ def suppress_small_cells(
     audit.run()
     _mark_audit_complements(connection, audit.added)
     singletons = connection.execute(_singletons_sql(groups)).fetchall()[0][0]
-    _publish(connection, output or table, [count_column, *value_columns])
+    _publish(connection, output or table, [count_column, *value_columns], people)
     added = len(audit.added)
     return SuppressionReport(output or table, threshold, cells, primary, secondary + added, passes, tuple(groups),
                              singletons, audit_secondary=added, audit_passes=audit.passes,
@@ -410,6 +424,6 @@ def suppress_small_cells(
 def suppress_aggregate(connection: duckdb.DuckDBPyConnection, table: str, spec: SuppressionSpec,
                        **options: object) -> SuppressionReport:
     """`suppress_small_cells` for one of the specs above (WELFARE_SUMMARY, CIVIL_COMPLAINTS_MONTHLY)."""
-    options = {"complete_within": spec.complete_within} | options
+    options = {"complete_within": spec.complete_within, "people_column": spec.people_column} | options
     return suppress_small_cells(connection, table, count_column=spec.count_column,
                                 value_columns=spec.value_columns, dimensions=spec.dimensions, **options)

@@ -17,7 +17,7 @@ def test_changwon_districts_roll_up_to_one_sigun_in_both_aggregates():
         FROM range(6) t(i)""")
     connection.execute(f"""
         CREATE VIEW complaint_drops AS
-        SELECT {list(CHANGWON_DISTRICTS)}[i % 5 + 1] AS sigungu_code,
+        SELECT {list(CHANGWON_DISTRICTS)}[i % 5 + 1] AS sigungu_code, 'c' || i AS complainant_key,
                TIMESTAMP '2025-03-02 10:00' AS received_at, '복지' AS category, '처리완료' AS status,
                DATE '2025-03-04' AS completed_on
         FROM range(6) t(i)""")
@@ -28,6 +28,39 @@ def test_changwon_districts_roll_up_to_one_sigun_in_both_aggregates():
                               "FROM welfare_summary").fetchall() == [("48120", 6, 3_000_000, False)]
     assert connection.execute("SELECT sigungu_code, complaints, suppressed "
                               "FROM civil_complaints_monthly").fetchall() == [("48120", 6, False)]
+
+
+def complaints_of(connection, complainants: list[str | None]) -> None:
+    """One 복지 complaint of 48740 in March 2025 per entry, by that complainant key (None: none)."""
+    keys = ", ".join("NULL" if k is None else f"'{k}'" for k in complainants)
+    connection.execute(f"""
+        CREATE OR REPLACE VIEW complaint_drops AS
+        SELECT '48740' AS sigungu_code, unnest([{keys}]::VARCHAR[]) AS complainant_key,
+               TIMESTAMP '2025-03-02 10:00' AS received_at, '복지' AS category, '처리완료' AS status,
+               DATE '2025-03-04' AS completed_on""")
+
+
+def test_a_cell_counts_people_not_complaints():
+    """Twelve complaints of one complainant are one person: the cell is suppressed (spec: "fewer
+    than 5 people"), and the count of people is not published."""
+    connection = duckdb.connect()
+    complaints_of(connection, ["same person"] * 12)
+    report = build_aggregate(connection, "civil_complaints_monthly")
+    assert connection.execute("SELECT complaints, completed, suppressed, suppression "
+                              "FROM civil_complaints_monthly").fetchall() == [(None, None, True, "primary")]
+    assert report.primary == 1
+    assert "people" not in [c[0] for c in connection.execute("DESCRIBE civil_complaints_monthly").fetchall()]
+    # five people, whatever their complaints: published
+    complaints_of(connection, ["a", "a", "a", "b", "c", "d", "e"])
+    build_aggregate(connection, "civil_complaints_monthly")
+    assert connection.execute("SELECT complaints, suppressed FROM civil_complaints_monthly").fetchall() == [(7, False)]
+    # complaints without a key (no RRN, no phone) count as one person together: 3 known + 1
+    complaints_of(connection, ["a", "b", "c", None, None, None])
+    build_aggregate(connection, "civil_complaints_monthly")
+    assert connection.execute("SELECT complaints, suppressed FROM civil_complaints_monthly").fetchall() == [(None, True)]
+    complaints_of(connection, ["a", "b", "c", "d", None, None])
+    build_aggregate(connection, "civil_complaints_monthly")
+    assert connection.execute("SELECT complaints, suppressed FROM civil_complaints_monthly").fetchall() == [(6, False)]
 
 
 def test_the_welfare_cube_is_completed_within_the_delivered_months_only():

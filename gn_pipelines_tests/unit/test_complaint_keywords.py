@@ -27,6 +27,7 @@ def _write_drop(drops, name: str, provider: str, day: date, rows: int, seed: int
         "sigungu_code": table["sigungu_code"],
         "received_at": [datetime(day.year, day.month, day.day, 12)] * len(table),  # the synth varies formats
         "title": table["title"], "body": table["body"],
+        "complainant_key": [f"{source_file}:{row}" for row in range(len(table))],  # a complainant each
         "source_file": [source_file] * len(table), "content_sha256": [digest] * len(table),
         "source_row_number": pa.array(range(1, len(table) + 1), pa.int64())}),
         drops / provider / f"{name}.parquet")
@@ -45,7 +46,8 @@ def _keywords(drops, cache_dir=None) -> tuple[list, int]:
         connection.execute(f"CREATE VIEW complaint_drops AS SELECT * FROM "
                            f"read_parquet('{drops}/*/*.parquet', union_by_name = true)")
         _build_keywords_monthly(connection, cache_dir, tokenise=counting_nouns)
-        rows = connection.execute("SELECT * FROM civil_complaint_keywords_monthly ORDER BY ALL").fetchall()
+        rows = connection.execute("SELECT sigungu_code, month, keyword, complaints "
+                                  "FROM civil_complaint_keywords_monthly ORDER BY ALL").fetchall()
     return rows, sum(tokenised)
 
 
@@ -130,7 +132,7 @@ def test_no_complaint_no_keyword(tmp_path):
     with duckdb.connect() as connection:
         connection.execute("""CREATE VIEW complaint_drops AS SELECT '48250' AS sigungu_code,
             TIMESTAMP '2025-03-02 12:00' AS received_at, '도로 파손' AS title, '도로 파손' AS body,
-            'f.csv' AS source_file, 'ab' AS content_sha256, 1::BIGINT AS source_row_number WHERE false""")
+            'k' AS complainant_key, 'f.csv' AS source_file, 'ab' AS content_sha256, 1::BIGINT AS source_row_number WHERE false""")
         _build_keywords_monthly(connection, tmp_path)
         assert connection.execute("SELECT count(*) FROM civil_complaint_keywords_monthly").fetchone() == (0,)
 
@@ -173,7 +175,8 @@ def _complaint_drops(connection, texts: list[tuple[str | None, str | None]]) -> 
         "source_row_number": pa.array(range(1, len(texts) + 1), pa.int64())}))
     connection.execute("CREATE TABLE complaints AS SELECT * FROM complaint_rows")  # a table: the build's cursors see it
     connection.execute("""CREATE VIEW complaint_drops AS SELECT '48250' AS sigungu_code,
-        TIMESTAMP '2025-03-02 12:00' AS received_at, t.title, t.body, 'f.csv' AS source_file,
+        TIMESTAMP '2025-03-02 12:00' AS received_at, t.title, t.body, 'k' || t.source_row_number AS complainant_key,
+        'f.csv' AS source_file,
         'ab' AS content_sha256, t.source_row_number FROM complaints t""")
 
 
@@ -224,3 +227,41 @@ def test_the_nouns_of_a_complaints_sentences_are_those_of_its_whole_text(tmp_pat
     whole = complaint_nouns(text for _, _, text in rows)
     assert len(rows) == 180 and sum(bool(n) for n in whole) > 150
     assert [by_sentence.get((f, n), set()) for f, n, _ in rows] == [set(n) for n in whole]
+
+
+def _keyword_table(connection, cache, complaints: list[tuple[str, str]]) -> dict[str, tuple]:
+    """The keyword table over (complainant key, body) complaints of 48250 in March 2025:
+    keyword → (complaints, people)."""
+    connection.register("complaint_rows", pa.table({
+        "complainant_key": pa.array([key for key, _ in complaints], pa.string()),
+        "body": pa.array([body for _, body in complaints], pa.string()),
+        "source_row_number": pa.array(range(1, len(complaints) + 1), pa.int64())}))
+    connection.execute("CREATE OR REPLACE TABLE complaints AS SELECT * FROM complaint_rows")
+    connection.execute("""CREATE OR REPLACE VIEW complaint_drops AS SELECT '48250' AS sigungu_code,
+        TIMESTAMP '2025-03-02 12:00' AS received_at, '' AS title, t.body, t.complainant_key,
+        'f.csv' AS source_file, 'ab' AS content_sha256, t.source_row_number FROM complaints t""")
+    _build_keywords_monthly(connection, cache)
+    return {keyword: (complaints, people) for keyword, complaints, people in connection.execute(
+        "SELECT keyword, complaints, people FROM civil_complaint_keywords_monthly").fetchall()}
+
+
+def test_a_keyword_needs_five_people_not_five_complaints(tmp_path):
+    """One complainant's twelve complaints about 층간소음 do not make it a keyword of the month
+    (it would publish one person's complaints); five complainants do."""
+    with duckdb.connect() as connection:
+        one_person = _keyword_table(connection, tmp_path, [("same", "윗집 층간소음이 심합니다.")] * 12)
+        assert "소음" not in one_person
+        five = _keyword_table(connection, tmp_path, [(f"p{i % 5}", "윗집 층간소음이 심합니다.") for i in range(12)])
+        assert five["소음"] == (12, 5)
+
+
+def test_an_unknown_word_shaped_like_a_name_is_never_a_keyword(tmp_path):
+    """kiwipiepy reads 박민준 (not in its dictionary) as a common noun: six complainants naming
+    their neighbour would publish his name as a keyword. Known words survive the same shape."""
+    with duckdb.connect() as connection:
+        table = _keyword_table(connection, tmp_path, [
+            (f"p{i}", "윗집 사는 박민준 때문에 밤마다 층간소음이 심합니다. 박물관 앞 정류장도 시끄럽습니다.")
+            for i in range(6)])
+    assert "박민준" not in table
+    assert {"소음", "박물관", "정류장"} <= set(table)
+    assert complaint_nouns(["윗집 사는 박민준 때문에"]) == [["윗집"]]

@@ -372,3 +372,12 @@ def test_residual_count_is_per_cell_across_columns_and_repeated_values():
     residual = count_residual_identifiers(con, "t", ["title", "body", "sigungu_code"])
     assert (residual["phone"], residual["rrn"], sum(residual.values())) == (3, 1, 4)
     assert count_residual_identifiers(con, "t", []) == dict.fromkeys(residual, 0)
+
+
+@pytest.mark.timeout(60)
+def test_a_long_word_before_an_address_costs_linear_time():
+    """A body of one 1M-letter word and an e-mail address (a line may be 1 MiB): the e-mail
+    pattern started again at every letter of the word and scanned to its end (minutes for 200,000
+    letters, hours here); it now starts only where an address could. The bound is a hang guard."""
+    text = "a" * 1_000_000 + " x@y.com"
+    assert scrub_text(text).text == "a" * 1_000_000 + " [이메일]"

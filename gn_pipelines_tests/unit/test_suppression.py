@@ -135,7 +135,8 @@ def test_a_published_coarser_total_is_a_margin_too():
                           "complaints": [3, 40, 50, 30, 20, 10], "completed": [3, 30, 40, 25, 15, 9],
                           "completion_rate": [1.0, 0.75, 0.8, 0.83, 0.75, 0.9],
                           "median_days_to_completion": [2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
-                          "p90_days_to_completion": [5.0, 8.0, 9.0, 9.0, 9.0, 9.0]})
+                          "p90_days_to_completion": [5.0, 8.0, 9.0, 9.0, 9.0, 9.0],
+                          "people": [3, 40, 50, 30, 20, 10]})
     load(connection, "civil_complaints_monthly", frame)
     dims = list(CIVIL_COMPLAINTS_MONTHLY.dimensions)
     groups = default_margin_groups(dims) + [("month",)]  # a province-wide monthly total is published
