@@ -38,6 +38,14 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# A number as the spec allows it: digits, a sign, thousands separators only in groups of three
+# (`1,234`). Anything else is rejected, not guessed: DuckDB's cast alone rounds 2.5 into an integer,
+# and with every comma dropped a decimal comma (`0,038` mg/L) became 38; NaN and inf are no values.
+_DIGITS = r"[+-]?(?:[1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)"
+INTEGER_TEXT = _DIGITS
+DECIMAL_TEXT = rf"(?:{_DIGITS}(?:\.[0-9]*)?|[+-]?\.[0-9]+)(?:[eE][+-]?[0-9]+)?"  # 1e-05: a tiny Excel number
+
+
 def _formats(formats: tuple[str, ...]) -> str:
     return "[" + ", ".join(sql_text(f) for f in formats) + "]"
 
@@ -83,9 +91,9 @@ def column_sql(column: Column, value: str) -> ColumnSql:
     elif kind == ColumnType.MONTH:
         typed = f"strftime(try_strptime({value}, {_formats(MONTH_FORMATS)}), '%Y-%m')"
     elif kind == ColumnType.INTEGER:
-        typed = f"TRY_CAST(replace({value}, ',', '') AS BIGINT)"
+        typed = f"CASE WHEN regexp_full_match({value}, {sql_text(INTEGER_TEXT)}) THEN TRY_CAST(replace({value}, ',', '') AS BIGINT) END"
     else:
-        typed = f"TRY_CAST(replace({value}, ',', '') AS DOUBLE)"
+        typed = f"CASE WHEN regexp_full_match({value}, {sql_text(DECIMAL_TEXT)}) THEN TRY_CAST(replace({value}, ',', '') AS DOUBLE) END"
     outputs: tuple[tuple[str, str], ...] = ((typed, name),)
     unparsed = f"{value} IS NOT NULL AND {typed} IS NULL"
     if column.below_detection:

@@ -725,3 +725,50 @@ def test_the_reports_index_lists_the_newest_validations_and_counts_the_older(zon
     assert index.index("20261205.csv") < index.index("20261204.csv") < index.index("20261203.csv")
     assert "3 validations, newest first. 2 older ones are not listed" in index
     assert "older ones" not in write_index(zones, limit=5).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- numbers as the spec writes them
+
+
+@pytest.mark.parametrize("dataset, header, value, typed", [
+    ("welfare_recipients", "월지급액", "713,102", 713102),
+    ("welfare_recipients", "월지급액", "-1,234,567", -1234567),
+    ("welfare_recipients", "가구원수", "3", 3),
+    ("water_quality", "총인(T-P)(mg/L)", "0.035", 0.035),
+    ("water_quality", "총대장균군(총대장균군수/100mL)", "1,200", 1200.0),
+    ("water_quality", "총인(T-P)(mg/L)", "1e-05", 0.00001),  # a tiny number as Excel's cell reads
+    ("water_quality", "총인(T-P)(mg/L)", ".5", 0.5),
+])
+def test_numbers_with_thousands_separators_are_read(zones, dataset, header, value, typed):
+    column = column_of(dataset, header).name
+    path = zones.scratch / "drop.csv"
+    path.write_bytes(csv_bytes(sample_rows(dataset, 1, **{header: value})))
+    collected = collected_drop(zones, dataset, path, PROVIDER[dataset], "drop.csv")
+    assert collected.rows_rejected == 0, collected.rejections_by_reason
+    assert parquet_rows(collected.collected_path, column) == [(pytest.approx(typed),)]
+
+
+def column_of(dataset: str, header: str):
+    return next(c for c in get_contract(dataset).columns if c.header == header)
+
+
+@pytest.mark.parametrize("dataset, header, value", [
+    ("welfare_recipients", "가구원수", "2.5"),  # DuckDB's cast alone rounded it to 3
+    ("welfare_recipients", "월지급액", "54720.5"),
+    ("welfare_recipients", "월지급액", "12,34"),  # not groups of three: 1234 or 12.34?
+    ("welfare_recipients", "가구원수", "0x3"),
+    ("water_quality", "총인(T-P)(mg/L)", "0,038"),  # a decimal comma: every comma dropped made it 38
+    ("water_quality", "생물화학적산소요구량(BOD)(mg/L)", "NaN"),
+    ("water_quality", "생물화학적산소요구량(BOD)(mg/L)", "inf"),
+])
+def test_a_number_that_could_be_misread_is_rejected_with_its_value(zones, dataset, header, value):
+    rows = sample_rows(dataset, 2)
+    rows[1][header] = value
+    path = zones.scratch / "drop.csv"
+    path.write_bytes(csv_bytes(rows))
+    collected = collected_drop(zones, dataset, path, PROVIDER[dataset], "drop.csv")
+    assert (collected.rows_accepted, collected.rows_rejected) == (1, 1)
+    column = column_of(dataset, header)
+    rejected = parquet_rows(collected.rejected_rows_path, "source_row_number, reason_codes, reason")
+    assert [(row, codes) for row, codes, _ in rejected] == [(3, [f"invalid_{column.type.value}:{column.name}"])]
+    assert f"'{value}'" in rejected[0][2]
