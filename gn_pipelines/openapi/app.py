@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,6 @@ from urllib.parse import parse_qsl, quote
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from gn_pipelines.openapi import portal
@@ -30,6 +30,7 @@ from gn_pipelines.openapi.release import ReleaseReader
 
 ACCESS_LOGGER = "gn_pipelines.openapi.access"
 log = logging.getLogger("gn_pipelines.openapi")
+SWAGGER_UI_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png")
 MEDIA_TYPES = {".parquet": "application/vnd.apache.parquet", ".csv": "text/csv; charset=utf-8",
                ".png": "image/png", ".json": "application/json"}
 
@@ -65,9 +66,16 @@ class AccessLog:
                 "ms": round((time.perf_counter() - started) * 1000, 2)}, ensure_ascii=False))
 
 
+# A value logged under another name could still be a key (service_key=…, a key pasted into the
+# wrong parameter): withheld when its name mentions a key or it looks like one (long, base64).
+_KEY_LIKE_NAME = re.compile(r"key", re.IGNORECASE)
+_KEY_LIKE_VALUE = re.compile(r"[A-Za-z0-9+/=_%-]{24,}")
+
+
 def _query_without_key(scope) -> str:
     pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-    return "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs if not is_service_key(name))
+    return "&".join(f"{name}={'(withheld)' if _KEY_LIKE_NAME.search(name) or _KEY_LIKE_VALUE.fullmatch(value) else quote(value, safe='')}"
+                    for name, value in pairs if not is_service_key(name))
 
 
 def create_app(data_root: Path) -> FastAPI:
@@ -91,7 +99,14 @@ def create_app(data_root: Path) -> FastAPI:
         # before the first publication there is no open/ to serve: say so instead of a trace
         return HTMLResponse("<!DOCTYPE html><html lang=\"ko\"><meta charset=\"utf-8\"><title>준비 중</title>"
                             "<p>아직 공개된 배포판이 없습니다. 공개 후 다시 방문해 주세요.</p></html>", status_code=503)
-    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+    # only what /docs loads: the package's own index.html and initializer point at petstore.swagger.io
+    swagger_files = {name: Path(swagger_ui_bundle.swagger_ui_path) / name for name in SWAGGER_UI_FILES}
+
+    @app.get("/static/swagger-ui/{name}")
+    def swagger_ui_file(name: str) -> Response:
+        if name not in swagger_files:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return FileResponse(swagger_files[name])
 
     @app.get("/api/{table}")
     async def api(table: str, request: Request) -> Response:
@@ -116,6 +131,9 @@ def create_app(data_root: Path) -> FastAPI:
         except ApiError as error:
             body, media_type = render(None, result_type, error.result)
             state.result_code, state.detail = error.result.code, error.detail
+        except FileNotFoundError:  # before the first publication: nothing to serve yet, not a fault
+            body, media_type = render(None, result_type, ResultCode.NO_DATA)
+            state.result_code, state.detail, status = ResultCode.NO_DATA.code, "no open release yet", 503
         except Exception:  # the client gets 99; the log gets the trace (never the key)
             log.exception("unexpected error answering /api/%s", table)
             body, media_type = render(None, result_type, ResultCode.UNKNOWN)

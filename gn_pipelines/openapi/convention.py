@@ -18,6 +18,7 @@ class ResultCode(Enum):
     """Codes and messages as 공공데이터포털 answers them (the Korean text is the portal's own)."""
 
     NORMAL = ("00", "NORMAL SERVICE.", "정상")
+    NO_DATA = ("03", "NODATA_ERROR", "데이터없음 에러")  # here: nothing published yet
     INVALID_REQUEST_PARAMETER = ("10", "INVALID_REQUEST_PARAMETER_ERROR", "잘못된 요청 파라미터")
     NO_OPENAPI_SERVICE = ("12", "NO_OPENAPI_SERVICE_ERROR", "해당 오픈API 서비스가 없거나 폐기됨")
     SERVICE_ACCESS_DENIED = ("20", "SERVICE_ACCESS_DENIED_ERROR", "서비스 접근 거부")

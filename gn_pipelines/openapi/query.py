@@ -29,9 +29,11 @@ NOT_FILTERS = frozenset({"note", "top_failed_checks", "description", "columns", 
                          "providers", "privacy_treatment", "title", "body"})
 MAX_TEXT_FILTER = 100
 
-_CODE = re.compile(r"\d{5}")
-_MONTH = re.compile(r"(\d{4})-?(0[1-9]|1[0-2])")
-_YEAR = re.compile(r"\d{4}")
+# ASCII digits only: \d and str.isdigit() also take ４８１２０, ² and ① (int() then fails on some)
+_CODE = re.compile(r"[0-9]{5}")
+_MONTH = re.compile(r"([0-9]{4})-?(0[1-9]|1[0-2])")
+_YEAR = re.compile(r"[0-9]{4}")
+_DIGITS = re.compile(r"[0-9]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -152,7 +154,7 @@ def _integer(parameters: Mapping[str, str], name: str, default: int, low: int, h
     raw = parameters.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
         raise ApiError(ResultCode.INVALID_REQUEST_PARAMETER, f"{name} must be an integer {low}–{high}")
     return int(raw)
 

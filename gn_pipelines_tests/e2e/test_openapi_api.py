@@ -124,6 +124,8 @@ def test_xml_answers_the_same_page(api):
     {"numOfRows": "0"}, {"numOfRows": "1001"}, {"numOfRows": "ten"}, {"pageNo": "0"}, {"pageNo": "-1"},
     {"resultType": "csv"}, {"sigunguCode": "4874"}, {"sigunguCode": "48740'; DROP TABLE x"},
     {"month": "202513"}, {"year": "25"}, {"suppressed": "maybe"}, {"stationName": "남지"}, {"orderBy": "month"},
+    # digits that are not ASCII: int() failed on some (a 500), others passed as a code matching nothing
+    {"numOfRows": "²"}, {"pageNo": "①"}, {"numOfRows": "１０"}, {"sigunguCode": "４８７４０"}, {"year": "２０２５"},
 ], ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()))
 def test_invalid_parameters_answer_10(api, params):
     response = api.get(**params)
@@ -210,6 +212,18 @@ def test_access_log_names_key_ids_never_keys(api):
     assert not any("servicekey" in line["query"].lower() for line in lines)
 
 
+def test_a_key_under_another_name_is_not_logged(api):
+    """A key sent as `service_key` (or pasted into a filter) is refused, and its value withheld
+    from the log line all the same."""
+    assert result_code(api.client.get(f"/api/{TABLE}", params={"service_key": api.key})) == "30"
+    assert result_code(api.get(category=api.key)) == "00"
+    log = api.server.log.read_text(encoding="utf-8")
+    for form in (api.key, quote(api.key, safe="")):
+        assert form not in log
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert any(line["query"] == "service_key=(withheld)" for line in lines)
+
+
 def test_openapi_document_lists_every_open_table(api):
     document = api.client.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
@@ -217,6 +231,15 @@ def test_openapi_document_lists_every_open_table(api):
                                       ("civil_complaints_monthly", "nakdong_namji_target", "water_quality_station_grades")}
     parameters = {p["name"] for p in document["paths"][f"/api/{TABLE}"]["get"]["parameters"]}
     assert {"pageNo", "numOfRows", "resultType", "sigunguCode", "month", "year", "category"} <= parameters
+
+
+def test_only_the_swagger_ui_files_docs_loads_are_served(api):
+    """The package's own index.html and initializer (which load petstore.swagger.io) are not."""
+    assert "/static/swagger-ui/swagger-ui-bundle.js" in api.client.get("/docs").text
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"):
+        assert api.client.get(f"/static/swagger-ui/{name}").status_code == 200, name
+    for name in ("index.html", "swagger-initializer.js", "oauth2-redirect.html", "..%2F__init__.py"):
+        assert api.client.get(f"/static/swagger-ui/{name}").status_code == 404, name
 
 
 def test_release_swapped_while_requests_run(api):
@@ -283,6 +306,20 @@ def test_a_broken_release_answers_99_and_the_server_stops_gracefully(tmp_path):
     errors = (tmp_path / "serve.stderr").read_text(encoding="utf-8")
     assert "stopped: every request in flight was answered" in errors
     assert key not in errors
+
+
+def test_before_the_first_publication_the_api_answers_no_data(tmp_path):
+    """No open release yet: 03 NODATA_ERROR with 503 (the pages answer 503 too), not a 500 and a trace."""
+    root = tmp_path / "data"
+    root.mkdir()
+    env = server_env(root)
+    key = issue_key(env, "client")
+    with serve(root, tmp_path) as server:
+        response = httpx.get(f"{server.base_url}/api/{TABLE}", params={"serviceKey": key}, timeout=30)
+        assert response.status_code == 503
+        assert response.json()["response"]["header"] == {"resultCode": "03", "resultMsg": "NODATA_ERROR"}
+        server.stop()
+    assert "Traceback" not in (tmp_path / "serve.stderr").read_text(encoding="utf-8")
 
 
 def test_sigterm_lets_a_download_in_flight_finish(tmp_path):
