@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable
 
 from gn_pipelines.contracts.generalisation import GENERALISED, Ladder, Level, age_ladder, area_ladder, days_ladder, sex_ladder
-from gn_pipelines.contracts.identifiers import rrn_birth_year_sql, rrn_sex_sql
+from gn_pipelines.contracts.identifiers import FULL_NAME, rrn_birth_year_sql, rrn_sex_sql
 from gn_pipelines.contracts.published import (
     PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, CHANGWON_SIGUN, K_ANONYMITY_TREATMENT, PublicRelease,
     PortalListing, PublishedTable, described, everything_but, sigungu_columns, sigungu_name_sql, suppression_columns,
@@ -26,7 +26,6 @@ from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, FileBudget, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.datasets.model import Aggregate, Dataset
-from gn_pipelines.privacy.text_patterns import FULL_NAME
 from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, SIGUN_CODES
 from gn_pipelines.unfinished_writes import partial_path
 
@@ -115,6 +114,7 @@ RECIPE = Recipe(
                            age_ladder(at="received_month").from_level(1), sex_ladder()),
         partition_by=("received_month",),
         keep=("complaint_key", "complainant_key", "category", "status", "title", "body"),
+        person="complainant_key",  # one complainant may file many complaints: k counts complainants
         prepare_sql="""SELECT *, strftime(received_at, '%Y-%m') AS received_month,
             CAST(date_diff('day', CAST(received_at AS DATE), completed_on) AS INTEGER) AS days_to_completion
             FROM drops""",
@@ -204,7 +204,7 @@ CIVIL_COMPLAINTS = PublishedTable(
             quasi_identifiers=(_public_area_of_complaints(), text_ladder("age_band"),
                                text_ladder("sex"), text_ladder("days_to_completion_band"),
                                text_ladder("days_to_completion")),
-            partition_by=("received_month",)),
+            partition_by=("received_month",), person="complainant_key"),
         portal=PortalListing("일반공공행정 - 일반행정", ("민원", "시군", "처리기간", "익명정보")))
 
 CIVIL_COMPLAINTS_MONTHLY = PublishedTable(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from gn_pipelines.contracts.identifiers import FULL_NAME, SURNAMES  # noqa: F401 (the vocabulary of names)
+
 NB, NA = r"(?<![0-9])", r"(?![0-9])"  # digit boundaries: `\b` fails next to Hangul
 # Between digit blocks: hyphen (or the jamo ㅡ), dot, underscore, slash, space or nothing (the
 # audit corpus: 010_1234_5678, 850315/1234567); phones also a tilde (010~1234~5678), which
@@ -20,9 +22,6 @@ PHONE_SEP = rf"(?:\s?[{DIGIT_SEPARATORS}~]\s?|\s)?"
 MASKED = r"[0-9*●xX]"
 # 차량 등록번호 class letters (자동차 등록번호판 등의 기준에 관한 고시): private, commercial, rental.
 PLATE_LETTERS = "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주바사아자배하허호"
-SURNAMES = ("김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진"
-            "나지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예"
-            "경봉사부가복태목형피두감음빈동온호범좌팽승간상갈시단견당화창")
 NAME = rf"(?:남궁|황보|제갈|선우|독고|사공|서문|[{SURNAMES}])[가-힣]{{1,2}}"
 # Digits spelt in Hangul (공일공-1234-5678, 팔오공삼일오 일이삼사오육칠): read by _hangul_digits_kind.
 HANGUL_DIGITS = "공영일이삼사오육륙칠팔구"
@@ -70,7 +69,6 @@ KIN = ("어머니|아버지|어머님|아버님|엄마|아빠|남편|아내|부�
        "담당자|담당 공무원|할머니|할아버지|이장|반장|사는|살고 있는|거주하는")
 # The kin words themselves are never names (어머니(75세), 어머님 010-…).
 KIN_WORDS = frozenset(KIN.split("|"))
-FULL_NAME = rf"(?:(?:남궁|황보|제갈|선우|독고|사공|서문)[가-힣]{{1,2}}|[{SURNAMES}][가-힣]{{2}})"
 # Names written syllable by syllable (성명 : 송 승 현, 김 철 수 씨), four-syllable given names after
 # a label (제 이름은 강다니엘; not a verb: 모릅니다), romanised names after a label (Kim Minsu).
 SPACED_NAME = rf"(?:남궁|황보|제갈|선우|독고|사공|서문|[{SURNAMES}])(?:\s[가-힣]){{1,2}}(?![가-힣])"
