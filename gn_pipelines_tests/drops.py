@@ -45,12 +45,19 @@ KEY_COLUMN = {"civil_complaints": "접수번호", "welfare_recipients": "수급�
 
 
 def sample_rows(dataset: str, count: int, **overrides: str) -> list[dict[str, str]]:
-    """`count` valid rows of `dataset`, each with its own key."""
+    """`count` valid rows of `dataset`, each with its own key and, where rows are people, its own
+    person (RRN and phone differ after the birth date and sex; k counts people, not records)."""
     rows = []
     for i in range(count):
         row = dict(SAMPLE_ROWS[dataset], **overrides)
         key = KEY_COLUMN[dataset]
         row[key] = f"2025-03-{i + 1:02d}" if dataset == "water_quality" else f"{row[key][:-4]}{i + 1:04d}"
+        if "주민등록번호" in row and "주민등록번호" not in overrides:
+            rrn = row["주민등록번호"]
+            row["주민등록번호"] = f"{rrn[:8]}{(int(rrn[8:]) + i) % 1_000_000:06d}"
+        if "휴대전화번호" in row and "휴대전화번호" not in overrides:
+            phone = row["휴대전화번호"]
+            row["휴대전화번호"] = f"{phone[:-4]}{(int(phone[-4:]) + i) % 10_000:04d}"
         rows.append(row)
     return rows
 

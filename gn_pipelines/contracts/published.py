@@ -38,6 +38,9 @@ class PublicRelease:
     sensitive: tuple[str, ...] = ()
     k: int = PUBLIC_K
     l: int = 2
+    # the (withheld) key of each record's person, where one person makes several records: k
+    # then counts people, not records
+    person: str | None = None
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,9 @@ class Release:
     text_district: str | None = "district"
     text_age_band: str | None = "age_band"
     gives_up: str = ""  # what the priority order costs, in words, for the privacy report
+    # the kept pseudonymous key of each record's person, where one person makes several records:
+    # k then counts people (privacy/anonymity.py)
+    person: str | None = None
 
     def __post_init__(self):
         if self.quasi_identifiers and not (self.k and self.k >= 2):

@@ -97,6 +97,7 @@ RECIPE = Recipe(
                  "sex, before the 읍면동 falls back to its 시군구.",
         partition_by=("reference_month",),
         keep=("recipient_key",),
+        person="recipient_key",  # a recipient delivered twice in a month (two 시군) is one person
         publish_sql=f"""SELECT recipient_key, reference_month, a.sigungu_code, n.name AS sigungu_name,
             CASE WHEN a.eup_myeon_dong <> '*' THEN a.eup_myeon_dong ELSE n.name END AS area,
             CASE WHEN a.eup_myeon_dong <> '*' THEN '읍면동' WHEN a.sigungu_code = '48000' THEN '도'
@@ -161,7 +162,7 @@ WELFARE_RECIPIENTS = PublishedTable(
             quasi_identifiers=(_public_area_of_welfare(), text_ladder("age_band"),
                                text_ladder("sex"), text_ladder("household_size_band")),
             partition_by=("reference_month",),
-            sensitive=("benefit_type", "amount_band", "disability")),
+            sensitive=("benefit_type", "amount_band", "disability"), person="recipient_key"),
         portal=PortalListing("사회복지 - 기초생활보장", ("복지", "수급자", "익명정보")))
 
 WELFARE_SUMMARY = PublishedTable(

@@ -19,6 +19,15 @@ along each quasi-identifier's generalisation hierarchy, relaxed to local recodin
 3. A ladder done, the next one specialises within the classes the previous ones left: what the
    first ladder keeps is paid for by the detail the later ones give up (reported per column).
 
+People, not records, where one person can make several records (`person`: a complaint table,
+where one complainant files twelve complaints): a class must hold k people. The engine works on
+cells, and a person can sit in several cells of a partition, so it counts a lower bound that
+sums over cells: each cell's people found in no other cell of the partition (`_pe`), plus, of the
+people also found elsewhere, the most any one cell holds (`_ps`; they are distinct people, and
+none of them exclusive). Exact for people with one cell each (most), cautious otherwise; the
+report measures the classes again on the written table, counting distinct people. Records
+without a person key count as one person together (whoever they are, at least one).
+
 Partition columns stay exact. The report is computed from the published values: a record counts
 at the finest level whose value it publishes (a 읍면동 never known publishes its 시군구).
 
@@ -62,7 +71,7 @@ class AnonymityReport:
     records_out: int
     records_suppressed: int
     equivalence_classes: int
-    class_sizes: dict[str, int]  # classes by size bucket, e.g. {"5-9": 120, "100+": 3}
+    class_sizes: dict[str, int]  # classes by size (what k counts) bucket, e.g. {"5-9": 120, "100+": 3}
     levels: dict[str, dict[str, int]]  # ladder → level name → records published at it
     techniques: dict[str, list[str]]  # output column → guideline techniques applied
     partition_by: list[str] = field(default_factory=list)
@@ -70,6 +79,7 @@ class AnonymityReport:
     # output column → share of its known values published coarser than their finest level
     generalised_share: dict[str, float] = field(default_factory=dict)
     priority: list[str] = field(default_factory=list)  # ladders in the order they were specialised
+    k_counted: str = "records"  # what a class's size counts: "people" when a person key was given
 
     @property
     def suppression_rate(self) -> float:
@@ -94,14 +104,17 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
               sensitive: Sequence[Ladder | str] = (), k: int = PUBLISHED_K, l: int = PUBLISHED_L,
               partition_by: Sequence[str] = (), keep: Sequence[str] = (),
               max_suppression: float = 0.05,
-              cuts: Sequence[tuple[str, str]] | None = None) -> AnonymityReport:
+              cuts: Sequence[tuple[str, str]] | None = None,
+              person: str | None = None) -> AnonymityReport:
     """Write `target` from `source`: generalised, suppressed where needed, k-anonymous, l-diverse.
 
     `quasi_identifiers` in priority order: the first is specialised first, so kept finest; or
     `cuts`, passes of (ladder name, finest level name of the pass), e.g. the area to its 시군구,
     then the days, then the area to its 읍면동 (each ladder ends at its finest level after). A
     sensitive Ladder is applied at its first level (e.g. an amount band); `keep` columns pass
-    through unchanged (pseudonymous keys, categories). Raises AnonymityError above the budget.
+    through unchanged (pseudonymous keys, categories). `person`: a column of `keep` naming each
+    record's person (a pseudonymous key), when one person can make several records: k then counts
+    people. Raises AnonymityError above the budget.
     """
     _check_names(source, target)
     if k < 1 or l < 1:
@@ -110,8 +123,10 @@ def anonymise(connection, source: str, target: str, *, quasi_identifiers: Sequen
         raise ValueError("k-anonymity needs at least one quasi-identifier")
     ladders = [q if isinstance(q, Ladder) else exact_ladder(q) for q in quasi_identifiers]
     sensitives = [s if isinstance(s, Ladder) else exact_ladder(s) for s in sensitive]
+    if person is not None and person not in keep:
+        raise ValueError(f"the person column {person!r} must be kept (the report counts people on the output)")
     plan = _Plan(ladders, list(partition_by), _sensitive_outputs(sensitives), k, l,
-                 _fixed_techniques(partition_by, sensitives))
+                 _fixed_techniques(partition_by, sensitives), person)
 
     connection.execute(plan.work_sql(source, sensitives, keep))
     try:
@@ -187,6 +202,7 @@ class _Plan:
     k: int
     l: int
     fixed_techniques: dict[str, list[str]]
+    person: str | None = None
 
     def level_column(self, i: int, level: int, out: int) -> str:
         return quote(f"_q{i}_{level}_{out}")
@@ -209,18 +225,43 @@ class _Plan:
         return [*((quote(c), quote(c)) for c in self.partition), *sens, *levels]
 
     def work_sql(self, source: str, sensitives: list[Ladder], keep: Sequence[str]) -> str:
-        """One row per cell (`_row` numbers the cells), with its record count `_n`."""
-        cells = [f"{sql} AS {name}" for sql, name in self.cell_columns(sensitives)]
-        if not self.sensitive_in_cells:
-            cells += [f"{bound}({sql}) AS {quote(f'_{bound}_{out}')}"
-                      for sql, out in ((sql, out) for s in sensitives for sql, out in zip(s.levels[0].sql, s.outputs))
-                      for bound in ("min", "max")]
+        """One row per cell (`_row` numbers the cells), with its record count `_n` and its people
+        `_pe` and `_ps` (see the module's docstring)."""
+        keys = self.cell_columns(sensitives)
+        bounds = [] if self.sensitive_in_cells else [
+            (sql, out) for s in sensitives for sql, out in zip(s.levels[0].sql, s.outputs)]
         state = [f"{self.top(i)} AS _lv{i}, false AS _fix{i}" for i in range(len(self.ladders))]
         columns = ", ".join(["row_number() OVER () AS _row", "false AS _suppressed", "*", *state])
-        group = ", ".join(sql for sql, _ in self.cell_columns(sensitives))
+        if self.person is None:  # a record is a person: a cell's people are its records
+            cells = [f"{sql} AS {name}" for sql, name in keys]
+            cells += [f"{bound}({sql}) AS {quote(f'_{bound}_{out}')}" for sql, out in bounds for bound in ("min", "max")]
+            group = ", ".join(sql for sql, _ in keys)
+            counted = f"SELECT {', '.join(cells)}, count(*) AS _n, count(*) AS _pe, 0 AS _ps FROM {source} GROUP BY {group}"
+        else:
+            counted = self._people_per_cell_sql(source, keys, bounds)
         return (f"CREATE OR REPLACE TEMP TABLE {_WORK} AS SELECT *, {self.key()} AS _key "
-                f"FROM (SELECT {columns} FROM (SELECT {', '.join(cells)}, count(*) AS _n "
-                f"FROM {source} GROUP BY {group}))")
+                f"FROM (SELECT {columns} FROM ({counted}))")
+
+    def _people_per_cell_sql(self, source: str, keys: list[tuple[str, str]], bounds: list[tuple[str, str]]) -> str:
+        """Cells with their records `_n`, their people found in no other cell of the partition
+        `_pe`, and their people also found elsewhere `_ps`; records without a key are one person."""
+        names = [name for _, name in keys]
+        values = [f"{sql} AS {quote(f'_value_{out}')}" for sql, out in bounds]
+        partition = [quote(p) for p in self.partition]
+        same_partition = [f"c.{p} IS NOT DISTINCT FROM s.{p}" for p in partition]
+        bound_columns = [f"{bound}(c.{quote(f'_value_{out}')}) AS {quote(f'_{bound}_{out}')}"
+                         for _, out in bounds for bound in ("min", "max")]
+        return f"""
+WITH records AS (
+  SELECT {', '.join([*(f'{sql} AS {name}' for sql, name in keys), *values])},
+    coalesce(CAST({quote(self.person)} AS VARCHAR), '') AS _person FROM {source}),
+placed AS (SELECT *, hash({', '.join(names)}) AS _cell FROM records),
+spread AS (SELECT {', '.join([*partition, '_person'])}, count(DISTINCT _cell) AS _cells FROM placed GROUP BY ALL)
+SELECT {', '.join([*(f'c.{name}' for name in names), *bound_columns])}, count(*) AS _n,
+  count(DISTINCT c._person) FILTER (WHERE s._cells = 1) AS _pe,
+  count(DISTINCT c._person) FILTER (WHERE s._cells > 1) AS _ps
+FROM placed c JOIN spread s ON {' AND '.join([*same_partition, 'c._person = s._person'])}
+GROUP BY {', '.join(f'c.{name}' for name in names)}"""
 
     def value(self, i: int, out: int, at: int | None = None) -> str:
         """Ladder i's output `out` at the record's current level (or at level `at`)."""
@@ -273,9 +314,16 @@ class _Plan:
                 f"WHEN min({least}) = max({greatest}) THEN 1 ELSE 2 END")
 
     def passing(self, alias: str = "") -> str:
+        """k records and k people (a lower bound: `_pe` summed, `_ps` the most of one cell), l values."""
         prefix = f"{alias}." if alias else ""
-        tests = [f"{prefix}_n >= $k", *(f"{prefix}{quote('_l_' + s)} >= $l" for s in self.sensitive)]
+        tests = [f"{prefix}_n >= $k", f"{prefix}_pe + {prefix}_ps >= $k",
+                 *(f"{prefix}{quote('_l_' + s)} >= $l" for s in self.sensitive)]
         return "(" + " AND ".join(tests) + ")"
+
+    @staticmethod
+    def people(prefix: str = "") -> str:
+        """The sums a group of cells carries for `passing`."""
+        return f", sum({prefix}_pe) AS _pe, max({prefix}_ps) AS _ps"
 
     @property
     def parameters(self) -> dict[str, int]:
@@ -284,7 +332,7 @@ class _Plan:
     def suppress_sql(self) -> str:
         """Mark the partitions failing even at the top of every ladder (데이터 삭제)."""
         return (f"UPDATE {_WORK} SET _suppressed = true WHERE _key IN (SELECT _key FROM "
-                f"(SELECT _key, sum(_n) AS _n{self.diversity()} FROM {_WORK} GROUP BY _key) "
+                f"(SELECT _key, sum(_n) AS _n{self.people()}{self.diversity()} FROM {_WORK} GROUP BY _key) "
                 f"WHERE NOT {self.passing()})")
 
     def cut_sql(self, i: int, level: int) -> str:
@@ -296,14 +344,14 @@ class _Plan:
         return f"""
 CREATE OR REPLACE TEMP TABLE {_CUT} AS
 WITH candidates AS (
-  SELECT _row, _n, _key, {child} AS _child, {known} AS _known{sensitive}
+  SELECT _row, _n, _pe, _ps, _key, {child} AS _child, {known} AS _known{sensitive}
   FROM {_WORK} WHERE NOT _suppressed AND NOT _fix{i} AND _lv{i} = {level}),
 children AS (
-  SELECT _key, _child, sum(_n) AS _n, bool_and(_known) AS _known{self.diversity()}
+  SELECT _key, _child, sum(_n) AS _n{self.people()}, bool_and(_known) AS _known{self.diversity()}
   FROM candidates GROUP BY _key, _child),
 judged AS (SELECT _key, _child, _n, _known AND {self.passing()} AS _pass FROM children),
 rest AS (
-  SELECT c._key, sum(c._n) AS _n{self.diversity('c.')}
+  SELECT c._key, sum(c._n) AS _n{self.people('c.')}{self.diversity('c.')}
   FROM candidates c JOIN judged j ON c._key = j._key AND c._child = j._child
   WHERE NOT j._pass GROUP BY c._key),
 rescued AS (
@@ -354,7 +402,7 @@ LEFT JOIN rescued s ON s._key = j._key AND s._child = j._child
 
 def _report(connection, plan: _Plan, target: str, records_in: int, suppressed: int) -> AnonymityReport:
     keys = [*plan.partition, *(out for _, out in plan.published())]
-    classes = connection.execute(_class_stats_sql(target, keys, plan.sensitive)).fetchall()
+    classes = connection.execute(_class_stats_sql(target, keys, plan.sensitive, plan.person)).fetchall()
     sizes = [row[0] for row in classes]
     l_reached = {s: min((row[1 + i] for row in classes), default=0)
                  for i, s in enumerate(plan.sensitive)}
@@ -362,7 +410,8 @@ def _report(connection, plan: _Plan, target: str, records_in: int, suppressed: i
     return AnonymityReport(
         k_required=plan.k, l_required=plan.l if plan.sensitive else 1,
         k_reached=min(sizes, default=0), l_reached=l_reached,
-        records_in=records_in, records_out=sum(sizes), records_suppressed=suppressed,
+        records_in=records_in, records_out=connection.execute(f"SELECT count(*) FROM {target}").fetchone()[0],
+        records_suppressed=suppressed,
         equivalence_classes=len(sizes), class_sizes=_size_buckets(sizes),
         levels={ladder.name: {ladder.levels[j].name: n for j, n in sorted(reached[i].items())}
                 for i, ladder in enumerate(plan.ladders)},
@@ -370,6 +419,7 @@ def _report(connection, plan: _Plan, target: str, records_in: int, suppressed: i
         partition_by=list(plan.partition), sensitive=list(plan.sensitive),
         generalised_share=_generalised_share(connection, plan),
         priority=[ladder.name for ladder in plan.ladders],
+        k_counted="records" if plan.person is None else "people",
     )
 
 
@@ -396,15 +446,20 @@ def _generalised_share(connection, plan: _Plan) -> dict[str, float]:
     return {out: round(float(v or 0.0), 4) for (out, _), v in zip(tests, row)}
 
 
-def _class_stats_sql(table: str, keys: Sequence[str], sensitive: Sequence[str]) -> str:
+def _class_stats_sql(table: str, keys: Sequence[str], sensitive: Sequence[str], person: str | None = None) -> str:
+    """Per class: its size (records, or distinct people with `person`; no key counts as one) and
+    its distinct values of each sensitive column."""
+    size = "count(*)" if person is None else f"count(DISTINCT coalesce(CAST({quote(person)} AS VARCHAR), ''))"
     diversity = "".join(f", count(DISTINCT {quote(s)})" for s in sensitive)
     group = f" GROUP BY {', '.join(quote(k) for k in keys)}" if keys else ""
-    return f"SELECT count(*){diversity} FROM {table}{group}"
+    return f"SELECT {size}{diversity} FROM {table}{group}"
 
 
-def class_stats(connection, table: str, keys: Sequence[str], sensitive: Sequence[str] = ()) -> tuple[int, dict[str, int]]:
-    """(k, l per sensitive column) of any table: our own check, independent of the engine's state."""
-    rows = connection.execute(_class_stats_sql(table, keys, sensitive)).fetchall()
+def class_stats(connection, table: str, keys: Sequence[str], sensitive: Sequence[str] = (),
+                person: str | None = None) -> tuple[int, dict[str, int]]:
+    """(k, l per sensitive column) of any table: our own check, independent of the engine's state.
+    With `person`, k counts distinct people."""
+    rows = connection.execute(_class_stats_sql(table, keys, sensitive, person)).fetchall()
     k = min((r[0] for r in rows), default=0)
     return k, {s: min((r[1 + i] for r in rows), default=0) for i, s in enumerate(sensitive)}
 

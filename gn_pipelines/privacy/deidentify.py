@@ -293,7 +293,7 @@ def anonymise_release(connection, dataset: str | Recipe, *, source: str = "drops
             connection, "prepared", "anonymised", quasi_identifiers=list(settings.quasi_identifiers),
             sensitive=list(settings.sensitive), k=k or settings.k, l=l or settings.l or 1,
             partition_by=list(settings.partition_by), keep=list(settings.keep),
-            max_suppression=max_suppression)
+            max_suppression=max_suppression, person=settings.person)
         anonymity = {**report.to_dict(), "gives_up": settings.gives_up}
     else:
         connection.execute("CREATE OR REPLACE TABLE anonymised AS SELECT * FROM prepared")

@@ -181,12 +181,15 @@ def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
     source, target = f"public_source_{table.name}", f"public_{table.name}"
     keep = [c for c in columns if c not in generalised and c not in release.partition_by
             and c not in release.sensitive]
+    # the person's key is read to count people, and left out of the copy (`select` below)
+    read = [*columns, *([release.person] if release.person else [])]
     connection.execute(f'CREATE OR REPLACE TEMP TABLE {source} AS '
-                       f'SELECT {", ".join(chr(34) + c + chr(34) for c in columns)} FROM published.main."{table.name}"')
+                       f'SELECT {", ".join(chr(34) + c + chr(34) for c in read)} FROM published.main."{table.name}"')
     report = anonymise(connection, source, target, quasi_identifiers=list(release.quasi_identifiers),
                        sensitive=list(release.sensitive), k=release.k, l=release.l,
-                       partition_by=list(release.partition_by), keep=keep,
-                       max_suppression=1.0)  # a small table suppresses much: reported, not refused
+                       partition_by=list(release.partition_by), keep=[*keep, *read[len(columns):]],
+                       max_suppression=1.0,  # a small table suppresses much: reported, not refused
+                       person=release.person)
     connection.execute(f"DROP TABLE {source}")
     typed = ", ".join(
         f'CAST(nullif(CAST("{c}" AS VARCHAR), \'*\') AS {table.column(c).type}) AS "{c}"' if c in generalised
@@ -194,7 +197,7 @@ def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
     select = f"SELECT {typed} FROM {target}"
     # measured on the rows as written: every class of the quasi-identifiers (and partition) counts
     keys = [*release.partition_by, *sorted(generalised, key=columns.index)]
-    k_reached, _ = class_stats(connection, target, keys)
+    k_reached, _ = class_stats(connection, target, keys, person=release.person)
     classes = connection.execute(f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(keys)} FROM {target})").fetchone()[0]
     rows = connection.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
     risk = {"k_required": release.k, "k_reached": k_reached, "l_required": report.l_required,
@@ -202,7 +205,8 @@ def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
             "records_suppressed": report.records_suppressed, "equivalence_classes": classes,
             "quasi_identifiers": keys, "max_reidentification_risk": round(1 / k_reached, 4) if k_reached else 0.0,
             "average_reidentification_risk": round(classes / rows, 4) if rows else 0.0,
-            "withheld_columns": list(table.open_data_withheld), "levels": report.levels}
+            "withheld_columns": list(table.open_data_withheld), "levels": report.levels,
+            "k_counts": report.k_counted}
     return select, risk
 
 

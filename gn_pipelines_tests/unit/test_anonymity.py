@@ -316,3 +316,66 @@ def test_records_keep_their_order_and_count_through_cells_with_missing_values():
     k, l = class_stats(con, "released", ["reference_month", "sigungu_code", "eup_myeon_dong", "age_band", "sex"],
                        ["benefit_type"])
     assert k >= 5 and l["benefit_type"] >= 2
+
+
+def _complaints_by(people: list[tuple[str | None, str, str]]) -> duckdb.DuckDBPyConnection:
+    """A connection holding `c`: one complaint per (complainant key, 읍면동, sex), one month, one 시군."""
+    con = duckdb.connect()
+    con.register("raw", pa.table({
+        "complainant_key": pa.array([p for p, _, _ in people], pa.string()),
+        "sigungu_code": ["48740"] * len(people), "eup_myeon_dong": [d for _, d, _ in people],
+        "sex": [s for _, _, s in people], "received_month": ["2025-03"] * len(people)}))
+    con.execute("CREATE TABLE c AS SELECT * FROM raw")
+    return con
+
+
+def _by_people(con, k: int = 10) -> tuple:
+    report = anonymise(con, "c", "out", quasi_identifiers=[area_ladder(), sex_ladder()], k=k,
+                       partition_by=["received_month"], keep=["complainant_key"], person="complainant_key",
+                       max_suppression=1.0)
+    return report, con.execute("SELECT complainant_key, eup_myeon_dong, sex FROM out ORDER BY ALL").fetchall()
+
+
+def test_a_class_of_one_persons_twelve_complaints_is_not_k_anonymous():
+    """Twelve complaints of one woman of 영산면 made a class of twelve records: k = 10 by records,
+    yet every record is hers. Counting people, her 읍면동 and sex are generalised away, with the
+    others, until the class holds ten people."""
+    people = [("her", "영산면", "F")] * 12 + [(f"p{i}", "남지읍", "MF"[i % 2]) for i in range(20)]
+    report, rows = _by_people(_complaints_by(people))
+    assert report.k_counted == "people" and report.k_reached >= 10
+    hers = {(district, sex) for key, district, sex in rows if key == "her"}
+    assert len(hers) == 1 and hers != {("영산면", "F")}
+    (district, sex), = hers
+    assert len({key for key, d, s in rows if (d, s) == (district, sex)}) >= 10
+    assert class_stats(con := _complaints_by(people), "c", ["eup_myeon_dong", "sex"], person="complainant_key")[0] == 1
+    con.close()
+    # by records, the same data keeps her class as it is: what the change is about
+    by_records = anonymise(_complaints_by(people), "c", "out", quasi_identifiers=[area_ladder(), sex_ladder()],
+                           k=10, partition_by=["received_month"], keep=["complainant_key"], max_suppression=1.0)
+    assert by_records.k_counted == "records"
+
+
+def test_people_in_several_cells_are_counted_once_and_the_report_measures_people():
+    """Five people each with complaints in two 읍면동: ten records per 읍면동 but five people; a
+    class needs k = 10 people, so the 읍면동 are merged (or the rows suppressed), never kept."""
+    people = [(f"p{i}", district, "F") for i in range(5) for district in ("영산면", "남지읍") for _ in range(2)]
+    people += [(f"q{i}", "부곡면", "F") for i in range(10)]
+    report, rows = _by_people(_complaints_by(people))
+    assert report.k_reached >= 10 or report.records_out == 0
+    kept = {district for key, district, _ in rows if key.startswith("p")}
+    assert not kept & {"영산면", "남지읍"}
+    assert report.records_out + report.records_suppressed == len(people)
+
+
+def test_complaints_without_a_key_count_as_one_person():
+    people = [(None, "영산면", "F")] * 12 + [(f"p{i}", "영산면", "F") for i in range(8)]
+    report, _ = _by_people(_complaints_by(people))
+    assert report.k_reached == 9 or report.records_out == 0  # 8 known + the unknown: fewer than 10
+    report, _ = _by_people(_complaints_by(people), k=9)
+    assert report.k_reached == 9 and report.records_suppressed == 0
+
+
+def test_the_person_column_must_be_kept():
+    with pytest.raises(ValueError, match="must be kept"):
+        anonymise(_complaints_by([("a", "영산면", "F")]), "c", "out", quasi_identifiers=[sex_ladder()], k=2,
+                  person="complainant_key")
