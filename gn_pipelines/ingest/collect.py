@@ -7,6 +7,7 @@ different providers never contend for a database file and can run on different m
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 from contextlib import contextmanager
@@ -172,7 +173,11 @@ def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome)
     """How to load the file's cells as the `raw` table, from its header rows: in the first of the
     contract's layouts they match, else as the contract's one-header-row table. Returns a
     function of a connection giving the header mapping and the SQL of the row numbers and shape."""
-    header_rows = read_header_rows(csv_path)
+    try:
+        header_rows = read_header_rows(csv_path)
+    except csv.Error as error:  # e.g. a lone carriage return inside an unquoted header or first row
+        raise DropRejected(f"the header rows cannot be read as CSV ({str(error).split(' - ')[0]}); lines must end in "
+                           "CRLF or LF, and a field holding a line break must be quoted") from error
     layout = next((layout for layout in contract.layouts if layout.matches(header_rows)), None)
     if layout is None:
         mapping = _mapped_headers(contract, csv_path, header_rows)

@@ -9,9 +9,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gn_pipelines.contracts import DatasetContract, header_key
-from gn_pipelines.contracts.layouts import WideByPeriodLayout
+from gn_pipelines.contracts.layouts import WideByPeriodLayout, unit_in_name
+from gn_pipelines.contracts.model import Column
 
 _MONTH_LABEL = re.compile(r"^\d{4}[.\-]\d{2}$")
+# Units that scale a value the contract counts in plain units (월지급액 in 원): never dropped silently
+SCALED_UNITS = frozenset({"천원", "만원", "백만원", "억원", "천명", "천건", "천톤"})
+
+
+def unit_problem(header: str, column: Column) -> str | None:
+    """Why a header's unit is not the contract's, or None: a unit in a header is tolerated when it
+    is the contract's own (`BOD(mg/L)`) or names no scale (`가구원수(명)`), never when it would
+    change the values (`월지급액(천원)`: 766 is 766,000 원; `총인(T-P)(㎍/L)`: 38 ㎍/L is 0.038 mg/L)."""
+    delivered, expected = unit_in_name(header), unit_in_name(column.header)
+    if delivered is None or delivered == expected:
+        return None
+    if expected is not None:
+        return f"{header.strip()!r}: values in {delivered}, the contract's {column.header} is in {expected}"
+    if delivered in SCALED_UNITS:
+        return f"{header.strip()!r}: values in {delivered}, the contract's {column.header} counts plain units"
+    return None
 
 
 @dataclass(frozen=True)
@@ -41,12 +58,14 @@ def map_headers(contract: DatasetContract, header_rows: list[list[str]]) -> Head
     headers = tuple(header_rows[0]) if header_rows else ()
     by_key = {key: column for column in contract.columns for key in column.header_keys}
     canonical: dict[int, str] = {}
-    unknown, seen, duplicated = [], {}, []
+    unknown, seen, duplicated, units = [], {}, [], []
     for position, header in enumerate(headers):
         column = by_key.get(header_key(header))
         if column is None:
             if header.strip():
                 unknown.append(header.strip())
+        elif problem := unit_problem(header, column):
+            units.append(problem)
         elif column.name in seen:
             duplicated.append(f"{seen[column.name]!r} and {header.strip()!r} both mean {column.header}")
         else:
@@ -58,6 +77,9 @@ def map_headers(contract: DatasetContract, header_rows: list[list[str]]) -> Head
         problems.append(_missing_headers_reason(contract, missing, header_rows))
     if duplicated:
         problems.append("ambiguous headers: " + "; ".join(duplicated))
+    if units:
+        problems.append("units other than the contract's (convert the values, or write the contract's "
+                        "unit): " + "; ".join(units))
     return HeaderMapping(headers, canonical, tuple(unknown), missing, tuple(duplicated), problems)
 
 

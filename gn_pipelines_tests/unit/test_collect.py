@@ -124,6 +124,38 @@ def test_header_variants_extra_columns_and_column_order(zones):
         (dt.date(2025, 3, 4), 1.9, 0.041, 9.5, None)]
 
 
+def rename(rows: list[dict[str, str]], header: str, delivered: str) -> list[dict[str, str]]:
+    return [{delivered if name == header else name: value for name, value in row.items()} for row in rows]
+
+
+@pytest.mark.parametrize("dataset, header, delivered, provider", [
+    ("welfare_recipients", "월지급액", "월지급액(원)", "48170"),
+    ("welfare_recipients", "가구원수", "가구원수 (명)", "48170"),
+    ("water_quality", "총인(T-P)(mg/L)", "총인(T-P) (mg/ℓ)", "48000"),
+])
+def test_a_unit_in_a_header_is_accepted_when_it_is_the_contracts(zones, dataset, header, delivered, provider):
+    rows = rename(sample_rows(dataset, 2, **({"시군구코드": provider} if dataset != "water_quality" else {})),
+                  header, delivered)
+    outcome = collect(zones, dataset, csv_bytes(rows), provider=provider)
+    assert outcome.status == "collected" and outcome.rows_rejected == 0 and outcome.unknown_columns == []
+
+
+@pytest.mark.parametrize("dataset, header, delivered, provider, said", [
+    # 766 in 천원 is 766,000 원: loaded as 766 원 it was a thousand times too small
+    ("welfare_recipients", "월지급액", "월지급액(천원)", "48170", "values in 천원"),
+    # 38 ㎍/L is 0.038 mg/L: loaded as 38 mg/L it graded 남지 VI
+    ("water_quality", "총인(T-P)(mg/L)", "총인(T-P)(㎍/L)", "48000", "the contract's 총인(T-P)(mg/L) is in mg/l"),
+])
+def test_a_unit_that_would_change_the_values_rejects_the_file_saying_so(zones, dataset, header, delivered,
+                                                                        provider, said):
+    rows = rename(sample_rows(dataset, 2, **({"시군구코드": provider} if dataset != "water_quality" else {})),
+                  header, delivered)
+    outcome = collect(zones, dataset, csv_bytes(rows), provider=provider)
+    assert outcome.status == "rejected" and outcome.collected_path is None
+    assert "units other than the contract's" in outcome.reason and said in outcome.reason
+    assert delivered in outcome.reason
+
+
 def test_malformed_rows_are_rejected_not_the_file(zones):
     rows = sample_rows("water_quality", 3)
     payload = csv_bytes(rows).decode()
@@ -152,6 +184,9 @@ def test_xlsx_and_cp949_give_the_same_rows_as_utf8(zones):
     (bytes(range(0x80, 0x100)) * 4, "neither valid UTF-8 nor CP949"),
     (bytes(range(256)) * 4, "binary"),
     ("접수번호,접수일시\r\n1,2025-03-01 10:00\r\n".encode("cp949"), "required headers missing for civil_complaints"),
+    # lines ended by CR alone (the parser child failed: "exit status 1", no reason)
+    ("접수번호,접수일시\r1,2025-03-01 10:00\r".encode("cp949"), "the header rows cannot be read as CSV "
+                                                         "(new-line character seen in unquoted field); lines must end"),
 ])
 def test_whole_file_rejections(zones, payload, reason):
     outcome = collect(zones, "civil_complaints", payload)
