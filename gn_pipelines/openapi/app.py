@@ -24,7 +24,7 @@ from gn_pipelines.openapi import portal
 from gn_pipelines.openapi.convention import ApiError, ResultCode, render
 from gn_pipelines.openapi.keys import KeyStore, now_text
 from gn_pipelines.openapi.openapi_doc import openapi_document
-from gn_pipelines.openapi.query import (answer_page, is_service_key, parse_page_request, result_type_of,
+from gn_pipelines.openapi.query import (Selection, answer_page, is_service_key, parse_page_request, result_type_of,
                                        select_rows, selection_key, service_key_of, table_filters)
 from gn_pipelines.openapi.release import ReleaseReader
 
@@ -126,7 +126,9 @@ def create_app(data_root: Path) -> FastAPI:
             app.state.keys.count_call(key)
             selection = release.cached_selection(selection_key(table, page_request)) or \
                 await run_in_threadpool(select_rows, release, table, page_request)
-            body, media_type = answer_page(selection, page_request)
+            # a page of a held selection is sliced here; a larger one's page is a DuckDB query
+            body, media_type = (answer_page(selection, page_request) if isinstance(selection, Selection)
+                                else await run_in_threadpool(answer_page, selection, page_request))
             state.result_code = ResultCode.NORMAL.code
         except ApiError as error:
             body, media_type = render(None, result_type, error.result)

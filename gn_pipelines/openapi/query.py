@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from gn_pipelines.openapi.convention import ApiError, Page, ResultCode, item_json, render, render_json_items
-from gn_pipelines.openapi.release import Release
+from gn_pipelines.openapi.release import SELECTION_ROWS_KEPT, Release
 
 DEFAULT_ROWS = 10
 MAX_ROWS = 1000  # as data.go.kr caps numOfRows
@@ -205,9 +205,43 @@ class Selection:
             text = self._json[index] = item_json(self.item(index))
         return text
 
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
     def page_indices(self, request: PageRequest) -> range:
         start = (request.page_no - 1) * request.num_of_rows
         return range(min(start, len(self.rows)), min(start + request.num_of_rows, len(self.rows)))
+
+    def page_items(self, request: PageRequest) -> list[dict]:
+        return [self.item(i) for i in self.page_indices(request)]
+
+    def page_json(self, request: PageRequest) -> list[str]:
+        return [self.json_item(i) for i in self.page_indices(request)]
+
+
+class PagedSelection:
+    """A selection too large to hold (more than `SELECTION_ROWS_KEPT` rows): its count, and each
+    page read from DuckDB with LIMIT and OFFSET. Holding a million-row table's rows per request
+    took a gigabyte each (16 dataset pages at once: 11 GB)."""
+
+    def __init__(self, release: Release, names: list[str], sql: str, values: list, total: int):
+        self.release, self.names, self.sql, self.values, self.total = release, names, sql, values, total
+
+    def page_items(self, request: PageRequest) -> list[dict]:
+        start = (request.page_no - 1) * request.num_of_rows
+        if start >= self.total:
+            return []
+        cursor = self.release.cursor()
+        try:
+            rows = cursor.execute(f"{self.sql} LIMIT {int(request.num_of_rows)} OFFSET {int(start)}",
+                                  self.values).fetchall()
+        finally:
+            cursor.close()
+        return [dict(zip(self.names, row)) for row in rows]
+
+    def page_json(self, request: PageRequest) -> list[str]:
+        return [item_json(item) for item in self.page_items(request)]
 
 
 def selection_key(table: str, request: PageRequest) -> tuple:
@@ -217,8 +251,9 @@ def selection_key(table: str, request: PageRequest) -> tuple:
     return (table, tuple(conditions))
 
 
-def select_rows(release: Release, table: str, request: PageRequest) -> Selection:
-    """The matching rows of `table` in the release, from its cache or from DuckDB."""
+def select_rows(release: Release, table: str, request: PageRequest) -> Selection | PagedSelection:
+    """The matching rows of `table` in the release, from its cache or from DuckDB (counted first:
+    a selection larger than `SELECTION_ROWS_KEPT` is paged from DuckDB instead of held)."""
     key = selection_key(table, request)
     cached = release.cached_selection(key)
     if cached is not None:
@@ -231,26 +266,29 @@ def select_rows(release: Release, table: str, request: PageRequest) -> Selection
         values.append(value)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     selected = ", ".join(f'"{c}"' for c in columns)
+    sql = f'SELECT {selected} FROM "{table}"{where} ORDER BY file_row_number'
+    names = [camel_case(c) for c in columns]
     cursor = release.cursor()
     try:
-        rows = cursor.execute(f'SELECT {selected} FROM "{table}"{where} ORDER BY file_row_number', values).fetchall()
+        total = cursor.execute(f'SELECT count(*) FROM "{table}"{where}', values).fetchone()[0]
+        if total > SELECTION_ROWS_KEPT:
+            return PagedSelection(release, names, sql, values, total)
+        rows = cursor.execute(sql, values).fetchall()
     finally:
         cursor.close()
-    return release.keep_selection(key, Selection([camel_case(c) for c in columns], rows))
+    return release.keep_selection(key, Selection(names, rows))
 
 
 def query_page(release: Release, table: str, request: PageRequest) -> Page:
     """One page of an open table, in the export's row order, with the total of matching rows."""
     selection = select_rows(release, table, request)
-    return Page([selection.item(i) for i in selection.page_indices(request)], request.num_of_rows,
-                request.page_no, len(selection.rows))
+    return Page(selection.page_items(request), request.num_of_rows, request.page_no, selection.total)
 
 
-def answer_page(selection: Selection, request: PageRequest) -> tuple[bytes, str]:
+def answer_page(selection: Selection | PagedSelection, request: PageRequest) -> tuple[bytes, str]:
     """The response body and media type of one page of a selection."""
-    indices = selection.page_indices(request)
     if request.result_type == "json":
-        return (render_json_items([selection.json_item(i) for i in indices], request.num_of_rows,
-                                  request.page_no, len(selection.rows)), "application/json; charset=utf-8")
-    page = Page([selection.item(i) for i in indices], request.num_of_rows, request.page_no, len(selection.rows))
+        return (render_json_items(selection.page_json(request), request.num_of_rows,
+                                  request.page_no, selection.total), "application/json; charset=utf-8")
+    page = Page(selection.page_items(request), request.num_of_rows, request.page_no, selection.total)
     return render(page, request.result_type)

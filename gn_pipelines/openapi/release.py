@@ -24,9 +24,12 @@ from gn_pipelines.settings import DISPLAY_TIME_ZONE
 # Only anonymous information and statistics may be opened (개인정보 보호법; spec/published-tables.md).
 OPEN_PRIVACY_CLASSES = frozenset({"익명정보", "통계"})
 CATALOG_FILE = "catalog.json"
-# selections (filtered row sets) kept per release, least recently used dropped first
+# selections (filtered row sets) kept per release, least recently used dropped first: at most
+# this many, holding at most this many rows together (memory, not the number of filters, is the
+# limit: 24 selections of 80,000 rows took 400 MB)
 SELECTIONS_KEPT = 256
-SELECTION_ROWS_KEPT = 200_000  # a larger selection is paged from DuckDB each time instead
+SELECTION_ROWS_CACHED = 500_000
+SELECTION_ROWS_KEPT = 100_000  # a larger selection is paged from DuckDB each time instead
 # a release still being written in place (plain `open/` directory) is re-read this many times
 LOAD_ATTEMPTS = 3
 
@@ -51,6 +54,7 @@ class Release:
     columns: dict[str, list[tuple[str, str]]]  # open table -> (column, DuckDB type), export order
     _selections: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _selections_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _rows_cached: int = field(default=0, repr=False)
 
     @property
     def release_id(self) -> str:
@@ -89,9 +93,12 @@ class Release:
     def keep_selection(self, key: tuple, selection):
         if len(selection.rows) <= SELECTION_ROWS_KEPT:
             with self._selections_lock:
-                self._selections[key] = selection
-                while len(self._selections) > SELECTIONS_KEPT:
-                    self._selections.popitem(last=False)
+                if key not in self._selections:
+                    self._selections[key] = selection
+                    self._rows_cached += len(selection.rows)
+                while len(self._selections) > SELECTIONS_KEPT or self._rows_cached > SELECTION_ROWS_CACHED:
+                    _, dropped = self._selections.popitem(last=False)
+                    self._rows_cached -= len(dropped.rows)
         return selection
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

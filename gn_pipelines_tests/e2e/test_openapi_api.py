@@ -343,3 +343,39 @@ def test_sigterm_lets_a_download_in_flight_finish(tmp_path):
         assert received == big.stat().st_size == int(response.headers["content-length"])
         server.process.wait(timeout=30)
     assert "stopped: every request in flight was answered" in (tmp_path / "serve.stderr").read_text(encoding="utf-8")
+
+
+def test_a_selection_too_large_to_hold_is_paged_from_duckdb(api, monkeypatch):
+    """Above SELECTION_ROWS_KEPT rows a selection is counted and each page read with LIMIT and
+    OFFSET, never held: the same pages and totals as a held one, and nothing cached."""
+    from gn_pipelines.openapi import query
+    from gn_pipelines.openapi.query import PageRequest, PagedSelection, Selection, query_page, select_rows
+    from gn_pipelines.openapi.release import ReleaseReader
+
+    release = ReleaseReader(api.root / "open").current()
+    request = PageRequest(3, 7, "json", ())
+    held = select_rows(release, TABLE, request)
+    assert isinstance(held, Selection) and held.total > 30
+    expected = [query_page(release, TABLE, PageRequest(page, 7, "json", ())) for page in (1, 3, 99)]
+    fresh = ReleaseReader(api.root / "open").current()
+    monkeypatch.setattr(query, "SELECTION_ROWS_KEPT", 10)
+    paged = select_rows(fresh, TABLE, request)
+    assert isinstance(paged, PagedSelection) and paged.total == held.total
+    assert [query_page(fresh, TABLE, PageRequest(page, 7, "json", ())) for page in (1, 3, 99)] == expected
+    assert fresh.cached_selection(query.selection_key(TABLE, request)) is None
+
+
+def test_the_selections_kept_are_bounded_by_their_rows(api, monkeypatch):
+    from gn_pipelines.openapi import release as release_module
+    from gn_pipelines.openapi.query import parse_page_request, select_rows, selection_key, table_filters
+    from gn_pipelines.openapi.release import ReleaseReader
+
+    release = ReleaseReader(api.root / "open").current()
+    filters = table_filters(release.columns[TABLE])
+    requests = [parse_page_request([("sigunguCode", code)], filters) for code in ("48740", "48720", "48890")]
+    sizes = [select_rows(release, TABLE, r).total for r in requests[:1]]
+    monkeypatch.setattr(release_module, "SELECTION_ROWS_CACHED", sizes[0] * 2)
+    for request in requests:
+        select_rows(release, TABLE, request)
+    kept = [release.cached_selection(selection_key(TABLE, r)) is not None for r in requests]
+    assert kept == [False, True, True]  # the least recently used went first, to stay within the rows
