@@ -84,12 +84,19 @@ def column_sql(column: Column, value: str) -> ColumnSql:
         formats = _formats(TIMESTAMP_FORMATS)
         # `24:00` (or `2400`) is midnight at the end of the day, as Korean systems write it
         midnight = f"regexp_replace({value}, '24(:?00(:?00)?)$', '00\\1')"
+        # Excel keeps no difference between a date and a date and time at 00:00: the xlsx reader
+        # writes both as 2025-03-02, which is midnight here (only that ISO form, not 20250302)
+        midnight_date = (f"CASE WHEN regexp_full_match({value}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                         f"THEN try_strptime({value}, '%Y-%m-%d') END")
         typed = (f"coalesce(try_strptime({value}, {formats}), "
-                 f"try_strptime({midnight}, {formats}) + INTERVAL 1 DAY)")
+                 f"try_strptime({midnight}, {formats}) + INTERVAL 1 DAY, {midnight_date})")
     elif kind == ColumnType.DATE:
         typed = f"CAST(try_strptime({value}, {_formats(DATE_FORMATS)}) AS DATE)"
     elif kind == ColumnType.MONTH:
-        typed = f"strftime(try_strptime({value}, {_formats(MONTH_FORMATS)}), '%Y-%m')"
+        # a month typed into Excel is stored as its first day: the xlsx reader writes 2025-06-01
+        first_day = (f"CASE WHEN regexp_full_match({value}, '[0-9]{{4}}-[0-9]{{2}}-01') "
+                     f"THEN try_strptime({value}, '%Y-%m-%d') END")
+        typed = f"strftime(coalesce(try_strptime({value}, {_formats(MONTH_FORMATS)}), {first_day}), '%Y-%m')"
     elif kind == ColumnType.INTEGER:
         typed = f"CASE WHEN regexp_full_match({value}, {sql_text(INTEGER_TEXT)}) THEN TRY_CAST(replace({value}, ',', '') AS BIGINT) END"
     else:
