@@ -30,26 +30,28 @@ _SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
 
 
-def _workbook(path: Path, sheet_parts, *, compresslevel: int = 6) -> Path:
-    """A minimal xlsx whose first sheet's XML is the concatenation of `sheet_parts` (streamed)."""
+def _workbook(path: Path, sheet_parts, *, compresslevel: int = 6, sheet_path: str = "xl/worksheets/sheet1.xml") -> Path:
+    """A minimal xlsx whose first sheet's XML is the concatenation of `sheet_parts` (streamed),
+    stored at `sheet_path` (the workbook's relationships point there; any path is legal)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES.replace("/xl/worksheets/sheet1.xml", f"/{sheet_path}"))
         archive.writestr("_rels/.rels", _ROOT_RELS)
         archive.writestr("xl/workbook.xml", _WORKBOOK)
-        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+        archive.writestr("xl/_rels/workbook.xml.rels",
+                         _WORKBOOK_RELS.replace('Target="worksheets/sheet1.xml"', f'Target="/{sheet_path}"'))
+        with archive.open(sheet_path, "w", force_zip64=True) as sheet:
             for part in sheet_parts:
                 sheet.write(part.encode("utf-8") if isinstance(part, str) else part)
     return path
 
 
-def far_cell_xlsx(path: Path, *, declare_dimension: bool = True) -> Path:
+def far_cell_xlsx(path: Path, *, declare_dimension: bool = True, sheet_path: str = "xl/worksheets/sheet1.xml") -> Path:
     """One inline-string cell at XFD1048576: a few KB that asks calamine for 512 GiB."""
     dimension = '<dimension ref="A1:XFD1048576"/>' if declare_dimension else ""
     return _workbook(path, [_SHEET_HEAD, dimension,
                             '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>접수번호</t></is></c></row>'
                             '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-                            "</sheetData></worksheet>"])
+                            "</sheetData></worksheet>"], sheet_path=sheet_path)
 
 
 def expanding_xlsx(path: Path, inflated_mib: int = 982) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import posixpath
 import re
 import zipfile
 from pathlib import Path
@@ -90,13 +91,38 @@ def check_xlsx_budget(path: Path, budget: FileBudget) -> None:
                              f"of {_mib(budget.max_xlsx_uncompressed_bytes)}")
         for member in members:
             _check_ratio(member.filename, member.file_size, member.compress_size, budget)
-        sheets = [m for m in members if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml")]
+        named = _worksheets_named_by_the_workbook(archive)
+        sheets = [m for m in members if (m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"))
+                  or m.filename in named]
         if not sheets:
             raise OverBudget("the xlsx file has no worksheet")
         inflated_total = 0
         for member in sheets:
             inflated_total += _check_sheet(archive, member, budget,
                                            budget.max_xlsx_uncompressed_bytes - inflated_total)
+
+
+_WORKSHEET_RELATIONSHIP = re.compile(
+    rb"<Relationship\b(?=[^>]*\bType=\"[^\"]*/worksheet\")[^>]*\bTarget=\"([^\"]+)\"")
+_RELS = "xl/_rels/workbook.xml.rels"
+
+
+def _worksheets_named_by_the_workbook(archive: zipfile.ZipFile) -> set[str]:
+    """The members the workbook's relationships name as worksheets: a sheet may sit anywhere in
+    the archive (`xl/data/s.xml`), and the reader follows these, not the folder name."""
+    try:
+        info = archive.getinfo(_RELS)
+    except KeyError:
+        return set()
+    if info.file_size > _CHUNK:  # a few hundred bytes per sheet: larger is no workbook's
+        raise OverBudget(f"{_RELS} declares {_mib(info.file_size)}, more than a workbook's relationships")
+    with archive.open(info) as stream:
+        text = stream.read(_CHUNK + 1)
+    named = set()
+    for target in _WORKSHEET_RELATIONSHIP.findall(text):
+        path = target.decode("utf-8", "replace")
+        named.add(path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"xl/{path}"))
+    return named
 
 
 def _check_ratio(name: str, inflated: int, compressed: int, budget: FileBudget) -> None:

@@ -28,6 +28,10 @@ CORPUS = [
     ("xlsx using XFD1048576 without a dimension", "far.xlsx",
      lambda p: hostile.far_cell_xlsx(p, declare_dimension=False), None,
      "over budget: xl/worksheets/sheet1.xml uses cells up to column 16,384"),
+    # the sheet where the workbook's relationships say, not under xl/worksheets/: checked all the same
+    ("xlsx sheet outside xl/worksheets", "far.xlsx",
+     lambda p: hostile.far_cell_xlsx(p, declare_dimension=False, sheet_path="xl/data/s.xml"), None,
+     "over budget: xl/data/s.xml uses cells up to column 16,384"),
     ("xlsx parser abort, contained", "far.xlsx", hostile.far_cell_xlsx, WIDE_OPEN,
      "the file could not be parsed safely: the parser aborted"),
     ("xlsx sheet inflating to 982 MB", "big.xlsx", hostile.expanding_xlsx, None,
