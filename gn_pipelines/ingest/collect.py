@@ -209,7 +209,7 @@ def _as_utf8_csv(archived: Path, work_dir: Path, outcome: DropOutcome) -> Path:
     if suffix == ".xlsx":
         outcome.file_format, outcome.encoding = "xlsx", "xlsx"
         try:
-            return xlsx_to_csv(archived, work_dir / "sheet1.csv")
+            return xlsx_to_csv(archived, work_dir / "sheet1.csv", outcome.warnings)
         except UnreadableWorkbook as error:
             raise DropRejected(str(error)) from error
     outcome.file_format = "csv"

@@ -25,15 +25,23 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def xlsx_to_csv(source: Path, target: Path) -> Path:
-    """Write the first sheet of `source` as UTF-8 CSV to `target`, row by row."""
-    from python_calamine import CalamineWorkbook
+def xlsx_to_csv(source: Path, target: Path, warnings: list[str] | None = None) -> Path:
+    """Write the first sheet of `source` as UTF-8 CSV to `target`, row by row: the first one a
+    person opening the file sees (the spec's "first sheet"). A hidden sheet before it (old data,
+    lookup lists) is passed over, and said in `warnings`."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     try:
         workbook = CalamineWorkbook.from_path(str(source))
-        sheet = workbook.get_sheet_by_index(0)
+        sheets = workbook.sheets_metadata
+        first = next((i for i, s in enumerate(sheets)
+                      if s.visible == SheetVisibleEnum.Visible and s.typ == SheetTypeEnum.WorkSheet), 0)
+        sheet = workbook.get_sheet_by_index(first)
     except Exception as error:  # calamine raises several types for corrupt archives
         raise UnreadableWorkbook(f"the xlsx file cannot be read ({error})") from error
+    if first and warnings is not None:
+        hidden = ", ".join(repr(s.name) for s in sheets[:first])
+        warnings.append(f"read sheet {sheets[first].name!r}, the first visible one; passed over hidden {hidden}")
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         for row in sheet.iter_rows():

@@ -233,6 +233,28 @@ def test_excel_dates_at_midnight_and_months_typed_as_dates_are_read(zones):
     assert outcome.rows_rejected == 1
 
 
+def test_a_hidden_first_sheet_is_passed_over_and_said(zones):
+    """A person opening the workbook sees its first visible sheet: that one is the delivery; a
+    hidden sheet before it (here older figures) was loaded instead."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    old = workbook.active
+    old.title, old.sheet_state = "2019", "hidden"
+    delivered = workbook.create_sheet("2025-03")
+    for sheet, bod in ((old, "9.9"), (delivered, "1.8")):
+        rows = sample_rows("water_quality", 1, **{"생물화학적산소요구량(BOD)(mg/L)": bod})
+        sheet.append(list(rows[0]))
+        sheet.append(list(rows[0].values()))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    outcome = collect(zones, "water_quality", buffer.getvalue(), provider="48000", name="w.xlsx")
+    assert rows_of(outcome.collected_path, "bod_mg_l") == [(1.8,)]
+    assert outcome.warnings == ["read sheet '2025-03', the first visible one; passed over hidden '2019'"]
+
+
 def test_broken_xlsx_is_rejected(zones):
     outcome = collect(zones, "civil_complaints", b"PK\x03\x04 not really a workbook", name="x.xlsx")
     assert outcome.status == "rejected" and "xlsx" in outcome.reason
