@@ -8,6 +8,7 @@ different providers never contend for a database file and can run on different m
 from __future__ import annotations
 
 import csv
+import hashlib
 import datetime as dt
 import re
 from contextlib import contextmanager
@@ -70,9 +71,21 @@ class DropOutcome:
         return f"{self.rows_accepted} rows accepted, {self.rows_rejected} rejected"
 
 
+# A staged file is the stem plus `.parquet`, a sidecar's suffix, or a writer's `.….partial`: a stem
+# of at most this many bytes keeps every such name under the 255 bytes a file name may have.
+STAGED_NAME_BYTES = 120
+
+
 def staged_name(file_name: str) -> str:
-    """A file-system-safe stem for a drop's staged files (Hangul kept, readable)."""
-    return re.sub(r"[^\w.\-]", "_", file_name)
+    """A file-system-safe stem for a drop's staged files (Hangul kept, readable). A longer name
+    (80 Hangul syllables are 240 bytes, a legal landing name) keeps its beginning and gets a digest
+    of the whole name, so two long names never share a stem."""
+    safe = re.sub(r"[^\w.\-]", "_", file_name)
+    if len(safe.encode("utf-8")) <= STAGED_NAME_BYTES:
+        return safe
+    digest = hashlib.sha256(file_name.encode("utf-8")).hexdigest()[:16]
+    head = safe.encode("utf-8")[:STAGED_NAME_BYTES - len(digest) - 1].decode("utf-8", "ignore")
+    return f"{head}~{digest}"
 
 
 def collected_path(zones: DataZones, dataset: str, provider: str, file_name: str) -> Path:

@@ -255,6 +255,19 @@ def test_a_hidden_first_sheet_is_passed_over_and_said(zones):
     assert outcome.warnings == ["read sheet '2025-03', the first visible one; passed over hidden '2019'"]
 
 
+def test_a_long_file_name_is_staged_under_a_shortened_stem(zones):
+    """80 Hangul syllables (240 bytes) is a legal name; `<name>.parquet` and its writer's partial
+    name were not ("File name too long", reported as a CSV problem). Short names keep their stem."""
+    from gn_pipelines.ingest.collect import staged_name
+
+    name = "경상남도" * 20 + ".csv"
+    outcome = collect(zones, "water_quality", csv_bytes(sample_rows("water_quality", 2)), provider="48000", name=name)
+    assert outcome.status == "collected" and outcome.rows_accepted == 2, outcome.reason
+    assert len(outcome.collected_path.name.encode()) <= 140 and outcome.collected_path.name.startswith("경상남도")
+    assert staged_name(name) != staged_name("경상남도" * 20 + "_.csv")  # the digest tells long names apart
+    assert staged_name("2025-03-01 (1).csv") == "2025-03-01__1_.csv"  # unchanged: existing data roots
+
+
 def test_broken_xlsx_is_rejected(zones):
     outcome = collect(zones, "civil_complaints", b"PK\x03\x04 not really a workbook", name="x.xlsx")
     assert outcome.status == "rejected" and "xlsx" in outcome.reason
