@@ -84,7 +84,7 @@ class WideByPeriodLayout:
 class CodedTableLayout:
     """A one-header-row table in another system's own headers (e.g. the LOCALDATA standard
     file), recognised by `signature_headers`; columns are matched to the contract by name (its
-    headers and aliases), extra ones ignored and reported, and the contract column `code.target`,
+    headers and aliases), extra ones reported (and kept when the contract keeps them), and the contract column `code.target`,
     which the file does not carry, is looked up from other columns in a reference table."""
 
     name: str

@@ -195,6 +195,9 @@ class DatasetContract:
     layouts: tuple[Layout, ...] = ()
     # what one file may cost before parsing (bytes, rows, columns, line length, xlsx size)
     budget: FileBudget = FileBudget()
+    # columns the contract does not name are kept, as delivered, in the collected row's
+    # `extra_columns` (JSON, restricted zone; never published): LOCALDATA's differ by business type
+    keeps_extra_columns: bool = False
 
     @property
     def grace_hours(self) -> float:

@@ -92,6 +92,7 @@ CONTRACT = DatasetContract(
                description="EPSG:5174 northing as LOCALDATA delivers it (or WGS84 latitude)"),
     ),
     layouts=(LOCALDATA_EXPORT,),
+    keeps_extra_columns=True,  # the spec: columns beyond the common ones differ by business type
     rules=(
         QualityRule(
             "own_sigungu_or_province", RuleKind.HOLDS, ("sigungu_code",),

@@ -117,5 +117,9 @@ def column_sql(column: Column, value: str) -> ColumnSql:
     return ColumnSql(outputs, ((unparsed, reason, f"invalid_{kind.value}:{name}"),))
 
 
+EXTRA_COLUMNS = "extra_columns"
+
+
 def output_column_names(contract: DatasetContract) -> list[str]:
-    return [name for column in contract.columns for _, name in column_sql(column, "NULL").outputs]
+    names = [name for column in contract.columns for _, name in column_sql(column, "NULL").outputs]
+    return names + ([EXTRA_COLUMNS] if contract.keeps_extra_columns else [])

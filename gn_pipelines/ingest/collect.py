@@ -20,7 +20,7 @@ import duckdb
 from gn_pipelines.contracts import DatasetContract, PrivacyClass
 from gn_pipelines.contracts.model import FileBudget
 from gn_pipelines.ingest.budget import OverBudget, check_budget
-from gn_pipelines.ingest.casting import cleaned_cell, column_sql, output_column_names, sql_text
+from gn_pipelines.ingest.casting import EXTRA_COLUMNS, cleaned_cell, column_sql, output_column_names, sql_text
 from gn_pipelines.ingest.encoding import UndecodableFile, detect_encoding, transcode_to_utf8
 from gn_pipelines.ingest.excel import UnreadableWorkbook, xlsx_to_csv
 from gn_pipelines.ingest.parquet_io import (
@@ -28,7 +28,7 @@ from gn_pipelines.ingest.parquet_io import (
 )
 from gn_pipelines.ingest.headers import HeaderMapping, map_headers, read_header_rows
 from gn_pipelines.ingest.layouts import (
-    SOURCE_POSITION_HEADER, LayoutRejected, interpret_layout_headers, read_layout,
+    SOURCE_POSITION_HEADER, LayoutRejected, extra_headers, interpret_layout_headers, read_layout,
 )
 from gn_pipelines.reference import PROVIDERS_BY_CODE, PROVINCE_CODE, codes_allowed_for
 from gn_pipelines.settings import DataZones
@@ -206,8 +206,8 @@ def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome)
     def load_layout(connection):
         outcome.warnings += read_layout(connection, csv_path, layout, contract, headers)
         names = tuple(c.name for c in contract.columns)
-        mapping = HeaderMapping((*(c.header for c in contract.columns), SOURCE_POSITION_HEADER),
-                                dict(enumerate(names)))
+        mapping = HeaderMapping((*(c.header for c in contract.columns), SOURCE_POSITION_HEADER,
+                                 *extra_headers(contract, headers)), dict(enumerate(names)))
         shape = [("too_few_fields", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
                  ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields")]
         return mapping, "source_row_number", shape
@@ -464,6 +464,8 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
                          else "CAST(NULL AS VARCHAR)")
         selects += [f"{expression} AS {name}" for expression, name in sql.outputs]
         problems += sql.problems
+    if contract.keeps_extra_columns:
+        selects.append(f"{_extra_columns_sql(mapping)} AS {EXTRA_COLUMNS}")
     problems += shape_problems
     if contract.provider_code_column:
         problems += _provider_problems(contract, position_of, provider)
@@ -487,6 +489,20 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
         {", ".join(selects + list(extra))} FROM (
             SELECT *, {problem_list} AS problems FROM (
                 SELECT *, {row_number_sql} AS __source_row, {cleaned} FROM raw))"""
+
+
+def _extra_columns_sql(mapping: HeaderMapping) -> str:
+    """The cells of the columns the contract does not name, as one JSON object keyed by their
+    headers as delivered (a repeated header numbered: `비고`, `비고 (2)`); NULL when there are none."""
+    keys, pairs = {}, []
+    for position, header in enumerate(mapping.headers):
+        name = header.strip()
+        if position in mapping.canonical_by_position or not name or name == SOURCE_POSITION_HEADER:
+            continue
+        keys[name] = keys.get(name, 0) + 1
+        key = name if keys[name] == 1 else f"{name} ({keys[name]})"
+        pairs.append(f"{sql_text(key)}, {cleaned_cell(f'c{position}')}")
+    return f"json_object({', '.join(pairs)})" if pairs else "CAST(NULL AS JSON)"
 
 
 def _create_typed(connection, typed_table_sql: str) -> None:

@@ -214,6 +214,7 @@ class TableHeaders:
     canonical_by_position: dict[int, str]
     unknown: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    extra: list[tuple[int, str]] = field(default_factory=list)  # (position, header) of the unknown ones
 
 
 def interpret_table_headers(layout: CodedTableLayout, contract: DatasetContract,
@@ -230,6 +231,7 @@ def interpret_table_headers(layout: CodedTableLayout, contract: DatasetContract,
         if column is None:
             if header.strip():
                 found.unknown.append(header.strip())
+                found.extra.append((position, header.strip()))
         elif column.name in seen:
             raise LayoutRejected(f"ambiguous headers: {seen[column.name]!r} and {header.strip()!r} "
                                  f"both mean {column.header}")
@@ -262,6 +264,8 @@ def read_coded_table(connection: duckdb.DuckDBPyConnection, csv_path: Path, layo
             expression = "CAST(NULL AS VARCHAR)"
         outputs.append(f"{expression} AS c{len(outputs)}")
     outputs.append(f"format('line {{}}', w.rowid + 2) AS c{len(outputs)}")
+    if contract.keeps_extra_columns:  # after the source position, as `extra_headers` lists them
+        outputs += [f"w.c{position} AS c{len(outputs) + i}" for i, (position, _) in enumerate(headers.extra)]
     last = max(position_of.values())
     looked_up = "concat_ws('/', " + ", ".join(f"trim({cell_of[h]})" for h in layout.code.key_from) + ")"
     connection.execute(f"""CREATE TABLE raw AS
@@ -280,6 +284,14 @@ def read_coded_table(connection: duckdb.DuckDBPyConnection, csv_path: Path, layo
     connection.execute("ALTER TABLE raw DROP COLUMN known_code")
     connection.execute("ALTER TABLE raw DROP COLUMN looked_up")
     return warnings
+
+
+def extra_headers(contract: DatasetContract, headers: LayoutHeaders | TableHeaders) -> tuple[str, ...]:
+    """The headers of the columns `read_layout` adds to `raw` after the source position: the
+    coded table's unknown ones, for a contract that keeps them."""
+    if not contract.keeps_extra_columns or not isinstance(headers, TableHeaders):
+        return ()
+    return tuple(header for _, header in headers.extra)
 
 
 def _column_named(contract: DatasetContract, header: str) -> str:

@@ -58,6 +58,31 @@ def test_the_localdata_file_is_read_in_its_layout_every_row_in_its_sigun(zones, 
     assert dates[2] == dt.date(1960, 1, 27)
 
 
+def test_the_columns_of_the_business_type_are_kept_as_delivered(zones, real_data):
+    """The spec: columns beyond the common ones differ by business type, keep them. 숙박업's 23
+    (위생업태명, 한실수, 양실수 …) stay with their row in `extra_columns`, restricted, never published."""
+    import csv
+    import io
+    import json
+
+    outcome = _collected(zones, real_data)
+    with io.StringIO((real_data / FILE).read_bytes().decode("cp949"), newline="") as text:
+        delivered = list(csv.DictReader(text))
+    kept = duckdb.sql(f"SELECT source_row_number, extra_columns FROM read_parquet('{outcome.collected_path}') "
+                      "ORDER BY source_row_number").fetchall()
+    assert len(kept) == len(delivered)
+    first = json.loads(kept[0][1])
+    assert set(first) == set(outcome.unknown_columns) and "위생업태명" in first and "한실수" in first
+    for (_, extra), row in zip(kept, delivered):
+        assert json.loads(extra) == {k: (row[k].strip() or None) for k in first}
+    pseudonymised = deidentify.pseudonymised_path(zones, "business_licences", "48000", FILE)
+    validate_drop(CONTRACT, provider_code="48000", file_name=FILE, zones=zones, today=dt.date(2025, 3, 1))
+    deidentify.deidentify_drop(CONTRACT, source=validated_path(zones, "business_licences", "48000", FILE),
+                               target=pseudonymised, secret=SECRET, zones=zones)
+    columns = [c for (c, *_) in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{pseudonymised}')").fetchall()]
+    assert "extra_columns" not in columns  # collected as delivered, never carried past the restricted zone
+
+
 def test_a_sigun_delivers_its_own_licences_only(zones, real_data):
     _collected(zones, real_data, provider="48170")
     validation = validate_drop(CONTRACT, provider_code="48170", file_name=FILE, zones=zones,
