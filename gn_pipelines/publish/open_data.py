@@ -86,7 +86,7 @@ def export_open_data(published_db: Path, open_dir: Path, *,
                 table_files = _link_downloads(reuse_from, open_dir, previous)
                 risk = previous.get("disclosure_risk")
             else:
-                table_files, risk = _export_table(connection, row["table_name"], open_dir)
+                table_files, risk = _export_table(connection, row["table_name"], open_dir, rows)
             extra = _attach(open_dir, (attachments or {}).get(row["table_name"], ()))
             files += table_files + [a.path for a in extra]
             entries.append(_entry(row, table_files, extra, risk))
@@ -149,13 +149,15 @@ def _catalog_rows(connection) -> list[dict]:
                   key=lambda r: order.index(r["table_name"]))
 
 
-def _export_table(connection, name: str, open_dir: Path) -> tuple[list[Path], dict | None]:
+def _export_table(connection, name: str, open_dir: Path, catalog_rows: list[dict]) -> tuple[list[Path], dict | None]:
     table = published_table(name)
     if table.open_privacy_class not in OPEN_PRIVACY_CLASSES:
         raise ValueError(f"{name} is {table.privacy_class} and has no public release: never opened")
     risk = None
     if table.public_release is not None:
         source, risk = _public_release(connection, table)
+    elif name == CATALOG_TABLE:
+        source = _open_catalog(connection, catalog_rows)
     else:
         withheld = ", ".join(f'"{c}"' for c in table.open_data_withheld)
         excluded = f"EXCLUDE ({withheld})" if withheld else ""
@@ -234,15 +236,40 @@ def _attach(open_dir: Path, files: Sequence[Path | Attachment]) -> list[Attachme
     return copied
 
 
+def _open_titles(table) -> tuple[str, str]:
+    """A table's titles as its open copy's: `…(가명정보)` becomes `…(익명정보)`."""
+    return (table.title_ko.replace(f"({table.privacy_class})", f"({table.open_privacy_class})"),
+            table.title_en.replace("(pseudonymised)", "(anonymised)"))
+
+
+def _open_columns(table, columns_json: str) -> list[dict]:
+    return [c for c in json.loads(columns_json) if c["name"] not in table.open_data_withheld]
+
+
+def _open_catalog(connection, catalog_rows: list[dict]) -> str:
+    """The `data_catalog` the public gets: a row per open table (never one of a table kept from
+    the public), each describing its open copy (title, class, columns) as catalog.json does."""
+    connection.execute(f'CREATE OR REPLACE TEMP TABLE open_data_catalog AS SELECT * FROM published.main."{CATALOG_TABLE}" '
+                       "WHERE list_contains($names, table_name)", {"names": [r["table_name"] for r in catalog_rows]})
+    for row in catalog_rows:
+        table = published_table(row["table_name"])
+        title_ko, title_en = _open_titles(table)
+        connection.execute("UPDATE open_data_catalog SET title_ko = $ko, title_en = $en, columns = $columns, "
+                           "privacy_class = $class WHERE table_name = $name",
+                           {"ko": title_ko, "en": title_en, "class": table.open_privacy_class, "name": table.name,
+                            "columns": json.dumps(_open_columns(table, row["columns"]), ensure_ascii=False)})
+    order = ", ".join(sql_text(r["table_name"]) for r in catalog_rows)
+    return f"SELECT * FROM open_data_catalog ORDER BY list_position([{order}], table_name)"
+
+
 def _entry(row: dict, files: list[Path], attachments: list[Attachment], risk: dict | None) -> dict:
     table = published_table(row["table_name"])
-    title_ko = table.title_ko.replace(f"({table.privacy_class})", f"({table.open_privacy_class})")
-    title_en = table.title_en.replace("(pseudonymised)", "(anonymised)")
+    title_ko, title_en = _open_titles(table)
     return {
         "table_name": table.name, "title_ko": title_ko, "title_en": title_en,
         "privacy_class": table.open_privacy_class, "source_privacy_class": table.privacy_class,
         "description_ko": table.description_ko, "description_en": table.description_en, "grain": table.grain,
-        "columns": [c for c in json.loads(row["columns"]) if c["name"] not in table.open_data_withheld],
+        "columns": _open_columns(table, row["columns"]),
         "withheld_columns": list(table.open_data_withheld), "row_count": row["row_count"],
         "last_updated": row["last_updated"].isoformat(timespec="seconds"),
         "providers": row["providers"], "licence": row["licence"], "privacy_treatment": row["privacy_treatment"],

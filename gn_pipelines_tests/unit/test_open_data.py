@@ -193,3 +193,23 @@ def test_table_comments_state_the_privacy_class(opened_records, tmp_path):
     assert comments["civil_complaints_monthly"].startswith("[통계] ")
     assert catalog == {"civil_complaints": "가명정보", "civil_complaints_monthly": "통계",
                        "welfare_recipients": "가명정보", "data_catalog": "익명정보"}
+
+
+def test_the_open_data_catalog_describes_the_open_copies_only(opened_records, tmp_path, monkeypatch):
+    """The open `data_catalog` said "민원 접수 현황(가명정보)" with complaint_key, complainant_key,
+    title and body, where catalog.json and the portal describe the open copy; a table kept from
+    the public (here welfare made 가명정보 without a public release) had its row there too."""
+    _, result = opened_records
+    opened = pd.read_parquet(result.open_dir / "data_catalog.parquet").set_index("table_name")
+    entries = {e["table_name"]: e for e in json.loads((result.open_dir / "catalog.json").read_text())["datasets"]}
+    assert list(opened.index) == list(entries)
+    complaints_row = opened.loc["civil_complaints"]
+    assert complaints_row["title_ko"] == entries["civil_complaints"]["title_ko"] == "민원 접수 현황(익명정보)"
+    assert complaints_row["privacy_class"] == "익명정보"
+    assert [c["name"] for c in json.loads(complaints_row["columns"])] == [c["name"] for c in entries["civil_complaints"]["columns"]]
+    assert not {"complaint_key", "complainant_key", "title", "body"} & {c["name"] for c in json.loads(complaints_row["columns"])}
+    import gn_pipelines.publish.open_data as open_data  # welfare_recipients no longer opened
+    monkeypatch.setattr(open_data, "OPEN_DATA_TABLES",
+                        [t for t in open_data.OPEN_DATA_TABLES if t.name != "welfare_recipients"])
+    again = export_open_data(tmp_path / "published.duckdb", tmp_path / "open2")
+    assert "welfare_recipients" not in set(pd.read_parquet(again.open_dir / "data_catalog.parquet")["table_name"])
