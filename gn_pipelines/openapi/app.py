@@ -171,7 +171,7 @@ def create_app(data_root: Path) -> FastAPI:
         registered = app.state.keys.first_served(release.open_tables).get(table)
         return HTMLResponse(portal.dataset_page(release, table, registered, str(request.base_url)))
 
-    @app.get("/files/{name}")
+    @app.api_route("/files/{name}", methods=["GET", "HEAD"])  # HEAD: curl -I, wget --spider
     def download(name: str, request: Request) -> Response:
         release = app.state.releases.current()
         request.state.release = release.release_id

@@ -88,6 +88,8 @@ def test_downloads_are_the_release_files(portal):
     for name in ("civil_complaints_monthly.parquet", "civil_complaints_monthly.csv"):
         response = httpx.get(f"{server.base_url}/files/{name}", timeout=30)
         assert response.status_code == 200 and response.content == (open_dir / name).read_bytes()
+        head = httpx.head(f"{server.base_url}/files/{name}", timeout=30)  # curl -I, wget --spider
+        assert head.status_code == 200 and int(head.headers["content-length"]) == (open_dir / name).stat().st_size
     assert httpx.get(f"{server.base_url}/files/civil_complaints_monthly.csv").content.startswith(b"\xef\xbb\xbf")
     for forbidden in ("civil_complaints.parquet", "catalog.json", "..%2Fcatalog.json", "welfare_summary.csv"):
         assert httpx.get(f"{server.base_url}/files/{forbidden}", timeout=30).status_code == 404, forbidden
