@@ -230,8 +230,8 @@ def _as_utf8_csv(archived: Path, work_dir: Path, outcome: DropOutcome) -> Path:
         outcome.encoding = detect_encoding(archived)
     except UndecodableFile as error:
         raise DropRejected(str(error)) from error
-    if outcome.encoding == "cp949":
-        return transcode_to_utf8(archived, work_dir / "utf8.csv", "cp949")
+    if outcome.encoding in ("cp949", "utf-16"):
+        return transcode_to_utf8(archived, work_dir / "utf8.csv", outcome.encoding)
     return archived
 
 

@@ -21,11 +21,13 @@ class UndecodableFile(ValueError):
 
 
 def detect_encoding(path: Path) -> str:
-    """Return `utf-8-sig`, `utf-8` or `cp949` for `path`, or raise UndecodableFile."""
+    """Return `utf-8-sig`, `utf-8`, `cp949` or `utf-16` (with its BOM) for `path`, or raise UndecodableFile."""
     with path.open("rb") as handle:
         head = handle.read(_SAMPLE)
     if head.startswith(UTF8_BOM):
         candidates = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]  # Excel's "유니코드 텍스트", Notepad's "Unicode": its NULs are text
     else:
         if b"\x00" in head:
             raise UndecodableFile("the file contains NUL bytes: it is binary, not CSV text")
@@ -49,12 +51,14 @@ def _ranked_candidates(sample: bytes) -> list[str]:
 
 def decodes_cleanly(path: Path, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    wide = codecs.lookup(encoding).name == "utf-16"  # its NUL bytes are halves of characters
     try:
         with path.open("rb") as handle:
             while chunk := handle.read(_CHUNK):
-                if b"\x00" in chunk:
+                if not wide and b"\x00" in chunk:
                     return False
-                decoder.decode(chunk)
+                if "\x00" in decoder.decode(chunk):
+                    return False
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False

@@ -176,6 +176,10 @@ def test_xlsx_and_cp949_give_the_same_rows_as_utf8(zones):
     columns = "reference_month, recipient_no, name, eup_myeon_dong, monthly_amount_krw, enrolled_on"
     assert rows_of(outcomes[0].collected_path, columns) == rows_of(outcomes[1].collected_path, columns) \
         == rows_of(outcomes[2].collected_path, columns)
+    # UTF-16 with its BOM (Notepad's "Unicode", Excel's 유니코드 텍스트): "binary, not CSV text" before
+    utf16 = collect(zones, "welfare_recipients", csv_bytes(rows, "utf-16"), provider="48170", name="d.csv")
+    assert utf16.encoding == "utf-16" and utf16.rows_rejected == 0, utf16.reason
+    assert rows_of(utf16.collected_path, columns) == rows_of(outcomes[0].collected_path, columns)
 
 
 @pytest.mark.parametrize(("payload", "reason"), [
