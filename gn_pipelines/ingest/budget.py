@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import posixpath
 import re
 import zipfile
 from pathlib import Path
 
 from gn_pipelines.contracts.model import FileBudget
+from gn_pipelines.ingest.excel import worksheet_targets
 
 _CHUNK = 1 << 20
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?"')
@@ -91,7 +91,11 @@ def check_xlsx_budget(path: Path, budget: FileBudget) -> None:
                              f"of {_mib(budget.max_xlsx_uncompressed_bytes)}")
         for member in members:
             _check_ratio(member.filename, member.file_size, member.compress_size, budget)
-        named = _worksheets_named_by_the_workbook(archive)
+        relationships = next((m for m in members if m.filename == "xl/_rels/workbook.xml.rels"), None)
+        if relationships is not None and relationships.file_size > _CHUNK:  # a few hundred bytes a sheet
+            raise OverBudget(f"{relationships.filename} declares {_mib(relationships.file_size)}, "
+                             "more than a workbook's relationships")
+        named = set(worksheet_targets(archive).values())
         sheets = [m for m in members if (m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"))
                   or m.filename in named]
         if not sheets:
@@ -100,29 +104,6 @@ def check_xlsx_budget(path: Path, budget: FileBudget) -> None:
         for member in sheets:
             inflated_total += _check_sheet(archive, member, budget,
                                            budget.max_xlsx_uncompressed_bytes - inflated_total)
-
-
-_WORKSHEET_RELATIONSHIP = re.compile(
-    rb"<Relationship\b(?=[^>]*\bType=\"[^\"]*/worksheet\")[^>]*\bTarget=\"([^\"]+)\"")
-_RELS = "xl/_rels/workbook.xml.rels"
-
-
-def _worksheets_named_by_the_workbook(archive: zipfile.ZipFile) -> set[str]:
-    """The members the workbook's relationships name as worksheets: a sheet may sit anywhere in
-    the archive (`xl/data/s.xml`), and the reader follows these, not the folder name."""
-    try:
-        info = archive.getinfo(_RELS)
-    except KeyError:
-        return set()
-    if info.file_size > _CHUNK:  # a few hundred bytes per sheet: larger is no workbook's
-        raise OverBudget(f"{_RELS} declares {_mib(info.file_size)}, more than a workbook's relationships")
-    with archive.open(info) as stream:
-        text = stream.read(_CHUNK + 1)
-    named = set()
-    for target in _WORKSHEET_RELATIONSHIP.findall(text):
-        path = target.decode("utf-8", "replace")
-        named.add(path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"xl/{path}"))
-    return named
 
 
 def _check_ratio(name: str, inflated: int, compressed: int, budget: FileBudget) -> None:

@@ -7,11 +7,69 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import posixpath
+import re
+import zipfile
 from pathlib import Path
+
+_CHUNK = 1 << 20
+_RELS = "xl/_rels/workbook.xml.rels"
+_RELATIONSHIP = re.compile(rb"<Relationship\b[^>]*>")
+_ATTRIBUTE = re.compile(rb'\b(Id|Type|Target|r:id|name)="([^"]*)"')
+_SHEET = re.compile(rb"<sheet\b[^>]*>")
+# A formula cell with no computed value (written by a program that does not calculate, such as
+# openpyxl): `<c r="B2"><f>1+0.7</f><v /></c>`. Excel writes an empty text result as t="str".
+_UNCOMPUTED_FORMULA = re.compile(
+    rb'<c\b(?![^>]*\bt="str")[^>]*>\s*<f\b[^>]*(?:/>|>[^<]*</f>)\s*(?:<v\s*/>|<v>\s*</v>)?\s*</c>')
 
 
 class UnreadableWorkbook(ValueError):
     """The xlsx file cannot be opened or has no sheet."""
+
+
+def _small_member(archive: zipfile.ZipFile, name: str) -> bytes:
+    """A workbook part of a few KB (the part list, relationships), or b"" if absent or too big."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return b""
+    if info.file_size > _CHUNK:
+        return b""
+    with archive.open(info) as stream:
+        return stream.read(_CHUNK)
+
+
+def worksheet_targets(archive: zipfile.ZipFile) -> dict[str, str]:
+    """The workbook's worksheets by relationship id → the member holding each: a sheet may sit
+    anywhere in the archive (`xl/data/s.xml`); readers follow these, not the folder name."""
+    targets = {}
+    for element in _RELATIONSHIP.findall(_small_member(archive, _RELS)):
+        attributes = {k.decode(): v.decode("utf-8", "replace") for k, v in _ATTRIBUTE.findall(element)}
+        if attributes.get("Type", "").endswith("/worksheet") and "Id" in attributes and "Target" in attributes:
+            path = attributes["Target"]
+            targets[attributes["Id"]] = path.lstrip("/") if path.startswith("/") else posixpath.normpath(f"xl/{path}")
+    return targets
+
+
+def uncomputed_formulas(source: Path, sheet_index: int) -> int:
+    """Formula cells of the workbook's sheet `sheet_index` (in the workbook's order) saved without
+    a computed value: the reader sees them empty. 0 when the sheet cannot be found."""
+    with zipfile.ZipFile(source) as archive:
+        sheets = _SHEET.findall(_small_member(archive, "xl/workbook.xml"))
+        if sheet_index >= len(sheets):
+            return 0
+        relation = dict((k.decode(), v.decode()) for k, v in _ATTRIBUTE.findall(sheets[sheet_index])).get("r:id")
+        member = worksheet_targets(archive).get(relation or "")
+        if member is None or member not in archive.namelist():
+            return 0
+        found, tail = 0, b""
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                window = tail + chunk
+                matches = list(_UNCOMPUTED_FORMULA.finditer(window))
+                found += sum(1 for m in matches if m.end() > len(tail))  # not counted in the last window
+                tail = window[-4096:]
+        return found
 
 
 def _cell_text(value: object) -> str:
@@ -39,6 +97,11 @@ def xlsx_to_csv(source: Path, target: Path, warnings: list[str] | None = None) -
         sheet = workbook.get_sheet_by_index(first)
     except Exception as error:  # calamine raises several types for corrupt archives
         raise UnreadableWorkbook(f"the xlsx file cannot be read ({error})") from error
+    if blank := uncomputed_formulas(source, first):
+        raise UnreadableWorkbook(
+            f"{blank} formula cell(s) of sheet {sheets[first].name!r} were saved without a computed value "
+            "(by a program that does not calculate formulas), so they would read as empty: open the file "
+            "in Excel or LibreOffice and save it again, or deliver the values")
     if first and warnings is not None:
         hidden = ", ".join(repr(s.name) for s in sheets[:first])
         warnings.append(f"read sheet {sheets[first].name!r}, the first visible one; passed over hidden {hidden}")

@@ -272,6 +272,30 @@ def test_a_long_file_name_is_staged_under_a_shortened_stem(zones):
     assert staged_name("2025-03-01 (1).csv") == "2025-03-01__1_.csv"  # unchanged: existing data roots
 
 
+def test_formulas_saved_without_their_values_reject_the_workbook_saying_so(zones):
+    """openpyxl (and other writers that do not calculate) save `=1+0.7` with no value: the reader
+    saw an empty cell and BOD was loaded as NULL, silently. Computed formulas are read as values."""
+    import io
+
+    from openpyxl import Workbook
+
+    rows = sample_rows("water_quality", 2)
+    header = list(rows[0])
+    bod = header.index("생물화학적산소요구량(BOD)(mg/L)")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        values = list(row.values())
+        values[bod] = "=1+0.7"
+        sheet.append(values)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    outcome = collect(zones, "water_quality", buffer.getvalue(), provider="48000", name="f.xlsx")
+    assert outcome.status == "rejected" and outcome.collected_path is None
+    assert "2 formula cell(s) of sheet 'Sheet' were saved without a computed value" in outcome.reason
+
+
 def test_broken_xlsx_is_rejected(zones):
     outcome = collect(zones, "civil_complaints", b"PK\x03\x04 not really a workbook", name="x.xlsx")
     assert outcome.status == "rejected" and "xlsx" in outcome.reason
@@ -298,3 +322,17 @@ def test_preview_masks_personal_values(zones):
     first = outcome.preview[0]
     assert first["complainant_name"] == "홍**" and "1234567" not in first["resident_reg_no"]
     assert first["body"].startswith("<") and first["category"] == "환경·위생"
+
+
+def test_only_formulas_without_a_computed_value_are_counted(tmp_path):
+    from gn_pipelines.ingest.excel import uncomputed_formulas
+    from gn_pipelines_tests.hostile import _SHEET_HEAD, _workbook
+
+    cells = ('<c r="A1"><f>1+0.7</f><v>1.7</v></c>'  # computed (Excel): a value
+             '<c r="B1" t="str"><f>IF(A1&gt;0,"","x")</f><v></v></c>'  # computed, an empty text
+             '<c r="C1"><f>1+0.7</f><v /></c>'  # openpyxl: no value
+             '<c r="D1"><f t="shared" si="0"/></c>')  # a shared formula's cell, no value
+    path = _workbook(tmp_path / "f.xlsx", [_SHEET_HEAD, f'<sheetData><row r="1">{cells}</row></sheetData></worksheet>'],
+                     sheet_path="xl/data/s.xml")
+    assert uncomputed_formulas(path, 0) == 2
+    assert uncomputed_formulas(path, 3) == 0  # no such sheet: nothing to say
