@@ -190,8 +190,22 @@ def _hangul_digits_kind(match: re.Match, text: str) -> str | None:
     value = match.group("hangul_digits")
     if not HANGUL_DIGIT_RUN.search(value):
         return None
-    inner = STRUCTURED.fullmatch(value.translate(HANGUL_DIGIT_VALUE))
+    # 에 read aloud between the blocks (공일공에 일일일일에 이이이이) is a hyphen
+    inner = STRUCTURED.fullmatch(value.translate(HANGUL_DIGIT_VALUE).replace("에", "-"))
     return None if inner is None else kind_of(inner, text)[0]
+
+
+def _spaced_digits_kind(match: re.Match, text: str) -> str | None:
+    """Digits typed one by one with spaces (0 1 0 - 9 8 7 6 - 5 4 3 2): read without the
+    separators, must then be a phone or an RRN (not a list: 0 1 2 3 4 5 6 7 8 9)."""
+    inner = STRUCTURED.fullmatch(re.sub(r"[^0-9]", "", match.group("spaced_digits")))
+    kind = None if inner is None else kind_of(inner, text)[0]
+    return kind if kind in ("phone", "rrn", "foreign_rrn") else None
+
+
+def _letter_o_phone_kind(match: re.Match, text: str) -> str | None:
+    """A mobile number with the letter O typed for zero (O1O-1111-2222): at least one O."""
+    return "phone" if re.search("[Oo]", match.group("phone_letter_o")) else None
 
 
 def _room_kind(match: re.Match, text: str) -> str | None:
@@ -350,9 +364,22 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         # 공일공-1234-5678, 팔오공삼일오 일이삼사오육칠: read as digits, then as a phone or RRN.
         SurfaceForm(
             "hangul_digits", 110, check=_hangul_digits_kind, gate=HANGUL_DIGIT_RUN.search,
-            pattern=rf"(?<![가-힣0-9])[0-9{HANGUL_DIGITS}]{{2,7}}(?:{SEP}[0-9{HANGUL_DIGITS}]{{3,8}}){{1,3}}"
+            pattern=rf"(?<![가-힣0-9])[0-9{HANGUL_DIGITS}]{{2,7}}(?:(?:{SEP}|\s?에\s)[0-9{HANGUL_DIGITS}]{{3,8}}){{1,3}}"
                     rf"(?![0-9])",
-            re2=rf"[0-9{HANGUL_DIGITS}]{{2,7}}{SEP}[0-9{HANGUL_DIGITS}]{{3,8}}"),
+            re2=rf"[0-9{HANGUL_DIGITS}]{{2,7}}(?:{SEP}|\s?에\s)[0-9{HANGUL_DIGITS}]{{3,8}}"),
+        # Typed digit by digit (0 1 0 - 9 8 7 6 - 5 4 3 2, 5 2 0 7 1 4 - 2 3 4 5 6 7 9): a space,
+        # hyphen or dot between every two digits, the whole run (not a part of a longer one).
+        SurfaceForm(
+            "spaced_digits", 35, check=_spaced_digits_kind, gate=LONG_DIGITS,
+            pattern=rf"{NB}(?<![0-9]\s)(?<![0-9][-.])(?<![0-9]\s[-.])(?<![0-9][-.]\s)(?<![0-9]\s[-.]\s)"
+                    rf"[0-9](?:(?:\s|\s?[-.]\s?)[0-9]){{9,12}}(?!\s?[-.]?\s?[0-9])",
+            re2=r"[0-9](?:\s|\s?[-.]\s?)[0-9](?:\s|\s?[-.]\s?)[0-9](?:\s|\s?[-.]\s?)[0-9]"),
+        # The letter O for a zero in a mobile number (O1O-1111-2222).
+        SurfaceForm(
+            "phone_letter_o", 75, check=_letter_o_phone_kind, gate=lambda t: "O" in t or "o" in t,
+            pattern=rf"(?<![A-Za-z0-9])[0Oo]1[0Oo16789]{PHONE_SEP}[0-9Oo]{{3,4}}{PHONE_SEP}[0-9Oo]{{4}}"
+                    rf"(?![0-9A-Za-z])",
+            re2=rf"[0Oo]1[0Oo16789]{PHONE_SEP}[0-9Oo]{{3,4}}{PHONE_SEP}[0-9Oo]{{4}}"),
     )),
     IdentifierKind("email", "[이메일]", True, (
         SurfaceForm(

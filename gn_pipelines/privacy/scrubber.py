@@ -145,21 +145,44 @@ def _own_targets(phone_digits: str, rrn_digits: str) -> list[tuple[str, str]]:
     return sorted(targets, key=lambda t: -len(t[0]))
 
 
+# The passes that find a whole phone or RRN, however typed.
+_NUMBER_PASSES = tuple(re.compile(f"(?P<{name}>{FORMS[name].pattern})")
+                       for name in ("spaced_digits", "rrn", "phone"))
+
+
+def _other_numbers(text: str, targets: list[tuple[str, str]]) -> list[tuple[int, int]]:
+    """Spans of phones and RRNs that are not the record's own (520714-2345679 beside the own
+    520714-2345678): the passes replace them whole, not the own half they share."""
+    own = {value for value, _ in targets}
+    return [match.span() for regex in _NUMBER_PASSES for match in regex.finditer(text)
+            if kind_of(match, text)[0] in ("phone", "rrn", "foreign_rrn")
+            and _NOT_DIGIT.sub("", match.group()) not in own]
+
+
 def _own_spans(text: str, targets: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
     """Spans of the targets in the text's digit runs, each between non-digits (not inside a
-    longer number), never overlapping."""
-    spans = []
+    longer number) and not inside someone else's phone or RRN, never overlapping. Digits typed
+    one by one (0 1 2 3 4 5 6 7 8 9) are one number: a single space between two lone digits ends
+    nothing."""
+    spans, others = [], _other_numbers(text, targets)
     for run in _DIGIT_RUN.finditer(text):
         positions = [i for i in range(run.start(), run.end()) if "0" <= text[i] <= "9"]
         digits = "".join(text[i] for i in positions)
+        last = len(positions) - 1
+        lone = [(i == 0 or positions[i] - positions[i - 1] > 1)
+                and (i == last or positions[i + 1] - positions[i] > 1) for i in range(len(positions))]
+
+        def ends(i: int) -> bool:  # a number may end between digits i - 1 and i
+            gap = positions[i] - positions[i - 1]
+            return gap > 1 and not (gap == 2 and text[positions[i] - 1] == " " and lone[i - 1] and lone[i])
         taken = [False] * len(digits)
         for value, kind in targets:
             at = digits.find(value)
             while at != -1:
                 end = at + len(value)
-                if ((at == 0 or positions[at] - positions[at - 1] > 1)
-                        and (end == len(digits) or positions[end] - positions[end - 1] > 1)
-                        and not any(taken[at:end])):
+                if ((at == 0 or ends(at)) and (end == len(digits) or ends(end))
+                        and not any(taken[at:end])
+                        and not any(a < positions[end - 1] + 1 and positions[at] < b for a, b in others)):
                     taken[at:end] = [True] * (end - at)
                     start, stop = positions[at], positions[end - 1] + 1
                     if kind == "phone" and value.startswith(("82", "0082")):
