@@ -386,7 +386,9 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             "email", 10, gate=lambda t: "@" in t,
             # starts only where a run of address characters starts: from every position inside a
             # long run the search would scan to its end again (a 200,000-letter word took minutes)
-            pattern=r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+            # a domain may be Korean (hong@한국.kr, hong@회사.한국): IDN
+            pattern=r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9가-힣\-]+(?:\.[A-Za-z0-9가-힣\-]+)*"
+                    r"\.(?:[A-Za-z]{2,}|한국)",
             re2="@"),
         # Written to dodge spam filters: spaces around @, (at), [at], " at ", 골뱅이; a space after
         # a dot, a comma for a dot, (dot), " dot ", 닷 (hong 골뱅이 naver 닷컴).
