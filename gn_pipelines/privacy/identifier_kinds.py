@@ -18,7 +18,7 @@ from gn_pipelines.privacy import text_patterns as v
 from gn_pipelines.privacy.identifiers import FOREIGNER_GENDER_DIGITS, birth_date_of
 from gn_pipelines.privacy.text_patterns import (
     ADDRESS_NUMBER_END, BANK_ABBREVIATIONS, BUILDINGS, CLOSINGS, COUNTER, DIGIT_SEPARATORS,
-    FULL_NAME, HANGUL_DIGITS, KIN, LONG_NAME, MASKED, NA, NAME, NAME_END, NB, NOT_DONG,
+    FULL_NAME, HANGUL_DIGITS, HANGUL_NUMERALS, KIN, LONG_NAME, MASKED, NA, NAME, NAME_END, NB, NOT_DONG,
     PERSONAL_FILLER, PHONE_SEP, PLATE_LETTERS, ROMAN_NAME, SEP, SPACED_FULL_NAME, SPACED_NAME,
     SURNAMES, TITLES, TITLES_GLUED,
 )
@@ -208,6 +208,17 @@ def _letter_o_phone_kind(match: re.Match, text: str) -> str | None:
     return "phone" if re.search("[Oo]", match.group("phone_letter_o")) else None
 
 
+def _hangul_road_kind(match: re.Match, text: str) -> str | None:
+    """A building number in Hangul numerals after a road (범어로 일이삼사): three digits or more
+    read one by one, or a number with place values (천이백삼십사); not a phrase (으로 이삼일)."""
+    road, number = match.group("address_road_hangul_road"), match.group("address_road_hangul_no")
+    if road.endswith("으로") or number in _NOT_BUILDING_NUMBERS:
+        return None
+    if not re.search("[십백천]", number) and len(re.sub(r"[^가-힣]", "", number)) < 3:
+        return None
+    return "address"
+
+
 def _room_kind(match: re.Match, text: str) -> str | None:
     """A unit number, unless a room of a public building is named beside it (501호 회의실)."""
     around = text[max(0, match.start() - 6):match.end() + 6]
@@ -250,7 +261,11 @@ def _closing_at_end(text: str) -> bool:
 
 # ---------------------------------------------------------------- the registry
 
-_ROAD_NUMBER = rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?{ADDRESS_NUMBER_END}"
+# A building number may be written with a thousands comma (천왕봉로 1,234).
+_ROAD_NUMBER = (rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}(?:[0-9],[0-9]{{3}}|[0-9]{{1,4}})(?:-[0-9]{{1,4}})?"
+                rf"{ADDRESS_NUMBER_END}")
+# Words of numerals that are not building numbers (일일이 one by one, 이삼일 two or three days).
+_NOT_BUILDING_NUMBERS = frozenset("일일이 이삼일 삼사일 사오일 오륙일 육칠일 칠팔일 팔구일 일이일".split())
 # A token for the placeholders of the personal kinds (홍길동([전화번호])), known once REGISTRY is:
 # FORMS holds every pattern with it filled in.
 _PERSONAL_PLACEHOLDERS = "<personal placeholders>"
@@ -481,6 +496,16 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             gate=lambda t: "." in t and _DATED_ROAD(t),
             pattern=rf"(?<![0-9.])[0-9]{{1,2}}\.[0-9]{{1,2}}[가-힣][가-힣0-9]{{0,15}}?(?:로|길){_ROAD_NUMBER}",
             re2=r"[0-9]\.[0-9]{1,2}[가-힣][가-힣0-9]{0,15}(?:로|길)\s?[0-9]"),
+        # A building number in Hangul numerals, after the 읍면동 (or 시군구) the road is in: 물금읍
+        # 범어로 일이삼사. The area stays, the road and its number go.
+        SurfaceForm(
+            "address_road_hangul", 217, kept="address_road_hangul_kw", check=_hangul_road_kind,
+            gate=lambda t: "로" in t or "길" in t,
+            pattern=rf"(?P<address_road_hangul_kw>(?<![가-힣])[가-힣]{{1,8}}(?:시|군|구|읍|면|동)\s)"
+                    rf"(?P<address_road_hangul_road>[가-힣][가-힣0-9]{{0,15}}?(?:로|길))\s?"
+                    rf"(?P<address_road_hangul_no>[{HANGUL_NUMERALS}]{{2,8}}(?:\s?-\s?[{HANGUL_NUMERALS}]{{1,5}})?)"
+                    rf"(?=$|[^가-힣]|에|의|이고|이며|입니다|인데|앞|옆|뒤|번지)",
+            re2=rf"(?:시|군|구|읍|면|동)\s[가-힣][가-힣0-9]{{0,15}}(?:로|길)\s?[{HANGUL_NUMERALS}]{{2}}"),
         SurfaceForm(
             "address_ri", 220,
             pattern=rf"(?<![가-힣0-9])(?!(?:거|우|관|처|수|요|소|머|자|유|경|무|정|논|원|권|조|의|진|마|심|물|"
@@ -501,13 +526,21 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         SurfaceForm(
             "birth_kw", 140, kept="birth_prefix",
             pattern=rf"(?P<birth_prefix>(?:생년월일|생일|출생일?|DOB)\s*(?:은|는|이|:)?\s*)"
-                    rf"{NB}(?:{_DATE_BLOCKS}|(?:19|20)?[0-9]{{6}})(?![0-9]|\s?[-.]\s?[0-9])",
+                    rf"{NB}(?:{_DATE_BLOCKS}|(?:19|20)?[0-9]{{6}}|[0-9]{{1,2}}\s*월\s*[0-9]{{1,2}}\s*일)"
+                    rf"(?![0-9]|\s?[-.]\s?[0-9])",
             re2=r"(?:생년월일|생일|출생일?|DOB)\s*(?:은|는|이|:)?\s*[0-9]"),
         SurfaceForm(
             "birth_suffix", 145, gate=lambda t: "생" in t or "태어" in t,
             pattern=rf"{NB}(?:{_DATE_BLOCKS}|(?:19|20)?{YYMMDD})"
                     r"(?=\s?(?:생(?![산활각기선수명태])|출생|에 태어|태생))",
             re2=r"[0-9]\s*일?\s?(?:생|출생|에 태어|태생)"),
+        # Spelt in Hangul numerals: 일구오이년 칠월 십사일생.
+        SurfaceForm(
+            "birth_hangul", 147, gate=lambda t: "년" in t and ("생" in t or "태어" in t),
+            pattern=rf"(?<![가-힣])[{HANGUL_NUMERALS}]{{2,6}}\s?년\s?[{HANGUL_NUMERALS}]{{1,3}}\s?월\s?"
+                    rf"[{HANGUL_NUMERALS}]{{1,3}}\s?일(?=\s?(?:생(?![산활각기선수명태])|출생|에 태어|태생))",
+            re2=rf"[{HANGUL_NUMERALS}]\s?년\s?[{HANGUL_NUMERALS}]{{1,3}}\s?월\s?[{HANGUL_NUMERALS}]{{1,3}}\s?일\s?"
+                r"(?:생|출생|에 태어|태생)"),
     )),
 )
 
