@@ -80,6 +80,8 @@ NAME_LABELS = ("성명|이름|성함|민원인|신청인|작성자|제보자|신
 PROFILE = re.compile(r"\(\s?(?:[남여]|[0-9]{1,3}\s?[세살])")
 CLOSING_AT_END = re.compile(rf"(?:{CLOSINGS})[.!~]{{0,3}}\s{{1,3}}\(?[가-힣]{{2,4}}\)?"
                             rf"\s{{0,3}}[.!]?\s{{0,3}}$")
+MESSENGER_LABELS = "카카오톡|카톡|카카오|텔레그램|인스타그램|인스타|아이디|ID|Id|id"
+_MESSENGER_LABEL = re.compile(MESSENGER_LABELS)
 _SPELT_AT = re.compile(r"[(\[\s][Aa][Tt][)\]\s]").search
 _BUILDING = re.compile(BUILDINGS).search
 _DATED_ROAD = re.compile(r"[0-9]\.[0-9]{1,2}[가-힣]").search
@@ -217,6 +219,15 @@ def _hangul_road_kind(match: re.Match, text: str) -> str | None:
     if not re.search("[십백천]", number) and len(re.sub(r"[^가-힣]", "", number)) < 3:
         return None
     return "address"
+
+
+def _messenger_id_kind(match: re.Match, text: str) -> str | None:
+    """An ID after a messenger or 아이디 label: a letter in it, and a digit, '.', '_' or six
+    characters or more (not a word: ID card, 카톡 ok)."""
+    value = match.group("messenger_id_v")
+    if not re.search("[A-Za-z]", value):
+        return None
+    return "messenger_id" if re.search(r"[0-9._]", value) or len(value) >= 6 else None
 
 
 def _room_kind(match: re.Match, text: str) -> str | None:
@@ -542,9 +553,20 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             re2=rf"[{HANGUL_NUMERALS}]\s?년\s?[{HANGUL_NUMERALS}]{{1,3}}\s?월\s?[{HANGUL_NUMERALS}]{{1,3}}\s?일\s?"
                 r"(?:생|출생|에 태어|태생)"),
     )),
+    # 카톡 아이디 malsoon1952, 인스타 hello_world, ID: kim.ms: the account a person is reached at.
+    IdentifierKind("messenger_id", "[아이디]", True, (
+        SurfaceForm(
+            "messenger_id", 125, kept="messenger_id_kw", value="messenger_id_v", check=_messenger_id_kind,
+            gate=_MESSENGER_LABEL.search,
+            pattern=rf"(?P<messenger_id_kw>(?<![가-힣A-Za-z])(?:{MESSENGER_LABELS})(?:\s?(?:아이디|ID|id))?"
+                    rf"\s?(?:는|은|:|=)?\s?)"
+                    rf"(?P<messenger_id_v>[A-Za-z0-9][A-Za-z0-9._\-]{{2,29}})(?![A-Za-z0-9._\-@])",
+            re2=rf"(?:{MESSENGER_LABELS})(?:\s?(?:아이디|ID|id))?\s?(?:는|은|:|=)?\s?[A-Za-z0-9]"),
+    )),
 )
 
 # ---------------------------------------------------------------- what is derived from it
+
 
 PLACEHOLDERS = {kind.name: kind.placeholder for kind in REGISTRY}
 PERSONAL_KINDS = frozenset(kind.name for kind in REGISTRY if kind.personal)
