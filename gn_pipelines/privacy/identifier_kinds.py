@@ -466,7 +466,9 @@ REGISTRY: tuple[IdentifierKind, ...] = (
     IdentifierKind("address", "[주소]", False, (
         SurfaceForm(
             "address_unit", 150, gate=_ho,
-            pattern=rf"(?:[가-힣A-Za-z0-9]+(?:{BUILDINGS})\s*)?"
+            # the building's name starts where a word starts: from every letter of a long word
+            # the search scanned to its end again (200,000 letters and a 호: minutes)
+            pattern=rf"(?:(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]+(?:{BUILDINGS})\s*)?"
                     rf"{NB}[0-9]{{1,4}}\s*동\s*[0-9]{{1,5}}\s*호(?![0-9선])",
             re2=r"[0-9]\s*동\s*[0-9]{1,5}\s*호"),
         # 101동 1203 without 호: a building number of two digits or more, then three or four.
@@ -488,7 +490,7 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         SurfaceForm(
             "address_building", 190,
             gate=lambda t: ("동" in t or "-" in t) and _BUILDING(t),
-            pattern=rf"(?:[가-힣A-Za-z0-9]*(?:{BUILDINGS})\s*)"
+            pattern=rf"(?:(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]*(?:{BUILDINGS})\s*)"
                     rf"{NB}(?:[0-9]{{1,4}}\s*동(?=$|[^0-9가-힣]|에|의|앞|옆|뒤|쪽|주민|입구|은|는)"
                     rf"|[0-9]{{2,4}}-[0-9]{{3,4}}(?![0-9]|\s?[-.]\s?[0-9]|{COUNTER}))",
             re2=rf"(?:{BUILDINGS})\s*[0-9]"),

@@ -186,13 +186,18 @@ _NUMBER_PASSES = tuple(re.compile(f"(?P<{name}>{FORMS[name].pattern})")
                        for name in ("spaced_digits", "rrn", "phone"))
 
 
-def _other_numbers(text: str, targets: list[tuple[str, str]]) -> list[tuple[int, int]]:
-    """Spans of phones and RRNs that are not the record's own (520714-2345679 beside the own
-    520714-2345678): the passes replace them whole, not the own half they share."""
+def _other_numbers(text: str, targets: list[tuple[str, str]]) -> bytearray:
+    """Where phones and RRNs that are not the record's own stand (520714-2345679 beside the own
+    520714-2345678), a 1 a character: the passes replace them whole, not the own half they
+    share."""
     own = {value for value, _ in targets}
-    return [match.span() for regex in _NUMBER_PASSES for match in regex.finditer(text)
-            if kind_of(match, text)[0] in ("phone", "rrn", "foreign_rrn")
-            and _NOT_DIGIT.sub("", match.group()) not in own]
+    covered = bytearray(len(text))
+    for regex in _NUMBER_PASSES:
+        for match in regex.finditer(text):
+            if (kind_of(match, text)[0] in ("phone", "rrn", "foreign_rrn")
+                    and _NOT_DIGIT.sub("", match.group()) not in own):
+                covered[match.start():match.end()] = b"\x01" * (match.end() - match.start())
+    return covered
 
 
 def _own_spans(text: str, targets: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
@@ -218,7 +223,7 @@ def _own_spans(text: str, targets: list[tuple[str, str]]) -> list[tuple[int, int
                 end = at + len(value)
                 if ((at == 0 or ends(at)) and (end == len(digits) or ends(end))
                         and not any(taken[at:end])
-                        and not any(a < positions[end - 1] + 1 and positions[at] < b for a, b in others)):
+                        and not any(others[positions[at]:positions[end - 1] + 1])):
                     taken[at:end] = [True] * (end - at)
                     start, stop = positions[at], positions[end - 1] + 1
                     if kind == "phone" and value.startswith(("82", "0082")):
