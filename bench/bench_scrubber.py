@@ -1,8 +1,9 @@
 """Benchmark: the free-text scrubber against its labelled corpus, before and after, Presidio, kiwipiepy.
 
-Four corpora: "hard" (hand-written by the author of the rules), "blind" (written before the
+Five corpora: "hard" (hand-written by the author of the rules), "blind" (written before the
 fixes it drove, without reading the rules: a second opinion on recall), "audit" (an independent
-privacy auditor's misses, also written before its fixes: a third opinion) and "generated" (synth).
+privacy auditor's misses, also written before its fixes: a third opinion), "redteam" (a red
+team's surviving forms, written before their fixes: a fourth) and "generated" (synth).
 Prints, side by side, recall per identifier kind and decoy survival of
   before      the per-row Python scrubber as it was (bench/legacy_scrubber, kept for this only)
   after       the registry-derived scrubber through its DuckDB path (`scrub` in SQL: RE2 over the
@@ -114,16 +115,20 @@ def _scrub_after(cases: list, own: bool) -> dict[int, str]:
 
 def _side_by_side(name: str, before: corpus.Score, after: corpus.Score) -> None:
     print(f"{name:<16} {'kind':<15} {'before':>14} {'after':>14}")
-    for kind in KINDS:
+    for kind in dict.fromkeys([*KINDS, *before.total, *after.total]):
+        before.total.setdefault(kind, 0), before.caught.setdefault(kind, 0)
+        after.total.setdefault(kind, 0), after.caught.setdefault(kind, 0)
         if before.total[kind] or after.total[kind]:
-            print(f"{'':<16} {kind:<15} {before.recall(kind):>8.3f} ({before.total[kind]:>3})"
-                  f" {after.recall(kind):>8.3f} ({after.total[kind]:>3})"
-                  + ("" if after.recall(kind) >= before.recall(kind) else "   REGRESSION"))
+            print(f"{'':<16} {kind:<15} {before.recall(kind) or 0:>8.3f} ({before.total[kind]:>3})"
+                  f" {after.recall(kind) or 0:>8.3f} ({after.total[kind]:>3})"
+                  + ("" if (after.recall(kind) or 0) >= (before.recall(kind) or 0) else "   REGRESSION"))
     print(f"{'':<16} {'decoys kept':<15} {before.decoy_survival:>8.3f} ({before.decoys:>3})"
           f" {after.decoy_survival:>8.3f} ({after.decoys:>3})"
           + ("" if after.decoy_survival >= before.decoy_survival else "   REGRESSION"))
     for kind, value, out in after.misses[:3]:
         print(f"    after misses {kind}: {value!r} in {out[:80]!r}")
+    for decoy, out in after.destroyed[:3]:
+        print(f"    after loses decoy {decoy!r} in {out[:80]!r}")
 
 
 def bench_before_after(sets: dict[str, list]) -> None:
@@ -239,9 +244,9 @@ def main() -> None:
     parser.add_argument("--with-others", action="store_true", help="also Presidio and kiwipiepy")
     args = parser.parse_args()
     sets = {"hard": corpus.hard_cases(), "blind": corpus.blind_cases(),
-            "audit": corpus.audit_cases(), "generated": corpus.generated_cases(rows=args.corpus_rows)}
-    print(f"corpus: {len(sets['hard'])} hand-written cases, {len(sets['blind'])} blind cases "
-          f"and {len(sets['audit'])} audit cases (both written before the fixes), "
+            "audit": corpus.audit_cases(), "redteam": corpus.redteam_cases(), "generated": corpus.generated_cases(rows=args.corpus_rows)}
+    print(f"corpus: {len(sets['hard'])} hand-written cases, {len(sets['blind'])} blind cases, "
+          f"{len(sets['audit'])} audit and {len(sets['redteam'])} red-team cases (written before the fixes), "
           f"{len(sets['generated'])} generated texts")
     bench_before_after(sets)
     if args.with_others:

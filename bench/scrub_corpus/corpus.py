@@ -23,6 +23,7 @@ from gn_pipelines.synth.texts import _AMOUNTS, _ARTICLES, _ROUTES
 HARD_CASES = Path(__file__).with_name("hard_cases.jsonl")
 BLIND_CASES = Path(__file__).with_name("blind_cases.jsonl")  # written before the fixes they drove
 AUDIT_CASES = Path(__file__).with_name("audit_cases.jsonl")  # an independent privacy audit's misses
+REDTEAM_CASES = Path(__file__).with_name("redteam_cases.jsonl")  # a red team's surviving forms
 TRUTH_KIND = {"name": "name", "phone": "phone", "rrn": "rrn", "email": "email",
               "plate": "plate", "address": "address"}
 
@@ -54,6 +55,12 @@ def audit_cases() -> list[Case]:
     """The cases of audit_cases.jsonl: an independent privacy auditor's misses and over-scrubbed
     strings, written before the fixes they drove; a third opinion on recall."""
     return hard_cases(AUDIT_CASES)
+
+
+def redteam_cases() -> list[Case]:
+    """The cases of redteam_cases.jsonl: forms a red team found surviving the scrubber (most with
+    the record's own values), written before the fixes they drove; a fourth opinion on recall."""
+    return hard_cases(REDTEAM_CASES)
 
 
 _PLANTED = {  # how each planted kind reads in the synth sentences (gn_pipelines/synth/texts.py)
@@ -125,7 +132,9 @@ def score(cases: Iterable[Case], scrub: Callable[[Case], str]) -> Score:
     for case in cases:
         out = fold_text(scrub(case))
         for kind, value in case.identifiers:
-            result.total[kind] += 1
+            # a kind the scrubber does not know (yet) is counted too, never caught
+            result.total[kind] = result.total.get(kind, 0) + 1
+            result.caught.setdefault(kind, 0)
             if fold_text(value) in out:
                 result.misses.append((kind, value, out))
             else:

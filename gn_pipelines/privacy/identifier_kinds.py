@@ -18,7 +18,7 @@ from gn_pipelines.privacy import text_patterns as v
 from gn_pipelines.privacy.identifiers import FOREIGNER_GENDER_DIGITS, birth_date_of
 from gn_pipelines.privacy.text_patterns import (
     ADDRESS_NUMBER_END, BANK_ABBREVIATIONS, BUILDINGS, CLOSINGS, COUNTER, DIGIT_SEPARATORS,
-    FULL_NAME, HANGUL_DIGITS, KIN, LONG_NAME, MASKED, NA, NAME, NAME_END, NB, NOT_DONG,
+    FULL_NAME, HANGUL_DIGITS, HANGUL_NUMERALS, KIN, LONG_NAME, MASKED, NA, NAME, NAME_END, NB, NOT_DONG,
     PERSONAL_FILLER, PHONE_SEP, PLATE_LETTERS, ROMAN_NAME, SEP, SPACED_FULL_NAME, SPACED_NAME,
     SURNAMES, TITLES, TITLES_GLUED,
 )
@@ -80,6 +80,8 @@ NAME_LABELS = ("성명|이름|성함|민원인|신청인|작성자|제보자|신
 PROFILE = re.compile(r"\(\s?(?:[남여]|[0-9]{1,3}\s?[세살])")
 CLOSING_AT_END = re.compile(rf"(?:{CLOSINGS})[.!~]{{0,3}}\s{{1,3}}\(?[가-힣]{{2,4}}\)?"
                             rf"\s{{0,3}}[.!]?\s{{0,3}}$")
+MESSENGER_LABELS = "카카오톡|카톡|카카오|텔레그램|인스타그램|인스타|아이디|ID|Id|id"
+_MESSENGER_LABEL = re.compile(MESSENGER_LABELS)
 _SPELT_AT = re.compile(r"[(\[\s][Aa][Tt][)\]\s]").search
 _BUILDING = re.compile(BUILDINGS).search
 _DATED_ROAD = re.compile(r"[0-9]\.[0-9]{1,2}[가-힣]").search
@@ -190,8 +192,42 @@ def _hangul_digits_kind(match: re.Match, text: str) -> str | None:
     value = match.group("hangul_digits")
     if not HANGUL_DIGIT_RUN.search(value):
         return None
-    inner = STRUCTURED.fullmatch(value.translate(HANGUL_DIGIT_VALUE))
+    # 에 read aloud between the blocks (공일공에 일일일일에 이이이이) is a hyphen
+    inner = STRUCTURED.fullmatch(value.translate(HANGUL_DIGIT_VALUE).replace("에", "-"))
     return None if inner is None else kind_of(inner, text)[0]
+
+
+def _spaced_digits_kind(match: re.Match, text: str) -> str | None:
+    """Digits typed one by one with spaces (0 1 0 - 9 8 7 6 - 5 4 3 2): read without the
+    separators, must then be a phone or an RRN (not a list: 0 1 2 3 4 5 6 7 8 9)."""
+    inner = STRUCTURED.fullmatch(re.sub(r"[^0-9]", "", match.group("spaced_digits")))
+    kind = None if inner is None else kind_of(inner, text)[0]
+    return kind if kind in ("phone", "rrn", "foreign_rrn") else None
+
+
+def _letter_o_phone_kind(match: re.Match, text: str) -> str | None:
+    """A mobile number with the letter O typed for zero (O1O-1111-2222): at least one O."""
+    return "phone" if re.search("[Oo]", match.group("phone_letter_o")) else None
+
+
+def _hangul_road_kind(match: re.Match, text: str) -> str | None:
+    """A building number in Hangul numerals after a road (범어로 일이삼사): three digits or more
+    read one by one, or a number with place values (천이백삼십사); not a phrase (으로 이삼일)."""
+    road, number = match.group("address_road_hangul_road"), match.group("address_road_hangul_no")
+    if road.endswith("으로") or number in _NOT_BUILDING_NUMBERS:
+        return None
+    if not re.search("[십백천]", number) and len(re.sub(r"[^가-힣]", "", number)) < 3:
+        return None
+    return "address"
+
+
+def _messenger_id_kind(match: re.Match, text: str) -> str | None:
+    """An ID after a messenger or 아이디 label: a letter in it, and a digit, '.', '_' or six
+    characters or more (not a word: ID card, 카톡 ok)."""
+    value = match.group("messenger_id_v")
+    if not re.search("[A-Za-z]", value):
+        return None
+    return "messenger_id" if re.search(r"[0-9._]", value) or len(value) >= 6 else None
 
 
 def _room_kind(match: re.Match, text: str) -> str | None:
@@ -236,7 +272,11 @@ def _closing_at_end(text: str) -> bool:
 
 # ---------------------------------------------------------------- the registry
 
-_ROAD_NUMBER = rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}[0-9]{{1,4}}(?:-[0-9]{{1,4}})?{ADDRESS_NUMBER_END}"
+# A building number may be written with a thousands comma (천왕봉로 1,234).
+_ROAD_NUMBER = (rf"(?:\s?[0-9]{{1,4}}번?(?:가|길))?\s?{NB}(?:[0-9],[0-9]{{3}}|[0-9]{{1,4}})(?:-[0-9]{{1,4}})?"
+                rf"{ADDRESS_NUMBER_END}")
+# Words of numerals that are not building numbers (일일이 one by one, 이삼일 two or three days).
+_NOT_BUILDING_NUMBERS = frozenset("일일이 이삼일 삼사일 사오일 오륙일 육칠일 칠팔일 팔구일 일이일".split())
 # A token for the placeholders of the personal kinds (홍길동([전화번호])), known once REGISTRY is:
 # FORMS holds every pattern with it filled in.
 _PERSONAL_PLACEHOLDERS = "<personal placeholders>"
@@ -350,16 +390,31 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         # 공일공-1234-5678, 팔오공삼일오 일이삼사오육칠: read as digits, then as a phone or RRN.
         SurfaceForm(
             "hangul_digits", 110, check=_hangul_digits_kind, gate=HANGUL_DIGIT_RUN.search,
-            pattern=rf"(?<![가-힣0-9])[0-9{HANGUL_DIGITS}]{{2,7}}(?:{SEP}[0-9{HANGUL_DIGITS}]{{3,8}}){{1,3}}"
+            pattern=rf"(?<![가-힣0-9])[0-9{HANGUL_DIGITS}]{{2,7}}(?:(?:{SEP}|\s?에\s)[0-9{HANGUL_DIGITS}]{{3,8}}){{1,3}}"
                     rf"(?![0-9])",
-            re2=rf"[0-9{HANGUL_DIGITS}]{{2,7}}{SEP}[0-9{HANGUL_DIGITS}]{{3,8}}"),
+            re2=rf"[0-9{HANGUL_DIGITS}]{{2,7}}(?:{SEP}|\s?에\s)[0-9{HANGUL_DIGITS}]{{3,8}}"),
+        # Typed digit by digit (0 1 0 - 9 8 7 6 - 5 4 3 2, 5 2 0 7 1 4 - 2 3 4 5 6 7 9): a space,
+        # hyphen or dot between every two digits, the whole run (not a part of a longer one).
+        SurfaceForm(
+            "spaced_digits", 35, check=_spaced_digits_kind, gate=LONG_DIGITS,
+            pattern=rf"{NB}(?<![0-9]\s)(?<![0-9][-.])(?<![0-9]\s[-.])(?<![0-9][-.]\s)(?<![0-9]\s[-.]\s)"
+                    rf"[0-9](?:(?:\s|\s?[-.]\s?)[0-9]){{9,12}}(?!\s?[-.]?\s?[0-9])",
+            re2=r"[0-9](?:\s|\s?[-.]\s?)[0-9](?:\s|\s?[-.]\s?)[0-9](?:\s|\s?[-.]\s?)[0-9]"),
+        # The letter O for a zero in a mobile number (O1O-1111-2222).
+        SurfaceForm(
+            "phone_letter_o", 75, check=_letter_o_phone_kind, gate=lambda t: "O" in t or "o" in t,
+            pattern=rf"(?<![A-Za-z0-9])[0Oo]1[0Oo16789]{PHONE_SEP}[0-9Oo]{{3,4}}{PHONE_SEP}[0-9Oo]{{4}}"
+                    rf"(?![0-9A-Za-z])",
+            re2=rf"[0Oo]1[0Oo16789]{PHONE_SEP}[0-9Oo]{{3,4}}{PHONE_SEP}[0-9Oo]{{4}}"),
     )),
     IdentifierKind("email", "[이메일]", True, (
         SurfaceForm(
             "email", 10, gate=lambda t: "@" in t,
             # starts only where a run of address characters starts: from every position inside a
             # long run the search would scan to its end again (a 200,000-letter word took minutes)
-            pattern=r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}",
+            # a domain may be Korean (hong@한국.kr, hong@회사.한국): IDN
+            pattern=r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9가-힣\-]+(?:\.[A-Za-z0-9가-힣\-]+)*"
+                    r"\.(?:[A-Za-z]{2,}|한국)",
             re2="@"),
         # Written to dodge spam filters: spaces around @, (at), [at], " at ", 골뱅이; a space after
         # a dot, a comma for a dot, (dot), " dot ", 닷 (hong 골뱅이 naver 닷컴).
@@ -411,7 +466,9 @@ REGISTRY: tuple[IdentifierKind, ...] = (
     IdentifierKind("address", "[주소]", False, (
         SurfaceForm(
             "address_unit", 150, gate=_ho,
-            pattern=rf"(?:[가-힣A-Za-z0-9]+(?:{BUILDINGS})\s*)?"
+            # the building's name starts where a word starts: from every letter of a long word
+            # the search scanned to its end again (200,000 letters and a 호: minutes)
+            pattern=rf"(?:(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]+(?:{BUILDINGS})\s*)?"
                     rf"{NB}[0-9]{{1,4}}\s*동\s*[0-9]{{1,5}}\s*호(?![0-9선])",
             re2=r"[0-9]\s*동\s*[0-9]{1,5}\s*호"),
         # 101동 1203 without 호: a building number of two digits or more, then three or four.
@@ -433,7 +490,7 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         SurfaceForm(
             "address_building", 190,
             gate=lambda t: ("동" in t or "-" in t) and _BUILDING(t),
-            pattern=rf"(?:[가-힣A-Za-z0-9]*(?:{BUILDINGS})\s*)"
+            pattern=rf"(?:(?<![가-힣A-Za-z0-9])[가-힣A-Za-z0-9]*(?:{BUILDINGS})\s*)"
                     rf"{NB}(?:[0-9]{{1,4}}\s*동(?=$|[^0-9가-힣]|에|의|앞|옆|뒤|쪽|주민|입구|은|는)"
                     rf"|[0-9]{{2,4}}-[0-9]{{3,4}}(?![0-9]|\s?[-.]\s?[0-9]|{COUNTER}))",
             re2=rf"(?:{BUILDINGS})\s*[0-9]"),
@@ -452,6 +509,16 @@ REGISTRY: tuple[IdentifierKind, ...] = (
             gate=lambda t: "." in t and _DATED_ROAD(t),
             pattern=rf"(?<![0-9.])[0-9]{{1,2}}\.[0-9]{{1,2}}[가-힣][가-힣0-9]{{0,15}}?(?:로|길){_ROAD_NUMBER}",
             re2=r"[0-9]\.[0-9]{1,2}[가-힣][가-힣0-9]{0,15}(?:로|길)\s?[0-9]"),
+        # A building number in Hangul numerals, after the 읍면동 (or 시군구) the road is in: 물금읍
+        # 범어로 일이삼사. The area stays, the road and its number go.
+        SurfaceForm(
+            "address_road_hangul", 217, kept="address_road_hangul_kw", check=_hangul_road_kind,
+            gate=lambda t: "로" in t or "길" in t,
+            pattern=rf"(?P<address_road_hangul_kw>(?<![가-힣])[가-힣]{{1,8}}(?:시|군|구|읍|면|동)\s)"
+                    rf"(?P<address_road_hangul_road>[가-힣][가-힣0-9]{{0,15}}?(?:로|길))\s?"
+                    rf"(?P<address_road_hangul_no>[{HANGUL_NUMERALS}]{{2,8}}(?:\s?-\s?[{HANGUL_NUMERALS}]{{1,5}})?)"
+                    rf"(?=$|[^가-힣]|에|의|이고|이며|입니다|인데|앞|옆|뒤|번지)",
+            re2=rf"(?:시|군|구|읍|면|동)\s[가-힣][가-힣0-9]{{0,15}}(?:로|길)\s?[{HANGUL_NUMERALS}]{{2}}"),
         SurfaceForm(
             "address_ri", 220,
             pattern=rf"(?<![가-힣0-9])(?!(?:거|우|관|처|수|요|소|머|자|유|경|무|정|논|원|권|조|의|진|마|심|물|"
@@ -472,17 +539,36 @@ REGISTRY: tuple[IdentifierKind, ...] = (
         SurfaceForm(
             "birth_kw", 140, kept="birth_prefix",
             pattern=rf"(?P<birth_prefix>(?:생년월일|생일|출생일?|DOB)\s*(?:은|는|이|:)?\s*)"
-                    rf"{NB}(?:{_DATE_BLOCKS}|(?:19|20)?[0-9]{{6}})(?![0-9]|\s?[-.]\s?[0-9])",
+                    rf"{NB}(?:{_DATE_BLOCKS}|(?:19|20)?[0-9]{{6}}|[0-9]{{1,2}}\s*월\s*[0-9]{{1,2}}\s*일)"
+                    rf"(?![0-9]|\s?[-.]\s?[0-9])",
             re2=r"(?:생년월일|생일|출생일?|DOB)\s*(?:은|는|이|:)?\s*[0-9]"),
         SurfaceForm(
             "birth_suffix", 145, gate=lambda t: "생" in t or "태어" in t,
             pattern=rf"{NB}(?:{_DATE_BLOCKS}|(?:19|20)?{YYMMDD})"
                     r"(?=\s?(?:생(?![산활각기선수명태])|출생|에 태어|태생))",
             re2=r"[0-9]\s*일?\s?(?:생|출생|에 태어|태생)"),
+        # Spelt in Hangul numerals: 일구오이년 칠월 십사일생.
+        SurfaceForm(
+            "birth_hangul", 147, gate=lambda t: "년" in t and ("생" in t or "태어" in t),
+            pattern=rf"(?<![가-힣])[{HANGUL_NUMERALS}]{{2,6}}\s?년\s?[{HANGUL_NUMERALS}]{{1,3}}\s?월\s?"
+                    rf"[{HANGUL_NUMERALS}]{{1,3}}\s?일(?=\s?(?:생(?![산활각기선수명태])|출생|에 태어|태생))",
+            re2=rf"[{HANGUL_NUMERALS}]\s?년\s?[{HANGUL_NUMERALS}]{{1,3}}\s?월\s?[{HANGUL_NUMERALS}]{{1,3}}\s?일\s?"
+                r"(?:생|출생|에 태어|태생)"),
+    )),
+    # 카톡 아이디 malsoon1952, 인스타 hello_world, ID: kim.ms: the account a person is reached at.
+    IdentifierKind("messenger_id", "[아이디]", True, (
+        SurfaceForm(
+            "messenger_id", 125, kept="messenger_id_kw", value="messenger_id_v", check=_messenger_id_kind,
+            gate=_MESSENGER_LABEL.search,
+            pattern=rf"(?P<messenger_id_kw>(?<![가-힣A-Za-z])(?:{MESSENGER_LABELS})(?:\s?(?:아이디|ID|id))?"
+                    rf"\s?(?:는|은|:|=)?\s?)"
+                    rf"(?P<messenger_id_v>[A-Za-z0-9][A-Za-z0-9._\-]{{2,29}})(?![A-Za-z0-9._\-@])",
+            re2=rf"(?:{MESSENGER_LABELS})(?:\s?(?:아이디|ID|id))?\s?(?:는|은|:|=)?\s?[A-Za-z0-9]"),
     )),
 )
 
 # ---------------------------------------------------------------- what is derived from it
+
 
 PLACEHOLDERS = {kind.name: kind.placeholder for kind in REGISTRY}
 PERSONAL_KINDS = frozenset(kind.name for kind in REGISTRY if kind.personal)

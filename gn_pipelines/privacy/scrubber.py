@@ -21,7 +21,7 @@ import pyarrow as pa
 from gn_pipelines.privacy.identifier_kinds import (
     FORMS, ORDERED_FORMS, PERSONAL_KINDS, PLACEHOLDERS, SHARED_GATES, kind_of,
 )
-from gn_pipelines.privacy.text_patterns import FILLER, PERSONAL_FILLER
+from gn_pipelines.privacy.text_patterns import FILLER, KIN_WORDS, NOT_NAMES, PERSONAL_FILLER
 
 KINDS = tuple(PLACEHOLDERS)
 
@@ -123,6 +123,42 @@ def _replace_own(text: str, value: str | None, kind: str, found: Counter) -> str
     return text.replace(value, PLACEHOLDERS[kind])
 
 
+_COMPOUND_SURNAMES = ("남궁", "황보", "제갈", "선우", "독고", "사공", "서문")
+# After the given name written alone (말순 이라고, 말순씨): what follows a name, not a word.
+_GIVEN_NAME_END = (r"(?=\s?(?:씨|님|이라고|라고|입니다|이에요|예요|이가|이는|이를|이랑|이한테|이에게|에게)"
+                   r"|\s*[.,!?)]|\s*$)")
+
+
+@lru_cache(maxsize=1024)
+def _own_name_pattern(name: str) -> re.Pattern | None:
+    """The record's own Hangul name with a space after its surname (배 말순, 황보 석진), and its
+    two-syllable given name alone as a word before what follows a name (말순 이라고); None for
+    a name too short or a given name that is a common word (하나, 주민)."""
+    if not re.fullmatch("[가-힣]{3,4}", name):
+        return None
+    surname = name[:2] if len(name) == 4 and name.startswith(_COMPOUND_SURNAMES) else name[:1]
+    given = name[len(surname):]
+    forms = [rf"{surname}\s+{given}"]
+    if len(given) == 2 and given not in NOT_NAMES and given not in KIN_WORDS:
+        forms.append(rf"(?<![가-힣]){given}{_GIVEN_NAME_END}")
+    return re.compile("|".join(forms))
+
+
+def _replace_own_name(text: str, name: str | None, found: Counter) -> str:
+    """The record's own name as written (anywhere), then spaced or its given name alone. Only
+    where its last two syllables occur (what scrub_sql routes to Python on)."""
+    text = _replace_own(text, name, "name", found)
+    if not name or len(name) < 3 or name[-2:] not in text:
+        return text
+    pattern = _own_name_pattern(name)
+    if pattern is None:
+        return text
+    text, count = pattern.subn(PLACEHOLDERS["name"], text)
+    if count:
+        found["name"] += count
+    return text
+
+
 _NOT_DIGIT = re.compile(r"[^0-9]")
 # Digits with short runs of neither digits nor letters between them (spaces, dots, hyphens,
 # underscores, slashes, brackets, '=', the jamo ㅡ): where the record's own numbers are looked for
@@ -145,21 +181,49 @@ def _own_targets(phone_digits: str, rrn_digits: str) -> list[tuple[str, str]]:
     return sorted(targets, key=lambda t: -len(t[0]))
 
 
+# The passes that find a whole phone or RRN, however typed.
+_NUMBER_PASSES = tuple(re.compile(f"(?P<{name}>{FORMS[name].pattern})")
+                       for name in ("spaced_digits", "rrn", "phone"))
+
+
+def _other_numbers(text: str, targets: list[tuple[str, str]]) -> bytearray:
+    """Where phones and RRNs that are not the record's own stand (520714-2345679 beside the own
+    520714-2345678), a 1 a character: the passes replace them whole, not the own half they
+    share."""
+    own = {value for value, _ in targets}
+    covered = bytearray(len(text))
+    for regex in _NUMBER_PASSES:
+        for match in regex.finditer(text):
+            if (kind_of(match, text)[0] in ("phone", "rrn", "foreign_rrn")
+                    and _NOT_DIGIT.sub("", match.group()) not in own):
+                covered[match.start():match.end()] = b"\x01" * (match.end() - match.start())
+    return covered
+
+
 def _own_spans(text: str, targets: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
     """Spans of the targets in the text's digit runs, each between non-digits (not inside a
-    longer number), never overlapping."""
-    spans = []
+    longer number) and not inside someone else's phone or RRN, never overlapping. Digits typed
+    one by one (0 1 2 3 4 5 6 7 8 9) are one number: a single space between two lone digits ends
+    nothing."""
+    spans, others = [], _other_numbers(text, targets)
     for run in _DIGIT_RUN.finditer(text):
         positions = [i for i in range(run.start(), run.end()) if "0" <= text[i] <= "9"]
         digits = "".join(text[i] for i in positions)
+        last = len(positions) - 1
+        lone = [(i == 0 or positions[i] - positions[i - 1] > 1)
+                and (i == last or positions[i + 1] - positions[i] > 1) for i in range(len(positions))]
+
+        def ends(i: int) -> bool:  # a number may end between digits i - 1 and i
+            gap = positions[i] - positions[i - 1]
+            return gap > 1 and not (gap == 2 and text[positions[i] - 1] == " " and lone[i - 1] and lone[i])
         taken = [False] * len(digits)
         for value, kind in targets:
             at = digits.find(value)
             while at != -1:
                 end = at + len(value)
-                if ((at == 0 or positions[at] - positions[at - 1] > 1)
-                        and (end == len(digits) or positions[end] - positions[end - 1] > 1)
-                        and not any(taken[at:end])):
+                if ((at == 0 or ends(at)) and (end == len(digits) or ends(end))
+                        and not any(taken[at:end])
+                        and not any(others[positions[at]:positions[end - 1] + 1])):
                     taken[at:end] = [True] * (end - at)
                     start, stop = positions[at], positions[end - 1] + 1
                     if kind == "phone" and value.startswith(("82", "0082")):
@@ -209,7 +273,7 @@ def scrub_text(text: str | None, *, own_name: str | None = None, own_phone: str 
     # The record's own address first, whole, before its parts are replaced piecemeal.
     folded = _replace_own(folded, fold_text(own_address) if own_address else None, "address", found)
     folded = _replace_own_numbers(folded, own_phone, own_rrn, found)
-    folded = _replace_own(folded, own_name, "name", found)
+    folded = _replace_own_name(folded, own_name, found)
 
     scrubbed = _apply(folded, _findings(folded, re2_found), found)
     return ScrubResult(scrubbed, dict(found))
@@ -267,6 +331,8 @@ def scrub_sql(text: str, own_name: str, own_phone: str, own_address: str, own_rr
         f"CAST({value} AS VARCHAR)" for value in (text, own_name, own_phone, own_address, own_rrn))
     value_in_text = [f"(length({value}) >= 2 AND contains({text}, {value}))"
                      for value in (own_address, own_name)]
+    # the own name spaced or its given name alone (scrub_text looks for them only then)
+    value_in_text.append(f"(length({own_name}) >= 3 AND contains({text}, right({own_name}, 2)))")
     own_in_text = " OR ".join(value_in_text)
     phone_digits = f"regexp_replace(coalesce({own_phone}, ''), '[^0-9]+', '', 'g')"
     rrn_digits = f"regexp_replace(coalesce({own_rrn}, ''), '[^0-9]+', '', 'g')"

@@ -33,7 +33,11 @@ NAME_END = r"(?=씨|님|께|이[가-힣]|가|은|는|의|에게|을|를|과|와|
 # after a space ("500 m"); a Hangul word after a space ("5 주택") is not a counter.
 COUNTER = (r"(?:곳|개|건|차|회|명|대|년|월|일|시|분|초|세|살|만|천|억|원|층|호|번|가지|킬로|톤|리터|"
            r"마리|채|가구|세대|동|평|장|주|배|거리|개월|시간|미터)|\s?(?:%|km|m|kg|cm|mm|L)(?![A-Za-z])")
-ADDRESS_NUMBER_END = rf"(?![0-9]|{COUNTER})(?=$|[^0-9가-힣A-Za-z%]|에|의|이고|이며|입니다|인데|앞|옆|뒤)"
+# Nor the first digits of a figure with thousands commas (도로 1,500,000원).
+ADDRESS_NUMBER_END = (rf"(?![0-9]|{COUNTER}|,[0-9])"
+                      r"(?=$|[^0-9가-힣A-Za-z%]|에|의|이고|이며|입니다|인데|앞|옆|뒤)")
+# Numbers spelt in Hangul, digit by digit (일이삼사) or with place values (천이백삼십사).
+HANGUL_NUMERALS = "공영일이삼사오육륙칠팔구십백천"
 BUILDINGS = "아파트|빌라|맨션|오피스텔|APT|타운|하이츠|빌리지"
 # Common words that the name patterns would otherwise take for names (surname + 1–2 syllables).
 NOT_NAMES = frozenset("""

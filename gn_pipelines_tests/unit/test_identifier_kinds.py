@@ -16,7 +16,8 @@ from gn_pipelines.privacy import scrubber, text_patterns
 from gn_pipelines.privacy.identifier_kinds import FORMS, KIND_OF_FORM, REGISTRY, kind_of
 from gn_pipelines_tests.conftest import REPO_ROOT
 from gn_pipelines_tests.unit.test_scrubber import (
-    AUDIT_DECOYS, AUDIT_FORMS, BLIND_DECOYS, BLIND_FORMS, DECOYS, SURFACE_FORMS,
+    AUDIT_DECOYS, AUDIT_FORMS, BLIND_DECOYS, BLIND_FORMS, DECOYS, REDTEAM_DECOYS, REDTEAM_FORMS,
+    SURFACE_FORMS,
 )
 
 
@@ -33,10 +34,10 @@ def _corpus():
 def texts() -> list[str]:
     """Every labelled text we have: the corpora, the unit tests' forms and decoys."""
     corpus = _corpus()
-    cases = corpus.hard_cases() + corpus.blind_cases() + corpus.audit_cases()
+    cases = corpus.hard_cases() + corpus.blind_cases() + corpus.audit_cases() + corpus.redteam_cases()
     cases += corpus.generated_cases(rows=800)
     return ([c.text for c in cases] + [t for _, t in SURFACE_FORMS] + DECOYS + BLIND_DECOYS
-            + AUDIT_DECOYS + [t for t, _ in BLIND_FORMS + AUDIT_FORMS])
+            + AUDIT_DECOYS + REDTEAM_DECOYS + [t for t, _ in BLIND_FORMS + AUDIT_FORMS + REDTEAM_FORMS])
 
 
 def test_every_kind_the_scrubber_and_the_scan_know_comes_from_the_registry():

@@ -132,6 +132,44 @@ AUDIT_DECOYS = [
 ]
 
 
+# Forms found by the red team (bench/scrub_corpus/redteam_cases.jsonl): text → expected output,
+# for a record whose own name is 배말순, own phone 010-8000-9000, own RRN 520714-2345678.
+REDTEAM_OWN = {"own_name": "배말순", "own_phone": "010-8000-9000", "own_rrn": "520714-2345678"}
+REDTEAM_FORMS = [
+    ("연락처 0 1 0 - 9 8 7 6 - 5 4 3 2 로 주세요.", "연락처 [전화번호] 로 주세요."),
+    ("연락처 O1O-1111-2222", "연락처 [전화번호]"), ("폰 o10.1234.5678", "폰 [전화번호]"),
+    ("전화 공일공에 일일일일에 이이이이 로 주세요", "전화 [전화번호] 로 주세요"),
+    ("옆집 주민번호가 5 2 0 7 1 4 - 2 3 4 5 6 7 9 라고 합니다.", "옆집 주민번호가 [주민등록번호] 라고 합니다."),
+    ("주민번호 8 5 0 3 1 5 1 2 3 4 5 6 7", "주민번호 [주민등록번호]"),
+    ("답변은 hong@한국.kr 으로 보내주세요.", "답변은 [이메일] 으로 보내주세요."),
+    ("메일 kim@회사.한국", "메일 [이메일]"), ("hong@naver.com에서 온 메일", "[이메일]에서 온 메일"),
+    ("집은 물금읍 범어로 일이삼사 입니다.", "집은 물금읍 [주소] 입니다."),
+    ("중앙동 중앙로 천이백삼십사 앞", "중앙동 [주소] 앞"),
+    ("주소는 천왕봉로 1,234 입니다.", "주소는 [주소] 입니다."),
+    ("일구오이년 칠월 십사일생 입니다.", "[생년월일]생 입니다."),
+    ("생일은 7월 14일 입니다.", "생일은 [생년월일] 입니다."),
+    ("카톡 아이디 malsoon1952 로 연락", "카톡 아이디 [아이디] 로 연락"),
+    ("인스타 hello_world 팔로우", "인스타 [아이디] 팔로우"), ("ID: kim.ms 입니다", "ID: [아이디] 입니다"),
+]
+# The record's own name spaced after its surname, its given name alone (two syllables, a word).
+REDTEAM_OWN_NAME_FORMS = [
+    ("저는 배 말순 입니다.", "배말순", "저는 [이름] 입니다."),
+    ("황보 석진 으로도 씁니다.", "황보석진", "[이름] 으로도 씁니다."),
+    ("말순 이라고 불러 주세요.", "배말순", "[이름] 이라고 불러 주세요."),
+    ("말순씨 댁입니다", "배말순", "[이름]씨 댁입니다"),
+]
+# Look-alikes of the red team's forms: kept as they are, also with the record's own values.
+REDTEAM_DECOYS = [
+    "순서는 0 1 2 3 4 5 6 7 8 9 입니다", "번호표 1 2 3 4 5 6 7 8 9 10 11 12 까지 배부",
+    "점수 3 - 2 - 1", "O형 혈액이 부족합니다", "OK 010 버튼", "범어로 가는 길이 막혔습니다",
+    "범어로 123번 버스", "창원으로 이사 왔습니다. 이삼일 걸린다고 합니다", "상남동 도로 일일이 점검",
+    "물금읍 범어로 이사", "중앙로 1,234명 참가", "도로 1,500,000원 배정", "생일 파티 장소 (7월 행사)",
+    "생일 선물 3월 5일 배송", "이천이십오년 삼월 오일 생산", "카톡 채널 추가", "ID 카드 재발급",
+    "ID card 분실", "아이디 admin으로 로그인", "카톡 ok", "공일공 일이삼 번 버스", "말순이네 가게 앞",
+    "하나 둘 셋",
+]
+
+
 def _corpus():
     path = REPO_ROOT / "bench" / "scrub_corpus" / "corpus.py"
     spec = importlib.util.spec_from_file_location("scrub_corpus", path)
@@ -177,7 +215,7 @@ def test_blind_corpus_decoys_survive(text):
     assert scrub_text(text).text == text
 
 
-@pytest.mark.parametrize("forms", [BLIND_FORMS, AUDIT_FORMS], ids=["blind", "audit"])
+@pytest.mark.parametrize("forms", [BLIND_FORMS, AUDIT_FORMS, REDTEAM_FORMS], ids=["blind", "audit", "redteam"])
 def test_residual_scan_sees_the_new_forms(forms):
     """The RE2 pre-filter lets every new form through to the detector."""
     con = duckdb.connect()
@@ -197,6 +235,60 @@ def test_audit_corpus_forms(text, expected):
 @pytest.mark.parametrize("text", AUDIT_DECOYS)
 def test_audit_corpus_decoys_survive(text):
     assert scrub_text(text).text == text
+
+
+@pytest.mark.parametrize("text,expected", REDTEAM_FORMS)
+def test_redteam_forms(text, expected):
+    assert scrub_text(text).text == expected
+    assert scrub_text(text, **REDTEAM_OWN).text == expected
+
+
+@pytest.mark.parametrize("text,name,expected", REDTEAM_OWN_NAME_FORMS)
+def test_redteam_own_name_spaced_or_given_name_alone(text, name, expected):
+    assert scrub_text(text, **{**REDTEAM_OWN, "own_name": name}).text == expected
+
+
+@pytest.mark.parametrize("text", REDTEAM_DECOYS)
+def test_redteam_decoys_survive(text):
+    assert scrub_text(text).text == text
+    assert scrub_text(text, **REDTEAM_OWN).text == text
+
+
+def test_own_name_variants_only_for_the_own_name():
+    """No other name loses its space or given name; a given name that is a word stays."""
+    assert scrub_text("저는 김 철수 입니다", own_name="배말순").text == "저는 김 철수 입니다"
+    assert scrub_text("사과 하나 주세요.", own_name="이하나").text == "사과 하나 주세요."
+    assert scrub_text("말순 할머니댁", own_name="배말순").text == "말순 할머니댁"
+
+
+def test_a_spaced_number_is_not_cut_at_the_own_numbers_it_shares():
+    """A neighbour's RRN typed digit by digit shares the own date: replaced whole, not its front
+    (was '[주민등록번호] 3 4 5 6 7 9'); the own back half inside a list of digits is no RRN."""
+    own = {"own_rrn": "520714-2345678"}
+    assert scrub_text("5 2 0 7 1 4 - 2 3 4 5 6 7 9", **own).text == "[주민등록번호]"
+    assert scrub_text("0 1 2 3 4 5 6 7 8 9", **own).text == "0 1 2 3 4 5 6 7 8 9"
+    assert scrub_text("주민번호 5 2 0 7 1 4 - 2 3 4 5 6 7 8", **own).found == {"rrn": 1}
+    assert (scrub_text("옆집 520714-2345679, 제 것 520714-2345678", **own).text
+            == "옆집 [주민등록번호], 제 것 [주민등록번호]")  # was '[주민등록번호]-2345679'
+    joined = "0 1 0 - 9 8 7 6 - 5 4 3 2 / 5 2 0 7 1 4 - 2 3 4 5 6 7 9 / 0 1 2 3 4 5 6 7 8 9"
+    assert scrub_text(joined, **own).text == "[전화번호] / [주민등록번호] / 0 1 2 3 4 5 6 7 8 9"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("body", ["a" * 200_000, "1 " * 100_000, "1-" * 100_000, "가" * 200_000,
+                                  "일이" * 100_000, "id " * 70_000, "물금읍 범어로 " * 20_000,
+                                  "a@" + "가" * 200_000, "O1O" * 70_000, "말순 " * 60_000,
+                                  "520714-2345679 " * 10_000, "호" * 200_000])
+def test_no_pattern_is_quadratic(body):
+    """Each of these takes well under a second (a quadratic pattern takes minutes: a long word
+    before a 호 or a 아파트 took 350 s for 200,000 letters, the name of an apartment was looked
+    for from every letter of the word; 10,000 RRNs beside the own one took 5 s)."""
+    import time
+
+    start = time.perf_counter()
+    scrub_text(body + " 연락처 010-1234-5678 hong@한국.kr 한신아파트 109동 302호 9000 520714",
+               **REDTEAM_OWN)
+    assert time.perf_counter() - start < 1.5
 
 
 def test_a_car_before_its_plate_is_no_name():
@@ -304,10 +396,13 @@ def test_duckdb_path_equals_python_path_on_every_corpus():
     scrub_text's output on every labelled text, with and without the record's own values."""
     corpus = _corpus()
     cases = (corpus.hard_cases() + corpus.blind_cases() + corpus.audit_cases()
-             + corpus.generated_cases(rows=600))
+             + corpus.redteam_cases() + corpus.generated_cases(rows=600))
     rows = [(c.text, *(own.get(k) for k in ("own_name", "own_phone", "own_address", "own_rrn")))
             for c in cases for own in ({}, c.own)]
     rows += [(t, None, None, None, None) for t in DECOYS + BLIND_DECOYS + AUDIT_DECOYS]
+    rows += [(t, *(REDTEAM_OWN.get(k) for k in ("own_name", "own_phone", "own_address", "own_rrn")))
+             for t in REDTEAM_DECOYS + [t for t, _ in REDTEAM_FORMS]]
+    rows += [(t, n, None, None, None) for t, n, _ in REDTEAM_OWN_NAME_FORMS]
     rows += [(t, None, None, None, None) for t, _ in BLIND_FORMS + AUDIT_FORMS]
     rows += [("전화 ０１０-1234-5678 김철수씨", None, None, None, None),  # folded by Python
              ("연락\u00a0010\u00a01234\u00a05678", None, None, None, None),  # Python's \s, not RE2's
@@ -346,8 +441,8 @@ def test_duckdb_path_equals_python_path_on_joined_forms():
     filler stands beside another, the RE2 forms must still let the row and its passes through."""
     import random
 
-    snippets = ([t for _, t in SURFACE_FORMS] + [t for t, _ in BLIND_FORMS + AUDIT_FORMS]
-                + DECOYS + BLIND_DECOYS + AUDIT_DECOYS)
+    snippets = ([t for _, t in SURFACE_FORMS] + [t for t, _ in BLIND_FORMS + AUDIT_FORMS + REDTEAM_FORMS]
+                + DECOYS + BLIND_DECOYS + AUDIT_DECOYS + REDTEAM_DECOYS)
     rng = random.Random(20251206)
     joints = ["", " ", "\n", "(", ")", ", ", "님 ", "씨", "호", "-", "이", "의 ", ". ", "0"]
     texts = [rng.choice(joints).join(rng.sample(snippets, rng.randint(2, 3))) for _ in range(5000)]
