@@ -133,7 +133,8 @@ def before(drops: Path, work: Path) -> float:
             SELECT {_SIGUN} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, d.complainant_key, n.keyword
             FROM complaint_drops d JOIN read_parquet('{text_nouns}') n ON concat_ws(' ', d.title, d.body) = n.text
             WHERE d.received_at IS NOT NULL""")
-        connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH})
+        connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH,
+                                           "candidates": 2**62})
         seconds = time.perf_counter() - started
         connection.execute(f"COPY civil_complaint_keywords_monthly TO '{work / 'before.parquet'}'")
     return seconds

@@ -239,10 +239,12 @@ CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
 _SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"
           .format(districts=", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), changwon=CHANGWON_CODE))
 
-# The distinct complainants of a group of complaints (one person may complain many times): those
-# without a key (no RRN, no phone) count as one more, the cautious reading of "fewer than 5 people".
-PEOPLE_SQL = ("count(DISTINCT complainant_key) + "
-              "CAST(count(*) FILTER (WHERE complainant_key IS NULL) > 0 AS INTEGER)")
+# The distinct complainants of a group of complaints (one person may complain many times), counted
+# on the keys' hashes (8 bytes, not 64 characters: the distinct counts of a million complaints'
+# keywords held them all). A missing key (no RRN, no phone) hashes to one value: those complaints
+# count as one person, the cautious reading of "fewer than 5 people"; two keys sharing a hash would
+# count as one person too: fewer, never more.
+PEOPLE_SQL = "count(DISTINCT hash(complainant_key))"
 
 COMPLAINTS_MONTHLY_SQL = f"""
 CREATE OR REPLACE TABLE civil_complaints_monthly AS
@@ -273,15 +275,35 @@ GENERIC_COMPLAINT_WORDS = frozenset({
 _PLACEHOLDER = re.compile(r"\[[^\]]{1,20}\]")
 _BATCH = 2_000  # distinct sentences per kiwipiepy call
 
-KEYWORDS_SQL = f"""
+# The month's vocabulary needs each keyword's complainants, which are counted (distinct (…, person)
+# rows, plain GROUP BYs that spill) only for the month's `$candidates` most frequent keywords with
+# enough complaints: at a million complaints, grouping every keyword by person took 4 s and 1 GB.
+# Exact whenever each month finds its 30 among them; `_build_keywords_monthly` checks, and counts
+# every keyword when a month does not.
+KEYWORDS_SQL = """
 CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
-WITH counts AS (
-    SELECT sigungu_code, month, keyword, count(*) AS complaints, {PEOPLE_SQL} AS people
-    FROM complaint_keywords GROUP BY ALL),
+WITH candidates AS (
+    SELECT month, keyword FROM complaint_keywords GROUP BY month, keyword HAVING count(*) >= $threshold
+    QUALIFY row_number() OVER (PARTITION BY month ORDER BY count(*) DESC, keyword) <= $candidates),
+by_person AS (
+    SELECT k.sigungu_code, k.month, k.keyword, hash(k.complainant_key) AS person, count(*) AS complaints
+    FROM complaint_keywords k SEMI JOIN candidates c ON k.month = c.month AND k.keyword = c.keyword
+    GROUP BY ALL),
 vocabulary AS (
-    SELECT month, keyword FROM complaint_keywords GROUP BY month, keyword HAVING {PEOPLE_SQL} >= $threshold
-    QUALIFY row_number() OVER (PARTITION BY month ORDER BY count(*) DESC, keyword) <= $per_month)
-SELECT c.* FROM counts c JOIN vocabulary v USING (month, keyword)"""
+    SELECT month, keyword FROM by_person GROUP BY month, keyword HAVING count(DISTINCT person) >= $threshold
+    QUALIFY row_number() OVER (PARTITION BY month ORDER BY sum(complaints) DESC, keyword) <= $per_month)
+SELECT sigungu_code, month, keyword, CAST(sum(complaints) AS BIGINT) AS complaints, count(*) AS people
+FROM by_person JOIN vocabulary USING (month, keyword) GROUP BY ALL"""
+KEYWORD_CANDIDATES = 200  # per month: the vocabulary's 30 among them unless many are one person's
+# months whose vocabulary may lie beyond the candidates: short of 30, with more keywords left
+_SHORT_MONTHS_SQL = """
+SELECT count(*) FROM (
+    SELECT month, count(*) AS eligible FROM (
+        SELECT month, keyword FROM complaint_keywords GROUP BY ALL HAVING count(*) >= $threshold)
+    GROUP BY month) e
+LEFT JOIN (SELECT month, count(DISTINCT keyword) AS chosen FROM civil_complaint_keywords_monthly GROUP BY month) v
+USING (month)
+WHERE coalesce(v.chosen, 0) < $per_month AND e.eligible > $candidates"""
 
 
 # kiwipiepy's threads: two cost the same CPU time as one and give the same nouns (measured, see
@@ -495,7 +517,11 @@ def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokeni
              "[]::VARCHAR[] AS keywords WHERE false)")
     connection.execute(_KEYWORDS_OF_DROPS_SQL.format(sigun=_SIGUN, nouns=nouns))
     try:
-        connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH})
+        parameters = {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH,
+                      "candidates": KEYWORD_CANDIDATES}
+        connection.execute(KEYWORDS_SQL, parameters)
+        if connection.execute(_SHORT_MONTHS_SQL, parameters).fetchone()[0]:
+            connection.execute(KEYWORDS_SQL, parameters | {"candidates": 2**62})  # every keyword
     finally:
         connection.execute("DROP VIEW complaint_keywords")
 

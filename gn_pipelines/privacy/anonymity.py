@@ -174,6 +174,14 @@ def _passes(ladders: list[Ladder], cuts: Sequence[tuple[str, str]] | None) -> li
     return passes + [(i, 0) for i in range(len(ladders))]
 
 
+def person_hash(column: str) -> str:
+    """A person's key as 8 bytes (its 64-character pseudonym held by every distinct count took
+    hundreds of MB at a million rows); a missing key is one person, 0. Two keys sharing a hash
+    would count as one person: fewer people, never more, so a check can only be stricter. A
+    missing key hashes to one value: records without one are one person together."""
+    return f"hash({column})"
+
+
 def _check_names(*tables: str) -> None:
     for table in tables:
         if not _TABLE_NAME.fullmatch(table):
@@ -244,24 +252,31 @@ class _Plan:
 
     def _people_per_cell_sql(self, source: str, keys: list[tuple[str, str]], bounds: list[tuple[str, str]]) -> str:
         """Cells with their records `_n`, their people found in no other cell of the partition
-        `_pe`, and their people also found elsewhere `_ps`; records without a key are one person."""
+        `_pe`, and their people also found elsewhere `_ps`; records without a key are one person.
+
+        Counted on 8-byte hashes in plain GROUP BYs (which spill; distinct counts of the cells'
+        many text columns took 1.9 GB at a million records): a cell's people are its distinct
+        (cell, person) pairs. A cell's hash shared by two cells would add their people together;
+        the report counts every class's people again on the written table, so it cannot pass unseen."""
         names = [name for _, name in keys]
         values = [f"{sql} AS {quote(f'_value_{out}')}" for sql, out in bounds]
-        partition = [quote(p) for p in self.partition]
-        same_partition = [f"c.{p} IS NOT DISTINCT FROM s.{p}" for p in partition]
-        bound_columns = [f"{bound}(c.{quote(f'_value_{out}')}) AS {quote(f'_{bound}_{out}')}"
+        partition = f"hash({', '.join(quote(p) for p in self.partition)})" if self.partition else "0"
+        bound_columns = [f"{bound}({quote(f'_value_{out}')}) AS {quote(f'_{bound}_{out}')}"
                          for _, out in bounds for bound in ("min", "max")]
         return f"""
-WITH records AS (
-  SELECT {', '.join([*(f'{sql} AS {name}' for sql, name in keys), *values])},
-    coalesce(CAST({quote(self.person)} AS VARCHAR), '') AS _person FROM {source}),
-placed AS (SELECT *, hash({', '.join(names)}) AS _cell FROM records),
-spread AS (SELECT {', '.join([*partition, '_person'])}, count(DISTINCT _cell) AS _cells FROM placed GROUP BY ALL)
-SELECT {', '.join([*(f'c.{name}' for name in names), *bound_columns])}, count(*) AS _n,
-  count(DISTINCT c._person) FILTER (WHERE s._cells = 1) AS _pe,
-  count(DISTINCT c._person) FILTER (WHERE s._cells > 1) AS _ps
-FROM placed c JOIN spread s ON {' AND '.join([*same_partition, 'c._person = s._person'])}
-GROUP BY {', '.join(f'c.{name}' for name in names)}"""
+WITH placed AS (
+  SELECT *, hash({', '.join(names)}) AS _cell, {partition} AS _part FROM (
+    SELECT {', '.join([*(f'{sql} AS {name}' for sql, name in keys), *values])},
+      {person_hash(quote(self.person))} AS _person FROM {source})),
+pairs AS (SELECT _part, _cell, _person FROM placed GROUP BY ALL),
+spread AS (SELECT _part, _person, count(*) AS _cells FROM pairs GROUP BY ALL),
+people AS (
+  SELECT p._cell, count(*) FILTER (WHERE s._cells = 1) AS _pe, count(*) FILTER (WHERE s._cells > 1) AS _ps
+  FROM pairs p JOIN spread s ON p._part = s._part AND p._person = s._person GROUP BY p._cell),
+cells AS (
+  SELECT {', '.join([*names, *bound_columns])}, count(*) AS _n, any_value(_cell) AS _cell
+  FROM placed GROUP BY {', '.join(names)})
+SELECT c.* EXCLUDE (_cell), p._pe, p._ps FROM cells c JOIN people p ON c._cell = p._cell"""
 
     def value(self, i: int, out: int, at: int | None = None) -> str:
         """Ladder i's output `out` at the record's current level (or at level `at`)."""
@@ -449,7 +464,7 @@ def _generalised_share(connection, plan: _Plan) -> dict[str, float]:
 def _class_stats_sql(table: str, keys: Sequence[str], sensitive: Sequence[str], person: str | None = None) -> str:
     """Per class: its size (records, or distinct people with `person`; no key counts as one) and
     its distinct values of each sensitive column."""
-    size = "count(*)" if person is None else f"count(DISTINCT coalesce(CAST({quote(person)} AS VARCHAR), ''))"
+    size = "count(*)" if person is None else f"count(DISTINCT {person_hash(quote(person))})"
     diversity = "".join(f", count(DISTINCT {quote(s)})" for s in sensitive)
     group = f" GROUP BY {', '.join(quote(k) for k in keys)}" if keys else ""
     return f"SELECT {size}{diversity} FROM {table}{group}"

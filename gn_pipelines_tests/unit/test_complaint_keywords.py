@@ -265,3 +265,16 @@ def test_an_unknown_word_shaped_like_a_name_is_never_a_keyword(tmp_path):
     assert "박민준" not in table
     assert {"소음", "박물관", "정류장"} <= set(table)
     assert complaint_nouns(["윗집 사는 박민준 때문에"]) == [["윗집"]]
+
+
+def test_a_month_short_of_its_vocabulary_among_the_candidates_counts_every_keyword(tmp_path, monkeypatch):
+    """People are counted for the month's most frequent keywords only; when those are one
+    person's (twelve complaints about 소음), the month is counted again over every keyword."""
+    import gn_pipelines.datasets.civil_complaints as declaration
+
+    complaints = [("same", "층간소음이 심합니다.")] * 12 + [(f"p{i}", "가로등이 고장났습니다.") for i in range(5)]
+    with duckdb.connect() as connection:
+        everything = _keyword_table(connection, tmp_path / "a", complaints)
+        monkeypatch.setattr(declaration, "KEYWORD_CANDIDATES", 1)  # 소음 alone is a candidate
+        few = _keyword_table(connection, tmp_path / "b", complaints)
+    assert few == everything and "소음" not in few and few["가로등"] == (5, 5)
