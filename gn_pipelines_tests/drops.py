@@ -70,7 +70,8 @@ def csv_bytes(rows: list[dict[str, str]], encoding: str = "utf-8") -> bytes:
     return buffer.getvalue().encode(encoding)
 
 
-def xlsx_bytes(rows: list[dict[str, str]]) -> bytes:
+def xlsx_bytes(rows: list[dict[str, object]]) -> bytes:
+    """An xlsx of `rows`, each value kept as its Python type (a datetime is an Excel date)."""
     from openpyxl import Workbook
 
     workbook = Workbook()

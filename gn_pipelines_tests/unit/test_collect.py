@@ -198,22 +198,6 @@ def test_whole_file_rejections(zones, payload, reason):
     assert outcome.collected_path is None
 
 
-def xlsx_with_cells(rows: list[dict[str, object]]) -> bytes:
-    """An xlsx whose cells keep their Python types (dates and datetimes as Excel dates)."""
-    import io
-
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(list(rows[0]))
-    for row in rows:
-        sheet.append(list(row.values()))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def test_excel_dates_at_midnight_and_months_typed_as_dates_are_read(zones):
     """Excel stores dates as datetimes and its reader gives a date for one at 00:00: a 접수일시 at
     midnight was rejected as no timestamp; a 기준년월 typed as 2025-06 is stored as 2025-06-01 and
@@ -223,17 +207,17 @@ def test_excel_dates_at_midnight_and_months_typed_as_dates_are_read(zones):
     complaints[1]["접수일시"] = dt.datetime(2025, 3, 2, 14, 5)
     for row in complaints:
         row["처리완료일"] = dt.datetime(2025, 3, 4)
-    outcome = collect(zones, "civil_complaints", xlsx_with_cells(complaints), name="c.xlsx")
+    outcome = collect(zones, "civil_complaints", xlsx_bytes(complaints), name="c.xlsx")
     assert outcome.rows_rejected == 0, outcome.rejections_by_reason
     assert rows_of(outcome.collected_path, "received_at, completed_on") == [
         (dt.datetime(2025, 3, 2, 0, 0), dt.date(2025, 3, 4)), (dt.datetime(2025, 3, 2, 14, 5), dt.date(2025, 3, 4))]
     welfare = [dict(row) for row in sample_rows("welfare_recipients", 1, 시군구코드="48170")]
     welfare[0]["기준년월"] = dt.datetime(2025, 6, 1)
-    outcome = collect(zones, "welfare_recipients", xlsx_with_cells(welfare), provider="48170", name="w.xlsx")
+    outcome = collect(zones, "welfare_recipients", xlsx_bytes(welfare), provider="48170", name="w.xlsx")
     assert outcome.rows_rejected == 0, outcome.rejections_by_reason
     assert rows_of(outcome.collected_path, "reference_month") == [("2025-06",)]
     welfare[0]["기준년월"] = dt.datetime(2025, 6, 15)  # a day, not a month: still refused
-    outcome = collect(zones, "welfare_recipients", xlsx_with_cells(welfare), provider="48170", name="w2.xlsx")
+    outcome = collect(zones, "welfare_recipients", xlsx_bytes(welfare), provider="48170", name="w2.xlsx")
     assert outcome.rows_rejected == 1
 
 
