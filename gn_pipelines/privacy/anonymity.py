@@ -176,9 +176,9 @@ def _passes(ladders: list[Ladder], cuts: Sequence[tuple[str, str]] | None) -> li
 
 def person_hash(column: str) -> str:
     """A person's key as 8 bytes (its 64-character pseudonym held by every distinct count took
-    hundreds of MB at a million rows); a missing key is one person, 0. Two keys sharing a hash
-    would count as one person: fewer people, never more, so a check can only be stricter. A
-    missing key hashes to one value: records without one are one person together."""
+    hundreds of MB at a million rows). Two keys sharing a hash would count as one person: fewer
+    people, never more, so a check can only be stricter. A missing key hashes to one value:
+    records without one are one person together."""
     return f"hash({column})"
 
 
