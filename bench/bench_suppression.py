@@ -19,7 +19,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from gn_pipelines.publish.suppression import WELFARE_SUMMARY, suppress_aggregate
+from gn_pipelines.publish.aggregates import aggregate_spec
+from gn_pipelines.publish.suppression import suppress_aggregate
+
+WELFARE_SUMMARY = aggregate_spec("welfare_summary")
 
 BENEFIT_SHARES = np.array([0.30, 0.27, 0.28, 0.05, 0.01, 0.01, 0.08])
 AGE_SHARES = np.array([0.04, 0.06, 0.05, 0.07, 0.10, 0.16, 0.20, 0.19, 0.13])

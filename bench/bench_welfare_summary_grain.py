@@ -17,10 +17,13 @@ import pyarrow as pa
 
 from gn_pipelines.privacy.generalisation import _band
 from gn_pipelines.datasets import welfare_recipients as aggregates  # the summary SQL of its declaration
-from gn_pipelines.publish.suppression import WELFARE_SUMMARY, suppress_aggregate
+from gn_pipelines.publish.aggregates import aggregate_spec
+from gn_pipelines.publish.suppression import suppress_aggregate
 from gn_pipelines.synth.welfare_recipients import (
     MONTHLY_RECIPIENTS, WelfareMonth, listed_in, welfare_chunks, welfare_roll,
 )
+
+WELFARE_SUMMARY = aggregate_spec("welfare_summary")
 
 MONTHS = (date(2025, 2, 1), date(2025, 3, 1))
 SAMPLE = ("48120", "48740", "48890")

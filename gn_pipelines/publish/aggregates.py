@@ -8,9 +8,8 @@ its suppression hides; here they are built and suppressed the same way for all.
 
 from __future__ import annotations
 
-from functools import partial
-
 from contextlib import nullcontext
+from functools import partial
 
 from gn_pipelines.datasets import AGGREGATES as DECLARED_AGGREGATES
 from gn_pipelines.datasets.model import Aggregate

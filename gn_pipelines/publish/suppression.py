@@ -68,20 +68,6 @@ class SuppressionSpec:
     people_column: str | None = None
 
 
-# The two published aggregates of the contract (columns as in gn_pipelines/publish/tables.py).
-WELFARE_SUMMARY = SuppressionSpec(
-    "recipients", ("amount_total_krw",),
-    ("sigungu_code", "reference_month", "benefit_type", "age_band", "sex"),
-    complete_within=("sigungu_code", "reference_month"))
-CIVIL_COMPLAINTS_MONTHLY = SuppressionSpec(
-    "complaints", ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
-    ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"), people_column="people")
-# Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
-CIVIL_COMPLAINT_KEYWORDS_MONTHLY = SuppressionSpec(
-    "complaints", (), ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
-    people_column="people")
-
-
 @dataclass(frozen=True)
 class SuppressionReport:
     table: str
@@ -423,7 +409,7 @@ def suppress_small_cells(
 
 def suppress_aggregate(connection: duckdb.DuckDBPyConnection, table: str, spec: SuppressionSpec,
                        **options: object) -> SuppressionReport:
-    """`suppress_small_cells` for one of the specs above (WELFARE_SUMMARY, CIVIL_COMPLAINTS_MONTHLY)."""
+    """`suppress_small_cells` for a spec (a declared aggregate's: `publish.aggregates.aggregate_spec`)."""
     options = {"complete_within": spec.complete_within, "people_column": spec.people_column} | options
     return suppress_small_cells(connection, table, count_column=spec.count_column,
                                 value_columns=spec.value_columns, dimensions=spec.dimensions, **options)

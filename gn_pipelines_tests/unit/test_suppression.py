@@ -11,11 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gn_pipelines.publish.aggregates import aggregate_spec
 from gn_pipelines.publish.suppression import (
-    CIVIL_COMPLAINTS_MONTHLY, WELFARE_SUMMARY, all_margin_groups, default_margin_groups, suppress_aggregate,
+    all_margin_groups, default_margin_groups, suppress_aggregate,
     suppress_small_cells,
 )
 
+WELFARE_SUMMARY = aggregate_spec("welfare_summary")
+CIVIL_COMPLAINTS_MONTHLY = aggregate_spec("civil_complaints_monthly")
 TOTAL = "계"
 
 
