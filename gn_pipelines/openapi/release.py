@@ -91,14 +91,15 @@ class Release:
             return selection
 
     def keep_selection(self, key: tuple, selection):
-        if len(selection.rows) <= SELECTION_ROWS_KEPT:
-            with self._selections_lock:
-                if key not in self._selections:
-                    self._selections[key] = selection
-                    self._rows_cached += len(selection.rows)
-                while len(self._selections) > SELECTIONS_KEPT or self._rows_cached > SELECTION_ROWS_CACHED:
-                    _, dropped = self._selections.popitem(last=False)
-                    self._rows_cached -= len(dropped.rows)
+        """Keep a selection (of at most SELECTION_ROWS_KEPT rows: `query.select_rows` pages larger
+        ones), dropping the least recently used beyond the cache's bounds."""
+        with self._selections_lock:
+            if key not in self._selections:
+                self._selections[key] = selection
+                self._rows_cached += len(selection.rows)
+            while len(self._selections) > SELECTIONS_KEPT or self._rows_cached > SELECTION_ROWS_CACHED:
+                _, dropped = self._selections.popitem(last=False)
+                self._rows_cached -= len(dropped.rows)
         return selection
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
