@@ -184,12 +184,13 @@ def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
     keep = [c for c in columns if c not in generalised and c not in release.partition_by
             and c not in release.sensitive]
     # the person's key is read to count people, and left out of the copy (`select` below)
-    read = [*columns, *([release.person] if release.person else [])]
+    person = [release.person] if release.person else []
+    read = [*columns, *person]
     connection.execute(f'CREATE OR REPLACE TEMP TABLE {source} AS '
                        f'SELECT {", ".join(chr(34) + c + chr(34) for c in read)} FROM published.main."{table.name}"')
     report = anonymise(connection, source, target, quasi_identifiers=list(release.quasi_identifiers),
                        sensitive=list(release.sensitive), k=release.k, l=release.l,
-                       partition_by=list(release.partition_by), keep=[*keep, *read[len(columns):]],
+                       partition_by=list(release.partition_by), keep=[*keep, *person],
                        max_suppression=1.0,  # a small table suppresses much: reported, not refused
                        person=release.person)
     connection.execute(f"DROP TABLE {source}")
