@@ -26,7 +26,9 @@ FOREIGNER_GENDER_DIGITS = frozenset("5678")
 SURNAMES = ("김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진"
             "나지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예"
             "경봉사부가복태목형피두감음빈동온호범좌팽승간상갈시단견당화창")
-FULL_NAME = rf"(?:(?:남궁|황보|제갈|선우|독고|사공|서문)[가-힣]{{1,2}}|[{SURNAMES}][가-힣]{{2}})"
+COMPOUND_SURNAMES = ("남궁", "황보", "제갈", "선우", "독고", "사공", "서문")
+COMPOUND_SURNAME = "|".join(COMPOUND_SURNAMES)  # as a regular-expression alternation
+FULL_NAME = rf"(?:(?:{COMPOUND_SURNAME})[가-힣]{{1,2}}|[{SURNAMES}][가-힣]{{2}})"
 
 RRN_FORMAT_REGEX = r"[0-9]{6}-?[0-9]{7}"
 # 010 numbers have a 4-digit middle block starting 2–9; the old 011/016–019 had 3 or 4 digits.

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from gn_pipelines.privacy import text_patterns as v
-from gn_pipelines.privacy.identifiers import FOREIGNER_GENDER_DIGITS, birth_date_of
+from gn_pipelines.privacy.identifiers import COMPOUND_SURNAMES, FOREIGNER_GENDER_DIGITS, birth_date_of
 from gn_pipelines.privacy.text_patterns import (
     ADDRESS_NUMBER_END, BANK_ABBREVIATIONS, BUILDINGS, CLOSINGS, COUNTER, DIGIT_SEPARATORS,
     FULL_NAME, HANGUL_DIGITS, HANGUL_NUMERALS, KIN, LONG_NAME, MASKED, NA, NAME, NAME_END, NB, NOT_DONG,
@@ -87,7 +87,7 @@ _BUILDING = re.compile(BUILDINGS).search
 _DATED_ROAD = re.compile(r"[0-9]\.[0-9]{1,2}[가-힣]").search
 _RE2_FULL_NAME = FULL_NAME  # no lookaround in it: valid RE2 as it stands
 _RE2_NAME = NAME
-_COMPOUND_FIRST = "남황제선독사서"  # first syllables of 남궁, 황보, 제갈, 선우, 독고, 사공, 서문
+_COMPOUND_FIRST = "".join(surname[0] for surname in COMPOUND_SURNAMES)  # 남황제선독사서
 
 
 def _ho(text: str) -> bool:

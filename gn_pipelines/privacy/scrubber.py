@@ -21,6 +21,7 @@ import pyarrow as pa
 from gn_pipelines.privacy.identifier_kinds import (
     FORMS, ORDERED_FORMS, PERSONAL_KINDS, PLACEHOLDERS, SHARED_GATES, kind_of,
 )
+from gn_pipelines.privacy.identifiers import COMPOUND_SURNAMES
 from gn_pipelines.privacy.text_patterns import FILLER, KIN_WORDS, NOT_NAMES, PERSONAL_FILLER
 
 KINDS = tuple(PLACEHOLDERS)
@@ -123,7 +124,6 @@ def _replace_own(text: str, value: str | None, kind: str, found: Counter) -> str
     return text.replace(value, PLACEHOLDERS[kind])
 
 
-_COMPOUND_SURNAMES = ("남궁", "황보", "제갈", "선우", "독고", "사공", "서문")
 # After the given name written alone (말순 이라고, 말순씨): what follows a name, not a word.
 _GIVEN_NAME_END = (r"(?=\s?(?:씨|님|이라고|라고|입니다|이에요|예요|이가|이는|이를|이랑|이한테|이에게|에게)"
                    r"|\s*[.,!?)]|\s*$)")
@@ -136,7 +136,7 @@ def _own_name_pattern(name: str) -> re.Pattern | None:
     a name too short or a given name that is a common word (하나, 주민)."""
     if not re.fullmatch("[가-힣]{3,4}", name):
         return None
-    surname = name[:2] if len(name) == 4 and name.startswith(_COMPOUND_SURNAMES) else name[:1]
+    surname = name[:2] if len(name) == 4 and name.startswith(COMPOUND_SURNAMES) else name[:1]
     given = name[len(surname):]
     forms = [rf"{surname}\s+{given}"]
     if len(given) == 2 and given not in NOT_NAMES and given not in KIN_WORDS:

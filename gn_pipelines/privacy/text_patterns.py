@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from gn_pipelines.contracts.identifiers import FULL_NAME, SURNAMES  # noqa: F401 (the vocabulary of names)
+from gn_pipelines.contracts.identifiers import COMPOUND_SURNAME, FULL_NAME, SURNAMES  # noqa: F401 (the vocabulary of names)
 
 NB, NA = r"(?<![0-9])", r"(?![0-9])"  # digit boundaries: `\b` fails next to Hangul
 # Between digit blocks: hyphen (or the jamo ㅡ), dot, underscore, slash, space or nothing (the
@@ -22,7 +22,7 @@ PHONE_SEP = rf"(?:\s?[{DIGIT_SEPARATORS}~]\s?|\s)?"
 MASKED = r"[0-9*●xX]"
 # 차량 등록번호 class letters (자동차 등록번호판 등의 기준에 관한 고시): private, commercial, rental.
 PLATE_LETTERS = "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주바사아자배하허호"
-NAME = rf"(?:남궁|황보|제갈|선우|독고|사공|서문|[{SURNAMES}])[가-힣]{{1,2}}"
+NAME = rf"(?:{COMPOUND_SURNAME}|[{SURNAMES}])[가-힣]{{1,2}}"
 # Digits spelt in Hangul (공일공-1234-5678, 팔오공삼일오 일이삼사오육칠): read by _hangul_digits_kind.
 HANGUL_DIGITS = "공영일이삼사오육륙칠팔구"
 HANGUL_DIGIT_VALUE = str.maketrans("공영일이삼사오육륙칠팔구", "001234566789")
@@ -75,7 +75,7 @@ KIN = ("어머니|아버지|어머님|아버님|엄마|아빠|남편|아내|부�
 KIN_WORDS = frozenset(KIN.split("|"))
 # Names written syllable by syllable (성명 : 송 승 현, 김 철 수 씨), four-syllable given names after
 # a label (제 이름은 강다니엘; not a verb: 모릅니다), romanised names after a label (Kim Minsu).
-SPACED_NAME = rf"(?:남궁|황보|제갈|선우|독고|사공|서문|[{SURNAMES}])(?:\s[가-힣]){{1,2}}(?![가-힣])"
+SPACED_NAME = rf"(?:{COMPOUND_SURNAME}|[{SURNAMES}])(?:\s[가-힣]){{1,2}}(?![가-힣])"
 SPACED_FULL_NAME = rf"[{SURNAMES}]\s[가-힣]\s[가-힣](?![가-힣])"  # not 김 모 씨 (김 某 씨)
 LONG_NAME = rf"[{SURNAMES}][가-힣]{{3}}(?<![다요죠음함임됨])(?=\s*[.,!)]|\s*$|입니다|이에요|예요)"
 ROMAN_NAME = r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+){1,2}(?![A-Za-z])|[A-Z]{2,}(?: [A-Z]{2,}){1,2}(?![A-Za-z])"
