@@ -212,9 +212,12 @@ class TableHeaders:
 
     width: int
     canonical_by_position: dict[int, str]
-    unknown: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     extra: list[tuple[int, str]] = field(default_factory=list)  # (position, header) of the unknown ones
+
+    @property
+    def unknown(self) -> list[str]:
+        return [header for _, header in self.extra]
 
 
 def interpret_table_headers(layout: CodedTableLayout, contract: DatasetContract,
@@ -230,7 +233,6 @@ def interpret_table_headers(layout: CodedTableLayout, contract: DatasetContract,
         column = by_key.get(header_key(header))
         if column is None:
             if header.strip():
-                found.unknown.append(header.strip())
                 found.extra.append((position, header.strip()))
         elif column.name in seen:
             raise LayoutRejected(f"ambiguous headers: {seen[column.name]!r} and {header.strip()!r} "
