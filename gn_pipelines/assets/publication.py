@@ -66,7 +66,8 @@ def _checks(build: TableBuild) -> list[dg.AssetCheckSpec]:
         if build.suppressed:
             specs.append(dg.AssetCheckSpec(
                 SMALL_CELL_CHECK, asset=published_key(table), blocking=True,
-                description=f"No published cell counts fewer than {SMALL_CELL_THRESHOLD}."))
+                description=f"No published cell counts fewer than {SMALL_CELL_THRESHOLD} (records, and "
+                            "people where one person can make several records)."))
     return specs
 
 
@@ -160,7 +161,8 @@ def build_publication_asset(build: TableBuild) -> dg.AssetsDefinition:
                 context.log.info(f"{table}: {report.primary} cells suppressed, {report.secondary} more to protect totals")
             outcome = publish_through_gate(
                 data_zones.root, draft, built.sources, count_columns=built.count_columns,
-                fingerprints=fingerprints, reports={t: r.as_metadata() for t, r in built.reports.items()})
+                fingerprints=fingerprints, reports={t: r.as_metadata() for t, r in built.reports.items()},
+                people_columns=built.people_columns)
             row_counts = outcome.publication.row_counts if outcome.publication is not None else {}
         for event in gate_events(outcome, data_zones, draft, build, row_counts):
             if isinstance(event, dg.MaterializeResult) and event.asset_key.path[-1] in charts:

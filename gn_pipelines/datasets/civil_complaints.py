@@ -130,7 +130,7 @@ RECIPE = Recipe(
         gives_up="읍면동 first, then days to completion, then age, then sex: in a 읍면동 with few "
                  "complaints a month, sex is withheld first, then the age band widens (5 → 10 years "
                  "→ 70+ → withheld), then the days (exact → bands → withheld); the 읍면동 falls back "
-                 "to its 시군구 only where it alone has fewer than k complaints.",
+                 "to its 시군구 only where it alone has fewer than k complainants.",
     ),
 )
 
@@ -212,7 +212,7 @@ CIVIL_COMPLAINTS_MONTHLY = PublishedTable(
         "시군 × 월 × 민원분야별 접수 건수, 처리완료 건수와 비율, 처리 소요일수 중앙값과 90백분위.",
         "Counts, completion rate, median and p90 days to completion per 시군, month and category.",
         "시군 × month × category", _COMPLAINTS_MONTHLY_COLUMNS, ("civil_complaints",),
-        f"총계처리; {SMALL_CELL_THRESHOLD}건 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
+        f"총계처리; 민원인 {SMALL_CELL_THRESHOLD}명 미만 셀 억제와 합계로부터의 역산을 막는 2차 억제.",
         STATISTICS, provider_column="sigungu_code", derived_from=("civil_complaints",),
         selectable=everything_but(_COMPLAINTS_MONTHLY_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "month", "category", "suppressed"),
@@ -227,7 +227,7 @@ CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
         "Complaints per 시군, month and keyword: common nouns of the title and body (kiwipiepy "
         "morphological analysis), among the month's most frequent keywords province-wide.",
         "시군 × month × keyword", _COMPLAINT_KEYWORDS_COLUMNS, ("civil_complaints",),
-        f"총계처리(민원 원문은 공개하지 않고 일반명사 빈도만 공개, 고유명사 제외); {SMALL_CELL_THRESHOLD}건 미만 셀 억제와 2차 억제.",
+        f"총계처리(민원 원문은 공개하지 않고 일반명사 빈도만 공개, 고유명사 제외); 민원인 {SMALL_CELL_THRESHOLD}명 미만 셀 억제와 2차 억제.",
         STATISTICS, provider_column="sigungu_code", derived_from=("civil_complaints",),
         selectable=everything_but(_COMPLAINT_KEYWORDS_COLUMNS),
         filterable=("sigungu_code", "sigungu_name", "month", "keyword", "suppressed"),

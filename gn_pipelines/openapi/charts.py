@@ -132,6 +132,6 @@ def count_heatmap(title: str, rows: Sequence[str], columns: Sequence[str],
                          f"<title>{escape(row)} {escape(column)}: {label}</title></rect>"
                          f'<text x="{label_w + j * cell_w + cell_w / 2 - 1}" y="{y + 13}" font-size="10" '
                          f'text-anchor="middle" fill="{"#fff" if shade > 0.5 else "#222"}">{label}</text>')
-    parts.append(f'<text x="4" y="{height - 8}" font-size="10">* 5건 미만 등으로 억제된 칸이 있어 공개된 칸만 합산</text>')
+    parts.append(f'<text x="4" y="{height - 8}" font-size="10">* 5명 미만 등으로 억제된 칸이 있어 공개된 칸만 합산</text>')
     parts.append("</svg>")
     return "".join(parts)

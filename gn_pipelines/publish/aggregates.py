@@ -27,10 +27,11 @@ def suppression_spec(aggregate: Aggregate) -> SuppressionSpec:
                            complete_within=aggregate.complete_within, people_column=aggregate.people_column)
 
 
-def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None) -> SuppressionReport:
+def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None, keep_people: bool = False) -> SuppressionReport:
     """A declared aggregate as table `aggregate.table.name` in `connection`, from the view
     `aggregate.source_view` of the pseudonymised drops, small cells suppressed. `cache_dir`: the
-    restricted directory an aggregate that `keeps_cache` keeps between builds (None: none kept)."""
+    restricted directory an aggregate that `keeps_cache` keeps between builds (None: none kept).
+    `keep_people`: keep its people column (never published) for the publication gate."""
     if isinstance(aggregate, str):
         aggregate = DECLARED_AGGREGATES[aggregate]
     beside_a_model = (memory_limit_within(connection, BESIDE_A_MODEL_MEMORY_LIMIT)
@@ -40,7 +41,8 @@ def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None) -> S
             aggregate.build(connection, cache_dir)
         else:
             aggregate.build(connection)
-    return suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate))
+    return suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate),
+                              keep_people=keep_people)
 
 
 # The published aggregates: builder and suppression of each, by table name.

@@ -54,6 +54,7 @@ def keep_result(cache_dir: Path, fingerprints: dict[str, str], built: Built) -> 
                 return False
         (partial / "result.json").write_text(json.dumps({
             "count_columns": built.count_columns,
+            "people_columns": built.people_columns,
             "reports": {table: asdict(report) for table, report in built.reports.items()}}))
         for other in partial.parent.iterdir():  # one result per build: the latest inputs'
             if other != partial:
@@ -77,4 +78,4 @@ def kept_result(cache_dir: Path, fingerprints: dict[str, str]) -> Built | None:
     reports = {table: SuppressionReport(**(report | {"margin_groups": tuple(map(tuple, report["margin_groups"]))}))
                for table, report in kept["reports"].items()}
     return Built({table: pd.read_parquet(folder / f"{table}.parquet") for table in fingerprints},
-                 dict(kept["count_columns"]), reports)
+                 dict(kept["count_columns"]), reports, people_columns=dict(kept.get("people_columns") or {}))

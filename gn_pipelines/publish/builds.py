@@ -32,6 +32,8 @@ class Built:
     count_columns: dict[str, str] = field(default_factory=dict)
     reports: dict[str, Any] = field(default_factory=dict)  # table → SuppressionReport
     charts: dict[str, Path] = field(default_factory=dict)  # table → a chart written for it
+    # aggregates counting people apart from records: the column the gate checks too and drops
+    people_columns: dict[str, str] = field(default_factory=dict)
 
 
 # build(input, charts_dir, cache_dir=None, scratch=None): `input` is the Parquet file (RELEASED,
@@ -81,9 +83,10 @@ def _aggregate(aggregate) -> Build:
         with scratch_connection(scratch) as connection:
             connection.execute(f"CREATE VIEW {aggregate.source_view} AS SELECT * FROM "
                                f"read_parquet({sql_text(str(drops))}, union_by_name = true)")
-            report = build_aggregate(connection, aggregate, cache_dir)
+            report = build_aggregate(connection, aggregate, cache_dir, keep_people=True)
             frame = _with_sigungu_name(connection.execute(f"SELECT * FROM {table}").df())
-        return Built({table: frame}, {table: aggregate.count_column}, {table: report})
+        people = {table: aggregate.people_column} if aggregate.people_column else {}
+        return Built({table: frame}, {table: aggregate.count_column}, {table: report}, people_columns=people)
 
     return build
 

@@ -87,42 +87,68 @@ def _residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str) -> 
     return {kind: int(n) for kind, n in found.items() if n}
 
 
-def _small_cells(connection: duckdb.DuckDBPyConnection, count_column: str, threshold: int) -> int:
-    column = '"' + count_column.replace('"', '""') + '"'
-    return connection.execute(f"SELECT count(*) FROM candidate WHERE {column} < $threshold",
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _small_cells(connection: duckdb.DuckDBPyConnection, count_column: str, threshold: int,
+                 people_column: str | None = None) -> int:
+    """Visible cells counting fewer than `threshold` records, or people where a person can make
+    several records (a visible cell must show both; a hidden cell's count is NULL)."""
+    count = _quoted(count_column)
+    few_people = (f" OR ({count} IS NOT NULL AND coalesce({_quoted(people_column)}, 0) < $threshold)"
+                  if people_column else "")
+    return connection.execute(f"SELECT count(*) FROM candidate WHERE {count} < $threshold{few_people}",
                               {"threshold": threshold}).fetchone()[0]
 
 
 def check_table(table: str, source: GateSource, count_column: str | None = None,
-                scratch: Path | None = None) -> TableVerdict:
-    """Every check of one table, on one connection (aggregates: with their count column); DuckDB
-    spills to `scratch` beyond its memory limit (a released table can hold millions of rows)."""
+                scratch: Path | None = None, people_column: str | None = None) -> TableVerdict:
+    """Every check of one table, on one connection (aggregates: with their count column and, if
+    they count people apart, their people column); DuckDB spills to `scratch` beyond its memory
+    limit (a released table can hold millions of rows)."""
     with scratch_connection(scratch) as connection:
         _candidate(connection, source)
         return TableVerdict(table, _residual_identifiers(connection, table),
-                            None if count_column is None else _small_cells(connection, count_column,
-                                                                           SMALL_CELL_THRESHOLD))
+                            None if count_column is None else _small_cells(
+                                connection, count_column, SMALL_CELL_THRESHOLD, people_column))
 
 
 def check_tables(sources: Mapping[str, GateSource], count_columns: Mapping[str, str] | None = None,
-                 scratch: Path | None = None) -> dict[str, TableVerdict]:
+                 scratch: Path | None = None,
+                 people_columns: Mapping[str, str] | None = None) -> dict[str, TableVerdict]:
     """Every check of every table (aggregates: those named in `count_columns`)."""
-    counts = count_columns or {}
-    return {table: check_table(table, source, counts.get(table), scratch) for table, source in sources.items()}
+    counts, people = count_columns or {}, people_columns or {}
+    return {table: check_table(table, source, counts.get(table), scratch, people.get(table))
+            for table, source in sources.items()}
+
+
+def _to_write(source: GateSource, people_column: str | None):
+    """What `publish` writes of a checked source: a SELECT or a frame, without the people column."""
+    if isinstance(source, (str, Path)):
+        excluded = f" EXCLUDE ({_quoted(people_column)})" if people_column else ""
+        return f"SELECT *{excluded} FROM read_parquet({sql_text(str(source))})"
+    if people_column is None:
+        return source
+    if hasattr(source, "drop_columns"):  # pyarrow
+        return source.drop_columns([people_column])
+    return source.drop(columns=[people_column])
 
 
 def publish_through_gate(root: Path, draft: Release, sources: Mapping[str, GateSource], *,
                          count_columns: Mapping[str, str] | None = None,
                          fingerprints: Mapping[str, str] | None = None,
-                         reports: Mapping[str, dict] | None = None) -> GateOutcome:
+                         reports: Mapping[str, dict] | None = None,
+                         people_columns: Mapping[str, str] | None = None) -> GateOutcome:
     """Check `sources`; if every check passed, write them all into the release being built
     (`draft`; the other tables carry over) and record their fingerprints, verdicts and reports
-    (e.g. a suppression report's figures, shown again when the table is carried over)."""
-    verdicts = check_tables(sources, count_columns, DataZones(root).scratch)
+    (e.g. a suppression report's figures, shown again when the table is carried over).
+    `people_columns`: an aggregate's people column, checked against the threshold and not written."""
+    people = people_columns or {}
+    verdicts = check_tables(sources, count_columns, DataZones(root).scratch, people)
     if not all(v.passed for v in verdicts.values()):
         return GateOutcome(verdicts, None)
-    selects = {table: (f"SELECT * FROM read_parquet({sql_text(str(s))})" if isinstance(s, (str, Path)) else s)
-               for table, s in sources.items()}
+    selects = {table: _to_write(s, people.get(table)) for table, s in sources.items()}
     # the draft's file is read by nobody until the release is complete: changed in place (one
     # transaction), not copied whole again for every build
     result = publish(draft.published_db, selects, carry_from=base_published_db(root, draft), in_place=True)

@@ -367,12 +367,14 @@ def suppress_small_cells(
     output: str | None = None,
     complete_within: tuple[str, ...] | None = None,
     people_column: str | None = None,
+    keep_people: bool = False,
 ) -> SuppressionReport:
     """Suppress cells under `threshold` and their complements (the heuristic, then the linear audit);
     write `output` (default: in place) with the same rows, NULL count/values where suppressed, and
     `suppressed`/`suppression` markers. With `complete_within`, the cube is completed first. With
     `people_column`, a cell is also primary when it counts fewer people than `threshold`, however
-    many records; that column is left out of `output`."""
+    many records; that column is left out of `output`, or with `keep_people` kept (hidden where
+    suppressed) for the publication gate to check again and drop."""
     dimensions = tuple(dimensions)
     groups = [tuple(g) for g in (margin_groups if margin_groups is not None else default_margin_groups(dimensions))]
     people = (people_column,) if people_column else ()
@@ -399,7 +401,10 @@ def suppress_small_cells(
     audit.run()
     _mark_audit_complements(connection, audit.added)
     singletons = connection.execute(_singletons_sql(groups)).fetchall()[0][0]
-    _publish(connection, output or table, [count_column, *value_columns], people)
+    if keep_people:
+        _publish(connection, output or table, [count_column, *value_columns, *people])
+    else:
+        _publish(connection, output or table, [count_column, *value_columns], people)
     added = len(audit.added)
     return SuppressionReport(output or table, threshold, cells, primary, secondary + added, passes, tuple(groups),
                              singletons, audit_secondary=added, audit_passes=audit.passes,

@@ -68,7 +68,7 @@ def test_catalog_json_describes_each_dataset_with_working_links(export):
     assert list(entries) == ["civil_complaints_monthly", "provider_scorecard", "data_catalog"]
     monthly = entries["civil_complaints_monthly"]
     assert monthly["row_count"] == 3 and monthly["providers"] == "48120 창원시, 48740 창녕군"
-    assert monthly["title_ko"] == "시군별 월별 민원 통계" and "5건 미만" in monthly["privacy_treatment"]
+    assert monthly["title_ko"] == "시군별 월별 민원 통계" and "민원인 5명 미만" in monthly["privacy_treatment"]
     assert [c["name"] for c in monthly["columns"]][:3] == ["sigungu_code", "sigungu_name", "month"]
     assert monthly["last_updated"].endswith("+09:00")
     assert {e["table_name"]: e["privacy_class"] for e in entries.values()} == {

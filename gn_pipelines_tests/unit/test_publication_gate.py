@@ -66,6 +66,29 @@ def test_a_cell_under_the_threshold_blocks_the_whole_call_and_the_current_releas
     pd.testing.assert_frame_equal(_published(tmp_path, f"SELECT * FROM {MONTHLY} ORDER BY category"), before)
 
 
+def test_a_visible_cell_of_too_few_people_blocks_and_the_people_column_is_never_published(tmp_path):
+    """Twelve complaints of two complainants: enough records, too few people (the spec counts people)."""
+    def with_people(people: list[int | None]) -> pd.DataFrame:
+        frame = monthly([12, 9, None])
+        frame["people"] = pd.array(people, dtype="Int64")
+        return frame
+
+    def release(run_id: str, frame: pd.DataFrame):
+        draft = draft_release(tmp_path, run_id, lambda run: "active")
+        return draft, publish_through_gate(tmp_path, draft, {MONTHLY: frame}, count_columns={MONTHLY: "complaints"},
+                                           people_columns={MONTHLY: "people"})
+
+    draft, outcome = release("run-1", with_people([2, 6, None]))
+    assert not outcome.passed and outcome.verdicts[MONTHLY].small_cells == 1
+    assert not draft.published_db.exists()
+
+    draft, outcome = release("run-2", with_people([5, 6, None]))  # the hidden cell's people are not read
+    assert outcome.passed and outcome.verdicts[MONTHLY].small_cells == 0
+    complete_release(tmp_path, draft)
+    published = _published(tmp_path, f"SELECT * FROM {MONTHLY} ORDER BY category")
+    assert "people" not in published.columns and published["complaints"].tolist()[:2] == [12, 9]
+
+
 def test_a_residual_identifier_in_any_text_column_blocks(tmp_path):
     draft, outcome = _release(tmp_path, "run-1", {MONTHLY: monthly([7, 9], category="연락처 010-2345-6789 ")})
     assert not outcome.passed
