@@ -114,6 +114,11 @@ class PublishedTable:
         return self.public_release.sensitive if self.public_release is not None else ()
 
     @property
+    def person(self) -> str | None:
+        """The column keying each record's person, where one person makes several records."""
+        return self.public_release.person if self.public_release is not None else None
+
+    @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 

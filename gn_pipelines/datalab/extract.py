@@ -19,10 +19,11 @@ import duckdb
 
 from gn_pipelines.datalab.audit import record_request
 from gn_pipelines.datalab.privacy_note import privacy_note
-from gn_pipelines.datalab.risk import failed_checks, risk_evidence, visible_cells
+from gn_pipelines.datalab.risk import PEOPLE, PERSON, failed_checks, risk_evidence, visible_cells
 from gn_pipelines.datalab.request import ExtractRequest, refusal_reason
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.parquet_io import scratch_connection
+from gn_pipelines.privacy.anonymity import person_hash
 from gn_pipelines.publish.open_data import write_csv_with_bom
 from gn_pipelines.publish.suppression import possible_cells, suppress_small_cells
 from gn_pipelines.publish.tables import SMALL_CELL_THRESHOLD, PublishedTable, published_table
@@ -124,7 +125,8 @@ def _published(zones: DataZones) -> Iterator[duckdb.DuckDBPyConnection]:
 def _checked(connection, request: ExtractRequest, zones: DataZones, table: PublishedTable) -> tuple[int, int, dict]:
     """Materialise and suppress the extract in memory and run the risk checks; _Refused if one fails."""
     _materialise(connection, request, table)
-    primary, secondary = suppress_grouped(connection, request.group_by) if request.group_by else (0, 0)
+    people = PEOPLE if request.group_by and table.person is not None else None
+    primary, secondary = suppress_grouped(connection, request.group_by, people) if request.group_by else (0, 0)
     evidence = risk_evidence(connection, request, table, audit_db(zones))
     failed = failed_checks(evidence)
     if failed:
@@ -183,33 +185,40 @@ def _materialise(connection, request: ExtractRequest, table: PublishedTable) -> 
         raise _Refused(f"{table.name} has not been published yet")
     where, params = _where(request, table)
     source = f'published.main."{table.name}"'
+    # where one person makes several records, each cell's people (suppression) or each row's
+    # person (the k check) is carried along, and never written out
+    person = None if table.person is None else person_hash(f'"{table.person}"')
     if request.group_by:
         keys = ", ".join(f'"{c}"' for c in request.group_by)
-        sql = f"SELECT {keys}, count(*) AS count FROM {source}{where} GROUP BY ALL"
+        people = "" if person is None else f", count(DISTINCT {person}) AS {PEOPLE}"
+        sql = f"SELECT {keys}, count(*) AS count{people} FROM {source}{where} GROUP BY ALL"
     else:
-        sql = f'SELECT {", ".join(chr(34) + c + chr(34) for c in request.columns)} FROM {source}{where}'
+        held = "" if person is None else f", {person} AS {PERSON}"
+        sql = f'SELECT {", ".join(chr(34) + c + chr(34) for c in request.columns)}{held} FROM {source}{where}'
     try:
         connection.execute(f"CREATE TABLE extract AS {sql}", params)  # in memory
     except (duckdb.ConversionException, duckdb.BinderException, duckdb.InvalidInputException) as error:
         raise _Refused(f"a filter value does not fit its column: {str(error).splitlines()[0]}") from error
 
 
-def suppress_grouped(connection, group_by: tuple[str, ...]) -> tuple[int, int]:
+def suppress_grouped(connection, group_by: tuple[str, ...], people_column: str | None = None) -> tuple[int, int]:
     """Complete the grouped cube with its empty cells, then suppress as the published aggregates
-    are (cells under 5, complements, the linear audit; `publish/suppression.py`).
-    Returns (primary, secondary) numbers of suppressed cells."""
+    are (cells under 5 records or `people_column` people, complements, the linear audit;
+    `publish/suppression.py`). Returns (primary, secondary) numbers of suppressed cells."""
     cells = possible_cells(connection, "extract", group_by)
     if cells > MAX_GROUPED_CELLS:
         raise _Refused(f"grouping by {', '.join(group_by)} gives {cells:,} possible cells, more than "
                        f"{MAX_GROUPED_CELLS:,}: group by fewer or coarser columns, or filter")
     report = suppress_small_cells(connection, "extract", count_column="count", value_columns=(),
-                                  dimensions=group_by, threshold=SMALL_CELL_THRESHOLD, complete_within=())
+                                  dimensions=group_by, threshold=SMALL_CELL_THRESHOLD, complete_within=(),
+                                  people_column=people_column)
     return report.primary, report.secondary
 
 
 def _output_select(request: ExtractRequest) -> str:
     if not request.group_by:
-        return "SELECT * FROM extract"
+        columns = ", ".join(f'"{c}"' for c in request.columns)  # the person held for the k check stays
+        return f"SELECT {columns} FROM extract"
     keys = ", ".join(f'"{c}"' for c in request.group_by)
     return f"SELECT {keys}, count, suppressed, suppression FROM extract ORDER BY {keys}"
 

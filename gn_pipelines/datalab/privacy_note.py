@@ -22,13 +22,16 @@ def privacy_note(request: ExtractRequest, table: PublishedTable, rows: int, prim
     grouped = bool(request.group_by)
     shape = (f"집계표 (group by {', '.join(request.group_by)}; `count` = 행 수)" if grouped
              else f"레코드 단위 (columns {', '.join(request.columns)})")
+    under_ko, people_en = ((f"{SMALL_CELL_THRESHOLD} 미만이거나 사람 수(한 사람이 여러 건일 수 있음)가 "
+                            f"{SMALL_CELL_THRESHOLD}명 미만인", " or people (one person can make several records)")
+                           if table.person is not None else (f"{SMALL_CELL_THRESHOLD} 미만인", ""))
     suppression = (
-        f"- 소표본 억제: `count`가 {SMALL_CELL_THRESHOLD} 미만인 셀 {primary}개를 비공개 (primary)\n"
+        f"- 소표본 억제: `count`가 {under_ko} 셀 {primary}개를 비공개 (primary)\n"
         f"- 2차 억제: 합계(한 group-by 열에 대한 소계)에서 비공개 셀이 하나뿐이면 가장 작은 공개 셀도 "
         f"비공개, {secondary}개 (secondary)\n"
         "- 합계 행은 제공하지 않습니다. 없는 조합은 0건입니다. 비공개 셀은 `count`가 비어 있고 "
         "`suppressed` = true 입니다.\n"
-        f"- Cells counting fewer than {SMALL_CELL_THRESHOLD} are hidden (primary); wherever a margin over one group-by "
+        f"- Cells counting fewer than {SMALL_CELL_THRESHOLD} records{people_en} are hidden (primary); wherever a margin over one group-by "
         "column would hold a single hidden cell, its smallest visible cell is hidden too (secondary). "
         "No totals are included." if grouped else
         f"- 레코드 단위 제공: {table.privacy_treatment}\n"

@@ -23,6 +23,9 @@ from gn_pipelines.publish.tables import PSEUDONYMOUS, SMALL_CELL_THRESHOLD, Publ
 EXTRACT_K = SMALL_CELL_THRESHOLD
 EXTRACT_L = 2
 _EXAMPLES = 5
+# Held in the extract while it is checked, never written: each row's person (a hash of the table's
+# person key) and each grouped cell's distinct people, where one person makes several records.
+PERSON, PEOPLE = "__person", "__people"
 
 
 def visible_cells(connection, request: ExtractRequest) -> list[tuple[str, int]]:
@@ -46,8 +49,10 @@ def risk_evidence(connection, request: ExtractRequest, table: PublishedTable, au
     elif table.privacy_class == PSEUDONYMOUS:
         quasi = [c for c in request.columns if c in table.quasi_identifiers]
         sensitive = [c for c in request.columns if c in table.sensitive]
-        k, l = class_stats(connection, "extract", quasi, sensitive) if rows else (0, {})
-        evidence["k"] = {"required": EXTRACT_K, "reached": k, "quasi_identifiers": quasi}
+        person = PERSON if table.person is not None else None
+        k, l = class_stats(connection, "extract", quasi, sensitive, person) if rows else (0, {})
+        evidence["k"] = {"required": EXTRACT_K, "reached": k, "quasi_identifiers": quasi,
+                         "counts": "people" if person else "rows"}
         evidence["l"] = {"required": EXTRACT_L, "reached": l}
     return evidence
 
@@ -76,7 +81,8 @@ def failed_checks(evidence: dict) -> list[str]:
     k = evidence.get("k")
     if k and evidence["rows"] and k["reached"] < k["required"]:
         failed.append(f"k-anonymity: the smallest class over {', '.join(k['quasi_identifiers']) or 'the rows'} "
-                      f"holds {k['reached']} row(s) (k ≥ {k['required']} required)")
+                      f"holds {k['reached']} {'people' if k.get('counts') == 'people' else 'row(s)'} "
+                      f"(k ≥ {k['required']} required)")
     l_check = evidence.get("l")
     if l_check:
         low = {c: n for c, n in l_check["reached"].items() if n < l_check["required"]}

@@ -120,6 +120,30 @@ def test_grouped_extract_suppresses_small_cells_and_protects_margins(published):
     assert audit(zones) == [(outcome.request_id, "granted", None, outcome.rows)]
 
 
+def test_counts_and_the_k_check_count_people_where_one_person_makes_many_complaints(zones):
+    """Twelve 복지 complaints of two complainants: a cell of 12 complaints but 2 people is hidden
+    (the spec's "fewer than 5 people"), and a row extract's classes are measured in people."""
+    frame = complaints(rows=400, seed=5)
+    frame["complainant_key"] = [f"p{i % 200:04d}" for i in range(len(frame))]  # everyone twice
+    repeated = frame.index[:12]
+    frame.loc[repeated, ["complainant_key", "category", "received_month"]] = ["p9999", "교통", "2025-05"]
+    frame.loc[repeated[6:], "complainant_key"] = "p9998"
+    frame.loc[repeated[:3], "complainant_key"] = None  # keyless complaints count as one person
+    publish(zones.published_db, {"civil_complaints": frame})
+
+    outcome = run_extract(request(group_by=["received_month", "category"]), zones)
+    assert outcome.granted
+    result = pd.read_csv(outcome.directory / "extract.csv", encoding="utf-8-sig", dtype={"received_month": str})
+    assert list(result.columns) == ["received_month", "category", "count", "suppressed", "suppression"]
+    cell = result[(result.received_month == "2025-05") & (result.category == "교통")].iloc[0]
+    assert cell.suppressed and cell.suppression == "primary" and pd.isna(cell["count"])
+
+    rows = run_extract(request(columns=["received_month", "category"], request_id="rows-people"), zones)
+    assert rows.status == "refused" and rows.evidence["k"]["counts"] == "people"
+    assert rows.evidence["k"]["reached"] == 3  # the 2025-05 교통 class: p9999, p9998 and the keyless
+    assert "holds 3 people" in rows.reason
+
+
 def test_record_level_extract_from_an_allowed_table(published):
     zones, _ = published
     outcome = run_extract(request(table="civil_complaints_monthly", columns=["sigungu_name", "complaints"],
