@@ -18,7 +18,8 @@ TIMESTAMP_FORMATS = (
     "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y%m%d%H%M%S", "%Y%m%d%H%M", "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S.%f",
 )
-DATE_FORMATS = ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f")
+DATE_FORMATS = ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M:%S.%f")
 MONTH_FORMATS = ("%Y-%m", "%Y%m", "%Y.%m", "%Y/%m")
 # Below the detection limit: `<0.1`, `ND`, `불검출` (kept as a flag, never as a made-up number).
 BELOW_DETECTION_PATTERN = r"^<\s*[0-9]*\.?[0-9]+$"

@@ -144,15 +144,18 @@ def test_the_yearly_aggregate_counts_openings_and_closures_and_hides_small_cells
 
 def test_every_date_format_localdata_uses_is_read(zones, real_data):
     """The sample's three (YYYYMMDD, YYYYMMDDhhmmss, YYYY-MM-DD) and the full downloads' two more
-    (YYYY-MM-DD hh:mm:ss, and a database timestamp with fractions)."""
+    (YYYY-MM-DD hh:mm:ss, and a database timestamp with fractions), in date and timestamp columns
+    alike (the spec: 인허가일자, 폐업일자 and the rest come as any of the three)."""
     header, first = (real_data / FILE).read_bytes().decode("cp949").splitlines()[:2]
     variant = (first.replace('"20190222"', '"2019-02-22"').replace('"20210607162452"', '"2021-06-07 16:24:52"')
                .replace('"2021-06-09"', '"2021-06-09 02:40:00.0"'))
+    with_time = first.replace('"20190222"', '"20190222093000"').replace('"2021-06-09"', '"20210609024000"')
     drop = zones.scratch / "formats.csv"
-    drop.write_bytes(f"{header}\n{first}\n{variant.replace('00001', '00002', 1)}\n".encode("cp949"))
+    drop.write_bytes(f"{header}\n{first}\n{variant.replace('00001', '00002', 1)}\n"
+                     f"{with_time.replace('00001', '00003', 1)}\n".encode("cp949"))
     outcome = collect_drop(drop, contract=CONTRACT, provider_code="48000", source_file="48000/business_licences/formats.csv",
                            content_sha256="0" * 64, zones=zones, collected_at=dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc))
-    assert (outcome.rows_read, outcome.rows_rejected) == (2, 0)
+    assert (outcome.rows_read, outcome.rows_rejected) == (3, 0)
     rows = duckdb.sql(f"""SELECT DISTINCT licensed_on, last_modified_at, data_updated_on
                           FROM read_parquet('{outcome.collected_path}')""").fetchall()
     assert rows == [(dt.date(2019, 2, 22), dt.datetime(2021, 6, 7, 16, 24, 52), dt.date(2021, 6, 9))]
