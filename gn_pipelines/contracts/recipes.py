@@ -98,6 +98,9 @@ class Recipe:
     dataset: str
     per_drop: tuple[Derived, ...]
     release: Release = field(default_factory=Release)
+    # the pseudonymised columns naming one record among a provider's deliveries (the contract's
+    # unique key): delivered again, the newest delivery is the record (privacy/current_records.py)
+    record_key: tuple[str, ...] = ()
 
     @property
     def techniques(self) -> dict[str, str]:

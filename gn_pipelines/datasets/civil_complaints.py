@@ -132,6 +132,7 @@ RECIPE = Recipe(
                  "→ 70+ → withheld), then the days (exact → bands → withheld); the 읍면동 falls back "
                  "to its 시군구 only where it alone has fewer than k complainants.",
     ),
+    record_key=("complaint_key",),  # 접수번호: a complaint sent again (now 처리완료) is one complaint
 )
 
 

@@ -20,6 +20,7 @@ RECIPE = Recipe(
         for name in ("station_code", "station_name", "basin", "measured_on", *_WATER_MEASURES, *(f"{m}_below_detection" for m in _WATER_MEASURES),
                      *(f"{m}_detection_limit" for m in _WATER_MEASURES))),
     release=Release(text_columns=("station_name", "basin")),
+    record_key=("station_code", "measured_on"),
 )
 
 

@@ -106,6 +106,7 @@ RECIPE = Recipe(
             FROM anonymised a LEFT JOIN {AREA_NAMES} n ON n.code = a.sigungu_code""",
         text_columns=("area",),
     ),
+    record_key=("recipient_key", "reference_month"),  # a month's snapshot corrected under a new name
 )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from gn_pipelines.contracts import DatasetContract, PrivacyClass
 from gn_pipelines.ingest.collect import LINEAGE_COLUMNS, staged_name
 from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.privacy.current_records import create_current_records_view
 from gn_pipelines.ingest.parquet_io import (
     copy_atomically,
     one_thread,
@@ -322,8 +323,8 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
     if reused is not None:
         return reused
     with scratch_connection(zones.scratch, MEMORY_LIMIT, prefix="release-") as connection:
-        glob = sql_text(str(pseudonymised_glob(zones, contract.name)))
-        connection.execute(f"CREATE VIEW drops AS SELECT * FROM read_parquet({glob}, union_by_name = true)")
+        create_current_records_view(connection, "drops", str(pseudonymised_glob(zones, contract.name)),
+                                    recipe.record_key)
         released = anonymise_release(connection, recipe, k=k, l=l)
         scanned = list(settings.text_columns)
         residual = _nonzero(count_residual_identifiers(connection, "released", scanned))

@@ -72,17 +72,17 @@ def _with_sigungu_name(frame):
     return frame
 
 
-def _aggregate(aggregate) -> Build:
-    """A declared aggregate over every drop, read as the view its build names, small cells suppressed."""
+def _aggregate(aggregate, record_key: tuple[str, ...]) -> Build:
+    """A declared aggregate over every drop (each record in its newest delivery), read as the view
+    its build names, small cells suppressed."""
     def build(drops: Path, charts_dir: Path, cache_dir: Path | None = None, scratch: Path | None = None) -> Built:
-        from gn_pipelines.ingest.casting import sql_text
+        from gn_pipelines.privacy.current_records import create_current_records_view
         from gn_pipelines.ingest.parquet_io import scratch_connection
         from gn_pipelines.publish.aggregates import build_aggregate
 
         table = aggregate.table.name
         with scratch_connection(scratch) as connection:
-            connection.execute(f"CREATE VIEW {aggregate.source_view} AS SELECT * FROM "
-                               f"read_parquet({sql_text(str(drops))}, union_by_name = true)")
+            create_current_records_view(connection, aggregate.source_view, str(drops), record_key)
             report = build_aggregate(connection, aggregate, cache_dir, keep_people=True)
             frame = _with_sigungu_name(connection.execute(f"SELECT * FROM {table}").df())
         people = {table: aggregate.people_column} if aggregate.people_column else {}
@@ -112,7 +112,7 @@ def _builds_of(dataset) -> tuple[TableBuild, ...]:
         dataset.name, tuple(t.name for t in dataset.derived.tables), RELEASED, dataset.name,
         _derived(dataset.derived), dataset.derived.description or f"Published tables derived from {dataset.name}.",
         charts=tuple((c.table, c.file_name, c.title) for c in dataset.derived.charts)),)
-    counts = tuple(TableBuild(a.table.name, (a.table.name,), DROPS, dataset.name, _aggregate(a),
+    counts = tuple(TableBuild(a.table.name, (a.table.name,), DROPS, dataset.name, _aggregate(a, dataset.recipe.record_key),
                               f"Published `{a.table.name}`: counts from every de-identified record, small cells "
                               "suppressed, plus secondary suppression so they cannot be recovered from totals.",
                               suppressed=True, prepare=a.prepare) for a in dataset.aggregates)

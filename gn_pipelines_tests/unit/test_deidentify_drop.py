@@ -14,9 +14,9 @@ CONTRACT = get_contract("civil_complaints")
 SECRET = b"test-only-secret-for-parallel-derivation"
 
 
-def _validated(zones, file_name="2025-03-04.csv"):
+def _validated(zones, file_name="2025-03-04.csv", day: dt.date = dt.date(2025, 3, 4)):
     path = zones.scratch / file_name
-    write_civil_complaints_drop(path, provider="48740", day=dt.date(2025, 3, 4), rows=600, seed=11)
+    write_civil_complaints_drop(path, provider="48740", day=day, rows=600, seed=11)
     collected = collect_drop(path, contract=CONTRACT, provider_code="48740",
                              source_file=f"48740/civil_complaints/{file_name}", content_sha256="0" * 64,
                              zones=zones, collected_at=dt.datetime(2025, 3, 5, tzinfo=dt.timezone.utc))
