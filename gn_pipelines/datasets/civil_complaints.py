@@ -161,10 +161,14 @@ _COMPLAINTS_MONTHLY_COLUMNS = (
     described("month", "VARCHAR", "접수월(YYYY-MM)", "month received (YYYY-MM)"),
     described("category", "VARCHAR", "민원분야", "complaint category"),
     described("complaints", "BIGINT", "민원 건수", "complaints received"),
-    described("completed", "BIGINT", "처리완료 건수", "complaints completed"),
-    described("completion_rate", "DOUBLE", "처리완료율(0–1)", "completion rate (0–1)"),
-    described("median_days_to_completion", "DOUBLE", "처리 소요일수 중앙값", "median days to completion"),
-    described("p90_days_to_completion", "DOUBLE", "처리 소요일수 90백분위", "90th percentile of days to completion"),
+    described("completed", "BIGINT", "처리완료 건수(처리완료 또는 미완료 민원인이 5명 미만이면 비공개)",
+              "complaints completed (withheld where fewer than 5 people's complaints are completed, or open)"),
+    described("completion_rate", "DOUBLE", "처리완료율(0–1, 처리완료 건수와 같이 비공개)",
+              "completion rate (0–1; withheld with the completed count)"),
+    described("median_days_to_completion", "DOUBLE", "처리 소요일수 중앙값(처리완료 민원인이 5명 미만이면 비공개)",
+              "median days to completion (withheld where fewer than 5 people's complaints are completed)"),
+    described("p90_days_to_completion", "DOUBLE", "처리 소요일수 90백분위(처리완료 민원인이 5명 미만이면 비공개)",
+              "90th percentile of days to completion (withheld where fewer than 5 people's complaints are completed)"),
     *suppression_columns(),
 )
 
@@ -247,16 +251,35 @@ _SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigung
 # count as one person too: fewer, never more.
 PEOPLE_SQL = "count(DISTINCT hash(complainant_key))"
 
+# Within a published cell, the completed complaints are a smaller group: `completed` (and the
+# rate, which gives it back) is withheld where fewer than 5 people's complaints were completed, or
+# fewer than 5 people's are still open (complaints − completed would give those); the median and
+# p90 days where fewer than 5 people's were completed (one person's days would be published).
+_COMPLETED = "status = '처리완료'"
 COMPLAINTS_MONTHLY_SQL = f"""
 CREATE OR REPLACE TABLE civil_complaints_monthly AS
-SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month, category,
-       count(*) AS complaints,
-       count(*) FILTER (WHERE status = '처리완료') AS completed,
-       round(count(*) FILTER (WHERE status = '처리완료') / count(*), 4) AS completion_rate,
-       median(date_diff('day', CAST(received_at AS DATE), completed_on)) AS median_days_to_completion,
-       quantile_cont(date_diff('day', CAST(received_at AS DATE), completed_on), 0.9) AS p90_days_to_completion,
-       {PEOPLE_SQL} AS people
-FROM complaint_drops GROUP BY ALL"""
+WITH cells AS (
+    SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month, category,
+           count(*) AS complaints,
+           count(*) FILTER (WHERE {_COMPLETED}) AS completed,
+           median(date_diff('day', CAST(received_at AS DATE), completed_on)) AS median_days,
+           quantile_cont(date_diff('day', CAST(received_at AS DATE), completed_on), 0.9) AS p90_days,
+           {PEOPLE_SQL} AS people,
+           {PEOPLE_SQL} FILTER (WHERE {_COMPLETED}) AS completed_people,
+           {PEOPLE_SQL} FILTER (WHERE NOT {_COMPLETED} OR status IS NULL) AS open_people
+    FROM complaint_drops GROUP BY ALL),
+withheld AS (
+    SELECT *, completed > 0 AND completed_people < {SMALL_CELL_THRESHOLD} AS few_completed,
+           (completed > 0 AND completed_people < {SMALL_CELL_THRESHOLD})
+           OR (complaints > completed AND open_people < {SMALL_CELL_THRESHOLD}) AS few_either
+    FROM cells)
+SELECT sigungu_code, month, category, complaints,
+       CASE WHEN NOT few_either THEN completed END AS completed,
+       CASE WHEN NOT few_either THEN round(completed / complaints, 4) END AS completion_rate,
+       CASE WHEN NOT few_completed THEN median_days END AS median_days_to_completion,
+       CASE WHEN NOT few_completed THEN p90_days END AS p90_days_to_completion,
+       people
+FROM withheld"""
 
 
 

@@ -63,6 +63,31 @@ def test_a_cell_counts_people_not_complaints():
     assert connection.execute("SELECT complaints, suppressed FROM civil_complaints_monthly").fetchall() == [(6, False)]
 
 
+def test_completed_counts_and_days_of_fewer_than_5_people_are_withheld_in_a_published_cell():
+    """A cell of 12 complainants is published; within it the completed ones are a smaller group."""
+    connection = duckdb.connect()
+
+    def cell(completed: int, of: int = 12):
+        connection.execute(f"""
+            CREATE OR REPLACE VIEW complaint_drops AS
+            SELECT '48740' AS sigungu_code, 'p' || i AS complainant_key, TIMESTAMP '2025-03-02 10:00' AS received_at,
+                   '복지' AS category, CASE WHEN i < {completed} THEN '처리완료' ELSE '처리중' END AS status,
+                   CASE WHEN i < {completed} THEN DATE '2025-03-02' + CAST(i AS INTEGER) END AS completed_on
+            FROM range({of}) t(i)""")
+        build_aggregate(connection, "civil_complaints_monthly")
+        return connection.execute("SELECT complaints, completed, completion_rate, median_days_to_completion, "
+                                  "p90_days_to_completion, suppressed FROM civil_complaints_monthly").fetchone()
+
+    # two people's complaints completed: their count, rate and (one person's) days are withheld
+    assert cell(2) == (12, None, None, None, None, False)
+    # ten completed, two open: the count would give the two open away; the days of ten are published
+    complaints, completed, rate, median, p90, suppressed = cell(10)
+    assert (complaints, completed, rate, suppressed) == (12, None, None, False) and median == 4.5 and p90 is not None
+    # six and six: everything is published; none completed: a zero says nothing of anyone
+    assert cell(6)[:3] == (12, 6, 0.5) and cell(6)[3] == 2.5
+    assert cell(0)[:3] == (12, 0, 0.0) and cell(12)[:3] == (12, 12, 1.0)
+
+
 def test_the_welfare_cube_is_completed_within_the_delivered_months_only():
     connection = duckdb.connect()
     # 48740 delivered March (two benefit types, one of them only for the over-80s), 48720 April
