@@ -62,7 +62,8 @@ _GRADE_COLUMNS = (
     *_STATION,
     described("year", "INTEGER", "연도", "year"),
     described("parameter", "VARCHAR", "항목", "parameter"),
-    described("annual_mean", "DOUBLE", "연평균(산술평균)", "annual arithmetic mean"),
+    described("annual_mean", "DOUBLE", "연평균(산술평균, 보고 자릿수로 반올림해 등급 판정: T-P 0.001, 그 밖 0.1)",
+              "annual arithmetic mean, rounded to the reporting precision it is graded at (T-P 0.001, others 0.1)"),
     described("samples", "INTEGER", "측정 횟수", "samples"),
     described("below_detection_samples", "INTEGER", "검출한계 미만 측정 횟수", "samples below detection"),
     described("grade", "VARCHAR", "하천 생활환경기준 등급(Ia–VI)", "grade by the river living-environment standard (Ia–VI)"),
@@ -72,9 +73,9 @@ _GRADE_COLUMNS = (
 
 _NAMJI_COLUMNS = (
     described("year", "INTEGER", "연도", "year"),
-    described("bod_mean_mg_l", "DOUBLE", "BOD 연평균(mg/L)", "annual mean BOD (mg/L)"),
+    described("bod_mean_mg_l", "DOUBLE", "BOD 연평균(mg/L, 0.1 단위로 반올림해 판정)", "annual mean BOD (mg/L, rounded to 0.1 and graded so)"),
     described("bod_grade", "VARCHAR", "BOD 등급", "BOD grade"),
-    described("tp_mean_mg_l", "DOUBLE", "T-P 연평균(mg/L)", "annual mean T-P (mg/L)"),
+    described("tp_mean_mg_l", "DOUBLE", "T-P 연평균(mg/L, 0.001 단위로 반올림해 판정)", "annual mean T-P (mg/L, rounded to 0.001 and graded so)"),
     described("tp_grade", "VARCHAR", "T-P 등급", "T-P grade"),
     described("overall_grade", "VARCHAR", "종합 등급(BOD와 T-P 중 나쁜 등급)", "overall grade (worse of BOD and T-P)"),
     described("target_grade", "VARCHAR", "목표 등급", "target grade"),
