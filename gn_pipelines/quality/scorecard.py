@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gn_pipelines.contracts import DatasetContract
 
 from gn_pipelines.datasets import CONTRACTS
+from gn_pipelines.quality.rules import DROP_COLLECTED_CHECK
 from gn_pipelines.reference import PROVIDERS_BY_CODE
 from gn_pipelines.seoul_time import seoul_text
 
@@ -64,7 +65,9 @@ validations AS (
     FROM validation_log
     QUALIFY row_number() OVER (PARTITION BY source_file, content_sha256 ORDER BY recorded_at DESC) = 1),
 files AS (
-    SELECT d.*, v.rows_passed, v.rows_quarantined, v.quarantined_whole, v.failed_checks,
+    SELECT d.*, v.rows_passed, v.rows_quarantined, v.quarantined_whole,
+           -- a file refused before collection failed the check that names it in the UI
+           coalesce(v.failed_checks, CASE WHEN d.status = 'rejected' THEN ['{DROP_COLLECTED_CHECK}'] END) AS failed_checks,
            -- the file's own period: its rows', else its name's; only a file stating no period at all
            -- is dated by its arrival
            coalesce(strftime(coalesce(v.period_end, d.name_period_end), '%Y-%m'),
@@ -86,8 +89,9 @@ top_checks AS (
                                       1, {TOP_CHECKS}), ', ') AS top_failed_checks
     FROM check_counts GROUP BY ALL)
 SELECT f.provider_code, p.provider_name, f.dataset, f.month,
-       CAST(count(*) FILTER (WHERE on_time) AS INTEGER) AS files_on_time,
-       CAST(count(*) FILTER (WHERE NOT on_time OR on_time IS NULL) AS INTEGER) AS files_late,
+       -- a file stating no period (a LOCALDATA snapshot) has no deadline to miss
+       CAST(count(*) FILTER (WHERE on_time IS DISTINCT FROM false) AS INTEGER) AS files_on_time,
+       CAST(count(*) FILTER (WHERE NOT on_time) AS INTEGER) AS files_late,
        CAST(coalesce(sum(rows_passed), 0) AS BIGINT) AS rows_accepted,
        CAST(coalesce(sum(rows_quarantined), 0) + sum(rows_rejected) AS BIGINT) AS rows_quarantined,
        CAST(count(*) FILTER (WHERE quarantined_whole OR status = 'rejected') AS INTEGER) AS files_quarantined,

@@ -23,6 +23,8 @@ def validation_log_dir(zones: DataZones) -> Path:
 
 
 def record_validation(zones: DataZones, outcome, *, content_sha256: str | None, run_id: str) -> dict:
+    from gn_pipelines.quality.reports import failed_checks
+
     return append_record(validation_log_dir(zones), {
         "dataset": outcome.dataset, "provider_code": outcome.provider_code,
         "source_file": outcome.source_file, "content_sha256": content_sha256,
@@ -31,7 +33,7 @@ def record_validation(zones: DataZones, outcome, *, content_sha256: str | None, 
         "rows_rejected_at_collection": outcome.rows_rejected_at_collection,
         "rows_with_warnings": outcome.rows_with_warnings,
         "quarantined_whole": outcome.quarantined_whole, "reason": outcome.reason,
-        "failed_checks": outcome.failed_rules,
+        "failed_checks": failed_checks(outcome),  # the drop-level ones too, as the UI and `process` name them
         "report_path": str(outcome.report_path) if outcome.report_path else None, "run_id": run_id,
         "period_end": outcome.period_end.isoformat() if outcome.period_end else None,
     })

@@ -139,11 +139,21 @@ def test_scorecard_and_freshness_name_providers(zones, process, instance):
     drop(zones.landing, "48740/civil_complaints/2025-03-05.csv", _complaints(30), mtime=time.time())
     drop(zones.landing, "48720/civil_complaints/2025-03-05.csv",
          csv_bytes(sample_rows(DATASET, 30, 시군구코드="48720")), mtime=time.time() - 10 * 86400)
+    # rows of another 시군 only: quarantined whole at collection, its checks still counted
+    drop(zones.landing, "48170/civil_complaints/2025-03-05.csv", _complaints(10), mtime=time.time())
+    # a file whose name and rows state no period has no deadline: on time, not late
+    drop(zones.landing, "48170/business_licences/인허가_숙박업.csv",
+         csv_bytes(sample_rows("business_licences", 5)), mtime=time.time())
     process(publish=True)
     with duckdb.connect(str(zones.published_db), read_only=True) as connection:
         rows = connection.execute("SELECT provider_code, files_on_time + files_late, rows_accepted "
                                   "FROM provider_scorecard WHERE dataset = ? ORDER BY 1", [DATASET]).fetchall()
-    assert rows == [("48720", 1, 30), ("48740", 1, 30)]
+        undated, quarantined = connection.execute("SELECT provider_code, files_quarantined, top_failed_checks, "
+                                                  "files_on_time, files_late FROM provider_scorecard "
+                                                  "WHERE provider_code = '48170' ORDER BY dataset").fetchall()
+    assert rows == [("48170", 1, 0), ("48720", 1, 30), ("48740", 1, 30)]
+    assert undated[1:] == (0, None, 1, 0)
+    assert quarantined[1] == 1 and "bad_row_share" in quarantined[2] and "values_parseable" in quarantined[2]
     from gn_pipelines.definitions import defs
 
     result = defs.resolve_job_def("check_provider_freshness").execute_in_process(instance=instance)
@@ -153,8 +163,8 @@ def test_scorecard_and_freshness_name_providers(zones, process, instance):
     late = evaluation.metadata["late_providers"].value
     assert "48740" not in late and late["48720"].endswith("KST")  # 10 days ago: late
     # a 시군 that never delivered is not late: it is listed as not delivering yet
-    assert "48170" not in late and "48170" in evaluation.metadata["not_yet_delivering"].value
-    assert "진주시" in evaluation.description
+    assert "48250" not in late and "48250" in evaluation.metadata["not_yet_delivering"].value
+    assert "김해시" in evaluation.description
     from gn_pipelines.datasets import CONTRACTS
 
     assert len(FRESHNESS_CHECK_KEYS) == len(CONTRACTS)  # one per dataset, business_licences included
