@@ -13,7 +13,8 @@ published area and age band are known:
 | an apartment complex, villa, officetel        | `[아파트]`                                 |
 | a named building, a 동·호 unit                 | `[건물]`                                   |
 | an exact age (72세, 72살)                      | the row's band (`[70-79세]`) when every age in the text falls in it, else `[나이]` |
-| an exact date (2025년 3월 14일, 2025.03.14)     | its month (2025년 3월, 2025-03)             |
+| an age in words or a birth year (일흔두 살, 칠십이 세, 1953년생) | `[나이]`                        |
+| an exact date (2025년 3월 14일, 2025.03.14, 25.03.14, 3/14) | its month (2025년 3월, 2025-03, 25.03, 3월) |
 
 Names come from the reference 법정동코드 table (`gn_pipelines/reference/`). Two-syllable names
 (서면, 이동, 동면 …) are also ordinary words, so they are replaced only beside a 시군/구 name or a
@@ -41,6 +42,19 @@ _BUILDING = f"{_BEFORE}(?:[{_HANGUL}A-Za-z0-9]+(?:빌딩|타워|상가|프라자
 _FULL_DATE = r"([0-9]{4})\s?년\s?([0-9]{1,2})\s?월\s?[0-9]{1,2}\s?일"
 _NUMERIC_DATE = r"(^|[^0-9])((?:19|20)[0-9]{2})[-./]\s?([0-9]{1,2})[-./]\s?[0-9]{1,2}([^0-9]|$)"
 _MONTH_DAY = r"(^|[^0-9])([0-9]{1,2})\s?월\s?[0-9]{1,2}\s?일"
+_DAY = "(?:0?[1-9]|[12][0-9]|3[01])"
+_MONTH = "(0?[1-9]|1[0-2])"
+_SHORT_DATE = rf"(^|[^0-9.])([0-9]{{2}})\.\s?{_MONTH}\.\s?{_DAY}([^0-9]|$)"  # 25.03.03
+_SLASH_DATE = rf"(^|[^0-9/.]){_MONTH}/{_DAY}([^0-9/]|$)"  # 3/3 (a fraction 1/2 reads as a date too)
+# ages not written in digits: a birth year (1953년생, 53년생), native numerals (일흔두 살),
+# Sino-Korean ones (칠십이 세; 이십세기 is a century)
+_BIRTH_YEAR = r"(^|[^0-9])(?:19|20)?[0-9]{2}\s?년\s?생"
+_NATIVE_AGE = (f"(^|[^{_HANGUL}])(?:스물|서른|마흔|쉰|예순|일흔|여든|아흔)\\s?"
+               "(?:한|두|세|네|다섯|여섯|일곱|여덟|아홉)?\\s?살")
+_SINO_AGE = f"(^|[^{_HANGUL}])[이삼사오육칠팔구]?십[일이삼사오육칠팔구]?\\s?(?:세|살)([^기대]|$)"
+
+
+_DATE_PATTERNS = (_NUMERIC_DATE, _MONTH_DAY, _SHORT_DATE, _SLASH_DATE)  # counted before and after
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +112,11 @@ def _pattern_steps(sigungu: str) -> tuple[list[tuple[str, str, str]], list[tuple
         (_FULL_DATE, "'\\1년 \\2월'", "true"),
         (_NUMERIC_DATE, "'\\1\\2-\\3\\4'", "true"),
         (_MONTH_DAY, "'\\1\\2월'", "true"),
+        (_SHORT_DATE, "'\\1\\2.\\3\\4'", "true"),
+        (_SLASH_DATE, "'\\1\\2월\\3'", "true"),
+        (_BIRTH_YEAR, f"'\\1{PLACEHOLDERS['age']}'", "true"),
+        (_NATIVE_AGE, f"'\\1{PLACEHOLDERS['age']}'", "true"),
+        (_SINO_AGE, f"'\\1{PLACEHOLDERS['age']}\\2'", "true"),
     ]
     return while_hidden, after
 
@@ -162,7 +181,7 @@ def _placeholder_counts_sql(marked: str, dated: str) -> dict[str, str]:
     counts = {kind: f"(length({marked}) - length(replace({marked}, '{ph}', ''))) // {len(ph)}"
               for kind, ph in PLACEHOLDERS.items()}
     counts["age_band"] = matches(marked, r"\[[0-9]{2}(?:-[0-9]{2}|\+)세\]")
-    counts["date"] = f"{matches(dated, _NUMERIC_DATE)} + {matches(dated, _MONTH_DAY)}"  # a full date holds a 월 일
+    counts["date"] = " + ".join(matches(dated, p) for p in _DATE_PATTERNS)  # a full date holds a 월 일
     return counts
 
 
@@ -171,7 +190,7 @@ def _counts(connection, table: str, columns: list[str]) -> dict[str, int]:
     # with '[', and a text with a date matches either date pattern (the counts run before and
     # after over every text: at 1M rows a third of the release's time when every text was
     # searched for every kind; one DFA scan for both patterns costs less than extracting them).
-    dates = f"(?:{_NUMERIC_DATE})|(?:{_MONTH_DAY})"
+    dates = "|".join(f"(?:{p})" for p in _DATE_PATTERNS)
     gated, sums = [], []
     for i, column in enumerate(columns):
         text = f"coalesce({quote(column)}, '')"

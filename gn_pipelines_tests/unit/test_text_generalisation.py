@@ -253,3 +253,22 @@ def test_the_gate_skips_only_texts_no_step_would_change():
     assert 0 < changed < len(gated)
     skipped = con.execute(f"SELECT count(*) FROM r WHERE NOT {untouched_unless('body', district='district')}").fetchall()[0][0]
     assert skipped > len(gated) / 10  # the gate does skip texts
+
+
+def test_dates_and_ages_written_other_ways_are_generalised_too():
+    """Forms complainants write that the digit patterns missed (found by a spec audit): a
+    two-digit year, month/day with a slash, a birth year, ages in Korean numerals."""
+    cases = {
+        "지난 3/3 방문": "지난 3월 방문", "12/25(목) 오후": "12월(목) 오후", "25.03.03 방문": "25.03 방문",
+        "1953년생 어르신": "[나이] 어르신", "53년생입니다": "[나이]입니다", "올해 일흔두 살": "올해 [나이]",
+        "스물 살 청년": "[나이] 청년", "칠십이 세 노인": "[나이] 노인",
+        # not dates or ages: kept
+        "이십세기 건물": "이십세기 건물", "3세대 가구": "3세대 가구", "버전 0.5.1": "버전 0.5.1", "24/7 운영": "24/7 운영",
+    }
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t AS SELECT unnest($bodies) AS body, '48740' AS sigungu_code, "
+                       "NULL::VARCHAR AS district, '70-79' AS age_band", {"bodies": list(cases)})
+    changed = generalise_text_columns(connection, "t", ["body"], sigungu="sigungu_code", district="district",
+                                      age_band="age_band")
+    assert [b for (b,) in connection.execute("SELECT body FROM t").fetchall()] == list(cases.values())
+    assert changed == {"date": 3, "age": 5}
