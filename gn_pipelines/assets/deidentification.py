@@ -139,6 +139,7 @@ def build_deidentified_asset(contract: DatasetContract) -> dg.AssetsDefinition:
             "key_id": result.key_id or "none",
             "released": result.target is not None,
             "reused": result.reused,  # same drops, recipe and code as the release already written
+            "records_superseded": result.superseded,  # earlier deliveries of records sent again
             "privacy_report": dg.MetadataValue.json(report),
             "identifiers_replaced_in_text": dg.MetadataValue.json(result.replaced_in_text),
             "deleted_columns (데이터 삭제)": ", ".join(result.deleted_columns) or "none",

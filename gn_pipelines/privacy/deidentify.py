@@ -69,6 +69,7 @@ class Release:
     deleted_columns: list[str] = field(default_factory=list)
     text_generalised: dict[str, int] = field(default_factory=dict)
     reused: bool = False  # the drops, recipe and code were those of the release already written
+    superseded: int = 0  # earlier deliveries of records delivered again (privacy/current_records.py)
 
     def report(self) -> dict:
         """The privacy report of this release: plain JSON, never the key itself."""
@@ -78,7 +79,8 @@ class Release:
                 "information_loss": (self.anonymity or {}).get("information_loss"),
                 "identifiers_replaced_in_text": self.replaced_in_text,
                 "quasi_identifiers_generalised_in_text": self.text_generalised,
-                "residual_identifiers": self.residual}
+                "residual_identifiers": self.residual,
+                "records_superseded_by_later_deliveries": self.superseded}
 
 
 def pseudonymised_path(zones: DataZones, dataset: str, provider: str, file_name: str) -> Path:
@@ -323,8 +325,8 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
     if reused is not None:
         return reused
     with scratch_connection(zones.scratch, MEMORY_LIMIT, prefix="release-") as connection:
-        create_current_records_view(connection, "drops", str(pseudonymised_glob(zones, contract.name)),
-                                    recipe.record_key)
+        superseded = create_current_records_view(connection, "drops", str(pseudonymised_glob(zones, contract.name)),
+                                                 recipe.record_key)
         released = anonymise_release(connection, recipe, k=k, l=l)
         scanned = list(settings.text_columns)
         residual = _nonzero(count_residual_identifiers(connection, "released", scanned))
@@ -332,7 +334,7 @@ def release(contract: DatasetContract, *, zones: DataZones, k: int | None = None
         result = Release(contract.name, released.rows, key_id,
                          released.anonymity, recipe.techniques, replaced,
                          residual, deleted_columns=deleted_columns(contract, recipe),
-                         text_generalised=released.text_generalised)
+                         text_generalised=released.text_generalised, superseded=superseded)
         if not residual:
             target.with_suffix(".release.json").unlink(missing_ok=True)  # stale until rewritten
             copy_atomically(connection, "SELECT * FROM released", {}, target)
@@ -352,7 +354,8 @@ def _release_fingerprint(zones: DataZones, dataset: str, k: int | None, l: int |
 
 def _write_release_record(target: Path, fingerprint: str, result: Release) -> None:
     record = {"fingerprint": fingerprint, "rows": result.rows, "anonymity": result.anonymity,
-              "residual": result.residual, "text_generalised": result.text_generalised}
+              "residual": result.residual, "text_generalised": result.text_generalised,
+              "superseded": result.superseded}
     write_text_atomically(target.with_suffix(".release.json"), json.dumps(record, ensure_ascii=False))
 
 
@@ -375,7 +378,8 @@ def _unchanged_release(zones: DataZones, contract: DatasetContract, target: Path
     return Release(contract.name, record["rows"], key_id, record["anonymity"],
                    recipe.techniques, replaced, record["residual"],
                    target=target, deleted_columns=deleted_columns(contract, recipe),
-                   text_generalised=record["text_generalised"], reused=True)
+                   text_generalised=record["text_generalised"], reused=True,
+                   superseded=record.get("superseded", 0))
 
 
 def _sidecars(zones: DataZones, dataset: str) -> list[dict]:

@@ -73,4 +73,7 @@ def test_a_complaint_delivered_again_is_released_and_counted_once(zones):
     again = deidentify.release(get_contract("civil_complaints"), zones=zones)
     assert not again.reused and again.rows == first.rows
     assert again.anonymity["records_in"] == first.anonymity["records_in"] == 600
+    assert (first.superseded, again.superseded) == (0, 600)
+    assert again.report()["records_superseded_by_later_deliveries"] == 600
+    assert deidentify.release(get_contract("civil_complaints"), zones=zones).superseded == 600  # reused, still told
     assert _monthly_complaints(zones) == counted and counted[0] > 500
