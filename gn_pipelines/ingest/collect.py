@@ -77,11 +77,13 @@ STAGED_NAME_BYTES = 120
 
 
 def staged_name(file_name: str) -> str:
-    """A file-system-safe stem for a drop's staged files (Hangul kept, readable). A longer name
-    (80 Hangul syllables are 240 bytes, a legal landing name) keeps its beginning and gets a digest
-    of the whole name, so two long names never share a stem."""
+    """A file-system-safe stem for a drop's staged files (Hangul kept, readable), one per name: a
+    name the safe form changes (`2025-03-01 오전.csv` and `2025-03-01_오전.csv` were one stem, and
+    one file's rows replaced the other's) or a longer one (80 Hangul syllables are 240 bytes, a
+    legal landing name) keeps its safe beginning and gets a digest of the whole name. A name the
+    safe form keeps never holds `~`, so it shares no stem with a digested one."""
     safe = re.sub(r"[^\w.\-]", "_", file_name)
-    if len(safe.encode("utf-8")) <= STAGED_NAME_BYTES:
+    if safe == file_name and len(safe.encode("utf-8")) <= STAGED_NAME_BYTES:
         return safe
     digest = hashlib.sha256(file_name.encode("utf-8")).hexdigest()[:16]
     head = safe.encode("utf-8")[:STAGED_NAME_BYTES - len(digest) - 1].decode("utf-8", "ignore")

@@ -253,7 +253,20 @@ def test_a_long_file_name_is_staged_under_a_shortened_stem(zones):
     assert outcome.status == "collected" and outcome.rows_accepted == 2, outcome.reason
     assert len(outcome.collected_path.name.encode()) <= 140 and outcome.collected_path.name.startswith("경상남도")
     assert staged_name(name) != staged_name("경상남도" * 20 + "_.csv")  # the digest tells long names apart
-    assert staged_name("2025-03-01 (1).csv") == "2025-03-01__1_.csv"  # unchanged: existing data roots
+    assert staged_name("2025-03-01.csv") == "2025-03-01.csv"  # a safe name is its own stem
+
+
+def test_two_names_the_safe_form_would_merge_are_staged_apart(zones):
+    """`2025-03-01 오전.csv` and `2025-03-01_오전.csv` both became `2025-03-01_오전.csv`: one file's
+    rows replaced the other's, silently, while the drop log showed both collected."""
+    from gn_pipelines.ingest.collect import staged_name
+
+    names = ("2025-03-01 오전.csv", "2025-03-01_오전.csv", "2025-03-01(오전).csv", "2025-03-01)오전(.csv")
+    assert len({staged_name(n) for n in names}) == len(names)
+    first, second = (collect(zones, "water_quality", csv_bytes(sample_rows("water_quality", rows)), provider="48000",
+                             name=name) for rows, name in ((2, names[0]), (3, names[1])))
+    assert first.collected_path != second.collected_path
+    assert (len(rows_of(first.collected_path)), len(rows_of(second.collected_path))) == (2, 3)
 
 
 def test_formulas_saved_without_their_values_reject_the_workbook_saying_so(zones):
