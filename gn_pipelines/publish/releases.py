@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
@@ -36,6 +38,10 @@ from gn_pipelines.unfinished_writes import fsync_path, write_text_atomically
 
 RELEASES = "releases"
 CURRENT = "current"
+# A release's id: Seoul time to the microsecond. Other folders under releases/ (lost+found on a
+# mount point, an operator's backup) are not releases: never listed, pruned or waited after.
+RELEASE_ID_FORMAT = "%Y%m%dT%H%M%S-%f"
+_RELEASE_ID = re.compile(r"[0-9]{8}T[0-9]{6}-[0-9]{6}")
 PUBLISHED_FILE = "published.duckdb"
 OPEN_DIR = "open"
 CHARTS_DIR = "charts"
@@ -94,7 +100,7 @@ def list_releases(root: Path) -> list[Release]:
     if not folder.is_dir():
         return []
     return [_release(p) for p in sorted(folder.iterdir())
-            if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")]
+            if _RELEASE_ID.fullmatch(p.name) and p.is_dir() and not p.is_symlink()]
 
 
 def current_release(root: Path) -> Release | None:
@@ -124,12 +130,13 @@ def releases_lock(root: Path) -> Iterator[None]:
 
 def new_release_id(root: Path) -> str:
     """Seoul time to the microsecond (people in Seoul read it), after every existing id (ids sort
-    in release order)."""
-    existing = [r.id for r in list_releases(root)]
-    while True:
-        candidate = f"{now_in_seoul():%Y%m%dT%H%M%S-%f}"
-        if not existing or candidate > max(existing):
-            return candidate
+    in release order). Where the latest id is not behind this clock (a host whose clock ran ahead
+    made it), the id one microsecond after it: waiting for the clock could take hours."""
+    latest = max((r.id for r in list_releases(root)), default="")
+    candidate = f"{now_in_seoul():{RELEASE_ID_FORMAT}}"
+    if candidate > latest:
+        return candidate
+    return f"{datetime.strptime(latest, RELEASE_ID_FORMAT) + timedelta(microseconds=1):{RELEASE_ID_FORMAT}}"
 
 
 def draft_release(root: Path, run_id: str, run_state: RunStateOf) -> Release:

@@ -51,6 +51,25 @@ def test_a_release_becomes_current_in_one_swap_and_the_analyst_paths_follow(tmp_
     assert second.manifest["tables"] == {"t": 1} and second.manifest["base"] == first.id
 
 
+def test_folders_that_are_not_releases_and_a_release_from_the_future_stop_nothing(tmp_path, monkeypatch):
+    """lost+found (releases/ as a mount point) or an operator's backup sorted after every id, and
+    a release made on a host whose clock ran ahead: the next id was awaited for ever at full CPU."""
+    monkeypatch.setenv(releases.KEEP_RELEASES_ENV, "1")
+    first = complete_release(tmp_path, _build(tmp_path, "run-1", 1))
+    for foreign in ("lost+found", "backup"):
+        (tmp_path / "releases" / foreign).mkdir()
+    ahead = tmp_path / "releases" / "20991231T235959-999990"  # a clock far ahead made this one
+    ahead.mkdir()
+    assert [r.id for r in list_releases(tmp_path)] == [first.id, ahead.name]
+    assert releases.new_release_id(tmp_path) == "20991231T235959-999991"
+    ahead.rmdir()
+    second = complete_release(tmp_path, _build(tmp_path, "run-2", 2))  # bounded: it used to spin here
+    assert second.id > first.id and _read(tmp_path) == 2
+    # pruning keeps one release and never touches what is not a release
+    assert [r.id for r in list_releases(tmp_path)] == [second.id]
+    assert (tmp_path / "releases" / "lost+found").is_dir() and (tmp_path / "releases" / "backup").is_dir()
+
+
 def test_the_last_releases_are_kept_and_an_operator_rolls_back(tmp_path, monkeypatch):
     monkeypatch.setenv(releases.KEEP_RELEASES_ENV, "2")
     ids = [complete_release(tmp_path, _build(tmp_path, f"run-{v}", v)).id for v in (1, 2, 3)]
