@@ -61,6 +61,39 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+NAME_NOT_READABLE = ("the file name is neither UTF-8 nor CP949 (shown with its bytes escaped): "
+                     "refused, not read; rename it and deliver it again")
+
+
+def landing_name(name: str) -> str:
+    """A name as listed (bytes that are not UTF-8 come as surrogates) as the platform names it:
+    NFC; a CP949 name (a Windows zip tool's) decoded as CP949; else its bytes escaped (`\\xb9`)."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+        return nfc(name)
+    except UnicodeEncodeError:
+        raw = os.fsencode(name)
+    try:
+        return nfc(raw.decode("cp949"))
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace")
+
+
+def readable_name(name: str) -> bool:
+    """False for a listed name `landing_name` could only escape."""
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        try:
+            os.fsencode(name).decode("cp949")
+            return True
+        except UnicodeDecodeError:
+            return False
+
+
 def scan_landing(landing_root: Path) -> list[LandedFile]:
     """Every entry under the landing root (hidden ones skipped), sorted by NFC path; links and
     directories named like files come back with a `refusal`, unread."""
@@ -85,13 +118,15 @@ def _scan_directory(directory: str, prefix: str, found: dict[str, LandedFile]) -
             status = entry.stat(follow_symlinks=False)
         except FileNotFoundError:  # renamed away between listing and stat
             continue
-        name = entry.name if entry.name.isascii() else nfc(entry.name)
+        name = landing_name(entry.name)
         relative = prefix + name
         is_directory = stat_module.S_ISDIR(status.st_mode)
         if is_directory:
             _scan_directory(entry.path, relative + "/", found)  # never a linked folder: lstat said so
         linked = stat_module.S_ISLNK(status.st_mode) or status.st_nlink > 1 and not is_directory
         refusal = refusal_of(Path(entry.path), status) if linked else None
+        if refusal is None and not readable_name(entry.name):
+            refusal = NAME_NOT_READABLE
         if refusal is None and not stat_module.S_ISREG(status.st_mode):
             if not relative.lower().endswith(ACCEPTED_EXTENSIONS):
                 continue  # an ordinary folder: walked into
@@ -120,7 +155,7 @@ def landed_path(landing_root: Path, relative: str) -> Path:
     exact = landing_root / relative
     parent = exact.parent
     try:
-        candidates = [parent / name for name in os.listdir(parent) if nfc(name) == nfc(exact.name)]
+        candidates = [parent / name for name in os.listdir(parent) if landing_name(name) == nfc(exact.name)]
     except FileNotFoundError:
         return exact
     if not candidates:

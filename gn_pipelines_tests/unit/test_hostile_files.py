@@ -190,6 +190,25 @@ def test_hard_link_to_a_file_outside_is_refused(zones, tmp_path):
         archive_landed(zones.landing, zones.archive, "48740/civil_complaints/linked.csv")
 
 
+def test_a_cp949_file_name_is_read_as_cp949_and_an_unreadable_one_is_refused_alone(zones):
+    """A Windows zip tool's CP949 name is no UTF-8: the planner crashed on it, every night, and
+    nothing else was loaded. Now it is read as CP949; bytes neither reads are refused by name."""
+    folder = zones.landing / "48740" / "civil_complaints"
+    folder.mkdir(parents=True)
+    payload = csv_bytes(sample_rows("civil_complaints", 2))
+    for raw in ("민원_0302.csv".encode("cp949"), b"\xff\xfe_0303.csv"):
+        with open(os.fsencode(str(folder)) + b"/" + raw, "wb") as handle:
+            handle.write(payload)
+    drop(zones.landing, "48740/civil_complaints/2025-03-04.csv", csv_bytes(sample_rows("civil_complaints", 3)))
+    plan, refused = _refusals(zones)
+    assert sorted(p.file_name for p in plan.collections) == ["2025-03-04.csv", "민원_0302.csv"]
+    (unreadable,) = refused.values()
+    assert unreadable.relative == "48740/civil_complaints/\\xff\\xfe_0303.csv"
+    assert unreadable.reason.startswith("the file name is neither UTF-8 nor CP949")
+    _, archived = archive_landed(zones.landing, zones.archive, "48740/civil_complaints/민원_0302.csv")
+    assert archived.read_bytes() == payload
+
+
 def test_nfc_and_nfd_spellings_are_one_drop_and_a_folder_named_like_a_file_is_reported(zones):
     name = "민원_창녕.csv"
     payload = csv_bytes(sample_rows("civil_complaints", 2))
