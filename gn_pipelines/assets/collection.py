@@ -96,26 +96,34 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
     def collected(context: dg.AssetExecutionContext, config: DropBatchConfig,
                   zones: DataZonesResource):
         from gn_pipelines.ingest.batch import BatchFile
-        from gn_pipelines.ingest.collect_batch import claim_batch, collect_batch
+        from gn_pipelines.ingest.collect_batch import VANISHED, claim_batch, collect_batch
         from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
 
         if not config.files:
             raise dg.Failure("no files in the run config: a batch names the files it collects")
         files = [BatchFile(f.relative, f.sha256, f.provider_code) for f in config.files]
         # per-file claims in the instance's database: a file another run holds or loaded is left out
-        claimed = claim_batch(LandingClaims(LandingStateStore.of_instance(context.instance)), files,
-                              context.run.run_id, lineage=ancestor_run_ids(context.instance, context.run))
+        claims = LandingClaims(LandingStateStore.of_instance(context.instance))
+        claimed = claim_batch(claims, files, context.run.run_id,
+                              lineage=ancestor_run_ids(context.instance, context.run))
+        outcomes = collect_batch(contract, claimed.files, zones=zones.zones, run_id=context.run.run_id,
+                                 partition_key=context.partition_key) if claimed.files else []
+        # a file gone before it was archived is not this run's: its claim goes back, and the
+        # file is not marked done, so the run that finds it again loads it
+        vanished = [f for f in outcomes if f.vanished]
+        claims.give_back(context.run.run_id, [(f.file.relative, f.file.sha256) for f in vanished])
+        outcomes = [f for f in outcomes if not f.vanished]
+        skipped = claimed.held_elsewhere | {f.file.relative: VANISHED for f in vanished}
         elsewhere = {HELD_ELSEWHERE_METADATA: dg.MetadataValue.json(
-            [{"source_file": relative, "reason": why} for relative, why in claimed.held_elsewhere.items()])}
-        for relative, why in claimed.held_elsewhere.items():
+            [{"source_file": relative, "reason": why} for relative, why in skipped.items()])}
+        for relative, why in skipped.items():
             context.log.info(f"{relative}: skipped: {why}")
-        if not claimed.files:  # nothing of this batch is ours: no materialization, later steps skip
+        if not outcomes:  # nothing of this batch is ours: no materialization, later steps skip
             yield dg.AssetCheckResult(check_name=DROP_ACCEPTED_CHECK, passed=True,
-                                      description="no file collected: other runs hold every file of the batch",
+                                      description="no file collected: other runs hold every file of the batch, "
+                                                  "or it left the landing zone",
                                       metadata={"files": 0, "rejected": 0, **elsewhere})
             return
-        outcomes = collect_batch(contract, claimed.files, zones=zones.zones, run_id=context.run.run_id,
-                                 partition_key=context.partition_key)
         for file in outcomes:
             if file.outcome.status == "rejected":
                 context.log.warning(f"{file.outcome.source_file} rejected: {file.outcome.reason}")

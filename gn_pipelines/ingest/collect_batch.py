@@ -14,11 +14,18 @@ from gn_pipelines.seoul_time import seoul_iso
 from gn_pipelines.settings import DataZones
 
 
+# A file gone from the landing zone between planning and its batch's archiving (a sync tool
+# replacing it): not an error of the batch, and no delivery to record: nothing was read.
+VANISHED = ("no longer in the landing zone when its batch came to archive it: nothing was read "
+            "or recorded; it is collected when it is delivered again")
+
+
 @dataclass
 class CollectedFile:
     file: BatchFile
     outcome: object  # collect.DropOutcome
     archive_path: str | None  # relative to the data root; None: not archived
+    vanished: bool = False  # gone before it was archived (VANISHED): its claim is given back
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,10 @@ def collect_batch(contract: DatasetContract, files: list[BatchFile], *, zones: D
             results.append(CollectedFile(file, outcome, None))
             sizes[file.relative] = None
             continue
+        except FileNotFoundError:
+            outcome = DropOutcome(contract.name, file.provider_code, file.relative, "", "rejected", reason=VANISHED)
+            results.append(CollectedFile(file, outcome, None, vanished=True))
+            continue
         results.append(CollectedFile(file, None, archived.relative_to(zones.root).as_posix()))
         sizes[file.relative] = archived.stat().st_size
         to_parse.append((len(results) - 1, ContainedFile(archived, file.provider_code, file.relative, sha256)))
@@ -73,6 +84,8 @@ def collect_batch(contract: DatasetContract, files: list[BatchFile], *, zones: D
             results[index].outcome = outcome
     for result in results:
         outcome = result.outcome
+        if result.vanished:
+            continue
         record_drop(zones.restricted, dataset=contract.name, provider_code=result.file.provider_code,
                     source_file=result.file.relative, file_name=result.file.file_name, partition_key=partition_key,
                     content_sha256=outcome.content_sha256 or None, size_bytes=sizes[result.file.relative],

@@ -196,6 +196,15 @@ class LandingClaims:
         return BatchClaim(held, {relative: holders[(relative, sha)] for relative, sha in files
                                  if holders[(relative, sha)].run_id != run_id})
 
+    def give_back(self, run_id: str, files: Iterable[tuple[str, str]]) -> None:
+        """Give back `run_id`'s claims on these (relative, sha256): files it did not load after all
+        (gone before it archived them). The claim stays, held by no run (`given back by …`), so
+        the file counts as not loaded (a claimless file of a succeeded batch would count as
+        loaded by key) and the run that finds it again takes it over."""
+        with self._connect() as connection:
+            for relative, sha256 in sorted(set(files)):
+                connection.execute(_GIVE_BACK, {"relative": relative, "sha256": sha256, "run_id": run_id})
+
     def holders(self, files: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Holder]:
         """The run holding each claimed file (files never claimed are absent)."""
         wanted = set(files)
@@ -232,6 +241,8 @@ _CLAIM_JSON = sa.text(f"""
     SELECT json_extract(f.value, '$[0]'), json_extract(f.value, '$[1]'), :run_id, :now
     FROM json_each(:files) AS f WHERE true
     {_TAKE_OVER}""")
+_GIVE_BACK = sa.text("UPDATE gn_landing_claims SET run_id = 'given back by ' || :run_id "
+                     "WHERE relative = :relative AND sha256 = :sha256 AND run_id = :run_id")
 _HOLDERS = sa.text("""
     SELECT c.relative, c.sha256, c.run_id, r.status, EXISTS (
         SELECT 1 FROM run_tags AS t WHERE t.run_id = c.run_id AND t.key = 'gn/outcome' AND t.value = 'quarantined')

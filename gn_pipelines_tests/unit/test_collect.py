@@ -1,13 +1,14 @@
 """collect_drop against real files and real DuckDB, without Dagster."""
 
 import datetime as dt
+import json
 
 import duckdb
 import pytest
 
 from gn_pipelines.datasets import get_contract
 from gn_pipelines.ingest.collect import collect_drop
-from gn_pipelines_tests.drops import csv_bytes, sample_rows, xlsx_bytes
+from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows, xlsx_bytes
 
 COLLECTED_AT = dt.datetime(2025, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -333,3 +334,21 @@ def test_only_formulas_without_a_computed_value_are_counted(tmp_path):
                      sheet_path="xl/data/s.xml")
     assert uncomputed_formulas(path, 0) == 2
     assert uncomputed_formulas(path, 3) == 0  # no such sheet: nothing to say
+
+
+def test_a_file_gone_before_its_batch_archived_it_is_set_aside_and_the_batch_goes_on(zones):
+    """A sync tool replacing a file between planning and archiving failed the whole batch (every
+    other provider's file of the month waited for the next night)."""
+    from gn_pipelines.ingest.batch import BatchFile
+    from gn_pipelines.ingest.collect_batch import VANISHED, collect_batch
+
+    for provider in ("48740", "48720"):
+        drop(zones.landing, f"{provider}/civil_complaints/2025-03-01.csv",
+             csv_bytes(sample_rows("civil_complaints", 3, 시군구코드=provider)))
+    files = [BatchFile(f"{p}/civil_complaints/2025-03-01.csv", "0" * 64, p) for p in ("48740", "48720")]
+    (zones.landing / files[1].relative).unlink()
+    kept, gone = collect_batch(get_contract("civil_complaints"), files, zones=zones, run_id="run-1")
+    assert kept.outcome.status == "collected" and kept.outcome.rows_accepted == 3 and not kept.vanished
+    assert gone.vanished and gone.outcome.reason == VANISHED and gone.archive_path is None
+    logged = [json.loads(p.read_text()) for p in (zones.restricted / "drop_log").glob("*.json")]
+    assert [r["source_file"] for r in logged] == [files[0].relative]  # nothing read, nothing recorded

@@ -80,3 +80,14 @@ def test_a_reexecution_redoes_the_files_of_the_run_it_reexecutes_and_no_other(in
     # a run that re-executes nothing still leaves them all
     fresh = claim_batch(claims, batch, run_in(instance, "STARTED"))
     assert fresh.files == [] and sorted(fresh.held_elsewhere) == [A, B, C]
+
+
+def test_a_file_given_back_counts_as_not_loaded_and_is_taken_by_the_next_run(instance, claims):
+    """A file gone from the landing zone before its batch archived it: the batch succeeds, but
+    the file was not loaded, so the run that finds it again must take it (it was skipped for ever)."""
+    batch = run_in(instance, "SUCCESS")
+    claims.claim(batch, files(A, B))
+    claims.give_back(batch, files(B))
+    holders = claims.holders(files(A, B))
+    assert holders[files(A)[0]].loaded and not holders[files(B)[0]].loaded
+    assert claims.claim(run_in(instance, "STARTED"), files(A, B)).held == files(B)
