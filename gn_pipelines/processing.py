@@ -352,6 +352,16 @@ def _to_stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _ledger_holds_the_current_release(zones: DataZones, echo: Callable[[str], None]) -> None:
+    """A run killed right after its release became current left it out of the processing ledger."""
+    from gn_pipelines.datalab.ledger import record_release_if_missing
+    from gn_pipelines.publish.releases import current_release
+
+    current = current_release(zones.root)
+    if current is not None and current.complete and record_release_if_missing(zones, current.path):
+        echo(f"release {current.id}: recorded in the processing ledger (its run ended before it could)")
+
+
 def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: bool | None = None,
                     echo: Callable[[str], None] = print,
                     echo_error: Callable[[str], None] = _to_stderr, submit: bool = False) -> list[RunOutcome]:
@@ -365,6 +375,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
         echo(recovered.line)
     for line in recover_releases(zones.root, lambda run_id: run_state(instance, run_id)):
         echo(line)
+    _ledger_holds_the_current_release(zones, echo)
     requests, skip_message = plan_runs(defs, instance)
     # a batch is reduced to its files not loaded yet (per file: a crashed batch's files are redone)
     pending, _ = pending_requests(instance, requests)

@@ -229,6 +229,10 @@ def open_data_export(context: dg.AssetExecutionContext, zones: DataZonesResource
     if not draft.published_db.exists():  # no table changed in this release: carry them all over
         publish(draft.published_db, {}, carry_from=base_published_db(data_zones.root, draft))
     base = base_release(data_zones.root, draft)
+    if base is not None:  # it was current: in the ledger even if the run that made it was killed
+        from gn_pipelines.datalab.ledger import record_release_if_missing
+
+        record_release_if_missing(data_zones, base.path)
     reusable = set()
     if base is not None and base.manifest.get("publication_code") == code_digest():
         built = {table for build in table_builds() for table in build.tables}

@@ -167,6 +167,21 @@ def record_release(zones: DataZones, release_dir: Path) -> list[Path]:
     return written
 
 
+def record_release_if_missing(zones: DataZones, release_dir: Path) -> list[Path]:
+    """`record_release` for a current release the ledger does not hold: a run killed right after
+    its release became current never wrote the entries its hook would have (checked by every
+    `process` and publication, so the gap closes on the next one)."""
+    from gn_pipelines.publish.tables import PSEUDONYMOUS, PUBLISHED_TABLES
+
+    manifest = json.loads((release_dir / "release.json").read_text(encoding="utf-8"))
+    if not any(t.privacy_class == PSEUDONYMOUS and t.name in manifest.get("tables", {}) for t in PUBLISHED_TABLES):
+        return []
+    suffix = "@" + release_dir.name.replace("'", "''")
+    recorded = _query(zones, f"SELECT count(*) AS n FROM {{records}} WHERE kind = '{RELEASE}' "
+                             f"AND ends_with(reference, '{suffix}')")
+    return [] if recorded and recorded[0]["n"] else record_release(zones, release_dir)
+
+
 def record_pruned_releases(zones: DataZones, releases_dir: Path) -> list[Path]:
     """A destruction entry for every recorded release whose directory is gone (pruned or rolled
     back by the publisher); the date is the day it was found gone."""

@@ -316,6 +316,22 @@ def test_every_pseudonymised_release_is_in_the_ledger_until_it_is_pruned(zones):
     assert len(register(zones)) == 3  # a destruction is recorded once
 
 
+def test_a_current_release_its_killed_run_left_out_of_the_ledger_is_recorded_once(zones):
+    """Killed right after the swap, before its hook: the release was current (analysts read its
+    가명정보) and no ledger entry said so; the next process or publication records it, once."""
+    from gn_pipelines.datalab.ledger import record_release, record_release_if_missing
+
+    releases = zones.root / "releases"
+    record_release(zones, new_release(releases, "r1", {"civil_complaints": 10}))
+    assert record_release_if_missing(zones, releases / "r1") == []  # already there: nothing more
+    unrecorded = new_release(releases, "r2", {"civil_complaints": 12, "welfare_recipients": 3})
+    assert len(record_release_if_missing(zones, unrecorded)) == 2
+    assert record_release_if_missing(zones, unrecorded) == []
+    assert sorted(r["reference"] for r in register(zones)) == [
+        "civil_complaints@r1", "civil_complaints@r2", "welfare_recipients@r2"]
+    assert record_release_if_missing(zones, new_release(releases, "r3", {"welfare_summary": 4})) == []  # no 가명정보
+
+
 def test_the_ledgers_past_months_are_folded_by_a_release_and_read_the_same(zones):
     from gn_pipelines.datalab.ledger import LedgerEntry, append_entry, entries, ledger_dir, record_release
     from gn_pipelines.restricted_views import create_restricted_views
