@@ -44,7 +44,7 @@ from gn_pipelines.run_outcomes import (
 from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.ingest.batch import file_key
 from gn_pipelines.unfinished_writes import remove_dead_work_directories
-from gn_pipelines.worker_server import stop_worker_server, worker_context
+from gn_pipelines.worker_server import stop_worker_server, worker_context, worker_started
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request
 
 
@@ -421,7 +421,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
             datasets = {r.tags.get("gn/dataset", "") for r in drops}
             if publish is not False:
                 warmups.start(datasets, spare_core=len(os.sched_getaffinity(0)) > workers)
-            with ProcessPoolExecutor(min(workers, len(drops)), mp_context=worker_context()) as pool:
+            with ProcessPoolExecutor(min(workers, len(drops)), mp_context=worker_context(),
+                                     initializer=worker_started) as pool:
                 # submitting waits for the fork server's imports: a thread submits, this one sets up
                 submitting = _Submission(pool, sorted(drops, key=_batch_weight, reverse=True),
                                          (dict(os.environ), os.getcwd()))

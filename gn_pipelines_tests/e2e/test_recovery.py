@@ -198,3 +198,51 @@ def test_a_worker_killed_mid_run_is_reported_its_run_failed_and_the_next_process
         provider, dataset, name = drop.relative.split("/")
         assert (platform.zones.restricted / "pseudonymised" / dataset / provider / f"{name}.parquet").is_file(), both
     assert "publish_all: " in again.stdout, explain(again)
+
+
+def _descendants(pid: int) -> set[int]:
+    """The live processes under `pid` (from /proc; zombies left out)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, pending = set(), list(children.get(pid, ()))
+    while pending:
+        child = pending.pop()
+        found.add(child)
+        pending.extend(children.get(child, ()))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_command_killed_alone_takes_its_fork_server_and_workers_with_it(platform, tmp_path):
+    """cron's or `timeout`'s SIGKILL reaches the command's pid only: its fork server and workers
+    lived on for ever (0.6 GB, the dead command's output held open); the next process is whole."""
+    drops = (complaints_48740(valid_rows=3000), welfare_48170_cp949(valid_rows=3000))
+    for drop in drops:
+        deliver(platform.zones.landing, drop.relative, drop.content, outgoing=platform.outgoing)
+    command = subprocess.Popen((platform.command("gn-pipelines"), "process", "--workers", "2"),
+                               env=platform.env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: _worker_at_work(platform, command) is not None, "a worker at work", proc=command)
+    family = _descendants(command.pid)
+    assert _worker_at_work(platform, command) in family
+    command.send_signal(signal.SIGKILL)
+    command.wait(timeout=30)
+    wait_until(lambda: not [pid for pid in family if _alive(pid)], "the command's processes ended", timeout=60)
+
+    again = process(platform, tmp_path)
+    assert again.returncode == 0 and "publish_all: " in again.stdout, explain(again)
+    for drop in drops:
+        provider, dataset, name = drop.relative.split("/")
+        assert (platform.zones.restricted / "pseudonymised" / dataset / provider / f"{name}.parquet").is_file()
