@@ -24,14 +24,42 @@ def _process(args: argparse.Namespace) -> int:
     from gn_pipelines.processing import process_landing
     from gn_pipelines.run_outcomes import summary
 
-    with open_instance() as instance:
-        outcomes = process_landing(instance, workers=args.workers, publish=args.publish,
-                                   submit=getattr(args, "submit", False))
+    try:
+        with open_instance() as instance:
+            outcomes = process_landing(instance, workers=args.workers, publish=args.publish,
+                                       submit=getattr(args, "submit", False))
+    except Exception as error:
+        if not disk_full(error):
+            raise
+        print(f"gn-pipelines process: the disk is full ({error.__class__.__name__}: "
+              f"{str(error).splitlines()[0][:200]}). {DISK_FULL_ADVICE}", file=sys.stderr)
+        return 1
     print(summary(outcomes))
     if any(o.interrupted for o in outcomes):
         print("interrupted (Ctrl-C or SIGTERM): stopped before the remaining runs", file=sys.stderr)
         return INTERRUPTED_EXIT
     return 1 if any(not o.success and not o.claimed_elsewhere for o in outcomes) else 0
+
+
+DISK_FULL_ADVICE = ("What was published stays as it was, and no file is lost: free space on the disk of "
+                    "the data root and DAGSTER_HOME, then run `gn-pipelines process` again to finish the work.")
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether `error`, or an error it came from, says the disk is full (the OS's ENOSPC, or
+    SQLite's or DuckDB's words for it): a plain line then, not a page of traceback."""
+    import errno
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        text = str(error)
+        if "database or disk is full" in text or "No space left on device" in text:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _anything_landed(zones: DataZones) -> bool:
