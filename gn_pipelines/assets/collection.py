@@ -96,7 +96,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
     def collected(context: dg.AssetExecutionContext, config: DropBatchConfig,
                   zones: DataZonesResource):
         from gn_pipelines.ingest.batch import BatchFile
-        from gn_pipelines.ingest.collect_batch import VANISHED, claim_batch, collect_batch
+        from gn_pipelines.ingest.collect_batch import claim_batch, collect_batch
         from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
 
         if not config.files:
@@ -113,7 +113,7 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         vanished = [f for f in outcomes if f.vanished]
         claims.give_back(context.run.run_id, [(f.file.relative, f.file.sha256) for f in vanished])
         outcomes = [f for f in outcomes if not f.vanished]
-        skipped = claimed.held_elsewhere | {f.file.relative: VANISHED for f in vanished}
+        skipped = claimed.held_elsewhere | {f.file.relative: f.outcome.reason for f in vanished}
         elsewhere = {HELD_ELSEWHERE_METADATA: dg.MetadataValue.json(
             [{"source_file": relative, "reason": why} for relative, why in skipped.items()])}
         for relative, why in skipped.items():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gn_pipelines.contracts import DatasetContract
 from gn_pipelines.ingest.batch import BatchFile
+from gn_pipelines.ingest.planning import NOT_READABLE
 from gn_pipelines.seoul_time import seoul_iso
 from gn_pipelines.settings import DataZones
 
@@ -25,7 +26,9 @@ class CollectedFile:
     file: BatchFile
     outcome: object  # collect.DropOutcome
     archive_path: str | None  # relative to the data root; None: not archived
-    vanished: bool = False  # gone before it was archived (VANISHED): its claim is given back
+    # gone (VANISHED) or unreadable (planning.NOT_READABLE) when its batch came to archive it: not
+    # this run's, its claim is given back
+    vanished: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,9 @@ def collect_batch(contract: DatasetContract, files: list[BatchFile], *, zones: D
             results.append(CollectedFile(file, outcome, None))
             sizes[file.relative] = None
             continue
-        except FileNotFoundError:
-            outcome = DropOutcome(contract.name, file.provider_code, file.relative, "", "rejected", reason=VANISHED)
+        except (FileNotFoundError, PermissionError) as gone:  # removed, or made unreadable, since planned
+            reason = VANISHED if isinstance(gone, FileNotFoundError) else NOT_READABLE
+            outcome = DropOutcome(contract.name, file.provider_code, file.relative, "", "rejected", reason=reason)
             results.append(CollectedFile(file, outcome, None, vanished=True))
             continue
         results.append(CollectedFile(file, None, archived.relative_to(zones.root).as_posix()))

@@ -44,6 +44,9 @@ LandingState = dict[str, KnownFile]
 SameBytesLookup = Callable[[set[str]], Iterable[tuple[str, str]]]
 
 
+NOT_READABLE = "not readable by the platform's user (permission denied): make it readable and it is collected"
+
+
 @dataclass(frozen=True)
 class PlannedCollection:
     relative: str
@@ -117,6 +120,9 @@ def plan_files(listed: Iterable[LandedFile], previous: Mapping[str, KnownFile], 
             sha256 = hasher(landed.path)
         except FileNotFoundError:
             plan.waiting.append((landed.relative, "removed while it was read"))
+            continue
+        except PermissionError:  # another user's file (mode 600): every run asks again, none stops
+            plan.waiting.append((landed.relative, NOT_READABLE))
             continue
         plan.hashed += 1
         if known and known.sha256 == sha256:  # touched or re-copied: the same bytes

@@ -209,6 +209,25 @@ def test_a_cp949_file_name_is_read_as_cp949_and_an_unreadable_one_is_refused_alo
     assert archived.read_bytes() == payload
 
 
+def test_a_file_the_platform_may_not_read_waits_and_stops_nothing(zones):
+    """Another user's file (mode 600) raised PermissionError in the planner: every run would stop
+    there. It waits, named, and the others are planned. (Root reads every file, so the denial
+    comes from the hasher the planner is given: the error is the operating system's own type.)"""
+    from gn_pipelines.ingest.planning import NOT_READABLE, content_sha256
+
+    drop(zones.landing, "48740/civil_complaints/2025-03-04.csv", csv_bytes(sample_rows("civil_complaints", 3)))
+    drop(zones.landing, "48740/civil_complaints/2025-03-05.csv", csv_bytes(sample_rows("civil_complaints", 2)))
+
+    def hasher(path):
+        if path.name == "2025-03-05.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return content_sha256(path)
+
+    plan = plan_landing(zones.landing, {}, settle_seconds=0, hasher=hasher)
+    assert [p.file_name for p in plan.collections] == ["2025-03-04.csv"]
+    assert plan.waiting == [("48740/civil_complaints/2025-03-05.csv", NOT_READABLE)]
+
+
 def test_nfc_and_nfd_spellings_are_one_drop_and_a_folder_named_like_a_file_is_reported(zones):
     name = "민원_창녕.csv"
     payload = csv_bytes(sample_rows("civil_complaints", 2))
