@@ -17,6 +17,7 @@ from typing import Iterator
 
 import duckdb
 
+from gn_pipelines.contracts.generalisation import quote
 from gn_pipelines.datalab.audit import record_request
 from gn_pipelines.datalab.privacy_note import privacy_note
 from gn_pipelines.datalab.risk import PEOPLE, PERSON, failed_checks, risk_evidence, visible_cells
@@ -187,7 +188,7 @@ def _materialise(connection, request: ExtractRequest, table: PublishedTable) -> 
     source = f'published.main."{table.name}"'
     # where one person makes several records, each cell's people (suppression) or each row's
     # person (the k check) is carried along, and never written out
-    person = None if table.person is None else person_hash(f'"{table.person}"')
+    person = None if table.person is None else person_hash(quote(table.person))
     if request.group_by:
         keys = ", ".join(f'"{c}"' for c in request.group_by)
         people = "" if person is None else f", count(DISTINCT {person}) AS {PEOPLE}"

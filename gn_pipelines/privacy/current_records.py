@@ -16,13 +16,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from gn_pipelines.contracts.generalisation import quote
 from gn_pipelines.ingest.casting import sql_text
 
 PROVIDER_COLUMN = "provider_code"
-
-
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
 
 
 def create_current_records_view(connection, view: str, glob: str, record_key: Sequence[str]) -> int:
@@ -34,8 +31,8 @@ def create_current_records_view(connection, view: str, glob: str, record_key: Se
     if not record_key:
         connection.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM {delivered}")
         return 0
-    key = ", ".join(_quoted(c) for c in (PROVIDER_COLUMN, *record_key))
-    keyed = " AND ".join(f"{_quoted(c)} IS NOT NULL" for c in record_key)
+    key = ", ".join(quote(c) for c in (PROVIDER_COLUMN, *record_key))
+    keyed = " AND ".join(f"{quote(c)} IS NOT NULL" for c in record_key)
     # a shared hash can only send the drops through the exact path below
     repeated = connection.execute(
         f"SELECT count(*) - count(DISTINCT hash({key})) FROM {delivered} WHERE {keyed}").fetchone()[0]

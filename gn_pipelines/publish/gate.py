@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import duckdb
 
+from gn_pipelines.contracts.generalisation import quote
 from gn_pipelines.ingest.casting import sql_text
 from gn_pipelines.ingest.parquet_io import scratch_connection
 from gn_pipelines.privacy.recipes import SMALL_CELL_THRESHOLD
@@ -87,16 +88,12 @@ def _residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str) -> 
     return {kind: int(n) for kind, n in found.items() if n}
 
 
-def _quoted(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
 def _small_cells(connection: duckdb.DuckDBPyConnection, count_column: str, threshold: int,
                  people_column: str | None = None) -> int:
     """Visible cells counting fewer than `threshold` records, or people where a person can make
     several records (a visible cell must show both; a hidden cell's count is NULL)."""
-    count = _quoted(count_column)
-    few_people = (f" OR ({count} IS NOT NULL AND coalesce({_quoted(people_column)}, 0) < $threshold)"
+    count = quote(count_column)
+    few_people = (f" OR ({count} IS NOT NULL AND coalesce({quote(people_column)}, 0) < $threshold)"
                   if people_column else "")
     return connection.execute(f"SELECT count(*) FROM candidate WHERE {count} < $threshold{few_people}",
                               {"threshold": threshold}).fetchone()[0]
@@ -126,7 +123,7 @@ def check_tables(sources: Mapping[str, GateSource], count_columns: Mapping[str, 
 def _to_write(source: GateSource, people_column: str | None):
     """What `publish` writes of a checked source: a SELECT or a frame, without the people column."""
     if isinstance(source, (str, Path)):
-        excluded = f" EXCLUDE ({_quoted(people_column)})" if people_column else ""
+        excluded = f" EXCLUDE ({quote(people_column)})" if people_column else ""
         return f"SELECT *{excluded} FROM read_parquet({sql_text(str(source))})"
     if people_column is None:
         return source
