@@ -65,33 +65,31 @@ NAME_NOT_READABLE = ("the file name is neither UTF-8 nor CP949 (shown with its b
                      "refused, not read; rename it and deliver it again")
 
 
-def landing_name(name: str) -> str:
-    """A name as listed (bytes that are not UTF-8 come as surrogates) as the platform names it:
-    NFC; a CP949 name (a Windows zip tool's) decoded as CP949; else its bytes escaped (`\\xb9`)."""
+def _decoded_name(name: str) -> str | None:
+    """A name as listed (bytes that are not UTF-8 come as surrogates), read: NFC, or a CP949 name
+    (a Windows zip tool's) decoded as CP949; None when neither reads it."""
     if name.isascii():
         return name
     try:
         name.encode("utf-8")
         return nfc(name)
     except UnicodeEncodeError:
-        raw = os.fsencode(name)
+        pass
     try:
-        return nfc(raw.decode("cp949"))
+        return nfc(os.fsencode(name).decode("cp949"))
     except UnicodeDecodeError:
-        return raw.decode("utf-8", "backslashreplace")
+        return None
+
+
+def landing_name(name: str) -> str:
+    """A listed name as the platform names it: read (`_decoded_name`), else its bytes escaped (`\\xb9`)."""
+    decoded = _decoded_name(name)
+    return decoded if decoded is not None else os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def readable_name(name: str) -> bool:
     """False for a listed name `landing_name` could only escape."""
-    try:
-        name.encode("utf-8")
-        return True
-    except UnicodeEncodeError:
-        try:
-            os.fsencode(name).decode("cp949")
-            return True
-        except UnicodeDecodeError:
-            return False
+    return _decoded_name(name) is not None
 
 
 def scan_landing(landing_root: Path) -> list[LandedFile]:
