@@ -161,14 +161,19 @@ _COMPLAINTS_MONTHLY_COLUMNS = (
     described("month", "VARCHAR", "접수월(YYYY-MM)", "month received (YYYY-MM)"),
     described("category", "VARCHAR", "민원분야", "complaint category"),
     described("complaints", "BIGINT", "민원 건수", "complaints received"),
-    described("completed", "BIGINT", "처리완료 건수(처리완료 또는 미완료 민원인이 5명 미만이면 비공개)",
-              "complaints completed (withheld where fewer than 5 people's complaints are completed, or open)"),
+    described("completed", "BIGINT", f"처리완료 건수(처리완료 또는 미완료 민원인이 {SMALL_CELL_THRESHOLD}명 미만이면 비공개)",
+              f"complaints completed (withheld where fewer than {SMALL_CELL_THRESHOLD} people's complaints are "
+              "completed, or open)"),
     described("completion_rate", "DOUBLE", "처리완료율(0–1, 처리완료 건수와 같이 비공개)",
               "completion rate (0–1; withheld with the completed count)"),
-    described("median_days_to_completion", "DOUBLE", "처리 소요일수 중앙값(처리완료 민원인이 5명 미만이면 비공개)",
-              "median days to completion (withheld where fewer than 5 people's complaints are completed)"),
-    described("p90_days_to_completion", "DOUBLE", "처리 소요일수 90백분위(처리완료 민원인이 5명 미만이면 비공개)",
-              "90th percentile of days to completion (withheld where fewer than 5 people's complaints are completed)"),
+    described("median_days_to_completion", "DOUBLE",
+              f"처리 소요일수 중앙값(처리완료 민원인이 {SMALL_CELL_THRESHOLD}명 미만이면 비공개)",
+              f"median days to completion (withheld where fewer than {SMALL_CELL_THRESHOLD} people's complaints "
+              "are completed)"),
+    described("p90_days_to_completion", "DOUBLE",
+              f"처리 소요일수 90백분위(처리완료 민원인이 {SMALL_CELL_THRESHOLD}명 미만이면 비공개)",
+              f"90th percentile of days to completion (withheld where fewer than {SMALL_CELL_THRESHOLD} people's "
+              "complaints are completed)"),
     *suppression_columns(),
 )
 
@@ -270,12 +275,11 @@ WITH cells AS (
     FROM complaint_drops GROUP BY ALL),
 withheld AS (
     SELECT *, completed > 0 AND completed_people < {SMALL_CELL_THRESHOLD} AS few_completed,
-           (completed > 0 AND completed_people < {SMALL_CELL_THRESHOLD})
-           OR (complaints > completed AND open_people < {SMALL_CELL_THRESHOLD}) AS few_either
+           complaints > completed AND open_people < {SMALL_CELL_THRESHOLD} AS few_open
     FROM cells)
 SELECT sigungu_code, month, category, complaints,
-       CASE WHEN NOT few_either THEN completed END AS completed,
-       CASE WHEN NOT few_either THEN round(completed / complaints, 4) END AS completion_rate,
+       CASE WHEN NOT (few_completed OR few_open) THEN completed END AS completed,
+       CASE WHEN NOT (few_completed OR few_open) THEN round(completed / complaints, 4) END AS completion_rate,
        CASE WHEN NOT few_completed THEN median_days END AS median_days_to_completion,
        CASE WHEN NOT few_completed THEN p90_days END AS p90_days_to_completion,
        people
