@@ -46,6 +46,7 @@ PUBLISHED_FILE = "published.duckdb"
 OPEN_DIR = "open"
 CHARTS_DIR = "charts"
 BUILDING_MARKER = "building.json"
+_NEW_PREFIX = ".new-"  # a draft being made, before it has its marker
 MANIFEST = "release.json"
 TABLE_INPUTS = "inputs.json"
 KEEP_RELEASES_ENV = "GN_KEEP_RELEASES"
@@ -150,17 +151,27 @@ def draft_release(root: Path, run_id: str, run_state: RunStateOf) -> Release:
             draft = None
         if draft is None:
             base = current_release(root)
-            path = releases_dir(root) / new_release_id(root)
-            path.mkdir()
-            _write_json(path / BUILDING_MARKER, {
-                "id": path.name, "base": base.id if base else None, "runs": [run_id],
-                "started_at": now_in_seoul().isoformat(timespec="seconds")})
-            return _release(path)
+            return _release(_new_draft(root, {"base": base.id if base else None, "runs": [run_id]}))
         building = _building(draft)
         if run_id not in building["runs"]:
             building["runs"].append(run_id)
             _write_json(draft.path / BUILDING_MARKER, building)
         return draft
+
+
+def _new_draft(root: Path, building: dict) -> Path:
+    """A new release folder that holds its building marker from the moment it bears a release's
+    name: made hidden, then renamed. (Made in place, a kill between the folder and its marker
+    left a nameless draft that no command finished or rolled back.)"""
+    release_id = new_release_id(root)
+    hidden = releases_dir(root) / f"{_NEW_PREFIX}{release_id}"
+    hidden.mkdir(parents=True)
+    _write_json(hidden / BUILDING_MARKER, {
+        "id": release_id, **building, "started_at": now_in_seoul().isoformat(timespec="seconds")})
+    path = hidden.with_name(release_id)
+    os.rename(hidden, path)
+    fsync_path(path.parent)
+    return path
 
 
 def _abandoned(draft: Release, run_state: RunStateOf) -> bool:
@@ -364,9 +375,12 @@ def _delete(release: Release) -> None:
 
 
 def _remove_leftovers(root: Path) -> None:
-    """Finish deletions and symlink swaps that a killed process left half done."""
-    for path in releases_dir(root).glob(".deleting-*"):
+    """Finish deletions, new drafts and symlink swaps that a killed process left half done."""
+    for path in [*releases_dir(root).glob(".deleting-*"), *releases_dir(root).glob(f"{_NEW_PREFIX}*")]:
         shutil.rmtree(path, ignore_errors=True)
+    for release in list_releases(root):  # neither draft nor complete: made in place by an earlier version
+        if not release.complete and not (release.path / BUILDING_MARKER).exists():
+            _delete(release)
     for path in releases_dir(root).glob(".current-*"):
         path.unlink(missing_ok=True)
 
@@ -397,12 +411,8 @@ def ensure_analyst_links(root: Path) -> str | None:
     plain_open = open_dir.is_dir() and not open_dir.is_symlink()
     migrated = None
     if plain_published or (plain_open and any(open_dir.iterdir())):
-        release = releases_dir(root) / new_release_id(root)
-        release.mkdir(parents=True)
         # a draft first: if this is killed midway, the next publication completes it
-        started = now_in_seoul().isoformat(timespec="seconds")
-        _write_json(release / BUILDING_MARKER, {"id": release.name, "base": None, "runs": [],
-                                                "started_at": started, "migrated": True})
+        release = _new_draft(root, {"base": None, "runs": [], "migrated": True})
         if plain_published:
             os.rename(published, release / PUBLISHED_FILE)
         if plain_open:

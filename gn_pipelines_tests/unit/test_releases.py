@@ -99,6 +99,26 @@ def test_a_draft_of_a_failed_run_is_rolled_back_and_a_complete_one_finished(tmp_
     assert _read(tmp_path) == 3 and current_release(tmp_path).id == ready.id
 
 
+def test_a_draft_killed_before_its_marker_leaves_nothing_that_stays(tmp_path, monkeypatch):
+    complete_release(tmp_path, _build(tmp_path, "run-1", 1))
+
+    def killed(path, value):  # the process dies as the marker is being written
+        raise SystemExit("killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(releases, "_write_json", killed)
+        with pytest.raises(SystemExit):
+            draft_release(tmp_path, "run-2", lambda r: "active")
+    assert [r.id for r in list_releases(tmp_path) if not r.complete] == []
+    # and a folder an earlier version made in place before it was killed there
+    (releases.releases_dir(tmp_path) / "20990101T000000-000000").mkdir()
+    assert recover_releases(tmp_path, lambda r: "succeeded") == []
+    assert [r.complete for r in list_releases(tmp_path)] == [True]
+    assert [p.name for p in releases.releases_dir(tmp_path).iterdir() if p.name.startswith(".new-")] == []
+    complete_release(tmp_path, _build(tmp_path, "run-3", 3))
+    assert _read(tmp_path) == 3
+
+
 def test_a_draft_of_a_run_still_going_is_left_alone(tmp_path):
     draft = _build(tmp_path, "run-1", 1, {"run-1": "active"})
     assert recover_releases(tmp_path, lambda r: "active") == []
