@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gn_pipelines.contracts.generalisation import quote
 from gn_pipelines.datalab.audit import earlier_cells
 from gn_pipelines.datalab.request import ExtractRequest
 from gn_pipelines.privacy.anonymity import class_stats
@@ -32,7 +33,7 @@ def visible_cells(connection, request: ExtractRequest) -> list[tuple[str, int]]:
     """(cell as JSON of its group-by values in sorted column order, count) of every visible cell."""
     keys = sorted(request.group_by)
     rows = connection.execute(
-        f"SELECT {', '.join(f'CAST({_q(k)} AS VARCHAR)' for k in keys)}, count FROM extract "
+        f"SELECT {', '.join(f'CAST({quote(k)} AS VARCHAR)' for k in keys)}, count FROM extract "
         "WHERE NOT suppressed").fetchall()
     return [(json.dumps(list(row[:-1]), ensure_ascii=False), int(row[-1])) for row in rows]
 
@@ -107,7 +108,3 @@ def summary(evidence: dict | None) -> str:
         parts.append(f"differencing: {diff['derivable_small_cells']} small cell(s) against "
                      f"{len(diff['compared_with'])} earlier release(s)")
     return "; ".join(parts)
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from gn_pipelines.contracts.generalisation import quote
 from gn_pipelines.privacy.identifier_kinds import (
     FORMS, ORDERED_FORMS, PERSONAL_KINDS, PLACEHOLDERS, SHARED_GATES, kind_of,
 )
@@ -375,16 +376,12 @@ def register_scrubber(connection: duckdb.DuckDBPyConnection, name: str = SCRUB_F
                        f"{scrub_sql(*arguments, python_function=python_function)}")
 
 
-def _quoted(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _placeholder_sums(columns: list[str]) -> tuple[str, dict[str, str]]:
     """SQL sums of the placeholders of each kind in each column, and their parameters."""
     assert all(placeholder.startswith("[") for placeholder in PLACEHOLDERS.values())
     # every placeholder starts with '[': a text without one is counted without the replaces
     sums = ", ".join(
-        f"sum(CASE WHEN contains({_quoted(c)}, '[') THEN (length({_quoted(c)}) - length(replace({_quoted(c)}, "
+        f"sum(CASE WHEN contains({quote(c)}, '[') THEN (length({quote(c)}) - length(replace({quote(c)}, "
         f"$p{k}, ''))) // {len(placeholder)} ELSE 0 END)"
         for c in columns for k, placeholder in enumerate(PLACEHOLDERS.values()))
     return sums, {f"p{k}": v for k, v in enumerate(PLACEHOLDERS.values())}
@@ -429,12 +426,12 @@ def count_residual_identifiers(connection: duckdb.DuckDBPyConnection, table: str
     # every column in one query (the patterns are compiled once per query, not per column),
     # streamed; each distinct value is scanned once and counted as often as it occurs (codes and
     # bands repeat on every row: a week's complaints hold ~95 distinct candidates in ~8,600)
-    texts = ", ".join(f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" for c in columns)
+    texts = ", ".join(f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in columns)
     # execute and fetchmany, not a relation's arrow reader: as streamed, and ~10 ms less per table
     candidates = connection.execute(
         f"SELECT candidate, occurrences, {re2_found_sql('candidate')} FROM ("
         f"SELECT candidate, count(*) AS occurrences FROM (UNPIVOT (SELECT {texts} FROM {table}) "
-        f"ON {', '.join(_quoted(c) for c in columns)} INTO NAME text_column VALUE candidate) "
+        f"ON {', '.join(quote(c) for c in columns)} INTO NAME text_column VALUE candidate) "
         f"WHERE regexp_matches(candidate, $pattern) GROUP BY candidate)", {"pattern": CANDIDATE_RE2})
     while batch := candidates.fetchmany(_SCANNED_PER_BATCH):
         for text, occurrences, re2_found in batch:

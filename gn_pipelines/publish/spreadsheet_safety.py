@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from gn_pipelines.contracts.generalisation import quote
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # the same rule in RE2 for DuckDB, so a whole column is neutralised in one set-based statement
@@ -37,6 +39,6 @@ def formula_safe_select(connection, source: str) -> str:
     described = connection.execute(f"DESCRIBE {source}").fetchall()
     columns = []
     for name, kind, *_ in described:
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = quote(name)
         columns.append(f"{formula_safe_sql(quoted)} AS {quoted}" if kind == "VARCHAR" else quoted)
     return f"SELECT {', '.join(columns)} FROM ({source})"
