@@ -19,6 +19,7 @@ class RunOutcome:
     stopped: bool = False  # its drop was stopped by a blocking check (a data verdict, not a failure)
     trace: str = ""  # a real failure's error with its stack trace, for the console
     claimed_elsewhere: bool = False  # another process (or machine) runs or ran it: not run here
+    set_aside: bool = False  # (with claimed_elsewhere) gone or unreadable when its batch came to it
     run_id: str = ""  # the Dagster run it comes from ("" when none ran here); a batch's files share it
     about_file: bool = True  # False for a set-up run or the publication
 
@@ -145,15 +146,18 @@ def request_labels(request: dg.RunRequest) -> list[str]:
     return [request.tags.get("gn/source_file", request.job_name)]
 
 
-def held_elsewhere(result) -> dict[str, str]:
+def held_elsewhere(result) -> dict[str, RunOutcome]:
     """The files of a batch run that another run held or had loaded (its claim step left them
-    out): landing path → why, from the collection check's result."""
+    out), or that were gone or unreadable when it came to archive them (set aside): landing path
+    → its outcome, from the collection check's result."""
     from gn_pipelines.assets.collection import HELD_ELSEWHERE_METADATA
 
     for evaluation in result.get_asset_check_evaluations():
         entry = (evaluation.metadata or {}).get(HELD_ELSEWHERE_METADATA)
         if entry is not None:
-            return {f["source_file"]: f["reason"] for f in entry.value}
+            return {f["source_file"]: replace(skipped_outcome(f["source_file"], f["reason"]), run_id=result.run_id,
+                                              set_aside=bool(f.get("set_aside")))
+                    for f in entry.value}
     return {}
 
 
@@ -169,7 +173,7 @@ def outcomes_of_run(labels: list[str], result, *, stopped_run: bool) -> list[Run
     if not lines and not elsewhere:  # a run about one file that is not a batch (a rejection) or a set-up run
         return [RunOutcome(labels[0], True, f"{labels[0]}: {describe(result)}", stopped=stopped_run,
                            run_id=result.run_id)]
-    return [replace(skipped_outcome(label, elsewhere[label]), run_id=result.run_id) if label in elsewhere else
+    return [elsewhere[label] if label in elsewhere else
             RunOutcome(label, True, f"{label}: {lines[label][0]}" if label in lines else f"{label}: done",
                        stopped=lines.get(label, ("", stopped_run))[1] or stopped_run, run_id=result.run_id)
             for label in labels]
@@ -181,7 +185,7 @@ def failed_outcomes(labels: list[str], cause: str, trace: str = "", result=None)
     elsewhere = held_elsewhere(result) if result is not None else {}
     ours = [label for label in labels if label not in elsewhere]
     run_id = result.run_id if result is not None else ""
-    return [replace(skipped_outcome(label, elsewhere[label]), run_id=run_id) if label in elsewhere else
+    return [elsewhere[label] if label in elsewhere else
             RunOutcome(label, False, f"{label}: FAILED ({cause})", trace=trace if label == ours[0] else "",
                        run_id=run_id)
             for label in labels]
@@ -200,10 +204,12 @@ def summary(outcomes: list[RunOutcome]) -> str:
     runs = len({o.run_id for o in outcomes if o.run_id})  # a batch run may have left all its files to others
     failed = sum(not o.success for o in ours)
     stopped = sum(o.stopped for o in ours)
-    elsewhere = len(outcomes) - len(ours)
+    set_aside = sum(o.set_aside for o in outcomes)
+    elsewhere = len(outcomes) - len(ours) - set_aside
     return (f"{files} file(s) in {runs} run(s), {failed} failed"
             + (f", {stopped} stopped by a blocking check" if stopped else "")
-            + (f", {elsewhere} left to another process" if elsewhere else ""))
+            + (f", {elsewhere} left to another process" if elsewhere else "")
+            + (f", {set_aside} set aside (gone or unreadable: loaded when found again)" if set_aside else ""))
 
 
 def is_drop(request: dg.RunRequest) -> bool:

@@ -115,7 +115,8 @@ def build_collection_asset(contract: DatasetContract) -> dg.AssetsDefinition:
         outcomes = [f for f in outcomes if not f.vanished]
         skipped = claimed.held_elsewhere | {f.file.relative: f.outcome.reason for f in vanished}
         elsewhere = {HELD_ELSEWHERE_METADATA: dg.MetadataValue.json(
-            [{"source_file": relative, "reason": why} for relative, why in skipped.items()])}
+            [{"source_file": relative, "reason": why, "set_aside": relative not in claimed.held_elsewhere}
+             for relative, why in skipped.items()])}
         for relative, why in skipped.items():
             context.log.info(f"{relative}: skipped: {why}")
         if not outcomes:  # nothing of this batch is ours: no materialization, later steps skip

@@ -107,3 +107,27 @@ def test_a_reexecution_from_failure_redoes_its_own_batch_and_keeps_it_from_other
     records = [json.loads(path.read_text(encoding="utf-8")) for path in drop_log_dir(zones.restricted).glob("*.json")
                if not path.name.startswith("_")]
     assert sorted(record["source_file"] for record in records) == [A, B]
+
+
+def test_a_file_gone_before_its_batch_archived_it_is_set_aside_not_left_to_another_process(zones, instance):
+    from gn_pipelines.ingest.batch import BatchFile
+    from gn_pipelines.processing import execute_request_in
+    from gn_pipelines.sensors import collection_request
+
+    planned = []
+    for relative, rows in ((A, 3), (B, 2)):
+        content = csv_bytes(sample_rows("civil_complaints", rows))
+        drop(zones.landing, relative, content)
+        planned.append(BatchFile(relative, hashlib.sha256(content).hexdigest(), "48740"))
+    instance.add_dynamic_partitions("civil_complaints_months", ["2025-03"])
+    (zones.landing / B).unlink()  # a sync tool replaces it between planning and archiving
+    lines: list[str] = []
+    outcomes = execute_request_in(instance, collection_request("civil_complaints", "2025-03", planned),
+                                  echo=lines.append)
+    assert [o.success for o in outcomes] == [True, True], [o.line for o in outcomes]
+    assert outcomes[1].line.startswith(f"{B}: skipped: no longer in the landing zone"), outcomes[1].line
+    assert summary(outcomes) == \
+        "1 file(s) in 1 run(s), 0 failed, 1 set aside (gone or unreadable: loaded when found again)"
+
+    drop(zones.landing, B, csv_bytes(sample_rows("civil_complaints", 2)))  # delivered again
+    assert any(line.startswith(f"{B}: 2 rows accepted") for line in process(instance))
