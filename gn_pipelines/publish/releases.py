@@ -383,6 +383,9 @@ def _remove_leftovers(root: Path) -> None:
             _delete(release)
     for path in releases_dir(root).glob(".current-*"):
         path.unlink(missing_ok=True)
+    for link in analyst_links(root):
+        for path in link.parent.glob(f".{link.name}.link-*"):
+            path.unlink(missing_ok=True)
 
 
 def _make_current(root: Path, release_id: str) -> None:

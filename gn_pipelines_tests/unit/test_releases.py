@@ -99,7 +99,7 @@ def test_a_draft_of_a_failed_run_is_rolled_back_and_a_complete_one_finished(tmp_
     assert _read(tmp_path) == 3 and current_release(tmp_path).id == ready.id
 
 
-def test_a_draft_killed_before_its_marker_leaves_nothing_that_stays(tmp_path, monkeypatch):
+def test_a_draft_or_link_killed_half_made_leaves_nothing_that_stays(tmp_path, monkeypatch):
     complete_release(tmp_path, _build(tmp_path, "run-1", 1))
 
     def killed(path, value):  # the process dies as the marker is being written
@@ -110,11 +110,14 @@ def test_a_draft_killed_before_its_marker_leaves_nothing_that_stays(tmp_path, mo
         with pytest.raises(SystemExit):
             draft_release(tmp_path, "run-2", lambda r: "active")
     assert [r.id for r in list_releases(tmp_path) if not r.complete] == []
-    # and a folder an earlier version made in place before it was killed there
+    # and a folder an earlier version made in place before it was killed there, and an analyst
+    # path's new link killed before it replaced the old one
     (releases.releases_dir(tmp_path) / "20990101T000000-000000").mkdir()
+    (tmp_path / ".open.link-0123abcd").symlink_to("releases/current/open")
     assert recover_releases(tmp_path, lambda r: "succeeded") == []
     assert [r.complete for r in list_releases(tmp_path)] == [True]
     assert [p.name for p in releases.releases_dir(tmp_path).iterdir() if p.name.startswith(".new-")] == []
+    assert not (tmp_path / ".open.link-0123abcd").is_symlink()
     complete_release(tmp_path, _build(tmp_path, "run-3", 3))
     assert _read(tmp_path) == 3
 
