@@ -13,16 +13,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from gn_pipelines.contracts.model import header_key
+from gn_pipelines.contracts.model import SPACED_UNIT_TAIL, header_key
 
 _PARENTHESISED_TAIL = re.compile(r"\(([^()]*)\)\s*$")
 
 
 def unit_in_name(name: str) -> str | None:
-    """The unit written at the end of a header in parentheses, normalised for comparison:
-    `총인 T-P (mg/L)` → `mg/l`, `수온 (℃ )` → `°c`, `총대장균군 (총대장균군수/100㎖)` →
-    `총대장균군수/100ml`. `(pH )` names the parameter, not a unit: None."""
-    tail = _PARENTHESISED_TAIL.search(unicodedata.normalize("NFKC", name))
+    """The unit written at the end of a header in parentheses, or after a space without them,
+    normalised for comparison: `총인 T-P (mg/L)` → `mg/l`, `수온 (℃ )` → `°c`, `BOD mg/L` →
+    `mg/l`, `총대장균군 (총대장균군수/100㎖)` → `총대장균군수/100ml`. `(pH )` names the parameter,
+    not a unit: None."""
+    normalised = unicodedata.normalize("NFKC", name)
+    tail = _PARENTHESISED_TAIL.search(normalised) or SPACED_UNIT_TAIL.search(normalised)
     if not tail:
         return None
     unit = re.sub(r"\s+", "", tail.group(1)).casefold()

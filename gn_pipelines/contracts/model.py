@@ -37,16 +37,22 @@ class ColumnType(StrEnum):
 
 _PARENTHESISED_TAIL = re.compile(r"\(([^()]*)\)$")
 # What a unit looks like once NFKC-normalised and case-folded: mg/l, °c (from ℃), m3 (from ㎥)...
-_UNIT = re.compile(r".*[/°%].*|(mg|g|kg|m|m2|m3|km|ha|ppm|ppb|원|천원|백만원|개|개소|명|건|세|미터|제곱미터|톤)")
+# and `-`, no unit (`pH(-)`)
+_UNIT = re.compile(r".*[/°%].*|(mg|g|kg|m|m2|m3|km|ha|ppm|ppb|원|천원|백만원|개|개소|명|건|세|미터|제곱미터|톤|-)")
+# A unit written after a space without parentheses (`BOD mg/L`, `수온 ℃`): only the forms no name
+# ends in (a slash, a degree, a percent), so `사업장 명` stays `사업장명`
+SPACED_UNIT_TAIL = re.compile(r"\s+([^\s()]*[/°%][^\s()]*)\s*$")
 
 
 def header_key(header: str) -> str:
     """Normalise a header for matching: NFKC, no BOM or spaces, case-folded, trailing units dropped.
 
-    `BOD(mg/L)`, `BOD (mg/L)`, ` BOD ` and `\\ufeffBOD` all become `bod` (the spec allows a
-    unit with or without its parentheses); other parentheses stay, so `좌표(X)` is not `좌표(Y)`.
+    `BOD(mg/L)`, `BOD (mg/L)`, `BOD mg/L`, ` BOD ` and `\\ufeffBOD` all become `bod` (the spec
+    allows a unit with or without its parentheses); other parentheses stay, so `좌표(X)` is not
+    `좌표(Y)`.
     """
     text = unicodedata.normalize("NFKC", header).replace("\ufeff", "")
+    text = SPACED_UNIT_TAIL.sub("", text.strip())
     text = re.sub(r"\s+", "", text).casefold()
     while (tail := _PARENTHESISED_TAIL.search(text)) and _UNIT.fullmatch(tail.group(1)):
         text = text[:tail.start()]

@@ -26,7 +26,7 @@ def unit_problem(header: str, column: Column) -> str | None:
         return None
     if expected is not None:
         return f"{header.strip()!r}: values in {delivered}, the contract's {column.header} is in {expected}"
-    if delivered in SCALED_UNITS:
+    if delivered.split("/")[0] in SCALED_UNITS:  # `천원/월` is in 천원 too
         return f"{header.strip()!r}: values in {delivered}, the contract's {column.header} counts plain units"
     return None
 
@@ -58,7 +58,7 @@ def map_headers(contract: DatasetContract, header_rows: list[list[str]]) -> Head
     headers = tuple(header_rows[0]) if header_rows else ()
     by_key = {key: column for column in contract.columns for key in column.header_keys}
     canonical: dict[int, str] = {}
-    unknown, seen, duplicated, units = [], {}, [], []
+    unknown, seen, duplicated, units, in_other_units = [], {}, [], [], set()
     for position, header in enumerate(headers):
         column = by_key.get(header_key(header))
         if column is None:
@@ -66,12 +66,13 @@ def map_headers(contract: DatasetContract, header_rows: list[list[str]]) -> Head
                 unknown.append(header.strip())
         elif problem := unit_problem(header, column):
             units.append(problem)
+            in_other_units.add(column.name)  # there, in another unit: not also "missing"
         elif column.name in seen:
             duplicated.append(f"{seen[column.name]!r} and {header.strip()!r} both mean {column.header}")
         else:
             seen[column.name] = header.strip()
             canonical[position] = column.name
-    missing = tuple(c.header for c in contract.required_columns if c.name not in seen)
+    missing = tuple(c.header for c in contract.required_columns if c.name not in seen and c.name not in in_other_units)
     problems = []
     if missing:
         problems.append(_missing_headers_reason(contract, missing, header_rows))

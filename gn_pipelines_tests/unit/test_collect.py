@@ -133,6 +133,10 @@ def rename(rows: list[dict[str, str]], header: str, delivered: str) -> list[dict
     ("welfare_recipients", "월지급액", "월지급액(원)", "48170"),
     ("welfare_recipients", "가구원수", "가구원수 (명)", "48170"),
     ("water_quality", "총인(T-P)(mg/L)", "총인(T-P) (mg/ℓ)", "48000"),
+    # the spec: a unit "with or without the parentheses"; unread, the values were dropped silently
+    ("water_quality", "생물화학적산소요구량(BOD)(mg/L)", "BOD mg/L", "48000"),
+    ("water_quality", "수온(℃)", "수온 ℃", "48000"),
+    ("water_quality", "수소이온농도(pH)", "pH(-)", "48000"),
 ])
 def test_a_unit_in_a_header_is_accepted_when_it_is_the_contracts(zones, dataset, header, delivered, provider):
     rows = rename(sample_rows(dataset, 2, **({"시군구코드": provider} if dataset != "water_quality" else {})),
@@ -144,8 +148,10 @@ def test_a_unit_in_a_header_is_accepted_when_it_is_the_contracts(zones, dataset,
 @pytest.mark.parametrize("dataset, header, delivered, provider, said", [
     # 766 in 천원 is 766,000 원: loaded as 766 원 it was a thousand times too small
     ("welfare_recipients", "월지급액", "월지급액(천원)", "48170", "values in 천원"),
+    ("welfare_recipients", "월지급액", "월지급액(천원/월)", "48170", "values in 천원/월"),
     # 38 ㎍/L is 0.038 mg/L: loaded as 38 mg/L it graded 남지 VI
     ("water_quality", "총인(T-P)(mg/L)", "총인(T-P)(㎍/L)", "48000", "the contract's 총인(T-P)(mg/L) is in mg/l"),
+    ("water_quality", "총인(T-P)(mg/L)", "T-P ㎍/L", "48000", "the contract's 총인(T-P)(mg/L) is in mg/l"),
 ])
 def test_a_unit_that_would_change_the_values_rejects_the_file_saying_so(zones, dataset, header, delivered,
                                                                         provider, said):
@@ -155,6 +161,7 @@ def test_a_unit_that_would_change_the_values_rejects_the_file_saying_so(zones, d
     assert outcome.status == "rejected" and outcome.collected_path is None
     assert "units other than the contract's" in outcome.reason and said in outcome.reason
     assert delivered in outcome.reason
+    assert "required headers missing" not in outcome.reason  # it is there, in another unit
 
 
 def test_malformed_rows_are_rejected_not_the_file(zones):
