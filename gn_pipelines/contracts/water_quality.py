@@ -39,6 +39,23 @@ def _measure(header: str, name: str, *aliases: str, low: float | None = 0.0,
                   min_value=low, max_value=high, below_detection=True, range_severity=Severity.WARN)
 
 
+MEASURES = (
+    _measure("수온(℃)", "water_temp_c", low=-5, high=40),
+    _measure("수소이온농도(pH)", "ph", "pH", "수소이온농도 pH", low=0, high=14),
+    _measure("용존산소(DO)(mg/L)", "do_mg_l", "DO", "용존산소 DO"),
+    _measure("생물화학적산소요구량(BOD)(mg/L)", "bod_mg_l", "BOD", "생물화학적산소요구량 BOD"),
+    _measure("화학적산소요구량(COD)(mg/L)", "cod_mg_l", "COD", "화학적산소요구량 COD"),
+    _measure("부유물질(SS)(mg/L)", "ss_mg_l", "SS", "부유물질 SS"),
+    _measure("총질소(T-N)(mg/L)", "tn_mg_l", "T-N", "TN", "총질소 T-N"),
+    _measure("총인(T-P)(mg/L)", "tp_mg_l", "T-P", "TP", "총인 T-P"),
+    _measure("총유기탄소(TOC)(mg/L)", "toc_mg_l", "TOC", "총유기탄소 TOC"),
+    _measure("총대장균군(총대장균군수/100mL)", "total_coliform_100ml", "총대장균군수"),
+    _measure("클로로필-a(mg/㎥)", "chlorophyll_a_mg_m3", "클로로필a", "Chl-a",
+             "클로로필a Chlorophyll-a", "Chlorophyll-a"),
+)
+# A value, or a reading below the detection limit, in at least one parameter
+_MEASURED_SQL = " OR ".join(f"{m.name} IS NOT NULL OR {m.name}_below_detection" for m in MEASURES)
+
 CONTRACT = DatasetContract(
     name="water_quality",
     title_ko="수질 측정 자료",
@@ -55,21 +72,16 @@ CONTRACT = DatasetContract(
         Column("측정소명", "station_name", T.TEXT, P.NON_PERSONAL, required=True),
         Column("수계", "basin", T.TEXT, P.NON_PERSONAL),
         Column("측정일자", "measured_on", T.DATE, P.NON_PERSONAL, required=True),
-        _measure("수온(℃)", "water_temp_c", low=-5, high=40),
-        _measure("수소이온농도(pH)", "ph", "pH", "수소이온농도 pH", low=0, high=14),
-        _measure("용존산소(DO)(mg/L)", "do_mg_l", "DO", "용존산소 DO"),
-        _measure("생물화학적산소요구량(BOD)(mg/L)", "bod_mg_l", "BOD", "생물화학적산소요구량 BOD"),
-        _measure("화학적산소요구량(COD)(mg/L)", "cod_mg_l", "COD", "화학적산소요구량 COD"),
-        _measure("부유물질(SS)(mg/L)", "ss_mg_l", "SS", "부유물질 SS"),
-        _measure("총질소(T-N)(mg/L)", "tn_mg_l", "T-N", "TN", "총질소 T-N"),
-        _measure("총인(T-P)(mg/L)", "tp_mg_l", "T-P", "TP", "총인 T-P"),
-        _measure("총유기탄소(TOC)(mg/L)", "toc_mg_l", "TOC", "총유기탄소 TOC"),
-        _measure("총대장균군(총대장균군수/100mL)", "total_coliform_100ml", "총대장균군수"),
-        _measure("클로로필-a(mg/㎥)", "chlorophyll_a_mg_m3", "클로로필a", "Chl-a",
-                 "클로로필a Chlorophyll-a", "Chlorophyll-a"),
+        *MEASURES,
     ),
     layouts=(NIER_TABLE_EXPORT,),
     rules=(
+        QualityRule(
+            # a row of no value (no parameter column read, or every cell empty) would replace the
+            # values of the same station and day delivered before
+            "measures_a_parameter", RuleKind.HOLDS, tuple(m.name for m in MEASURES),
+            "a row names a station and a day, and a value (or a reading below the detection limit) "
+            "in at least one parameter", sql=_MEASURED_SQL),
         QualityRule(
             "measured_on_since_1990", RuleKind.HOLDS, ("measured_on",),
             "측정일자 is not before 1990: earlier dates are keying errors in this network",

@@ -16,7 +16,7 @@ import duckdb
 
 from gn_pipelines.contracts import DatasetContract, header_key
 from gn_pipelines.contracts.layouts import CodedTableLayout, CodeLookup, Layout, WideByPeriodLayout, unit_in_name
-from gn_pipelines.ingest.casting import sql_text
+from gn_pipelines.ingest.casting import cleaned_cell, sql_text
 from gn_pipelines.reference.bundled import bundled_reference_file
 
 HEADER_ROWS = 2  # of the wide-by-period layout
@@ -153,13 +153,14 @@ def read_wide_by_period(connection: duckdb.DuckDBPyConnection, csv_path: Path, l
               FROM wide) UNPIVOT INCLUDE NULLS (value FOR cell IN ({cells})) u
         JOIN value_columns v USING (cell)""")
     measures = sorted({v.canonical for v in headers.value_columns})
-    # Long to one row per line and period; a period with no value at all was not measured.
+    # Long to one row per line and period; a period with no value at all (every cell empty, `-`
+    # or `NULL`, the spec's missing values) was not measured.
     per_period = ", ".join(f"first(value) FILTER (WHERE canonical = {sql_text(m)}) AS {m}" for m in measures)
     connection.execute(f"""CREATE TABLE per_period AS
         SELECT line, label, period, {", ".join(f"any_value({c}) AS {c}" for c in identifying.values())},
                any_value(overflow) AS overflow, bool_or(too_few_fields) AS too_few_fields, {per_period}
         FROM long GROUP BY line, label, period
-        HAVING bool_or(coalesce(trim(value), '') <> '') OR any_value(overflow) IS NOT NULL
+        HAVING bool_or({cleaned_cell('value')} IS NOT NULL) OR any_value(overflow) IS NOT NULL
             OR bool_or(too_few_fields)""")
     join, code, known, names = "", "NULL", "true", "''"
     if layout.code:

@@ -132,6 +132,17 @@ def test_parameters_are_found_by_name_wherever_they_stand(zones):
     assert outcome.warnings == [] and outcome.unknown_columns == [NOT_IN_CONTRACT[0]]
 
 
+def test_a_month_written_as_missing_values_gives_no_row(zones):
+    # a re-export with a month's cells written `-` or `NULL` gave rows of no value, and the
+    # newest version of a station-day replaced the values delivered before
+    bod, tp = EXPORT_NAMES["bod_mg_l"], EXPORT_NAMES["tp_mg_l"]
+    months = [("2025.01", [bod, tp]), ("2025.02", [bod, tp]), ("2025.03", [bod, tp])]
+    cells = {(0, 0): "1.5", (0, 1): "0.041", (0, 2): "-", (0, 3): "-", (0, 4): "NULL", (0, 5): " "}
+    outcome = collect(zones, export_bytes(months, [GYEONGNAM[0]], cells), "dash.csv")
+    assert collected(outcome, "measured_on, bod_mg_l, tp_mg_l") == [(dt.date(2025, 1, 15), 1.5, 0.041)]
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 0)
+
+
 def test_a_column_in_another_unit_is_left_out_and_said(zones):
     months = [("2025.01", [EXPORT_NAMES["bod_mg_l"], "총인 T-P (㎍/L)"])]
     outcome = collect(zones, export_bytes(months, [GYEONGNAM[0]], {(0, 0): "1.5", (0, 1): "41"}), "unit.csv")

@@ -18,6 +18,7 @@ from gn_pipelines.contracts import PrivacyClass
 
 from gn_pipelines.datasets import CONTRACTS, get_contract
 from gn_pipelines.contracts.model import RuleKind, Severity
+from gn_pipelines.contracts.water_quality import MEASURES
 from gn_pipelines.ingest.collect import collect_drop, collected_path
 from gn_pipelines.quality.rules import rules_for
 from gn_pipelines.quality import validate
@@ -133,6 +134,7 @@ def duplicate(dataset: str, rule: str, key: str) -> Planted:
 
 C, W, Q, B = "civil_complaints", "welfare_recipients", "water_quality", "business_licences"
 TN, TP, DO = "총질소(T-N)(mg/L)", "총인(T-P)(mg/L)", "용존산소(DO)(mg/L)"
+MEASURE_HEADERS = [column.header for column in MEASURES]
 CASES = {
     # 민원: base row 처리완료, received 2025-03-01 14:05, completed 2025-03-03
     "c_title_missing": one(C, "title_not_null", 민원제목=""),
@@ -206,6 +208,9 @@ CASES = {
     "q_station_day_duplicated": duplicate(Q, "station_code_measured_on_unique", "측정일자"),
     "q_measured_in_future": one(Q, "measured_on_not_in_future", 측정일자="2025-07-01"),
     "q_measured_1989": one(Q, "measured_on_since_1990", 측정일자="1989-12-31"),
+    "q_no_value": Planted(Q, {PLANTED: dict.fromkeys(MEASURE_HEADERS, "-")}, {"measures_a_parameter": (PLANTED,)}),
+    "q_only_below_detection": Planted(Q, {PLANTED: {**dict.fromkeys(MEASURE_HEADERS, ""), "클로로필-a(mg/㎥)": "ND"}},
+                                      {}),
     # 인허가: base row 진주 (48170) 숙박업 licensed 2019-02-22, 영업/정상, delivered by 48170
     "b_service_missing": one(B, "service_name_not_null", 개방서비스명=""),
     "b_agency_missing": one(B, "agency_code_not_null", 개방자치단체코드=""),
