@@ -256,11 +256,12 @@ class MappedTable:
 
     def __call__(self, connection, table: str = "raw"):
         _load_raw(connection, self.csv_path, len(self.mapping.headers), table)
-        return self.mapping, "rowid + 2", _shape_problems(len(self.mapping.headers), self.last_mapped)
+        return self.mapping, "rowid + 2", _shape_problems(len(self.mapping.headers), self.last_named)
 
     @property
-    def last_mapped(self) -> int:
-        return max(self.mapping.canonical_by_position)
+    def last_named(self) -> int:
+        """The last column with a header (mapped or not): a row without it is short."""
+        return max(i for i, header in enumerate(self.mapping.headers) if header.strip())
 
     @property
     def shape(self) -> tuple:
@@ -376,7 +377,7 @@ def collect_group(connection, contract: DatasetContract, members: list[GroupMemb
 
         def rename(connection, table=member.table, loaded=loaded):
             connection.execute(f"ALTER TABLE {table} RENAME TO raw")
-            return loaded.mapping, "rowid + 2", _shape_problems(len(loaded.mapping.headers), loaded.last_mapped)
+            return loaded.mapping, "rowid + 2", _shape_problems(len(loaded.mapping.headers), loaded.last_named)
 
         try:
             _type_and_stage(connection, rename, contract, member.lineage, member.targets, member.outcome)
@@ -405,7 +406,7 @@ def _collect_together(connection, contract: DatasetContract, members: list[Group
     connection.execute("DROP TABLE members")
     try:
         _create_typed(connection, _typed_table_sql(
-            contract, first.mapping, "__row", _shape_problems(len(first.mapping.headers), first.last_mapped),
+            contract, first.mapping, "__row", _shape_problems(len(first.mapping.headers), first.last_named),
             _ProviderSql.per_row(), extra=("__member", *(f"__{name}" for name in _LINEAGE_TYPES))))
         connection.execute("DROP TABLE raw")
         _stage_and_count(connection, contract, [(m.lineage, m.targets, m.outcome) for m in members])
@@ -516,10 +517,12 @@ def _create_typed(connection, typed_table_sql: str) -> None:
         connection.execute(typed_table_sql)
 
 
-def _shape_problems(width: int, last_mapped: int) -> list[tuple[str, str, str]]:
-    # A short row only matters when it lacks a contract column; trailing extras may be cut.
+def _shape_problems(width: int, last_named: int) -> list[tuple[str, str, str]]:
+    # A row without the last named column is short, even where that column is not the contract's
+    # (a field lost midway shifts the next values into the contract's columns); columns with no
+    # header after it (an Excel export's empty trailing ones) may be cut.
     return [
-        (f"c{last_mapped} IS NULL", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
+        (f"c{last_named} IS NULL", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
         ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields"),
     ]
 

@@ -175,6 +175,19 @@ def test_malformed_rows_are_rejected_not_the_file(zones):
     assert outcome.rejections_by_reason == {"too_few_fields": 1, "too_many_fields": 1}
 
 
+def test_a_row_that_lost_a_field_before_an_unmapped_last_column_is_rejected_not_shifted(zones):
+    rows = [dict(row, 비고="") for row in sample_rows("water_quality", 3)]
+    lines = csv_bytes(rows).decode().split("\r\n")
+    fields = lines[2].split(",")
+    lines[2] = ",".join(fields[:7] + fields[8:])  # its BOD lost with its comma: COD read as BOD…
+    lines[3] = lines[3][:-1]  # its empty 비고 cut: short too
+    lines = [line + ",," for line in lines[:1]] + [line + ",," for line in lines[1:2]] + lines[2:]
+    # ^ two empty columns without a header after 비고 (an Excel export's), cut from the last two rows
+    outcome = collect(zones, "water_quality", "\r\n".join(lines).encode(), provider="48000")
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 2)
+    assert outcome.rejections_by_reason == {"too_few_fields": 2}
+
+
 def test_xlsx_and_cp949_give_the_same_rows_as_utf8(zones):
     rows = sample_rows("welfare_recipients", 3, 시군구코드="48170")
     outcomes = [collect(zones, "welfare_recipients", payload, provider="48170", name=name)
