@@ -21,6 +21,9 @@ TIMESTAMP_FORMATS = (
 DATE_FORMATS = ("%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d", "%Y%m%d%H%M%S", "%Y-%m-%d %H:%M:%S",
                 "%Y-%m-%d %H:%M:%S.%f")
 MONTH_FORMATS = ("%Y-%m", "%Y%m", "%Y.%m", "%Y/%m")
+# The lengths a date written in digits alone may have: strptime reads `2025113` as 2025-11-03
+# where 2025-01-13 is as likely, so other lengths are not dates
+COMPACT_LENGTHS = {ColumnType.TIMESTAMP: (12, 14), ColumnType.DATE: (8, 14), ColumnType.MONTH: (6,)}
 # Below the detection limit: `<0.1`, `ND`, `불검출` (kept as a flag, never as a made-up number).
 BELOW_DETECTION_PATTERN = r"^<\s*[0-9]*\.?[0-9]+$"
 NOT_DETECTED_WORDS = ("ND", "N.D.", "N.D", "불검출")
@@ -102,6 +105,10 @@ def column_sql(column: Column, value: str) -> ColumnSql:
         typed = f"CASE WHEN regexp_full_match({value}, {sql_text(INTEGER_TEXT)}) THEN TRY_CAST(replace({value}, ',', '') AS BIGINT) END"
     else:
         typed = f"CASE WHEN regexp_full_match({value}, {sql_text(DECIMAL_TEXT)}) THEN TRY_CAST(replace({value}, ',', '') AS DOUBLE) END"
+    if kind in COMPACT_LENGTHS:  # digits of another length are not read (the row is rejected)
+        lengths = ", ".join(str(n) for n in COMPACT_LENGTHS[kind])
+        typed = (f"CASE WHEN length({value}) NOT IN ({lengths}) AND regexp_full_match({value}, '[0-9]+') "
+                 f"THEN NULL ELSE {typed} END")
     outputs: tuple[tuple[str, str], ...] = ((typed, name),)
     unparsed = f"{value} IS NOT NULL AND {typed} IS NULL"
     if column.below_detection:

@@ -70,6 +70,23 @@ def test_unparseable_cells_and_other_sigungu_become_row_rejections_with_reasons(
         "invalid_timestamp:received_at": 1, "other_provider_code:sigungu_code": 1, "invalid_date:completed_on": 1}
 
 
+def test_dates_in_digits_of_another_length_are_rejected_not_guessed(zones):
+    # strptime read 2025113 as 2025-11-03, where 2025-01-13 is as likely
+    rows = sample_rows("civil_complaints", 4)
+    rows[1]["처리완료일"] = "2025113"
+    rows[2]["접수일시"] = "2025030114051"
+    rows[3]["처리완료일"] = "20250303"
+    outcome = collect(zones, "civil_complaints", csv_bytes(rows))
+    assert outcome.rejections_by_reason == {"invalid_date:completed_on": 1, "invalid_timestamp:received_at": 1}
+    rejected = rows_of(outcome.rejected_rows_path, "reason")
+    assert rejected[0][0] == "처리완료일: '2025113' is not a date such as 2025-03-04"
+    assert rows_of(outcome.collected_path, "completed_on") == [(dt.date(2025, 3, 3),)] * 2
+    welfare = sample_rows("welfare_recipients", 2, 시군구코드="48170")
+    welfare[1]["기준년월"] = "20253"
+    assert collect(zones, "welfare_recipients", csv_bytes(welfare), provider="48170",
+                   name="w.csv").rejections_by_reason == {"invalid_month:reference_month": 1}
+
+
 def test_changwon_rows_may_carry_a_district_code(zones):
     rows = sample_rows("civil_complaints", 3, 시군구코드="48120")
     rows[1]["시군구코드"] = "48125"  # 마산합포구
