@@ -122,7 +122,9 @@ class QualityRule:
     """One expectation on a drop, stated once; quality renders it to GX and to SQL.
 
     SQL may use the bound parameters `$today` (DATE), `$provider_codes` (VARCHAR[]: the codes
-    the delivering provider may use) and `$known_eup_myeon_dong` (VARCHAR[] of `시군구코드 읍면동`).
+    the delivering provider may use), `$known_eup_myeon_dong` (VARCHAR[] of `시군구코드 읍면동`),
+    `$registered_station_codes` and `$registered_stations` (VARCHAR[] of `측정소코드 측정소명`, the
+    name without spaces) of the water station registry.
     """
 
     name: str

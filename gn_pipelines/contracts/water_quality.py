@@ -83,6 +83,13 @@ CONTRACT = DatasetContract(
             "a row names a station and a day, and a value (or a reading below the detection limit) "
             "in at least one parameter", sql=_MEASURED_SQL),
         QualityRule(
+            # 2020A10 with 물금's name counted another station's samples in 남지's target
+            "station_name_of_its_code", RuleKind.HOLDS, ("station_code", "station_name"),
+            "측정소명 is the registry's name of 측정소코드 (reference/data/water_stations.csv, spaces "
+            "aside): a code and a name of two stations leave the row's station unknown",
+            sql="NOT list_contains($registered_station_codes, station_code) OR list_contains("
+                "$registered_stations, station_code || ' ' || replace(station_name, ' ', ''))"),
+        QualityRule(
             "measured_on_since_1990", RuleKind.HOLDS, ("measured_on",),
             "측정일자 is not before 1990: earlier dates are keying errors in this network",
             sql="measured_on >= DATE '1990-01-01'"),

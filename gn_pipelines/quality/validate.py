@@ -93,7 +93,8 @@ def quarantine_path(zones: DataZones, dataset: str, provider: str, file_name: st
 
 def rule_parameters(provider_code: str | None, today: dt.date) -> dict:
     """The values rules compare with; a batch gives each row its provider's codes instead."""
-    parameters = {"today": today, "known_eup_myeon_dong": list(_known_eup_myeon_dong())}
+    parameters = {"today": today, "known_eup_myeon_dong": list(_known_eup_myeon_dong()),
+                  **{name: list(values) for name, values in _registered_stations().items()}}
     if provider_code is not None:
         parameters["provider_codes"] = sorted(codes_allowed_for(provider_code))
     return parameters
@@ -106,6 +107,17 @@ def _known_eup_myeon_dong() -> tuple[str, ...]:
 
     dongs = build_eup_myeon_dong()
     return tuple(sorted(dongs["sigungu_code"] + " " + dongs["eup_myeon_dong"]))
+
+
+@functools.cache
+def _registered_stations() -> dict[str, tuple[str, ...]]:
+    """The station registry's codes, and "<code> <name without spaces>" of each, read once per process."""
+    from gn_pipelines.reference.water_stations import water_stations
+
+    stations = water_stations()
+    return {"registered_station_codes": tuple(sorted(stations["station_code"])),
+            "registered_stations": tuple(sorted(stations["station_code"] + " "
+                                                + stations["station_name"].str.replace(" ", "")))}
 
 
 @dataclass(frozen=True)
