@@ -146,8 +146,14 @@ def _check_range(name: str, verb: str, match: re.Match, budget: FileBudget) -> N
                   f"{(first_column or b'').decode()}{(first_row or b'').decode()}:{last_column.decode()}{last_row.decode()}")
 
 
+EXCEL_LAST_ROW, EXCEL_LAST_COLUMN = 1_048_576, 16_384
+
+
 def _check_extent(name: str, verb: str, rows: int, columns: int, budget: FileBudget, shown: str = "") -> None:
     where = f" ({shown})" if shown else ""
+    if rows == EXCEL_LAST_ROW or columns == EXCEL_LAST_COLUMN:  # a whole row or column formatted, not data
+        where += (", the sheet's last row or column: a cell formatted there (a border, a fill) stretches the "
+                  "sheet; delete the rows and columns after the data in Excel and save again")
     if columns > budget.max_columns:
         raise OverBudget(f"{name} {verb} column {columns:,}{where}, over this dataset's budget of "
                          f"{budget.max_columns:,} columns")

@@ -83,6 +83,20 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _other_sheets_with_data(workbook, sheets, first: int) -> list[str]:
+    """The visible worksheets after the one read that hold cells (each within the file's budget,
+    checked before any sheet is read), as `'4월' (21 rows)`."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    found = []
+    for index in range(first + 1, len(sheets)):
+        if sheets[index].visible == SheetVisibleEnum.Visible and sheets[index].typ == SheetTypeEnum.WorkSheet:
+            rows = workbook.get_sheet_by_index(index).height
+            if rows:
+                found.append(f"{sheets[index].name!r} ({rows:,} rows)")
+    return found
+
+
 def xlsx_to_csv(source: Path, target: Path, warnings: list[str] | None = None) -> Path:
     """Write the first sheet of `source` as UTF-8 CSV to `target`, row by row: the first one a
     person opening the file sees (the spec's "first sheet"). A hidden sheet before it (old data,
@@ -105,6 +119,10 @@ def xlsx_to_csv(source: Path, target: Path, warnings: list[str] | None = None) -
     if first and warnings is not None:
         hidden = ", ".join(repr(s.name) for s in sheets[:first])
         warnings.append(f"read sheet {sheets[first].name!r}, the first visible one; passed over hidden {hidden}")
+    if warnings is not None and (others := _other_sheets_with_data(workbook, sheets, first)):
+        # months on sheets of one workbook: only the first is the drop (the spec), the rest said
+        warnings.append(f"read sheet {sheets[first].name!r} only; passed over the other sheet(s) with data "
+                        f"{', '.join(others)}: deliver each as its own file")
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         for row in sheet.iter_rows():

@@ -281,6 +281,31 @@ def test_a_hidden_first_sheet_is_passed_over_and_said(zones):
     assert outcome.warnings == ["read sheet '2025-03', the first visible one; passed over hidden '2019'"]
 
 
+def test_later_sheets_with_data_are_said_empty_ones_are_not(zones):
+    """Months on three sheets of one workbook: only the first is the delivery (the spec), but the
+    other two months were lost without a word."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "3월"
+    for title in ("4월", "5월", "비고"):
+        workbook.create_sheet(title)
+    for title, rows in (("3월", 2), ("4월", 3), ("5월", 1)):
+        sheet = workbook[title]
+        delivered = sample_rows("water_quality", rows)
+        sheet.append(list(delivered[0]))
+        for row in delivered:
+            sheet.append(list(row.values()))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    outcome = collect(zones, "water_quality", buffer.getvalue(), provider="48000", name="w.xlsx")
+    assert outcome.rows_accepted == 2
+    assert outcome.warnings == ["read sheet '3월' only; passed over the other sheet(s) with data '4월' (4 rows), "
+                                "'5월' (2 rows): deliver each as its own file"]
+
+
 def test_a_long_file_name_is_staged_under_a_shortened_stem(zones):
     """80 Hangul syllables (240 bytes) is a legal name; `<name>.parquet` and its writer's partial
     name were not ("File name too long", reported as a CSV problem). Short names keep their stem."""

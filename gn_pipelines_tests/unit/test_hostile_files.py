@@ -24,7 +24,8 @@ WIDE_OPEN = FileBudget(max_columns=10**9, max_rows=10**9, max_xlsx_cells=10**15,
 CORPUS = [
     # (case, file name, generator, budget or None for the contract's, expected reason)
     ("xlsx declaring XFD1048576", "far.xlsx", hostile.far_cell_xlsx, None,
-     "over budget: xl/worksheets/sheet1.xml declares column 16,384 (A1:XFD1048576)"),
+     "over budget: xl/worksheets/sheet1.xml declares column 16,384 (A1:XFD1048576), the sheet's last row or "
+     "column: a cell formatted there (a border, a fill) stretches the sheet"),
     ("xlsx using XFD1048576 without a dimension", "far.xlsx",
      lambda p: hostile.far_cell_xlsx(p, declare_dimension=False), None,
      "over budget: xl/worksheets/sheet1.xml uses cells up to column 16,384"),
