@@ -18,6 +18,11 @@ from gn_pipelines.contracts.model import SPACED_UNIT_TAIL, header_key
 _PARENTHESISED_TAIL = re.compile(r"\(([^()]*)\)\s*$")
 
 
+# Other spellings of a contract's unit (normalised as below): a count per 100 mL is the count of
+# 총대장균군 per 100 mL, whatever word names the count
+SAME_UNITS = {"개/100ml": "총대장균군수/100ml", "cfu/100ml": "총대장균군수/100ml", "mpn/100ml": "총대장균군수/100ml"}
+
+
 def unit_in_name(name: str) -> str | None:
     """The unit written at the end of a header in parentheses, or after a space without them,
     normalised for comparison: `총인 T-P (mg/L)` → `mg/l`, `수온 (℃ )` → `°c`, `BOD mg/L` →
@@ -28,6 +33,7 @@ def unit_in_name(name: str) -> str | None:
     if not tail:
         return None
     unit = re.sub(r"\s+", "", tail.group(1)).casefold()
+    unit = SAME_UNITS.get(unit, unit)
     return unit if header_key(f"x({unit})") == "x" else None
 
 

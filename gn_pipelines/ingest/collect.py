@@ -237,13 +237,29 @@ def _as_utf8_csv(archived: Path, work_dir: Path, outcome: DropOutcome) -> Path:
     return archived
 
 
+_ROWS_SEARCHED_FOR_THE_HEADER = 10
+
+
 def _mapped_headers(contract: DatasetContract, csv_path: Path, header_rows: list[list[str]]) -> HeaderMapping:
     if not header_rows or not any(h.strip() for h in header_rows[0]):
         raise DropRejected("the file has no header row (it is blank)")
     mapping = map_headers(contract, header_rows)
     if not mapping.acceptable:
-        raise DropRejected("; ".join(mapping.problems))
+        raise DropRejected("; ".join(mapping.problems) + _header_found_lower(contract, csv_path, mapping))
     return mapping
+
+
+def _header_found_lower(contract: DatasetContract, csv_path: Path, mapping: HeaderMapping) -> str:
+    """Where the headers missing from the first row are a few rows down (a title above them, as
+    many exports write), say so: the reason named headers that are in the file."""
+    if not mapping.missing_required:
+        return ""
+    rows = read_header_rows(csv_path, _ROWS_SEARCHED_FOR_THE_HEADER)
+    for index in range(1, len(rows)):
+        if any(h.strip() for h in rows[index]) and not map_headers(contract, rows[index:]).missing_required:
+            return (f". They are in row {index + 1}: the header must be the file's first row (delete the "
+                    f"{index} row(s) above it, e.g. a title)")
+    return ""
 
 
 @dataclass(frozen=True)

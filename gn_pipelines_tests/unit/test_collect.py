@@ -70,6 +70,15 @@ def test_unparseable_cells_and_other_sigungu_become_row_rejections_with_reasons(
         "invalid_timestamp:received_at": 1, "other_provider_code:sigungu_code": 1, "invalid_date:completed_on": 1}
 
 
+def test_a_title_above_the_header_is_named_in_the_reason(zones):
+    payload = "수질 측정 결과 (2025년 3월)\r\n\r\n".encode() + csv_bytes(sample_rows("water_quality", 2))
+    outcome = collect(zones, "water_quality", payload, provider="48000")
+    assert outcome.status == "rejected"
+    assert outcome.reason.startswith("required headers missing for water_quality: 측정소코드")
+    assert outcome.reason.endswith(". They are in row 3: the header must be the file's first row (delete the 2 "
+                                   "row(s) above it, e.g. a title)"), outcome.reason
+
+
 def test_dates_in_digits_of_another_length_are_rejected_not_guessed(zones):
     # strptime read 2025113 as 2025-11-03, where 2025-01-13 is as likely
     rows = sample_rows("civil_complaints", 4)
@@ -154,6 +163,8 @@ def rename(rows: list[dict[str, str]], header: str, delivered: str) -> list[dict
     ("water_quality", "생물화학적산소요구량(BOD)(mg/L)", "BOD mg/L", "48000"),
     ("water_quality", "수온(℃)", "수온 ℃", "48000"),
     ("water_quality", "수소이온농도(pH)", "pH(-)", "48000"),
+    # a count per 100 mL: the contract's 총대장균군수/100mL (the whole file was rejected for it)
+    ("water_quality", "총대장균군(총대장균군수/100mL)", "총대장균군(개/100㎖)", "48000"),
 ])
 def test_a_unit_in_a_header_is_accepted_when_it_is_the_contracts(zones, dataset, header, delivered, provider):
     rows = rename(sample_rows(dataset, 2, **({"시군구코드": provider} if dataset != "water_quality" else {})),
