@@ -58,10 +58,12 @@ def interpret_headers(layout: WideByPeriodLayout, contract: DatasetContract,
         fixed.add(layout.code.target)
     found = LayoutHeaders(len(periods), [])
     seen: dict[tuple[str, str], str] = {}
+    merged = ""  # the label a merged cell of row 1 spans (a spreadsheet keeps it in its first cell)
     for position in range(len(layout.identifying_headers), len(periods)):
         label, parameter = periods[position].strip(), parameters[position].strip()
         if not label and not parameter:
             continue  # a trailing empty column
+        label = merged = label or merged
         period = re.fullmatch(layout.period_pattern, label)
         if not period:
             raise LayoutRejected(f"column {position + 1} ({parameter!r}) has no period label in row 1: {label!r}")

@@ -132,6 +132,29 @@ def test_parameters_are_found_by_name_wherever_they_stand(zones):
     assert outcome.warnings == [] and outcome.unknown_columns == [NOT_IN_CONTRACT[0]]
 
 
+def test_the_export_saved_as_xlsx_with_merged_month_cells_is_read(zones):
+    import io
+
+    from openpyxl import Workbook
+
+    bod, tp = EXPORT_NAMES["bod_mg_l"], EXPORT_NAMES["tp_mg_l"]
+    months = [("2025.01", [bod, tp]), ("2025.02", [bod, tp])]
+    cells = {(0, 0): "1.5", (0, 1): "0.041", (0, 2): "2.5", (0, 3): "0.052"}
+    rows = list(csv.reader(io.StringIO(export_bytes(months, [GYEONGNAM[0]], cells).decode("cp949"))))
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    for first in (6, 8):  # each month over its two parameters, as one merged cell
+        sheet.merge_cells(start_row=1, start_column=first, end_row=1, end_column=first + 1)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    outcome = collect(zones, buffer.getvalue(), "merged.xlsx")
+    assert outcome.status == "collected", outcome.reason
+    assert collected(outcome, "measured_on, bod_mg_l, tp_mg_l") == [
+        (dt.date(2025, 1, 15), 1.5, 0.041), (dt.date(2025, 2, 15), 2.5, 0.052)]
+
+
 def test_a_month_written_as_missing_values_gives_no_row(zones):
     # a re-export with a month's cells written `-` or `NULL` gave rows of no value, and the
     # newest version of a station-day replaced the values delivered before
