@@ -170,9 +170,10 @@ def test_a_planted_identifier_fails_the_residual_scan_and_blocks_publication(zon
         before = connection.execute("SELECT * FROM water_quality_measurements ORDER BY ALL").fetchall()
     assert before
     # a provider types a contact number into the station name (water has no personal columns,
-    # so nothing scrubs it: only the residual scan stands between it and the public)
+    # so nothing scrubs it: only the residual scan stands between it and the public); of a
+    # station outside the registry, whose names are not checked against it
     for row in rows:
-        row["측정소명"] = "남지 담당 010-2345-6789"
+        row["측정소코드"], row["측정소명"] = "2099A01", "임시지점 담당 010-2345-6789"
     drop(zones.landing, "48000/water_quality/20250331_weekly.csv", csv_bytes(rows))
     from gn_pipelines.processing import process_landing
 
