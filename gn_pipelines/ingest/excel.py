@@ -91,7 +91,11 @@ def _other_sheets_with_data(workbook, sheets, first: int) -> list[str]:
     found = []
     for index in range(first + 1, len(sheets)):
         if sheets[index].visible == SheetVisibleEnum.Visible and sheets[index].typ == SheetTypeEnum.WorkSheet:
-            rows = workbook.get_sheet_by_index(index).height
+            try:
+                rows = workbook.get_sheet_by_index(index).height
+            except Exception:  # calamine raises several types; the sheet is not the drop anyway
+                found.append(f"{sheets[index].name!r} (unreadable)")
+                continue
             if rows:
                 found.append(f"{sheets[index].name!r} ({rows:,} rows)")
     return found

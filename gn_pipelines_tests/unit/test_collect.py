@@ -315,6 +315,16 @@ def test_later_sheets_with_data_are_said_empty_ones_are_not(zones):
     assert outcome.rows_accepted == 2
     assert outcome.warnings == ["read sheet '3월' only; passed over the other sheet(s) with data '4월' (4 rows), "
                                 "'5월' (2 rows): deliver each as its own file"]
+    # a later sheet that cannot be read does not stop the first one from being the drop
+    import zipfile
+
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            content = source.read(item)
+            target.writestr(item, b"<worksheet><sheetData><row" if item.filename.endswith("sheet2.xml") else content)
+    outcome = collect(zones, "water_quality", broken.getvalue(), provider="48000", name="w2.xlsx")
+    assert outcome.rows_accepted == 2 and "'4월' (unreadable)" in outcome.warnings[0], outcome.warnings
 
 
 def test_a_long_file_name_is_staged_under_a_shortened_stem(zones):
