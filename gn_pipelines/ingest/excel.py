@@ -83,14 +83,19 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _visible_worksheet(sheet) -> bool:
+    """A worksheet a person opening the workbook sees (not hidden, not a chart sheet)."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
+
+    return sheet.visible == SheetVisibleEnum.Visible and sheet.typ == SheetTypeEnum.WorkSheet
+
+
 def _other_sheets_with_data(workbook, sheets, first: int) -> list[str]:
     """The visible worksheets after the one read that hold cells (each within the file's budget,
     checked before any sheet is read), as `'4월' (21 rows)`."""
-    from python_calamine import SheetTypeEnum, SheetVisibleEnum
-
     found = []
     for index in range(first + 1, len(sheets)):
-        if sheets[index].visible == SheetVisibleEnum.Visible and sheets[index].typ == SheetTypeEnum.WorkSheet:
+        if _visible_worksheet(sheets[index]):
             try:
                 rows = workbook.get_sheet_by_index(index).height
             except Exception:  # calamine raises several types; the sheet is not the drop anyway
@@ -105,13 +110,12 @@ def xlsx_to_csv(source: Path, target: Path, warnings: list[str] | None = None) -
     """Write the first sheet of `source` as UTF-8 CSV to `target`, row by row: the first one a
     person opening the file sees (the spec's "first sheet"). A hidden sheet before it (old data,
     lookup lists) is passed over, and said in `warnings`."""
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+    from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(source))
         sheets = workbook.sheets_metadata
-        first = next((i for i, s in enumerate(sheets)
-                      if s.visible == SheetVisibleEnum.Visible and s.typ == SheetTypeEnum.WorkSheet), 0)
+        first = next((i for i, s in enumerate(sheets) if _visible_worksheet(s)), 0)
         sheet = workbook.get_sheet_by_index(first)
     except Exception as error:  # calamine raises several types for corrupt archives
         raise UnreadableWorkbook(f"the xlsx file cannot be read ({error})") from error
