@@ -28,7 +28,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from gn_pipelines.ingest.landing import LandedFile, scan_landing
-from gn_pipelines.ingest.planning import KnownFile, LandingPlan, LandingState, plan_files
+from gn_pipelines.ingest.planning import KnownFile, LandingPlan, LandingState, delivery_folder, plan_files
 
 CURSOR_VERSION = 2
 # the names of files still waiting are kept in the cursor up to this many characters; beyond,
@@ -58,6 +58,7 @@ LANDING_CLAIMS = sa.Table(
     sa.Column("sha256", sa.String(64), primary_key=True),
     sa.Column("run_id", sa.String(255), nullable=False),
     sa.Column("claimed_at", sa.Float, nullable=False),  # epoch seconds
+    sa.Index("gn_landing_claims_by_sha256", "sha256"),  # the same bytes loaded under another name
 )
 
 Connect = Callable[[], AbstractContextManager[sa.Connection]]
@@ -77,8 +78,13 @@ class LandingStateStore:
         with self._connect() as connection:
             try:
                 _metadata.create_all(connection, checkfirst=True)
+                for index in LANDING_CLAIMS.indexes:  # added since: create_all skips existing tables
+                    index.create(connection, checkfirst=True)
             except sa.exc.DBAPIError:  # another process created them at the same moment
-                if not all(sa.inspect(connection).has_table(name) for name in _metadata.tables):
+                inspector = sa.inspect(connection)
+                if not (all(inspector.has_table(name) for name in _metadata.tables)
+                        and {i.name for i in LANDING_CLAIMS.indexes} <= {
+                            i["name"] for i in inspector.get_indexes(LANDING_CLAIMS.name)}):
                     raise
 
     @classmethod
@@ -205,6 +211,27 @@ class LandingClaims:
             for relative, sha256 in sorted(set(files)):
                 connection.execute(_GIVE_BACK, {"relative": relative, "sha256": sha256, "run_id": run_id})
 
+    def loaded_elsewhere(self, files: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Those of these (relative, sha256) whose bytes a run loaded (or stopped for good) under
+        another name in the same provider and dataset folder: the same delivery, loaded once."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for relative, sha256 in files:
+            wanted.setdefault((delivery_folder(relative), sha256), set()).add(relative)
+        found: set[tuple[str, str]] = set()
+        with self._connect() as connection:
+            for chunk in _chunks(sorted({sha256 for _, sha256 in wanted})):
+                for relative, sha256, run_id, status, stopped in connection.execute(
+                        _HOLDERS_OF_BYTES, {"digests": chunk}).fetchall():
+                    if Holder(run_id, status, bool(stopped)).loaded:
+                        names = wanted.get((delivery_folder(relative), sha256), set())
+                        found.update((name, sha256) for name in names if name != relative)
+        return found
+
+    def first_claimed_at(self) -> float | None:
+        """When the first claim still recorded was taken (epoch seconds); None: no claim yet."""
+        with self._connect() as connection:
+            return connection.execute(sa.select(sa.func.min(LANDING_CLAIMS.c.claimed_at))).scalar_one()
+
     def holders(self, files: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Holder]:
         """The run holding each claimed file (files never claimed are absent)."""
         wanted = set(files)
@@ -243,11 +270,14 @@ _CLAIM_JSON = sa.text(f"""
     {_TAKE_OVER}""")
 _GIVE_BACK = sa.text("UPDATE gn_landing_claims SET run_id = 'given back by ' || :run_id "
                      "WHERE relative = :relative AND sha256 = :sha256 AND run_id = :run_id")
-_HOLDERS = sa.text("""
+_HOLDER_COLUMNS = """
     SELECT c.relative, c.sha256, c.run_id, r.status, EXISTS (
         SELECT 1 FROM run_tags AS t WHERE t.run_id = c.run_id AND t.key = 'gn/outcome' AND t.value = 'quarantined')
-    FROM gn_landing_claims AS c LEFT JOIN runs AS r ON r.run_id = c.run_id
-    WHERE c.relative IN :relatives""").bindparams(sa.bindparam("relatives", expanding=True))
+    FROM gn_landing_claims AS c LEFT JOIN runs AS r ON r.run_id = c.run_id"""
+_HOLDERS = sa.text(f"{_HOLDER_COLUMNS} WHERE c.relative IN :relatives").bindparams(
+    sa.bindparam("relatives", expanding=True))
+_HOLDERS_OF_BYTES = sa.text(f"{_HOLDER_COLUMNS} WHERE c.sha256 IN :digests").bindparams(
+    sa.bindparam("digests", expanding=True))
 
 
 _COLUMNS = ("relative", "size", "mtime_ns", "sha256", "done")

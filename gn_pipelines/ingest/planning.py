@@ -142,7 +142,7 @@ def plan_files(listed: Iterable[LandedFile], previous: Mapping[str, KnownFile], 
     delivered: dict[tuple[str, str], str] = {}
     for relative, sha256 in sorted(earlier):
         if relative not in fresh:
-            delivered.setdefault((_folder(relative), sha256), relative)
+            delivered.setdefault((delivery_folder(relative), sha256), relative)
     for _, relative, size, sha256 in sorted(candidates):  # the earliest name is the delivery
         _plan_file(plan, relative, size, sha256, delivered)
     return plan
@@ -153,12 +153,13 @@ def _with_their_copies(replan: set[str], previous: Mapping[str, KnownFile]) -> s
     name must be the delivery again, not a copy recorded while the first run had not finished."""
     if not replan:
         return replan
-    wanted = {(_folder(relative), previous[relative].sha256) for relative in replan if relative in previous}
+    wanted = {(delivery_folder(relative), previous[relative].sha256) for relative in replan if relative in previous}
     return replan | {relative for relative, entry in previous.items()
-                     if (_folder(relative), entry.sha256) in wanted}
+                     if (delivery_folder(relative), entry.sha256) in wanted}
 
 
-def _folder(relative: str) -> str:
+def delivery_folder(relative: str) -> str:
+    """`<provider>/<dataset>` of a landing path: where the same bytes are the same delivery."""
     return relative.rsplit("/", 1)[0]
 
 
@@ -176,7 +177,7 @@ def _plan_file(plan: LandingPlan, relative: str, size: int, sha256: str,
     if problem:
         plan.rejections.append(PlannedRejection(relative, problem, sha256))
         return
-    same_as = delivered.setdefault((_folder(relative), sha256), relative)
+    same_as = delivered.setdefault((delivery_folder(relative), sha256), relative)
     if same_as != relative:
         # recorded (the provider did deliver it), but its rows are loaded once
         plan.duplicates.append((relative, same_as))

@@ -131,3 +131,52 @@ def test_a_file_gone_before_its_batch_archived_it_is_set_aside_not_left_to_anoth
 
     drop(zones.landing, B, csv_bytes(sample_rows("civil_complaints", 2)))  # delivered again
     assert any(line.startswith(f"{B}: 2 rows accepted") for line in process(instance))
+
+
+DAYS = 24 * 3600
+
+
+def test_bytes_loaded_under_another_name_load_once_without_reading_every_run_since_claims_began(zones, instance):
+    import time
+
+    from gn_pipelines.processing import loaded_file_keys
+
+    claims = LandingClaims(LandingStateStore.of_instance(instance))
+    # an instance whose claims began three days ago: the runs since are not read for their files
+    claims.claim("a run of three days ago", [("48740/civil_complaints/2025-02-28.csv", "f" * 64)],
+                 now=time.time() - 3 * DAYS)
+    content = csv_bytes(sample_rows("civil_complaints", 3))
+    drop(zones.landing, A, content)
+    assert any(line.startswith(f"{A}: 3 rows accepted") for line in process(instance))
+    assert loaded_file_keys(instance, "civil_complaints", claims) == set()
+
+    (zones.landing / A).unlink()  # moved away by the provider's sync: the landing state forgets it
+    process(instance)
+    drop(zones.landing, B, content)  # and delivered again, the same bytes under another name
+    lines = process(instance)
+    assert not any("rows accepted" in line for line in lines), lines
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in drop_log_dir(zones.restricted).glob("*.json")
+               if not path.name.startswith("_")]
+    assert [record["source_file"] for record in records] == [A]  # loaded once
+
+
+def test_the_runs_from_before_claims_still_say_which_bytes_they_loaded(instance):
+    import time
+
+    from dagster._core.test_utils import create_run_for_test
+
+    from gn_pipelines.ingest.batch import BatchFile
+    from gn_pipelines.processing import loaded_file_keys
+    from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, collection_request
+
+    loaded = BatchFile(A, "a" * 64, "48740")
+    request = collection_request("civil_complaints", "2025-03", [loaded])
+    create_run_for_test(instance, job_name=request.job_name, run_config=request.run_config,
+                        status=dg.DagsterRunStatus.SUCCESS,
+                        tags={**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME})
+    claims = LandingClaims(LandingStateStore.of_instance(instance))
+    assert loaded_file_keys(instance, "civil_complaints", claims) == {loaded.key}  # no claim yet
+    claims.claim("the first batch run after the upgrade", [(B, "b" * 64)], now=time.time())
+    assert loaded_file_keys(instance, "civil_complaints", claims) == {loaded.key}  # from before claims
+    claims.claim("a run of three days ago", [(B, "c" * 64)], now=time.time() - 3 * DAYS)
+    assert loaded_file_keys(instance, "civil_complaints", claims) == set()  # created after claims began

@@ -91,3 +91,18 @@ def test_a_file_given_back_counts_as_not_loaded_and_is_taken_by_the_next_run(ins
     holders = claims.holders(files(A, B))
     assert holders[files(A)[0]].loaded and not holders[files(B)[0]].loaded
     assert claims.claim(run_in(instance, "STARTED"), files(A, B)).held == files(B)
+
+
+def test_the_same_bytes_loaded_under_another_name_of_the_folder_are_found_by_their_digest(instance, claims):
+    renamed, other_provider = "48170/civil_complaints/민원_2025-03-01.csv", "48250/civil_complaints/2025-03-01.csv"
+    claims.claim(run_in(instance, "SUCCESS"), files(A))
+    claims.claim(run_in(instance, "FAILURE"), files(B))  # a failed holder loaded nothing
+    assert claims.loaded_elsewhere([(renamed, SHA[A]), (other_provider, SHA[A]), (C, SHA[B]), (A, SHA[A])]) == {
+        (renamed, SHA[A])}  # another provider's copy is its own delivery; A itself is no copy of A
+
+
+def test_the_first_claim_dates_the_runs_from_before_claims(instance, claims):
+    assert claims.first_claimed_at() is None
+    claims.claim(run_in(instance, "STARTED"), files(B), now=2_000.0)
+    claims.claim(run_in(instance, "STARTED"), files(A), now=1_000.0)
+    assert claims.first_claimed_at() == 1_000.0
