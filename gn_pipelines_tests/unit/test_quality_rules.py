@@ -735,6 +735,40 @@ def test_the_reports_index_lists_the_newest_validations_and_counts_the_older(zon
     assert "older ones" not in write_index(zones, limit=5).read_text(encoding="utf-8")
 
 
+def test_a_batch_adds_its_summaries_to_the_kept_index_without_listing_every_report(zones):
+    import json
+
+    from gn_pipelines.quality.reports import BATCH_FOLDER, reports_root, write_index
+
+    root = reports_root(zones)
+
+    def summary(day: int) -> dict:
+        return {"validated_at": f"2026-12-{day:02d}T02:00:00+09:00", "dataset": C, "provider_code": "48740",
+                "source_file": f"48740/{C}/202612{day:02d}.csv", "rows_passed": day, "rows_quarantined": 0,
+                "quarantined_whole": False, "failed_checks": [], "page": f"{C}/{BATCH_FOLDER}/2026-12/p{day}.html",
+                "batch": "2026-12"}
+
+    def written(day: int) -> dict:
+        path = root / C / "48740" / f"202612{day:02d}.csv" / f"202612{day:02d}T020000-000000KST.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(summary(day)), encoding="utf-8")
+        return summary(day)
+
+    for day in range(1, 5):
+        written(day)
+    write_index(zones, limit=3)  # the first index: from the folders
+    written(5)  # a summary the kept index never heard of (a run killed before it added it)
+    index = write_index(zones, limit=3, added=[written(6), written(7)]).read_text(encoding="utf-8")
+    assert [f"202612{day:02d}.csv" in index for day in range(1, 8)] == [False] * 3 + [True, False, True, True]
+    assert index.index("20261207.csv") < index.index("20261206.csv") < index.index("20261204.csv")
+    assert "3 validations, newest first. 3 older ones are not listed" in index
+    # the same batch added twice (a step retried) counts once
+    again = write_index(zones, limit=3, added=[summary(7)]).read_text(encoding="utf-8")
+    assert "3 older ones" in again
+    rebuilt = write_index(zones, limit=3).read_text(encoding="utf-8")  # every summary, the 5th too
+    assert "4 older ones" in rebuilt and "20261205.csv" in rebuilt
+
+
 # ---------------------------------------------------------------- numbers as the spec writes them
 
 
