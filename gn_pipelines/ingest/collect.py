@@ -303,6 +303,7 @@ def _stage_and_count(connection, contract: DatasetContract,
     """Stage the typed rows of `files` (the table `typed`; `__member` is the index of a row's file
     in `files`, each with its lineage, targets and outcome) and count them file by file."""
     outcomes = [outcome for _, _, outcome in files]
+    _skip_notes_under_the_data(connection, outcomes)
     _count_per_file(connection, outcomes)
     if len(files) == 1:
         ((lineage, targets, _),) = files
@@ -319,6 +320,31 @@ def _stage_and_count(connection, contract: DatasetContract,
         outcome.preview = preview
     for _, targets, outcome in files:
         outcome.collected_path, outcome.rejected_rows_path = targets
+
+
+# The notes Korean office tables end with, alone in the first cell of their line: `※ ND: 불검출`,
+# `* 단위: mg/L`, `주) …`, `주1: …`, `자료: 창녕군`, `출처 : …`, `Note: …` (not `(주)`: a company)
+NOTE_LINE = r"(?i)^\s*(※|\*|＊|주\s*\d*\s*[):：]|(자료|출처|비고|참고|단위|source|note)s?\s*[:：])"
+
+
+def _skip_notes_under_the_data(connection, outcomes: list[DropOutcome]) -> None:
+    """Note lines after a file's last row of data are no rows (blank, like empty lines), and the
+    file's warnings say so; elsewhere a note line stays a row too short to read."""
+    found = connection.execute(
+        "SELECT count(*) FROM typed WHERE note IS NOT NULL").fetchone()[0]
+    if not found:
+        return
+    connection.execute("""
+        UPDATE typed SET blank = true
+        FROM (SELECT __member, coalesce(max(source_row_number) FILTER (WHERE NOT blank AND note IS NULL), 0) AS last
+              FROM typed GROUP BY __member) d
+        WHERE typed.note IS NOT NULL AND typed.__member = d.__member AND typed.source_row_number > d.last""")
+    for member, lines, first in connection.execute("""
+            SELECT __member, count(*), arg_min(note, source_row_number) FROM typed
+            WHERE note IS NOT NULL AND blank GROUP BY __member ORDER BY __member""").fetchall():
+        shown = first if len(first) <= 60 else first[:57] + "..."
+        outcomes[member].warnings.append(
+            f"{lines} note line(s) under the data skipped, not read as rows (the first: {shown!r})")
 
 
 def _count_per_file(connection, outcomes: list[DropOutcome]) -> None:
@@ -494,6 +520,9 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
         for condition, text, code in problems) + "] IF p IS NOT NULL]"
     cells = [f"c{i}" for i in range(width)]
     blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in cells + ["overflow"])
+    # a note alone on its line (`※ ND: 불검출`, `자료: …`): its text, else NULL (see _skip_notes_under_the_data)
+    rest_blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in cells[1:] + ["overflow"])
+    note = f"CASE WHEN {rest_blank} AND regexp_matches(c0, {sql_text(NOTE_LINE)}) THEN trim(c0) END"
     raw_json = "json_object(" + ", ".join(
         f"{sql_text(h.strip() or f'column {i + 1}')}, c{i}" for i, h in enumerate(mapping.headers)) + ")"
     cleaned = ", ".join(f"{cleaned_cell(f'c{pos}')} AS v{pos}" for pos in sorted(set(position_of.values())))
@@ -501,7 +530,7 @@ def _typed_table_sql(contract: DatasetContract, mapping: HeaderMapping, row_numb
     # problems are a column of an inner query: an alias of the same SELECT is expanded wherever
     # it is read, which evaluated every condition once per reader. Projections only, no sort:
     # `_create_typed` runs it so that the rows keep `raw`'s order
-    return f"""CREATE TABLE typed AS SELECT __source_row AS source_row_number, ({blank}) AS blank,
+    return f"""CREATE TABLE typed AS SELECT __source_row AS source_row_number, ({blank}) AS blank, {note} AS note,
         NULLIF(array_to_string([p.text FOR p IN problems], '; '), '') AS reason,
         [p.code FOR p IN problems] AS reason_codes,
         CASE WHEN len(problems) > 0 THEN {raw_json} END AS raw_values,

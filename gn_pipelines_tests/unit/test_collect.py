@@ -435,3 +435,39 @@ def test_a_file_gone_before_its_batch_archived_it_is_set_aside_and_the_batch_goe
     assert gone.vanished and gone.outcome.reason == VANISHED and gone.archive_path is None
     logged = [json.loads(p.read_text()) for p in (zones.restricted / "drop_log").glob("*.json")]
     assert [r["source_file"] for r in logged] == [files[0].relative]  # nothing read, nothing recorded
+
+
+NOTES = ("※ ND: 불검출 / 자료: 창녕군 환경과", "출처: 국립환경과학원 물환경정보시스템")
+
+
+def test_note_lines_under_the_data_are_skipped_and_said_not_read_as_rows(zones):
+    """Korean office tables end with notes: one line of 10 was a bad row (9 % of the file), and the
+    file was quarantined whole."""
+    lines = csv_bytes(sample_rows("water_quality", 10), encoding="cp949").decode("cp949").split("\r\n")
+    width = lines[0].count(",")
+    payload = "\r\n".join([*lines[:-1], NOTES[0], "", NOTES[1] + "," * width, ""]).encode("cp949")
+    outcome = collect(zones, "water_quality", payload, provider="48000")
+    assert (outcome.status, outcome.rows_accepted, outcome.rows_rejected) == ("collected", 10, 0)
+    assert f"2 note line(s) under the data skipped, not read as rows (the first: {NOTES[0]!r})" in outcome.warnings
+
+
+def test_a_note_line_amid_the_data_is_still_a_row_too_short_and_each_file_of_a_batch_counts_its_own(zones):
+    from gn_pipelines.ingest.batch import BatchFile
+    from gn_pipelines.ingest.collect_batch import collect_batch
+
+    def water(*notes_after: int) -> bytes:
+        lines = csv_bytes(sample_rows("water_quality", 4)).decode().split("\r\n")[:-1]
+        for position in sorted(notes_after, reverse=True):
+            lines.insert(position + 1, NOTES[0])  # after the header and `position` rows
+        return "\r\n".join([*lines, ""]).encode()
+
+    files = {"amid.csv": water(2, 4), "under.csv": water(4), "clean.csv": water()}
+    for name, payload in files.items():
+        drop(zones.landing, f"48000/water_quality/{name}", payload)
+    batch = collect_batch(get_contract("water_quality"),
+                          [BatchFile(f"48000/water_quality/{name}", "0" * 64, "48000") for name in files],
+                          zones=zones, run_id="run-1")
+    outcomes = {c.outcome.source_file.rsplit("/", 1)[1]: c.outcome for c in batch}
+    assert {name: (o.rows_accepted, o.rows_rejected, o.rejections_by_reason) for name, o in outcomes.items()} == {
+        "amid.csv": (4, 1, {"too_few_fields": 1}), "under.csv": (4, 0, {}), "clean.csv": (4, 0, {})}
+    assert [len([w for w in o.warnings if "note line" in w]) for o in outcomes.values()] == [1, 1, 0]
