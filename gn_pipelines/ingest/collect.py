@@ -211,7 +211,8 @@ def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome)
         mapping = HeaderMapping((*(c.header for c in contract.columns), SOURCE_POSITION_HEADER,
                                  *extra_headers(contract, headers)), dict(enumerate(names)))
         shape = [("too_few_fields", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
-                 ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields")]
+                 ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields"),
+                 _run_on_problem("too_few_fields OR overflow IS NOT NULL", len(mapping.headers))]
         return mapping, "source_row_number", shape
 
     return load_layout
@@ -569,7 +570,20 @@ def _shape_problems(width: int, last_named: int) -> list[tuple[str, str, str]]:
     return [
         (f"c{last_named} IS NULL", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
         ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields"),
+        _run_on_problem(f"c{last_named} IS NULL OR overflow IS NOT NULL", width),
     ]
+
+
+def _run_on_problem(misshapen: str, cells: int) -> tuple[str, str, str]:
+    """A quote inside a quoted field that is not doubled opens a field the reader closes lines
+    later: the misshapen row holds the next records in one cell, and they get no row of their own."""
+    run_on = " OR ".join(f"contains(c{i}, chr(10))" for i in range(cells))
+    return f"({misshapen}) AND ({run_on})", sql_text(RUN_ON_QUOTE), "unpaired_quote"
+
+
+RUN_ON_QUOTE = ("a field runs on over a line break: a double quote inside a field was probably not doubled "
+                "(write \"\" for \"), so the record(s) on the following line(s) are inside this row, not rows of "
+                "their own")
 
 
 def _provider_problems(contract: DatasetContract, position_of: dict[str, int],

@@ -175,3 +175,21 @@ def test_the_synthetic_localdata_snapshot_reads_like_the_real_one(zones):
         count(*) FILTER (WHERE x > 1000), count(*) FILTER (WHERE business_name SIMILAR TO '[김이박최정강조윤장임].*')
         FROM read_parquet('{outcome.collected_path}')""").fetchall()[0]
     assert counts[0] == 18 and counts[1] == 3 and counts[2] > 0.8 * file.rows and counts[3] > 0
+
+
+def test_a_quote_not_doubled_inside_a_field_names_the_records_it_swallowed(zones, real_data):
+    """`"골든"튤립호텔남강"`: the reader closes the field lines later, and licence 2 vanished inside
+    licence 1's rejected row under a reason that named neither (red team repro_07)."""
+    from gn_pipelines.ingest.collect import RUN_ON_QUOTE
+
+    broken = (real_data / FILE).read_bytes().decode("cp949").replace('"골든튤립호텔남강"', '"골든"튤립호텔남강"', 1)
+    (zones.scratch / FILE).write_bytes(broken.encode("cp949"))
+    outcome = collect_drop(zones.scratch / FILE, contract=CONTRACT, provider_code="48000",
+                           source_file=f"48000/business_licences/{FILE}", content_sha256="0" * 64,
+                           zones=zones, collected_at=dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc))
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (3465, 1)  # of 3,467 licences
+    assert outcome.rejections_by_reason.get("unpaired_quote") == 1, outcome.rejections_by_reason
+    (reason, raw), = duckdb.sql(f"SELECT reason, raw_values FROM read_parquet('{outcome.rejected_rows_path}')").fetchall()
+    assert RUN_ON_QUOTE in reason and "5310000-201-2019-00002" in raw  # the swallowed licence is in the row
+    # a well-formed field holding a line break is no such row
+    assert "unpaired_quote" not in _collected(zones, real_data).rejections_by_reason

@@ -471,3 +471,30 @@ def test_a_note_line_amid_the_data_is_still_a_row_too_short_and_each_file_of_a_b
     assert {name: (o.rows_accepted, o.rows_rejected, o.rejections_by_reason) for name, o in outcomes.items()} == {
         "amid.csv": (4, 1, {"too_few_fields": 1}), "under.csv": (4, 0, {}), "clean.csv": (4, 0, {})}
     assert [len([w for w in o.warnings if "note line" in w]) for o in outcomes.values()] == [1, 1, 0]
+
+
+def test_a_quote_not_doubled_runs_on_into_the_next_records_and_the_reason_says_so(zones):
+    import csv
+    import io
+
+    from gn_pipelines.ingest.collect import RUN_ON_QUOTE
+
+    def quoted(rows: list[dict[str, str]]) -> str:  # every field quoted, as LOCALDATA exports are
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+
+    rows = sample_rows("civil_complaints", 5)
+    rows[1]["민원제목"] = "도로 파손"
+    payload = quoted(rows)
+    assert payload.count('"도로 파손"') == 1
+    outcome = collect(zones, "civil_complaints", payload.replace('"도로 파손"', '"도로" 파손"').encode())
+    assert outcome.rejections_by_reason.get("unpaired_quote") == 1, outcome.rejections_by_reason
+    assert (outcome.rows_accepted, outcome.rows_rejected) == (1, 1)  # rows 3 to 5 are inside row 2
+    (reason,) = [r[0] for r in rows_of(outcome.rejected_rows_path, "reason")]
+    assert RUN_ON_QUOTE in reason
+    rows[3]["민원내용"] = "첫 줄\n둘째 줄"  # a line break in a well-formed field: a row like any other
+    clean = collect(zones, "civil_complaints", quoted(rows).encode(), name="clean.csv")
+    assert (clean.rows_accepted, clean.rows_rejected) == (5, 0)
