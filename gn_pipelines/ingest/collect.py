@@ -210,10 +210,7 @@ def _raw_loader(contract: DatasetContract, csv_path: Path, outcome: DropOutcome)
         names = tuple(c.name for c in contract.columns)
         mapping = HeaderMapping((*(c.header for c in contract.columns), SOURCE_POSITION_HEADER,
                                  *extra_headers(contract, headers)), dict(enumerate(names)))
-        shape = [("too_few_fields", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
-                 ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields"),
-                 _run_on_problem("too_few_fields OR overflow IS NOT NULL", len(mapping.headers))]
-        return mapping, "source_row_number", shape
+        return mapping, "source_row_number", _misshapen_problems(width, "too_few_fields", cells=len(mapping.headers))
 
     return load_layout
 
@@ -331,9 +328,7 @@ NOTE_LINE = r"(?i)^\s*(※|\*|＊|주\s*\d*\s*[):：]|(자료|출처|비고|참�
 def _skip_notes_under_the_data(connection, outcomes: list[DropOutcome]) -> None:
     """Note lines after a file's last row of data are no rows (blank, like empty lines), and the
     file's warnings say so; elsewhere a note line stays a row too short to read."""
-    found = connection.execute(
-        "SELECT count(*) FROM typed WHERE note IS NOT NULL").fetchone()[0]
-    if not found:
+    if not connection.execute("SELECT count(*) FROM typed WHERE note IS NOT NULL").fetchone()[0]:
         return
     connection.execute("""
         UPDATE typed SET blank = true
@@ -567,18 +562,20 @@ def _shape_problems(width: int, last_named: int) -> list[tuple[str, str, str]]:
     # A row without the last named column is short, even where that column is not the contract's
     # (a field lost midway shifts the next values into the contract's columns); columns with no
     # header after it (an Excel export's empty trailing ones) may be cut.
-    return [
-        (f"c{last_named} IS NULL", f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
-        ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields"),
-        _run_on_problem(f"c{last_named} IS NULL OR overflow IS NOT NULL", width),
-    ]
+    return _misshapen_problems(width, f"c{last_named} IS NULL", cells=width)
 
 
-def _run_on_problem(misshapen: str, cells: int) -> tuple[str, str, str]:
-    """A quote inside a quoted field that is not doubled opens a field the reader closes lines
-    later: the misshapen row holds the next records in one cell, and they get no row of their own."""
+def _misshapen_problems(width: int, short: str, cells: int) -> list[tuple[str, str, str]]:
+    """A row too short (`short`: its SQL condition) or too long for a header of `width` fields;
+    and one of them holding a line break in one of its `cells`: a quote inside a quoted field that
+    is not doubled opens a field the reader closes lines later, so the row holds the next records
+    in one cell and they get no row of their own."""
     run_on = " OR ".join(f"contains(c{i}, chr(10))" for i in range(cells))
-    return f"({misshapen}) AND ({run_on})", sql_text(RUN_ON_QUOTE), "unpaired_quote"
+    return [
+        (short, f"'row has fewer fields than the header''s {width}'", "too_few_fields"),
+        ("overflow IS NOT NULL", f"'row has more fields than the header''s {width}'", "too_many_fields"),
+        (f"({short} OR overflow IS NOT NULL) AND ({run_on})", sql_text(RUN_ON_QUOTE), "unpaired_quote"),
+    ]
 
 
 RUN_ON_QUOTE = ("a field runs on over a line break: a double quote inside a field was probably not doubled "
