@@ -218,13 +218,10 @@ class LandingClaims:
         for relative, sha256 in files:
             wanted.setdefault((delivery_folder(relative), sha256), set()).add(relative)
         found: set[tuple[str, str]] = set()
-        with self._connect() as connection:
-            for chunk in _chunks(sorted({sha256 for _, sha256 in wanted})):
-                for relative, sha256, run_id, status, stopped in connection.execute(
-                        _HOLDERS_OF_BYTES, {"digests": chunk}).fetchall():
-                    if Holder(run_id, status, bool(stopped)).loaded:
-                        names = wanted.get((delivery_folder(relative), sha256), set())
-                        found.update((name, sha256) for name in names if name != relative)
+        for relative, sha256, holder in self._claims_by(_HOLDERS_OF_BYTES, "digests", {s for _, s in wanted}):
+            if holder.loaded:
+                names = wanted.get((delivery_folder(relative), sha256), set())
+                found.update((name, sha256) for name in names if name != relative)
         return found
 
     def first_claimed_at(self) -> float | None:
@@ -235,13 +232,17 @@ class LandingClaims:
     def holders(self, files: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Holder]:
         """The run holding each claimed file (files never claimed are absent)."""
         wanted = set(files)
-        found: dict[tuple[str, str], Holder] = {}
+        return {(relative, sha256): holder
+                for relative, sha256, holder in self._claims_by(_HOLDERS, "relatives", {r for r, _ in wanted})
+                if (relative, sha256) in wanted}
+
+    def _claims_by(self, query: sa.TextClause, parameter: str, values: set[str]) -> list[tuple[str, str, Holder]]:
+        """(relative, sha256, holder) of the claims `query` finds for `values`, asked in chunks."""
+        found = []
         with self._connect() as connection:
-            for chunk in _chunks(sorted({relative for relative, _ in wanted})):
-                for relative, sha256, run_id, status, stopped in connection.execute(
-                        _HOLDERS, {"relatives": chunk}).fetchall():
-                    if (relative, sha256) in wanted:
-                        found[(relative, sha256)] = Holder(run_id, status, bool(stopped))
+            for chunk in _chunks(sorted(values)):
+                found += [(relative, sha256, Holder(run_id, status, bool(stopped))) for relative, sha256, run_id,
+                          status, stopped in connection.execute(query, {parameter: chunk}).fetchall()]
         return found
 
 
