@@ -55,8 +55,9 @@ WEEK = (date(2025, 3, 1), 7)
 _OWN = ("complainant_name", "phone", "address", "resident_reg_no")
 
 
-def scrubbed(table: pa.Table) -> tuple[list, list]:
-    """Title and body scrubbed with the row's own values; each distinct (text, own values) once."""
+def scrubbed(table: pa.Table) -> tuple[list, list, list]:
+    """Title and body scrubbed with the row's own values (each distinct (text, own values) once),
+    and each row's complainant key."""
     columns = {name: table[name].to_pylist() for name in ("title", "body", "personal_data_in_text", *_OWN)}
     memo: dict = {}
 
@@ -68,16 +69,23 @@ def scrubbed(table: pa.Table) -> tuple[list, list]:
         return memo[(text, own)]
 
     return ([scrub(t, i) for i, t in enumerate(columns["title"])],
-            [scrub(b, i) for i, b in enumerate(columns["body"])])
+            [scrub(b, i) for i, b in enumerate(columns["body"])],
+            [person_key(rrn, phone) for rrn, phone in zip(columns["resident_reg_no"], columns["phone"])])
 
 
-def write_drop(drops: Path, provider: str, day: date, titles, bodies, name: str | None = None) -> None:
+def person_key(rrn: str | None, phone: str | None) -> str:
+    """A stand-in for the recipe's `complainant_key` (a keyed hash of the RRN, else of the phone)."""
+    return hashlib.sha256((f"rrn:{rrn}" if rrn else f"phone:{phone}").encode()).hexdigest()
+
+
+def write_drop(drops: Path, provider: str, day: date, titles, bodies, people, name: str | None = None) -> None:
     rows = len(titles)
     name = name or f"{day}.csv"
     (drops / provider).mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table({
         "sigungu_code": [provider] * rows, "received_at": [datetime(day.year, day.month, day.day, 12)] * rows,
         "title": pa.array(titles, pa.string()), "body": pa.array(bodies, pa.string()),
+        "complainant_key": pa.array(people, pa.string()),
         "source_file": [f"landing/{provider}/civil_complaints/{name}"] * rows,
         "content_sha256": [hashlib.sha256(f"{provider}{name}{rows}".encode()).hexdigest()] * rows,
         "source_row_number": pa.array(range(1, rows + 1), pa.int64())}), drops / provider / f"{name}.parquet")
@@ -92,7 +100,8 @@ def corpus_drop(drops: Path) -> None:
 
     cases = corpus.hard_cases() + corpus.blind_cases() + corpus.audit_cases()
     bodies = [scrub_text(case.text, **case.own).text for case in cases]
-    write_drop(drops, "48250", date(2025, 3, 2), [None] * len(bodies), bodies)
+    people = [person_key(None, f"corpus-{n}") for n in range(len(bodies))]  # one complainant each
+    write_drop(drops, "48250", date(2025, 3, 2), [None] * len(bodies), bodies, people)
 
 
 @contextmanager
