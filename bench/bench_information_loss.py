@@ -35,7 +35,11 @@ RELEASE = """
 import datetime as dt, json, sys
 from pathlib import Path
 
-from gn_pipelines.datasets import get_contract
+import gn_pipelines
+if (Path(gn_pipelines.__file__).parent / "datasets").is_dir():
+    from gn_pipelines.datasets import get_contract
+else:  # a revision before d754b28 (the default --before): get_contract was in contracts
+    from gn_pipelines.contracts import get_contract
 from gn_pipelines.ingest.collect import collect_drop, collected_path
 from gn_pipelines.privacy.deidentify import deidentify_drop, pseudonymised_path, release
 from gn_pipelines.settings import DataZones
