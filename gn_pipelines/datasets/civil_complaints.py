@@ -204,12 +204,14 @@ CIVIL_COMPLAINTS = PublishedTable(
         "age band and sex, and title and body scrubbed of personal data.",
         "one complaint", _COMPLAINT_COLUMNS, ("civil_complaints",),
         "가명처리(HMAC-SHA-256 키), 성명·주민등록번호·전화번호·주소 삭제, 접수일시→월, 나이→연령대, "
-        f"주소→읍면동 이상, 자유기재 항목의 개인정보 마스킹; {K_ANONYMITY_TREATMENT}. 공개본(익명정보): 가명키와 제목·내용 삭제, "
-        f"준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
+        f"주소→읍면동 이상, 자유기재 항목의 개인정보 마스킹; {K_ANONYMITY_TREATMENT}. 공개본(익명정보): 가명키와 제목·내용·민원분야 삭제"
+        f"(분야별 건수는 시군별 월별 민원 통계로), 준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
         PSEUDONYMOUS, provider_column="sigungu_code",
         selectable=_COMPLAINT_DIMENSIONS, filterable=_COMPLAINT_DIMENSIONS,
         groupable=_COMPLAINT_DIMENSIONS,
-        open_data_withheld=("complaint_key", "complainant_key", "title", "body"),
+        # the category too: counted by 시군 × month × category, the open rows would give back the
+        # cells civil_complaints_monthly suppresses (the categories are published there)
+        open_data_withheld=("complaint_key", "complainant_key", "title", "body", "category"),
         public_release=PublicRelease(
             quasi_identifiers=(_public_area_of_complaints(), text_ladder("age_band"),
                                text_ladder("sex"), text_ladder("days_to_completion_band"),
@@ -561,10 +563,12 @@ DATASET = Dataset(
         Aggregate(CIVIL_COMPLAINTS_MONTHLY, _build_monthly, "complaints",
                   ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
                   ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"),
-                  source_view="complaint_drops", people_column="people"),
+                  source_view="complaint_drops", people_column="people",
+                  record_columns=(("month", "received_month"),)),
         # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
         Aggregate(CIVIL_COMPLAINT_KEYWORDS_MONTHLY, _build_keywords_monthly, "complaints", (),
                   ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
-                  source_view="complaint_drops", keeps_cache=True, prepare=_kiwi, people_column="people"),
+                  source_view="complaint_drops", keeps_cache=True, prepare=_kiwi, people_column="people",
+                  record_columns=(("month", "received_month"),)),
     ),
 )

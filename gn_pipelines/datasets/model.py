@@ -38,6 +38,12 @@ class Aggregate:
     # the column `build` writes with each cell's distinct people, where one person can make several
     # records: the small-cell rule reads it (fewer than 5 people), it is not published
     people_column: str | None = None
+    # (dimension, column) where a record table names a dimension otherwise (month ← received_month):
+    # what the declaration check counts the open copy of the records by
+    record_columns: tuple[tuple[str, str], ...] = ()
+
+    def record_column(self, dimension: str) -> str:
+        return dict(self.record_columns).get(dimension, dimension)
 
 
 @dataclass(frozen=True)
@@ -132,4 +138,27 @@ def declaration_problems(dataset: Dataset) -> list[str]:
     for table in dataset.record_tables:
         if table.privacy_class == PSEUDONYMOUS and not recipe.release.quasi_identifiers:
             problems.append(f"{table.name} is {PSEUDONYMOUS} but its recipe anonymises nothing")
+    problems += _open_copies_counting_back_cells(dataset)
+    return problems
+
+
+def _open_copies_counting_back_cells(dataset: Dataset) -> list[str]:
+    """An aggregate suppresses cells of fewer than 5 people; an open copy of the same records
+    holding every one of its dimensions would give those cells back to anyone counting its rows
+    (k-anonymity over the quasi-identifiers does not stop it: a category is none). So each open
+    copy of people's records withholds at least one dimension of each aggregate of its dataset,
+    whose counts over it are then the aggregate's margins, which its suppression assumes known.
+    (A register published whole, such as LOCALDATA's licences, has no open copy of its own.)"""
+    problems = []
+    for table in dataset.record_tables:
+        if table.public_release is None:
+            continue
+        opened = set(table.column_names) - set(table.open_data_withheld)
+        for aggregate in dataset.aggregates:
+            counted = [aggregate.record_column(d) for d in aggregate.dimensions]
+            if set(counted) <= opened:
+                problems.append(
+                    f"the open copy of {table.name} holds every dimension of {aggregate.table.name} "
+                    f"({', '.join(counted)}): counting its rows gives back the cells {aggregate.table.name} "
+                    "suppresses; withhold one of them (open_data_withheld)")
     return problems

@@ -154,11 +154,15 @@ WELFARE_RECIPIENTS = PublishedTable(
         "amount band and disability.",
         "one recipient-month", _WELFARE_COLUMNS, ("welfare_recipients",),
         "가명처리(HMAC-SHA-256 키), 성명·주민등록번호·주소 삭제, 지역(읍면동→시군구→도)·연령·가구원수·지급액 범주화; "
-        f"{K_ANONYMITY_TREATMENT}. 공개본(익명정보): 가명키 삭제, 준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
+        f"{K_ANONYMITY_TREATMENT}. 공개본(익명정보): 가명키·성별 삭제(성별 수급자 수는 복지 수급자 통계로), "
+        f"준식별자 재범주화로 k-익명성(k ≥ {PUBLIC_K}).",
         PSEUDONYMOUS, provider_column="sigungu_code",
         selectable=everything_but(_WELFARE_COLUMNS, "recipient_key"),
         filterable=everything_but(_WELFARE_COLUMNS, "recipient_key"),
-        groupable=everything_but(_WELFARE_COLUMNS, "recipient_key"), open_data_withheld=("recipient_key",),
+        groupable=everything_but(_WELFARE_COLUMNS, "recipient_key"),
+        # sex too: counted by 시군 × month × benefit × age band × sex, the open rows would give back
+        # the cells welfare_summary suppresses (the least of its dimensions to lose: it is there)
+        open_data_withheld=("recipient_key", "sex"),
         public_release=PublicRelease(
             quasi_identifiers=(_public_area_of_welfare(), text_ladder("age_band"),
                                text_ladder("sex"), text_ladder("household_size_band")),

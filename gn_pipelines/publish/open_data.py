@@ -179,17 +179,24 @@ def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
 
     release = table.public_release
     columns = open_columns(table)
-    generalised = {out for ladder in release.quasi_identifiers for out in ladder.outputs}
+    # a withheld quasi-identifier or sensitive column is not published, so the copy is not made
+    # k-anonymous or l-diverse over it (welfare's sex: see datasets/model.py)
+    ladders = [ladder for ladder in release.quasi_identifiers if set(ladder.outputs) & set(columns)]
+    cut = [ladder.name for ladder in ladders if not set(ladder.outputs) <= set(columns)]
+    if cut:  # its published outputs would go out without the ladder's generalisation
+        raise ValueError(f"{table.name}: quasi-identifier(s) {', '.join(cut)} withheld in part only")
+    sensitive = [column for column in release.sensitive if column in columns]
+    generalised = {out for ladder in ladders for out in ladder.outputs}
     source, target = f"public_source_{table.name}", f"public_{table.name}"
     keep = [c for c in columns if c not in generalised and c not in release.partition_by
-            and c not in release.sensitive]
+            and c not in sensitive]
     # the person's key is read to count people, and left out of the copy (`select` below)
     person = [release.person] if release.person else []
     read = [*columns, *person]
     connection.execute(f'CREATE OR REPLACE TEMP TABLE {source} AS '
                        f'SELECT {", ".join(chr(34) + c + chr(34) for c in read)} FROM published.main."{table.name}"')
-    report = anonymise(connection, source, target, quasi_identifiers=list(release.quasi_identifiers),
-                       sensitive=list(release.sensitive), k=release.k, l=release.l,
+    report = anonymise(connection, source, target, quasi_identifiers=ladders,
+                       sensitive=sensitive, k=release.k, l=release.l,
                        partition_by=list(release.partition_by), keep=[*keep, *person],
                        max_suppression=1.0,  # a small table suppresses much: reported, not refused
                        person=release.person)

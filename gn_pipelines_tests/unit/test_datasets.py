@@ -61,6 +61,24 @@ def test_a_table_must_name_its_dataset_and_an_aggregate_its_own_columns():
         Dataset(BUSINESS.contract, BUSINESS.recipe, aggregates=(dataclasses.replace(yearly, count_column="shops"),))
 
 
+def test_an_open_copy_of_records_holding_every_dimension_of_an_aggregate_is_refused():
+    """Counted by 시군 × month × category, an open complaints copy with the category would give
+    back the cells civil_complaints_monthly suppresses: each copy withholds one dimension."""
+    for name, dimension in (("civil_complaints", "category"), ("welfare_recipients", "sex")):
+        dataset = DATASETS[name]
+        (records,) = dataset.record_tables
+        assert dimension in records.open_data_withheld
+        holding = dataclasses.replace(records, open_data_withheld=tuple(
+            c for c in records.open_data_withheld if c != dimension))
+        with pytest.raises(IncompleteDeclaration, match=f"open copy of {name} holds every dimension"):
+            dataclasses.replace(dataset, record_tables=(holding,))
+    # the month of the complaint statistics is the records' received_month
+    monthly = next(a for a in DATASETS["civil_complaints"].aggregates if a.table.name == "civil_complaints_monthly")
+    assert [monthly.record_column(d) for d in monthly.dimensions] == ["sigungu_code", "received_month", "category"]
+    # a register opened whole (LOCALDATA's licences) has no open copy of its own to check
+    assert BUSINESS.record_tables[0].public_release is None and declaration_problems(BUSINESS) == []
+
+
 def test_only_the_declaration_knows_the_fourth_dataset():
     """Outside synth/ and its reference table, no module names business_licences or its columns."""
     markers = ("business_licences", "개방자치단체코드", "licence_key", "admin_agency_codes")

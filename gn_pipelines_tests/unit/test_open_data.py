@@ -134,8 +134,9 @@ def opened_records(tmp_path):
 def test_record_level_open_data_is_anonymous_k10_without_keys_or_text(opened_records):
     frame, result = opened_records
     opened = pd.read_parquet(result.open_dir / "civil_complaints.parquet")
+    # the category is withheld too: counted with it, the rows would give back suppressed monthly cells
     assert list(opened.columns) == [c for c in frame.columns if c not in
-                                    ("complaint_key", "complainant_key", "title", "body")]
+                                    ("complaint_key", "complainant_key", "title", "body", "category")]
     sizes = opened.groupby(QUASI_IDENTIFIERS, dropna=False).size()
     assert sizes.min() >= PUBLIC_K == 10
     entry = next(e for e in result.catalog if e["table_name"] == "civil_complaints")
@@ -148,9 +149,11 @@ def test_record_level_open_data_is_anonymous_k10_without_keys_or_text(opened_rec
     assert risk["average_reidentification_risk"] == round(len(sizes) / len(opened), 4)
     assert set(opened.sigungu_code.dropna()) <= {"48740", "48720", "48121", "48120", "48000"}
     welfare = pd.read_parquet(result.open_dir / "welfare_recipients.parquet")
-    assert "recipient_key" not in welfare.columns
-    assert welfare.groupby(["reference_month", "sigungu_code", "area", "age_band", "sex", "household_size_band"],
+    assert "recipient_key" not in welfare.columns and "sex" not in welfare.columns
+    assert welfare.groupby(["reference_month", "sigungu_code", "area", "age_band", "household_size_band"],
                            dropna=False).size().min() >= 10
+    welfare_risk = next(e for e in result.catalog if e["table_name"] == "welfare_recipients")["disclosure_risk"]
+    assert "sex" in welfare_risk["withheld_columns"] and "sex" not in welfare_risk["quasi_identifiers"]
     page = (result.open_dir / "index.html").read_text(encoding="utf-8")
     assert "<code>recipient_key</code>" in page and "최대 재식별 위험" in page
 
