@@ -158,6 +158,21 @@ def test_record_level_open_data_is_anonymous_k10_without_keys_or_text(opened_rec
     assert "<code>recipient_key</code>" in page and "최대 재식별 위험" in page
 
 
+def test_a_rare_category_of_a_few_complainants_cannot_be_counted_from_the_open_copy(tmp_path):
+    """Three complainants of a rare category in one 군 and month: civil_complaints_monthly
+    suppresses that cell. The open copy kept them in classes of ten (the category is no
+    quasi-identifier), so counting its rows by 시군 × month × category gave the 3 back."""
+    frame = complaints(rows=900, seed=5)
+    rare = frame[(frame.sigungu_code == "48740") & (frame.received_month == "2025-03")].head(3).index
+    frame.loc[rare, "category"] = "문화·관광"
+    publish(tmp_path / "published.duckdb", {"civil_complaints": frame, "civil_complaints_monthly": COMPLAINTS_MONTHLY})
+    export_open_data(tmp_path / "published.duckdb", tmp_path / "open")
+    opened = pd.read_parquet(tmp_path / "open" / "civil_complaints.parquet")
+    assert len(opened) == len(frame)  # every complaint is there, in classes of ten
+    assert "문화·관광" not in opened.astype(str).to_csv(index=False)
+    assert "문화·관광" not in (tmp_path / "open" / "civil_complaints.csv").read_text(encoding="utf-8-sig")
+
+
 def test_open_data_holds_only_anonymous_information_and_statistics(opened_records):
     """Scan every file in open/: no pseudonymous key, no free text, every entry 익명정보 or 통계."""
     frame, result = opened_records
