@@ -293,6 +293,26 @@ def _build_monthly(connection) -> None:
     connection.execute(COMPLAINTS_MONTHLY_SQL)
 
 
+# The open complaints copy gives each 시군 × month's completed complaints (its rows' status; the
+# category is withheld there). Where one published cell of a 시군 × month withholds `completed`,
+# that total minus the others would give it back: the smallest other `completed` of the 시군 ×
+# month is withheld with it. Cells suppressed whole are not counted on to hide it (cautious).
+_LONE_WITHHELD_COMPLETED_SQL = """
+UPDATE civil_complaints_monthly AS m SET completed = NULL, completion_rate = NULL
+FROM (
+    SELECT sigungu_code, month, category FROM (
+        SELECT sigungu_code, month, category, complaints, completed,
+               count(*) FILTER (WHERE completed IS NULL AND complaints > 0) OVER cells AS withheld,
+               row_number() OVER (cells ORDER BY completed IS NULL OR NOT complaints > 0, completed, category) AS pick
+        FROM civil_complaints_monthly WINDOW cells AS (PARTITION BY sigungu_code, month))
+    WHERE withheld = 1 AND pick = 1 AND completed IS NOT NULL AND complaints > 0) AS complement
+WHERE m.sigungu_code = complement.sigungu_code AND m.month = complement.month AND m.category = complement.category"""
+
+
+def _withhold_with_the_lone_withheld_completed(connection) -> None:
+    connection.execute(_LONE_WITHHELD_COMPLETED_SQL)
+
+
 # Complaint text reaches the public only as statistics (spec "Privacy classes"), as 국민권익위
 # publishes 민원 keyword trends: the common nouns (NNG) of each complaint, counted once per
 # complaint. Proper nouns (NNP: names, places) are left out; so are the scrubber's placeholders.
@@ -564,6 +584,7 @@ DATASET = Dataset(
                   ("completed", "completion_rate", "median_days_to_completion", "p90_days_to_completion"),
                   ("sigungu_code", "month", "category"), complete_within=("sigungu_code", "month"),
                   source_view="complaint_drops", people_column="people",
+                  after_suppression=_withhold_with_the_lone_withheld_completed,
                   record_columns=(("month", "received_month"),)),
         # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
         Aggregate(CIVIL_COMPLAINT_KEYWORDS_MONTHLY, _build_keywords_monthly, "complaints", (),

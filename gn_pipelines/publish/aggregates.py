@@ -41,8 +41,11 @@ def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None, keep
             aggregate.build(connection, cache_dir)
         else:
             aggregate.build(connection)
-    return suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate),
-                              keep_people=keep_people)
+    report = suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate),
+                                keep_people=keep_people)
+    if aggregate.after_suppression is not None:
+        aggregate.after_suppression(connection)
+    return report
 
 
 # The published aggregates: builder and suppression of each, by table name.

@@ -88,6 +88,37 @@ def test_completed_counts_and_days_of_fewer_than_5_people_are_withheld_in_a_publ
     assert cell(0)[:3] == (12, 0, 0.0) and cell(12)[:3] == (12, 12, 1.0)
 
 
+def test_a_lone_withheld_completed_count_takes_the_smallest_other_of_its_sigun_and_month_with_it():
+    """The open complaints copy gives a 시군 × month's completed complaints: with one cell's
+    `completed` withheld, that total minus the other cells' would give it back."""
+    connection = duckdb.connect()
+
+    def month_of(cells: dict[str, tuple[int, int]]) -> dict:
+        """category → (people, of whom completed): one complaint each, 48740, March 2025."""
+        rows = [(category, i < done) for category, (people, done) in cells.items() for i in range(people)]
+        connection.execute("CREATE OR REPLACE TABLE complaint_rows (category VARCHAR, done BOOLEAN)")
+        connection.executemany("INSERT INTO complaint_rows VALUES (?, ?)", rows)
+        connection.execute("""
+            CREATE OR REPLACE VIEW complaint_drops AS
+            SELECT '48740' AS sigungu_code, category || row_number() OVER () AS complainant_key,
+                   TIMESTAMP '2025-03-02 10:00' AS received_at, category,
+                   CASE WHEN done THEN '처리완료' ELSE '처리중' END AS status,
+                   CASE WHEN done THEN DATE '2025-03-05' END AS completed_on FROM complaint_rows""")
+        build_aggregate(connection, "civil_complaints_monthly")
+        return {c: (n, done, rate) for c, n, done, rate in connection.execute(
+            "SELECT category, complaints, completed, completion_rate FROM civil_complaints_monthly").fetchall()}
+
+    # 환경's 2 completed (of 8) are withheld; the month's total would give them back: 복지's 10, the
+    # smaller of the others, is withheld with them; 교통's 25 is published
+    assert month_of({"환경": (8, 2), "복지": (20, 10), "교통": (30, 25)}) == {
+        "환경": (8, None, None), "복지": (20, None, None), "교통": (30, 25, 0.8333)}
+    # two withheld already: nothing more
+    assert month_of({"환경": (8, 2), "복지": (20, 18), "교통": (30, 25)}) == {
+        "환경": (8, None, None), "복지": (20, None, None), "교통": (30, 25, 0.8333)}
+    # none withheld: everything published
+    assert month_of({"복지": (20, 10), "교통": (30, 25)}) == {"복지": (20, 10, 0.5), "교통": (30, 25, 0.8333)}
+
+
 def test_the_welfare_cube_is_completed_within_the_delivered_months_only():
     connection = duckdb.connect()
     # 48740 delivered March (two benefit types, one of them only for the over-80s), 48720 April
