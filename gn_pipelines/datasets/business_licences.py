@@ -10,8 +10,10 @@ exports carry WGS84 longitude and latitude instead: told apart by their range).
 Privacy: a licence belongs to a business, but a sole proprietor's business is a person's: its
 name (사업장명) often is the owner's name (홍길동민박), its phone can be the owner's mobile and its
 address the owner's home. So the name, phone, addresses and 관리번호 (which looks the named record
-up in LOCALDATA) are deleted, and the published record names no one, even with LOCALDATA beside
-it: 익명정보 (업종, 시군, 읍면동, status, dates, floor area, the premises' coordinates).
+up in LOCALDATA) are deleted, and the published record names no one itself: 익명정보 (업종, 시군,
+읍면동, status, dates, floor area, the premises' coordinates). With LOCALDATA beside it, its
+coordinates (or its 업종, 읍면동 and dates) find the same licence there, under its name: LOCALDATA
+publishes that record whole, and nothing published here adds to it.
 """
 
 from gn_pipelines.contracts.layouts import CodedTableLayout, CodeLookup
