@@ -10,6 +10,7 @@ and frees the concurrency-pool slots they held. Pool waits are bounded and name 
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -18,9 +19,13 @@ import dagster as dg
 
 from gn_pipelines.process_identity import process_alive, this_process
 
-OWNER_HOST_TAG = "gn/owner_host"
-OWNER_PID_TAG = "gn/owner_pid"
-OWNER_STARTED_TAG = "gn/owner_started"  # the owner's start time in clock ticks since boot
+# "<pid>@<host> started <ticks>": the owner's start time in clock ticks since boot tells a reused
+# pid from it; one tag, not three, on every run the Runs page lists
+OWNER_TAG = "gn/owner"
+_OWNER = re.compile(r"([0-9]+)@(\S*) started ([0-9]*)")
+# runs of earlier versions carry the three parts as tags of their own
+LEGACY_OWNER_HOST_TAG, LEGACY_OWNER_PID_TAG, LEGACY_OWNER_STARTED_TAG = (
+    "gn/owner_host", "gn/owner_pid", "gn/owner_started")
 RECOVERED_TAG = "gn/recovered"  # set on a run marked failed because its process died
 POOL_WAIT_ENV = "GN_POOL_WAIT_SECONDS"
 DEFAULT_POOL_WAIT_SECONDS = 300.0
@@ -29,20 +34,37 @@ IN_PROGRESS = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
                dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
+def owner_tag(host: str, pid: int, started: str) -> dict[str, str]:
+    return {OWNER_TAG: f"{pid}@{host} started {started}"}
+
+
 def owner_tags() -> dict[str, str]:
-    """Tags naming this process as the owner of an in-process run."""
-    host, pid, started = this_process()
-    return {OWNER_HOST_TAG: host, OWNER_PID_TAG: str(pid), OWNER_STARTED_TAG: started}
+    """The tag naming this process as the owner of an in-process run."""
+    return owner_tag(*this_process())
+
+
+def run_owner(tags: dict[str, str]) -> tuple[str, int, str] | None:
+    """(host, pid, start ticks) of a run's owner; None for a run without one (or a tag not ours)."""
+    if OWNER_TAG in tags:
+        found = _OWNER.fullmatch(tags[OWNER_TAG])
+        return (found[2], int(found[1]), found[3]) if found else None
+    if tags.get(LEGACY_OWNER_PID_TAG, "").isdigit():
+        return (tags.get(LEGACY_OWNER_HOST_TAG, ""), int(tags[LEGACY_OWNER_PID_TAG]),
+                tags.get(LEGACY_OWNER_STARTED_TAG, ""))
+    return None
 
 
 def owner_alive(tags: dict[str, str]) -> bool | None:
-    """True/False for a run owned by a process of this host; None when another host owns it."""
-    return process_alive(tags.get(OWNER_HOST_TAG, ""), int(tags[OWNER_PID_TAG]), tags.get(OWNER_STARTED_TAG, ""))
+    """True/False for a run owned by a process of this host; None when another host owns it
+    (or the run names no owner)."""
+    owner = run_owner(tags)
+    return None if owner is None else process_alive(*owner)
 
 
 def describe_owner(run: dg.DagsterRun) -> str:
-    if OWNER_PID_TAG in run.tags:
-        return f"pid {run.tags[OWNER_PID_TAG]} on {run.tags.get(OWNER_HOST_TAG)}"
+    owner = run_owner(run.tags)
+    if owner is not None:
+        return f"pid {owner[1]} on {owner[0]}"
     return "the daemon" if run.remote_job_origin is not None else "an earlier command"
 
 
@@ -56,7 +78,7 @@ def is_dead_in_process_run(run: dg.DagsterRun) -> bool:
     no process left to finish them; anyone else's in-process runs are left alone."""
     if run.remote_job_origin is not None:
         return False
-    if OWNER_PID_TAG not in run.tags:
+    if run_owner(run.tags) is None:
         return any(tag in run.tags for tag in LEGACY_PROCESS_TAGS)
     return owner_alive(run.tags) is False
 
