@@ -173,6 +173,18 @@ def test_a_rare_category_of_a_few_complainants_cannot_be_counted_from_the_open_c
     assert "문화·관광" not in (tmp_path / "open" / "civil_complaints.csv").read_text(encoding="utf-8-sig")
 
 
+def test_a_quasi_identifier_withheld_in_part_is_refused(tmp_path):
+    """Withholding `district` alone would publish the area ladder's 시군 without its generalisation."""
+    from gn_pipelines.publish.open_data import _public_release
+
+    table = published_table("civil_complaints")
+    publish(tmp_path / "published.duckdb", {"civil_complaints": complaints(rows=60)})
+    with duckdb.connect() as connection:
+        connection.execute(f"ATTACH '{tmp_path / 'published.duckdb'}' AS published (READ_ONLY)")
+        with pytest.raises(ValueError, match="area withheld in part only"):
+            _public_release(connection, replace(table, open_data_withheld=(*table.open_data_withheld, "district")))
+
+
 def test_open_data_holds_only_anonymous_information_and_statistics(opened_records):
     """Scan every file in open/: no pseudonymous key, no free text, every entry 익명정보 or 통계."""
     frame, result = opened_records
