@@ -309,8 +309,8 @@ FROM (
 WHERE m.sigungu_code = complement.sigungu_code AND m.month = complement.month AND m.category = complement.category"""
 
 
-def _withhold_with_the_lone_withheld_completed(connection) -> None:
-    connection.execute(_LONE_WITHHELD_COMPLETED_SQL)
+def _withhold_with_the_lone_withheld_completed(connection) -> int:
+    return connection.execute(_LONE_WITHHELD_COMPLETED_SQL).fetchone()[0]
 
 
 # Complaint text reaches the public only as statistics (spec "Privacy classes"), as 국민권익위

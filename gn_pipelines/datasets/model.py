@@ -38,9 +38,10 @@ class Aggregate:
     # the column `build` writes with each cell's distinct people, where one person can make several
     # records: the small-cell rule reads it (fewer than 5 people), it is not published
     people_column: str | None = None
-    # (connection) → hides, once the cells are suppressed, a value withheld on a rule of its own
-    # that a margin published elsewhere would give back (a 시군 × month's total in an open copy)
-    after_suppression: Callable[..., None] | None = None
+    # (connection) → values it withheld: hides, once the cells are suppressed, a value withheld on a
+    # rule of its own that a margin published elsewhere would give back (a 시군 × month's total in
+    # an open copy)
+    after_suppression: Callable[..., int] | None = None
     # (dimension, column) where a record table names a dimension otherwise (month ← received_month):
     # what the declaration check counts the open copy of the records by
     record_columns: tuple[tuple[str, str], ...] = ()

@@ -9,6 +9,7 @@ its suppression hides; here they are built and suppressed the same way for all.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import replace
 from functools import partial
 
 from gn_pipelines.datasets import AGGREGATES as DECLARED_AGGREGATES
@@ -44,7 +45,7 @@ def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None, keep
     report = suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate),
                                 keep_people=keep_people)
     if aggregate.after_suppression is not None:
-        aggregate.after_suppression(connection)
+        report = replace(report, complements_after=aggregate.after_suppression(connection))
     return report
 
 

@@ -83,6 +83,9 @@ class SuppressionReport:
     determined_by_margins: int = 0  # suppressed cells the margins give away whatever is suppressed
     largest_component: int = 0  # suppressed cells in the largest connected set of equations
     empty_cells: int = 0  # cells added, with a count of 0, to complete the cube
+    # values of published cells withheld after the suppression, with a lone value withheld on a rule
+    # of its own that a margin published elsewhere would give back (`Aggregate.after_suppression`)
+    complements_after: int = 0
 
     @property
     def suppressed(self) -> int:
@@ -95,6 +98,7 @@ class SuppressionReport:
                 "determined_by_margins": self.determined_by_margins,
                 "largest_component": self.largest_component, "empty_cells": self.empty_cells,
                 "unprotected_singletons": self.unprotected_singletons,
+                "complements_after": self.complements_after,
                 "margin_groups": [" × ".join(g) or "grand total" for g in self.margin_groups]}
 
 

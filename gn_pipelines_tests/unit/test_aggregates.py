@@ -92,6 +92,7 @@ def test_a_lone_withheld_completed_count_takes_the_smallest_other_of_its_sigun_a
     """The open complaints copy gives a 시군 × month's completed complaints: with one cell's
     `completed` withheld, that total minus the other cells' would give it back."""
     connection = duckdb.connect()
+    complements = []  # values withheld with a lone one, as the asset's suppression figures say
 
     def month_of(cells: dict[str, tuple[int, int]]) -> dict:
         """category → (people, of whom completed): one complaint each, 48740, March 2025."""
@@ -104,7 +105,7 @@ def test_a_lone_withheld_completed_count_takes_the_smallest_other_of_its_sigun_a
                    TIMESTAMP '2025-03-02 10:00' AS received_at, category,
                    CASE WHEN done THEN '처리완료' ELSE '처리중' END AS status,
                    CASE WHEN done THEN DATE '2025-03-05' END AS completed_on FROM complaint_rows""")
-        build_aggregate(connection, "civil_complaints_monthly")
+        complements.append(build_aggregate(connection, "civil_complaints_monthly").complements_after)
         return {c: (n, done, rate) for c, n, done, rate in connection.execute(
             "SELECT category, complaints, completed, completion_rate FROM civil_complaints_monthly").fetchall()}
 
@@ -117,6 +118,7 @@ def test_a_lone_withheld_completed_count_takes_the_smallest_other_of_its_sigun_a
         "환경": (8, None, None), "복지": (20, None, None), "교통": (30, 25, 0.8333)}
     # none withheld: everything published
     assert month_of({"복지": (20, 10), "교통": (30, 25)}) == {"복지": (20, 10, 0.5), "교통": (30, 25, 0.8333)}
+    assert complements == [1, 0, 0]
 
 
 def test_the_welfare_cube_is_completed_within_the_delivered_months_only():
