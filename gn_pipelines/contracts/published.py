@@ -122,6 +122,11 @@ class PublishedTable:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def open_column_names(self) -> tuple[str, ...]:
+        """The columns of the table's open-data copy, in declared order."""
+        return tuple(c for c in self.column_names if c not in self.open_data_withheld)
+
     def column(self, name: str) -> PublishedColumn:
         for column in self.columns:
             if column.name == name:

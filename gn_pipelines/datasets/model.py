@@ -157,7 +157,7 @@ def _open_copies_counting_back_cells(dataset: Dataset) -> list[str]:
     for table in dataset.record_tables:
         if table.public_release is None:
             continue
-        opened = set(table.column_names) - set(table.open_data_withheld)
+        opened = set(table.open_column_names)
         for aggregate in dataset.aggregates:
             counted = [aggregate.record_column(d) for d in aggregate.dimensions]
             if set(counted) <= opened:

@@ -168,17 +168,12 @@ def _export_table(connection, name: str, open_dir: Path, catalog_rows: list[dict
     return [parquet, csv], risk
 
 
-def open_columns(table: PublishedTable) -> list[str]:
-    """The columns of a table's open-data copy, in declared order."""
-    return [c for c in table.column_names if c not in table.open_data_withheld]
-
-
 def _public_release(connection, table: PublishedTable) -> tuple[str, dict]:
     """The 익명정보 copy of a 가명정보 table in the in-memory `public_<name>`, and its measured risk."""
     from gn_pipelines.privacy.anonymity import anonymise, class_stats
 
     release = table.public_release
-    columns = open_columns(table)
+    columns = list(table.open_column_names)
     # a withheld quasi-identifier or sensitive column is not published, so the copy is not made
     # k-anonymous or l-diverse over it (welfare's sex: see datasets/model.py)
     ladders = [ladder for ladder in release.quasi_identifiers if set(ladder.outputs) & set(columns)]
