@@ -57,9 +57,11 @@ def test_two_hosts_submitting_and_processing_never_load_a_file_twice(tmp_path, p
                               cwd=tmp_path, env=env | {"GN_SETTLE_SECONDS": "86400"},
                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "daemon.log").open("w"))
     try:
-        hosts = [subprocess.Popen([Platform.command("gn-pipelines"), "process", *extra], cwd=tmp_path, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                 for extra in (["--submit"], [])]
+        hosts = []
+        for i, extra in enumerate((["--submit"], [])):
+            with stderr_file(tmp_path, f"host{i}") as stderr:
+                hosts.append(subprocess.Popen([Platform.command("gn-pipelines"), "process", *extra], cwd=tmp_path,
+                                              env=env, stdout=subprocess.PIPE, stderr=stderr, text=True))
         outputs = [host.communicate(timeout=COMMAND_TIMEOUT)[0] for host in hosts]
     finally:
         daemon.terminate()
@@ -107,18 +109,33 @@ def land(platform: Platform, relative: str) -> None:
     shutil.move(platform.outgoing / relative, target)
 
 
-def start_host(platform: Platform, env: dict, go: Path) -> tuple[subprocess.Popen, list[str]]:
+def stderr_file(tmp_path: Path, name: str):
+    """Where a command's standard error goes: never into the standard output the test parses.
+    Dagster mirrors a run's captured stderr (its warnings) through a `tail` process it kills when
+    the run ends, which can leave half a line: merged, the command's next line would be glued to
+    it (a CI run failed so)."""
+    return (tmp_path / f"{name}.stderr").open("w")
+
+
+def start_host(platform: Platform, env: dict, go: Path, name: str) -> tuple[subprocess.Popen, list[str]]:
     """A host that plans now and returns once it said what it planned (it then waits for `go`)."""
-    host = subprocess.Popen([sys.executable, "-m", "gn_pipelines_tests.e2e.planning_host", str(go)],
-                            cwd=REPO_ROOT, env=env | {"PYTHONPATH": str(REPO_ROOT)}, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with stderr_file(platform.dagster_home.parent, name) as stderr:
+        host = subprocess.Popen([sys.executable, "-m", "gn_pipelines_tests.e2e.planning_host", str(go)],
+                                cwd=REPO_ROOT, env=env | {"PYTHONPATH": str(REPO_ROOT)}, text=True,
+                                stdout=subprocess.PIPE, stderr=stderr)
     lines = []
     for line in host.stdout:  # ends when the host printed its plan, or exited
         lines.append(line.rstrip("\n"))
         if lines[-1] == PLANNED:
             return host, lines
     host.wait(timeout=60)
-    pytest.fail("the host exited before planning:\n" + "\n".join(lines))
+    stderr = (platform.dagster_home.parent / f"{name}.stderr").read_text(encoding="utf-8")
+    pytest.fail("the host exited before planning:\n" + "\n".join(lines) + "\n" + stderr)
+
+
+def shown(outputs: list[list[str]]) -> str:
+    """The hosts' lines in full (a list in an assertion message is cut short)."""
+    return "\n".join(f"host {'AB'[i]}:\n" + "\n".join(lines) for i, lines in enumerate(outputs))
 
 
 def records_per_file(directory: Path) -> Counter:
@@ -140,9 +157,9 @@ def test_two_hosts_planning_different_files_of_one_month_load_each_file_once(tmp
     land(platform, a)
     land(platform, b)
     go = tmp_path / "go"
-    host_a, plan_a = start_host(platform, env, go)
+    host_a, plan_a = start_host(platform, env, go, "host_a")
     land(platform, c)  # c lands between the two hosts' plans: the same month, another file set
-    host_b, plan_b = start_host(platform, env, go)
+    host_b, plan_b = start_host(platform, env, go, "host_b")
     assert f"planned: {a} {b}" in plan_a and f"planned: {a} {b} {c}" in plan_b, (plan_a, plan_b)
     go.touch()  # both execute at once: each batch run claims its files in its first step
     outputs = [plan + host.communicate(timeout=COMMAND_TIMEOUT)[0].splitlines()
@@ -157,8 +174,8 @@ def test_two_hosts_planning_different_files_of_one_month_load_each_file_once(tmp
     skipped = [{m["file"] for line in output if (m := SKIPPED.match(line))} for output in outputs]
     loaded = [{line.split(": ", 1)[0] for line in output if re.match(r"^\S+: \d+ rows accepted", line)}
               for output in outputs]
-    assert loaded[0] | loaded[1] == {a, b, c} and not loaded[0] & loaded[1], outputs
-    assert [skipped[0], skipped[1]] == [{a, b} - loaded[0], {a, b} - loaded[1]], outputs
+    assert loaded[0] | loaded[1] == {a, b, c} and not loaded[0] & loaded[1], shown(outputs)
+    assert [skipped[0], skipped[1]] == [{a, b} - loaded[0], {a, b} - loaded[1]], shown(outputs)
     assert c in loaded[1]
 
 
@@ -188,20 +205,21 @@ def test_two_hosts_submitting_different_files_of_one_month_to_the_queue_load_eac
     a, b, c = landed_in_order(platform)
     go = tmp_path / "go"
     go.touch()
-    host, _ = start_host(platform, env, go)  # nothing landed yet: only the warehouse set-up runs
+    host, _ = start_host(platform, env, go, "setup")  # nothing landed yet: only the warehouse set-up runs
     assert host.communicate(timeout=COMMAND_TIMEOUT)[0] == "" and host.returncode == 0
     land(platform, a)
     land(platform, b)
 
-    def submit() -> subprocess.Popen:
-        return subprocess.Popen([Platform.command("gn-pipelines"), "process", "--submit"], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    def submit(name: str) -> subprocess.Popen:
+        with stderr_file(tmp_path, name) as stderr:
+            return subprocess.Popen([Platform.command("gn-pipelines"), "process", "--submit"], cwd=tmp_path,
+                                    env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
 
     # no daemon yet: the runs wait in the queue, so host B plans while host A's batch is unloaded
-    host_a = submit()
+    host_a = submit("host_a")
     wait_for_queued_batches(platform, 1)
     land(platform, c)
-    host_b = submit()
+    host_b = submit("host_b")
     wait_for_queued_batches(platform, 2)
     daemon = subprocess.Popen([Platform.command("dagster-daemon"), "run", "-m", "gn_pipelines.definitions"],
                               cwd=tmp_path, env=env | {"GN_SETTLE_SECONDS": "86400"},  # its sensor stays quiet
@@ -217,6 +235,6 @@ def test_two_hosts_submitting_different_files_of_one_month_to_the_queue_load_eac
     assert records_per_file(validation_log_dir(platform.zones)) == {a: 1, b: 1, c: 1}
     # one batch at a time per dataset: A's ran first and loaded a and b; B's claimed only c
     assert f"{a}: skipped" not in "\n".join(outputs[0]) and any(line.startswith(f"{c}: 20 rows accepted")
-                                                                for line in outputs[1]), outputs
-    assert {m["file"] for line in outputs[1] if (m := SKIPPED.match(line))} == {a, b}, outputs
-    assert any(line.endswith("already loaded it") for line in outputs[1]), outputs
+                                                                for line in outputs[1]), shown(outputs)
+    assert {m["file"] for line in outputs[1] if (m := SKIPPED.match(line))} == {a, b}, shown(outputs)
+    assert any(line.endswith("already loaded it") for line in outputs[1]), shown(outputs)
