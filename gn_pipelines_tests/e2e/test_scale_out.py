@@ -111,9 +111,9 @@ def land(platform: Platform, relative: str) -> None:
 
 def stderr_file(tmp_path: Path, name: str):
     """Where a command's standard error goes: never into the standard output the test parses.
-    Dagster mirrors a run's captured stderr (its warnings) through a `tail` process it kills when
-    the run ends, which can leave half a line: merged, the command's next line would be glued to
-    it (a CI run failed so)."""
+    Dagster copies a run's captured stderr (its warnings) out through a `tail` process it kills as
+    the run ends; killed mid-copy, it leaves half a line, and merged, the command's next line is
+    glued to it. A CI run failed with the first file's line unmatched and the next one whole."""
     return (tmp_path / f"{name}.stderr").open("w")
 
 
