@@ -165,12 +165,16 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Marks failed the runs a `gn-pipelines process` or `extract` executed in its own "
                 "process when that process died, and frees their pool slots (run monitoring covers "
-                "the daemon's own runs).",
+                "the daemon's own runs). Records as finished, in the landing state, the files whose "
+                "runs loaded them: a run deleted later no longer makes them count as not loaded.",
 )
 def dead_run_sweep_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
     from gn_pipelines.run_recovery import recover_dead_runs
 
     recovered = recover_dead_runs(context.instance)
     for run in recovered:
         context.log.warning(run.line)
-    return dg.SkipReason(f"{len(recovered)} dead run(s) recovered" if recovered else "no dead run")
+    finished = LandingClaims(LandingStateStore.of_instance(context.instance)).record_finished()
+    return dg.SkipReason(f"{len(recovered) or 'no'} dead run(s) recovered, "
+                         f"{finished} loaded file(s) recorded as finished")

@@ -154,11 +154,13 @@ class Holder:
     run_id: str
     status: str | None  # Dagster's run status ("STARTED", "SUCCESS", …); None: the run is gone
     stopped: bool  # tagged gn/outcome=quarantined: its data was stopped for good
+    finished: bool = False  # the landing state records the file (these bytes) as finished
 
     @property
     def loaded(self) -> bool:
-        """It finished with the file for good: loaded it (or rejected it), or stopped its data."""
-        return self.status == "SUCCESS" or (self.stopped and self.status in _ENDED)
+        """It finished with the file for good: loaded it (or rejected it), or stopped its data;
+        or the landing state says so, which outlives the run (someone may delete it)."""
+        return self.status == "SUCCESS" or (self.stopped and self.status in _ENDED) or self.finished
 
     def why(self) -> str:
         """The one-line reason a file is left out of another run."""
@@ -224,6 +226,14 @@ class LandingClaims:
                 found.update((name, sha256) for name in names if name != relative)
         return found
 
+    def record_finished(self) -> int:
+        """Mark finished (`done`) in the landing state the files whose claim's run loaded them
+        (or stopped their data), in one statement; how many. `process` marks the files of the
+        runs it saw end; this catches the daemon's runs, so that deleting a run later does not
+        make its files count as not loaded."""
+        with self._connect() as connection:
+            return connection.execute(_RECORD_FINISHED, {"done": True}).rowcount
+
     def first_claimed_at(self) -> float | None:
         """When the first claim still recorded was taken (epoch seconds); None: no claim yet."""
         with self._connect() as connection:
@@ -241,19 +251,27 @@ class LandingClaims:
         found = []
         with self._connect() as connection:
             for chunk in _chunks(sorted(values)):
-                found += [(relative, sha256, Holder(run_id, status, bool(stopped))) for relative, sha256, run_id,
-                          status, stopped in connection.execute(query, {parameter: chunk}).fetchall()]
+                found += [(relative, sha256, Holder(run_id, status, bool(stopped), bool(finished)))
+                          for relative, sha256, run_id, status, stopped, finished
+                          in connection.execute(query, {parameter: chunk}).fetchall()]
         return found
 
 
 _ENDED = ("FAILURE", "CANCELED")
+# Dagster's run storage tables (runs, run_tags) and the landing state, read in one statement. A run
+# stopped the data when tagged gn/outcome=quarantined (run_outcomes.OUTCOME_TAG = QUARANTINED,
+# written here as text to keep this module free of Dagster): a verdict a retry would repeat.
+_STOPPED = """EXISTS (
+        SELECT 1 FROM run_tags AS t WHERE t.run_id = {run} AND t.key = 'gn/outcome' AND t.value = 'quarantined')"""
+_FINISHED_FILE = """EXISTS (
+        SELECT 1 FROM gn_landing_files AS f WHERE f.relative = {claim}.relative AND f.sha256 = {claim}.sha256
+        AND f.done)"""
 # the holder keeps its claim while its run exists and is not ended, or ended having stopped the
-# data (a verdict a retry would repeat: run_outcomes.OUTCOME_TAG = QUARANTINED, written here
-# as text to keep this module free of Dagster); Dagster's run storage tables: runs, run_tags
-_HOLDER_KEEPS = """EXISTS (
+# data; and whatever became of its run, once the landing state records the file as finished
+_HOLDER_KEEPS = f"""(EXISTS (
         SELECT 1 FROM runs AS r WHERE r.run_id = gn_landing_claims.run_id
-        AND (r.status NOT IN ('FAILURE', 'CANCELED') OR EXISTS (
-            SELECT 1 FROM run_tags AS t WHERE t.run_id = r.run_id AND t.key = 'gn/outcome' AND t.value = 'quarantined')))"""
+        AND (r.status NOT IN ('FAILURE', 'CANCELED') OR {_STOPPED.format(run="r.run_id")}))
+    OR {_FINISHED_FILE.format(claim="gn_landing_claims")})"""
 _TAKE_OVER = f"""
     ON CONFLICT (relative, sha256) DO UPDATE SET run_id = excluded.run_id, claimed_at = excluded.claimed_at
     WHERE gn_landing_claims.run_id = excluded.run_id OR NOT {_HOLDER_KEEPS}"""
@@ -271,10 +289,16 @@ _CLAIM_JSON = sa.text(f"""
     {_TAKE_OVER}""")
 _GIVE_BACK = sa.text("UPDATE gn_landing_claims SET run_id = 'given back by ' || :run_id "
                      "WHERE relative = :relative AND sha256 = :sha256 AND run_id = :run_id")
-_HOLDER_COLUMNS = """
-    SELECT c.relative, c.sha256, c.run_id, r.status, EXISTS (
-        SELECT 1 FROM run_tags AS t WHERE t.run_id = c.run_id AND t.key = 'gn/outcome' AND t.value = 'quarantined')
+_HOLDER_COLUMNS = f"""
+    SELECT c.relative, c.sha256, c.run_id, r.status, {_STOPPED.format(run="c.run_id")},
+        {_FINISHED_FILE.format(claim="c")}
     FROM gn_landing_claims AS c LEFT JOIN runs AS r ON r.run_id = c.run_id"""
+_RECORD_FINISHED = sa.text(f"""
+    UPDATE gn_landing_files SET done = :done
+    WHERE NOT done AND EXISTS (
+        SELECT 1 FROM gn_landing_claims AS c JOIN runs AS r ON r.run_id = c.run_id
+        WHERE c.relative = gn_landing_files.relative AND c.sha256 = gn_landing_files.sha256
+        AND (r.status = 'SUCCESS' OR (r.status IN ('FAILURE', 'CANCELED') AND {_STOPPED.format(run="r.run_id")})))""")
 _HOLDERS = sa.text(f"{_HOLDER_COLUMNS} WHERE c.relative IN :relatives").bindparams(
     sa.bindparam("relatives", expanding=True))
 _HOLDERS_OF_BYTES = sa.text(f"{_HOLDER_COLUMNS} WHERE c.sha256 IN :digests").bindparams(

@@ -180,3 +180,32 @@ def test_the_runs_from_before_claims_still_say_which_bytes_they_loaded(instance)
     assert loaded_file_keys(instance, "civil_complaints", claims) == {loaded.key}  # from before claims
     claims.claim("a run of three days ago", [(B, "c" * 64)], now=time.time() - 3 * DAYS)
     assert loaded_file_keys(instance, "civil_complaints", claims) == set()  # created after claims began
+
+
+def test_a_file_the_daemons_run_loaded_is_not_loaded_again_once_that_run_is_deleted(zones, instance):
+    """The daemon's sensor plans A and a run loads it; no `process` saw that run end. Someone
+    then deletes the run from the Runs page. The dead-run sweep (a sensor of the daemon) has
+    recorded A as finished meanwhile, so the next `process` does not load it a second time."""
+    from gn_pipelines.definitions import defs
+    from gn_pipelines.processing import execute_request_in
+    from gn_pipelines.sensors import LANDING_SENSOR_NAME
+
+    drop(zones.landing, A, csv_bytes(sample_rows("civil_complaints", 3)))
+    with dg.build_sensor_context(instance=instance, resources=defs.resources) as context:
+        tick = defs.resolve_sensor_def(LANDING_SENSOR_NAME)(context)
+    for partitions in tick.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(partitions.partitions_def_name, list(partitions.partition_keys))
+    outcomes = [o for request in tick.run_requests for o in execute_request_in(instance, request)]
+    assert any(o.line.startswith(f"{A}: 3 rows accepted") for o in outcomes), [o.line for o in outcomes]
+    with dg.build_sensor_context(instance=instance) as context:
+        swept = defs.resolve_sensor_def("dead_run_sweep")(context)
+    assert "1 loaded file(s) recorded as finished" in swept.skip_message, swept.skip_message
+
+    batch_run = next(o.run_id for o in outcomes if o.label == A)
+    instance.delete_run(batch_run)
+    lines = process(instance)
+    assert not any("rows accepted" in line for line in lines), lines
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in drop_log_dir(zones.restricted).glob("*.json")
+               if not path.name.startswith("_")]
+    assert [record["source_file"] for record in records] == [A]  # loaded once
+

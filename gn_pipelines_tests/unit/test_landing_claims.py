@@ -106,3 +106,35 @@ def test_the_first_claim_dates_the_runs_from_before_claims(instance, claims):
     claims.claim(run_in(instance, "STARTED"), files(B), now=2_000.0)
     claims.claim(run_in(instance, "STARTED"), files(A), now=1_000.0)
     assert claims.first_claimed_at() == 1_000.0
+
+
+def test_a_file_recorded_as_finished_stays_loaded_when_its_run_is_deleted(instance, claims):
+    """Someone tidies the Runs page: the run that loaded A and B is deleted. A, recorded finished
+    in the landing state, is not claimed again; B, never recorded so, counts as not loaded (as
+    the files of a deleted failed run must)."""
+    from gn_pipelines.ingest.planning import KnownFile
+
+    store = LandingStateStore.of_instance(instance)
+    loader = run_in(instance, "SUCCESS")
+    claims.claim(loader, files(A, B))
+    store.record({A: KnownFile(10, 1, SHA[A], True), B: KnownFile(10, 1, SHA[B], False)})
+    instance.delete_run(loader)
+    later = claims.claim(run_in(instance, "STARTED"), files(A, B) + [(A, "d" * 64)])
+    assert later.held == [(A, "d" * 64), files(B)[0]]  # a correction of A is new bytes: claimed
+    assert later.elsewhere[A].loaded and later.elsewhere[A].why() == f"run {loader[:8]} already loaded it"
+
+
+def test_the_files_whose_runs_loaded_or_stopped_them_are_recorded_finished_in_one_statement(instance, claims):
+    from gn_pipelines.ingest.planning import KnownFile
+
+    store = LandingStateStore.of_instance(instance)
+    loaded, stopped, failed, going = (run_in(instance, s) for s in ("SUCCESS", "FAILURE", "FAILURE", "STARTED"))
+    instance.add_run_tags(stopped, {OUTCOME_TAG: QUARANTINED})
+    landed = files(A, B, C) + [("48170/civil_complaints/2025-03-04.csv", "e" * 64)]
+    for run_id, claimed in zip((loaded, stopped, failed, going), landed):
+        claims.claim(run_id, [claimed])
+    store.record({relative: KnownFile(10, 1, sha256, False) for relative, sha256 in landed})
+    store.record({"48170/civil_complaints/other.csv": KnownFile(10, 1, "f" * 64, False)})  # never claimed
+    assert claims.record_finished() == 2
+    assert {relative for relative, known in store.everything().items() if known.done} == {A, B}
+    assert claims.record_finished() == 0  # already recorded: nothing to do
