@@ -45,7 +45,9 @@ from gn_pipelines.submission import claim_run_id, claimed_elsewhere
 from gn_pipelines.ingest.batch import file_key
 from gn_pipelines.unfinished_writes import remove_dead_work_directories
 from gn_pipelines.worker_server import stop_worker_server, worker_context, worker_started
-from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request
+from gn_pipelines.sensors import (
+    LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request, planned_check_of,
+)
 
 
 def _definitions() -> dg.Definitions:
@@ -197,7 +199,8 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
     labels = request_labels(request)
     # a run id claimed in the instance database: another process on any machine sharing the
     # instance gets DagsterRunAlreadyExists for the same batch (gn_pipelines/submission.py)
-    claim = claim_run_id(instance, request.run_key, per_file=bool(batch_files(request)))
+    claim = claim_run_id(instance, request.run_key, per_file=bool(batch_files(request)),
+                         planned_check=planned_check_of(request))
     if claim.run_id is None:
         return [claimed_elsewhere(label, claim.reason) for label in labels]
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from gn_pipelines.assets.collection import collected_asset_key, month_partitions
+from gn_pipelines.assets.collection import DROP_ACCEPTED_CHECK, collected_asset_key, month_partitions
 from gn_pipelines.assets.landing_rejections import LANDING_REJECTIONS_KEY, REJECT_JOB_NAME
 from gn_pipelines.assets.restricted_warehouse import WAREHOUSE_SETUP_JOB
 from gn_pipelines.jobs import INGEST_JOBS, ingest_job_name, reject_landing_file_job, setup_restricted_warehouse_job
@@ -78,6 +78,13 @@ def batch_files(request: dg.RunRequest) -> list[BatchFile]:
         if files is not None:
             return files_from_config(files)
     return []
+
+
+def planned_check_of(request: dg.RunRequest) -> dg.AssetCheckKey | None:
+    """A check every run of this request's job plans when it is created (a batch's: its
+    collection's `drop_accepted`); None for the set-up and rejection jobs, which have none."""
+    dataset = request.tags.get("gn/dataset") if batch_files(request) else None
+    return dg.AssetCheckKey(collected_asset_key(dataset), DROP_ACCEPTED_CHECK) if dataset else None
 
 
 def batches_of(plan: LandingPlan, landing_root: Path) -> dict[tuple[str, str], list[BatchFile]]:

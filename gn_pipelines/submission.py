@@ -24,7 +24,7 @@ from gn_pipelines.run_outcomes import (
     OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, about_run, failed_outcomes, is_drop, outcomes_of_run,
     request_labels, root_cause, stopped_by_blocking_check,
 )
-from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files
+from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, planned_check_of
 
 SUBMIT_TIMEOUT_ENV = "GN_SUBMIT_TIMEOUT_SECONDS"
 DEFAULT_SUBMIT_TIMEOUT = 3600.0
@@ -43,9 +43,11 @@ class Claim:
     reason: str = ""
 
 
-def claim_run_id(instance: dg.DagsterInstance, run_key: str, *, per_file: bool = False) -> Claim:
+def claim_run_id(instance: dg.DagsterInstance, run_key: str, *, per_file: bool = False,
+                 planned_check: dg.AssetCheckKey | None = None) -> Claim:
     """The run id this attempt at `run_key` must use, or why there is none: a run of it is
-    still going (here or on another machine), or one already loaded it.
+    still going (here or on another machine), or one already loaded it. `planned_check`: a check
+    of the run's job (`planned_check_of`), by which the id of a deleted run is recognised.
 
     `per_file`: a batch, whose run claims its files one by one in its first step. Then a finished
     run of the same key does not stop another attempt: it may have left its files to a run that
@@ -59,7 +61,34 @@ def claim_run_id(instance: dg.DagsterInstance, run_key: str, *, per_file: bool =
             return Claim(None, f"run {run.run_id[:8]} has it ({run.status.value.lower()})")
         if not per_file and (run.status == dg.DagsterRunStatus.SUCCESS or run.tags.get(OUTCOME_TAG) == QUARANTINED):
             return Claim(None, f"run {run.run_id[:8]} already loaded it")
-    return Claim(str(uuid.uuid5(CLAIM_NAMESPACE, f"{run_key}#{len(records)}")))
+    # The attempt after the runs of the key; but runs someone deleted (the Runs page's "Delete")
+    # no longer count, so that attempt's id may be a later attempt's that still exists, or a
+    # deleted run's, whose asset-check rows Dagster keeps: either would refuse the run for ever.
+    # Every process derives the same next free id, so two of them still meet on it.
+    existing = {record.dagster_run.run_id for record in records}
+    attempt = len(records)
+    while (run_id := str(uuid.uuid5(CLAIM_NAMESPACE, f"{run_key}#{attempt}"))) in existing or \
+            left_by_a_deleted_run(instance, run_id, planned_check):
+        attempt += 1
+    return Claim(run_id)
+
+
+def left_by_a_deleted_run(instance: dg.DagsterInstance, run_id: str, check: dg.AssetCheckKey | None) -> bool:
+    """Whether a deleted run had this id. Dagster (1.13) deletes a run's record and events but not
+    its asset-check executions, planned for every check of its job when the run is created: a new
+    run with the same id fails at creation on their unique index. One index look-up (asset key,
+    check name, run id) in the event log storage's own table; None or a storage without that
+    table: nothing to find."""
+    connect = getattr(instance.event_log_storage, "index_connection", None)
+    if check is None or connect is None:
+        return False
+    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable as executions
+    import sqlalchemy as sa
+
+    with connect() as connection:
+        return connection.execute(sa.select(executions.c.id).where(
+            executions.c.asset_key == check.asset_key.to_string(), executions.c.check_name == check.name,
+            executions.c.run_id == run_id).limit(1)).first() is not None
 
 
 def claimed_elsewhere(label: str, reason: str):
@@ -186,7 +215,8 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
             for request in batch:
                 labels = request_labels(request)
                 label = ", ".join(labels) if len(labels) < 4 else f"{request.tags.get('gn/batch')} ({len(labels)} files)"
-                claim = claim_run_id(instance, request.run_key, per_file=bool(batch_files(request)))
+                claim = claim_run_id(instance, request.run_key, per_file=bool(batch_files(request)),
+                                     planned_check=planned_check_of(request))
                 if claim.run_id is None:
                     for one in labels:
                         outcomes.append(claimed_elsewhere(one, claim.reason))

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import dagster as dg
+import pytest
 from dagster._core.test_utils import create_run_for_test
 
 from gn_pipelines.ingest.drop_log import drop_log_dir
@@ -209,3 +210,33 @@ def test_a_file_the_daemons_run_loaded_is_not_loaded_again_once_that_run_is_dele
                if not path.name.startswith("_")]
     assert [record["source_file"] for record in records] == [A]  # loaded once
 
+
+@pytest.mark.parametrize("deleted", ["the first attempt", "both attempts"])
+def test_a_batch_whose_failed_runs_were_deleted_is_loaded_by_the_next_process(zones, instance, monkeypatch, deleted):
+    """A batch failed twice and someone deleted failed runs from the Runs page. The next attempt's
+    id is neither a run that still exists (the second attempt, when only the first was deleted:
+    before, every `process` said "another process claimed it first" for ever) nor a deleted one's
+    (Dagster keeps a deleted run's asset-check rows: before, `process` crashed on their unique
+    index)."""
+    import gn_pipelines.quality.validate as validate
+
+    drop(zones.landing, A, csv_bytes(sample_rows("civil_complaints", 3)))
+    with monkeypatch.context() as failing:
+        def disk_full(*args, **kwargs):
+            raise OSError("No space left on device")
+
+        failing.setattr(validate, "validate_batch", disk_full)
+        for _ in range(2):
+            lines: list[str] = []
+            process_landing(instance, echo=lines.append, publish=False)
+            assert f"{A}: FAILED (OSError: No space left on device)" in lines, lines
+    failed = sorted((r for r in instance.get_runs() if r.status == dg.DagsterRunStatus.FAILURE),
+                    key=lambda run: instance.get_run_record_by_id(run.run_id).create_timestamp)
+    assert len(failed) == 2
+    for run in failed if deleted == "both attempts" else failed[:1]:
+        instance.delete_run(run.run_id)
+    lines = process(instance)
+    assert any(line.startswith(f"{A}: 3 rows accepted") for line in lines), lines
+    records = [json.loads(path.read_text(encoding="utf-8")) for path in drop_log_dir(zones.restricted).glob("*.json")
+               if not path.name.startswith("_")]
+    assert [record["source_file"] for record in records].count(A) == 1 + 2  # the two failed attempts logged it too
