@@ -183,5 +183,5 @@ def dead_run_sweep_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     for run in recovered:
         context.log.warning(run.line)
     finished = LandingClaims(LandingStateStore.of_instance(context.instance)).record_finished()
-    return dg.SkipReason(f"{len(recovered) or 'no'} dead run(s) recovered, "
+    return dg.SkipReason(f"{f'{len(recovered)} dead run(s) recovered' if recovered else 'no dead run'}, "
                          f"{finished} loaded file(s) recorded as finished")
