@@ -13,6 +13,7 @@ from gn_pipelines.ingest.drop_log import drop_log_dir
 from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
 from gn_pipelines.processing import process_landing
 from gn_pipelines.run_outcomes import summary
+from gn_pipelines_tests.conftest import on_both_storages
 from gn_pipelines_tests.drops import csv_bytes, drop, sample_rows
 
 A, B = "48740/civil_complaints/2025-03-01.csv", "48740/civil_complaints/2025-03-02.csv"
@@ -211,6 +212,7 @@ def test_a_file_the_daemons_run_loaded_is_not_loaded_again_once_that_run_is_dele
     assert [record["source_file"] for record in records] == [A]  # loaded once
 
 
+@on_both_storages
 @pytest.mark.parametrize("deleted", ["the first attempt", "both attempts"])
 def test_a_batch_whose_failed_runs_were_deleted_is_loaded_by_the_next_process(zones, instance, monkeypatch, deleted):
     """A batch failed twice and someone deleted failed runs from the Runs page. The next attempt's
