@@ -39,9 +39,9 @@ from gn_pipelines.run_recovery import (
 from gn_pipelines.settings import DataZones
 from gn_pipelines.run_outcomes import (
     OUTCOME_TAG, QUARANTINED, SILENT_CONSOLE, RunOutcome, about_run, failed_outcomes, is_drop, outcomes_of_run,
-    WORKER_DIED, request_labels, root_cause, stopped_by_blocking_check, trace_of,
+    WORKER_DIED, request_labels, root_cause, skipped_outcome, stopped_by_blocking_check, trace_of,
 )
-from gn_pipelines.submission import claim_run_id, claimed_elsewhere
+from gn_pipelines.submission import claim_run_id
 from gn_pipelines.ingest.batch import file_key
 from gn_pipelines.unfinished_writes import remove_dead_work_directories
 from gn_pipelines.worker_server import stop_worker_server, worker_context, worker_started
@@ -202,7 +202,7 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
     claim = claim_run_id(instance, request.run_key, per_file=bool(batch_files(request)),
                          planned_check=planned_check_of(request))
     if claim.run_id is None:
-        return [claimed_elsewhere(label, claim.reason) for label in labels]
+        return [skipped_outcome(label, claim.reason) for label in labels]
     try:
         wait_for_pools(instance, job_pools(job), echo=echo)
     except PoolWaitTimeout as error:
@@ -213,7 +213,7 @@ def execute_request_in(instance: dg.DagsterInstance, request: dg.RunRequest,
             partition_key=request.partition_key, run_id=claim.run_id,
             tags=tags, raise_on_error=False)
     except DagsterRunAlreadyExists:
-        return [claimed_elsewhere(label, "another process claimed it first") for label in labels]
+        return [skipped_outcome(label, "another process claimed it first") for label in labels]
     if not result.success and stopped_by_blocking_check(result):
         # the data was stopped, as designed: an outcome to report, not a platform failure
         instance.add_run_tags(result.run_id, {OUTCOME_TAG: QUARANTINED})

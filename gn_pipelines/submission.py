@@ -22,7 +22,7 @@ from dagster._core.errors import DagsterRunAlreadyExists
 
 from gn_pipelines.run_outcomes import (
     OUTCOME_TAG, QUARANTINED, QUIET_CONSOLE, RunOutcome, about_run, failed_outcomes, is_drop, outcomes_of_run,
-    request_labels, root_cause, stopped_by_blocking_check,
+    request_labels, root_cause, skipped_outcome, stopped_by_blocking_check,
 )
 from gn_pipelines.sensors import LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, planned_check_of
 
@@ -82,17 +82,13 @@ def left_by_a_deleted_run(instance: dg.DagsterInstance, run_id: str, check: dg.A
     connect = getattr(instance.event_log_storage, "index_connection", None)
     if check is None or connect is None:
         return False
-    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable as executions
     import sqlalchemy as sa
+    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable as executions
 
     with connect() as connection:
         return connection.execute(sa.select(executions.c.id).where(
             executions.c.asset_key == check.asset_key.to_string(), executions.c.check_name == check.name,
             executions.c.run_id == run_id).limit(1)).first() is not None
-
-
-def claimed_elsewhere(label: str, reason: str):
-    return RunOutcome(label, True, f"{label}: skipped: {reason}", claimed_elsewhere=True)
 
 
 class RecordedRun:
@@ -219,7 +215,7 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
                                      planned_check=planned_check_of(request))
                 if claim.run_id is None:
                     for one in labels:
-                        outcomes.append(claimed_elsewhere(one, claim.reason))
+                        outcomes.append(skipped_outcome(one, claim.reason))
                         echo(outcomes[-1].line)
                     continue
                 tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: LANDING_SENSOR_NAME}
@@ -229,7 +225,7 @@ def submit_and_wait(instance: dg.DagsterInstance, requests: Sequence[dg.RunReque
                                            partition_key=request.partition_key)
                 except DagsterRunAlreadyExists:
                     for one in labels:
-                        outcomes.append(claimed_elsewhere(one, "another process claimed it first"))
+                        outcomes.append(skipped_outcome(one, "another process claimed it first"))
                         echo(outcomes[-1].line)
                     continue
                 submitted[run.run_id], labels_of[run.run_id] = label, labels
