@@ -153,6 +153,33 @@ def pool_holders(instance: dg.DagsterInstance, pool: str) -> list[str] | None:
     return described
 
 
+def repair_pool_slots(instance: dg.DagsterInstance, pools: Iterable[str] | None = None) -> list[str]:
+    """Give back their slots to the pools that have a limit but fewer slots, and name them.
+    `dagster run wipe` on SQLite (Dagster 1.13) deletes the pools' slots and keeps their limits:
+    every step of those pools then waits for a slot that no longer exists, for ever and at full
+    CPU (Dagster's own wait has no bound). A pool never used yet has no limit row: Dagster sets it
+    up at its first claim, as before. `pools`: None for every pool with a limit."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return []
+    limited = {pool.name for pool in storage.get_pool_limits()}
+    repaired = []
+    for pool in sorted(limited if pools is None else set(pools) & limited):
+        info = storage.get_concurrency_info(pool)
+        if not info.limit or info.slot_count >= info.limit:
+            continue
+        if info.using_default_limit:  # still follows the instance's default (dagster.yaml)
+            storage.initialize_concurrency_limit_to_default(pool)
+        else:
+            storage.set_concurrency_slots(pool, info.limit)
+        repaired.append(pool)
+    return repaired
+
+
+def slots_given_back(pool: str) -> str:
+    return f"the {pool} pool had lost its slots (as `dagster run wipe` leaves it on SQLite): given back"
+
+
 class PoolWaitTimeout(RuntimeError):
     """A pool stayed full for the whole bounded wait."""
 
@@ -164,6 +191,8 @@ def wait_for_pools(instance: dg.DagsterInstance, pools: Iterable[str], *, timeou
     if timeout is None:
         timeout = float(os.environ.get(POOL_WAIT_ENV) or DEFAULT_POOL_WAIT_SECONDS)
     deadline = time.monotonic() + timeout
+    for pool in repair_pool_slots(instance, pools):
+        echo(slots_given_back(pool))
     said: dict[str, list[str]] = {}
     for pool in sorted(pools):
         while (holders := pool_holders(instance, pool)) is not None:

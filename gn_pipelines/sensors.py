@@ -173,15 +173,18 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
     description="Marks failed the runs a `gn-pipelines process` or `extract` executed in its own "
                 "process when that process died, and frees their pool slots (run monitoring covers "
                 "the daemon's own runs). Records as finished, in the landing state, the files whose "
-                "runs loaded them: a run deleted later no longer makes them count as not loaded.",
+                "runs loaded them: a run deleted later no longer makes them count as not loaded. "
+                "Gives their slots back to pools left without them (`dagster run wipe` on SQLite).",
 )
 def dead_run_sweep_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     from gn_pipelines.ingest.landing_state import LandingClaims, LandingStateStore
-    from gn_pipelines.run_recovery import recover_dead_runs
+    from gn_pipelines.run_recovery import recover_dead_runs, repair_pool_slots, slots_given_back
 
     recovered = recover_dead_runs(context.instance)
     for run in recovered:
         context.log.warning(run.line)
+    for pool in repair_pool_slots(context.instance):
+        context.log.warning(slots_given_back(pool))
     finished = LandingClaims(LandingStateStore.of_instance(context.instance)).record_finished()
     return dg.SkipReason(f"{f'{len(recovered)} dead run(s) recovered' if recovered else 'no dead run'}, "
                          f"{finished} loaded file(s) recorded as finished")

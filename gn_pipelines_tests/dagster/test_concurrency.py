@@ -110,3 +110,37 @@ def test_a_run_still_finishing_as_the_pool_breaks_is_judged_once_its_worker_ende
         pool.submit(_die)  # on the second worker: the pool breaks and ends the survivor
         [outcome] = _result_of(survivor, finishing, instance, pool)
     assert outcome.success and "finished, but its report was lost" in outcome.line, outcome.line
+
+
+def test_runs_go_on_after_dagster_run_wipe_left_the_pools_without_slots(zones, instance):
+    """`dagster run wipe` on SQLite deletes the pools' slots and keeps their limits (Dagster 1.13):
+    every step of a pool then waited for ever, at full CPU. `process` and the daemon's dead-run
+    sweep give the slots back first."""
+    from gn_pipelines.definitions import defs
+    from gn_pipelines.run_recovery import slots_given_back
+
+    storage = instance.event_log_storage
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(sample_rows("civil_complaints", 3)))
+    lines: list[str] = []
+    process_landing(instance, echo=lines.append, publish=False)
+    assert lines[-1].endswith("3 rows accepted, 0 rows rejected; 3 rows passed, 0 quarantined; failed checks: none")
+    pool = "restricted_warehouse"
+
+    def wiped() -> None:
+        instance.wipe()  # what `dagster run wipe` does
+        info = storage.get_concurrency_info(pool)
+        assert (info.limit, info.slot_count) == (1, 0)  # a limit left without its slot
+
+    wiped()
+    with dg.build_sensor_context(instance=instance) as context:
+        defs.resolve_sensor_def("dead_run_sweep")(context)
+    assert storage.get_concurrency_info(pool).slot_count == 1
+
+    wiped()
+    drop(zones.landing, "48740/civil_complaints/2025-03-02.csv", csv_bytes(sample_rows("civil_complaints", 2)))
+    lines = []
+    outcomes = process_landing(instance, echo=lines.append, publish=True)
+    assert slots_given_back(pool) in lines, lines
+    assert all(o.success for o in outcomes) and any(line.startswith("48740/civil_complaints/2025-03-02.csv: 2 rows")
+                                                    for line in lines), lines
+    assert summary(outcomes) == "1 file(s) in 3 run(s), 0 failed", lines  # set-up again, the batch, publication
