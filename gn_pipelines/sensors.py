@@ -38,6 +38,18 @@ def warehouse_version(data_root: Path) -> str:
     return hashlib.sha256(signature.encode()).hexdigest()[:16]
 
 
+def warehouse_setup_key(instance: dg.DagsterInstance, zones) -> str:
+    """The set-up run's key: `warehouse_version`, and while `restricted.duckdb` is missing though a
+    set-up run built it before (someone deleted it), the run that built it as well: its views and
+    reference tables are rebuilt once, and once more if it goes again. One look-up, only then."""
+    version = warehouse_version(zones.root)
+    if zones.restricted_db.exists():
+        return version
+    built = instance.get_run_records(filters=dg.RunsFilter(
+        job_name=WAREHOUSE_SETUP_JOB, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1)
+    return f"{version}:rebuild-after-{built[0].dagster_run.run_id[:8]}" if built else version
+
+
 BATCH_TAG = "gn/batch"  # "<dataset> <month>": a batch run (one per dataset × delivery month)
 FILE_COUNT_TAG = "gn/files"
 
@@ -149,7 +161,7 @@ def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesRes
     data_zones = zones.zones
     state = LandingStateStore.of_instance(context.instance)
     plan, scan, extra = plan_with_state(data_zones.landing, state, context.cursor, zones.settle)
-    version = warehouse_version(data_zones.root)
+    version = warehouse_setup_key(context.instance, data_zones)
     requests = [] if extra.get("warehouse") == version else [warehouse_setup_request(version)]
     batches = batches_of(plan, data_zones.landing)
     requests += batch_requests(batches)

@@ -93,3 +93,25 @@ def test_sensor_never_errors_on_a_strange_landing_zone(zones, instance):
     # the dangling link is refused unread (recorded, never followed), the stray file rejected
     assert [r.tags.get("gn/source_file") for r in result.run_requests if r.tags.get("gn/rejected")] == [
         "48740/civil_complaints/unreadable.csv", "stray.csv"]
+
+
+def test_a_deleted_restricted_warehouse_is_rebuilt_once_by_the_next_run(zones, instance):
+    """Someone deletes warehouse/restricted.duckdb (its rows are in Parquet): the set-up run's key
+    had succeeded, so its views and reference tables were never rebuilt."""
+    import duckdb
+
+    from gn_pipelines.processing import process_landing
+
+    def process() -> list[str]:
+        lines: list[str] = []
+        process_landing(instance, echo=lines.append, publish=False)
+        return lines
+
+    assert "setup_restricted_warehouse: done" in process()
+    zones.restricted_db.unlink()
+    setup = [r for r in tick(instance).run_requests if r.job_name == "setup_restricted_warehouse"]
+    assert [r.run_key.rsplit("-", 1)[0] for r in setup] == [f"warehouse:{warehouse_version(zones.root)}:rebuild-after"]
+    assert "setup_restricted_warehouse: done" in process()
+    with duckdb.connect(str(zones.restricted_db), read_only=True) as warehouse:
+        assert warehouse.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] > 0
+    assert "setup_restricted_warehouse: done" not in process()  # rebuilt once
