@@ -258,6 +258,7 @@ class LandingClaims:
 
 
 _ENDED = ("FAILURE", "CANCELED")
+_ENDED_SQL = ", ".join(f"'{status}'" for status in _ENDED)  # the same statuses, in the statements
 # Dagster's run storage tables (runs, run_tags) and the landing state, read in one statement. A run
 # stopped the data when tagged gn/outcome=quarantined (run_outcomes.OUTCOME_TAG = QUARANTINED,
 # written here as text to keep this module free of Dagster): a verdict a retry would repeat.
@@ -270,7 +271,7 @@ _FINISHED_FILE = """EXISTS (
 # data; and whatever became of its run, once the landing state records the file as finished
 _HOLDER_KEEPS = f"""(EXISTS (
         SELECT 1 FROM runs AS r WHERE r.run_id = gn_landing_claims.run_id
-        AND (r.status NOT IN ('FAILURE', 'CANCELED') OR {_STOPPED.format(run="r.run_id")}))
+        AND (r.status NOT IN ({_ENDED_SQL}) OR {_STOPPED.format(run="r.run_id")}))
     OR {_FINISHED_FILE.format(claim="gn_landing_claims")})"""
 _TAKE_OVER = f"""
     ON CONFLICT (relative, sha256) DO UPDATE SET run_id = excluded.run_id, claimed_at = excluded.claimed_at
@@ -298,7 +299,7 @@ _RECORD_FINISHED = sa.text(f"""
     WHERE NOT done AND EXISTS (
         SELECT 1 FROM gn_landing_claims AS c JOIN runs AS r ON r.run_id = c.run_id
         WHERE c.relative = gn_landing_files.relative AND c.sha256 = gn_landing_files.sha256
-        AND (r.status = 'SUCCESS' OR (r.status IN ('FAILURE', 'CANCELED') AND {_STOPPED.format(run="r.run_id")})))""")
+        AND (r.status = 'SUCCESS' OR (r.status IN ({_ENDED_SQL}) AND {_STOPPED.format(run="r.run_id")})))""")
 _HOLDERS = sa.text(f"{_HOLDER_COLUMNS} WHERE c.relative IN :relatives").bindparams(
     sa.bindparam("relatives", expanding=True))
 _HOLDERS_OF_BYTES = sa.text(f"{_HOLDER_COLUMNS} WHERE c.sha256 IN :digests").bindparams(
