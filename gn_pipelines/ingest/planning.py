@@ -83,6 +83,24 @@ def plan_landing(landing_root: Path, previous: Mapping[str, KnownFile], settle_s
     return plan_files(scan_landing(landing_root), previous, settle_seconds, now=now, hasher=hasher)
 
 
+def unsettled_reason(landed: LandedFile, settle_seconds: float, now: float) -> str:
+    """Why an unsettled file waits. A time ahead of this machine's clock (a provider's clock, or
+    a time copied with the file) is named as such, so nobody waits for "less than 0 s ago"."""
+    ahead = landed.mtime_ns / 1e9 - now
+    if ahead > 1:
+        return (f"modified {_duration(ahead)} in the future by this machine's clock (the sender's clock "
+                f"or a copied time): it waits until then, and {settle_seconds:g} s more")
+    return f"changed less than {settle_seconds:g} s ago"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def plan_files(listed: Iterable[LandedFile], previous: Mapping[str, KnownFile], settle_seconds: float, *,
                now: float | None = None, hasher: Callable[[Path], str] | None = None,
                replan: Collection[str] = (), same_bytes: SameBytesLookup | None = None) -> LandingPlan:
@@ -114,7 +132,7 @@ def plan_files(listed: Iterable[LandedFile], previous: Mapping[str, KnownFile], 
             plan.waiting.append((landed.relative, "temporary name: the upload is not finished"))
             continue
         if not is_settled(landed, settle_seconds, now):
-            plan.waiting.append((landed.relative, f"changed less than {settle_seconds:g} s ago"))
+            plan.waiting.append((landed.relative, unsettled_reason(landed, settle_seconds, now)))
             continue
         try:
             sha256 = hasher(landed.path)

@@ -48,6 +48,19 @@ def test_temporary_names_and_unsettled_files_wait(zones):
     assert [p.file_name for p in later.collections] == ["c.csv"]
 
 
+def test_a_file_modified_in_the_future_says_so_and_waits_until_then(zones):
+    path = drop(zones.landing, "48740/civil_complaints/a.csv", COMPLAINTS)
+    three_hours_ahead = time.time() + 3 * 3600
+    os.utime(path, (three_hours_ahead, three_hours_ahead))
+    plan = plan_landing(zones.landing, {}, settle_seconds=5)
+    [(relative, reason)] = plan.waiting
+    assert relative == "48740/civil_complaints/a.csv" and not plan.collections
+    assert reason.startswith("modified 3.0 h in the future by this machine's clock") and "5 s more" in reason
+    assert not plan_landing(zones.landing, plan.state, settle_seconds=5, now=three_hours_ahead + 1).collections
+    later = plan_landing(zones.landing, plan.state, settle_seconds=5, now=three_hours_ahead + 6)
+    assert [p.file_name for p in later.collections] == ["a.csv"]
+
+
 def test_nothing_new_reads_no_file_contents(zones, counted_hashes):
     drop(zones.landing, "48740/civil_complaints/a.csv", COMPLAINTS)
     first = plan_landing(zones.landing, {}, settle_seconds=0)
