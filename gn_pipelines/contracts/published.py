@@ -138,9 +138,17 @@ def described(name: str, type_: str, ko: str, en: str) -> PublishedColumn:
     return PublishedColumn(name, type_, ko, en)
 
 
-def sigungu_columns() -> tuple[PublishedColumn, ...]:
-    return (described("sigungu_code", "VARCHAR", "시군구코드(5자리)", "5-digit 시군구 code"),
-            described("sigungu_name", "VARCHAR", "시군명", "시군 name"))
+def sigungu_columns(*, changwon_districts: bool = False) -> tuple[PublishedColumn, ...]:
+    """`changwon_districts`: rows keep the 창원 구 code they were delivered with (record-level
+    tables), so an analyst filtering on 48120 alone is told how to find all of 창원시."""
+    if not changwon_districts:
+        return (described("sigungu_code", "VARCHAR", "시군구코드(5자리)", "5-digit 시군구 code"),
+                described("sigungu_name", "VARCHAR", "시군명", "시군 name"))
+    return (described("sigungu_code", "VARCHAR",
+                      "시군구코드(5자리; 창원시는 구 코드 48121–48129일 수 있음, 창원시 전체는 LIKE '4812_')",
+                      "5-digit 시군구 code (창원시 rows may carry a district code 48121–48129; all of 창원시: "
+                      "LIKE '4812_')"),
+            described("sigungu_name", "VARCHAR", "시군명(창원시는 구 이름까지)", "시군 name (창원시 with its district)"))
 
 
 def suppression_columns() -> tuple[PublishedColumn, ...]:

@@ -21,7 +21,7 @@ from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.contracts.published import (
-    ANONYMOUS, STATISTICS, PortalListing, PublishedTable, described, everything_but, sigungu_columns,
+    ANONYMOUS, CHANGWON_SIGUN, STATISTICS, PortalListing, PublishedTable, described, everything_but, sigungu_columns,
     suppression_columns,
 )
 from gn_pipelines.contracts.recipes import (
@@ -29,7 +29,6 @@ from gn_pipelines.contracts.recipes import (
     known_eup_myeon_dong, sigungu_of,
 )
 from gn_pipelines.datasets.model import Aggregate, Dataset
-from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS
 
 # The layout as downloaded from LOCALDATA: its own headers, the 시군 looked up from 개방자치단체코드.
 LOCALDATA_EXPORT = CodedTableLayout(
@@ -163,7 +162,7 @@ RECIPE = Recipe(
 )
 
 _LICENCE_COLUMNS = (
-    *sigungu_columns(),
+    *sigungu_columns(changwon_districts=True),
     described("eup_myeon_dong", "VARCHAR", "읍면동(소재지 주소에서, 확인된 경우)", "읍면동 of the premises (where the address names a known one)"),
     described("agency_code", "VARCHAR", "개방자치단체코드(행정기관코드 7자리)", "7-digit 행정기관코드 of the licensing office"),
     described("service_name", "VARCHAR", "업종(개방서비스명)", "business category (LOCALDATA service)"),
@@ -234,18 +233,16 @@ BUSINESS_LICENCES_YEARLY = PublishedTable(
         portal=PortalListing("산업·통상·중소기업 - 산업·중소기업", ("인허가", "개업", "폐업", "업종", "시군", "연도별")),
 )
 
-_SIGUN = ("CASE WHEN sigungu_code IN ({}) THEN '{}' ELSE sigungu_code END"
-          .format(", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), CHANGWON_CODE))
 
 YEARLY_SQL = f"""
 CREATE OR REPLACE TABLE business_licences_yearly AS
 WITH latest AS ({RECIPE.release.prepare_sql}),
 events AS (
-    SELECT licence_key, {_SIGUN} AS sigungu_code, service_name, status, year(licensed_on) AS year,
+    SELECT licence_key, {CHANGWON_SIGUN} AS sigungu_code, service_name, status, year(licensed_on) AS year,
            1 AS opening, 0 AS closure
     FROM latest WHERE licensed_on IS NOT NULL
     UNION ALL
-    SELECT licence_key, {_SIGUN}, service_name, status, year(closed_on), 0, 1
+    SELECT licence_key, {CHANGWON_SIGUN}, service_name, status, year(closed_on), 0, 1
     FROM latest WHERE closed_on IS NOT NULL)
 SELECT sigungu_code, service_name, status, CAST(year AS INTEGER) AS year,
        count(DISTINCT licence_key) AS licences, CAST(sum(opening) AS BIGINT) AS openings,

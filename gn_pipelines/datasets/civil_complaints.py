@@ -26,7 +26,7 @@ from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, FileBudget, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.datasets.model import Aggregate, Dataset
-from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, SIGUN_CODES
+from gn_pipelines.reference.providers import SIGUN_CODES
 from gn_pipelines.unfinished_writes import partial_path
 
 COMPLAINT_CATEGORIES = (
@@ -140,7 +140,7 @@ _COMPLAINT_COLUMNS = (
     described("complaint_key", "VARCHAR", "민원 가명키(HMAC-SHA-256)", "pseudonymous complaint key (HMAC-SHA-256)"),
     described("complainant_key", "VARCHAR", "민원인 가명키(HMAC-SHA-256)", "pseudonymous complainant key (HMAC-SHA-256)"),
     described("received_month", "VARCHAR", "접수월(YYYY-MM)", "month received (YYYY-MM)"),
-    *sigungu_columns(),
+    *sigungu_columns(changwon_districts=True),
     described("district", "VARCHAR", "읍면동 또는 상위 지역", "읍면동 or a coarser area"),
     described("category", "VARCHAR", "민원분야", "complaint category"),
     described("status", "VARCHAR", "처리상태", "status"),
@@ -248,8 +248,6 @@ CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
         portal=PortalListing("일반공공행정 - 일반행정", ("민원", "키워드", "시군", "월별")))
 
 
-_SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"
-          .format(districts=", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), changwon=CHANGWON_CODE))
 
 # The distinct complainants of a group of complaints (one person may complain many times), counted
 # on the keys' hashes (8 bytes, not 64 characters: the distinct counts of a million complaints'
@@ -266,7 +264,7 @@ _COMPLETED = "status = '처리완료'"
 COMPLAINTS_MONTHLY_SQL = f"""
 CREATE OR REPLACE TABLE civil_complaints_monthly AS
 WITH cells AS (
-    SELECT {_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month, category,
+    SELECT {CHANGWON_SIGUN} AS sigungu_code, strftime(received_at, '%Y-%m') AS month, category,
            count(*) AS complaints,
            count(*) FILTER (WHERE {_COMPLETED}) AS completed,
            median(date_diff('day', CAST(received_at AS DATE), completed_on)) AS median_days,
@@ -565,7 +563,7 @@ def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokeni
     nouns = (f"read_parquet({_sql_literal(str(cache / '*.parquet'))})" if current else
              "(SELECT ''::VARCHAR AS source_file, '' AS content_sha256, 0::BIGINT AS source_row_number, "
              "[]::VARCHAR[] AS keywords WHERE false)")
-    connection.execute(_KEYWORDS_OF_DROPS_SQL.format(sigun=_SIGUN, nouns=nouns))
+    connection.execute(_KEYWORDS_OF_DROPS_SQL.format(sigun=CHANGWON_SIGUN, nouns=nouns))
     try:
         parameters = {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH,
                       "candidates": KEYWORD_CANDIDATES}

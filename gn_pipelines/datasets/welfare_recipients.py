@@ -7,7 +7,7 @@ from gn_pipelines.contracts.generalisation import (
 )
 from gn_pipelines.contracts.identifiers import rrn_birth_year_sql, rrn_sex_sql
 from gn_pipelines.contracts.published import (
-    PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, K_ANONYMITY_TREATMENT, PublicRelease, PortalListing, PublishedTable,
+    PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, CHANGWON_SIGUN, K_ANONYMITY_TREATMENT, PublicRelease, PortalListing, PublishedTable,
     described, everything_but, sigungu_columns, suppression_columns, text_ladder,
 )
 from gn_pipelines.contracts.recipes import (
@@ -18,7 +18,7 @@ from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, FileBudget, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.datasets.model import Aggregate, Dataset
-from gn_pipelines.reference.providers import CHANGWON_CODE, CHANGWON_DISTRICTS, SIGUN_CODES
+from gn_pipelines.reference.providers import SIGUN_CODES
 
 BENEFIT_TYPES = ("생계급여", "의료급여", "주거급여", "교육급여")
 
@@ -113,7 +113,7 @@ RECIPE = Recipe(
 _WELFARE_COLUMNS = (
     described("recipient_key", "VARCHAR", "수급자 가명키(HMAC-SHA-256)", "pseudonymous recipient key (HMAC-SHA-256)"),
     described("reference_month", "VARCHAR", "기준년월(YYYY-MM)", "reference month (YYYY-MM)"),
-    *sigungu_columns(),
+    *sigungu_columns(changwon_districts=True),
     described("area", "VARCHAR", "지역(읍면동, 시군구 또는 도)", "area (읍면동, 시군구 or 도)"),
     described("area_level", "VARCHAR", "지역 수준: 읍면동/시군구/도", "area level: 읍면동/시군구/도"),
     described("age_band", "VARCHAR", "연령대", "age band"),
@@ -184,15 +184,13 @@ WELFARE_SUMMARY = PublishedTable(
         portal=PortalListing("사회복지 - 기초생활보장", ("복지", "수급자", "급여", "시군", "월별")))
 
 
-_SIGUN = ("CASE WHEN sigungu_code IN ({districts}) THEN '{changwon}' ELSE sigungu_code END"
-          .format(districts=", ".join(f"'{c}'" for c in CHANGWON_DISTRICTS), changwon=CHANGWON_CODE))
 
 # 10-year age bands (80+): the summary's cells stay large enough to need little suppression
 _AGE_BAND = age_ladder(at="reference_month").levels[2].sql[0]
 
 WELFARE_SUMMARY_SQL = f"""
 CREATE OR REPLACE TABLE welfare_summary AS
-SELECT {_SIGUN} AS sigungu_code, reference_month, benefit_type, {_AGE_BAND} AS age_band, coalesce(sex, '*') AS sex,
+SELECT {CHANGWON_SIGUN} AS sigungu_code, reference_month, benefit_type, {_AGE_BAND} AS age_band, coalesce(sex, '*') AS sex,
        count(DISTINCT recipient_key) AS recipients, sum(monthly_amount_krw) AS amount_total_krw
 FROM welfare_drops GROUP BY ALL"""
 
