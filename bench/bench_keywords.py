@@ -42,8 +42,9 @@ import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
+from gn_pipelines.contracts.published import CHANGWON_SIGUN  # noqa: E402
 from gn_pipelines.datasets.civil_complaints import (  # noqa: E402
-    _SIGUN, KEYWORDS_PER_MONTH, KEYWORDS_SQL, SMALL_CELL_THRESHOLD, _build_keywords_monthly, complaint_nouns,
+    _build_keywords_monthly, complaint_nouns, count_keywords,
 )
 from gn_pipelines.ingest.parquet_io import scratch_connection  # noqa: E402
 from gn_pipelines.privacy.scrubber import scrub_text  # noqa: E402
@@ -139,11 +140,10 @@ def before(drops: Path, work: Path) -> float:
         reader.close()
     with connect(drops) as connection:
         connection.execute(f"""CREATE TEMP VIEW complaint_keywords AS
-            SELECT {_SIGUN} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, d.complainant_key, n.keyword
+            SELECT {CHANGWON_SIGUN} AS sigungu_code, strftime(d.received_at, '%Y-%m') AS month, d.complainant_key, n.keyword
             FROM complaint_drops d JOIN read_parquet('{text_nouns}') n ON concat_ws(' ', d.title, d.body) = n.text
             WHERE d.received_at IS NOT NULL""")
-        connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH,
-                                           "candidates": 2**62})
+        count_keywords(connection, 2**62)
         seconds = time.perf_counter() - started
         connection.execute(f"COPY civil_complaint_keywords_monthly TO '{work / 'before.parquet'}'")
     return seconds

@@ -327,21 +327,36 @@ _BATCH = 2_000  # distinct sentences per kiwipiepy call
 # rows, plain GROUP BYs that spill) only for the month's `$candidates` most frequent keywords with
 # enough complaints: at a million complaints, grouping every keyword by person took 4 s and 1 GB.
 # Exact whenever each month finds its 30 among them; `_build_keywords_monthly` checks, and counts
-# every keyword when a month does not.
-KEYWORDS_SQL = """
-CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
+# every keyword when a month does not. The (…, person) rows go into a temporary table, which DuckDB
+# writes out under its memory limit: as a CTE read twice, ten million complaints (82M keyword rows)
+# ran out of the 400 MB kept beside the model.
+KEYWORD_PEOPLE_SQL = """
+CREATE OR REPLACE TEMP TABLE keyword_people AS
 WITH candidates AS (
     SELECT month, keyword FROM complaint_keywords GROUP BY month, keyword HAVING count(*) >= $threshold
-    QUALIFY row_number() OVER (PARTITION BY month ORDER BY count(*) DESC, keyword) <= $candidates),
-by_person AS (
-    SELECT k.sigungu_code, k.month, k.keyword, hash(k.complainant_key) AS person, count(*) AS complaints
-    FROM complaint_keywords k SEMI JOIN candidates c ON k.month = c.month AND k.keyword = c.keyword
-    GROUP BY ALL),
-vocabulary AS (
-    SELECT month, keyword FROM by_person GROUP BY month, keyword HAVING count(DISTINCT person) >= $threshold
+    QUALIFY row_number() OVER (PARTITION BY month ORDER BY count(*) DESC, keyword) <= $candidates)
+SELECT k.sigungu_code, k.month, k.keyword, hash(k.complainant_key) AS person, count(*) AS complaints
+FROM complaint_keywords k SEMI JOIN candidates c ON k.month = c.month AND k.keyword = c.keyword
+GROUP BY ALL"""
+KEYWORDS_SQL = """
+CREATE OR REPLACE TABLE civil_complaint_keywords_monthly AS
+WITH vocabulary AS (
+    SELECT month, keyword FROM keyword_people GROUP BY month, keyword HAVING count(DISTINCT person) >= $threshold
     QUALIFY row_number() OVER (PARTITION BY month ORDER BY sum(complaints) DESC, keyword) <= $per_month)
 SELECT sigungu_code, month, keyword, CAST(sum(complaints) AS BIGINT) AS complaints, count(*) AS people
-FROM by_person JOIN vocabulary USING (month, keyword) GROUP BY ALL"""
+FROM keyword_people JOIN vocabulary USING (month, keyword) GROUP BY ALL"""
+
+
+def count_keywords(connection, candidates: int) -> None:
+    """`civil_complaint_keywords_monthly` from the view `complaint_keywords`, each month's vocabulary
+    chosen among its `candidates` most frequent keywords."""
+    try:
+        connection.execute(KEYWORD_PEOPLE_SQL, {"threshold": SMALL_CELL_THRESHOLD, "candidates": candidates})
+        connection.execute(KEYWORDS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH})
+    finally:
+        connection.execute("DROP TABLE IF EXISTS keyword_people")
+
+
 KEYWORD_CANDIDATES = 200  # per month: the vocabulary's 30 among them unless many are one person's
 # months whose vocabulary may lie beyond the candidates: short of 30, with more keywords left
 _SHORT_MONTHS_SQL = """
@@ -565,11 +580,10 @@ def _build_keywords_monthly(connection, cache_dir: Path | None = None, *, tokeni
              "[]::VARCHAR[] AS keywords WHERE false)")
     connection.execute(_KEYWORDS_OF_DROPS_SQL.format(sigun=CHANGWON_SIGUN, nouns=nouns))
     try:
-        parameters = {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH,
-                      "candidates": KEYWORD_CANDIDATES}
-        connection.execute(KEYWORDS_SQL, parameters)
-        if connection.execute(_SHORT_MONTHS_SQL, parameters).fetchone()[0]:
-            connection.execute(KEYWORDS_SQL, parameters | {"candidates": 2**62})  # every keyword
+        count_keywords(connection, KEYWORD_CANDIDATES)
+        if connection.execute(_SHORT_MONTHS_SQL, {"threshold": SMALL_CELL_THRESHOLD, "per_month": KEYWORDS_PER_MONTH,
+                                                  "candidates": KEYWORD_CANDIDATES}).fetchone()[0]:
+            count_keywords(connection, 2**62)  # every keyword
     finally:
         connection.execute("DROP VIEW complaint_keywords")
 
