@@ -196,7 +196,6 @@ def _public_area_of_complaints() -> Ladder:
     ))
 
 
-
 CIVIL_COMPLAINTS = PublishedTable(
         "civil_complaints", "민원 접수 현황(가명정보)", "Civil complaints (pseudonymised)",
         "시군별 민원 접수 건: 접수월, 지역, 분야, 처리상태, 처리 소요일수, 민원인 연령대·성별, 개인정보를 제거한 제목과 내용.",
@@ -248,7 +247,6 @@ CIVIL_COMPLAINT_KEYWORDS_MONTHLY = PublishedTable(
         portal=PortalListing("일반공공행정 - 일반행정", ("민원", "키워드", "시군", "월별")))
 
 
-
 # The distinct complainants of a group of complaints (one person may complain many times), counted
 # on the keys' hashes (8 bytes, not 64 characters: the distinct counts of a million complaints'
 # keywords held them all). A missing key (no RRN, no phone) hashes to one value: those complaints
@@ -284,7 +282,6 @@ SELECT sigungu_code, month, category, complaints,
        CASE WHEN NOT few_completed THEN p90_days END AS p90_days_to_completion,
        people
 FROM withheld"""
-
 
 
 def _build_monthly(connection) -> None:

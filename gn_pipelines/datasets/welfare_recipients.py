@@ -146,7 +146,6 @@ def _public_area_of_welfare() -> Ladder:
     ))
 
 
-
 WELFARE_RECIPIENTS = PublishedTable(
         "welfare_recipients", "복지 수급자 현황(가명정보)", "Welfare recipients (pseudonymised)",
         "수급자-월 단위 자료: 지역, 연령대, 성별, 가구원수 구간, 급여종류, 지급액 구간, 장애여부.",
@@ -184,7 +183,6 @@ WELFARE_SUMMARY = PublishedTable(
         portal=PortalListing("사회복지 - 기초생활보장", ("복지", "수급자", "급여", "시군", "월별")))
 
 
-
 # 10-year age bands (80+): the summary's cells stay large enough to need little suppression
 _AGE_BAND = age_ladder(at="reference_month").levels[2].sql[0]
 
@@ -193,8 +191,6 @@ CREATE OR REPLACE TABLE welfare_summary AS
 SELECT {CHANGWON_SIGUN} AS sigungu_code, reference_month, benefit_type, {_AGE_BAND} AS age_band, coalesce(sex, '*') AS sex,
        count(DISTINCT recipient_key) AS recipients, sum(monthly_amount_krw) AS amount_total_krw
 FROM welfare_drops GROUP BY ALL"""
-
-
 
 
 def _build_summary(connection) -> None:
