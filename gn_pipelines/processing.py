@@ -43,10 +43,12 @@ from gn_pipelines.run_outcomes import (
 )
 from gn_pipelines.submission import claim_run_id
 from gn_pipelines.ingest.batch import file_key
+from gn_pipelines.ingest.landing import is_temporary
 from gn_pipelines.unfinished_writes import remove_dead_work_directories
 from gn_pipelines.worker_server import stop_worker_server, worker_context, worker_started
 from gn_pipelines.sensors import (
-    LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request, planned_check_of,
+    LANDING_SENSOR_NAME, RUN_KEY_TAG, SENSOR_NAME_TAG, batch_files, collection_request, evaluate_landing,
+    planned_check_of,
 )
 
 
@@ -56,18 +58,16 @@ def _definitions() -> dg.Definitions:
     return defs
 
 
-def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[dg.RunRequest], str]:
-    """Evaluate the landing sensor without a cursor: against the landing state in the instance's
-    database (unchanged files are not read again), with the files whose runs did not finish
-    planned again. Registers the partitions it adds."""
-    sensor = defs.resolve_sensor_def(LANDING_SENSOR_NAME)
-    with dg.build_sensor_context(instance=instance, resources=defs.resources,
-                                 sensor_name=LANDING_SENSOR_NAME) as context:
-        result: dg.SensorResult = sensor(context)
+def plan_runs(defs: dg.Definitions, instance: dg.DagsterInstance) -> tuple[list[dg.RunRequest], list[tuple[str, str]]]:
+    """Evaluate the landing sensor's tick without a cursor: against the landing state in the
+    instance's database (unchanged files are not read again), with the files whose runs did not
+    finish planned again. Registers the partitions it adds. Returns the run requests, and the
+    files left waiting with why (uploads under a temporary name left out: they are not files yet)."""
+    result, plan = evaluate_landing(instance, defs.resources["zones"], None)
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    skipped = result.skip_reason.skip_message if result.skip_reason else ""
-    return list(result.run_requests or []), skipped or ""
+    waiting = [(relative, why) for relative, why in plan.waiting if not is_temporary(relative)]
+    return list(result.run_requests or []), waiting
 
 
 def source_files(requests: list[dg.RunRequest]) -> set[str]:
@@ -399,7 +399,7 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     for line in recover_releases(zones.root, lambda run_id: run_state(instance, run_id)):
         echo(line)
     _ledger_holds_the_current_release(zones, echo)
-    requests, skip_message = plan_runs(defs, instance)
+    requests, waiting = plan_runs(defs, instance)
     # a batch is reduced to its files not loaded yet (per file: a crashed batch's files are redone)
     pending, _ = pending_requests(instance, requests)
     # the landing state remembers which files finished (here, elsewhere or by the daemon), so the
@@ -412,8 +412,8 @@ def process_landing(instance: dg.DagsterInstance, *, workers: int = 1, publish: 
     skipped = landing_state.count_done()  # files whose current bytes were loaded or rejected before
     if skipped:
         echo(f"{skipped} file(s) skipped: already loaded or rejected earlier with the same bytes")
-    if not pending and skip_message:
-        echo(f"nothing to do: {skip_message}")
+    for relative, why in waiting:
+        echo(f"{relative}: waiting: {why}")
     if submit:
         from gn_pipelines.submission import submit_and_wait
 

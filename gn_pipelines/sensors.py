@@ -158,24 +158,32 @@ def describe_plan(plan: LandingPlan) -> str:
                 "corrected files in the landing zone, and a rejection run for files in the wrong place, of an unknown type or empty.",
 )
 def landing_drop_sensor(context: dg.SensorEvaluationContext, zones: DataZonesResource) -> dg.SensorResult:
-    data_zones = zones.zones
-    state = LandingStateStore.of_instance(context.instance)
-    plan, scan, extra = plan_with_state(data_zones.landing, state, context.cursor, zones.settle)
-    version = warehouse_setup_key(context.instance, data_zones)
-    requests = [] if extra.get("warehouse") == version else [warehouse_setup_request(version)]
-    batches = batches_of(plan, data_zones.landing)
-    requests += batch_requests(batches)
-    requests += [rejection_request(r) for r in plan.rejections]
+    result, plan = evaluate_landing(context.instance, zones, context.cursor)
     for relative, why in plan.waiting:
         context.log.info(f"waiting for {relative}: {why}")
     for relative, same_as in plan.duplicates:
         context.log.info(f"{relative} has the same bytes as {same_as}: recorded, loaded once")
+    return result
+
+
+def evaluate_landing(instance: dg.DagsterInstance, zones: DataZonesResource,
+                     cursor: str | None) -> tuple[dg.SensorResult, LandingPlan]:
+    """The landing sensor's tick, and the plan behind it (`process` reports the files it leaves
+    waiting)."""
+    data_zones = zones.zones
+    state = LandingStateStore.of_instance(instance)
+    plan, scan, extra = plan_with_state(data_zones.landing, state, cursor, zones.settle)
+    version = warehouse_setup_key(instance, data_zones)
+    requests = [] if extra.get("warehouse") == version else [warehouse_setup_request(version)]
+    batches = batches_of(plan, data_zones.landing)
+    requests += batch_requests(batches)
+    requests += [rejection_request(r) for r in plan.rejections]
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=partition_requests(batches),
         cursor=dump_cursor(scan, warehouse=version),
         skip_reason=None if requests else describe_plan(plan),
-    )
+    ), plan
 
 
 @dg.sensor(

@@ -88,15 +88,16 @@ def unsettled_reason(landed: LandedFile, settle_seconds: float, now: float) -> s
     a time copied with the file) is named as such, so nobody waits for "less than 0 s ago"."""
     ahead = landed.mtime_ns / 1e9 - now
     if ahead > 1:
+        more = f", and {settle_seconds:g} s more" if settle_seconds else ""
         return (f"modified {_duration(ahead)} in the future by this machine's clock (the sender's clock "
-                f"or a copied time): it waits until then, and {settle_seconds:g} s more")
+                f"or a copied time): it waits until then{more}")
     return f"changed less than {settle_seconds:g} s ago"
 
 
 def _duration(seconds: float) -> str:
-    if seconds < 120:
+    if seconds < 90:
         return f"{seconds:.0f} s"
-    if seconds < 7200:
+    if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
 

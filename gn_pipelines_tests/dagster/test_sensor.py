@@ -1,5 +1,7 @@
 """The landing sensor, evaluated as the daemon does (build_sensor_context, real instance)."""
 
+import os
+
 import dagster as dg
 
 from gn_pipelines.definitions import defs
@@ -115,3 +117,22 @@ def test_a_deleted_restricted_warehouse_is_rebuilt_once_by_the_next_run(zones, i
     with duckdb.connect(str(zones.restricted_db), read_only=True) as warehouse:
         assert warehouse.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0] > 0
     assert "setup_restricted_warehouse: done" not in process()  # rebuilt once
+
+
+def test_process_names_the_files_it_leaves_waiting_but_not_uploads(zones, instance, process):
+    """A file modified in the future (a sender's clock ahead) waits: `process` says so on its own
+    line, where a cron mail shows it, instead of only "0 file(s)"; an upload in progress is not a
+    file yet and is not named."""
+    import time
+
+    ahead = time.time() + 2 * 3600
+    drop(zones.landing, "48740/civil_complaints/2025-03-01.csv", csv_bytes(sample_rows("civil_complaints", 2)), mtime=ahead)
+    drop(zones.landing, "48740/civil_complaints/2025-03-02.csv.part", b"half a file")
+    lines = process()
+    [waiting] = [line for line in lines if "waiting" in line]
+    assert waiting.startswith("48740/civil_complaints/2025-03-01.csv: waiting: modified 2.0 h in the future"), lines
+    assert not any("2025-03-02" in line or "rows accepted" in line for line in lines), lines
+    os.utime(zones.landing / "48740/civil_complaints/2025-03-01.csv", (ahead - 3 * 3600,) * 2)  # the clock put right
+    lines = process()
+    assert any(line.startswith("48740/civil_complaints/2025-03-01.csv: 2 rows accepted") for line in lines), lines
+    assert not any("waiting" in line for line in lines), lines
