@@ -454,15 +454,17 @@ def print_size(figures: dict) -> None:
         if key in figures:
             m = figures[key]
             print(f"  {label:34} {m.seconds:8.1f}s {rows / m.seconds:10,.0f} {mib(m.tree_peak_mib):>13} "
-                  f"{mib(m.largest_mib):>16}" + ("  STOPPED (--timeout): unfinished" if m.timed_out else ""))
+                  f"{mib(m.largest_mib):>16}" + ("  STOPPED (--timeout): unfinished" if m.timed_out else
+                                                 f"  FAILED (exit {m.returncode})" if m.returncode else ""))
     if figures.get("drop_line"):
         print(f"  process said: {figures['drop_line'][:300]}")
     if "chain" in figures and "accepted" not in figures.get("drop_line", ""):
         print(f"  {'ratio chain / floor':34}     none: the chain did not process the drop (see the line above)")
     elif "chain" in figures and "floor" in figures:
         print(f"  {'ratio chain / floor':34} {figures['chain'].seconds / figures['floor'].seconds:8.1f}×"
-              + (" or more" if figures["chain"].timed_out else "") +
-              "   (target ≤ 4×; peak target < 2 GB)")
+              + (" or more" if figures["chain"].timed_out else "")
+              + (" of a chain that FAILED: not a result" if figures["chain"].returncode else "")
+              + "   (target ≤ 4×; peak target < 2 GB)")
     if figures.get("floor_detail"):
         detail = figures["floor_detail"]
         stages = ", ".join(f"{k} {v:.1f}" for k, v in detail["seconds"].items())
@@ -506,7 +508,8 @@ def main() -> None:
         growth = large["chain"].seconds / small["chain"].seconds
         print(f"\ngrowth ×{large['rows'] // small['rows']} rows: chain time ×{growth:.1f}, "
               f"peak tree {mib(small['chain'].tree_peak_mib)} → {mib(large['chain'].tree_peak_mib)}"
-              + (f"; floor time ×{large['floor'].seconds / small['floor'].seconds:.1f}" if "floor" in large else ""))
+              + (f"; floor time ×{large['floor'].seconds / small['floor'].seconds:.1f}" if "floor" in large else "")
+              + ("; a chain FAILED: not a result" if small["chain"].returncode or large["chain"].returncode else ""))
     if week_figures:
         files, synth, ran = week_figures
         summary = last_line(ran.stdout)
