@@ -139,8 +139,9 @@ def described(name: str, type_: str, ko: str, en: str) -> PublishedColumn:
 
 
 def sigungu_columns(*, changwon_districts: bool = False) -> tuple[PublishedColumn, ...]:
-    """`changwon_districts`: rows keep the 창원 구 code they were delivered with (record-level
-    tables), so an analyst filtering on 48120 alone is told how to find all of 창원시."""
+    """`changwon_districts`: a record-level table, whose 창원 rows carry a 구 code (delivered, or
+    found from the address) unless the release coarsened them: the description says how to find
+    all of 창원시, which a filter on 48120 alone would miss."""
     if not changwon_districts:
         return (described("sigungu_code", "VARCHAR", "시군구코드(5자리)", "5-digit 시군구 code"),
                 described("sigungu_name", "VARCHAR", "시군명", "시군 name"))

@@ -21,8 +21,8 @@ from gn_pipelines.contracts.model import (
     Column, ColumnType as T, DatasetContract, PrivacyClass as P, QualityRule, RuleKind, Severity,
 )
 from gn_pipelines.contracts.published import (
-    ANONYMOUS, CHANGWON_SIGUN, STATISTICS, PortalListing, PublishedTable, described, everything_but, sigungu_columns,
-    suppression_columns,
+    ANONYMOUS, CHANGWON_SIGUN, STATISTICS, PortalListing, PublishedTable, described, everything_but,
+    sigungu_columns, suppression_columns,
 )
 from gn_pipelines.contracts.recipes import (
     AREA_NAMES, GENERALISED, KEPT, PSEUDONYMISED, SMALL_CELL_THRESHOLD, Derived, Recipe, Release, dong_in_address,

@@ -7,8 +7,8 @@ from gn_pipelines.contracts.generalisation import (
 )
 from gn_pipelines.contracts.identifiers import rrn_birth_year_sql, rrn_sex_sql
 from gn_pipelines.contracts.published import (
-    PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, CHANGWON_SIGUN, K_ANONYMITY_TREATMENT, PublicRelease, PortalListing, PublishedTable,
-    described, everything_but, sigungu_columns, suppression_columns, text_ladder,
+    CHANGWON_SIGUN, PROVINCE, PSEUDONYMOUS, PUBLIC_K, STATISTICS, K_ANONYMITY_TREATMENT, PublicRelease, PortalListing,
+    PublishedTable, described, everything_but, sigungu_columns, suppression_columns, text_ladder,
 )
 from gn_pipelines.contracts.recipes import (
     AREA_NAMES, KEPT, PSEUDONYMISED, PUBLISHED_K, PUBLISHED_L, SMALL_CELL_THRESHOLD,
