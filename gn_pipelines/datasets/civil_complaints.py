@@ -598,7 +598,8 @@ DATASET = Dataset(
         # Each month's keywords crossed with every 시군: an absent row would say "0", a suppressed one hides it.
         Aggregate(CIVIL_COMPLAINT_KEYWORDS_MONTHLY, _build_keywords_monthly, "complaints", (),
                   ("sigungu_code", "month", "keyword"), complete_within=("month", "keyword"),
-                  source_view="complaint_drops", keeps_cache=True, prepare=_kiwi, people_column="people",
+                  source_view="complaint_drops", keeps_cache=True, prepare=_kiwi, unload=_kiwi.cache_clear,
+                  people_column="people",
                   record_columns=(("month", "received_month"),)),
     ),
 )

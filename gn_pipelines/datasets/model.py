@@ -35,6 +35,9 @@ class Aggregate:
     # loads what `build` needs before it can start (a language model): a cache warm-up calls it
     # while the batches still run (gn_pipelines/build_cache_warmup.py)
     prepare: Callable[[], object] | None = None
+    # drops what `prepare` loaded once `build` is done: kiwipiepy's model (520 MB) otherwise stays
+    # beside the publication's next steps (at 10M complaints the open-data export's process reached 2 GB)
+    unload: Callable[[], object] | None = None
     # the column `build` writes with each cell's distinct people, where one person can make several
     # records: the small-cell rule reads it (fewer than 5 people), it is not published
     people_column: str | None = None

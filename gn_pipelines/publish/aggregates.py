@@ -14,6 +14,7 @@ from functools import partial
 
 from gn_pipelines.datasets import AGGREGATES as DECLARED_AGGREGATES
 from gn_pipelines.datasets.model import Aggregate
+from gn_pipelines.freed_memory import give_back_freed_memory
 from gn_pipelines.ingest.parquet_io import memory_limit_within
 from gn_pipelines.publish.suppression import SuppressionReport, SuppressionSpec, suppress_aggregate
 
@@ -37,11 +38,16 @@ def build_aggregate(connection, aggregate: Aggregate | str, cache_dir=None, keep
         aggregate = DECLARED_AGGREGATES[aggregate]
     beside_a_model = (memory_limit_within(connection, BESIDE_A_MODEL_MEMORY_LIMIT)
                       if aggregate.prepare is not None else nullcontext())
-    with beside_a_model:
-        if aggregate.keeps_cache:
-            aggregate.build(connection, cache_dir)
-        else:
-            aggregate.build(connection)
+    try:
+        with beside_a_model:
+            if aggregate.keeps_cache:
+                aggregate.build(connection, cache_dir)
+            else:
+                aggregate.build(connection)
+    finally:
+        if aggregate.unload is not None:
+            aggregate.unload()
+            give_back_freed_memory()
     report = suppress_aggregate(connection, aggregate.table.name, suppression_spec(aggregate),
                                 keep_people=keep_people)
     if aggregate.after_suppression is not None:

@@ -278,3 +278,19 @@ def test_a_month_short_of_its_vocabulary_among_the_candidates_counts_every_keywo
         monkeypatch.setattr(declaration, "KEYWORD_CANDIDATES", 1)  # 소음 alone is a candidate
         few = _keyword_table(connection, tmp_path / "b", complaints)
     assert few == everything and "소음" not in few and few["가로등"] == (5, 5)
+
+
+def test_the_publication_lets_the_model_go_once_the_keywords_are_counted(tmp_path):
+    """kiwipiepy's model (520 MB) stayed loaded beside the publication's next steps: at 10M
+    complaints the open-data export's process reached 2 GB."""
+    from gn_pipelines.datasets import civil_complaints
+    from gn_pipelines.publish.aggregates import build_aggregate
+
+    drops = tmp_path / "drops"
+    _write_drop(drops, "2025-03-02.csv", "48250", date(2025, 3, 2), 300)
+    with duckdb.connect() as connection:
+        connection.execute(f"CREATE VIEW complaint_drops AS SELECT * FROM read_parquet('{drops}/*/*.parquet')")
+        build_aggregate(connection, "civil_complaint_keywords_monthly", tmp_path / "cache")
+        assert connection.execute("SELECT count(*) FROM civil_complaint_keywords_monthly").fetchone()[0] > 0
+    assert civil_complaints._kiwi.cache_info().currsize == 0
+    assert complaint_nouns(["도로가 파손되었습니다"]) == [["도로", "파손"]]  # loaded again when asked
