@@ -130,6 +130,14 @@ def generalising_steps(text: str, *, sigungu: str, district: str | None,
     `sigungu`, `district`, `age_band`: the row's published columns (SQL expressions); `district`
     or `age_band` None when the table publishes none: then every 읍면동 or age is replaced.
     """
+    while_hidden, later = generalising_step_groups(text, sigungu=sigungu, district=district, age_band=age_band)
+    return while_hidden + later
+
+
+def generalising_step_groups(text: str, *, sigungu: str, district: str | None,
+                             age_band: str | None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """`generalising_steps` in two groups: the places, with the row's own 읍면동 hidden and put
+    back, then the 구 and 시군, dates and ages (each group has its gate, see `_generalised_sql`)."""
     t = quote(text)
 
     def replacing(steps: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
@@ -143,33 +151,49 @@ def generalising_steps(text: str, *, sigungu: str, district: str | None,
     steps += replacing(while_hidden)
     if district is not None:
         steps.append((f"contains({t}, chr(1))", f"replace({t}, chr(1), {district})"))
-    steps += replacing(after)
+    later = replacing(after)
     band = age_band if age_band is not None else "NULL"
     hidden = f"replace({t}, '{_GENERATION}', chr(2))"
     ages = f"regexp_extract_all({hidden}, '{_AGE}', 2)"
     all_in_band = f"list_bool_and(list_transform({ages}, lambda a: {_in_band('a', band)}))"
     shown = f"CASE WHEN {all_in_band} THEN '[' || {band} || '세]' ELSE '{PLACEHOLDERS['age']}' END"
-    steps.append((f"regexp_matches({hidden}, '{_AGE}')",
+    later.append((f"regexp_matches({hidden}, '{_AGE}')",
                   f"replace(regexp_replace({hidden}, '{_AGE}', '\\1' || {shown}, 'g'), chr(2), '{_GENERATION}')"))
-    return steps
+    return steps, later
 
 
-def untouched_unless(text: str, *, district: str | None) -> str:
-    """SQL: false only for a text no step of `generalising_steps` changes, so that the steps can
-    be skipped for it (one RE2 scan instead of a dozen; most titles, many bodies).
+def hidden_steps_may_change(text: str, *, district: str | None) -> str:
+    """SQL: false only for a text no step of the first group of `generalising_step_groups` (the
+    places, the row's own 읍면동 hidden) changes, so that those steps can be skipped for it (one
+    RE2 scan instead of eight).
 
     Exact, by induction over the steps. When it is false: the row's own 읍면동 is not in the text
-    and the text holds no chr(1), so hiding and restoring do nothing; every RE2 step's pattern is
-    an alternative here, so none matches the unchanged text; and the age step's text (세대
-    hidden as chr(2)) matches `_AGE` only where the text does (chr(2) stands for 대, which is not
-    a digit, '.' or ','). A new kind of step must keep this true.
+    and the text holds no chr(1), so hiding and restoring do nothing; and every RE2 step's
+    pattern is an alternative here, so none matches the unchanged text. A new step in the group
+    must keep this true.
     """
     t = quote(text)
-    while_hidden, after = _pattern_steps("NULL")  # their patterns only: the conditions are not read here
-    patterns = [pattern for pattern, _, _ in (*while_hidden, *after)] + [_AGE]
-    alternatives = "|".join(f"(?:{pattern})" for pattern in patterns)
+    while_hidden, _ = _pattern_steps("NULL")  # their patterns only: the conditions are not read here
+    patterns = _alternatives(pattern for pattern, _, _ in while_hidden)
     own_district = f"({district} IS NOT NULL AND contains({t}, {district})) OR " if district is not None else ""
-    return f"({own_district}contains({t}, chr(1)) OR regexp_matches({t}, '{alternatives}'))"
+    return f"({own_district}contains({t}, chr(1)) OR regexp_matches({t}, '{patterns}'))"
+
+
+def later_steps_may_change(text: str) -> str:
+    """SQL: false only for a text no step of the second group (구 and 시군, dates, ages) changes;
+    read on the text the first group left (a place replaced can make a boundary before a 시군
+    name that was not one: 수도동창원시 → [읍면동]창원시).
+
+    Exact as `hidden_steps_may_change`: every RE2 step's pattern is an alternative here, and the
+    age step's text (세대 hidden as chr(2)) matches `_AGE` only where the text does (chr(2)
+    stands for 대, which is not a digit, '.' or ',').
+    """
+    _, after = _pattern_steps("NULL")
+    return f"regexp_matches({quote(text)}, '{_alternatives([*(pattern for pattern, _, _ in after), _AGE])}')"
+
+
+def _alternatives(patterns) -> str:
+    return "|".join(f"(?:{pattern})" for pattern in patterns)
 
 
 def _placeholder_counts_sql(marked: str, dated: str) -> dict[str, str]:
@@ -227,19 +251,29 @@ def generalise_text_columns(connection, table: str, columns: list[str], *, sigun
 
 
 def _generalised_sql(table: str, columns: list[str], where: dict[str, str | None], *, gated: bool = True) -> str:
-    """SELECT of `table` with each of `columns` through every step, a text the gate
-    (`untouched_unless`) does not let through kept as it is (`gated=False`: the oracle of the
-    gate's test, every text through every step)."""
-    gates = [f"_text_gate_{i}" for i in range(len(columns))] if gated else []
-    relation = table
-    if gates:
-        tests = ", ".join(f"{untouched_unless(column, district=where['district'])} AS {gate}"
-                          for column, gate in zip(columns, gates))
-        relation = f"(SELECT *, {tests} FROM {table})"
+    """SELECT of `table` with each of `columns` through every step. Each group of steps
+    (`generalising_step_groups`) is skipped for a text its gate does not let through: about half
+    the texts name a place, far fewer a date or an age, so most texts that go through the places
+    skip the dozen scans of the second group (`gated=False`: the oracle of the gates' test, every
+    text through every step)."""
+    gates, relation = [], table
     for i, column in enumerate(columns):
-        name = quote(column)
-        for condition, value in generalising_steps(column, **where):
-            condition = f"{gates[i]} AND {condition}" if gates else condition
-            relation = (f"(SELECT * REPLACE (CASE WHEN {condition} THEN {value} ELSE {name} END AS {name}) "
-                        f"FROM {relation})")
+        groups = generalising_step_groups(column, **where)
+        tests = (hidden_steps_may_change(column, district=where["district"]), later_steps_may_change(column))
+        for g, (steps, test) in enumerate(zip(groups, tests)):
+            gate = None
+            if gated:
+                gate = f"_text_gate_{i}_{g}"
+                gates.append(gate)
+                relation = f"(SELECT *, {test} AS {gate} FROM {relation})"
+            relation = _through(relation, column, steps, gate)
     return f"SELECT * EXCLUDE ({', '.join(gates)}) FROM {relation}" if gates else f"SELECT * FROM {relation}"
+
+
+def _through(relation: str, column: str, steps: list[tuple[str, str]], gate: str | None) -> str:
+    """`relation` with `column` rewritten by each step in turn, only where `gate` holds."""
+    name = quote(column)
+    for condition, value in steps:
+        condition = f"{gate} AND {condition}" if gate else condition
+        relation = f"(SELECT * REPLACE (CASE WHEN {condition} THEN {value} ELSE {name} END AS {name}) FROM {relation})"
+    return relation
