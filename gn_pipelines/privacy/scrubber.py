@@ -304,13 +304,25 @@ def _scrub_batch(texts: pa.Array, names: pa.Array, phones: pa.Array, addresses: 
                      for text, name, phone, address, rrn, found in rows], pa.string())
 
 
+# Forms tested together before one by one: a text holds a few forms of the forty, and one RE2
+# scan for an alternation costs about one for a form (the bits of 100k candidate complaints in
+# 1.3 s instead of 2.4 on one thread).
+_FORMS_PER_GROUP = 8
+
+
 def re2_found_sql(text: str) -> str:
     """BIGINT SQL: the bits of the RE2 forms `text` holds (ALL_PASSES when RE2 and Python `re`
     could read it differently)."""
-    bits = " + ".join(f"(CASE WHEN regexp_matches({text}, {_literal(form)}) THEN {1 << i} ELSE 0 END)"
-                      for i, form in enumerate(RE2_FORMS))
+    numbered = list(enumerate(RE2_FORMS))
+    groups = []
+    for start in range(0, len(numbered), _FORMS_PER_GROUP):
+        group = numbered[start:start + _FORMS_PER_GROUP]
+        bits = " + ".join(f"(CASE WHEN regexp_matches({text}, {_literal(form)}) THEN {1 << i} ELSE 0 END)"
+                          for i, form in group)
+        any_form = "|".join(f"(?:{form})" for _, form in group)
+        groups.append(f"(CASE WHEN regexp_matches({text}, {_literal(any_form)}) THEN {bits} ELSE 0 END)")
     return (f"(CASE WHEN regexp_matches({text}, {_literal(NOT_RE2_SAFE)}) THEN {ALL_PASSES} "
-            f"ELSE CAST({bits} AS BIGINT) END)")
+            f"ELSE CAST({' + '.join(groups)} AS BIGINT) END)")
 
 
 def _literal(value: str) -> str:

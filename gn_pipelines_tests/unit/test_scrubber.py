@@ -415,6 +415,28 @@ def test_duckdb_path_equals_python_path_on_every_corpus():
     assert _scrub_in_duckdb(rows) == expected
 
 
+def test_the_forms_found_are_those_each_form_finds_alone():
+    """`re2_found_sql` tests the forms in groups before one by one: the bits must be those of
+    every form tested alone, on every labelled text and decoy."""
+    from gn_pipelines.privacy.scrubber import ALL_PASSES, NOT_RE2_SAFE, RE2_FORMS, re2_found_sql
+
+    corpus = _corpus()
+    texts = [c.text for c in corpus.hard_cases() + corpus.blind_cases() + corpus.audit_cases()
+             + corpus.redteam_cases() + corpus.generated_cases(rows=600)]
+    texts += DECOYS + BLIND_DECOYS + AUDIT_DECOYS + REDTEAM_DECOYS + [t for t, _ in BLIND_FORMS + AUDIT_FORMS]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT DISTINCT unnest($texts) AS text", {"texts": texts})
+    con.execute("CREATE TABLE forms AS SELECT unnest($forms) AS form, generate_subscripts($forms, 1) - 1 AS i",
+                {"forms": list(RE2_FORMS)})
+    alone = dict(con.execute("""SELECT text, CASE WHEN regexp_matches(text, $unsafe) THEN $all
+        ELSE bit_or(CASE WHEN regexp_matches(text, form) THEN CAST(1 AS BIGINT) << i ELSE 0 END) END
+        FROM t, forms GROUP BY text""", {"unsafe": NOT_RE2_SAFE, "all": ALL_PASSES}).fetchall())
+    grouped = dict(con.execute(f"SELECT text, {re2_found_sql('text')} FROM t").fetchall())
+    assert grouped == alone
+    found = {bits for bits in alone.values() if bits != ALL_PASSES}
+    assert len({i // 8 for bits in found for i in range(len(RE2_FORMS)) if bits >> i & 1}) >= 4  # in most groups
+
+
 def test_only_candidate_rows_reach_python():
     """Rows with no RE2 form, no own value and nothing RE2 reads differently stay in DuckDB."""
     from gn_pipelines.privacy.scrubber import scrub_sql
