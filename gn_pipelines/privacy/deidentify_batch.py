@@ -57,8 +57,10 @@ def deidentify_batch(contract: DatasetContract, drops: list[BatchDrop], *, secre
         outcomes = {}
         connection = work_connection(Path(work), MEMORY_LIMIT)
         try:
-            connection.execute(f"CREATE TABLE all_source AS SELECT * FROM read_parquet({sql_text(str(together))})")
-            connection.execute(f"CREATE TABLE all_scrubbed AS SELECT * FROM read_parquet({sql_text(str(staged))})")
+            # views, not tables: the counts and the split read the two files once each, and copying
+            # them into DuckDB first cost more than that (ten 1M-row files: 75 s against 23)
+            connection.execute(f"CREATE VIEW all_source AS SELECT * FROM read_parquet({sql_text(str(together))})")
+            connection.execute(f"CREATE VIEW all_scrubbed AS SELECT * FROM read_parquet({sql_text(str(staged))})")
             # counted for every file at once (a query per file and table cost more than the scrub)
             rows_of = dict(connection.execute(
                 "SELECT source_file, count(*) FROM all_scrubbed GROUP BY source_file").fetchall())
