@@ -121,23 +121,17 @@ def _pattern_steps(sigungu: str) -> tuple[list[tuple[str, str, str]], list[tuple
     return while_hidden, after
 
 
-def generalising_steps(text: str, *, sigungu: str, district: str | None,
-                       age_band: str | None) -> list[tuple[str, str]]:
+def generalising_step_groups(text: str, *, sigungu: str, district: str | None,
+                             age_band: str | None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """(condition, new value) SQL pairs rewriting the text column `text` of a released row, in
-    order (see the module's table). Each step touches only the rows its condition selects (an
-    RE2 match without submatches is a fast DFA scan); most texts have no 리, building or age.
+    order (see the module's table), in two groups: the places, with the row's own 읍면동 hidden
+    and put back, then the 구 and 시군, dates and ages (each group has its gate, see
+    `_generalised_sql`). Each step touches only the rows its condition selects (an RE2 match
+    without submatches is a fast DFA scan); most texts have no 리, building or age.
 
     `sigungu`, `district`, `age_band`: the row's published columns (SQL expressions); `district`
     or `age_band` None when the table publishes none: then every 읍면동 or age is replaced.
     """
-    while_hidden, later = generalising_step_groups(text, sigungu=sigungu, district=district, age_band=age_band)
-    return while_hidden + later
-
-
-def generalising_step_groups(text: str, *, sigungu: str, district: str | None,
-                             age_band: str | None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """`generalising_steps` in two groups: the places, with the row's own 읍면동 hidden and put
-    back, then the 구 and 시군, dates and ages (each group has its gate, see `_generalised_sql`)."""
     t = quote(text)
 
     def replacing(steps: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
