@@ -23,7 +23,7 @@ from gn_pipelines.privacy.identifier_kinds import (
     FORMS, ORDERED_FORMS, PERSONAL_KINDS, PLACEHOLDERS, SHARED_GATES, kind_of,
 )
 from gn_pipelines.privacy.identifiers import COMPOUND_SURNAMES
-from gn_pipelines.privacy.text_patterns import FILLER, KIN_WORDS, NOT_NAMES, PERSONAL_FILLER
+from gn_pipelines.privacy.text_patterns import FILLER, KIN_WORDS, NOT_NAMES, PERSONAL_FILLER, any_of
 
 KINDS = tuple(PLACEHOLDERS)
 
@@ -291,7 +291,7 @@ NOT_RE2_SAFE = ("[\x0b\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u20
 # What some form of some kind needs, in RE2: derived from the registry (each form's RE2 form). A
 # text that fails it holds no identifier, so neither the scrubber nor the residual scan reads it
 # in Python.
-CANDIDATE_RE2 = "|".join(f"(?:{form})" for form in (NOT_RE2_SAFE, *RE2_FORMS))
+CANDIDATE_RE2 = any_of((NOT_RE2_SAFE, *RE2_FORMS))
 
 
 def _scrub_batch(texts: pa.Array, names: pa.Array, phones: pa.Array, addresses: pa.Array,
@@ -319,7 +319,7 @@ def re2_found_sql(text: str) -> str:
         group = numbered[start:start + _FORMS_PER_GROUP]
         bits = " + ".join(f"(CASE WHEN regexp_matches({text}, {_literal(form)}) THEN {1 << i} ELSE 0 END)"
                           for i, form in group)
-        any_form = "|".join(f"(?:{form})" for _, form in group)
+        any_form = any_of(form for _, form in group)
         groups.append(f"(CASE WHEN regexp_matches({text}, {_literal(any_form)}) THEN {bits} ELSE 0 END)")
     return (f"(CASE WHEN regexp_matches({text}, {_literal(NOT_RE2_SAFE)}) THEN {ALL_PASSES} "
             f"ELSE CAST({' + '.join(groups)} AS BIGINT) END)")

@@ -26,6 +26,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from gn_pipelines.privacy.generalisation import quote
+from gn_pipelines.privacy.text_patterns import any_of
 from gn_pipelines.reference.providers import CHANGWON_CODE, PROVINCE_CODE
 
 PLACEHOLDERS = {"sigun": "[시군]", "gu": "[구]", "eup_myeon_dong": "[읍면동]", "ri": "[리]", "apartment": "[아파트]",
@@ -168,7 +169,7 @@ def hidden_steps_may_change(text: str, *, district: str | None) -> str:
     """
     t = quote(text)
     while_hidden, _ = _pattern_steps("NULL")  # their patterns only: the conditions are not read here
-    patterns = _alternatives(pattern for pattern, _, _ in while_hidden)
+    patterns = any_of(pattern for pattern, _, _ in while_hidden)
     own_district = f"({district} IS NOT NULL AND contains({t}, {district})) OR " if district is not None else ""
     return f"({own_district}contains({t}, chr(1)) OR regexp_matches({t}, '{patterns}'))"
 
@@ -183,11 +184,7 @@ def later_steps_may_change(text: str) -> str:
     stands for 대, which is not a digit, '.' or ',').
     """
     _, after = _pattern_steps("NULL")
-    return f"regexp_matches({quote(text)}, '{_alternatives([*(pattern for pattern, _, _ in after), _AGE])}')"
-
-
-def _alternatives(patterns) -> str:
-    return "|".join(f"(?:{pattern})" for pattern in patterns)
+    return f"regexp_matches({quote(text)}, '{any_of([*(pattern for pattern, _, _ in after), _AGE])}')"
 
 
 def _placeholder_counts_sql(marked: str, dated: str) -> dict[str, str]:
@@ -208,7 +205,7 @@ def _counts(connection, table: str, columns: list[str]) -> dict[str, int]:
     # with '[', and a text with a date matches either date pattern (the counts run before and
     # after over every text: at 1M rows a third of the release's time when every text was
     # searched for every kind; one DFA scan for both patterns costs less than extracting them).
-    dates = "|".join(f"(?:{p})" for p in _DATE_PATTERNS)
+    dates = any_of(_DATE_PATTERNS)
     gated, sums = [], []
     for i, column in enumerate(columns):
         text = f"coalesce({quote(column)}, '')"

@@ -13,6 +13,11 @@ import re
 from gn_pipelines.contracts.identifiers import COMPOUND_SURNAME, FULL_NAME, SURNAMES  # noqa: F401 (the vocabulary of names)
 
 NB, NA = r"(?<![0-9])", r"(?![0-9])"  # digit boundaries: `\b` fails next to Hangul
+
+
+def any_of(patterns) -> str:
+    """One pattern matching where any of `patterns` does (each grouped, so its own `|` stays its own)."""
+    return "|".join(f"(?:{pattern})" for pattern in patterns)
 # Between digit blocks: hyphen (or the jamo ㅡ), dot, underscore, slash, space or nothing (the
 # audit corpus: 010_1234_5678, 850315/1234567); phones also a tilde (010~1234~5678), which
 # elsewhere writes a range (100101~1000000원).
